@@ -1,0 +1,31 @@
+# Makefile for the jwt extension (PGXS)
+
+MODULE_big = jwt
+OBJS = \
+	src/jwt.o \
+	src/base64url.o \
+	src/json_out.o \
+	src/jose_header.o \
+	src/json_in.o \
+	src/claims.o \
+	src/algs.o \
+	src/keys.o \
+	src/sign.o \
+	src/verify.o \
+	src/errors.o \
+	src/sql_jwt.o
+
+EXTENSION = jwt
+DATA = jwt--0.1.0.sql
+PGFILEDESC = "jwt - JSON Web Tokens inside PostgreSQL"
+
+REGRESS = schema sign verify claims_time malformed errors
+REGRESS_OPTS = --load-extension=jwt
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS += $(JWT_CFLAGS)
+SHLIB_LINK += -lcrypto
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

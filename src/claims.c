@@ -1,0 +1,275 @@
+/*-------------------------------------------------------------------------
+ *
+ * claims.c
+ *		Parse a JWT claims set and check it (RFC 7519 section 4.1,
+ *		RFC 8725 section 3.11).
+ *
+ * Time claims must be JSON numbers; they are compared in Unix seconds
+ * (fractions allowed) with the evaluation time and the leeway:
+ *   exp: rejected when now >= exp + leeway;
+ *   nbf: rejected when now < nbf - leeway;
+ *   iat: rejected when iat > now + leeway (issued in the future), and with
+ *        max_age when now - iat > max_age + leeway.
+ * "iss" and "sub" are strings compared byte for byte; "aud" is a string or
+ * an array of strings, and a token that names an audience is rejected when
+ * the caller names none (RFC 7519 section 4.1.3).
+ *
+ * Reports by return value with a detail sentence; never ereports for bad
+ * input.  Allocates in CurrentMemoryContext.
+ *
+ * src/claims.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "claims.h"
+#include "jose_header.h"
+#include "json_in.h"
+
+enum
+{
+	F_EXP,
+	F_NBF,
+	F_IAT,
+	F_ISS,
+	F_SUB,
+	F_AUD,
+	F_COUNT
+};
+
+static bool
+str_eq(JwtStr a, const char *b)
+{
+	return a.len == (int) strlen(b) && memcmp(a.data, b, a.len) == 0;
+}
+
+/* A time for an error detail: whole seconds without fraction. */
+static char *
+fmt_time(double t)
+{
+	if (t == floor(t) && fabs(t) < 1e15)
+		return psprintf("%.0f", t);
+	return psprintf("%.6f", t);
+}
+
+/* Read a time claim; false when present but not a finite number. */
+static bool
+time_claim(JwtJsonField *f, double *out)
+{
+	if (f->type != JSON_TOKEN_NUMBER)
+		return false;
+	*out = strtod(f->str, NULL);
+	return isfinite(*out);
+}
+
+/*
+ * Compare an expected typ with the header's, case-insensitively and
+ * ignoring an "application/" prefix on either (RFC 7515 section 4.1.9).
+ */
+JwtReason
+jwt_check_typ(const char *typ, const JwtVerifyOptions *opts, char **detail)
+{
+	const char *want = opts->typ.data;
+	int			wantlen = opts->typ.len;
+	int			havelen;
+
+	if (want == NULL)
+		return JWT_REASON_NONE;
+	if (typ == NULL)
+	{
+		*detail = pstrdup("Header parameter \"typ\" is missing");
+		return JWT_REASON_TYP_MISMATCH;
+	}
+	if (wantlen >= 12 && pg_strncasecmp(want, "application/", 12) == 0)
+		want += 12, wantlen -= 12;
+	havelen = strlen(typ);
+	if (havelen >= 12 && pg_strncasecmp(typ, "application/", 12) == 0)
+		typ += 12, havelen -= 12;
+	if (havelen != wantlen || pg_strncasecmp(typ, want, wantlen) != 0)
+	{
+		*detail = psprintf("Header parameter \"typ\" is \"%s\", not the expected \"%.*s\"",
+						   jwt_clip(typ, 64), wantlen, want);
+		return JWT_REASON_TYP_MISMATCH;
+	}
+	return JWT_REASON_NONE;
+}
+
+/*
+ * Decode, parse and check the payload segment.  On success and on every
+ * check failure after parsing, *claims is the parsed claims set.
+ */
+JwtReason
+jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
+				 Jsonb **claims, char **detail)
+{
+	JwtJsonField f[F_COUNT] = {
+		[F_EXP] = {.name = "exp"},
+		[F_NBF] = {.name = "nbf"},
+		[F_IAT] = {.name = "iat"},
+		[F_ISS] = {.name = "iss"},
+		[F_SUB] = {.name = "sub"},
+		[F_AUD] = {.name = "aud"},
+	};
+	char	   *json;
+	int			json_len;
+	double		exp = 0,
+				nbf = 0,
+				iat = 0;
+	double		now = opts->now;
+	double		leeway = opts->leeway;
+	int			i;
+
+	*claims = NULL;
+	if (!jwt_decode_segment(b64, len, &json, &json_len))
+	{
+		*detail = pstrdup("The payload segment is not canonical unpadded base64url");
+		return JWT_REASON_MALFORMED;
+	}
+	if (!jwt_json_parse(json, json_len, "payload", f, F_COUNT, claims, detail))
+		return JWT_REASON_MALFORMED;
+
+	/* Types of the registered claims. */
+	if (f[F_EXP].type != JSON_TOKEN_END && !time_claim(&f[F_EXP], &exp))
+	{
+		*detail = pstrdup("Claim \"exp\" is not a number");
+		return JWT_REASON_MALFORMED;
+	}
+	if (f[F_NBF].type != JSON_TOKEN_END && !time_claim(&f[F_NBF], &nbf))
+	{
+		*detail = pstrdup("Claim \"nbf\" is not a number");
+		return JWT_REASON_MALFORMED;
+	}
+	if (f[F_IAT].type != JSON_TOKEN_END && !time_claim(&f[F_IAT], &iat))
+	{
+		*detail = pstrdup("Claim \"iat\" is not a number");
+		return JWT_REASON_MALFORMED;
+	}
+	if (f[F_ISS].type != JSON_TOKEN_END && f[F_ISS].type != JSON_TOKEN_STRING)
+	{
+		*detail = pstrdup("Claim \"iss\" is not a string");
+		return JWT_REASON_MALFORMED;
+	}
+	if (f[F_SUB].type != JSON_TOKEN_END && f[F_SUB].type != JSON_TOKEN_STRING)
+	{
+		*detail = pstrdup("Claim \"sub\" is not a string");
+		return JWT_REASON_MALFORMED;
+	}
+	if (f[F_AUD].type != JSON_TOKEN_END && f[F_AUD].type != JSON_TOKEN_STRING &&
+		!(f[F_AUD].type == JSON_TOKEN_ARRAY_START && f[F_AUD].elems_ok))
+	{
+		*detail = pstrdup("Claim \"aud\" is neither a string nor an array of strings");
+		return JWT_REASON_MALFORMED;
+	}
+
+	/* Time. */
+	if (f[F_EXP].type != JSON_TOKEN_END && now >= exp + leeway)
+	{
+		*detail = psprintf("Claim \"exp\" is %s, at or before the evaluation time %s%s",
+						   fmt_time(exp), fmt_time(now),
+						   leeway > 0 ? psprintf(" less the leeway of %g s", leeway) : "");
+		return JWT_REASON_EXPIRED;
+	}
+	if (f[F_NBF].type != JSON_TOKEN_END && now < nbf - leeway)
+	{
+		*detail = psprintf("Claim \"nbf\" is %s, after the evaluation time %s%s",
+						   fmt_time(nbf), fmt_time(now),
+						   leeway > 0 ? psprintf(" plus the leeway of %g s", leeway) : "");
+		return JWT_REASON_NOT_YET_VALID;
+	}
+	if (f[F_IAT].type != JSON_TOKEN_END && iat > now + leeway)
+	{
+		*detail = psprintf("Claim \"iat\" is %s, after the evaluation time %s%s",
+						   fmt_time(iat), fmt_time(now),
+						   leeway > 0 ? psprintf(" plus the leeway of %g s", leeway) : "");
+		return JWT_REASON_NOT_YET_VALID;
+	}
+	if (opts->has_max_age)
+	{
+		if (f[F_IAT].type == JSON_TOKEN_END)
+		{
+			*detail = pstrdup("Claim \"iat\" is missing, and max_age needs it");
+			return JWT_REASON_MISSING_CLAIM;
+		}
+		if (now - iat > opts->max_age + leeway)
+		{
+			*detail = psprintf("Claim \"iat\" is %s, more than %g s before the evaluation time %s",
+							   fmt_time(iat), opts->max_age + leeway, fmt_time(now));
+			return JWT_REASON_TOO_OLD;
+		}
+	}
+
+	/* Issuer, subject, audience. */
+	if (opts->issuer.data)
+	{
+		if (f[F_ISS].type == JSON_TOKEN_END)
+		{
+			*detail = pstrdup("Claim \"iss\" is missing");
+			return JWT_REASON_ISSUER_MISMATCH;
+		}
+		if (!str_eq(opts->issuer, f[F_ISS].str))
+		{
+			*detail = psprintf("Claim \"iss\" is \"%s\", not the expected issuer",
+							   jwt_clip(f[F_ISS].str, 64));
+			return JWT_REASON_ISSUER_MISMATCH;
+		}
+	}
+	if (opts->subject.data)
+	{
+		if (f[F_SUB].type == JSON_TOKEN_END)
+		{
+			*detail = pstrdup("Claim \"sub\" is missing");
+			return JWT_REASON_SUBJECT_MISMATCH;
+		}
+		if (!str_eq(opts->subject, f[F_SUB].str))
+		{
+			*detail = psprintf("Claim \"sub\" is \"%s\", not the expected subject",
+							   jwt_clip(f[F_SUB].str, 64));
+			return JWT_REASON_SUBJECT_MISMATCH;
+		}
+	}
+	if (opts->audience.data)
+	{
+		bool		found = false;
+
+		if (f[F_AUD].type == JSON_TOKEN_END)
+		{
+			*detail = pstrdup("Claim \"aud\" is missing");
+			return JWT_REASON_AUDIENCE_MISMATCH;
+		}
+		if (f[F_AUD].type == JSON_TOKEN_STRING)
+			found = str_eq(opts->audience, f[F_AUD].str);
+		else
+		{
+			for (i = 0; i < f[F_AUD].nelems && !found; i++)
+				found = str_eq(opts->audience, f[F_AUD].elems[i]);
+		}
+		if (!found)
+		{
+			*detail = psprintf("Claim \"aud\" does not contain the expected audience \"%.*s\"",
+							   opts->audience.len, opts->audience.data);
+			return JWT_REASON_AUDIENCE_MISMATCH;
+		}
+	}
+	else if (f[F_AUD].type != JSON_TOKEN_END)
+	{
+		*detail = pstrdup("Claim \"aud\" is present but no audience was given to check it against");
+		return JWT_REASON_AUDIENCE_MISMATCH;
+	}
+
+	/* Required claims. */
+	for (i = 0; i < opts->nrequire; i++)
+	{
+		JsonbValue	v;
+		const char *name = opts->require[i];
+
+		if (getKeyJsonValueFromContainer(&(*claims)->root, name, strlen(name), &v) == NULL)
+		{
+			*detail = psprintf("Claim \"%s\" is required but missing", name);
+			return JWT_REASON_MISSING_CLAIM;
+		}
+	}
+	return JWT_REASON_NONE;
+}

@@ -1,0 +1,46 @@
+/*-------------------------------------------------------------------------
+ *
+ * errors.h
+ *		Reason keywords for rejected tokens and the one place that turns
+ *		them into errors.
+ *
+ * src/errors.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef JWT_ERRORS_H
+#define JWT_ERRORS_H
+
+typedef enum JwtReason
+{
+	JWT_REASON_NONE = 0,		/* valid */
+	JWT_REASON_MALFORMED,
+	JWT_REASON_BAD_SIGNATURE,
+	JWT_REASON_ALGORITHM_NOT_ALLOWED,
+	JWT_REASON_EXPIRED,
+	JWT_REASON_NOT_YET_VALID,
+	JWT_REASON_TOO_OLD,
+	JWT_REASON_AUDIENCE_MISMATCH,
+	JWT_REASON_ISSUER_MISMATCH,
+	JWT_REASON_SUBJECT_MISMATCH,
+	JWT_REASON_TYP_MISMATCH,
+	JWT_REASON_MISSING_CLAIM,
+	JWT_REASON_KEY_MISMATCH,
+	JWT_REASON_UNSUPPORTED_CRITICAL_HEADER,
+	JWT_REASON_LIMIT_EXCEEDED,
+	JWT_REASON_COUNT
+} JwtReason;
+
+extern const char *jwt_reason_keyword(JwtReason reason);
+
+/*
+ * Raise the error for a rejected token.  "detail" is a sentence without the
+ * final period; the reason keyword is appended.  When "as_input_error" is
+ * true (jwt_decode), a malformed token is reported as 22P02 instead of 28000.
+ */
+extern void jwt_report(JwtReason reason, const char *detail,
+					   bool as_input_error) pg_attribute_noreturn();
+
+extern const char *jwt_clip(const char *s, int maxbytes);
+
+#endif							/* JWT_ERRORS_H */

@@ -1,0 +1,225 @@
+/*-------------------------------------------------------------------------
+ *
+ * json_out.c
+ *		Compact JSON serialization of jsonb, for JWS headers and payloads.
+ *
+ * jsonb's own text output puts a space after every ':' and ',', which is
+ * valid JSON but not the compact form tokens are expected to carry.  This
+ * writer emits no insignificant whitespace.  Members come out in jsonb's
+ * storage order (shorter keys first), which is deterministic.
+ *
+ * Everything is appended to a caller's StringInfo in CurrentMemoryContext.
+ *
+ * src/json_out.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "utils/builtins.h"
+#include "utils/numeric.h"
+
+#include "json_out.h"
+
+static void json_out_scalar(StringInfo buf, JsonbValue *v);
+
+static const char hexdig[] = "0123456789abcdef";
+
+/*
+ * Append "s" (len bytes, not NUL-terminated) as a JSON string literal,
+ * escaping what RFC 8259 requires and nothing else.
+ */
+void
+json_out_string(StringInfo buf, const char *s, int len)
+{
+	const char *end = s + len;
+	const char *run = s;
+
+	enlargeStringInfo(buf, len + 2);
+	appendStringInfoCharMacro(buf, '"');
+	for (; s < end; s++)
+	{
+		unsigned char c = (unsigned char) *s;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		if (s > run)
+			appendBinaryStringInfo(buf, run, (int) (s - run));
+		run = s + 1;
+		switch (c)
+		{
+			case '"':
+				appendBinaryStringInfo(buf, "\\\"", 2);
+				break;
+			case '\\':
+				appendBinaryStringInfo(buf, "\\\\", 2);
+				break;
+			case '\b':
+				appendBinaryStringInfo(buf, "\\b", 2);
+				break;
+			case '\f':
+				appendBinaryStringInfo(buf, "\\f", 2);
+				break;
+			case '\n':
+				appendBinaryStringInfo(buf, "\\n", 2);
+				break;
+			case '\r':
+				appendBinaryStringInfo(buf, "\\r", 2);
+				break;
+			case '\t':
+				appendBinaryStringInfo(buf, "\\t", 2);
+				break;
+			default:
+				{
+					char		esc[6] = {'\\', 'u', '0', '0',
+					hexdig[c >> 4], hexdig[c & 15]};
+
+					appendBinaryStringInfo(buf, esc, 6);
+				}
+				break;
+		}
+	}
+	if (end > run)
+		appendBinaryStringInfo(buf, run, (int) (end - run));
+	appendStringInfoCharMacro(buf, '"');
+}
+
+static void
+json_out_scalar(StringInfo buf, JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			appendBinaryStringInfo(buf, "null", 4);
+			break;
+		case jbvBool:
+			if (v->val.boolean)
+				appendBinaryStringInfo(buf, "true", 4);
+			else
+				appendBinaryStringInfo(buf, "false", 5);
+			break;
+		case jbvString:
+			json_out_string(buf, v->val.string.val, v->val.string.len);
+			break;
+		case jbvNumeric:
+			appendStringInfoString(buf,
+								   DatumGetCString(DirectFunctionCall1(numeric_out,
+																	   NumericGetDatum(v->val.numeric))));
+			break;
+		case jbvBinary:
+			json_out_container(buf, v->val.binary.data);
+			break;
+		default:
+			elog(ERROR, "unexpected jsonb value type: %d", (int) v->type);
+	}
+}
+
+/*
+ * Append a whole jsonb container (object, array or raw scalar) compactly.
+ */
+void
+json_out_container(StringInfo buf, JsonbContainer *container)
+{
+	JsonbIterator *it = JsonbIteratorInit(container);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	bool		first = true;
+	bool		raw = false;
+
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		switch (tok)
+		{
+			case WJB_BEGIN_OBJECT:
+			case WJB_BEGIN_ARRAY:
+				/* a raw scalar comes wrapped in a pseudo array */
+				if (tok == WJB_BEGIN_ARRAY && v.val.array.rawScalar)
+				{
+					raw = true;
+					break;
+				}
+				if (!first)
+					appendStringInfoCharMacro(buf, ',');
+				appendStringInfoCharMacro(buf, tok == WJB_BEGIN_OBJECT ? '{' : '[');
+				first = true;
+				break;
+			case WJB_END_OBJECT:
+				appendStringInfoCharMacro(buf, '}');
+				first = false;
+				break;
+			case WJB_END_ARRAY:
+				if (raw)
+					break;
+				appendStringInfoCharMacro(buf, ']');
+				first = false;
+				break;
+			case WJB_KEY:
+				if (!first)
+					appendStringInfoCharMacro(buf, ',');
+				json_out_string(buf, v.val.string.val, v.val.string.len);
+				appendStringInfoCharMacro(buf, ':');
+				first = true;	/* the value follows without a comma */
+				break;
+			case WJB_VALUE:
+				json_out_scalar(buf, &v);
+				first = false;
+				break;
+			case WJB_ELEM:
+				if (!first)
+					appendStringInfoCharMacro(buf, ',');
+				json_out_scalar(buf, &v);
+				first = false;
+				break;
+			default:
+				elog(ERROR, "unexpected jsonb iterator token: %d", (int) tok);
+		}
+	}
+}
+
+/*
+ * Append the top-level members of "object" as `"k":v` pairs separated by
+ * commas, without braces, leaving out the keys in "skip".  "first" says
+ * whether nothing precedes them inside the braces; the updated state is
+ * returned so that the caller can add members before and after.
+ */
+bool
+json_out_members(StringInfo buf, JsonbContainer *object,
+				 const char *const *skip, int nskip, bool first)
+{
+	JsonbIterator *it = JsonbIteratorInit(object);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	bool		skipping = false;
+
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_KEY)
+		{
+			int			i;
+
+			skipping = false;
+			for (i = 0; i < nskip; i++)
+			{
+				if (v.val.string.len == (int) strlen(skip[i]) &&
+					memcmp(v.val.string.val, skip[i], v.val.string.len) == 0)
+				{
+					skipping = true;
+					break;
+				}
+			}
+			if (skipping)
+				continue;
+			if (!first)
+				appendStringInfoCharMacro(buf, ',');
+			json_out_string(buf, v.val.string.val, v.val.string.len);
+			appendStringInfoCharMacro(buf, ':');
+			first = false;
+		}
+		else if (tok == WJB_VALUE)
+		{
+			if (!skipping)
+				json_out_scalar(buf, &v);
+		}
+	}
+	return first;
+}

@@ -1,0 +1,21 @@
+/*-------------------------------------------------------------------------
+ *
+ * json_out.h
+ *		Compact JSON writer for jsonb values.
+ *
+ * src/json_out.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef JWT_JSON_OUT_H
+#define JWT_JSON_OUT_H
+
+#include "lib/stringinfo.h"
+#include "utils/jsonb.h"
+
+extern void json_out_string(StringInfo buf, const char *s, int len);
+extern void json_out_container(StringInfo buf, JsonbContainer *container);
+extern bool json_out_members(StringInfo buf, JsonbContainer *object,
+							 const char *const *skip, int nskip, bool first);
+
+#endif							/* JWT_JSON_OUT_H */

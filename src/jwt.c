@@ -1,0 +1,46 @@
+/*-------------------------------------------------------------------------
+ *
+ * jwt.c
+ *		Module magic and settings of the jwt extension.
+ *
+ * src/jwt.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "jwt.h"
+
+PG_MODULE_MAGIC;
+
+int			jwt_max_token_size = 65536;
+int			jwt_max_json_depth = 32;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("jwt.max_token_size",
+							"Largest token, in bytes, that is parsed at all.",
+							"Longer tokens are rejected before any decoding or signature work.",
+							&jwt_max_token_size,
+							65536, 64, 16 * 1024 * 1024,
+							PGC_SUSET,
+							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("jwt.max_json_depth",
+							"Deepest nesting of arrays and objects accepted in a token's header or claims.",
+							NULL,
+							&jwt_max_json_depth,
+							32, 1, 1000,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("jwt");
+}

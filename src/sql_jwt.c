@@ -1,0 +1,532 @@
+/*-------------------------------------------------------------------------
+ *
+ * sql_jwt.c
+ *		SQL entry points: jwt_sign, jwt_verify, jwt_validate, jwt_decode,
+ *		jwt_generate_secret.
+ *
+ * Argument conventions: the optional arguments default to NULL, which rules
+ * out STRICT, so the required ones (token, key, claims, algorithm) are
+ * checked here and a NULL among them yields NULL, as STRICT would.
+ *
+ * Memory: per call in CurrentMemoryContext (a per-tuple context in a
+ * set-based query, so nothing accumulates across rows); per call site in a
+ * JwtCallCache under fn_mcxt, holding the resolved "algorithms" and
+ * "require" arguments, the last parsed header and the result tuple
+ * descriptor; per backend, the key cache of keys.c.
+ *
+ * src/sql_jwt.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "base64url.h"
+#include "jose_header.h"
+#include "json_in.h"
+#include "jwt.h"
+#include "sign.h"
+#include "verify.h"
+
+PG_FUNCTION_INFO_V1(jwt_sign_text);
+PG_FUNCTION_INFO_V1(jwt_sign_bytea);
+PG_FUNCTION_INFO_V1(jwt_verify_text);
+PG_FUNCTION_INFO_V1(jwt_verify_bytea);
+PG_FUNCTION_INFO_V1(jwt_validate_text);
+PG_FUNCTION_INFO_V1(jwt_validate_bytea);
+PG_FUNCTION_INFO_V1(jwt_decode);
+PG_FUNCTION_INFO_V1(jwt_generate_secret);
+
+/* Positions of jwt_verify's and jwt_validate's arguments */
+enum
+{
+	VA_TOKEN,
+	VA_KEY,
+	VA_ALGORITHMS,
+	VA_AUDIENCE,
+	VA_ISSUER,
+	VA_SUBJECT,
+	VA_TYP,
+	VA_REQUIRE,
+	VA_MAX_AGE,
+	VA_LEEWAY,
+	VA_AT
+};
+
+/* Positions of jwt_sign's arguments */
+enum
+{
+	SA_CLAIMS,
+	SA_KEY,
+	SA_ALGORITHM,
+	SA_HEADER,
+	SA_EXPIRES_IN,
+	SA_NOT_BEFORE
+};
+
+typedef struct JwtCallCache
+{
+	/* the "algorithms" argument, as given and resolved */
+	char	   *algs_raw;
+	int			algs_raw_len;
+	JwtAlgSet	algs_named;
+	/* the "require" argument, as given and resolved */
+	char	   *req_raw;
+	int			req_raw_len;
+	int			nrequire;
+	char	  **require;
+	/* the last header parsed at this call site */
+	JwtHeaderMemo memo;
+	/* result row type of jwt_validate / jwt_decode */
+	TupleDesc	tupdesc;
+} JwtCallCache;
+
+static JwtCallCache *
+get_cache(FunctionCallInfo fcinfo)
+{
+	JwtCallCache *cc = (JwtCallCache *) fcinfo->flinfo->fn_extra;
+
+	if (cc == NULL)
+	{
+		cc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(JwtCallCache));
+		cc->memo.cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
+											 "jwt header memo",
+											 ALLOCSET_SMALL_SIZES);
+		fcinfo->flinfo->fn_extra = cc;
+	}
+	return cc;
+}
+
+static TupleDesc
+get_tupdesc(FunctionCallInfo fcinfo, JwtCallCache *cc)
+{
+	if (cc->tupdesc == NULL)
+	{
+		TupleDesc	td;
+		MemoryContext old;
+
+		if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		cc->tupdesc = BlessTupleDesc(CreateTupleDescCopy(td));
+		MemoryContextSwitchTo(old);
+	}
+	return cc->tupdesc;
+}
+
+static JwtKey *
+key_from_arg(FunctionCallInfo fcinfo, int argno, bool is_text)
+{
+	bytea	   *k = PG_GETARG_BYTEA_PP(argno);
+
+	return jwt_key_get(VARDATA_ANY(k), VARSIZE_ANY_EXHDR(k), is_text);
+}
+
+/* Seconds in an interval, a month counted as 30 days as elsewhere. */
+static double
+interval_seconds(Interval *iv)
+{
+	return (double) iv->time / USECS_PER_SEC +
+		((double) iv->day + (double) iv->month * DAYS_PER_MONTH) * SECS_PER_DAY;
+}
+
+static double
+timestamptz_unix(TimestampTz ts)
+{
+	return (double) ts / USECS_PER_SEC + (double) JWT_UNIX_EPOCH_OFFSET_SECS;
+}
+
+/* Look up an algorithm named by the caller; raise 22023 when unknown. */
+static const JwtAlg *
+alg_from_name(const char *name, int len)
+{
+	const JwtAlg *alg;
+
+	if (len == 4 && pg_strncasecmp(name, "none", 4) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("algorithm \"none\" is never accepted"),
+				 errdetail("An unsecured JWS carries no signature (RFC 8725, section 3.1).")));
+	alg = jwt_alg_by_name(name, len);
+	if (alg == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown algorithm \"%.*s\"", Min(len, 32), name),
+				 errhint("Algorithm names are case-sensitive: HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, ES256K, EdDSA.")));
+	return alg;
+}
+
+/*
+ * Deconstruct a one-dimensional text[] argument with no NULL elements.
+ */
+static void
+text_array_elems(ArrayType *arr, const char *argname, Datum **elems, int *n)
+{
+	bool	   *nulls;
+	int			i;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a one-dimensional array", argname)));
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, elems, &nulls, n);
+	for (i = 0; i < *n; i++)
+	{
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s must not contain NULL", argname)));
+	}
+}
+
+/* Resolve "algorithms" into a set, once per distinct array value. */
+static JwtAlgSet
+resolve_algorithms(JwtCallCache *cc, FunctionCallInfo fcinfo, ArrayType *arr)
+{
+	Datum	   *elems;
+	int			n;
+	int			i;
+	JwtAlgSet	set = 0;
+
+	if (cc->algs_raw && cc->algs_raw_len == (int) VARSIZE(arr) &&
+		memcmp(cc->algs_raw, arr, VARSIZE(arr)) == 0)
+		return cc->algs_named;
+
+	text_array_elems(arr, "algorithms", &elems, &n);
+	if (n == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("algorithms must not be empty"),
+				 errhint("Pass NULL to allow the algorithms the key serves.")));
+	for (i = 0; i < n; i++)
+	{
+		text	   *t = DatumGetTextPP(elems[i]);
+
+		set |= JWT_ALG_BIT(alg_from_name(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t))->id);
+	}
+
+	if (cc->algs_raw)
+		pfree(cc->algs_raw);
+	cc->algs_raw = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE(arr));
+	memcpy(cc->algs_raw, arr, VARSIZE(arr));
+	cc->algs_raw_len = VARSIZE(arr);
+	cc->algs_named = set;
+	return set;
+}
+
+/* Resolve "require" into C strings, once per distinct array value. */
+static void
+resolve_require(JwtCallCache *cc, FunctionCallInfo fcinfo, ArrayType *arr)
+{
+	Datum	   *elems;
+	int			n;
+	int			i;
+	MemoryContext old;
+
+	if (cc->req_raw && cc->req_raw_len == (int) VARSIZE(arr) &&
+		memcmp(cc->req_raw, arr, VARSIZE(arr)) == 0)
+		return;
+
+	text_array_elems(arr, "require", &elems, &n);
+	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+	cc->require = palloc(sizeof(char *) * Max(n, 1));
+	for (i = 0; i < n; i++)
+		cc->require[i] = text_to_cstring(DatumGetTextPP(elems[i]));
+	cc->nrequire = n;
+	cc->req_raw = palloc(VARSIZE(arr));
+	memcpy(cc->req_raw, arr, VARSIZE(arr));
+	cc->req_raw_len = VARSIZE(arr);
+	MemoryContextSwitchTo(old);
+}
+
+static JwtStr
+str_arg(FunctionCallInfo fcinfo, int argno)
+{
+	JwtStr		s = {NULL, 0};
+
+	if (!PG_ARGISNULL(argno))
+	{
+		text	   *t = PG_GETARG_TEXT_PP(argno);
+
+		s.data = VARDATA_ANY(t);
+		s.len = VARSIZE_ANY_EXHDR(t);
+	}
+	return s;
+}
+
+/* Turn jwt_verify's optional arguments into JwtVerifyOptions. */
+static void
+build_options(FunctionCallInfo fcinfo, JwtCallCache *cc, JwtKey *key,
+			  JwtVerifyOptions *o)
+{
+	memset(o, 0, sizeof(*o));
+
+	if (PG_ARGISNULL(VA_ALGORITHMS))
+		o->allowed = key->usable;
+	else
+	{
+		JwtAlgSet	named = resolve_algorithms(cc, fcinfo,
+											   PG_GETARG_ARRAYTYPE_P(VA_ALGORITHMS));
+		JwtAlgSet	short_hmac = named & JWT_ALGS_HMAC & ~key->usable;
+
+		/* an HS algorithm the secret is too short for is a caller error */
+		if (short_hmac)
+		{
+			int			id = 0;
+
+			while ((short_hmac & JWT_ALG_BIT(id)) == 0)
+				id++;
+			jwt_key_check_alg(key, jwt_alg_by_id(id));
+		}
+		o->allowed = named;
+	}
+
+	o->audience = str_arg(fcinfo, VA_AUDIENCE);
+	o->issuer = str_arg(fcinfo, VA_ISSUER);
+	o->subject = str_arg(fcinfo, VA_SUBJECT);
+	o->typ = str_arg(fcinfo, VA_TYP);
+
+	if (!PG_ARGISNULL(VA_REQUIRE))
+	{
+		resolve_require(cc, fcinfo, PG_GETARG_ARRAYTYPE_P(VA_REQUIRE));
+		o->nrequire = cc->nrequire;
+		o->require = cc->require;
+	}
+
+	if (!PG_ARGISNULL(VA_MAX_AGE))
+	{
+		o->has_max_age = true;
+		o->max_age = interval_seconds(PG_GETARG_INTERVAL_P(VA_MAX_AGE));
+		if (o->max_age < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("max_age must not be negative")));
+	}
+	if (!PG_ARGISNULL(VA_LEEWAY))
+	{
+		o->leeway = interval_seconds(PG_GETARG_INTERVAL_P(VA_LEEWAY));
+		if (o->leeway < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("leeway must not be negative")));
+	}
+	if (!PG_ARGISNULL(VA_AT))
+	{
+		TimestampTz at = PG_GETARG_TIMESTAMPTZ(VA_AT);
+
+		if (TIMESTAMP_NOT_FINITE(at))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("at must be a finite timestamp")));
+		o->now = timestamptz_unix(at);
+	}
+	else
+		o->now = timestamptz_unix(GetCurrentStatementStartTimestamp());
+}
+
+static void
+verify_common(FunctionCallInfo fcinfo, bool key_is_text, JwtVerifyResult *res)
+{
+	JwtCallCache *cc = get_cache(fcinfo);
+	text	   *token = PG_GETARG_TEXT_PP(VA_TOKEN);
+	JwtKey	   *key = key_from_arg(fcinfo, VA_KEY, key_is_text);
+	JwtVerifyOptions opts;
+
+	build_options(fcinfo, cc, key, &opts);
+	jwt_verify_token(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), key,
+					 &opts, &cc->memo, res);
+}
+
+static Datum
+verify_raise(FunctionCallInfo fcinfo, bool key_is_text)
+{
+	JwtVerifyResult res;
+
+	if (PG_ARGISNULL(VA_TOKEN) || PG_ARGISNULL(VA_KEY))
+		PG_RETURN_NULL();
+	verify_common(fcinfo, key_is_text, &res);
+	if (res.reason != JWT_REASON_NONE)
+		jwt_report(res.reason, res.detail, false);
+	PG_RETURN_JSONB_P(res.claims);
+}
+
+static Datum
+validate_row(FunctionCallInfo fcinfo, bool key_is_text)
+{
+	JwtVerifyResult res;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+	TupleDesc	td;
+
+	if (PG_ARGISNULL(VA_TOKEN) || PG_ARGISNULL(VA_KEY))
+		PG_RETURN_NULL();
+	td = get_tupdesc(fcinfo, get_cache(fcinfo));
+	verify_common(fcinfo, key_is_text, &res);
+
+	values[0] = BoolGetDatum(res.reason == JWT_REASON_NONE);
+	if (res.reason == JWT_REASON_NONE)
+		nulls[1] = true;
+	else
+		values[1] = CStringGetTextDatum(jwt_reason_keyword(res.reason));
+	if (res.header)
+		values[2] = JsonbPGetDatum(res.header);
+	else
+		nulls[2] = true;
+	if (res.claims)
+		values[3] = JsonbPGetDatum(res.claims);
+	else
+		nulls[3] = true;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
+}
+
+Datum
+jwt_verify_text(PG_FUNCTION_ARGS)
+{
+	return verify_raise(fcinfo, true);
+}
+
+Datum
+jwt_verify_bytea(PG_FUNCTION_ARGS)
+{
+	return verify_raise(fcinfo, false);
+}
+
+Datum
+jwt_validate_text(PG_FUNCTION_ARGS)
+{
+	return validate_row(fcinfo, true);
+}
+
+Datum
+jwt_validate_bytea(PG_FUNCTION_ARGS)
+{
+	return validate_row(fcinfo, false);
+}
+
+static Datum
+sign_common(FunctionCallInfo fcinfo, bool key_is_text)
+{
+	Jsonb	   *claims;
+	JwtKey	   *key;
+	text	   *algname;
+	const JwtAlg *alg;
+	JwtSignTimes times;
+
+	if (PG_ARGISNULL(SA_CLAIMS) || PG_ARGISNULL(SA_KEY) || PG_ARGISNULL(SA_ALGORITHM))
+		PG_RETURN_NULL();
+
+	claims = PG_GETARG_JSONB_P(SA_CLAIMS);
+	key = key_from_arg(fcinfo, SA_KEY, key_is_text);
+	algname = PG_GETARG_TEXT_PP(SA_ALGORITHM);
+	alg = alg_from_name(VARDATA_ANY(algname), VARSIZE_ANY_EXHDR(algname));
+	jwt_key_check_alg(key, alg);
+
+	memset(&times, 0, sizeof(times));
+	times.now = timestamptz_unix(GetCurrentStatementStartTimestamp());
+	if (!PG_ARGISNULL(SA_EXPIRES_IN))
+	{
+		times.has_expires_in = true;
+		times.expires_in = interval_seconds(PG_GETARG_INTERVAL_P(SA_EXPIRES_IN));
+	}
+	if (!PG_ARGISNULL(SA_NOT_BEFORE))
+	{
+		times.has_not_before = true;
+		times.not_before = interval_seconds(PG_GETARG_INTERVAL_P(SA_NOT_BEFORE));
+	}
+
+	PG_RETURN_TEXT_P(jwt_sign_token(claims, key, alg,
+									PG_ARGISNULL(SA_HEADER) ? NULL : PG_GETARG_JSONB_P(SA_HEADER),
+									&times));
+}
+
+Datum
+jwt_sign_text(PG_FUNCTION_ARGS)
+{
+	return sign_common(fcinfo, true);
+}
+
+Datum
+jwt_sign_bytea(PG_FUNCTION_ARGS)
+{
+	return sign_common(fcinfo, false);
+}
+
+/*
+ * jwt_decode(token) -> (header jsonb, claims jsonb, signature bytea)
+ *
+ * Decodes without verifying anything.  Any "alg" is shown, "none" included,
+ * but the segments must still be canonical base64url JSON objects without
+ * duplicate members: malformed input raises 22P02.
+ */
+Datum
+jwt_decode(PG_FUNCTION_ARGS)
+{
+	text	   *token = PG_GETARG_TEXT_PP(0);
+	JwtSegments seg;
+	char	   *detail = NULL;
+	JwtReason	reason;
+	char	   *json;
+	int			json_len;
+	Jsonb	   *header;
+	Jsonb	   *claims;
+	bytea	   *sig;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+	TupleDesc	td = get_tupdesc(fcinfo, get_cache(fcinfo));
+
+	reason = jwt_split(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), &seg, &detail);
+	if (reason != JWT_REASON_NONE)
+		jwt_report(reason, detail, true);
+
+	if (!jwt_decode_segment(seg.header, seg.header_len, &json, &json_len) ||
+		!jwt_json_parse(json, json_len, "header", NULL, 0, &header, &detail))
+		jwt_report(JWT_REASON_MALFORMED, detail, true);
+	if (!jwt_decode_segment(seg.payload, seg.payload_len, &json, &json_len) ||
+		!jwt_json_parse(json, json_len, "payload", NULL, 0, &claims, &detail))
+		jwt_report(JWT_REASON_MALFORMED, detail, true);
+
+	sig = palloc(VARHDRSZ + B64URL_DEC_LEN(seg.signature_len));
+	SET_VARSIZE(sig, VARHDRSZ + b64url_decode(seg.signature, seg.signature_len,
+											  (unsigned char *) VARDATA(sig)));
+
+	values[0] = JsonbPGetDatum(header);
+	values[1] = JsonbPGetDatum(claims);
+	values[2] = PointerGetDatum(sig);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
+}
+
+/*
+ * jwt_generate_secret(bytes) -> bytea from OpenSSL's CSPRNG
+ */
+Datum
+jwt_generate_secret(PG_FUNCTION_ARGS)
+{
+	int32		n = PG_GETARG_INT32(0);
+	bytea	   *res;
+
+	if (n < 32 || n > 1024)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("secret length must be between 32 and 1024 bytes"),
+				 errdetail("HS256 needs at least 32 bytes, HS384 48 and HS512 64.")));
+	res = palloc(VARHDRSZ + n);
+	SET_VARSIZE(res, VARHDRSZ + n);
+	ERR_clear_error();
+	if (RAND_bytes((unsigned char *) VARDATA(res), n) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
+				 errmsg("could not generate random bytes")));
+	PG_RETURN_BYTEA_P(res);
+}

@@ -1,0 +1,137 @@
+/*-------------------------------------------------------------------------
+ *
+ * verify.c
+ *		The verification pipeline, in the order RFC 8725 asks for:
+ *
+ *	1. shape: size limit, three canonical base64url segments;
+ *	2. header: JSON object, alg known and not "none", alg in the allow-list,
+ *	   alg served by the key, no unknown "crit";
+ *	3. signature, compared in constant time;
+ *	4. only then the payload: JSON object, typ, then the claims.
+ *
+ * Nothing here ereports for a bad token: the outcome is a JwtVerifyResult
+ * whose reason and detail the caller raises (jwt_verify) or returns
+ * (jwt_validate).  An OpenSSL failure, which no token can cause, is raised
+ * as 39000 after the OpenSSL call returned.
+ *
+ * src/verify.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+
+#include "utils/memutils.h"
+
+#include "base64url.h"
+#include "verify.h"
+
+static void
+memo_store(JwtHeaderMemo *memo, const char *seg, int seg_len, JoseHeader *hdr)
+{
+	MemoryContext old;
+
+	if (memo->cxt == NULL)
+		return;
+	MemoryContextReset(memo->cxt);
+	old = MemoryContextSwitchTo(memo->cxt);
+	memo->seg = pnstrdup(seg, seg_len);
+	memo->hdr.alg = hdr->alg;
+	memo->hdr.typ = hdr->typ ? pstrdup(hdr->typ) : NULL;
+	memo->hdr.kid = hdr->kid ? pstrdup(hdr->kid) : NULL;
+	memo->hdr.json = palloc(VARSIZE(hdr->json));
+	memcpy(memo->hdr.json, hdr->json, VARSIZE(hdr->json));
+	memo->seg_len = seg_len;
+	MemoryContextSwitchTo(old);
+}
+
+void
+jwt_verify_token(const char *token, int len, JwtKey *key,
+				 const JwtVerifyOptions *opts, JwtHeaderMemo *memo,
+				 JwtVerifyResult *res)
+{
+	JwtSegments seg;
+	JoseHeader	parsed;
+	JoseHeader *hdr;
+	const JwtAlg *alg;
+	unsigned char sig[EVP_MAX_MD_SIZE];
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	size_t		maclen = 0;
+	int			siglen;
+
+	res->detail = NULL;
+	res->header = NULL;
+	res->claims = NULL;
+
+	/* 1. shape */
+	res->reason = jwt_split(token, len, &seg, &res->detail);
+	if (res->reason != JWT_REASON_NONE)
+		return;
+
+	/* 2. header, from the memo when this call site saw it last time */
+	if (memo && memo->seg && memo->seg_len == seg.header_len &&
+		memcmp(memo->seg, seg.header, seg.header_len) == 0)
+		hdr = &memo->hdr;
+	else
+	{
+		res->reason = jose_header_parse(seg.header, seg.header_len, &parsed,
+										&res->detail);
+		res->header = parsed.json;
+		if (res->reason != JWT_REASON_NONE)
+			return;
+		hdr = &parsed;
+		if (memo)
+			memo_store(memo, seg.header, seg.header_len, &parsed);
+	}
+	res->header = hdr->json;
+	alg = hdr->alg;
+
+	if ((opts->allowed & JWT_ALG_BIT(alg->id)) == 0)
+	{
+		res->reason = JWT_REASON_ALGORITHM_NOT_ALLOWED;
+		res->detail = psprintf("Algorithm \"%s\" is not in the allowed set", alg->name);
+		return;
+	}
+	if (alg->family != JWT_FAMILY_HMAC || key->kind != JWT_KEY_SECRET ||
+		(key->usable & JWT_ALG_BIT(alg->id)) == 0)
+	{
+		res->reason = JWT_REASON_KEY_MISMATCH;
+		res->detail = psprintf("Algorithm \"%s\" cannot be verified with an HMAC secret of %d bytes",
+							   alg->name, key->len);
+		return;
+	}
+
+	/* 3. signature */
+	if (B64URL_EXACT_LEN(seg.signature_len) != alg->hash_len ||
+		(siglen = b64url_decode(seg.signature, seg.signature_len, sig)) != alg->hash_len)
+	{
+		res->reason = JWT_REASON_BAD_SIGNATURE;
+		res->detail = psprintf("The signature has the wrong length for %s", alg->name);
+		return;
+	}
+	if (!jwt_key_hmac(key, alg, seg.header,
+					  (seg.payload + seg.payload_len) - seg.header, mac, &maclen))
+		ereport(ERROR,
+				(errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
+				 errmsg("could not compute HMAC"),
+				 errdetail("OpenSSL: %s", ERR_reason_error_string(ERR_peek_last_error()) ?
+						   ERR_reason_error_string(ERR_peek_last_error()) : "unknown error")));
+	if (maclen != (size_t) siglen || CRYPTO_memcmp(mac, sig, siglen) != 0)
+	{
+		res->reason = JWT_REASON_BAD_SIGNATURE;
+		res->detail = psprintf("The %s signature does not match the header and payload",
+							   alg->name);
+		return;
+	}
+
+	/* 4. typ and claims */
+	res->reason = jwt_check_typ(hdr->typ, opts, &res->detail);
+	if (res->reason != JWT_REASON_NONE)
+		return;
+	res->reason = jwt_claims_parse(seg.payload, seg.payload_len, opts,
+								   &res->claims, &res->detail);
+	if (res->reason == JWT_REASON_MALFORMED)
+		res->claims = NULL;
+}

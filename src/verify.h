@@ -1,0 +1,42 @@
+/*-------------------------------------------------------------------------
+ *
+ * verify.h
+ *		Verifying a compact JWS: the whole pipeline from token text to
+ *		claims or a reason.
+ *
+ * src/verify.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef JWT_VERIFY_H
+#define JWT_VERIFY_H
+
+#include "claims.h"
+#include "jose_header.h"
+#include "keys.h"
+
+/*
+ * The last successfully parsed header of a call site.  Tokens from one
+ * issuer share their header segment, so it is parsed once per query.
+ */
+typedef struct JwtHeaderMemo
+{
+	MemoryContext cxt;			/* where seg and hdr live */
+	char	   *seg;
+	int			seg_len;
+	JoseHeader	hdr;
+} JwtHeaderMemo;
+
+typedef struct JwtVerifyResult
+{
+	JwtReason	reason;
+	char	   *detail;			/* NULL when valid */
+	Jsonb	   *header;			/* NULL when the header did not parse */
+	Jsonb	   *claims;			/* set only once the signature verified */
+} JwtVerifyResult;
+
+extern void jwt_verify_token(const char *token, int len, JwtKey *key,
+							 const JwtVerifyOptions *opts, JwtHeaderMemo *memo,
+							 JwtVerifyResult *res);
+
+#endif							/* JWT_VERIFY_H */
