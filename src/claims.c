@@ -120,6 +120,7 @@ jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
 				iat = 0;
 	double		now = opts->now;
 	double		leeway = opts->leeway;
+	JwtReason	reason;
 	int			i;
 
 	*claims = NULL;
@@ -128,8 +129,9 @@ jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
 		*detail = pstrdup("The payload segment is not canonical unpadded base64url");
 		return JWT_REASON_MALFORMED;
 	}
-	if (!jwt_json_parse(json, json_len, "payload", f, F_COUNT, claims, detail))
-		return JWT_REASON_MALFORMED;
+	reason = jwt_json_parse(json, json_len, "payload", f, F_COUNT, claims, detail);
+	if (reason != JWT_REASON_NONE)
+		return reason;
 
 	/* Types of the registered claims. */
 	if (f[F_EXP].type != JSON_TOKEN_END && !time_claim(&f[F_EXP], &exp))

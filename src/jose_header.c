@@ -125,6 +125,7 @@ jose_header_parse(const char *b64, int len, JoseHeader *hdr, char **detail)
 	JwtJsonField f[4] = {{.name = "alg"}, {.name = "typ"}, {.name = "kid"}, {.name = "crit"}};
 	char	   *json;
 	int			json_len;
+	JwtReason	reason;
 
 	memset(hdr, 0, sizeof(*hdr));
 	if (!jwt_decode_segment(b64, len, &json, &json_len))
@@ -132,8 +133,9 @@ jose_header_parse(const char *b64, int len, JoseHeader *hdr, char **detail)
 		*detail = pstrdup("The header segment is not canonical unpadded base64url");
 		return JWT_REASON_MALFORMED;
 	}
-	if (!jwt_json_parse(json, json_len, "header", f, lengthof(f), &hdr->json, detail))
-		return JWT_REASON_MALFORMED;
+	reason = jwt_json_parse(json, json_len, "header", f, lengthof(f), &hdr->json, detail);
+	if (reason != JWT_REASON_NONE)
+		return reason;
 
 	/* typ and kid, when present, are strings (RFC 7515 4.1.4, 4.1.9) */
 	if (f[1].type != JSON_TOKEN_END && f[1].type != JSON_TOKEN_STRING)

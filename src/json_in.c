@@ -311,10 +311,12 @@ json_error_text(JsonParseErrorType err)
 /*
  * Parse "len" bytes of JSON text that must be one object.  On success, the
  * jsonb is stored in *out (when out is not NULL), the requested fields are
- * filled in and true is returned.  On failure, *detail gets a sentence
- * (without final period) that starts with "what" and false is returned.
+ * filled in and JWT_REASON_NONE is returned.  On failure, *detail gets a
+ * sentence (without final period) about "what", and the reason is
+ * JWT_REASON_LIMIT_EXCEEDED for nesting beyond jwt.max_json_depth,
+ * JWT_REASON_MALFORMED otherwise.
  */
-bool
+JwtReason
 jwt_json_parse(const char *data, int len, const char *what,
 			   JwtJsonField *fields, int nfields,
 			   Jsonb **out, char **detail)
@@ -338,13 +340,13 @@ jwt_json_parse(const char *data, int len, const char *what,
 	if (!pg_verify_mbstr(PG_UTF8, data, len, true))
 	{
 		*detail = psprintf("The %s is not valid UTF-8", what);
-		return false;
+		return JWT_REASON_MALFORMED;
 	}
 	if (!jwt_json_depth_ok(data, len, jwt_max_json_depth))
 	{
 		*detail = psprintf("The %s nests deeper than jwt.max_json_depth (%d)",
 						   what, jwt_max_json_depth);
-		return false;
+		return JWT_REASON_LIMIT_EXCEEDED;
 	}
 	if (GetDatabaseEncoding() != PG_UTF8)
 		text = pg_any_to_server(data, len, PG_UTF8);
@@ -370,15 +372,15 @@ jwt_json_parse(const char *data, int len, const char *what,
 	if (err != JSON_SUCCESS)
 	{
 		*detail = psprintf("The %s %s", what, json_error_text(err));
-		return false;
+		return JWT_REASON_MALFORMED;
 	}
 	if (st.failure)
 	{
 		*detail = psprintf("The %s %s", what, st.failure);
-		return false;
+		return JWT_REASON_MALFORMED;
 	}
 	Assert(st.result != NULL);
 	if (out)
 		*out = JsonbValueToJsonb(st.result);
-	return true;
+	return JWT_REASON_NONE;
 }

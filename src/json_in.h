@@ -13,6 +13,8 @@
 #include "common/jsonapi.h"
 #include "utils/jsonb.h"
 
+#include "errors.h"
+
 /*
  * A top-level member the caller wants to see while the object is parsed.
  * "type" is JSON_TOKEN_END when the member is absent, JSON_TOKEN_OBJECT_START
@@ -32,7 +34,7 @@ typedef struct JwtJsonField
 } JwtJsonField;
 
 extern bool jwt_json_depth_ok(const char *data, int len, int max_depth);
-extern bool jwt_json_parse(const char *data, int len, const char *what,
+extern JwtReason jwt_json_parse(const char *data, int len, const char *what,
 						   JwtJsonField *fields, int nfields,
 						   Jsonb **out, char **detail);
 

@@ -132,6 +132,7 @@ jwt_verify_token(const char *token, int len, JwtKey *key,
 		return;
 	res->reason = jwt_claims_parse(seg.payload, seg.payload_len, opts,
 								   &res->claims, &res->detail);
-	if (res->reason == JWT_REASON_MALFORMED)
+	if (res->reason == JWT_REASON_MALFORMED ||
+		res->reason == JWT_REASON_LIMIT_EXCEEDED)
 		res->claims = NULL;
 }

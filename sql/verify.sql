@@ -1,0 +1,115 @@
+--
+-- jwt_verify / jwt_validate: signatures, allow-lists and claim checks.
+--
+\set k32 '''0123456789abcdef0123456789abcdef'''
+\set k64 '''0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'''
+\set other '''another secret, also 32 bytes ok'''
+\set at '''2024-01-01 00:00:00+00'''
+
+-- RFC 7515 Appendix A.1: the HS256 example verifies with its key and
+-- yields its exact payload (evaluated before its exp).
+\set a1 '''eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk'''
+\set a1key 'decode(translate(''AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow=='', ''-_'', ''+/''), ''base64'')'
+SELECT jwt_verify(:a1, :a1key, at => '2011-03-22 18:40:00+00');
+SELECT jwt_verify(:a1, :a1key, at => '2011-03-22 18:40:00+00')
+     = '{"iss":"joe","exp":1300819380,"http://example.com/is_root":true}' AS exact_payload;
+-- ... and is expired today.
+SELECT valid, reason FROM jwt_validate(:a1, :a1key);
+
+-- Round trip, and the wrong secret.
+SELECT jwt_verify(jwt_sign('{"sub":"alice","role":"admin"}', :k32), :k32) - 'iat' AS claims;
+SELECT jwt_verify(jwt_sign('{"sub":"alice"}', :k32), :other);
+SELECT valid, reason, header, claims FROM jwt_validate(jwt_sign('{"sub":"alice"}', :k32), :other);
+SELECT valid, reason, header, claims - 'iat' AS claims FROM jwt_validate(jwt_sign('{"sub":"alice"}', :k32), :k32);
+
+-- A changed character in any segment is refused.
+SELECT i AS segment, reason
+  FROM (SELECT jwt_sign('{"sub":"alice","iat":1}', :k32) AS t) s,
+       LATERAL (VALUES (1), (2), (3)) AS v(i),
+       LATERAL jwt_validate(
+         array_to_string(
+           (SELECT array_agg(CASE WHEN n = i THEN overlay(p placing
+                     CASE substr(p, 2, 1) WHEN 'A' THEN 'B' ELSE 'A' END from 2 for 1) ELSE p END
+                     ORDER BY n)
+              FROM unnest(string_to_array(t, '.')) WITH ORDINALITY AS u(p, n)), '.'),
+         :k32, at => :at)
+ ORDER BY 1;
+
+-- Allow-lists.  With algorithms NULL the key decides: a 32-byte secret
+-- serves HS256 only, a 64-byte one all three.
+SELECT reason FROM jwt_validate(jwt_sign('{"iat":1}', :k64, 'HS512'), :k32, at => :at);
+SELECT valid FROM jwt_validate(jwt_sign('{"iat":1}', :k64, 'HS512'), :k64, at => :at);
+SELECT reason FROM jwt_validate(jwt_sign('{"iat":1}', :k64, 'HS384'), :k64, '{HS256,HS512}', at => :at);
+SELECT valid FROM jwt_validate(jwt_sign('{"iat":1}', :k64, 'HS384'), :k64, '{HS384}', at => :at);
+SELECT jwt_verify(jwt_sign('{"iat":1}', :k64, 'HS384'), :k64, ARRAY['HS256'], at => :at);
+
+-- A token claiming an asymmetric algorithm never verifies with an HMAC
+-- secret, even when the caller allows that algorithm (algorithm confusion).
+-- The forged token below is HS256-signed over a header saying RS256.
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+CREATE FUNCTION b64url(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT rtrim(translate(encode(convert_to(t, 'UTF8'), 'base64'), E'+/\n', '-_'), '=')
+$$;
+CREATE FUNCTION forge(header text, payload text, key text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT si || '.' || rtrim(translate(encode(hmac(si, key, 'sha256'), 'base64'), E'+/\n', '-_'), '=')
+    FROM (SELECT b64url(header) || '.' || b64url(payload) AS si) s
+$$;
+-- forge() reproduces jwt_sign exactly, so it is a faithful forger:
+SELECT forge('{"alg":"HS256","typ":"JWT"}', '{"iat":1}', :k32) = jwt_sign('{"iat":1}', :k32) AS forge_ok;
+SELECT reason FROM jwt_validate(forge('{"alg":"RS256"}', '{"sub":"mallory"}', :k32), :k32, at => :at);
+SELECT reason FROM jwt_validate(forge('{"alg":"RS256"}', '{"sub":"mallory"}', :k32), :k32, '{RS256,HS256}', at => :at);
+SELECT jwt_verify(forge('{"alg":"ES256"}', '{"sub":"mallory"}', :k32), :k32, '{ES256}', at => :at);
+
+-- typ (RFC 8725 explicit typing): case-insensitive, "application/" ignored.
+SELECT t AS header_typ, want, reason
+  FROM (VALUES ('{"alg":"HS256","typ":"at+jwt"}', 'at+jwt'),
+               ('{"alg":"HS256","typ":"AT+JWT"}', 'at+jwt'),
+               ('{"alg":"HS256","typ":"application/at+jwt"}', 'at+jwt'),
+               ('{"alg":"HS256","typ":"at+jwt"}', 'application/AT+JWT'),
+               ('{"alg":"HS256","typ":"JWT"}', 'at+jwt'),
+               ('{"alg":"HS256"}', 'at+jwt'),
+               ('{"alg":"HS256","typ":"JWT"}', NULL)) AS v(t, want),
+       LATERAL jwt_validate(forge(t, '{"iat":1}', :k32), :k32, typ => want, at => :at);
+SELECT reason FROM jwt_validate(forge('{"alg":"HS256","typ":7}', '{"iat":1}', :k32), :k32, at => :at);
+SELECT jwt_verify(forge('{"alg":"HS256","typ":"JWT"}', '{"iat":1}', :k32), :k32, typ => 'at+jwt', at => :at);
+
+-- aud: a string or an array; a token with an audience needs one given.
+SELECT aud, want, reason
+  FROM (VALUES ('"api"', 'api'), ('["web","api"]', 'api'), ('["web"]', 'api'),
+               ('[]', 'api'), ('"api"', 'API'), (NULL, 'api'), ('"api"', NULL),
+               ('[1]', 'api'), ('{"a":1}', 'api')) AS v(aud, want),
+       LATERAL jwt_validate(jwt_sign(CASE WHEN aud IS NULL THEN '{"iat":1}'
+                                          ELSE format('{"iat":1,"aud":%s}', aud)::jsonb END, :k32),
+                            :k32, audience => want, at => :at)
+ WHERE aud IS NULL OR aud NOT IN ('[1]', '{"a":1}');
+SELECT reason FROM jwt_validate(forge('{"alg":"HS256"}', '{"aud":[1]}', :k32), :k32, audience => 'api', at => :at);
+SELECT jwt_verify(jwt_sign('{"iat":1,"aud":"api"}', :k32), :k32, at => :at);
+SELECT jwt_verify(jwt_sign('{"iat":1,"aud":"api"}', :k32), :k32, audience => 'web', at => :at);
+
+-- iss and sub: exact.
+SELECT reason FROM jwt_validate(jwt_sign('{"iat":1,"iss":"https://id.example"}', :k32), :k32, issuer => 'https://id.example', at => :at);
+SELECT reason FROM jwt_validate(jwt_sign('{"iat":1,"iss":"https://id.example"}', :k32), :k32, issuer => 'https://id.example/', at => :at);
+SELECT reason FROM jwt_validate(jwt_sign('{"iat":1}', :k32), :k32, issuer => 'https://id.example', at => :at);
+SELECT reason FROM jwt_validate(forge('{"alg":"HS256"}', '{"iss":["a"]}', :k32), :k32, at => :at);
+SELECT reason FROM jwt_validate(jwt_sign('{"iat":1,"sub":"42"}', :k32), :k32, subject => '42', at => :at);
+SELECT jwt_verify(jwt_sign('{"iat":1,"sub":"42"}', :k32), :k32, subject => '43', at => :at);
+SELECT reason FROM jwt_validate(forge('{"alg":"HS256"}', '{"sub":42}', :k32), :k32, at => :at);
+
+-- require: listed claims must be present.
+SELECT reason FROM jwt_validate(jwt_sign('{"iat":1,"jti":"x","sub":"s"}', :k32), :k32, require => '{jti,sub}', at => :at);
+SELECT jwt_verify(jwt_sign('{"iat":1,"sub":"s"}', :k32), :k32, require => '{sub,jti}', at => :at);
+
+-- NULL token or key gives NULL.
+SELECT jwt_verify(NULL, :k32) IS NULL AS null_token, jwt_verify('x.y.z', NULL::text) IS NULL AS null_key,
+       jwt_validate(NULL, :k32) IS NULL AS validate_null;
+
+-- Many rows, one call site: the header memo and key cache give the same
+-- answers as fresh calls.
+SELECT count(*) FILTER (WHERE valid) AS valid, count(*) FILTER (WHERE reason = 'bad_signature') AS bad
+  FROM generate_series(1, 1000) g,
+       LATERAL jwt_validate(jwt_sign(jsonb_build_object('n', g, 'iat', 1), :k32, header => jsonb_build_object('kid', 'k' || g % 3)),
+                            CASE WHEN g % 10 = 0 THEN :other ELSE :k32 END, at => :at);
+
+DROP FUNCTION forge(text, text, text);
+DROP FUNCTION b64url(text);
+DROP EXTENSION pgcrypto;
