@@ -1,0 +1,207 @@
+# shellcheck shell=bash
+# scripts/lib.sh: shared helpers for demo.sh and test.sh (source it, bash).
+#
+#   jwt_ensure_deps [extra debian packages...]   install what is missing
+#   jwt_build_install                            make + make install
+#   jwt_cluster_start / jwt_cluster_stop         throwaway PostgreSQL server
+#   jwt_at_exit COMMAND                          run COMMAND when the script ends
+#   jwt_pg_config                                print the pg_config to use
+#
+# The helpers own the EXIT, INT and TERM traps: add your own cleanup with
+# jwt_at_exit rather than with trap. One cluster per script.
+#
+# Environment: PG_CONFIG (default: PostgreSQL 15's pg_config), JWT_CFLAGS
+# (compiler flags, default JWT_DEFAULT_CFLAGS), JWT_CLUSTER_CONF (extra
+# postgresql.conf lines, e.g. shared_preload_libraries = 'jwt').
+
+JWT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+JWT_BASE_PACKAGES=(postgresql-15 postgresql-server-dev-15 libssl-dev make gcc)
+JWT_DEFAULT_CFLAGS="-Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare"
+JWT_EXIT_HOOKS=()
+
+# PG_CONFIG if set; else PostgreSQL 15's own (Debian's /usr/bin/pg_config
+# follows the newest installed server-dev package).
+jwt_pg_config() {
+	if [ -n "${PG_CONFIG:-}" ]; then
+		echo "$PG_CONFIG"
+	elif [ -x /usr/lib/postgresql/15/bin/pg_config ]; then
+		echo /usr/lib/postgresql/15/bin/pg_config
+	else
+		echo pg_config
+	fi
+}
+
+jwt_log() { printf '%s\n' "$*"; }
+jwt_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Run a command as root: directly when we are root, else via passwordless sudo.
+jwt_as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+		sudo -n "$@"
+	else
+		return 125
+	fi
+}
+
+jwt_can_be_root() {
+	[ "$(id -u)" -eq 0 ] ||
+		{ command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; }
+}
+
+# Cleanup stack: hooks run in reverse order on EXIT, INT and TERM.
+jwt_at_exit() {
+	JWT_EXIT_HOOKS+=("$1")
+	trap '_jwt_run_exit_hooks' EXIT
+	trap '_jwt_run_exit_hooks; trap - EXIT; exit 130' INT
+	trap '_jwt_run_exit_hooks; trap - EXIT; exit 143' TERM
+}
+
+_jwt_run_exit_hooks() {
+	local i
+	for ((i = ${#JWT_EXIT_HOOKS[@]} - 1; i >= 0; i--)); do
+		eval "${JWT_EXIT_HOOKS[$i]}" || true
+	done
+	JWT_EXIT_HOOKS=()
+}
+
+# Install the Debian packages that are missing (base set plus arguments).
+jwt_ensure_deps() {
+	local pkg missing=() logf
+	for pkg in "${JWT_BASE_PACKAGES[@]}" "$@"; do
+		if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+			missing+=("$pkg")
+		fi
+	done
+	[ "${#missing[@]}" -eq 0 ] && return 0
+
+	if ! jwt_can_be_root; then
+		printf 'error: missing Debian packages: %s\n' "${missing[*]}" >&2
+		printf 'Install them as root: apt-get install %s\n' "${missing[*]}" >&2
+		exit 1
+	fi
+	jwt_log "installing: ${missing[*]}"
+	logf="$(mktemp)"
+	if ! { jwt_as_root apt-get update -qq &&
+		jwt_as_root env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$logf" 2>&1; then
+		cat "$logf" >&2
+		rm -f "$logf"
+		printf 'error: could not install: %s\n' "${missing[*]}" >&2
+		exit 1
+	fi
+	rm -f "$logf"
+}
+
+# Build with warnings as errors, then install into PG_CONFIG's PostgreSQL.
+# Prints the build log on failure and returns non-zero.
+jwt_build_install() {
+	local cflags="${JWT_CFLAGS-$JWT_DEFAULT_CFLAGS}"
+	local pgc logf rc=0
+	pgc="$(jwt_pg_config)"
+	logf="$(mktemp)"
+	(cd "$JWT_ROOT" && make -j2 PG_CONFIG="$pgc" JWT_CFLAGS="$cflags") >"$logf" 2>&1 || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		(cd "$JWT_ROOT" && jwt_as_root make install PG_CONFIG="$pgc" JWT_CFLAGS="$cflags") >>"$logf" 2>&1 || rc=$?
+		if [ "$rc" -eq 125 ]; then
+			echo "make install needs root or passwordless sudo" >>"$logf"
+		fi
+	fi
+	if [ "$rc" -ne 0 ]; then
+		cat "$logf" >&2
+		rm -f "$logf"
+		return 1
+	fi
+	rm -f "$logf"
+}
+
+# Run a PostgreSQL server binary as the postgres user when we are root.
+_jwt_pg_run() {
+	if [ "$(id -u)" -eq 0 ]; then
+		(cd "$JWT_CLUSTER_DIR" && runuser -u postgres -- "$@")
+	else
+		"$@"
+	fi
+}
+
+# Print a TCP port that nothing listens on.
+_jwt_free_port() {
+	local port tries=0
+	while [ "$tries" -lt 100 ]; do
+		port=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			echo "$port"
+			return 0
+		fi
+		tries=$((tries + 1))
+	done
+	return 1
+}
+
+# Start a throwaway server in a temp dir, reachable only via a Unix socket
+# there, and export PGHOST/PGPORT/PGUSER/PGDATABASE (and put its bindir
+# first in PATH). It is stopped and removed when the calling script exits.
+jwt_cluster_start() {
+	local bindir port data
+	bindir="$("$(jwt_pg_config)" --bindir)"
+	JWT_CLUSTER_DIR="$(mktemp -d)"
+	JWT_CLUSTER_BINDIR="$bindir"
+	export JWT_CLUSTER_DIR
+	jwt_at_exit jwt_cluster_stop
+	if [ "$(id -u)" -eq 0 ]; then
+		chown postgres: "$JWT_CLUSTER_DIR"
+	fi
+	data="$JWT_CLUSTER_DIR/data"
+	JWT_CLUSTER_LOG="$JWT_CLUSTER_DIR/server.log"
+
+	if ! _jwt_pg_run "$bindir/initdb" -D "$data" -A trust -E UTF8 --locale=C \
+		-U postgres >"$JWT_CLUSTER_DIR/initdb.log" 2>&1; then
+		cat "$JWT_CLUSTER_DIR/initdb.log" >&2
+		echo "error: initdb failed" >&2
+		return 1
+	fi
+	port="$(_jwt_free_port)" || { echo "error: no free port" >&2; return 1; }
+	{
+		echo "# added by scripts/lib.sh"
+		echo "listen_addresses = ''"
+		echo "unix_socket_directories = '$JWT_CLUSTER_DIR'"
+		echo "port = $port"
+		echo "fsync = off"
+		if [ -n "${JWT_CLUSTER_CONF:-}" ]; then
+			printf '%s\n' "$JWT_CLUSTER_CONF"
+		fi
+	} >>"$data/postgresql.conf"
+
+	if ! _jwt_pg_run "$bindir/pg_ctl" -D "$data" -l "$JWT_CLUSTER_LOG" -w -t 60 \
+		start >/dev/null 2>&1; then
+		echo "error: the server did not start; log tail:" >&2
+		tail -n 30 "$JWT_CLUSTER_LOG" >&2 || true
+		return 1
+	fi
+	export PGHOST="$JWT_CLUSTER_DIR" PGPORT="$port" PGUSER=postgres PGDATABASE=postgres
+	# The matching psql first, ahead of Debian's version-picking wrapper.
+	export PATH="$bindir:$PATH"
+}
+
+# Stop the throwaway server and delete its directory (safe to call twice).
+jwt_cluster_stop() {
+	[ -n "${JWT_CLUSTER_DIR:-}" ] && [ -d "$JWT_CLUSTER_DIR" ] || return 0
+	if [ -f "$JWT_CLUSTER_DIR/data/postmaster.pid" ]; then
+		_jwt_pg_run "$JWT_CLUSTER_BINDIR/pg_ctl" -D "$JWT_CLUSTER_DIR/data" \
+			-m fast -w -t 30 stop >/dev/null 2>&1 ||
+			_jwt_pg_run "$JWT_CLUSTER_BINDIR/pg_ctl" -D "$JWT_CLUSTER_DIR/data" \
+				-m immediate -w stop >/dev/null 2>&1 || true
+	fi
+	rm -rf "$JWT_CLUSTER_DIR"
+	JWT_CLUSTER_DIR=""
+}
+
+# Print the server log tail when the server crashed or hit an assertion.
+jwt_cluster_crash_report() {
+	[ -n "${JWT_CLUSTER_LOG:-}" ] && [ -f "$JWT_CLUSTER_LOG" ] || return 0
+	if grep -qE 'terminated by signal|PANIC|TRAP:' "$JWT_CLUSTER_LOG"; then
+		echo "--- server log tail (a backend crashed) ---"
+		tail -n 40 "$JWT_CLUSTER_LOG"
+	fi
+}

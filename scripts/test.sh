@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# scripts/test.sh: build with warnings as errors, start a throwaway server,
+# run pg_regress and every test/*/run.sh suite, then print
+# "N passed, N failed" as the last line. Exits 1 when anything failed.
+#
+# Environment: PG_CONFIG, JWT_CFLAGS, JWT_CLUSTER_CONF (see scripts/lib.sh),
+# JWT_SUITE_TIMEOUT (seconds per suite, default 1200).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+source scripts/lib.sh
+
+PASSED=0
+FAILED=0
+WORK="$(mktemp -d)"
+# shellcheck disable=SC2016 # expanded when the hook runs
+jwt_at_exit 'rm -rf "$WORK"'
+
+pass() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+
+summary() {
+	if [ "$FAILED" -gt 0 ]; then
+		jwt_cluster_crash_report
+	fi
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
+
+# Debian packages; node and npm only when they are not already on PATH.
+setup_deps() {
+	local extra=(python3-jwt python3-jwcrypto)
+	command -v node >/dev/null 2>&1 || extra+=(nodejs)
+	command -v npm >/dev/null 2>&1 || extra+=(npm)
+	(jwt_ensure_deps "${extra[@]}")
+}
+
+# pg_regress through PGXS; one line per test.
+run_regress() {
+	local log="$WORK/regress.log" rc=0 n_ok n_fail diffs
+	local opts="--host=$PGHOST --port=$PGPORT --user=$PGUSER ${EXTRA_REGRESS_OPTS:-}"
+	rm -f regression.diffs regression.out output_iso/regression.diffs
+	make installcheck PG_CONFIG="$(jwt_pg_config)" \
+		EXTRA_REGRESS_OPTS="$opts" >"$log" 2>&1 || rc=$?
+	# PG15 prints "test NAME ... ok  12 ms" (or "     NAME ... FAILED" in groups).
+	sed -nE 's/^(test +| +)?([^ ]+) +\.\.\. +(ok|FAILED|failed \(ignored\)).*/\3 \2/p' "$log" |
+		while read -r status name; do
+			case "$status" in
+				ok) echo "ok - regress/$name" ;;
+				*) echo "not ok - regress/$name" ;;
+			esac
+		done
+	n_ok="$(grep -cE '^(test +| +)?[^ ]+ +\.\.\. +ok' "$log" || true)"
+	n_fail="$(grep -cE '^(test +| +)?[^ ]+ +\.\.\. +(FAILED|failed)' "$log" || true)"
+	PASSED=$((PASSED + n_ok))
+	FAILED=$((FAILED + n_fail))
+	if [ "$rc" -ne 0 ] && [ "$n_fail" -eq 0 ]; then
+		fail "regress: make installcheck exited with $rc"
+		tail -n 30 "$log"
+	fi
+	if [ "$rc" -ne 0 ]; then
+		for diffs in regression.diffs output_iso/regression.diffs; do
+			if [ -f "$diffs" ]; then
+				echo "--- $diffs ---"
+				cat "$diffs"
+			fi
+		done
+	fi
+}
+
+# One suite, run from its own directory (the repo root holds jwt.so, which
+# Python would import as the "jwt" module). Streams its "ok", "not ok" and
+# "#" lines, counts them, and shows its other output when it fails.
+run_suite() {
+	local script="$1" dir name log rc=0 n_ok n_fail
+	dir="$(dirname "$script")"
+	name="$(basename "$dir")"
+	log="$WORK/suite-$name.log"
+	echo "== $name =="
+	if [ -x "$script" ]; then
+		set -- ./run.sh
+	else
+		echo "# $script is not executable; running it with bash"
+		set -- bash run.sh
+	fi
+	set +e
+	(cd "$dir" && timeout "${JWT_SUITE_TIMEOUT:-1200}" "$@") </dev/null 2>&1 |
+		tee "$log" | grep --line-buffered -E '^(not ok|ok)([ -]|$)|^#'
+	rc="${PIPESTATUS[0]}"
+	set -e
+	n_ok="$(grep -cE '^ok([ -]|$)' "$log" || true)"
+	n_fail="$(grep -cE '^not ok([ -]|$)' "$log" || true)"
+	PASSED=$((PASSED + n_ok))
+	FAILED=$((FAILED + n_fail))
+	if [ "$rc" -ne 0 ]; then
+		if [ "$n_fail" -eq 0 ]; then
+			if [ "$rc" -eq 124 ]; then
+				echo "# timed out after ${JWT_SUITE_TIMEOUT:-1200}s"
+			fi
+			fail "$name: run.sh exited with $rc"
+		fi
+		if grep -qvE '^(not ok|ok)([ -]|$)|^#' "$log"; then
+			echo "--- other output of $script (last 40 lines) ---"
+			grep -vE '^(not ok|ok)([ -]|$)|^#' "$log" | tail -n 40
+		fi
+	fi
+}
+
+main() {
+	echo "== setup =="
+	if ! setup_deps; then
+		fail "install dependencies"
+		summary
+		return
+	fi
+	if jwt_build_install; then
+		pass "build and install (${JWT_CFLAGS-$JWT_DEFAULT_CFLAGS})"
+	else
+		fail "build and install"
+		summary
+		return
+	fi
+	if ! jwt_cluster_start; then
+		fail "start a throwaway server"
+		summary
+		return
+	fi
+	if ! { psql -X -q -v ON_ERROR_STOP=1 -d postgres -c 'CREATE DATABASE jwt_test' &&
+		psql -X -q -v ON_ERROR_STOP=1 -d jwt_test -c 'CREATE EXTENSION jwt'; }; then
+		fail "create database jwt_test with the extension"
+	fi
+
+	echo "== regress =="
+	run_regress
+
+	export PGDATABASE=jwt_test JWT_ROOT
+	local script
+	while IFS= read -r script; do
+		[ "$(basename "$(dirname "$script")")" = bench ] && continue
+		run_suite "$script"
+	done < <(find test -mindepth 2 -maxdepth 2 -name run.sh 2>/dev/null | LC_ALL=C sort)
+
+	summary
+}
+
+main
