@@ -59,9 +59,9 @@ fmt_time(double t)
 static bool
 time_claim(JwtJsonField *f, double *out)
 {
-	if (f->type != JSON_TOKEN_NUMBER)
+	if (f->type != JWT_JSON_NUMBER)
 		return false;
-	*out = strtod(f->str, NULL);
+	*out = f->num;
 	return isfinite(*out);
 }
 
@@ -124,64 +124,61 @@ jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
 	int			i;
 
 	*claims = NULL;
-	if (!jwt_decode_segment(b64, len, &json, &json_len))
-	{
-		*detail = pstrdup("The payload segment is not canonical unpadded base64url");
+	if (!jwt_decode_segment(b64, len, 1, &json, &json_len, detail))
 		return JWT_REASON_MALFORMED;
-	}
 	reason = jwt_json_parse(json, json_len, "payload", f, F_COUNT, claims, detail);
 	if (reason != JWT_REASON_NONE)
 		return reason;
 
 	/* Types of the registered claims. */
-	if (f[F_EXP].type != JSON_TOKEN_END && !time_claim(&f[F_EXP], &exp))
+	if (f[F_EXP].type != JWT_JSON_ABSENT && !time_claim(&f[F_EXP], &exp))
 	{
 		*detail = pstrdup("Claim \"exp\" is not a number");
 		return JWT_REASON_MALFORMED;
 	}
-	if (f[F_NBF].type != JSON_TOKEN_END && !time_claim(&f[F_NBF], &nbf))
+	if (f[F_NBF].type != JWT_JSON_ABSENT && !time_claim(&f[F_NBF], &nbf))
 	{
 		*detail = pstrdup("Claim \"nbf\" is not a number");
 		return JWT_REASON_MALFORMED;
 	}
-	if (f[F_IAT].type != JSON_TOKEN_END && !time_claim(&f[F_IAT], &iat))
+	if (f[F_IAT].type != JWT_JSON_ABSENT && !time_claim(&f[F_IAT], &iat))
 	{
 		*detail = pstrdup("Claim \"iat\" is not a number");
 		return JWT_REASON_MALFORMED;
 	}
-	if (f[F_ISS].type != JSON_TOKEN_END && f[F_ISS].type != JSON_TOKEN_STRING)
+	if (f[F_ISS].type != JWT_JSON_ABSENT && f[F_ISS].type != JWT_JSON_STRING)
 	{
 		*detail = pstrdup("Claim \"iss\" is not a string");
 		return JWT_REASON_MALFORMED;
 	}
-	if (f[F_SUB].type != JSON_TOKEN_END && f[F_SUB].type != JSON_TOKEN_STRING)
+	if (f[F_SUB].type != JWT_JSON_ABSENT && f[F_SUB].type != JWT_JSON_STRING)
 	{
 		*detail = pstrdup("Claim \"sub\" is not a string");
 		return JWT_REASON_MALFORMED;
 	}
-	if (f[F_AUD].type != JSON_TOKEN_END && f[F_AUD].type != JSON_TOKEN_STRING &&
-		!(f[F_AUD].type == JSON_TOKEN_ARRAY_START && f[F_AUD].elems_ok))
+	if (f[F_AUD].type != JWT_JSON_ABSENT && f[F_AUD].type != JWT_JSON_STRING &&
+		!(f[F_AUD].type == JWT_JSON_ARRAY && f[F_AUD].elems_ok))
 	{
 		*detail = pstrdup("Claim \"aud\" is neither a string nor an array of strings");
 		return JWT_REASON_MALFORMED;
 	}
 
 	/* Time. */
-	if (f[F_EXP].type != JSON_TOKEN_END && now >= exp + leeway)
+	if (f[F_EXP].type != JWT_JSON_ABSENT && now >= exp + leeway)
 	{
 		*detail = psprintf("Claim \"exp\" is %s, at or before the evaluation time %s%s",
 						   fmt_time(exp), fmt_time(now),
 						   leeway > 0 ? psprintf(" less the leeway of %g s", leeway) : "");
 		return JWT_REASON_EXPIRED;
 	}
-	if (f[F_NBF].type != JSON_TOKEN_END && now < nbf - leeway)
+	if (f[F_NBF].type != JWT_JSON_ABSENT && now < nbf - leeway)
 	{
 		*detail = psprintf("Claim \"nbf\" is %s, after the evaluation time %s%s",
 						   fmt_time(nbf), fmt_time(now),
 						   leeway > 0 ? psprintf(" plus the leeway of %g s", leeway) : "");
 		return JWT_REASON_NOT_YET_VALID;
 	}
-	if (f[F_IAT].type != JSON_TOKEN_END && iat > now + leeway)
+	if (f[F_IAT].type != JWT_JSON_ABSENT && iat > now + leeway)
 	{
 		*detail = psprintf("Claim \"iat\" is %s, after the evaluation time %s%s",
 						   fmt_time(iat), fmt_time(now),
@@ -190,7 +187,7 @@ jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
 	}
 	if (opts->has_max_age)
 	{
-		if (f[F_IAT].type == JSON_TOKEN_END)
+		if (f[F_IAT].type == JWT_JSON_ABSENT)
 		{
 			*detail = pstrdup("Claim \"iat\" is missing, and max_age needs it");
 			return JWT_REASON_MISSING_CLAIM;
@@ -206,7 +203,7 @@ jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
 	/* Issuer, subject, audience. */
 	if (opts->issuer.data)
 	{
-		if (f[F_ISS].type == JSON_TOKEN_END)
+		if (f[F_ISS].type == JWT_JSON_ABSENT)
 		{
 			*detail = pstrdup("Claim \"iss\" is missing");
 			return JWT_REASON_ISSUER_MISMATCH;
@@ -220,7 +217,7 @@ jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
 	}
 	if (opts->subject.data)
 	{
-		if (f[F_SUB].type == JSON_TOKEN_END)
+		if (f[F_SUB].type == JWT_JSON_ABSENT)
 		{
 			*detail = pstrdup("Claim \"sub\" is missing");
 			return JWT_REASON_SUBJECT_MISMATCH;
@@ -236,12 +233,12 @@ jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
 	{
 		bool		found = false;
 
-		if (f[F_AUD].type == JSON_TOKEN_END)
+		if (f[F_AUD].type == JWT_JSON_ABSENT)
 		{
 			*detail = pstrdup("Claim \"aud\" is missing");
 			return JWT_REASON_AUDIENCE_MISMATCH;
 		}
-		if (f[F_AUD].type == JSON_TOKEN_STRING)
+		if (f[F_AUD].type == JWT_JSON_STRING)
 			found = str_eq(opts->audience, f[F_AUD].str);
 		else
 		{
@@ -255,7 +252,7 @@ jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
 			return JWT_REASON_AUDIENCE_MISMATCH;
 		}
 	}
-	else if (f[F_AUD].type != JSON_TOKEN_END)
+	else if (f[F_AUD].type != JWT_JSON_ABSENT)
 	{
 		*detail = pstrdup("Claim \"aud\" is present but no audience was given to check it against");
 		return JWT_REASON_AUDIENCE_MISMATCH;

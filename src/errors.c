@@ -13,6 +13,8 @@
  */
 #include "postgres.h"
 
+#include <openssl/err.h>
+
 #include "mb/pg_wchar.h"
 
 #include "errors.h"
@@ -97,4 +99,24 @@ jwt_clip(const char *s, int maxbytes)
 		return s;
 	clip = pg_mbcliplen(s, len, maxbytes);
 	return psprintf("%.*s...", clip, s);
+}
+
+/*
+ * Raise 39000 for an OpenSSL call that failed where no input can make it
+ * fail.  The OpenSSL reason goes in the detail; the error queue is emptied
+ * first, so that the next call starts clean (hot paths do not clear it
+ * before each call: the last error is always the one that just happened).
+ */
+void
+jwt_openssl_error(const char *what)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+	char	   *reason = pstrdup(r ? r : "no reason given");
+
+	ERR_clear_error();
+	ereport(ERROR,
+			(errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
+			 errmsg("%s", what),
+			 errdetail("OpenSSL: %s.", reason)));
 }

@@ -41,6 +41,7 @@ extern const char *jwt_reason_keyword(JwtReason reason);
 extern void jwt_report(JwtReason reason, const char *detail,
 					   bool as_input_error) pg_attribute_noreturn();
 
+extern void jwt_openssl_error(const char *what) pg_attribute_noreturn();
 extern const char *jwt_clip(const char *s, int maxbytes);
 
 #endif							/* JWT_ERRORS_H */

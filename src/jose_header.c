@@ -5,10 +5,11 @@
  *		(RFC 7515 sections 4 and 7.1, RFC 8725 section 3.1).
  *
  * jwt_split checks the token's shape only: size limit, exactly three
- * segments, each canonical unpadded base64url.  jose_header_parse decodes
- * the header and reads alg, typ, kid and crit: "none" in any casing is
- * refused, an unknown alg is refused, and since this version implements no
- * JWS extension, any "crit" is refused.
+ * segments, header and payload not empty.  Each segment is checked to be
+ * canonical unpadded base64url when it is decoded, so no byte is looked at
+ * twice.  jose_header_parse decodes the header and reads alg, typ, kid and
+ * crit: "none" in any casing is refused, an unknown alg is refused, and
+ * since this version implements no JWS extension, any "crit" is refused.
  *
  * Both report by returning a JwtReason with a detail sentence (palloc'd in
  * CurrentMemoryContext), and never ereport for bad input.
@@ -65,24 +66,11 @@ jwt_split(const char *token, int len, JwtSegments *seg, char **detail)
 	parts[2] = dot2 + 1;
 	lens[2] = len - (dot2 + 1 - token);
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 2; i++)
 	{
-		int			bad;
-
-		if (lens[i] == 0 && i < 2)
+		if (lens[i] == 0)
 		{
 			*detail = psprintf("The %s segment is empty", segment_names[i]);
-			return JWT_REASON_MALFORMED;
-		}
-		bad = b64url_check(parts[i], lens[i]);
-		if (bad >= 0)
-		{
-			if (bad < lens[i])
-				*detail = psprintf("The %s segment has a character outside the base64url alphabet at offset %d",
-								   segment_names[i], bad);
-			else
-				*detail = psprintf("The %s segment is not canonical unpadded base64url",
-								   segment_names[i]);
 			return JWT_REASON_MALFORMED;
 		}
 	}
@@ -97,17 +85,27 @@ jwt_split(const char *token, int len, JwtSegments *seg, char **detail)
 }
 
 /*
- * Decode a segment that jwt_split already checked into a palloc'd buffer.
+ * Decode a segment into a palloc'd, NUL-terminated buffer.  When it is not
+ * canonical unpadded base64url, set *detail and return false.
  */
 bool
-jwt_decode_segment(const char *b64, int len, char **out, int *outlen)
+jwt_decode_segment(const char *b64, int len, int segno, char **out,
+				   int *outlen, char **detail)
 {
 	char	   *buf = palloc(B64URL_DEC_LEN(len) + 1);
 	int			n = b64url_decode(b64, len, (unsigned char *) buf);
 
 	if (n < 0)
 	{
+		int			bad = b64url_check(b64, len);
+
 		pfree(buf);
+		if (bad >= 0 && bad < len)
+			*detail = psprintf("The %s segment has a character outside the base64url alphabet at offset %d",
+							   segment_names[segno], bad);
+		else
+			*detail = psprintf("The %s segment is not canonical unpadded base64url",
+							   segment_names[segno]);
 		return false;
 	}
 	buf[n] = '\0';
@@ -128,23 +126,20 @@ jose_header_parse(const char *b64, int len, JoseHeader *hdr, char **detail)
 	JwtReason	reason;
 
 	memset(hdr, 0, sizeof(*hdr));
-	if (!jwt_decode_segment(b64, len, &json, &json_len))
-	{
-		*detail = pstrdup("The header segment is not canonical unpadded base64url");
+	if (!jwt_decode_segment(b64, len, 0, &json, &json_len, detail))
 		return JWT_REASON_MALFORMED;
-	}
 	reason = jwt_json_parse(json, json_len, "header", f, lengthof(f), &hdr->json, detail);
 	if (reason != JWT_REASON_NONE)
 		return reason;
 
 	/* typ and kid, when present, are strings (RFC 7515 4.1.4, 4.1.9) */
-	if (f[1].type != JSON_TOKEN_END && f[1].type != JSON_TOKEN_STRING)
+	if (f[1].type != JWT_JSON_ABSENT && f[1].type != JWT_JSON_STRING)
 	{
 		*detail = pstrdup("Header parameter \"typ\" is not a string");
 		return JWT_REASON_MALFORMED;
 	}
 	hdr->typ = f[1].str;
-	if (f[2].type != JSON_TOKEN_END && f[2].type != JSON_TOKEN_STRING)
+	if (f[2].type != JWT_JSON_ABSENT && f[2].type != JWT_JSON_STRING)
 	{
 		*detail = pstrdup("Header parameter \"kid\" is not a string");
 		return JWT_REASON_MALFORMED;
@@ -152,12 +147,12 @@ jose_header_parse(const char *b64, int len, JoseHeader *hdr, char **detail)
 	hdr->kid = f[2].str;
 
 	/* alg */
-	if (f[0].type == JSON_TOKEN_END)
+	if (f[0].type == JWT_JSON_ABSENT)
 	{
 		*detail = pstrdup("Header parameter \"alg\" is missing");
 		return JWT_REASON_MALFORMED;
 	}
-	if (f[0].type != JSON_TOKEN_STRING)
+	if (f[0].type != JWT_JSON_STRING)
 	{
 		*detail = pstrdup("Header parameter \"alg\" is not a string");
 		return JWT_REASON_MALFORMED;
@@ -176,9 +171,9 @@ jose_header_parse(const char *b64, int len, JoseHeader *hdr, char **detail)
 	}
 
 	/* crit: a non-empty array of names (RFC 7515 4.1.11); we know none */
-	if (f[3].type != JSON_TOKEN_END)
+	if (f[3].type != JWT_JSON_ABSENT)
 	{
-		if (f[3].type != JSON_TOKEN_ARRAY_START || !f[3].elems_ok ||
+		if (f[3].type != JWT_JSON_ARRAY || !f[3].elems_ok ||
 			f[3].nelems == 0)
 		{
 			*detail = pstrdup("Header parameter \"crit\" is not a non-empty array of strings");

@@ -39,7 +39,7 @@ extern JwtReason jwt_split(const char *token, int len, JwtSegments *seg,
 						   char **detail);
 extern JwtReason jose_header_parse(const char *b64, int len, JoseHeader *hdr,
 								   char **detail);
-extern bool jwt_decode_segment(const char *b64, int len, char **out,
-							   int *outlen);
+extern bool jwt_decode_segment(const char *b64, int len, int segno,
+							   char **out, int *outlen, char **detail);
 
 #endif							/* JWT_JOSE_HEADER_H */

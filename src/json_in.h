@@ -10,32 +10,40 @@
 #ifndef JWT_JSON_IN_H
 #define JWT_JSON_IN_H
 
-#include "common/jsonapi.h"
 #include "utils/jsonb.h"
 
 #include "errors.h"
 
+typedef enum JwtJsonType
+{
+	JWT_JSON_ABSENT = 0,
+	JWT_JSON_STRING,
+	JWT_JSON_NUMBER,
+	JWT_JSON_BOOL,
+	JWT_JSON_NULL,
+	JWT_JSON_OBJECT,
+	JWT_JSON_ARRAY
+} JwtJsonType;
+
 /*
  * A top-level member the caller wants to see while the object is parsed.
- * "type" is JSON_TOKEN_END when the member is absent, JSON_TOKEN_OBJECT_START
- * or JSON_TOKEN_ARRAY_START for containers, else the scalar's token type;
- * "str" is the de-escaped string or the number's text.  For arrays, the
- * string elements are collected in "elems" and "elems_ok" says whether
- * every element was a string.
+ * For a string, "str" is its NUL-terminated value; for a number, "num" is
+ * its value as a double; for an array, "elems" holds its string elements
+ * and "elems_ok" says whether every element was a string.
  */
 typedef struct JwtJsonField
 {
 	const char *name;			/* in */
-	JsonTokenType type;			/* out */
+	JwtJsonType type;			/* out */
 	char	   *str;
+	double		num;
 	int			nelems;
 	char	  **elems;
 	bool		elems_ok;
 } JwtJsonField;
 
-extern bool jwt_json_depth_ok(const char *data, int len, int max_depth);
 extern JwtReason jwt_json_parse(const char *data, int len, const char *what,
-						   JwtJsonField *fields, int nfields,
-						   Jsonb **out, char **detail);
+								JwtJsonField *fields, int nfields,
+								Jsonb **out, char **detail);
 
 #endif							/* JWT_JSON_IN_H */

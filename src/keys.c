@@ -185,7 +185,7 @@ jwt_key_check_alg(JwtKey *key, const JwtAlg *alg)
 /*
  * HMAC "data" with the key under "alg" (an HS algorithm the key may serve)
  * into "out" (EVP_MAX_MD_SIZE bytes).  Returns false when OpenSSL fails;
- * the caller reports that.  Never ereports: nothing here may leave an
+ * the caller reports that with jwt_openssl_error().  Never ereports: nothing here may leave an
  * OpenSSL object behind.
  */
 bool
@@ -197,7 +197,6 @@ jwt_key_hmac(JwtKey *key, const JwtAlg *alg,
 	EVP_MAC_CTX *ctx;
 
 	Assert(alg->family == JWT_FAMILY_HMAC);
-	ERR_clear_error();
 
 	if (hmac_mac == NULL)
 	{

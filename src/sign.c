@@ -21,9 +21,9 @@
 #include "postgres.h"
 
 #include <math.h>
-#include <openssl/err.h>
 
 #include "base64url.h"
+#include "errors.h"
 #include "json_out.h"
 #include "sign.h"
 
@@ -226,11 +226,7 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 
 	if (!jwt_key_hmac(key, alg, VARDATA(result), p - VARDATA(result), mac, &maclen) ||
 		maclen != (size_t) alg->hash_len)
-		ereport(ERROR,
-				(errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
-				 errmsg("could not compute HMAC"),
-				 errdetail("OpenSSL: %s", ERR_reason_error_string(ERR_peek_last_error()) ?
-						   ERR_reason_error_string(ERR_peek_last_error()) : "unknown error")));
+		jwt_openssl_error("could not compute HMAC");
 	*p++ = '.';
 	p += b64url_encode(mac, (int) maclen, p);
 	Assert(p == VARDATA(result) + hlen + 1 + plen + 1 + slen);

@@ -490,19 +490,21 @@ jwt_decode(PG_FUNCTION_ARGS)
 	if (reason != JWT_REASON_NONE)
 		jwt_report(reason, detail, true);
 
-	/* jwt_split checked the base64url, so decoding cannot fail */
-	(void) jwt_decode_segment(seg.header, seg.header_len, &json, &json_len);
+	if (!jwt_decode_segment(seg.header, seg.header_len, 0, &json, &json_len, &detail))
+		jwt_report(JWT_REASON_MALFORMED, detail, true);
 	reason = jwt_json_parse(json, json_len, "header", NULL, 0, &header, &detail);
 	if (reason != JWT_REASON_NONE)
 		jwt_report(reason, detail, true);
-	(void) jwt_decode_segment(seg.payload, seg.payload_len, &json, &json_len);
+	if (!jwt_decode_segment(seg.payload, seg.payload_len, 1, &json, &json_len, &detail))
+		jwt_report(JWT_REASON_MALFORMED, detail, true);
 	reason = jwt_json_parse(json, json_len, "payload", NULL, 0, &claims, &detail);
 	if (reason != JWT_REASON_NONE)
 		jwt_report(reason, detail, true);
-
-	sig = palloc(VARHDRSZ + B64URL_DEC_LEN(seg.signature_len));
-	SET_VARSIZE(sig, VARHDRSZ + b64url_decode(seg.signature, seg.signature_len,
-											  (unsigned char *) VARDATA(sig)));
+	if (!jwt_decode_segment(seg.signature, seg.signature_len, 2, &json, &json_len, &detail))
+		jwt_report(JWT_REASON_MALFORMED, detail, true);
+	sig = palloc(VARHDRSZ + json_len);
+	SET_VARSIZE(sig, VARHDRSZ + json_len);
+	memcpy(VARDATA(sig), json, json_len);
 
 	values[0] = JsonbPGetDatum(header);
 	values[1] = JsonbPGetDatum(claims);

@@ -56,10 +56,10 @@ jwt_verify_token(const char *token, int len, JwtKey *key,
 	JoseHeader	parsed;
 	JoseHeader *hdr;
 	const JwtAlg *alg;
-	unsigned char sig[EVP_MAX_MD_SIZE];
+	char	   *sig;
+	int			siglen;
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	size_t		maclen = 0;
-	int			siglen;
 
 	res->detail = NULL;
 	res->header = NULL;
@@ -104,20 +104,22 @@ jwt_verify_token(const char *token, int len, JwtKey *key,
 	}
 
 	/* 3. signature */
-	if (B64URL_EXACT_LEN(seg.signature_len) != alg->hash_len ||
-		(siglen = b64url_decode(seg.signature, seg.signature_len, sig)) != alg->hash_len)
+	if (!jwt_decode_segment(seg.signature, seg.signature_len, 2, &sig, &siglen,
+							&res->detail))
+	{
+		res->reason = JWT_REASON_MALFORMED;
+		return;
+	}
+	if (siglen != alg->hash_len)
 	{
 		res->reason = JWT_REASON_BAD_SIGNATURE;
-		res->detail = psprintf("The signature has the wrong length for %s", alg->name);
+		res->detail = psprintf("The signature has %d bytes, %s signatures have %d",
+							   siglen, alg->name, alg->hash_len);
 		return;
 	}
 	if (!jwt_key_hmac(key, alg, seg.header,
 					  (seg.payload + seg.payload_len) - seg.header, mac, &maclen))
-		ereport(ERROR,
-				(errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
-				 errmsg("could not compute HMAC"),
-				 errdetail("OpenSSL: %s", ERR_reason_error_string(ERR_peek_last_error()) ?
-						   ERR_reason_error_string(ERR_peek_last_error()) : "unknown error")));
+		jwt_openssl_error("could not compute HMAC");
 	if (maclen != (size_t) siglen || CRYPTO_memcmp(mac, sig, siglen) != 0)
 	{
 		res->reason = JWT_REASON_BAD_SIGNATURE;
