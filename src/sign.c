@@ -22,6 +22,8 @@
 
 #include <math.h>
 
+#include "mb/pg_wchar.h"
+
 #include "base64url.h"
 #include "errors.h"
 #include "json_out.h"
@@ -213,6 +215,15 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 	}
 	appendStringInfoCharMacro(&pjson, '}');
 
+	/* JOSE is UTF-8 (RFC 7515 section 5.1); jsonb text is in the server's */
+	if (GetDatabaseEncoding() != PG_UTF8)
+	{
+		hjson.data = pg_server_to_any(hjson.data, hjson.len, PG_UTF8);
+		hjson.len = strlen(hjson.data);
+		pjson.data = pg_server_to_any(pjson.data, pjson.len, PG_UTF8);
+		pjson.len = strlen(pjson.data);
+	}
+
 	/* header.payload.signature, encoded in place */
 	hlen = B64URL_ENC_LEN(hjson.len);
 	plen = B64URL_ENC_LEN(pjson.len);
@@ -231,7 +242,5 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 	p += b64url_encode(mac, (int) maclen, p);
 	Assert(p == VARDATA(result) + hlen + 1 + plen + 1 + slen);
 
-	pfree(hjson.data);
-	pfree(pjson.data);
 	return result;
 }
