@@ -21,8 +21,6 @@
 
 #include "json_out.h"
 
-static void json_out_scalar(StringInfo buf, JsonbValue *v);
-
 static const char hexdig[] = "0123456789abcdef";
 
 /*
@@ -84,8 +82,11 @@ json_out_string(StringInfo buf, const char *s, int len)
 	appendStringInfoCharMacro(buf, '"');
 }
 
-static void
-json_out_scalar(StringInfo buf, JsonbValue *v)
+/*
+ * Append one value: a scalar, or a container as jbvBinary.
+ */
+void
+json_out_value(StringInfo buf, JsonbValue *v)
 {
 	switch (v->type)
 	{
@@ -161,13 +162,13 @@ json_out_container(StringInfo buf, JsonbContainer *container)
 				first = true;	/* the value follows without a comma */
 				break;
 			case WJB_VALUE:
-				json_out_scalar(buf, &v);
+				json_out_value(buf, &v);
 				first = false;
 				break;
 			case WJB_ELEM:
 				if (!first)
 					appendStringInfoCharMacro(buf, ',');
-				json_out_scalar(buf, &v);
+				json_out_value(buf, &v);
 				first = false;
 				break;
 			default:
@@ -218,7 +219,7 @@ json_out_members(StringInfo buf, JsonbContainer *object,
 		else if (tok == WJB_VALUE)
 		{
 			if (!skipping)
-				json_out_scalar(buf, &v);
+				json_out_value(buf, &v);
 		}
 	}
 	return first;

@@ -14,6 +14,7 @@
 #include "utils/jsonb.h"
 
 extern void json_out_string(StringInfo buf, const char *s, int len);
+extern void json_out_value(StringInfo buf, JsonbValue *v);
 extern void json_out_container(StringInfo buf, JsonbContainer *container);
 extern bool json_out_members(StringInfo buf, JsonbContainer *object,
 							 const char *const *skip, int nskip, bool first);

@@ -23,6 +23,7 @@
 #include <math.h>
 
 #include "mb/pg_wchar.h"
+#include "utils/builtins.h"
 
 #include "base64url.h"
 #include "errors.h"
@@ -53,56 +54,84 @@ is_string_array(JsonbValue *v)
 	return true;
 }
 
-/*
- * Check the registered claims' types (RFC 7519 section 4.1) and that the
- * intervals do not collide with claims already present.
- */
-void
-jwt_check_claims_for_sign(Jsonb *claims, const JwtSignTimes *times)
+static void
+claim_type_error(const char *name, const char *what)
 {
-	static const char *const numeric_claims[] = {"exp", "nbf", "iat"};
-	static const char *const string_claims[] = {"iss", "sub", "jti"};
-	JsonbValue	buf;
-	JsonbValue *v;
-	int			i;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("claim \"%s\" must be %s", name, what),
+			 errdetail("RFC 7519, section 4.1, defines the type of \"%s\".", name)));
+}
+
+/*
+ * Write the members of "claims" into "buf" (without braces) in one pass,
+ * checking the registered claims' types on the way (RFC 7519 section 4.1:
+ * exp, nbf and iat numbers; iss, sub and jti strings; aud a string or an
+ * array of strings), so that jwt_sign never makes a token that jwt_verify
+ * would call malformed.  Reports which of iat, exp and nbf were present.
+ */
+static void
+write_claims(StringInfo buf, Jsonb *claims, bool *has_iat, bool *has_exp,
+			 bool *has_nbf)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	const char *pending = NULL;
+	char		kind = 0;		/* 'n'umber, 's'tring, 'a'ud */
+	bool		first = true;
 
 	if (!JB_ROOT_IS_OBJECT(claims) || JB_ROOT_IS_SCALAR(claims))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("claims must be a JSON object")));
 
-	for (i = 0; i < lengthof(numeric_claims); i++)
+	*has_iat = *has_exp = *has_nbf = false;
+	it = JsonbIteratorInit(&claims->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
-		v = get_member(claims, numeric_claims[i], &buf);
-		if (v && v->type != jbvNumeric)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("claim \"%s\" must be a number", numeric_claims[i]),
-					 errdetail("RFC 7519 defines \"%s\" as a NumericDate, seconds since 1970-01-01 UTC.",
-							   numeric_claims[i])));
-	}
-	for (i = 0; i < lengthof(string_claims); i++)
-	{
-		v = get_member(claims, string_claims[i], &buf);
-		if (v && v->type != jbvString)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("claim \"%s\" must be a string", string_claims[i])));
-	}
-	v = get_member(claims, "aud", &buf);
-	if (v && v->type != jbvString && !is_string_array(v))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("claim \"aud\" must be a string or an array of strings")));
+		if (tok == WJB_KEY)
+		{
+			pending = NULL;
+			if (v.val.string.len == 3)
+			{
+				static const char *const names[] = {"exp", "nbf", "iat", "iss", "sub", "jti", "aud"};
+				static const char kinds[] = "nnnsssa";
+				int			i;
 
-	if (times->has_expires_in && get_member(claims, "exp", &buf))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("expires_in cannot be used with claims that already carry \"exp\"")));
-	if (times->has_not_before && get_member(claims, "nbf", &buf))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("not_before cannot be used with claims that already carry \"nbf\"")));
+				for (i = 0; i < lengthof(names); i++)
+				{
+					if (memcmp(v.val.string.val, names[i], 3) == 0)
+					{
+						pending = names[i];
+						kind = kinds[i];
+						*has_exp |= (i == 0);
+						*has_nbf |= (i == 1);
+						*has_iat |= (i == 2);
+						break;
+					}
+				}
+			}
+			if (!first)
+				appendStringInfoCharMacro(buf, ',');
+			json_out_string(buf, v.val.string.val, v.val.string.len);
+			appendStringInfoCharMacro(buf, ':');
+			first = false;
+		}
+		else if (tok == WJB_VALUE)
+		{
+			if (pending)
+			{
+				if (kind == 'n' && v.type != jbvNumeric)
+					claim_type_error(pending, "a number");
+				if (kind == 's' && v.type != jbvString)
+					claim_type_error(pending, "a string");
+				if (kind == 'a' && v.type != jbvString && !is_string_array(&v))
+					claim_type_error(pending, "a string or an array of strings");
+			}
+			json_out_value(buf, &v);
+		}
+	}
 }
 
 /* Check the caller's extra header members. */
@@ -142,15 +171,23 @@ check_header(Jsonb *header, const JwtAlg *alg)
 				 errmsg("header member \"kid\" must be a string")));
 }
 
+/* Append ,"name":t with t in whole seconds. */
 static void
-append_numeric_date(StringInfo buf, const char *name, double t, bool first)
+append_numeric_date(StringInfo buf, const char *name, double t)
 {
+	char		num[MAXINT8LEN + 1];
+	int			len;
+
 	if (!(fabs(t) < 1e15))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("claim \"%s\" is out of range", name)));
-	appendStringInfo(buf, "%s\"%s\":" INT64_FORMAT, first ? "" : ",",
-					 name, (int64) floor(t));
+	len = pg_lltoa((int64) floor(t), num);
+	appendStringInfoCharMacro(buf, ',');
+	appendStringInfoCharMacro(buf, '"');
+	appendBinaryStringInfo(buf, name, 3);
+	appendBinaryStringInfo(buf, "\":", 2);
+	appendBinaryStringInfo(buf, num, len);
 }
 
 text *
@@ -162,7 +199,9 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 	StringInfoData pjson;
 	JsonbValue	buf;
 	JsonbValue *typ = NULL;
-	bool		first;
+	bool		has_iat,
+				has_exp,
+				has_nbf;
 	int			hlen,
 				plen,
 				slen;
@@ -171,7 +210,6 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	size_t		maclen = 0;
 
-	jwt_check_claims_for_sign(claims, times);
 	if (header)
 	{
 		check_header(header, alg);
@@ -197,21 +235,26 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 	/* payload JSON */
 	initStringInfo(&pjson);
 	appendStringInfoCharMacro(&pjson, '{');
-	first = json_out_members(&pjson, &claims->root, NULL, 0, true);
-	if (!get_member(claims, "iat", &buf))
-	{
-		append_numeric_date(&pjson, "iat", times->now, first);
-		first = false;
-	}
+	write_claims(&pjson, claims, &has_iat, &has_exp, &has_nbf);
+	if (has_exp && times->has_expires_in)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("expires_in cannot be used with claims that already carry \"exp\"")));
+	if (has_nbf && times->has_not_before)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("not_before cannot be used with claims that already carry \"nbf\"")));
+	if (!has_iat)
+		append_numeric_date(&pjson, "iat", times->now);
 	if (times->has_expires_in)
-	{
-		append_numeric_date(&pjson, "exp", times->now + times->expires_in, first);
-		first = false;
-	}
+		append_numeric_date(&pjson, "exp", times->now + times->expires_in);
 	if (times->has_not_before)
+		append_numeric_date(&pjson, "nbf", times->now + times->not_before);
+	/* the first member may have been an added one: drop its comma */
+	if (pjson.len > 1 && pjson.data[1] == ',')
 	{
-		append_numeric_date(&pjson, "nbf", times->now + times->not_before, first);
-		first = false;
+		memmove(pjson.data + 1, pjson.data + 2, pjson.len - 2);
+		pjson.len--;
 	}
 	appendStringInfoCharMacro(&pjson, '}');
 

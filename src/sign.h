@@ -25,6 +25,5 @@ typedef struct JwtSignTimes
 
 extern text *jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 							Jsonb *header, const JwtSignTimes *times);
-extern void jwt_check_claims_for_sign(Jsonb *claims, const JwtSignTimes *times);
 
 #endif							/* JWT_SIGN_H */
