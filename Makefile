@@ -10,6 +10,8 @@ OBJS = \
 	src/claims.o \
 	src/algs.o \
 	src/keys.o \
+	src/jwk.o \
+	src/pkey.o \
 	src/sign.o \
 	src/verify.o \
 	src/errors.o \
@@ -19,7 +21,7 @@ EXTENSION = jwt
 DATA = jwt--0.1.0.sql
 PGFILEDESC = "jwt - JSON Web Tokens inside PostgreSQL"
 
-REGRESS = schema sign verify claims_time malformed errors json
+REGRESS = schema sign verify claims_time malformed errors json keys
 REGRESS_OPTS = --load-extension=jwt
 
 PG_CPPFLAGS = -I$(srcdir)/src
@@ -29,3 +31,7 @@ SHLIB_LINK += -lcrypto
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Rebuild every object when a header changes (PGXS tracks no dependencies
+# unless PostgreSQL was configured with --enable-depend).
+$(OBJS): $(wildcard $(srcdir)/src/*.h)

@@ -34,6 +34,17 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'jwt_sign_bytea'
 LANGUAGE C VOLATILE PARALLEL SAFE;
 
+CREATE FUNCTION @extschema@.jwt_sign(
+	claims jsonb,
+	key jsonb,
+	algorithm text DEFAULT 'HS256',
+	header jsonb DEFAULT NULL,
+	expires_in interval DEFAULT NULL,
+	not_before interval DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_sign_jsonb'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+
 --
 -- Verification.
 --
@@ -72,6 +83,22 @@ CREATE FUNCTION @extschema@.jwt_verify(
 	at timestamptz DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_verify_bytea'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.jwt_verify(
+	token text,
+	key jsonb,
+	algorithms text[] DEFAULT NULL,
+	audience text DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	at timestamptz DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_verify_jsonb'
 LANGUAGE C STABLE PARALLEL SAFE;
 
 --
@@ -119,6 +146,26 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'jwt_validate_bytea'
 LANGUAGE C STABLE PARALLEL SAFE;
 
+CREATE FUNCTION @extschema@.jwt_validate(
+	token text,
+	key jsonb,
+	algorithms text[] DEFAULT NULL,
+	audience text DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	at timestamptz DEFAULT NULL,
+	OUT valid boolean,
+	OUT reason text,
+	OUT header jsonb,
+	OUT claims jsonb)
+RETURNS record
+AS 'MODULE_PATHNAME', 'jwt_validate_jsonb'
+LANGUAGE C STABLE PARALLEL SAFE;
+
 --
 -- Decoding without verification, for debugging and for reading "kid".
 -- IMMUTABLE STRICT: a pure function of its argument.
@@ -141,19 +188,50 @@ RETURNS bytea
 AS 'MODULE_PATHNAME', 'jwt_generate_secret'
 LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
 
+--
+-- Keys.  jwt_generate_key is VOLATILE (random); jwt_public_jwk IMMUTABLE
+-- STRICT: a pure function of the key.
+--
+CREATE FUNCTION @extschema@.jwt_generate_key(algorithm text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_generate_key'
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.jwt_public_jwk(key text)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_public_jwk_text'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.jwt_public_jwk(key jsonb)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_public_jwk_jsonb'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 COMMENT ON FUNCTION @extschema@.jwt_sign(jsonb, text, text, jsonb, interval, interval)
-	IS 'sign claims as a compact JWS with a text secret';
+	IS 'sign claims as a compact JWS with a text key: HMAC secret, PEM or JWK';
 COMMENT ON FUNCTION @extschema@.jwt_sign(jsonb, bytea, text, jsonb, interval, interval)
 	IS 'sign claims as a compact JWS with a binary secret';
+COMMENT ON FUNCTION @extschema@.jwt_sign(jsonb, jsonb, text, jsonb, interval, interval)
+	IS 'sign claims as a compact JWS with a JWK, or a JWK Set and a header kid';
 COMMENT ON FUNCTION @extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz)
-	IS 'verify a compact JWS with a text secret and return its claims, or raise';
+	IS 'verify a compact JWS with a text key (HMAC secret, PEM or JWK) and return its claims, or raise';
+COMMENT ON FUNCTION @extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz)
+	IS 'verify a compact JWS with a JWK or JWK Set and return its claims, or raise';
 COMMENT ON FUNCTION @extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz)
 	IS 'verify a compact JWS with a binary secret and return its claims, or raise';
 COMMENT ON FUNCTION @extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz)
-	IS 'verify a compact JWS with a text secret without raising: valid, reason, header, claims';
+	IS 'verify a compact JWS with a text key without raising: valid, reason, header, claims';
+COMMENT ON FUNCTION @extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz)
+	IS 'verify a compact JWS with a JWK or JWK Set without raising: valid, reason, header, claims';
 COMMENT ON FUNCTION @extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz)
 	IS 'verify a compact JWS with a binary secret without raising: valid, reason, header, claims';
 COMMENT ON FUNCTION @extschema@.jwt_decode(text)
 	IS 'decode a compact JWS WITHOUT verifying it';
 COMMENT ON FUNCTION @extschema@.jwt_generate_secret(integer)
 	IS 'random HMAC secret from a CSPRNG';
+COMMENT ON FUNCTION @extschema@.jwt_generate_key(text)
+	IS 'new private JWK for an algorithm, with kid and alg';
+COMMENT ON FUNCTION @extschema@.jwt_public_jwk(text)
+	IS 'public JWK of a PEM or JWK key';
+COMMENT ON FUNCTION @extschema@.jwt_public_jwk(jsonb)
+	IS 'public JWK of a JWK';

@@ -14,20 +14,20 @@
 #include "algs.h"
 
 static const JwtAlg alg_table[JWT_ALG_COUNT] = {
-	{"HS256", JWT_ALG_HS256, JWT_FAMILY_HMAC, "SHA256", 32, true},
-	{"HS384", JWT_ALG_HS384, JWT_FAMILY_HMAC, "SHA384", 48, true},
-	{"HS512", JWT_ALG_HS512, JWT_FAMILY_HMAC, "SHA512", 64, true},
-	{"RS256", JWT_ALG_RS256, JWT_FAMILY_RSA, "SHA256", 32, false},
-	{"RS384", JWT_ALG_RS384, JWT_FAMILY_RSA, "SHA384", 48, false},
-	{"RS512", JWT_ALG_RS512, JWT_FAMILY_RSA, "SHA512", 64, false},
-	{"PS256", JWT_ALG_PS256, JWT_FAMILY_RSA_PSS, "SHA256", 32, false},
-	{"PS384", JWT_ALG_PS384, JWT_FAMILY_RSA_PSS, "SHA384", 48, false},
-	{"PS512", JWT_ALG_PS512, JWT_FAMILY_RSA_PSS, "SHA512", 64, false},
-	{"ES256", JWT_ALG_ES256, JWT_FAMILY_EC, "SHA256", 32, false},
-	{"ES384", JWT_ALG_ES384, JWT_FAMILY_EC, "SHA384", 48, false},
-	{"ES512", JWT_ALG_ES512, JWT_FAMILY_EC, "SHA512", 64, false},
-	{"ES256K", JWT_ALG_ES256K, JWT_FAMILY_EC, "SHA256", 32, false},
-	{"EdDSA", JWT_ALG_EDDSA, JWT_FAMILY_EDDSA, NULL, 0, false},
+	{"HS256", JWT_ALG_HS256, JWT_FAMILY_HMAC, "SHA256", 32, NULL, 0},
+	{"HS384", JWT_ALG_HS384, JWT_FAMILY_HMAC, "SHA384", 48, NULL, 0},
+	{"HS512", JWT_ALG_HS512, JWT_FAMILY_HMAC, "SHA512", 64, NULL, 0},
+	{"RS256", JWT_ALG_RS256, JWT_FAMILY_RSA, "SHA256", 32, NULL, 0},
+	{"RS384", JWT_ALG_RS384, JWT_FAMILY_RSA, "SHA384", 48, NULL, 0},
+	{"RS512", JWT_ALG_RS512, JWT_FAMILY_RSA, "SHA512", 64, NULL, 0},
+	{"PS256", JWT_ALG_PS256, JWT_FAMILY_RSA_PSS, "SHA256", 32, NULL, 0},
+	{"PS384", JWT_ALG_PS384, JWT_FAMILY_RSA_PSS, "SHA384", 48, NULL, 0},
+	{"PS512", JWT_ALG_PS512, JWT_FAMILY_RSA_PSS, "SHA512", 64, NULL, 0},
+	{"ES256", JWT_ALG_ES256, JWT_FAMILY_EC, "SHA256", 32, "prime256v1", 32},
+	{"ES384", JWT_ALG_ES384, JWT_FAMILY_EC, "SHA384", 48, "secp384r1", 48},
+	{"ES512", JWT_ALG_ES512, JWT_FAMILY_EC, "SHA512", 64, "secp521r1", 66},
+	{"ES256K", JWT_ALG_ES256K, JWT_FAMILY_EC, "SHA256", 32, "secp256k1", 32},
+	{"EdDSA", JWT_ALG_EDDSA, JWT_FAMILY_EDDSA, NULL, 0, NULL, 0},
 };
 
 /*
@@ -53,4 +53,38 @@ jwt_alg_by_id(JwtAlgId id)
 {
 	Assert(id >= 0 && id < JWT_ALG_COUNT);
 	return &alg_table[id];
+}
+
+/*
+ * The ES algorithm of an EC key's curve (OpenSSL group name), or NULL.
+ */
+const JwtAlg *
+jwt_alg_by_curve(const char *group)
+{
+	int			i;
+
+	for (i = JWT_ALG_ES256; i <= JWT_ALG_ES256K; i++)
+	{
+		if (strcmp(alg_table[i].curve, group) == 0)
+			return &alg_table[i];
+	}
+	return NULL;
+}
+
+/*
+ * Write the names of a set, comma-separated, into buf.
+ */
+void
+jwt_alg_set_names(JwtAlgSet set, char *buf, int buflen)
+{
+	int			i;
+	int			used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < JWT_ALG_COUNT && used < buflen; i++)
+	{
+		if (set & JWT_ALG_BIT(i))
+			used += snprintf(buf + used, buflen - used, "%s%s",
+							 used ? ", " : "", alg_table[i].name);
+	}
 }

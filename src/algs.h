@@ -46,7 +46,8 @@ typedef struct JwtAlg
 	JwtAlgFamily family;
 	const char *digest;			/* OpenSSL digest name, NULL for EdDSA */
 	int			hash_len;		/* digest output size in bytes */
-	bool		supported;		/* implemented by this version */
+	const char *curve;			/* ES*: OpenSSL group name of the curve */
+	int			coord_len;		/* ES*: bytes of r and of s in r||s */
 } JwtAlg;
 
 /* Bit mask of algorithms */
@@ -56,8 +57,16 @@ typedef uint32 JwtAlgSet;
 #define JWT_ALGS_HMAC		(JWT_ALG_BIT(JWT_ALG_HS256) | \
 							 JWT_ALG_BIT(JWT_ALG_HS384) | \
 							 JWT_ALG_BIT(JWT_ALG_HS512))
+#define JWT_ALGS_RSA_PKCS1	(JWT_ALG_BIT(JWT_ALG_RS256) | \
+							 JWT_ALG_BIT(JWT_ALG_RS384) | \
+							 JWT_ALG_BIT(JWT_ALG_RS512))
+#define JWT_ALGS_RSA_PSS	(JWT_ALG_BIT(JWT_ALG_PS256) | \
+							 JWT_ALG_BIT(JWT_ALG_PS384) | \
+							 JWT_ALG_BIT(JWT_ALG_PS512))
 
 extern const JwtAlg *jwt_alg_by_name(const char *name, int len);
 extern const JwtAlg *jwt_alg_by_id(JwtAlgId id);
+extern const JwtAlg *jwt_alg_by_curve(const char *group);
+extern void jwt_alg_set_names(JwtAlgSet set, char *buf, int buflen);
 
 #endif							/* JWT_ALGS_H */

@@ -52,6 +52,8 @@ static const JwtReasonInfo reason_table[JWT_REASON_COUNT] = {
 	ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION},
 	[JWT_REASON_KEY_MISMATCH] = {"key_mismatch", "JSON Web Token algorithm does not match the key",
 	ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION},
+	[JWT_REASON_UNKNOWN_KEY] = {"unknown_key", "JSON Web Token names no known key",
+	ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION},
 	[JWT_REASON_UNSUPPORTED_CRITICAL_HEADER] = {"unsupported_critical_header", "JSON Web Token has an unsupported critical header parameter",
 	ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION},
 	[JWT_REASON_LIMIT_EXCEEDED] = {"limit_exceeded", "JSON Web Token exceeds a configured limit",

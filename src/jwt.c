@@ -13,11 +13,13 @@
 #include "utils/guc.h"
 
 #include "jwt.h"
+#include "keys.h"
 
 PG_MODULE_MAGIC;
 
 int			jwt_max_token_size = 65536;
 int			jwt_max_json_depth = 32;
+int			jwt_min_rsa_bits = 2048;
 
 void		_PG_init(void);
 
@@ -38,6 +40,15 @@ _PG_init(void)
 							NULL,
 							&jwt_max_json_depth,
 							32, 1, 1000,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("jwt.min_rsa_bits",
+							"Smallest RSA key, in bits, accepted for verifying.",
+							"Signing always needs at least 2048 bits.",
+							&jwt_min_rsa_bits,
+							2048, 1024, 16384,
 							PGC_SUSET,
 							0,
 							NULL, NULL, NULL);

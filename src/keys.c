@@ -1,25 +1,29 @@
 /*-------------------------------------------------------------------------
  *
  * keys.c
- *		Turning a key argument into a JwtKey, and caching it.
+ *		Turning a key argument into a JwtKey, caching it, choosing the key
+ *		of a set, and HMAC.
  *
- * A key argument is recognised before anything else: text that is a PEM
- * document or a JSON object (a JWK) is never taken as an HMAC secret, and
- * neither is a bytea holding a PEM document, so that the classic
- * "public key used as HMAC secret" forgery cannot start here.  This
- * version implements HMAC secrets only; PEM and JWK keys are refused with
- * feature_not_supported.
+ * A key argument is recognised before anything else, by its shape alone:
+ * text or bytea that is a PEM document is a PEM key; text that is a JSON
+ * object, or any jsonb, is a JWK or a JWK Set; anything else is an HMAC
+ * secret.  So a PEM document, a JWK or a public key is never taken as an
+ * HMAC secret, and the classic "RS256 public key used as HS256 secret"
+ * forgery cannot start here.  jwk.c does the parsing.
  *
- * The key's kind and size bind the algorithms it may serve: a secret of n
- * bytes serves the HS algorithms whose hash is at most n bytes long
- * (RFC 7518 section 3.2: the key must be at least as long as the hash).
+ * Every key binds the algorithms it may serve ("usable"): a secret of n
+ * bytes the HS algorithms whose hash is at most n bytes (RFC 7518 section
+ * 3.2), an RSA key RS* and PS*, an EC key the one ES algorithm of its curve,
+ * an Ed25519/Ed448 key EdDSA, and a JWK with "alg" only that algorithm.
  *
- * Cache: the last JWT_KEY_CACHE_SIZE keys, most recent first, live in a
- * memory context under TopMemoryContext, with their keyed OpenSSL HMAC
- * contexts, so that a query verifying many tokens with one key sets the key
- * up once.  An entry is linked only once fully built; eviction wipes the
- * secret and frees the OpenSSL objects.  Nothing in the cache depends on
- * the transaction, so an error leaves it consistent.
+ * Cache: the last JWT_KEY_CACHE_SIZE keys, most recent first, each in a
+ * memory context of its own under "jwt key cache" in TopMemoryContext,
+ * with their OpenSSL objects (EVP_PKEY, keyed HMAC and signature
+ * contexts), so that a query using one key many times parses it once.  An
+ * entry is built under PG_TRY, freed completely if building fails, and
+ * linked only once complete.  Eviction wipes the secret and the argument
+ * bytes and frees the OpenSSL objects.  Nothing in the cache depends on the
+ * transaction, so an error leaves it consistent.
  *
  * src/keys.c
  *
@@ -29,25 +33,28 @@
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/err.h>
 
 #include "common/hashfn.h"
+#include "port/pg_bitutils.h"
 #include "utils/memutils.h"
 
 #include "keys.h"
 
 #define JWT_KEY_CACHE_SIZE	16
 
-static MemoryContext key_cxt = NULL;
-static JwtKey *key_cache[JWT_KEY_CACHE_SIZE];
+typedef struct KeyCacheEntry
+{
+	MemoryContext cxt;
+	JwtKey	   *key;
+} KeyCacheEntry;
+
+static MemoryContext key_cache_cxt = NULL;
+static KeyCacheEntry key_cache[JWT_KEY_CACHE_SIZE];
 static int	key_cache_used = 0;
 static EVP_MAC *hmac_mac = NULL;
 
-static void key_free(JwtKey *key);
-static bool looks_like_pem(const char *bytes, int len);
-
 static bool
-looks_like_pem(const char *bytes, int len)
+starts_with_pem(const char *bytes, int len)
 {
 	int			i = 0;
 
@@ -57,70 +64,38 @@ looks_like_pem(const char *bytes, int len)
 	return len - i >= 11 && memcmp(bytes + i, "-----BEGIN ", 11) == 0;
 }
 
-static void
-key_free(JwtKey *key)
+static bool
+starts_with_brace(const char *bytes, int len)
 {
-	int			i;
+	int			i = 0;
 
-	for (i = 0; i < lengthof(key->hmac); i++)
-		EVP_MAC_CTX_free(key->hmac[i]);
-	OPENSSL_cleanse(key->bytes, key->len);
-	pfree(key->bytes);
-	pfree(key);
+	while (i < len && (bytes[i] == ' ' || bytes[i] == '\t' ||
+					   bytes[i] == '\n' || bytes[i] == '\r'))
+		i++;
+	return i < len && bytes[i] == '{';
+}
+
+static void
+cache_evict_last(void)
+{
+	KeyCacheEntry *e = &key_cache[--key_cache_used];
+
+	jwt_key_free_contents(e->key);
+	MemoryContextDelete(e->cxt);
 }
 
 /*
- * Return the JwtKey for a key argument, from the cache or newly built.
- * Raises 22023 for an empty or too short secret and 0A000 for key kinds
- * this version does not implement.  The result stays valid until the next
- * call (it may be evicted after that).
+ * Set up a raw HMAC secret (also used by jwk.c for "oct" JWKs).
  */
-JwtKey *
-jwt_key_get(const char *bytes, int len, bool is_text)
+void
+jwt_key_init_secret(JwtKey *key, const unsigned char *bytes, int len)
 {
-	uint32		hash;
 	int			i;
-	JwtKey	   *key;
 
-	hash = hash_bytes((const unsigned char *) bytes, len);
-	for (i = 0; i < key_cache_used; i++)
-	{
-		key = key_cache[i];
-		if (key->hash == hash && key->len == len && key->is_text == is_text &&
-			memcmp(key->bytes, bytes, len) == 0)
-		{
-			if (i > 0)
-			{
-				memmove(&key_cache[1], &key_cache[0], i * sizeof(JwtKey *));
-				key_cache[0] = key;
-			}
-			return key;
-		}
-	}
-
-	/* Not cached: recognise the key. */
 	if (len == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("HMAC secret must not be empty")));
-	if (looks_like_pem(bytes, len))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("PEM keys are not supported by this version of jwt"),
-				 errdetail("The key is a PEM document, and a PEM document is never used as an HMAC secret.")));
-	if (is_text)
-	{
-		int			j = 0;
-
-		while (j < len && (bytes[j] == ' ' || bytes[j] == '\t' ||
-						   bytes[j] == '\n' || bytes[j] == '\r'))
-			j++;
-		if (j < len && bytes[j] == '{')
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("JWK keys are not supported by this version of jwt"),
-					 errdetail("The key is a JSON object (a JWK), and a JWK is never used as an HMAC secret.")));
-	}
 	if (len < jwt_alg_by_id(JWT_ALG_HS256)->hash_len)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -128,65 +103,252 @@ jwt_key_get(const char *bytes, int len, bool is_text)
 				 errdetail("The secret has %d bytes; HS256 needs at least %d (RFC 7518, section 3.2).",
 						   len, jwt_alg_by_id(JWT_ALG_HS256)->hash_len),
 				 errhint("Use a longer secret, for example one from jwt_generate_secret().")));
-
-	if (key_cxt == NULL)
-		key_cxt = AllocSetContextCreate(TopMemoryContext, "jwt key cache",
-										ALLOCSET_SMALL_SIZES);
-
-	/* Build the entry completely before linking it. */
-	key = MemoryContextAllocZero(key_cxt, sizeof(JwtKey));
 	key->kind = JWT_KEY_SECRET;
-	key->hash = hash;
-	key->is_text = is_text;
-	key->len = len;
-	key->bytes = MemoryContextAlloc(key_cxt, len);
-	memcpy(key->bytes, bytes, len);
+	key->secret = palloc(len);
+	memcpy(key->secret, bytes, len);
+	key->secret_len = len;
+	key->has_private = true;
 	key->usable = 0;
 	for (i = JWT_ALG_HS256; i <= JWT_ALG_HS512; i++)
 	{
 		if (len >= jwt_alg_by_id(i)->hash_len)
 			key->usable |= JWT_ALG_BIT(i);
 	}
+}
 
+/*
+ * Return the JwtKey for a key argument, from the cache or newly built.
+ * For JWT_FORM_JSONB, "bytes" is the whole Jsonb varlena.  Raises 22023
+ * for a key that cannot be used (empty or short secret, malformed PEM or
+ * JWK, unsupported key type).  The result stays valid until the next call
+ * (it may be evicted after that).
+ */
+JwtKey *
+jwt_key_get(const char *bytes, int len, JwtKeyForm form)
+{
+	uint32		hash;
+	int			i;
+	MemoryContext cxt;
+	MemoryContext old;
+	JwtKey	   *volatile key = NULL;
+
+	hash = hash_bytes((const unsigned char *) bytes, len);
+	for (i = 0; i < key_cache_used; i++)
+	{
+		JwtKey	   *k = key_cache[i].key;
+
+		if (k->hash == hash && k->len == len && k->form == form &&
+			memcmp(k->bytes, bytes, len) == 0)
+		{
+			if (i > 0)
+			{
+				KeyCacheEntry tmp = key_cache[i];
+
+				memmove(&key_cache[1], &key_cache[0], i * sizeof(KeyCacheEntry));
+				key_cache[0] = tmp;
+			}
+			return k;
+		}
+	}
+
+	if (key_cache_cxt == NULL)
+		key_cache_cxt = AllocSetContextCreate(TopMemoryContext, "jwt key cache",
+											  ALLOCSET_SMALL_SIZES);
+	cxt = AllocSetContextCreate(key_cache_cxt, "jwt key", ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		key = palloc0(sizeof(JwtKey));
+		key->can_sign = key->can_verify = true;
+		if (form != JWT_FORM_JSONB && starts_with_pem(bytes, len))
+			jwt_key_from_pem(key, bytes, len);
+		else if (form == JWT_FORM_JSONB)
+			jwt_key_from_jwk_jsonb(key, (Jsonb *) bytes);
+		else if (form == JWT_FORM_TEXT && starts_with_brace(bytes, len))
+			jwt_key_from_jwk_text(key, bytes, len);
+		else
+			jwt_key_init_secret(key, (const unsigned char *) bytes, len);
+		key->hash = hash;
+		key->form = form;
+		key->len = len;
+		key->bytes = palloc(len);
+		memcpy(key->bytes, bytes, len);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
+		if (key)
+			jwt_key_free_contents(key);
+		MemoryContextDelete(cxt);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+
+	/* Complete: link it, evicting the least recently used. */
 	if (key_cache_used == JWT_KEY_CACHE_SIZE)
-		key_free(key_cache[--key_cache_used]);
-	memmove(&key_cache[1], &key_cache[0], key_cache_used * sizeof(JwtKey *));
-	key_cache[0] = key;
+		cache_evict_last();
+	memmove(&key_cache[1], &key_cache[0], key_cache_used * sizeof(KeyCacheEntry));
+	key_cache[0].cxt = cxt;
+	key_cache[0].key = key;
 	key_cache_used++;
 	return key;
 }
 
 /*
- * Raise 22023 when the key cannot serve "alg" (used where the caller names
- * the algorithm: signing, and the algorithms allow-list).
+ * A short description of a key for messages: never any key material.
  */
-void
-jwt_key_check_alg(JwtKey *key, const JwtAlg *alg)
+const char *
+jwt_key_describe(JwtKey *key)
 {
-	if (!alg->supported)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("algorithm \"%s\" is not supported by this version of jwt",
-						alg->name)));
-	if (alg->family != JWT_FAMILY_HMAC)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("key does not fit algorithm \"%s\"", alg->name),
-				 errdetail("The key is an HMAC secret, which serves only HS256, HS384 and HS512.")));
-	if ((key->usable & JWT_ALG_BIT(alg->id)) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("HMAC secret is too short for \"%s\"", alg->name),
-				 errdetail("The secret has %d bytes; %s needs at least %d (RFC 7518, section 3.2).",
-						   key->len, alg->name, alg->hash_len),
-				 errhint("Use a longer secret, for example one from jwt_generate_secret().")));
+	switch (key->kind)
+	{
+		case JWT_KEY_SECRET:
+			return psprintf("an HMAC secret of %d bytes", key->secret_len);
+		case JWT_KEY_RSA:
+			return psprintf("a %d-bit RSA %s key", key->bits,
+							key->has_private ? "private" : "public");
+		case JWT_KEY_EC:
+			return psprintf("an EC %s key", key->has_private ? "private" : "public");
+		case JWT_KEY_OKP:
+			return psprintf("an %s %s key", key->bits == 456 ? "Ed448" : "Ed25519",
+							key->has_private ? "private" : "public");
+		case JWT_KEY_SET:
+			return psprintf("a JWK Set of %d keys", key->nmembers);
+	}
+	return "a key";
 }
 
 /*
- * HMAC "data" with the key under "alg" (an HS algorithm the key may serve)
- * into "out" (EVP_MAX_MD_SIZE bytes).  Returns false when OpenSSL fails;
- * the caller reports that with jwt_openssl_error().  Never ereports: nothing here may leave an
- * OpenSSL object behind.
+ * Raise 22023 when a single key cannot serve "alg" as the caller asked
+ * (signing, or an HMAC allow-list), 0A000 never: every JOSE signature
+ * algorithm is implemented.
+ */
+void
+jwt_key_check_alg(JwtKey *key, const JwtAlg *alg, bool for_signing)
+{
+	if (key->kind == JWT_KEY_SET)
+		return;					/* checked per member by jwt_key_pick */
+	if ((key->usable & JWT_ALG_BIT(alg->id)) == 0)
+	{
+		if (key->kind == JWT_KEY_SECRET && alg->family == JWT_FAMILY_HMAC)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("HMAC secret is too short for \"%s\"", alg->name),
+					 errdetail("The secret has %d bytes; %s needs at least %d (RFC 7518, section 3.2).",
+							   key->secret_len, alg->name, alg->hash_len),
+					 errhint("Use a longer secret, for example one from jwt_generate_secret().")));
+		else
+		{
+			char		names[128];
+
+			jwt_alg_set_names(key->usable, names, sizeof(names));
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("key does not fit algorithm \"%s\"", alg->name),
+					 errdetail("The key is %s, which serves %s.", jwt_key_describe(key), names),
+					 key->kind == JWT_KEY_SECRET ? 0 :
+					 errhint("Pass the algorithm explicitly, for example algorithm => '%s'.",
+							 jwt_alg_by_id(pg_rightmost_one_pos32(key->usable))->name)));
+		}
+	}
+	if (for_signing)
+	{
+		if (!key->has_private)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("a public key cannot sign"),
+					 errdetail("The key is %s.", jwt_key_describe(key))));
+		if (!key->can_sign)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the JWK does not allow signing"),
+					 errdetail("Its \"use\" or \"key_ops\" member rules signing out.")));
+		if (key->kind == JWT_KEY_RSA && key->bits < 2048)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("RSA key is too short to sign"),
+					 errdetail("The key has %d bits; signing needs at least 2048.", key->bits)));
+	}
+	else if (key->kind == JWT_KEY_RSA && key->bits < jwt_min_rsa_bits)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("RSA key is too short"),
+				 errdetail("The key has %d bits; jwt.min_rsa_bits is %d.",
+						   key->bits, jwt_min_rsa_bits)));
+}
+
+/*
+ * Choose the key that serves "alg" for a token with "kid" (may be NULL):
+ * the key itself, or the one member of a set that matches.  Returns
+ * JWT_REASON_NONE and sets *out, or a reason with a detail.
+ */
+JwtReason
+jwt_key_pick(JwtKey *key, const JwtAlg *alg, const char *kid, bool for_signing,
+			 JwtKey **out, char **detail)
+{
+	JwtKey	   *found = NULL;
+	int			nfound = 0;
+	bool		kid_seen = false;
+	int			i;
+
+	if (key->kind != JWT_KEY_SET)
+	{
+		if ((key->usable & JWT_ALG_BIT(alg->id)) == 0 ||
+			(!for_signing && !key->can_verify))
+		{
+			*detail = psprintf("Algorithm \"%s\" cannot be verified with %s",
+							   alg->name, jwt_key_describe(key));
+			return JWT_REASON_KEY_MISMATCH;
+		}
+		*out = key;
+		return JWT_REASON_NONE;
+	}
+
+	for (i = 0; i < key->nmembers; i++)
+	{
+		JwtKey	   *m = key->members[i];
+
+		if (kid != NULL && (m->kid == NULL || strcmp(m->kid, kid) != 0))
+			continue;
+		kid_seen = true;
+		if ((m->usable & JWT_ALG_BIT(alg->id)) == 0)
+			continue;
+		if (for_signing ? !(m->can_sign && m->has_private) : !m->can_verify)
+			continue;
+		found = m;
+		nfound++;
+	}
+	if (nfound == 1)
+	{
+		*out = found;
+		return JWT_REASON_NONE;
+	}
+	if (nfound > 1)
+	{
+		*detail = psprintf("%d keys of the set match %s%s%s and algorithm \"%s\"",
+						   nfound, kid ? "kid \"" : "no kid", kid ? jwt_clip(kid, 64) : "",
+						   kid ? "\"" : "", alg->name);
+		return JWT_REASON_KEY_MISMATCH;
+	}
+	if (kid != NULL && !kid_seen)
+	{
+		*detail = psprintf("No key of the set has kid \"%s\"", jwt_clip(kid, 64));
+		return JWT_REASON_UNKNOWN_KEY;
+	}
+	*detail = psprintf("No key of the set%s%s%s serves algorithm \"%s\"",
+					   kid ? " with kid \"" : "", kid ? jwt_clip(kid, 64) : "",
+					   kid ? "\"" : "", alg->name);
+	return kid ? JWT_REASON_KEY_MISMATCH : JWT_REASON_UNKNOWN_KEY;
+}
+
+/*
+ * HMAC "data" with the secret under "alg" (an HS algorithm the key may
+ * serve) into "out" (EVP_MAX_MD_SIZE bytes).  Returns false when OpenSSL
+ * fails; the caller reports that with jwt_openssl_error().  Never
+ * ereports: nothing here may leave an OpenSSL object behind.  The keyed
+ * context lives in the key's cache entry and is re-initialised per call
+ * (EVP_MAC_init with a NULL key keeps the key).
  */
 bool
 jwt_key_hmac(JwtKey *key, const JwtAlg *alg,
@@ -196,7 +358,7 @@ jwt_key_hmac(JwtKey *key, const JwtAlg *alg,
 	int			slot = alg->id - JWT_ALG_HS256;
 	EVP_MAC_CTX *ctx;
 
-	Assert(alg->family == JWT_FAMILY_HMAC);
+	Assert(alg->family == JWT_FAMILY_HMAC && key->kind == JWT_KEY_SECRET);
 
 	if (hmac_mac == NULL)
 	{
@@ -216,7 +378,7 @@ jwt_key_hmac(JwtKey *key, const JwtAlg *alg,
 		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
 													 (char *) alg->digest, 0);
 		params[1] = OSSL_PARAM_construct_end();
-		if (!EVP_MAC_init(ctx, key->bytes, key->len, params))
+		if (!EVP_MAC_init(ctx, key->secret, key->secret_len, params))
 		{
 			EVP_MAC_CTX_free(ctx);
 			return false;

@@ -3,7 +3,8 @@
  * sign.c
  *		Build and sign a compact JWS (RFC 7515 section 7.1).
  *
- * The header is {"alg":...,"typ":"JWT"} followed by the caller's extra
+ * The header is {"alg":...,"typ":"JWT"} followed by the signing JWK's
+ * "kid" (unless the caller's header names one) and the caller's extra
  * members; the payload is the caller's claims plus "iat" (unless present)
  * and "exp"/"nbf" from the intervals.  Both are written as compact JSON,
  * base64url-encoded straight into the result text, and the MAC is computed
@@ -207,14 +208,38 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 				slen;
 	text	   *result;
 	char	   *p;
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	size_t		maclen = 0;
+	int			siglen;
+	unsigned char sigbuf[512];
+	unsigned char *sig;
+	size_t		actual = 0;
+	const char *kid = NULL;
+	JwtKey	   *use;
+	char	   *detail;
 
 	if (header)
 	{
 		check_header(header, alg);
 		typ = get_member(header, "typ", &buf);
+		if (get_member(header, "kid", &buf))
+			kid = pnstrdup(buf.val.string.val, buf.val.string.len);
 	}
+
+	/* the key: itself, or the member of a set that the header's kid names */
+	if (key->kind == JWT_KEY_SET)
+	{
+		if (kid == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("signing with a JWK Set needs a \"kid\" in the header"),
+					 errhint("Pass header => '{\"kid\": \"...\"}' to choose the key.")));
+		if (jwt_key_pick(key, alg, kid, true, &use, &detail) != JWT_REASON_NONE)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("no key of the JWK Set can sign with \"%s\"", alg->name),
+					 errdetail("%s.", detail)));
+		key = use;
+	}
+	jwt_key_check_alg(key, alg, true);
 
 	/* header JSON */
 	initStringInfo(&hjson);
@@ -226,6 +251,11 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 	{
 		appendStringInfoString(&hjson, ",\"typ\":");
 		json_out_string(&hjson, typ->val.string.val, typ->val.string.len);
+	}
+	if (kid == NULL && key->kid != NULL)
+	{
+		appendStringInfoString(&hjson, ",\"kid\":");
+		json_out_string(&hjson, key->kid, strlen(key->kid));
 	}
 	if (header)
 		(void) json_out_members(&hjson, &header->root, header_skip,
@@ -268,22 +298,33 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 	}
 
 	/* header.payload.signature, encoded in place */
+	siglen = alg->family == JWT_FAMILY_HMAC ? alg->hash_len : jwt_pkey_sig_len(key, alg);
 	hlen = B64URL_ENC_LEN(hjson.len);
 	plen = B64URL_ENC_LEN(pjson.len);
-	slen = B64URL_ENC_LEN(alg->hash_len);
+	slen = B64URL_ENC_LEN(siglen);
 	result = (text *) palloc(VARHDRSZ + hlen + 1 + plen + 1 + slen);
-	SET_VARSIZE(result, VARHDRSZ + hlen + 1 + plen + 1 + slen);
 	p = VARDATA(result);
 	p += b64url_encode((unsigned char *) hjson.data, hjson.len, p);
 	*p++ = '.';
 	p += b64url_encode((unsigned char *) pjson.data, pjson.len, p);
 
-	if (!jwt_key_hmac(key, alg, VARDATA(result), p - VARDATA(result), mac, &maclen) ||
-		maclen != (size_t) alg->hash_len)
-		jwt_openssl_error("could not compute HMAC");
+	sig = siglen <= (int) sizeof(sigbuf) ? sigbuf : palloc(siglen);
+	if (alg->family == JWT_FAMILY_HMAC)
+	{
+		if (!jwt_key_hmac(key, alg, VARDATA(result), p - VARDATA(result), sig, &actual) ||
+			actual != (size_t) siglen)
+			jwt_openssl_error("could not compute HMAC");
+	}
+	else
+	{
+		actual = siglen;
+		if (!jwt_pkey_sign(key, alg, VARDATA(result), p - VARDATA(result), sig, &actual) ||
+			actual > (size_t) siglen)
+			jwt_openssl_error("could not sign");
+	}
 	*p++ = '.';
-	p += b64url_encode(mac, (int) maclen, p);
-	Assert(p == VARDATA(result) + hlen + 1 + plen + 1 + slen);
+	p += b64url_encode(sig, (int) actual, p);
+	SET_VARSIZE(result, p - (char *) result);
 
 	return result;
 }

@@ -32,6 +32,7 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
+#include "port/pg_bitutils.h"
 
 #include "base64url.h"
 #include "jose_header.h"
@@ -46,8 +47,14 @@ PG_FUNCTION_INFO_V1(jwt_verify_text);
 PG_FUNCTION_INFO_V1(jwt_verify_bytea);
 PG_FUNCTION_INFO_V1(jwt_validate_text);
 PG_FUNCTION_INFO_V1(jwt_validate_bytea);
+PG_FUNCTION_INFO_V1(jwt_sign_jsonb);
+PG_FUNCTION_INFO_V1(jwt_verify_jsonb);
+PG_FUNCTION_INFO_V1(jwt_validate_jsonb);
 PG_FUNCTION_INFO_V1(jwt_decode);
 PG_FUNCTION_INFO_V1(jwt_generate_secret);
+PG_FUNCTION_INFO_V1(jwt_generate_key);
+PG_FUNCTION_INFO_V1(jwt_public_jwk_text);
+PG_FUNCTION_INFO_V1(jwt_public_jwk_jsonb);
 
 /* Positions of jwt_verify's and jwt_validate's arguments */
 enum
@@ -127,11 +134,20 @@ get_tupdesc(FunctionCallInfo fcinfo, JwtCallCache *cc)
 }
 
 static JwtKey *
-key_from_arg(FunctionCallInfo fcinfo, int argno, bool is_text)
+key_from_arg(FunctionCallInfo fcinfo, int argno, JwtKeyForm form)
 {
-	bytea	   *k = PG_GETARG_BYTEA_PP(argno);
+	if (form == JWT_FORM_JSONB)
+	{
+		Jsonb	   *jb = PG_GETARG_JSONB_P(argno);
 
-	return jwt_key_get(VARDATA_ANY(k), VARSIZE_ANY_EXHDR(k), is_text);
+		return jwt_key_get((const char *) jb, VARSIZE(jb), form);
+	}
+	else
+	{
+		bytea	   *k = PG_GETARG_BYTEA_PP(argno);
+
+		return jwt_key_get(VARDATA_ANY(k), VARSIZE_ANY_EXHDR(k), form);
+	}
 }
 
 /* Seconds in an interval, a month counted as 30 days as elsewhere. */
@@ -282,14 +298,8 @@ build_options(FunctionCallInfo fcinfo, JwtCallCache *cc, JwtKey *key,
 		JwtAlgSet	short_hmac = named & JWT_ALGS_HMAC & ~key->usable;
 
 		/* an HS algorithm the secret is too short for is a caller error */
-		if (short_hmac)
-		{
-			int			id = 0;
-
-			while ((short_hmac & JWT_ALG_BIT(id)) == 0)
-				id++;
-			jwt_key_check_alg(key, jwt_alg_by_id(id));
-		}
+		if (key->kind == JWT_KEY_SECRET && short_hmac)
+			jwt_key_check_alg(key, jwt_alg_by_id(pg_rightmost_one_pos32(short_hmac)), false);
 		o->allowed = named;
 	}
 
@@ -337,11 +347,11 @@ build_options(FunctionCallInfo fcinfo, JwtCallCache *cc, JwtKey *key,
 }
 
 static void
-verify_common(FunctionCallInfo fcinfo, bool key_is_text, JwtVerifyResult *res)
+verify_common(FunctionCallInfo fcinfo, JwtKeyForm form, JwtVerifyResult *res)
 {
 	JwtCallCache *cc = get_cache(fcinfo);
 	text	   *token = PG_GETARG_TEXT_PP(VA_TOKEN);
-	JwtKey	   *key = key_from_arg(fcinfo, VA_KEY, key_is_text);
+	JwtKey	   *key = key_from_arg(fcinfo, VA_KEY, form);
 	JwtVerifyOptions opts;
 
 	build_options(fcinfo, cc, key, &opts);
@@ -350,20 +360,20 @@ verify_common(FunctionCallInfo fcinfo, bool key_is_text, JwtVerifyResult *res)
 }
 
 static Datum
-verify_raise(FunctionCallInfo fcinfo, bool key_is_text)
+verify_raise(FunctionCallInfo fcinfo, JwtKeyForm form)
 {
 	JwtVerifyResult res;
 
 	if (PG_ARGISNULL(VA_TOKEN) || PG_ARGISNULL(VA_KEY))
 		PG_RETURN_NULL();
-	verify_common(fcinfo, key_is_text, &res);
+	verify_common(fcinfo, form, &res);
 	if (res.reason != JWT_REASON_NONE)
 		jwt_report(res.reason, res.detail, false);
 	PG_RETURN_JSONB_P(res.claims);
 }
 
 static Datum
-validate_row(FunctionCallInfo fcinfo, bool key_is_text)
+validate_row(FunctionCallInfo fcinfo, JwtKeyForm form)
 {
 	JwtVerifyResult res;
 	Datum		values[4];
@@ -373,7 +383,7 @@ validate_row(FunctionCallInfo fcinfo, bool key_is_text)
 	if (PG_ARGISNULL(VA_TOKEN) || PG_ARGISNULL(VA_KEY))
 		PG_RETURN_NULL();
 	td = get_tupdesc(fcinfo, get_cache(fcinfo));
-	verify_common(fcinfo, key_is_text, &res);
+	verify_common(fcinfo, form, &res);
 
 	values[0] = BoolGetDatum(res.reason == JWT_REASON_NONE);
 	if (res.reason == JWT_REASON_NONE)
@@ -394,29 +404,41 @@ validate_row(FunctionCallInfo fcinfo, bool key_is_text)
 Datum
 jwt_verify_text(PG_FUNCTION_ARGS)
 {
-	return verify_raise(fcinfo, true);
+	return verify_raise(fcinfo, JWT_FORM_TEXT);
 }
 
 Datum
 jwt_verify_bytea(PG_FUNCTION_ARGS)
 {
-	return verify_raise(fcinfo, false);
+	return verify_raise(fcinfo, JWT_FORM_BYTEA);
+}
+
+Datum
+jwt_verify_jsonb(PG_FUNCTION_ARGS)
+{
+	return verify_raise(fcinfo, JWT_FORM_JSONB);
 }
 
 Datum
 jwt_validate_text(PG_FUNCTION_ARGS)
 {
-	return validate_row(fcinfo, true);
+	return validate_row(fcinfo, JWT_FORM_TEXT);
 }
 
 Datum
 jwt_validate_bytea(PG_FUNCTION_ARGS)
 {
-	return validate_row(fcinfo, false);
+	return validate_row(fcinfo, JWT_FORM_BYTEA);
+}
+
+Datum
+jwt_validate_jsonb(PG_FUNCTION_ARGS)
+{
+	return validate_row(fcinfo, JWT_FORM_JSONB);
 }
 
 static Datum
-sign_common(FunctionCallInfo fcinfo, bool key_is_text)
+sign_common(FunctionCallInfo fcinfo, JwtKeyForm form)
 {
 	Jsonb	   *claims;
 	JwtKey	   *key;
@@ -428,10 +450,9 @@ sign_common(FunctionCallInfo fcinfo, bool key_is_text)
 		PG_RETURN_NULL();
 
 	claims = PG_GETARG_JSONB_P(SA_CLAIMS);
-	key = key_from_arg(fcinfo, SA_KEY, key_is_text);
+	key = key_from_arg(fcinfo, SA_KEY, form);
 	algname = PG_GETARG_TEXT_PP(SA_ALGORITHM);
 	alg = alg_from_name(VARDATA_ANY(algname), VARSIZE_ANY_EXHDR(algname));
-	jwt_key_check_alg(key, alg);
 
 	memset(&times, 0, sizeof(times));
 	times.now = timestamptz_unix(GetCurrentStatementStartTimestamp());
@@ -454,13 +475,19 @@ sign_common(FunctionCallInfo fcinfo, bool key_is_text)
 Datum
 jwt_sign_text(PG_FUNCTION_ARGS)
 {
-	return sign_common(fcinfo, true);
+	return sign_common(fcinfo, JWT_FORM_TEXT);
 }
 
 Datum
 jwt_sign_bytea(PG_FUNCTION_ARGS)
 {
-	return sign_common(fcinfo, false);
+	return sign_common(fcinfo, JWT_FORM_BYTEA);
+}
+
+Datum
+jwt_sign_jsonb(PG_FUNCTION_ARGS)
+{
+	return sign_common(fcinfo, JWT_FORM_JSONB);
 }
 
 /*
@@ -534,4 +561,31 @@ jwt_generate_secret(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
 				 errmsg("could not generate random bytes")));
 	PG_RETURN_BYTEA_P(res);
+}
+
+/*
+ * jwt_generate_key(algorithm) -> a new private JWK
+ */
+Datum
+jwt_generate_key(PG_FUNCTION_ARGS)
+{
+	text	   *algname = PG_GETARG_TEXT_PP(0);
+	const JwtAlg *alg = alg_from_name(VARDATA_ANY(algname), VARSIZE_ANY_EXHDR(algname));
+
+	PG_RETURN_JSONB_P(jwt_key_generate(alg));
+}
+
+/*
+ * jwt_public_jwk(key) -> the public JWK of a PEM or JWK key
+ */
+Datum
+jwt_public_jwk_text(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_JSONB_P(jwt_key_public_jwk(key_from_arg(fcinfo, 0, JWT_FORM_TEXT)));
+}
+
+Datum
+jwt_public_jwk_jsonb(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_JSONB_P(jwt_key_public_jwk(key_from_arg(fcinfo, 0, JWT_FORM_JSONB)));
 }

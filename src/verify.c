@@ -5,7 +5,8 @@
  *
  *	1. shape: size limit, three canonical base64url segments;
  *	2. header: JSON object, alg known and not "none", alg in the allow-list,
- *	   alg served by the key, no unknown "crit";
+ *	   no unknown "crit"; then the key: the one of a JWK Set that the "kid"
+ *	   names, and it must serve the alg;
  *	3. signature, compared in constant time;
  *	4. only then the payload: JSON object, typ, then the claims.
  *
@@ -58,8 +59,11 @@ jwt_verify_token(const char *token, int len, JwtKey *key,
 	const JwtAlg *alg;
 	char	   *sig;
 	int			siglen;
+	int			expected_len;
+	size_t		signing_input_len;
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	size_t		maclen = 0;
+	bool		valid = false;
 
 	res->detail = NULL;
 	res->header = NULL;
@@ -94,14 +98,11 @@ jwt_verify_token(const char *token, int len, JwtKey *key,
 		res->detail = psprintf("Algorithm \"%s\" is not in the allowed set", alg->name);
 		return;
 	}
-	if (alg->family != JWT_FAMILY_HMAC || key->kind != JWT_KEY_SECRET ||
-		(key->usable & JWT_ALG_BIT(alg->id)) == 0)
-	{
-		res->reason = JWT_REASON_KEY_MISMATCH;
-		res->detail = psprintf("Algorithm \"%s\" cannot be verified with an HMAC secret of %d bytes",
-							   alg->name, key->len);
+	res->reason = jwt_key_pick(key, alg, hdr->kid, false, &key, &res->detail);
+	if (res->reason != JWT_REASON_NONE)
 		return;
-	}
+	/* a key the caller may not use at all (a short RSA key) raises */
+	jwt_key_check_alg(key, alg, false);
 
 	/* 3. signature */
 	if (!jwt_decode_segment(seg.signature, seg.signature_len, 2, &sig, &siglen,
@@ -110,21 +111,34 @@ jwt_verify_token(const char *token, int len, JwtKey *key,
 		res->reason = JWT_REASON_MALFORMED;
 		return;
 	}
-	if (siglen != alg->hash_len)
+	signing_input_len = (seg.payload + seg.payload_len) - seg.header;
+	if (alg->family == JWT_FAMILY_HMAC)
 	{
-		res->reason = JWT_REASON_BAD_SIGNATURE;
-		res->detail = psprintf("The signature has %d bytes, %s signatures have %d",
-							   siglen, alg->name, alg->hash_len);
-		return;
+		if (siglen != alg->hash_len)
+			valid = false;
+		else if (!jwt_key_hmac(key, alg, seg.header, signing_input_len, mac, &maclen))
+			jwt_openssl_error("could not compute HMAC");
+		else
+			valid = (maclen == (size_t) siglen &&
+					 CRYPTO_memcmp(mac, sig, siglen) == 0);
+		expected_len = alg->hash_len;
 	}
-	if (!jwt_key_hmac(key, alg, seg.header,
-					  (seg.payload + seg.payload_len) - seg.header, mac, &maclen))
-		jwt_openssl_error("could not compute HMAC");
-	if (maclen != (size_t) siglen || CRYPTO_memcmp(mac, sig, siglen) != 0)
+	else
+	{
+		if (!jwt_pkey_verify(key, alg, seg.header, signing_input_len,
+							 (unsigned char *) sig, siglen, &valid))
+			jwt_openssl_error("could not verify the signature");
+		expected_len = jwt_pkey_sig_len(key, alg);
+	}
+	if (!valid)
 	{
 		res->reason = JWT_REASON_BAD_SIGNATURE;
-		res->detail = psprintf("The %s signature does not match the header and payload",
-							   alg->name);
+		if (siglen != expected_len)
+			res->detail = psprintf("The signature has %d bytes, %s signatures with this key have %d",
+								   siglen, alg->name, expected_len);
+		else
+			res->detail = psprintf("The %s signature does not match the header and payload",
+								   alg->name);
 		return;
 	}
 

@@ -1,0 +1,969 @@
+/*-------------------------------------------------------------------------
+ *
+ * jwk.c
+ *		Asymmetric keys: PEM and JWK (RFC 7517, RFC 8037) in, public JWK
+ *		and RFC 7638 thumbprints out, and key generation.
+ *
+ * PEM: PKCS#8 and SEC1/PKCS#1 private keys, SPKI and PKCS#1 public keys
+ * (through OpenSSL's decoder, never prompting for a pass phrase: encrypted
+ * keys are refused) and X.509 certificates (their public key).
+ * JWK: kty "oct", "RSA", "EC" (P-256, P-384, P-521, secp256k1) and "OKP"
+ * (Ed25519, Ed448); members "alg", "use", "key_ops" and "kid" are honoured.
+ * JWK Set: {"keys": [...]}; members that cannot sign or verify (use "enc",
+ * other key types or curves) are skipped, as JOSE libraries do.
+ *
+ * Memory: called by jwt_key_get with CurrentMemoryContext set to the new
+ * cache entry's context, so everything palloc'd here lives with the key.
+ * OpenSSL objects that become part of the key are stored in it at once,
+ * so that jwt_key_get's PG_CATCH frees them if anything later raises;
+ * temporary OpenSSL objects are freed before anything here can raise.
+ *
+ * src/jwk.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/decoder.h>
+#include <openssl/err.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+
+#include "lib/stringinfo.h"
+#include "port/pg_bitutils.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+#include "base64url.h"
+#include "json_in.h"
+#include "json_out.h"
+#include "keys.h"
+
+#define MAX_JWKS_KEYS	256
+
+static int	no_passphrase(char *buf, int size, int rwflag, void *u);
+static void key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private);
+static void key_from_jwk(JwtKey *key, JsonbContainer *jwk, bool in_set, bool *skip);
+
+static int
+no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	return -1;
+}
+
+static void
+bad_key(const char *msg, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s", msg),
+			 detail ? errdetail("%s", detail) : 0));
+}
+
+/* The reason of the last OpenSSL error, for a detail; clears the queue. */
+static char *
+openssl_reason(void)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+	char	   *s = psprintf("OpenSSL: %s.", r ? r : "no reason given");
+
+	ERR_clear_error();
+	return s;
+}
+
+/*
+ * Classify a parsed EVP_PKEY and fill in kind, bits, signature size and
+ * the algorithms it serves.  The key takes ownership of pkey.
+ */
+static void
+key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private)
+{
+	key->pkey = pkey;
+	key->has_private = has_private;
+	key->bits = EVP_PKEY_get_bits(pkey);
+	key->sig_len = EVP_PKEY_get_size(pkey);
+
+	if (EVP_PKEY_is_a(pkey, "RSA"))
+	{
+		key->kind = JWT_KEY_RSA;
+		key->usable = JWT_ALGS_RSA_PKCS1 | JWT_ALGS_RSA_PSS;
+	}
+	else if (EVP_PKEY_is_a(pkey, "RSA-PSS"))
+	{
+		key->kind = JWT_KEY_RSA;
+		key->usable = JWT_ALGS_RSA_PSS;
+	}
+	else if (EVP_PKEY_is_a(pkey, "EC"))
+	{
+		char		group[64];
+		size_t		glen = 0;
+		const JwtAlg *alg;
+
+		key->kind = JWT_KEY_EC;
+		if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
+											group, sizeof(group), &glen))
+			group[0] = '\0';
+		alg = jwt_alg_by_curve(group);
+		if (alg == NULL)
+			bad_key("unsupported elliptic curve",
+					psprintf("The key's curve is \"%s\"; JWS uses P-256, P-384, P-521 and secp256k1.",
+							 group[0] ? group : "unknown"));
+		key->usable = JWT_ALG_BIT(alg->id);
+		key->sig_len = 2 * alg->coord_len;
+	}
+	else if (EVP_PKEY_is_a(pkey, "ED25519") || EVP_PKEY_is_a(pkey, "ED448"))
+	{
+		key->kind = JWT_KEY_OKP;
+		key->usable = JWT_ALG_BIT(JWT_ALG_EDDSA);
+	}
+	else
+		bad_key("unsupported key type",
+				psprintf("The key is of type \"%s\"; JWS signs with RSA, EC, Ed25519 and Ed448 keys.",
+						 EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey) : "unknown"));
+}
+
+/*
+ * A PEM document: the first block decides.
+ */
+void
+jwt_key_from_pem(JwtKey *key, const char *pem, int len)
+{
+	const char *begin = NULL;
+	char		label[64];
+	int			i;
+	EVP_PKEY   *pkey = NULL;
+	bool		has_private;
+	char	   *fail = NULL;
+
+	for (i = 0; i + 11 <= len; i++)
+	{
+		if (memcmp(pem + i, "-----BEGIN ", 11) == 0)
+		{
+			begin = pem + i + 11;
+			break;
+		}
+	}
+	Assert(begin != NULL);
+	for (i = 0; begin + i < pem + len && begin[i] != '-' && i < (int) sizeof(label) - 1; i++)
+		label[i] = begin[i];
+	label[i] = '\0';
+
+	if (strstr(label, "ENCRYPTED") != NULL ||
+		memmem(pem, len, "Proc-Type: 4,ENCRYPTED", 22) != NULL)
+		bad_key("encrypted private keys are not supported",
+				"Decrypt the key first; a key argument never carries a pass phrase.");
+	has_private = (strstr(label, "PRIVATE KEY") != NULL);
+
+	ERR_clear_error();
+	if (strcmp(label, "CERTIFICATE") == 0)
+	{
+		BIO		   *bio = BIO_new_mem_buf(pem, len);
+		X509	   *cert = bio ? PEM_read_bio_X509(bio, NULL, no_passphrase, NULL) : NULL;
+
+		if (cert)
+			pkey = X509_get_pubkey(cert);
+		X509_free(cert);
+		BIO_free(bio);
+		if (pkey == NULL)
+			fail = openssl_reason();
+	}
+	else if (strstr(label, "KEY") != NULL)
+	{
+		OSSL_DECODER_CTX *dctx;
+		const unsigned char *data = (const unsigned char *) pem;
+		size_t		datalen = len;
+
+		dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "PEM", NULL, NULL,
+											 has_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
+											 NULL, NULL);
+		if (dctx == NULL ||
+			!OSSL_DECODER_CTX_set_pem_password_cb(dctx, no_passphrase, NULL) ||
+			!OSSL_DECODER_from_data(dctx, &data, &datalen))
+		{
+			EVP_PKEY_free(pkey);
+			pkey = NULL;
+		}
+		OSSL_DECODER_CTX_free(dctx);
+		if (pkey == NULL)
+			fail = openssl_reason();
+	}
+	else
+		bad_key("unsupported PEM document",
+				psprintf("The document is a \"%s\"; a key is a PUBLIC KEY, a PRIVATE KEY or a CERTIFICATE.",
+						 label));
+
+	if (pkey == NULL)
+		bad_key("could not read the PEM key", fail);
+	key_set_pkey(key, pkey, has_private);
+}
+
+/* A string member of a JWK, or NULL. */
+static char *
+jwk_str(JsonbContainer *jwk, const char *name, bool required)
+{
+	JsonbValue	v;
+
+	if (getKeyJsonValueFromContainer(jwk, name, strlen(name), &v) == NULL)
+	{
+		if (required)
+			bad_key("JWK lacks a required member",
+					psprintf("Member \"%s\" is missing.", name));
+		return NULL;
+	}
+	if (v.type != jbvString)
+		bad_key("JWK member is not a string",
+				psprintf("Member \"%s\" must be a string.", name));
+	return pnstrdup(v.val.string.val, v.val.string.len);
+}
+
+/* A base64url member of a JWK, decoded; NULL when absent and optional. */
+static unsigned char *
+jwk_bytes(JsonbContainer *jwk, const char *name, bool required, int *outlen)
+{
+	char	   *s = jwk_str(jwk, name, required);
+	unsigned char *buf;
+	int			n;
+
+	if (s == NULL)
+		return NULL;
+	buf = palloc(B64URL_DEC_LEN(strlen(s)) + 1);
+	n = b64url_decode(s, strlen(s), buf);
+	if (n <= 0)
+		bad_key("JWK member is not base64url",
+				psprintf("Member \"%s\" must be non-empty unpadded base64url.", name));
+	*outlen = n;
+	return buf;
+}
+
+static void
+jwk_wipe(unsigned char *buf, int len)
+{
+	if (buf)
+		OPENSSL_cleanse(buf, len);
+}
+
+/* Build an EVP_PKEY from OSSL_PARAMs, or return NULL. */
+static EVP_PKEY *
+pkey_fromdata(const char *type, OSSL_PARAM_BLD *bld, int selection)
+{
+	EVP_PKEY   *pkey = NULL;
+	OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+
+	if (params == NULL || ctx == NULL ||
+		EVP_PKEY_fromdata_init(ctx) != 1 ||
+		EVP_PKEY_fromdata(ctx, &pkey, selection, params) != 1)
+	{
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	return pkey;
+}
+
+static bool
+pkey_public_ok(EVP_PKEY *pkey)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+	bool		ok = ctx != NULL && EVP_PKEY_public_check(ctx) == 1;
+
+	EVP_PKEY_CTX_free(ctx);
+	return ok;
+}
+
+static EVP_PKEY *
+jwk_rsa(JsonbContainer *jwk, bool *has_private)
+{
+	static const char *const priv_names[] = {"d", "p", "q", "dp", "dq", "qi"};
+	static const char *const priv_params[] = {
+		OSSL_PKEY_PARAM_RSA_D, OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2,
+		OSSL_PKEY_PARAM_RSA_EXPONENT1, OSSL_PKEY_PARAM_RSA_EXPONENT2,
+	OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
+	unsigned char *n_bytes,
+			   *e_bytes;
+	unsigned char *priv[6] = {NULL};
+	int			n_len,
+				e_len;
+	int			priv_len[6] = {0};
+	int			npriv = 0;
+	int			i;
+	OSSL_PARAM_BLD *bld;
+	BIGNUM	   *bns[8] = {NULL};
+	EVP_PKEY   *pkey = NULL;
+	bool		ok;
+
+	n_bytes = jwk_bytes(jwk, "n", true, &n_len);
+	e_bytes = jwk_bytes(jwk, "e", true, &e_len);
+	for (i = 0; i < 6; i++)
+	{
+		priv[i] = jwk_bytes(jwk, priv_names[i], false, &priv_len[i]);
+		npriv += (priv[i] != NULL);
+	}
+	if (npriv != 0 && priv[0] == NULL)
+		bad_key("RSA JWK has private factors but no \"d\"", NULL);
+	if (npriv != 0 && npriv != 1 && npriv != 6)
+		bad_key("RSA JWK has some of \"p\", \"q\", \"dp\", \"dq\", \"qi\" but not all", NULL);
+	*has_private = (npriv > 0);
+
+	/* No ereport from here until the OpenSSL objects are freed. */
+	bld = OSSL_PARAM_BLD_new();
+	bns[0] = BN_bin2bn(n_bytes, n_len, NULL);
+	bns[1] = BN_bin2bn(e_bytes, e_len, NULL);
+	ok = bld && bns[0] && bns[1] &&
+		OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bns[0]) &&
+		OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bns[1]);
+	for (i = 0; ok && i < 6; i++)
+	{
+		if (priv[i] == NULL)
+			continue;
+		bns[2 + i] = BN_bin2bn(priv[i], priv_len[i], NULL);
+		ok = bns[2 + i] && OSSL_PARAM_BLD_push_BN(bld, priv_params[i], bns[2 + i]);
+	}
+	if (ok)
+		pkey = pkey_fromdata("RSA", bld, *has_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY);
+	for (i = 0; i < 8; i++)
+		BN_clear_free(bns[i]);
+	OSSL_PARAM_BLD_free(bld);
+	for (i = 0; i < 6; i++)
+		jwk_wipe(priv[i], priv_len[i]);
+
+	if (pkey == NULL)
+		bad_key("could not build the RSA key from the JWK", openssl_reason());
+	return pkey;
+}
+
+static EVP_PKEY *
+jwk_ec(JsonbContainer *jwk, bool *has_private)
+{
+	static const char *const crvs[][2] = {
+		{"P-256", "prime256v1"}, {"P-384", "secp384r1"},
+		{"P-521", "secp521r1"}, {"secp256k1", "secp256k1"}
+	};
+	char	   *crv = jwk_str(jwk, "crv", true);
+	const char *group = NULL;
+	const JwtAlg *alg;
+	unsigned char *x,
+			   *y,
+			   *d;
+	int			x_len,
+				y_len,
+				d_len = 0;
+	unsigned char *pub;
+	OSSL_PARAM_BLD *bld;
+	BIGNUM	   *priv = NULL;
+	EVP_PKEY   *pkey = NULL;
+	bool		ok;
+	int			i;
+
+	for (i = 0; i < lengthof(crvs); i++)
+	{
+		if (strcmp(crv, crvs[i][0]) == 0)
+			group = crvs[i][1];
+	}
+	if (group == NULL)
+		bad_key("unsupported elliptic curve",
+				psprintf("The JWK's \"crv\" is \"%s\"; JWS uses P-256, P-384, P-521 and secp256k1.",
+						 jwt_clip(crv, 32)));
+	alg = jwt_alg_by_curve(group);
+	x = jwk_bytes(jwk, "x", true, &x_len);
+	y = jwk_bytes(jwk, "y", true, &y_len);
+	d = jwk_bytes(jwk, "d", false, &d_len);
+	if (x_len != alg->coord_len || y_len != alg->coord_len ||
+		(d && d_len != alg->coord_len))
+		bad_key("EC JWK coordinates have the wrong length",
+				psprintf("On %s, \"x\", \"y\" and \"d\" have %d bytes.", crv, alg->coord_len));
+	*has_private = (d != NULL);
+
+	pub = palloc(1 + 2 * alg->coord_len);
+	pub[0] = 0x04;				/* uncompressed point */
+	memcpy(pub + 1, x, x_len);
+	memcpy(pub + 1 + x_len, y, y_len);
+
+	/* No ereport from here until the OpenSSL objects are freed. */
+	bld = OSSL_PARAM_BLD_new();
+	ok = bld &&
+		OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) &&
+		OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, 1 + 2 * alg->coord_len);
+	if (ok && d)
+	{
+		priv = BN_bin2bn(d, d_len, NULL);
+		ok = priv && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv);
+	}
+	if (ok)
+		pkey = pkey_fromdata("EC", bld, d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY);
+	if (pkey && !pkey_public_ok(pkey))
+	{
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	BN_clear_free(priv);
+	OSSL_PARAM_BLD_free(bld);
+	jwk_wipe(d, d_len);
+
+	if (pkey == NULL)
+		bad_key("could not build the EC key from the JWK",
+				"The point is not on the curve, or the private key does not fit it.");
+	return pkey;
+}
+
+static EVP_PKEY *
+jwk_okp(JsonbContainer *jwk, bool *has_private)
+{
+	char	   *crv = jwk_str(jwk, "crv", true);
+	const char *type;
+	int			klen;
+	unsigned char *x,
+			   *d;
+	int			x_len,
+				d_len = 0;
+	EVP_PKEY   *pkey;
+	bool		ok = true;
+
+	if (strcmp(crv, "Ed25519") == 0)
+		type = "ED25519", klen = 32;
+	else if (strcmp(crv, "Ed448") == 0)
+		type = "ED448", klen = 57;
+	else
+		bad_key("unsupported OKP curve",
+				psprintf("The JWK's \"crv\" is \"%s\"; EdDSA uses Ed25519 and Ed448.",
+						 jwt_clip(crv, 32)));
+	x = jwk_bytes(jwk, "x", true, &x_len);
+	d = jwk_bytes(jwk, "d", false, &d_len);
+	if (x_len != klen || (d && d_len != klen))
+		bad_key("OKP JWK members have the wrong length",
+				psprintf("On %s, \"x\" and \"d\" have %d bytes.", crv, klen));
+	*has_private = (d != NULL);
+
+	/* No ereport from here until the OpenSSL objects are freed. */
+	if (d)
+	{
+		unsigned char derived[57];
+		size_t		dlen = sizeof(derived);
+
+		pkey = EVP_PKEY_new_raw_private_key_ex(NULL, type, NULL, d, d_len);
+		/* the private key must belong to the public one given */
+		ok = pkey && EVP_PKEY_get_raw_public_key(pkey, derived, &dlen) == 1 &&
+			dlen == (size_t) x_len && CRYPTO_memcmp(derived, x, x_len) == 0;
+	}
+	else
+		pkey = EVP_PKEY_new_raw_public_key_ex(NULL, type, NULL, x, x_len);
+	jwk_wipe(d, d_len);
+	if (!ok)
+	{
+		EVP_PKEY_free(pkey);
+		ERR_clear_error();
+		bad_key("OKP JWK private key does not match its public key", NULL);
+	}
+	if (pkey == NULL)
+		bad_key("could not build the OKP key from the JWK", openssl_reason());
+	return pkey;
+}
+
+/*
+ * One JWK.  In a set (in_set), a key that cannot take part in signatures
+ * sets *skip instead of raising.
+ */
+static void
+key_from_jwk(JwtKey *key, JsonbContainer *jwk, bool in_set, bool *skip)
+{
+	char	   *kty;
+	char	   *alg_name;
+	char	   *use;
+	JsonbValue	v;
+	EVP_PKEY   *pkey = NULL;
+	bool		has_private = false;
+
+	*skip = false;
+	if (!JsonContainerIsObject(jwk))
+		bad_key("JWK is not a JSON object", NULL);
+	kty = jwk_str(jwk, "kty", true);
+	key->kid = jwk_str(jwk, "kid", false);
+	use = jwk_str(jwk, "use", false);
+	alg_name = jwk_str(jwk, "alg", false);
+
+	if (use && strcmp(use, "sig") != 0)
+	{
+		if (in_set)
+		{
+			*skip = true;
+			return;
+		}
+		bad_key("JWK is not a signature key",
+				psprintf("Its \"use\" is \"%s\", not \"sig\".", jwt_clip(use, 32)));
+	}
+	if (getKeyJsonValueFromContainer(jwk, "key_ops", 7, &v) != NULL)
+	{
+		JsonbIterator *it;
+		JsonbValue	e;
+		JsonbIteratorToken tok;
+
+		if (v.type != jbvBinary || !JsonContainerIsArray(v.val.binary.data))
+			bad_key("JWK member \"key_ops\" is not an array", NULL);
+		key->can_sign = key->can_verify = false;
+		it = JsonbIteratorInit(v.val.binary.data);
+		while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+		{
+			if (tok != WJB_ELEM || e.type != jbvString)
+				continue;
+			if (e.val.string.len == 4 && memcmp(e.val.string.val, "sign", 4) == 0)
+				key->can_sign = true;
+			if (e.val.string.len == 6 && memcmp(e.val.string.val, "verify", 6) == 0)
+				key->can_verify = true;
+		}
+	}
+
+	if (strcmp(kty, "oct") == 0)
+	{
+		int			klen;
+		unsigned char *k = jwk_bytes(jwk, "k", true, &klen);
+
+		jwt_key_init_secret(key, k, klen);
+		jwk_wipe(k, klen);
+	}
+	else if (strcmp(kty, "RSA") == 0)
+		pkey = jwk_rsa(jwk, &has_private);
+	else if (strcmp(kty, "EC") == 0)
+	{
+		char	   *crv = jwk_str(jwk, "crv", true);
+
+		if (in_set && strcmp(crv, "P-256") != 0 && strcmp(crv, "P-384") != 0 &&
+			strcmp(crv, "P-521") != 0 && strcmp(crv, "secp256k1") != 0)
+		{
+			*skip = true;
+			return;
+		}
+		pkey = jwk_ec(jwk, &has_private);
+	}
+	else if (strcmp(kty, "OKP") == 0)
+	{
+		char	   *crv = jwk_str(jwk, "crv", true);
+
+		if (in_set && strcmp(crv, "Ed25519") != 0 && strcmp(crv, "Ed448") != 0)
+		{
+			*skip = true;		/* X25519/X448 are for key agreement */
+			return;
+		}
+		pkey = jwk_okp(jwk, &has_private);
+	}
+	else
+	{
+		if (in_set)
+		{
+			*skip = true;
+			return;
+		}
+		bad_key("unsupported JWK key type",
+				psprintf("Its \"kty\" is \"%s\"; JWS uses oct, RSA, EC and OKP.",
+						 jwt_clip(kty, 32)));
+	}
+	if (pkey)
+		key_set_pkey(key, pkey, has_private);
+
+	if (alg_name)
+	{
+		const JwtAlg *alg = jwt_alg_by_name(alg_name, strlen(alg_name));
+
+		if (alg == NULL || (key->usable & JWT_ALG_BIT(alg->id)) == 0)
+		{
+			if (in_set)
+			{
+				*skip = true;
+				return;
+			}
+			bad_key("JWK \"alg\" does not fit the key",
+					psprintf("Its \"alg\" is \"%s\" and the key is %s.",
+							 jwt_clip(alg_name, 32), jwt_key_describe(key)));
+		}
+		key->usable = JWT_ALG_BIT(alg->id);
+	}
+}
+
+/*
+ * A JWK or a JWK Set as jsonb.
+ */
+void
+jwt_key_from_jwk_jsonb(JwtKey *key, Jsonb *jb)
+{
+	JsonbValue	v;
+	bool		skip;
+
+	if (!JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
+		bad_key("JWK is not a JSON object", NULL);
+
+	if (getKeyJsonValueFromContainer(&jb->root, "keys", 4, &v) == NULL)
+	{
+		key_from_jwk(key, &jb->root, false, &skip);
+		return;
+	}
+
+	/* a JWK Set */
+	if (v.type != jbvBinary || !JsonContainerIsArray(v.val.binary.data))
+		bad_key("JWK Set member \"keys\" is not an array", NULL);
+	else
+	{
+		JsonbIterator *it = JsonbIteratorInit(v.val.binary.data);
+		JsonbValue	e;
+		JsonbIteratorToken tok;
+		int			n = JsonContainerSize(v.val.binary.data);
+
+		if (n > MAX_JWKS_KEYS)
+			bad_key("JWK Set has too many keys",
+					psprintf("It has %d keys; at most %d are taken.", n, MAX_JWKS_KEYS));
+		key->kind = JWT_KEY_SET;
+		key->members = palloc0(sizeof(JwtKey *) * Max(n, 1));
+		while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+		{
+			JwtKey	   *m;
+
+			if (tok != WJB_ELEM)
+				continue;
+			if (e.type != jbvBinary)
+				bad_key("JWK Set member is not a JSON object", NULL);
+			m = palloc0(sizeof(JwtKey));
+			m->can_sign = m->can_verify = true;
+			/* link first, so that a failure frees what it built */
+			key->members[key->nmembers++] = m;
+			key_from_jwk(m, e.val.binary.data, true, &skip);
+			if (skip)
+			{
+				jwt_key_free_contents(m);
+				key->nmembers--;
+				continue;
+			}
+			key->usable |= m->usable;
+			key->has_private |= m->has_private;
+		}
+		if (key->nmembers == 0)
+			bad_key("JWK Set has no signature key", NULL);
+	}
+}
+
+/*
+ * A JWK or JWK Set as JSON text.
+ */
+void
+jwt_key_from_jwk_text(JwtKey *key, const char *json, int len)
+{
+	Jsonb	   *jb;
+	char	   *detail;
+
+	if (jwt_json_parse(json, len, "key", NULL, 0, &jb, &detail) != JWT_REASON_NONE)
+		bad_key("key is neither a PEM document nor a valid JWK", detail);
+	jwt_key_from_jwk_jsonb(key, jb);
+}
+
+/*
+ * Free the OpenSSL objects of a key (and of its members) and wipe its
+ * secret.  The memory itself belongs to the cache entry's context.
+ */
+void
+jwt_key_free_contents(JwtKey *key)
+{
+	int			i;
+
+	for (i = 0; i < key->nmembers; i++)
+	{
+		if (key->members[i])
+			jwt_key_free_contents(key->members[i]);
+	}
+	key->nmembers = 0;
+	for (i = 0; i < lengthof(key->hmac); i++)
+	{
+		EVP_MAC_CTX_free(key->hmac[i]);
+		key->hmac[i] = NULL;
+	}
+	for (i = 0; i < JWT_ALG_COUNT; i++)
+	{
+		EVP_PKEY_CTX_free(key->vctx[i]);
+		EVP_PKEY_CTX_free(key->sctx[i]);
+		key->vctx[i] = key->sctx[i] = NULL;
+	}
+	EVP_MD_CTX_free(key->mdctx);
+	key->mdctx = NULL;
+	EVP_PKEY_free(key->pkey);
+	key->pkey = NULL;
+	if (key->secret)
+		OPENSSL_cleanse(key->secret, key->secret_len);
+	if (key->bytes)
+		OPENSSL_cleanse(key->bytes, key->len);
+}
+
+/*
+ * Exporting.
+ */
+
+/* Append ,"name":"<base64url of bytes>" */
+static void
+put_b64(StringInfo buf, const char *name, const unsigned char *bytes, int len)
+{
+	char	   *enc = palloc(B64URL_ENC_LEN(len) + 1);
+	int			n = b64url_encode(bytes, len, enc);
+
+	if (buf->len > 1)
+		appendStringInfoChar(buf, ',');
+	json_out_string(buf, name, strlen(name));
+	appendStringInfoChar(buf, ':');
+	json_out_string(buf, enc, n);
+	pfree(enc);
+}
+
+static void
+put_str(StringInfo buf, const char *name, const char *value)
+{
+	if (buf->len > 1)
+		appendStringInfoChar(buf, ',');
+	json_out_string(buf, name, strlen(name));
+	appendStringInfoChar(buf, ':');
+	json_out_string(buf, value, strlen(value));
+}
+
+/* A BIGNUM parameter of the key, big-endian, padded to "pad" bytes if > 0. */
+static unsigned char *
+get_bn(EVP_PKEY *pkey, const char *param, int pad, int *len)
+{
+	BIGNUM	   *bn = NULL;
+	unsigned char *buf = NULL;
+	int			n = 0;
+
+	if (EVP_PKEY_get_bn_param(pkey, param, &bn) == 1)
+	{
+		n = pad > 0 ? pad : BN_num_bytes(bn);
+		buf = malloc(Max(n, 1));
+		if (buf && BN_bn2binpad(bn, buf, n) < 0)
+		{
+			free(buf);
+			buf = NULL;
+		}
+	}
+	BN_clear_free(bn);
+	if (buf == NULL)
+	{
+		ERR_clear_error();
+		elog(ERROR, "could not read key parameter \"%s\"", param);
+	}
+	*len = n;
+	return buf;
+}
+
+static void
+put_bn(StringInfo buf, const char *name, EVP_PKEY *pkey, const char *param, int pad)
+{
+	int			len;
+	unsigned char *bytes = get_bn(pkey, param, pad, &len);
+
+	/* copy out of malloc'd memory before anything can raise */
+	unsigned char *copy = palloc(len);
+
+	memcpy(copy, bytes, len);
+	OPENSSL_cleanse(bytes, len);
+	free(bytes);
+	put_b64(buf, name, copy, len);
+	OPENSSL_cleanse(copy, len);
+}
+
+/*
+ * Write the members of the key's public JWK that RFC 7638 hashes, in its
+ * lexicographic order, into buf (which holds "{").
+ */
+static void
+put_public_members(StringInfo buf, JwtKey *key)
+{
+	switch (key->kind)
+	{
+		case JWT_KEY_RSA:
+			put_bn(buf, "e", key->pkey, OSSL_PKEY_PARAM_RSA_E, 0);
+			put_str(buf, "kty", "RSA");
+			put_bn(buf, "n", key->pkey, OSSL_PKEY_PARAM_RSA_N, 0);
+			break;
+		case JWT_KEY_EC:
+			{
+				const JwtAlg *alg = jwt_alg_by_id(pg_rightmost_one_pos32(key->usable));
+				const char *crv = alg->id == JWT_ALG_ES256 ? "P-256" :
+				alg->id == JWT_ALG_ES384 ? "P-384" :
+				alg->id == JWT_ALG_ES512 ? "P-521" : "secp256k1";
+
+				put_str(buf, "crv", crv);
+				put_str(buf, "kty", "EC");
+				put_bn(buf, "x", key->pkey, OSSL_PKEY_PARAM_EC_PUB_X, alg->coord_len);
+				put_bn(buf, "y", key->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, alg->coord_len);
+			}
+			break;
+		case JWT_KEY_OKP:
+			{
+				unsigned char raw[57];
+				size_t		rawlen = sizeof(raw);
+
+				if (EVP_PKEY_get_raw_public_key(key->pkey, raw, &rawlen) != 1)
+					jwt_openssl_error("could not read the public key");
+				put_str(buf, "crv", rawlen == 32 ? "Ed25519" : "Ed448");
+				put_str(buf, "kty", "OKP");
+				put_b64(buf, "x", raw, rawlen);
+			}
+			break;
+		case JWT_KEY_SECRET:
+			put_b64(buf, "k", key->secret, key->secret_len);
+			put_str(buf, "kty", "oct");
+			break;
+		case JWT_KEY_SET:
+			Assert(false);
+			break;
+	}
+}
+
+/* RFC 7638 thumbprint (SHA-256) of the key, base64url. */
+static char *
+thumbprint(JwtKey *key)
+{
+	StringInfoData buf;
+	unsigned char md[32];
+	char		enc[B64URL_ENC_LEN(32) + 1];
+	int			n;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	put_public_members(&buf, key);
+	appendStringInfoChar(&buf, '}');
+	if (!EVP_Digest(buf.data, buf.len, md, NULL, EVP_sha256(), NULL))
+		jwt_openssl_error("could not compute the key thumbprint");
+	if (key->kind == JWT_KEY_SECRET)
+		OPENSSL_cleanse(buf.data, buf.len);
+	n = b64url_encode(md, 32, enc);
+	return pnstrdup(enc, n);
+}
+
+static Jsonb *
+text_to_jsonb(StringInfo buf)
+{
+	Jsonb	   *jb;
+	char	   *detail;
+
+	if (jwt_json_parse(buf->data, buf->len, "key", NULL, 0, &jb, &detail) != JWT_REASON_NONE)
+		elog(ERROR, "could not build a JWK: %s", detail);
+	return jb;
+}
+
+/*
+ * The public JWK of a single asymmetric key, with its kid (given, or the
+ * thumbprint) and its alg when the key serves exactly one algorithm.
+ */
+Jsonb *
+jwt_key_public_jwk(JwtKey *key)
+{
+	StringInfoData buf;
+
+	if (key->kind == JWT_KEY_SET)
+		bad_key("a JWK Set has no single public key", NULL);
+	if (key->kind == JWT_KEY_SECRET)
+		bad_key("an HMAC secret has no public key",
+				"Only RSA, EC and OKP keys have a public part to publish.");
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	put_public_members(&buf, key);
+	put_str(&buf, "use", "sig");
+	put_str(&buf, "kid", key->kid ? key->kid : thumbprint(key));
+	if ((key->usable & (key->usable - 1)) == 0)
+		put_str(&buf, "alg", jwt_alg_by_id(pg_rightmost_one_pos32(key->usable))->name);
+	appendStringInfoChar(&buf, '}');
+	return text_to_jsonb(&buf);
+}
+
+/*
+ * A new private JWK for "alg", with "kid" (its RFC 7638 thumbprint) and
+ * "alg".  RS and PS algorithms get 2048-bit RSA keys, ES their curve,
+ * EdDSA Ed25519, HS a secret of the hash's size.
+ */
+Jsonb *
+jwt_key_generate(const JwtAlg *alg)
+{
+	JwtKey		key;
+	StringInfoData buf;
+	EVP_PKEY   *volatile pkey = NULL;
+
+	memset(&key, 0, sizeof(key));
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+
+	if (alg->family == JWT_FAMILY_HMAC)
+	{
+		unsigned char secret[64];
+
+		if (RAND_bytes(secret, alg->hash_len) != 1)
+			jwt_openssl_error("could not generate random bytes");
+		key.kind = JWT_KEY_SECRET;
+		key.secret = secret;
+		key.secret_len = alg->hash_len;
+		put_public_members(&buf, &key);
+		put_str(&buf, "kid", thumbprint(&key));
+		put_str(&buf, "alg", alg->name);
+		appendStringInfoChar(&buf, '}');
+		OPENSSL_cleanse(secret, sizeof(secret));
+		return text_to_jsonb(&buf);
+	}
+
+	ERR_clear_error();
+	switch (alg->family)
+	{
+		case JWT_FAMILY_RSA:
+		case JWT_FAMILY_RSA_PSS:
+			pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
+			break;
+		case JWT_FAMILY_EC:
+			pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", alg->curve);
+			break;
+		case JWT_FAMILY_EDDSA:
+			pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+			break;
+		default:
+			break;
+	}
+	if (pkey == NULL)
+		jwt_openssl_error("could not generate a key");
+
+	PG_TRY();
+	{
+		key_set_pkey(&key, pkey, true);
+		put_public_members(&buf, &key);
+		switch (key.kind)
+		{
+			case JWT_KEY_RSA:
+				put_bn(&buf, "d", pkey, OSSL_PKEY_PARAM_RSA_D, 0);
+				put_bn(&buf, "p", pkey, OSSL_PKEY_PARAM_RSA_FACTOR1, 0);
+				put_bn(&buf, "q", pkey, OSSL_PKEY_PARAM_RSA_FACTOR2, 0);
+				put_bn(&buf, "dp", pkey, OSSL_PKEY_PARAM_RSA_EXPONENT1, 0);
+				put_bn(&buf, "dq", pkey, OSSL_PKEY_PARAM_RSA_EXPONENT2, 0);
+				put_bn(&buf, "qi", pkey, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, 0);
+				break;
+			case JWT_KEY_EC:
+				put_bn(&buf, "d", pkey, OSSL_PKEY_PARAM_PRIV_KEY, alg->coord_len);
+				break;
+			case JWT_KEY_OKP:
+				{
+					unsigned char raw[57];
+					size_t		rawlen = sizeof(raw);
+
+					if (EVP_PKEY_get_raw_private_key(pkey, raw, &rawlen) != 1)
+						jwt_openssl_error("could not read the private key");
+					put_b64(&buf, "d", raw, rawlen);
+					OPENSSL_cleanse(raw, sizeof(raw));
+				}
+				break;
+			default:
+				break;
+		}
+		put_str(&buf, "kid", thumbprint(&key));
+		put_str(&buf, "alg", alg->name);
+		appendStringInfoChar(&buf, '}');
+	}
+	PG_FINALLY();
+	{
+		EVP_PKEY_free(pkey);
+	}
+	PG_END_TRY();
+	return text_to_jsonb(&buf);
+}
