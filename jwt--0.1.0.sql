@@ -235,3 +235,308 @@ COMMENT ON FUNCTION @extschema@.jwt_public_jwk(text)
 	IS 'public JWK of a PEM or JWK key';
 COMMENT ON FUNCTION @extschema@.jwt_public_jwk(jsonb)
 	IS 'public JWK of a JWK';
+
+--
+-- Key registry.
+--
+-- Signing and verification keys that application roles cannot read.  One
+-- key per algorithm is "active" (signs); "verify_only" keys still verify,
+-- so that a rotation never invalidates tokens already issued; "retired"
+-- keys do neither.  Rows are included in pg_dump.
+--
+CREATE TABLE @extschema@.jwt_keys (
+	kid text PRIMARY KEY CHECK (kid <> ''),
+	algorithm text NOT NULL CHECK (algorithm IN ('HS256', 'HS384', 'HS512',
+		'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
+		'ES256', 'ES384', 'ES512', 'ES256K', 'EdDSA')),
+	signing_key text,
+	verification_key jsonb NOT NULL,
+	status text NOT NULL DEFAULT 'active'
+		CHECK (status IN ('active', 'verify_only', 'retired')),
+	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	retire_after timestamptz,
+	retired_at timestamptz,
+	CHECK (status <> 'active' OR signing_key IS NOT NULL),
+	CHECK ((status = 'retired') = (retired_at IS NOT NULL))
+);
+CREATE UNIQUE INDEX jwt_keys_one_active ON @extschema@.jwt_keys (algorithm)
+	WHERE status = 'active';
+COMMENT ON TABLE @extschema@.jwt_keys IS 'signing and verification keys of the jwt registry';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.jwt_keys', '');
+REVOKE ALL ON @extschema@.jwt_keys FROM PUBLIC;
+
+--
+-- The JWK Set the registry verifies with: every key not retired, each
+-- bound to its kid and algorithm.  Internal; not executable by PUBLIC.
+--
+CREATE FUNCTION @extschema@.jwt_registry_keyset()
+RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT jsonb_build_object('keys', coalesce(jsonb_agg(
+			k.verification_key || jsonb_build_object('kid', k.kid, 'alg', k.algorithm)
+			ORDER BY k.kid), '[]'::jsonb))
+	  FROM @extschema@.jwt_keys k
+	 WHERE k.status <> 'retired'
+$$;
+
+--
+-- Add a key: a private key (PEM, JWK, or an HMAC secret) that can become
+-- active, or a public key (PEM or JWK) that only verifies.  Returns the kid
+-- (the given one, or the RFC 7638 thumbprint).  An active key replaces the
+-- algorithm's active key, which becomes verify-only.
+--
+CREATE FUNCTION @extschema@.jwt_registry_add(
+	key text,
+	algorithm text,
+	kid text DEFAULT NULL,
+	status text DEFAULT 'active',
+	retire_after interval DEFAULT '1 day')
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	vkey jsonb;
+	public_only boolean;
+	new_kid text;
+BEGIN
+	IF key IS NULL OR algorithm IS NULL OR status IS NULL THEN
+		RAISE EXCEPTION 'key, algorithm and status must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF algorithm LIKE 'HS%' THEN
+		-- an HMAC secret (text) or an "oct" JWK: verification needs the secret
+		IF ltrim(key) LIKE '{%' THEN
+			vkey := key::jsonb;
+		ELSE
+			vkey := jsonb_build_object('kty', 'oct', 'k',
+				rtrim(translate(encode(convert_to(key, 'UTF8'), 'base64'), E'+/\n', '-_'), '='));
+		END IF;
+		public_only := false;
+		-- check the secret fits the algorithm (raises otherwise)
+		PERFORM @extschema@.jwt_sign('{}', vkey, algorithm);
+		-- the RFC 7638 thumbprint of an oct key
+		new_kid := coalesce(kid, vkey->>'kid',
+			rtrim(translate(encode(sha256(convert_to(
+				format('{"k":"%s","kty":"oct"}', vkey->>'k'), 'UTF8')), 'base64'), E'+/\n', '-_'), '='));
+		vkey := vkey - 'kid' - 'alg';
+	ELSE
+		vkey := @extschema@.jwt_public_jwk(key);
+		public_only := NOT (ltrim(key) LIKE '-----BEGIN%PRIVATE KEY%'
+			OR (ltrim(key) LIKE '{%' AND key::jsonb ? 'd'));
+		IF NOT public_only THEN
+			-- the private key must sign with this algorithm (raises otherwise)
+			PERFORM @extschema@.jwt_sign('{}', key, algorithm);
+		END IF;
+		-- the key must serve the algorithm (binding it raises otherwise)
+		PERFORM @extschema@.jwt_validate('e30.e30.', vkey || jsonb_build_object('alg', algorithm));
+		new_kid := coalesce(kid, vkey->>'kid');
+		vkey := vkey - 'kid' - 'alg';
+	END IF;
+
+	IF status NOT IN ('active', 'verify_only') THEN
+		RAISE EXCEPTION 'status must be "active" or "verify_only"'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF public_only AND status = 'active' THEN
+		RAISE EXCEPTION 'a public key cannot be the active signing key'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Add it with status => ''verify_only''.';
+	END IF;
+
+	-- one rotation at a time
+	LOCK TABLE @extschema@.jwt_keys IN SHARE ROW EXCLUSIVE MODE;
+	IF status = 'active' THEN
+		UPDATE @extschema@.jwt_keys k
+		   SET status = 'verify_only',
+			   retire_after = now() + jwt_registry_add.retire_after
+		 WHERE k.algorithm = jwt_registry_add.algorithm AND k.status = 'active';
+	END IF;
+	INSERT INTO @extschema@.jwt_keys (kid, algorithm, signing_key, verification_key, status)
+	VALUES (new_kid, algorithm, CASE WHEN public_only THEN NULL ELSE key END, vkey,
+			jwt_registry_add.status);
+	RETURN new_kid;
+END
+$$;
+
+--
+-- Rotate: a new key becomes the algorithm's active key; the previous one
+-- verifies until retire_after has passed (set it to the longest lifetime
+-- of the tokens it signed).
+--
+CREATE FUNCTION @extschema@.jwt_registry_rotate(
+	algorithm text,
+	retire_after interval DEFAULT '1 day')
+RETURNS text
+LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT @extschema@.jwt_registry_add(jwk::text, algorithm, jwk->>'kid', 'active', retire_after)
+	  FROM @extschema@.jwt_generate_key(algorithm) AS jwk
+$$;
+
+--
+-- Retire one key now, or every verify-only key whose time has come
+-- (callable from pg_cron).
+--
+CREATE FUNCTION @extschema@.jwt_registry_retire(kid text)
+RETURNS boolean
+LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH r AS (
+		UPDATE @extschema@.jwt_keys k
+		   SET status = 'retired', retired_at = now()
+		 WHERE k.kid = jwt_registry_retire.kid AND k.status <> 'retired'
+		RETURNING 1)
+	SELECT count(*) > 0 FROM r
+$$;
+
+CREATE FUNCTION @extschema@.jwt_registry_retire_due()
+RETURNS integer
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH r AS (
+		UPDATE @extschema@.jwt_keys k
+		   SET status = 'retired', retired_at = now()
+		 WHERE k.status = 'verify_only' AND k.retire_after <= now()
+		RETURNING 1)
+	SELECT count(*)::integer FROM r
+$$;
+
+--
+-- Sign with the active key of an algorithm (the only active key when
+-- algorithm is NULL); its kid goes into the header.  SECURITY DEFINER so
+-- that callers need no access to the keys; EXECUTE is granted to nobody by
+-- default, since whoever may call it can mint tokens.
+--
+CREATE FUNCTION @extschema@.jwt_registry_sign(
+	claims jsonb,
+	algorithm text DEFAULT NULL,
+	header jsonb DEFAULT NULL,
+	expires_in interval DEFAULT NULL,
+	not_before interval DEFAULT NULL)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k record;
+	n integer;
+BEGIN
+	IF claims IS NULL THEN
+		RETURN NULL;
+	END IF;
+	SELECT count(*) INTO n FROM @extschema@.jwt_keys j
+	 WHERE j.status = 'active'
+	   AND (jwt_registry_sign.algorithm IS NULL OR j.algorithm = jwt_registry_sign.algorithm);
+	IF n = 0 THEN
+		RAISE EXCEPTION 'no active key in the registry%',
+			CASE WHEN algorithm IS NULL THEN '' ELSE format(' for algorithm "%s"', algorithm) END
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = format('Create one with jwt_registry_rotate(%L).', coalesce(algorithm, 'ES256'));
+	ELSIF n > 1 THEN
+		RAISE EXCEPTION 'the registry has % active keys', n
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Pass the algorithm to choose one.';
+	END IF;
+	SELECT j.kid, j.algorithm, j.signing_key INTO k FROM @extschema@.jwt_keys j
+	 WHERE j.status = 'active'
+	   AND (jwt_registry_sign.algorithm IS NULL OR j.algorithm = jwt_registry_sign.algorithm);
+	RETURN @extschema@.jwt_sign(claims, k.signing_key, k.algorithm,
+		coalesce(header, '{}'::jsonb) || jsonb_build_object('kid', k.kid),
+		expires_in, not_before);
+END
+$$;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_sign(jsonb, text, jsonb, interval, interval) FROM PUBLIC;
+
+--
+-- Verify against every key not retired, chosen by the token's kid.
+-- SECURITY DEFINER: callers need no access to the keys.  Executable by
+-- PUBLIC: it reveals only whether a token is valid.
+--
+CREATE FUNCTION @extschema@.jwt_registry_verify(
+	token text,
+	algorithms text[] DEFAULT NULL,
+	audience text DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	at timestamptz DEFAULT NULL)
+RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT @extschema@.jwt_verify(token, @extschema@.jwt_registry_keyset(), algorithms,
+		audience, issuer, subject, typ, require, max_age, leeway, at)
+$$;
+
+CREATE FUNCTION @extschema@.jwt_registry_validate(
+	token text,
+	algorithms text[] DEFAULT NULL,
+	audience text DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	at timestamptz DEFAULT NULL,
+	OUT valid boolean,
+	OUT reason text,
+	OUT header jsonb,
+	OUT claims jsonb)
+RETURNS record
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT * FROM @extschema@.jwt_validate(token, @extschema@.jwt_registry_keyset(), algorithms,
+		audience, issuer, subject, typ, require, max_age, leeway, at)
+$$;
+
+--
+-- The public keys of the registry as a JWK Set, for other services and
+-- gateways.  HMAC secrets are never published.
+--
+CREATE FUNCTION @extschema@.jwt_jwks()
+RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT jsonb_build_object('keys', coalesce(jsonb_agg(
+			k.verification_key || jsonb_build_object('kid', k.kid, 'alg', k.algorithm, 'use', 'sig')
+			ORDER BY k.created_at DESC, k.kid), '[]'::jsonb))
+	  FROM @extschema@.jwt_keys k
+	 WHERE k.status <> 'retired' AND k.algorithm NOT LIKE 'HS%'
+$$;
+
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_keyset() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_add(text, text, text, text, interval) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_rotate(text, interval) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_retire(text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_retire_due() FROM PUBLIC;
+
+COMMENT ON FUNCTION @extschema@.jwt_registry_keyset()
+	IS 'JWK Set of the registry keys that still verify (internal)';
+COMMENT ON FUNCTION @extschema@.jwt_registry_add(text, text, text, text, interval)
+	IS 'add a key to the registry; an active key demotes the previous one to verify-only';
+COMMENT ON FUNCTION @extschema@.jwt_registry_rotate(text, interval)
+	IS 'generate a new active key for an algorithm; the previous one verifies until retire_after';
+COMMENT ON FUNCTION @extschema@.jwt_registry_retire(text)
+	IS 'retire a registry key now';
+COMMENT ON FUNCTION @extschema@.jwt_registry_retire_due()
+	IS 'retire the verify-only keys whose retire_after has passed';
+COMMENT ON FUNCTION @extschema@.jwt_registry_sign(jsonb, text, jsonb, interval, interval)
+	IS 'sign claims with the active registry key of an algorithm';
+COMMENT ON FUNCTION @extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz)
+	IS 'verify a token against the registry keys by kid, or raise';
+COMMENT ON FUNCTION @extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz)
+	IS 'verify a token against the registry keys by kid without raising';
+COMMENT ON FUNCTION @extschema@.jwt_jwks()
+	IS 'the public keys of the registry as a JWK Set';

@@ -9,12 +9,25 @@ CREATE EXTENSION jwt SCHEMA auth;
 SELECT extname, extversion, extnamespace::regnamespace, extrelocatable
   FROM pg_extension WHERE extname = 'jwt';
 SELECT auth.jwt_verify(auth.jwt_sign('{"sub":"s"}', repeat('k', 32)), repeat('k', 32))->>'sub' AS sub;
+-- The registry works from another schema, with nothing on the search_path.
+SET search_path = pg_catalog;
+SELECT auth.jwt_registry_rotate('EdDSA') IS NOT NULL AS rotated;
+SELECT auth.jwt_registry_verify(auth.jwt_registry_sign('{"sub":"s"}'))->>'sub' AS registry_sub;
+SELECT jsonb_array_length(auth.jwt_jwks()->'keys') AS published;
+RESET search_path;
+-- Tables of the extension, and their privileges.
+SELECT c.oid::regclass AS relation, c.relkind, has_table_privilege('public', c.oid, 'SELECT') AS public_select
+  FROM pg_class c JOIN pg_depend d ON d.objid = c.oid AND d.classid = 'pg_class'::regclass
+ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'jwt') AND d.deptype = 'e'
+ ORDER BY 1;
 
--- Volatility, parallel safety and strictness of every function.
-SELECT p.oid::regprocedure AS function, p.provolatile, p.proparallel, p.proisstrict
+-- Volatility, parallel safety, strictness, SECURITY DEFINER and whether
+-- PUBLIC may execute, for every function.
+SELECT p.oid::regprocedure AS function, p.provolatile, p.proparallel, p.proisstrict,
+       p.prosecdef, has_function_privilege('public', p.oid, 'EXECUTE') AS public_exec
   FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
  WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'jwt')
- ORDER BY 1::text;
+ ORDER BY 1;
 
 -- Every function has a comment.
 SELECT count(*) AS functions, count(obj_description(p.oid, 'pg_proc')) AS commented
