@@ -8,6 +8,12 @@
 -- Tokens and keys are copied verbatim from the RFCs (line breaks removed;
 -- JWKs as compact JSON) and were checked with python3-jwcrypto.
 --
+-- jwt_public_jwk returns the key's public members plus "use":"sig", a "kid"
+-- (the key's own, else its RFC 7638 thumbprint) and "alg" when the key
+-- serves exactly one algorithm (EC and OKP keys; not RSA).  The expected
+-- thumbprints below were computed with python3-jwcrypto; the Ed25519 one
+-- is the value published in RFC 8037 Appendix A.3.
+--
 -- Only RFC 7515 A.2 and A.3 carry a JSON claims set.  The other payloads
 -- are plain text ("Payload", "Example of Ed25519 signing", the Frodo quote),
 -- which a JWT verifier must refuse as malformed; it checks the signature
@@ -53,9 +59,12 @@ SELECT jwt_verify(:'a2_tok', :'a2_key'::jsonb, at => :'at')
      = '{"iss":"joe","exp":1300819380,"http://example.com/is_root":true}' AS exact_claims,
        jwt_verify(:'a2_tok', :'a2_key'::text, at => :'at')
      = '{"iss":"joe","exp":1300819380,"http://example.com/is_root":true}' AS exact_claims_text;
--- The public JWK is the key without its private members.
-SELECT jwt_public_jwk(:'a2_key'::jsonb) = :'a2_key'::jsonb - '{d,p,q,dp,dq,qi}'::text[] AS public_jsonb,
-       jwt_public_jwk(:'a2_key'::text) = :'a2_key'::jsonb - '{d,p,q,dp,dq,qi}'::text[] AS public_text;
+-- The public JWK: n and e, no private member; an RSA key serves RS* and
+-- PS*, so no "alg".
+SELECT jwt_public_jwk(:'a2_key'::jsonb) = :'a2_key'::jsonb - '{d,p,q,dp,dq,qi}'::text[]
+         || '{"use":"sig","kid":"IsUn6_e04MaShXFIISMp4kG62LWzMIPy_MvSA5pJgX8"}' AS public_jsonb,
+       jwt_public_jwk(:'a2_key'::text) = jwt_public_jwk(:'a2_key'::jsonb) AS public_text,
+       jwt_public_jwk(:'a2_key'::jsonb) ?| '{d,p,q,dp,dq,qi}' AS has_private_member;
 -- Evaluated now, the token is long expired (its claims are still shown,
 -- since the signature verified).
 SELECT valid, reason, claims FROM jwt_validate(:'a2_tok', :'a2_key'::jsonb);
@@ -81,8 +90,10 @@ SELECT jwt_verify(:'a3_tok', :'a3_key'::jsonb, at => :'at')
        jwt_verify(:'a3_tok', :'a3_key'::text, at => :'at')
      = '{"iss":"joe","exp":1300819380,"http://example.com/is_root":true}' AS exact_claims_text;
 SELECT jwt_public_jwk(:'a3_key'::jsonb) AS public_jwk;
-SELECT jwt_public_jwk(:'a3_key'::jsonb) = :'a3_key'::jsonb - 'd' AS public_jsonb,
-       jwt_public_jwk(:'a3_key'::text) = :'a3_key'::jsonb - 'd' AS public_text;
+SELECT jwt_public_jwk(:'a3_key'::jsonb) = :'a3_key'::jsonb - 'd'
+         || '{"use":"sig","alg":"ES256","kid":"oKIywvGUpTVTyxMQ3bwIIeQUudfr_CkLMjCE19ECD-U"}' AS public_jsonb,
+       jwt_public_jwk(:'a3_key'::text) = jwt_public_jwk(:'a3_key'::jsonb) AS public_text,
+       jwt_public_jwk(:'a3_key'::jsonb) ? 'd' AS has_d;
 
 --
 -- RFC 7515 Appendix A.4: ES512, P-521 key.  The payload is the text
@@ -102,8 +113,10 @@ SELECT 'public jwk', valid, reason, header
 UNION ALL
 SELECT 'tampered signature', valid, reason, header
   FROM jwt_validate(tamper(:'a4_tok'), :'a4_key'::jsonb, at => :'at');
-SELECT jwt_public_jwk(:'a4_key'::jsonb) = :'a4_key'::jsonb - 'd' AS public_jsonb,
-       jwt_public_jwk(:'a4_key'::text) = :'a4_key'::jsonb - 'd' AS public_text;
+SELECT jwt_public_jwk(:'a4_key'::jsonb) = :'a4_key'::jsonb - 'd'
+         || '{"use":"sig","alg":"ES512","kid":"u5YUSjQ2-2chBi51NSk3t3g7IM4o2KYcnPqPtCNGd3U"}' AS public_jsonb,
+       jwt_public_jwk(:'a4_key'::text) = jwt_public_jwk(:'a4_key'::jsonb) AS public_text,
+       jwt_public_jwk(:'a4_key'::jsonb) ? 'd' AS has_d;
 
 --
 -- RFC 8037 Appendix A.4: EdDSA over "Example of Ed25519 signing" with the
@@ -127,10 +140,12 @@ SELECT 'public jwk (A.2), text', valid, reason, header
 UNION ALL
 SELECT 'tampered signature', valid, reason, header
   FROM jwt_validate(tamper(:'ed_tok'), :'ed_key'::jsonb);
--- jwt_public_jwk of the A.1 key is the A.2 key.
+-- jwt_public_jwk of the A.1 key is the A.2 key, its kid the A.3 thumbprint.
 SELECT jwt_public_jwk(:'ed_key'::jsonb) AS public_jwk;
-SELECT jwt_public_jwk(:'ed_key'::jsonb) = :'ed_pub'::jsonb AS public_jsonb,
-       jwt_public_jwk(:'ed_key'::text) = :'ed_pub'::jsonb AS public_text;
+SELECT jwt_public_jwk(:'ed_key'::jsonb) = :'ed_pub'::jsonb
+         || '{"use":"sig","alg":"EdDSA","kid":"kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"}' AS public_jsonb,
+       jwt_public_jwk(:'ed_key'::text) = jwt_public_jwk(:'ed_key'::jsonb) AS public_text,
+       jwt_public_jwk(:'ed_pub'::jsonb) = jwt_public_jwk(:'ed_key'::jsonb) AS of_public_key;
 
 --
 -- RFC 7520 section 3 keys: 3.2 EC P-521 private key (3.1 its public key),
@@ -141,11 +156,12 @@ SELECT jwt_public_jwk(:'ed_key'::jsonb) = :'ed_pub'::jsonb AS public_jsonb,
 \set c_rsa '{"kty":"RSA","kid":"bilbo.baggins@hobbiton.example","use":"sig","n":"n4EPtAOCc9AlkeQHPzHStgAbgs7bTZLwUBZdR8_KuKPEHLd4rHVTeT-O-XV2jRojdNhxJWTDvNd7nqQ0VEiZQHz_AJmSCpMaJMRBSFKrKb2wqVwGU_NsYOYL-QtiWN2lbzcEe6XC0dApr5ydQLrHqkHHig3RBordaZ6Aj-oBHqFEHYpPe7Tpe-OfVfHd1E6cS6M1FZcD1NNLYD5lFHpPI9bTwJlsde3uhGqC0ZCuEHg8lhzwOHrtIQbS0FVbb9k3-tVTU4fg_3L_vniUFAKwuCLqKnS2BYwdq_mzSnbLY7h_qixoR7jig3__kRhuaxwUkRz5iaiQkqgc5gHdrNP5zw","e":"AQAB","d":"bWUC9B-EFRIo8kpGfh0ZuyGPvMNKvYWNtB_ikiH9k20eT-O1q_I78eiZkpXxXQ0UTEs2LsNRS-8uJbvQ-A1irkwMSMkK1J3XTGgdrhCku9gRldY7sNA_AKZGh-Q661_42rINLRCe8W-nZ34ui_qOfkLnK9QWDDqpaIsA-bMwWWSDFu2MUBYwkHTMEzLYGqOe04noqeq1hExBTHBOBdkMXiuFhUq1BU6l-DqEiWxqg82sXt2h-LMnT3046AOYJoRioz75tSUQfGCshWTBnP5uDjd18kKhyv07lhfSJdrPdM5Plyl21hsFf4L_mHCuoFau7gdsPfHPxxjVOcOpBrQzwQ","p":"3Slxg_DwTXJcb6095RoXygQCAZ5RnAvZlno1yhHtnUex_fp7AZ_9nRaO7HX_-SFfGQeutao2TDjDAWU4Vupk8rw9JR0AzZ0N2fvuIAmr_WCsmGpeNqQnev1T7IyEsnh8UMt-n5CafhkikzhEsrmndH6LxOrvRJlsPp6Zv8bUq0k","q":"uKE2dh-cTf6ERF4k4e_jy78GfPYUIaUyoSSJuBzp3Cubk3OCqs6grT8bR_cu0Dm1MZwWmtdqDyI95HrUeq3MP15vMMON8lHTeZu2lmKvwqW7anV5UzhM1iZ7z4yMkuUwFWoBvyY898EXvRD-hdqRxHlSqAZ192zB3pVFJ0s7pFc","dp":"B8PVvXkvJrj2L-GYQ7v3y9r6Kw5g9SahXBwsWUzp19TVlgI-YV85q1NIb1rxQtD-IsXXR3-TanevuRPRt5OBOdiMGQp8pbt26gljYfKU_E9xn-RULHz0-ed9E9gXLKD4VGngpz-PfQ_q29pk5xWHoJp009Qf1HvChixRX59ehik","dq":"CLDmDGduhylc9o7r84rEUVn7pzQ6PF83Y-iBZx5NT-TpnOZKF1pErAMVeKzFEl41DlHHqqBLSM0W1sOFbwTxYWZDm6sI6og5iTbwQGIC3gnJKbi_7k_vJgGHwHxgPaX2PnvP-zyEkDERuf-ry4c_Z11Cq9AqC2yeL6kdKT1cYF8","qi":"3PiqvXQN0zwMeE-sBvZgi289XP9XCQF3VWqPzMKnIgQp7_Tugo6-NZBKCQsMf3HaEGBjTVJs_jcK8-TRXvaKe-7ZMaQj8VfBdYkssbu0NKDDhjJ-GtiseaDVWt7dcH0cfwxgFUHpQh7FoCrjFJ6h6ZEpMF6xmujs4qMpPz8aaI4"}'
 \set c_rsa_pub '{"kty":"RSA","kid":"bilbo.baggins@hobbiton.example","use":"sig","n":"n4EPtAOCc9AlkeQHPzHStgAbgs7bTZLwUBZdR8_KuKPEHLd4rHVTeT-O-XV2jRojdNhxJWTDvNd7nqQ0VEiZQHz_AJmSCpMaJMRBSFKrKb2wqVwGU_NsYOYL-QtiWN2lbzcEe6XC0dApr5ydQLrHqkHHig3RBordaZ6Aj-oBHqFEHYpPe7Tpe-OfVfHd1E6cS6M1FZcD1NNLYD5lFHpPI9bTwJlsde3uhGqC0ZCuEHg8lhzwOHrtIQbS0FVbb9k3-tVTU4fg_3L_vniUFAKwuCLqKnS2BYwdq_mzSnbLY7h_qixoR7jig3__kRhuaxwUkRz5iaiQkqgc5gHdrNP5zw","e":"AQAB"}'
 \set c_oct '{"kty":"oct","kid":"018c0ae5-4d9b-471b-bfd6-eef314bc7037","use":"sig","alg":"HS256","k":"hJtXIZ2uSN5kbQfbtTNWbpdmhkV8FJG-Onbc6mxCcYg"}'
--- jwt_public_jwk of 3.4 is 3.3 and of 3.2 is 3.1 (kid and use kept).
+-- jwt_public_jwk of 3.4 is exactly 3.3 and of 3.2 is 3.1 plus "alg"
+-- (the keys' own kid and use are kept).
 SELECT jwt_public_jwk(:'c_rsa'::jsonb) = :'c_rsa_pub'::jsonb AS rsa_3_3_jsonb,
        jwt_public_jwk(:'c_rsa'::text) = :'c_rsa_pub'::jsonb AS rsa_3_3_text,
-       jwt_public_jwk(:'c_ec'::jsonb) = :'c_ec_pub'::jsonb AS ec_3_1_jsonb,
-       jwt_public_jwk(:'c_ec'::text) = :'c_ec_pub'::jsonb AS ec_3_1_text;
+       jwt_public_jwk(:'c_ec'::jsonb) = :'c_ec_pub'::jsonb || '{"alg":"ES512"}' AS ec_3_1_jsonb,
+       jwt_public_jwk(:'c_ec'::text) = :'c_ec_pub'::jsonb || '{"alg":"ES512"}' AS ec_3_1_text;
 
 --
 -- RFC 7520 section 4: the four compact signatures over the Frodo quote.
