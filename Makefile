@@ -15,7 +15,9 @@ OBJS = \
 	src/sign.o \
 	src/verify.o \
 	src/errors.o \
-	src/sql_jwt.o
+	src/sql_jwt.o \
+	src/claims_ctx.o \
+	src/sql_claims.o
 
 EXTENSION = jwt
 DATA = jwt--0.1.0.sql

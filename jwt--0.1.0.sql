@@ -540,3 +540,395 @@ COMMENT ON FUNCTION @extschema@.jwt_registry_validate(text, text[], text, text, 
 	IS 'verify a token against the registry keys by kid without raising';
 COMMENT ON FUNCTION @extschema@.jwt_jwks()
 	IS 'the public keys of the registry as a JWK Set';
+
+--
+-- Claims in queries and row-level security; single-use and revocable
+-- tokens.
+--
+-- jwt_authenticate verifies a bearer token and establishes its claims for
+-- the current transaction, in backend-private memory that no SET or
+-- set_config() reaches; jwt_claims() and jwt_claim(name) read them (or,
+-- when a superuser sets jwt.claims_source = 'request.jwt.claims', the
+-- claims PostgREST put in that setting).  Single-use tokens are recorded
+-- in jwt_consumed_tokens until their exp; the denylist is
+-- jwt_revoked_tokens (by jti) and jwt_revoked_subjects (every token of a
+-- subject issued before a time).
+--
+
+-- Consumed single-use token ids, each kept until the token's own exp.
+CREATE TABLE @extschema@.jwt_consumed_tokens (
+	jti text PRIMARY KEY,
+	expires_at timestamptz NOT NULL,
+	consumed_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+CREATE INDEX jwt_consumed_tokens_expires_at ON @extschema@.jwt_consumed_tokens (expires_at);
+COMMENT ON TABLE @extschema@.jwt_consumed_tokens IS 'jti of single-use tokens already presented, kept until their exp';
+
+-- Revoked token ids; expires_at NULL keeps a row until it is deleted.
+CREATE TABLE @extschema@.jwt_revoked_tokens (
+	jti text PRIMARY KEY,
+	expires_at timestamptz,
+	revoked_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	reason text
+);
+COMMENT ON TABLE @extschema@.jwt_revoked_tokens IS 'denylist: tokens revoked by jti';
+
+-- Revoked subjects: every token of the subject issued before issued_before.
+CREATE TABLE @extschema@.jwt_revoked_subjects (
+	subject text PRIMARY KEY,
+	issued_before timestamptz NOT NULL,
+	expires_at timestamptz,
+	revoked_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	reason text
+);
+COMMENT ON TABLE @extschema@.jwt_revoked_subjects IS 'denylist: every token of a subject issued before a time';
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.jwt_consumed_tokens', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.jwt_revoked_tokens', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.jwt_revoked_subjects', '');
+REVOKE ALL ON @extschema@.jwt_consumed_tokens FROM PUBLIC;
+REVOKE ALL ON @extschema@.jwt_revoked_tokens FROM PUBLIC;
+REVOKE ALL ON @extschema@.jwt_revoked_subjects FROM PUBLIC;
+
+--
+-- The claims in force for the current transaction, NULL when none; one
+-- claim as text (as ->> shows it).  STABLE: constant within a statement,
+-- so a policy's comparison value can be an index condition evaluated once
+-- per scan.  PARALLEL RESTRICTED: claims established by jwt_authenticate
+-- are private to the leader process, parallel workers do not see them.
+--
+CREATE FUNCTION @extschema@.jwt_claims()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_claims'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+CREATE FUNCTION @extschema@.jwt_claim(name text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_claim'
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+
+--
+-- Verify a bearer token and establish its claims for the current
+-- transaction; with role_claim, SET LOCAL ROLE to the role that claim
+-- names, where the session user may become it.  The same checks as
+-- jwt_verify (never an "at": authentication is about now), the denylist
+-- unless check_revoked is false.  Once per transaction.
+--
+-- VOLATILE PARALLEL UNSAFE: it changes backend state.  EXECUTE is granted
+-- to nobody: whoever may call it chooses the key and the checks, so grant
+-- it to the role your API connects as (not to the roles it switches to).
+--
+CREATE FUNCTION @extschema@.jwt_authenticate(
+	token text,
+	key text,
+	algorithms text[] DEFAULT NULL,
+	audience text DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	role_claim text DEFAULT NULL,
+	check_revoked boolean DEFAULT true)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_authenticate_text'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE FUNCTION @extschema@.jwt_authenticate(
+	token text,
+	key bytea,
+	algorithms text[] DEFAULT NULL,
+	audience text DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	role_claim text DEFAULT NULL,
+	check_revoked boolean DEFAULT true)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_authenticate_bytea'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE FUNCTION @extschema@.jwt_authenticate(
+	token text,
+	key jsonb,
+	algorithms text[] DEFAULT NULL,
+	audience text DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	role_claim text DEFAULT NULL,
+	check_revoked boolean DEFAULT true)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_authenticate_jsonb'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+-- The same with the registry's keys, picked by the token's kid.  Not
+-- SECURITY DEFINER (SET ROLE is refused inside one); it reads the keys
+-- through jwt_registry_keyset(), which is.
+CREATE FUNCTION @extschema@.jwt_registry_authenticate(
+	token text,
+	algorithms text[] DEFAULT NULL,
+	audience text DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	role_claim text DEFAULT NULL,
+	check_revoked boolean DEFAULT true)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_registry_authenticate'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+--
+-- Internal: record a single-use token's jti until expires_at.  Returns
+-- 'ok', 'consumed' (presented before: of two concurrent inserts one waits
+-- for the other and then finds the row), or 'expired' (the clock passed
+-- expires_at by the time the row was in: checked after the insert, so a
+-- purge that removed the expired row cannot let the token in again).
+--
+CREATE FUNCTION @extschema@.jwt_consume_jti(jti text, expires_at timestamptz)
+RETURNS text
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	INSERT INTO @extschema@.jwt_consumed_tokens AS c (jti, expires_at)
+	VALUES (jwt_consume_jti.jti, jwt_consume_jti.expires_at)
+	ON CONFLICT DO NOTHING;
+	IF NOT FOUND THEN
+		RETURN 'consumed';
+	END IF;
+	IF clock_timestamp() >= jwt_consume_jti.expires_at THEN
+		RETURN 'expired';
+	END IF;
+	RETURN 'ok';
+END
+$$;
+
+--
+-- Verify a single-use token and consume its jti, atomically: a second
+-- presentation fails with reason "consumed", also when two sessions
+-- present it at the same moment.  The token needs "jti" and "exp".
+-- VOLATILE PARALLEL UNSAFE: it writes.  The key variants are granted to
+-- nobody (a caller with its own key could fill the table); the registry
+-- variant to PUBLIC: only registry-signed tokens get in.
+--
+CREATE FUNCTION @extschema@.jwt_consume(
+	token text,
+	key text,
+	algorithms text[] DEFAULT NULL,
+	audience text DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	check_revoked boolean DEFAULT true)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_consume_text'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE FUNCTION @extschema@.jwt_consume(
+	token text,
+	key bytea,
+	algorithms text[] DEFAULT NULL,
+	audience text DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	check_revoked boolean DEFAULT true)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_consume_bytea'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE FUNCTION @extschema@.jwt_consume(
+	token text,
+	key jsonb,
+	algorithms text[] DEFAULT NULL,
+	audience text DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	check_revoked boolean DEFAULT true)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_consume_jsonb'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+CREATE FUNCTION @extschema@.jwt_registry_consume(
+	token text,
+	algorithms text[] DEFAULT NULL,
+	audience text DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	check_revoked boolean DEFAULT true)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_registry_consume'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+
+--
+-- The denylist.  jwt_revoke: one token by jti, kept until expires_at (set
+-- it to the token's exp; NULL keeps it until deleted).  jwt_revoke_subject:
+-- every token of a subject whose iat is before issued_before (iat has
+-- whole seconds, so a token issued in the same second as issued_before
+-- counts as before it; a token without iat counts as before any time).
+-- Both return true when the entry is new.  SECURITY DEFINER, granted to
+-- nobody: grant them to the roles that may revoke (the owner of your
+-- logout function).
+--
+CREATE FUNCTION @extschema@.jwt_revoke(
+	jti text,
+	expires_at timestamptz DEFAULT NULL,
+	reason text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF jti IS NULL THEN
+		RAISE EXCEPTION 'jti must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	INSERT INTO @extschema@.jwt_revoked_tokens AS r (jti, expires_at, reason)
+	VALUES (jwt_revoke.jti, jwt_revoke.expires_at, jwt_revoke.reason)
+	ON CONFLICT DO NOTHING;
+	IF FOUND THEN
+		RETURN true;
+	END IF;
+	-- already revoked: keep it at least as long as either revocation asks
+	UPDATE @extschema@.jwt_revoked_tokens r
+	   SET expires_at = CASE WHEN r.expires_at IS NULL OR jwt_revoke.expires_at IS NULL THEN NULL
+							 ELSE greatest(r.expires_at, jwt_revoke.expires_at) END,
+		   reason = coalesce(jwt_revoke.reason, r.reason)
+	 WHERE r.jti = jwt_revoke.jti;
+	RETURN false;
+END
+$$;
+
+CREATE FUNCTION @extschema@.jwt_revoke_subject(
+	subject text,
+	issued_before timestamptz DEFAULT pg_catalog.now(),
+	expires_at timestamptz DEFAULT NULL,
+	reason text DEFAULT NULL)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF subject IS NULL OR issued_before IS NULL THEN
+		RAISE EXCEPTION 'subject and issued_before must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	INSERT INTO @extschema@.jwt_revoked_subjects AS s (subject, issued_before, expires_at, reason)
+	VALUES (jwt_revoke_subject.subject, jwt_revoke_subject.issued_before,
+			jwt_revoke_subject.expires_at, jwt_revoke_subject.reason)
+	ON CONFLICT DO NOTHING;
+	IF FOUND THEN
+		RETURN true;
+	END IF;
+	UPDATE @extschema@.jwt_revoked_subjects s
+	   SET issued_before = greatest(s.issued_before, jwt_revoke_subject.issued_before),
+		   expires_at = CASE WHEN s.expires_at IS NULL OR jwt_revoke_subject.expires_at IS NULL THEN NULL
+							 ELSE greatest(s.expires_at, jwt_revoke_subject.expires_at) END,
+		   revoked_at = now(),
+		   reason = coalesce(jwt_revoke_subject.reason, s.reason)
+	 WHERE s.subject = jwt_revoke_subject.subject;
+	RETURN false;
+END
+$$;
+
+--
+-- Is a token, given by its verified claims, on the denylist?  Two primary
+-- key lookups.  SECURITY DEFINER, executable by PUBLIC: it reveals only
+-- whether a token is revoked.  STABLE PARALLEL SAFE: it only reads.
+--
+CREATE FUNCTION @extschema@.jwt_is_revoked(claims jsonb)
+RETURNS boolean
+LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT EXISTS (SELECT 1 FROM @extschema@.jwt_revoked_tokens r
+					WHERE r.jti = claims->>'jti')
+		OR EXISTS (SELECT 1 FROM @extschema@.jwt_revoked_subjects s
+					WHERE s.subject = claims->>'sub'
+					  AND (jsonb_typeof(claims->'iat') IS DISTINCT FROM 'number'
+						   OR (claims->>'iat')::float8 < extract(epoch FROM s.issued_before)))
+$$;
+
+--
+-- Delete consumed ids and denylist entries whose expires_at has passed;
+-- returns how many rows went.  One call, for pg_cron.  SECURITY DEFINER,
+-- granted to nobody.
+--
+CREATE FUNCTION @extschema@.jwt_purge_expired()
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH c AS (DELETE FROM @extschema@.jwt_consumed_tokens t WHERE t.expires_at < now() RETURNING 1),
+		 r AS (DELETE FROM @extschema@.jwt_revoked_tokens t WHERE t.expires_at < now() RETURNING 1),
+		 s AS (DELETE FROM @extschema@.jwt_revoked_subjects t WHERE t.expires_at < now() RETURNING 1)
+	SELECT (SELECT count(*) FROM c) + (SELECT count(*) FROM r) + (SELECT count(*) FROM s)
+$$;
+
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume_jti(text, timestamptz) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_revoke(text, timestamptz, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_revoke_subject(text, timestamptz, timestamptz, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_purge_expired() FROM PUBLIC;
+
+COMMENT ON FUNCTION @extschema@.jwt_claims()
+	IS 'the claims in force for the current transaction, or NULL';
+COMMENT ON FUNCTION @extschema@.jwt_claim(text)
+	IS 'one claim of jwt_claims() as text, or NULL';
+COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean)
+	IS 'verify a bearer token with a text key and establish its claims for the transaction, optionally SET LOCAL ROLE';
+COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean)
+	IS 'verify a bearer token with a binary secret and establish its claims for the transaction, optionally SET LOCAL ROLE';
+COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean)
+	IS 'verify a bearer token with a JWK or JWK Set and establish its claims for the transaction, optionally SET LOCAL ROLE';
+COMMENT ON FUNCTION @extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean)
+	IS 'verify a bearer token with the registry keys and establish its claims for the transaction, optionally SET LOCAL ROLE';
+COMMENT ON FUNCTION @extschema@.jwt_consume_jti(text, timestamptz)
+	IS 'record a single-use token id until it expires (internal)';
+COMMENT ON FUNCTION @extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean)
+	IS 'verify a single-use token with a text key and consume its jti';
+COMMENT ON FUNCTION @extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean)
+	IS 'verify a single-use token with a binary secret and consume its jti';
+COMMENT ON FUNCTION @extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean)
+	IS 'verify a single-use token with a JWK or JWK Set and consume its jti';
+COMMENT ON FUNCTION @extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean)
+	IS 'verify a single-use token with the registry keys and consume its jti';
+COMMENT ON FUNCTION @extschema@.jwt_revoke(text, timestamptz, text)
+	IS 'put a token on the denylist by jti, until expires_at';
+COMMENT ON FUNCTION @extschema@.jwt_revoke_subject(text, timestamptz, timestamptz, text)
+	IS 'put every token of a subject issued before a time on the denylist';
+COMMENT ON FUNCTION @extschema@.jwt_is_revoked(jsonb)
+	IS 'whether verified claims are on the denylist';
+COMMENT ON FUNCTION @extschema@.jwt_purge_expired()
+	IS 'delete consumed token ids and denylist entries past their expiry';

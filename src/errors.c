@@ -58,6 +58,10 @@ static const JwtReasonInfo reason_table[JWT_REASON_COUNT] = {
 	ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION},
 	[JWT_REASON_LIMIT_EXCEEDED] = {"limit_exceeded", "JSON Web Token exceeds a configured limit",
 	ERRCODE_PROGRAM_LIMIT_EXCEEDED},
+	[JWT_REASON_REVOKED] = {"revoked", "JSON Web Token has been revoked",
+	ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION},
+	[JWT_REASON_CONSUMED] = {"consumed", "JSON Web Token has already been used",
+	ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION},
 };
 
 const char *

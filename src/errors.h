@@ -29,6 +29,8 @@ typedef enum JwtReason
 	JWT_REASON_UNKNOWN_KEY,
 	JWT_REASON_UNSUPPORTED_CRITICAL_HEADER,
 	JWT_REASON_LIMIT_EXCEEDED,
+	JWT_REASON_REVOKED,			/* on the denylist */
+	JWT_REASON_CONSUMED,		/* single-use token presented again */
 	JWT_REASON_COUNT
 } JwtReason;
 

@@ -12,6 +12,7 @@
 #include "fmgr.h"
 #include "utils/guc.h"
 
+#include "claims_ctx.h"
 #include "jwt.h"
 #include "keys.h"
 
@@ -52,6 +53,19 @@ _PG_init(void)
 							PGC_SUSET,
 							0,
 							NULL, NULL, NULL);
+
+	/* claims in queries and policies (claims_ctx.c) */
+	DefineCustomEnumVariable("jwt.claims_source",
+							 "Where jwt_claims() takes the claims of the current transaction from.",
+							 "\"authenticate\": those jwt_authenticate established, which no SET can forge; "
+							 "\"request.jwt.claims\": that setting, as PostgREST fills it.",
+							 &jwt_claims_source,
+							 JWT_CLAIMS_SOURCE_AUTHENTICATE,
+							 jwt_claims_source_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, jwt_claims_source_assign, NULL);
+	jwt_claims_ctx_init();
 
 	MarkGUCPrefixReserved("jwt");
 }

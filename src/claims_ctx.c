@@ -1,0 +1,226 @@
+/*-------------------------------------------------------------------------
+ *
+ * claims_ctx.c
+ *		The claims in force for the current transaction.
+ *
+ * Two sources, chosen by the superuser-only setting jwt.claims_source:
+ *
+ *	"authenticate" (the default): the claims jwt_authenticate established
+ *	after verifying a token.  They live here, in backend-private memory that
+ *	only this module writes, so no SET or set_config() can forge them.  They
+ *	belong to the transaction: cleared at commit, abort and PREPARE, and at
+ *	the abort of the subtransaction that established them (the SET LOCAL
+ *	ROLE that may have come with them is undone at the same moments).  At
+ *	most one set per transaction; the caller enforces that.
+ *
+ *	"request.jwt.claims": the claims PostgREST verified and put in that
+ *	setting.  Parsed once per distinct text per transaction.
+ *
+ * Memory: a small context under TopMemoryContext, reset at transaction end.
+ * Callers get pointers that stay valid until jwt_claims_generation changes
+ * (or, in request mode, until the setting's text changes) and copy what
+ * they keep.
+ *
+ * src/claims_ctx.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "storage/proc.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+#include "claims_ctx.h"
+
+int			jwt_claims_source = JWT_CLAIMS_SOURCE_AUTHENTICATE;
+
+const struct config_enum_entry jwt_claims_source_options[] = {
+	{"authenticate", JWT_CLAIMS_SOURCE_AUTHENTICATE, false},
+	{"request.jwt.claims", JWT_CLAIMS_SOURCE_REQUEST, false},
+	{NULL, 0, false}
+};
+
+uint64		jwt_claims_generation = 1;
+
+static MemoryContext claims_cxt = NULL;
+
+/* authenticate mode: the established claims and where they belong */
+static Jsonb *auth_claims = NULL;
+static SubTransactionId auth_subid = InvalidSubTransactionId;
+static LocalTransactionId auth_lxid = InvalidLocalTransactionId;
+
+/* request mode: the setting text last parsed in this transaction */
+static char *req_text = NULL;
+static Jsonb *req_claims = NULL;
+
+static void
+claims_clear(void)
+{
+	auth_claims = NULL;
+	auth_subid = InvalidSubTransactionId;
+	auth_lxid = InvalidLocalTransactionId;
+	req_text = NULL;
+	req_claims = NULL;
+	if (claims_cxt)
+		MemoryContextReset(claims_cxt);
+	jwt_claims_generation++;
+}
+
+static void
+claims_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			claims_clear();
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * Claims established in a subtransaction move to its parent when it
+ * commits and vanish when it aborts, as SET LOCAL does.
+ */
+static void
+claims_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						SubTransactionId parentSubid, void *arg)
+{
+	if (auth_claims == NULL || auth_subid != mySubid)
+		return;
+	if (event == SUBXACT_EVENT_COMMIT_SUB)
+		auth_subid = parentSubid;
+	else if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		pfree(auth_claims);
+		auth_claims = NULL;
+		auth_subid = InvalidSubTransactionId;
+		auth_lxid = InvalidLocalTransactionId;
+		jwt_claims_generation++;
+	}
+}
+
+void
+jwt_claims_source_assign(int newval, void *extra)
+{
+	jwt_claims_generation++;
+}
+
+/* Called once from _PG_init. */
+void
+jwt_claims_ctx_init(void)
+{
+	RegisterXactCallback(claims_xact_callback, NULL);
+	RegisterSubXactCallback(claims_subxact_callback, NULL);
+}
+
+static MemoryContext
+get_claims_cxt(void)
+{
+	if (claims_cxt == NULL)
+		claims_cxt = AllocSetContextCreate(TopMemoryContext, "jwt claims",
+										   ALLOCSET_SMALL_SIZES);
+	return claims_cxt;
+}
+
+/* True when jwt_authenticate already established claims in this transaction. */
+bool
+jwt_claims_established(void)
+{
+	return auth_claims != NULL && auth_lxid == MyProc->lxid;
+}
+
+/*
+ * Make verified claims the claims of the current transaction (and of the
+ * current subtransaction, should it abort).  The caller has checked that
+ * none are established yet.
+ */
+void
+jwt_claims_establish(Jsonb *claims)
+{
+	Jsonb	   *copy;
+
+	Assert(!jwt_claims_established());
+	copy = MemoryContextAlloc(get_claims_cxt(), VARSIZE(claims));
+	memcpy(copy, claims, VARSIZE(claims));
+	if (auth_claims)
+		pfree(auth_claims);
+	auth_claims = copy;
+	auth_subid = GetCurrentSubTransactionId();
+	auth_lxid = MyProc->lxid;
+	jwt_claims_generation++;
+}
+
+/*
+ * The claims in force, or NULL.  In request mode, *request_text is set to
+ * the setting's current text (NULL when unset), which callers compare to
+ * know whether what they cached still holds.
+ */
+Jsonb *
+jwt_claims_current(const char **request_text)
+{
+	const char *text;
+	Jsonb	   *parsed;
+	MemoryContext old;
+
+	*request_text = NULL;
+	if (jwt_claims_source == JWT_CLAIMS_SOURCE_AUTHENTICATE)
+	{
+		if (IsParallelWorker())
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("JSON Web Token claims are not available in a parallel worker"),
+					 errdetail("Claims established by jwt_authenticate are private to the leader process."),
+					 errhint("Mark functions that call jwt_claims() or jwt_claim() PARALLEL RESTRICTED.")));
+		if (auth_claims && auth_lxid == MyProc->lxid)
+			return auth_claims;
+		return NULL;
+	}
+
+	text = GetConfigOption(JWT_REQUEST_CLAIMS_SETTING, true, false);
+	*request_text = text;
+	if (text == NULL || text[0] == '\0')
+		return NULL;
+	if (req_text && strcmp(req_text, text) == 0)
+		return req_claims;
+
+	/* parse first, so that an error leaves the cache as it was */
+	parsed = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
+	if (!JB_ROOT_IS_OBJECT(parsed))
+	{
+		JsonbValue	v;
+
+		if (JsonbExtractScalar(&parsed->root, &v) && v.type == jbvNull)
+			parsed = NULL;		/* JSON null: no claims */
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("setting \"%s\" is not a JSON object", JWT_REQUEST_CLAIMS_SETTING),
+					 errdetail("With jwt.claims_source = \"request.jwt.claims\" the claims are read from this setting.")));
+	}
+
+	old = MemoryContextSwitchTo(get_claims_cxt());
+	if (req_text)
+		pfree(req_text);
+	if (req_claims)
+		pfree(req_claims);
+	req_text = pstrdup(text);
+	req_claims = NULL;
+	if (parsed)
+	{
+		req_claims = palloc(VARSIZE(parsed));
+		memcpy(req_claims, parsed, VARSIZE(parsed));
+	}
+	MemoryContextSwitchTo(old);
+	return req_claims;
+}

@@ -1,0 +1,47 @@
+/*-------------------------------------------------------------------------
+ *
+ * claims_ctx.h
+ *		The claims in force for the current transaction: those established
+ *		by jwt_authenticate (backend-private, cleared at transaction end),
+ *		or those PostgREST hands over in the request.jwt.claims setting.
+ *
+ * src/claims_ctx.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef JWT_CLAIMS_CTX_H
+#define JWT_CLAIMS_CTX_H
+
+#include "utils/guc.h"
+#include "utils/jsonb.h"
+
+/* Where jwt_claims() takes the claims from (setting jwt.claims_source). */
+typedef enum JwtClaimsSource
+{
+	JWT_CLAIMS_SOURCE_AUTHENTICATE,
+	JWT_CLAIMS_SOURCE_REQUEST
+} JwtClaimsSource;
+
+/* GUC (jwt.c) */
+extern int	jwt_claims_source;
+extern const struct config_enum_entry jwt_claims_source_options[];
+extern void jwt_claims_source_assign(int newval, void *extra);
+
+/*
+ * Bumped whenever the claims of this backend may have changed: established,
+ * cleared at transaction or subtransaction end, or a change of
+ * jwt.claims_source.  A call site that cached a value under the current
+ * generation may return it without looking again (in authenticate mode;
+ * in request mode the setting's text must also be compared).
+ */
+extern uint64 jwt_claims_generation;
+
+/* The name of the setting PostgREST puts the verified claims in. */
+#define JWT_REQUEST_CLAIMS_SETTING "request.jwt.claims"
+
+extern void jwt_claims_ctx_init(void);
+extern bool jwt_claims_established(void);
+extern void jwt_claims_establish(Jsonb *claims);
+extern Jsonb *jwt_claims_current(const char **request_text);
+
+#endif							/* JWT_CLAIMS_CTX_H */
