@@ -32,6 +32,7 @@
 #include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
@@ -133,6 +134,56 @@ get_claims_cxt(void)
 	return claims_cxt;
 }
 
+/*
+ * The text of the request.jwt.claims setting, NULL when it has none.
+ *
+ * Request mode reads it once per row of a policy, and GetConfigOption
+ * costs a binary search with case-insensitive name comparisons (about as
+ * much as the rest of a row).  On PostgreSQL 15 the setting's record is
+ * remembered with its slot in the GUC array instead, and trusted while the
+ * slot still holds it: records are never freed except a placeholder that a
+ * library's definition replaces, and that replacement changes the slot.
+ * While the setting does not exist, the array's length is remembered: it
+ * can only appear by growing the array.
+ */
+const char *
+jwt_request_claims_text(void)
+{
+#if PG_VERSION_NUM < 160000
+	static struct config_generic *rec = NULL;
+	static int	rec_slot = -1;
+	static int	absent_at_n = -1;
+	struct config_generic **vars = get_guc_variables();
+	int			n = GetNumConfigOptions();
+	int			i;
+
+	if (rec == NULL || rec_slot >= n || vars[rec_slot] != rec)
+	{
+		rec = NULL;
+		if (n == absent_at_n)
+			return NULL;
+		for (i = 0; i < n; i++)
+		{
+			if (pg_strcasecmp(vars[i]->name, JWT_REQUEST_CLAIMS_SETTING) == 0)
+			{
+				rec = vars[i];
+				rec_slot = i;
+				break;
+			}
+		}
+		if (rec == NULL)
+		{
+			absent_at_n = n;
+			return NULL;
+		}
+		absent_at_n = -1;
+	}
+	if (rec->vartype == PGC_STRING)
+		return *((struct config_string *) rec)->variable;
+#endif
+	return GetConfigOption(JWT_REQUEST_CLAIMS_SETTING, true, false);
+}
+
 /* True when jwt_authenticate already established claims in this transaction. */
 bool
 jwt_claims_established(void)
@@ -187,7 +238,7 @@ jwt_claims_current(const char **request_text)
 		return NULL;
 	}
 
-	text = GetConfigOption(JWT_REQUEST_CLAIMS_SETTING, true, false);
+	text = jwt_request_claims_text();
 	*request_text = text;
 	if (text == NULL || text[0] == '\0')
 		return NULL;

@@ -43,5 +43,6 @@ extern void jwt_claims_ctx_init(void);
 extern bool jwt_claims_established(void);
 extern void jwt_claims_establish(Jsonb *claims);
 extern Jsonb *jwt_claims_current(const char **request_text);
+extern const char *jwt_request_claims_text(void);
 
 #endif							/* JWT_CLAIMS_CTX_H */

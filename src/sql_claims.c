@@ -129,7 +129,7 @@ site_valid(ClaimsSiteCache *sc)
 		return false;
 	if (jwt_claims_source == JWT_CLAIMS_SOURCE_AUTHENTICATE)
 		return true;
-	text = GetConfigOption(JWT_REQUEST_CLAIMS_SETTING, true, false);
+	text = jwt_request_claims_text();
 	if (text == NULL || sc->request_text == NULL)
 		return text == sc->request_text;
 	return strcmp(text, sc->request_text) == 0;
