@@ -1,0 +1,300 @@
+--
+-- Claims in queries: jwt_authenticate, jwt_claims() and jwt_claim(), how
+-- long claims last (transaction, subtransaction), the two claims sources,
+-- forgery attempts, and the role switch.
+--
+\set VERBOSITY terse
+\set key 'a secret for the claims tests, 32+ bytes'
+SELECT set_config('regress.key', :'key', false) IS NOT NULL AS key_for_do_blocks;
+SELECT jwt_sign('{"sub":"alice","role":"regress_claims_reader","jti":"c-1","n":1.50,"ok":true,"nested":{"a":[1,"x"]},"nul":null}',
+                :'key', expires_in => '1 hour') AS tok \gset
+
+-- Nothing established: NULL.
+SELECT jwt_claims() IS NULL AS no_claims, jwt_claim('sub') IS NULL AS no_sub;
+
+-- Established for the transaction; jwt_claim shows a claim as ->> does.
+BEGIN;
+SELECT jwt_authenticate(:'tok', :'key')->>'sub' AS authenticated;
+SELECT jwt_claim('sub') AS sub, jwt_claim('n') AS n, jwt_claim('ok') AS ok,
+       jwt_claim('nested') AS nested, jwt_claim('nul') IS NULL AS nul_is_null,
+       jwt_claim('missing') IS NULL AS missing_is_null, jwt_claim(NULL) IS NULL AS null_name;
+SELECT jwt_claims() - 'exp' - 'iat' AS claims;
+SELECT jwt_claims() = (jwt_decode(:'tok')).claims AS same_as_token;
+-- A name that changes from row to row.
+SELECT k, jwt_claim(k) FROM unnest(ARRAY['sub', 'jti', 'nope', 'sub']) WITH ORDINALITY AS u(k, i) ORDER BY i;
+-- Once per transaction.
+SELECT jwt_authenticate(:'tok', :'key');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+
+-- Cleared at abort, at commit, and when the transaction failed.
+SELECT jwt_claims() IS NULL AS cleared_by_rollback;
+BEGIN;
+SELECT jwt_authenticate(:'tok', :'key') IS NOT NULL AS authenticated;
+COMMIT;
+SELECT jwt_claims() IS NULL AS cleared_by_commit;
+BEGIN;
+SELECT jwt_authenticate(:'tok', :'key') IS NOT NULL AS authenticated;
+SELECT 1 / 0;
+ROLLBACK;
+SELECT jwt_claims() IS NULL AS cleared_after_error;
+-- Outside a transaction block the claims last for the statement only.
+SELECT jwt_authenticate(:'tok', :'key') IS NOT NULL AS autocommit;
+SELECT jwt_claims() IS NULL AS gone_after_statement;
+
+-- Subtransactions: claims vanish with the savepoint that established them,
+-- and move to the parent when it is released.
+BEGIN;
+SAVEPOINT s1;
+SELECT jwt_authenticate(:'tok', :'key') IS NOT NULL AS in_s1;
+ROLLBACK TO SAVEPOINT s1;
+SELECT jwt_claims() IS NULL AS gone_with_s1;
+SAVEPOINT s2;
+SAVEPOINT s3;
+SELECT jwt_authenticate(:'tok', :'key') IS NOT NULL AS in_s3;
+RELEASE SAVEPOINT s3;
+SAVEPOINT s4;
+ROLLBACK TO SAVEPOINT s4;
+RELEASE SAVEPOINT s2;
+SELECT jwt_claim('sub') AS kept_after_release;
+COMMIT;
+-- PL/pgSQL exception blocks are subtransactions too; values cached by a
+-- call site follow every change.
+DO $$
+DECLARE
+	key text := current_setting('regress.key');
+	seen text := '';
+	i int;
+BEGIN
+	FOR i IN 1 .. 3 LOOP
+		BEGIN
+			PERFORM jwt_authenticate(jwt_sign(jsonb_build_object('sub', 'u' || i), key), key);
+			seen := seen || jwt_claim('sub') || ' ';
+			RAISE EXCEPTION 'undo';
+		EXCEPTION WHEN raise_exception THEN
+			seen := seen || coalesce(jwt_claim('sub'), '-') || ' ';
+		END;
+	END LOOP;
+	RAISE NOTICE 'seen: %', seen;
+END
+$$;
+
+-- Forgery in authenticate mode: set_config() and SET reach nothing.
+BEGIN;
+SELECT set_config('request.jwt.claims', '{"sub":"mallory","role":"admin"}', true) IS NOT NULL AS forged;
+SET LOCAL request.jwt.claims = '{"sub":"mallory"}';
+SELECT jwt_claims() IS NULL AS still_none, jwt_claim('sub') IS NULL AS no_sub;
+SELECT jwt_authenticate(:'tok', :'key')->>'sub' AS sub;
+SELECT set_config('request.jwt.claims', '{"sub":"mallory"}', true) IS NOT NULL AS forged_again;
+SELECT jwt_claim('sub') AS still_alice;
+ROLLBACK;
+
+-- Bad tokens establish nothing.
+BEGIN;
+SELECT jwt_authenticate(jwt_sign('{"sub":"x"}', :'key', expires_in => '-1 minute'), :'key');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+SELECT jwt_authenticate(:'tok', 'another secret of at least 32 bytes!!');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+SELECT jwt_authenticate(NULL, :'key');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+SELECT jwt_authenticate(:'tok', NULL::text);
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+SELECT jwt_claims() IS NULL AS nothing_established;
+-- The verification options are jwt_verify's.
+BEGIN;
+SELECT jwt_authenticate(jwt_sign('{"sub":"x","aud":"api"}', :'key'), :'key');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN;
+SELECT jwt_authenticate(jwt_sign('{"sub":"x","aud":"api"}', :'key'), :'key', audience => 'api',
+                        issuer => NULL, algorithms => '{HS256}')->>'sub' AS with_audience;
+ROLLBACK;
+BEGIN;
+SELECT jwt_authenticate(jwt_sign('{"sub":"x"}', :'key', expires_in => '-10 seconds'), :'key',
+                        leeway => '1 minute')->>'sub' AS within_leeway;
+ROLLBACK;
+
+-- Other key forms, and the registry.
+BEGIN;
+SELECT jwt_authenticate(jwt_sign('{"sub":"b"}', :'key'::bytea), :'key'::bytea)->>'sub' AS bytea_key;
+ROLLBACK;
+SELECT jwt_generate_key('ES256') AS es \gset
+BEGIN;
+SELECT jwt_authenticate(jwt_sign('{"sub":"j"}', :'es'::jsonb, 'ES256'), jwt_public_jwk(:'es'::jsonb))->>'sub' AS jwk_key;
+ROLLBACK;
+BEGIN;
+SELECT jwt_registry_authenticate(:'tok');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+SELECT jwt_registry_rotate('EdDSA') IS NOT NULL AS rotated;
+BEGIN;
+SELECT jwt_registry_authenticate(jwt_registry_sign('{"sub":"r"}', expires_in => '5 minutes'))->>'sub' AS registry;
+SELECT jwt_claim('sub') AS sub;
+ROLLBACK;
+BEGIN;
+SELECT jwt_registry_authenticate(:'tok');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+DELETE FROM jwt_keys;
+
+-- The role switch: SET LOCAL ROLE to the role a claim names, where the
+-- session user may become it.
+CREATE ROLE regress_claims_reader;
+CREATE ROLE regress_claims_other;
+CREATE ROLE regress_claims_super SUPERUSER;
+CREATE ROLE regress_claims_api NOINHERIT;
+GRANT regress_claims_reader, regress_claims_super TO regress_claims_api;
+GRANT EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean)
+	TO regress_claims_api;
+SELECT jwt_sign('{"sub":"o","role":"regress_claims_other"}', :'key') AS tok_other,
+       jwt_sign('{"sub":"n","role":"regress_claims_nobody"}', :'key') AS tok_nobody,
+       jwt_sign('{"sub":"s","role":"regress_claims_super"}', :'key') AS tok_super,
+       jwt_sign('{"sub":"m"}', :'key') AS tok_norole,
+       jwt_sign('{"sub":"m","role":7}', :'key') AS tok_numrole \gset
+SET SESSION AUTHORIZATION regress_claims_api;
+BEGIN;
+SELECT jwt_authenticate(:'tok', :'key', role_claim => 'role')->>'sub' AS sub;
+SELECT current_user, session_user;
+COMMIT;
+SELECT current_user AS after_commit;
+BEGIN;
+SAVEPOINT s;
+SELECT jwt_authenticate(:'tok', :'key', role_claim => 'role') IS NOT NULL AS authenticated;
+ROLLBACK TO SAVEPOINT s;
+SELECT current_user AS after_rollback_to, jwt_claims() IS NULL AS no_claims;
+COMMIT;
+\set VERBOSITY default
+BEGIN;
+SELECT jwt_authenticate(:'tok_other', :'key', role_claim => 'role');
+ROLLBACK;
+BEGIN;
+SELECT jwt_authenticate(:'tok_nobody', :'key', role_claim => 'role');
+ROLLBACK;
+BEGIN;
+SELECT jwt_authenticate(:'tok_super', :'key', role_claim => 'role');
+ROLLBACK;
+BEGIN;
+SELECT jwt_authenticate(:'tok_norole', :'key', role_claim => 'role');
+ROLLBACK;
+BEGIN;
+SELECT jwt_authenticate(:'tok_numrole', :'key', role_claim => 'role');
+ROLLBACK;
+\set VERBOSITY terse
+SELECT current_user AS still_api, jwt_claims() IS NULL AS no_claims;
+-- Without role_claim the role stays.
+BEGIN;
+SELECT jwt_authenticate(:'tok_other', :'key')->>'sub' AS sub, current_user;
+ROLLBACK;
+RESET SESSION AUTHORIZATION;
+
+-- A client can neither authenticate (EXECUTE is not granted) nor choose
+-- the claims source.
+CREATE ROLE regress_claims_client;
+SET SESSION AUTHORIZATION regress_claims_client;
+SELECT jwt_authenticate(:'tok', :'key');
+\echo :LAST_ERROR_SQLSTATE
+SELECT jwt_registry_authenticate(:'tok');
+\echo :LAST_ERROR_SQLSTATE
+SET jwt.claims_source = 'request.jwt.claims';
+\echo :LAST_ERROR_SQLSTATE
+SELECT set_config('jwt.claims_source', 'request.jwt.claims', false);
+\echo :LAST_ERROR_SQLSTATE
+SHOW jwt.claims_source;
+-- but reads claims
+SELECT jwt_claims() IS NULL AS reads_nothing;
+RESET SESSION AUTHORIZATION;
+
+-- Request mode (PostgREST): jwt_claims() reads request.jwt.claims.
+SET jwt.claims_source = 'request.jwt.claims';
+SELECT jwt_claims() IS NULL AS unset;
+BEGIN;
+SELECT set_config('request.jwt.claims', '{"sub":"bob","role":"web"}', true) IS NOT NULL AS set;
+SELECT jwt_claims(), jwt_claim('sub') AS sub;
+SELECT set_config('request.jwt.claims', '{"sub":"carol"}', true) IS NOT NULL AS changed;
+SELECT jwt_claim('sub') AS sub;
+COMMIT;
+SELECT jwt_claims() IS NULL AS reverted_at_commit;
+-- Changes inside one PL/pgSQL block are followed too.
+DO $$
+DECLARE
+	seen text := '';
+	i int;
+BEGIN
+	FOR i IN 1 .. 3 LOOP
+		PERFORM set_config('request.jwt.claims', format('{"sub":"p%s"}', i), true);
+		seen := seen || jwt_claim('sub') || ' ';
+	END LOOP;
+	RAISE NOTICE 'seen: %', seen;
+END
+$$;
+SELECT set_config('request.jwt.claims', 'null', false) IS NOT NULL AS json_null, jwt_claims() IS NULL AS no_claims;
+SELECT set_config('request.jwt.claims', '', false) IS NOT NULL AS empty, jwt_claims() IS NULL AS no_claims;
+SELECT set_config('request.jwt.claims', '[1, 2]', false) IS NOT NULL AS array;
+SELECT jwt_claims();
+\echo :LAST_ERROR_SQLSTATE
+SELECT set_config('request.jwt.claims', '{"sub":', false) IS NOT NULL AS broken;
+SELECT jwt_claims();
+\echo :LAST_ERROR_SQLSTATE
+RESET request.jwt.claims;
+-- jwt_authenticate has no place in this mode.
+BEGIN;
+SELECT jwt_authenticate(:'tok', :'key');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+-- Switching the source back: the claims set by PostgREST are ignored.
+BEGIN;
+SELECT set_config('request.jwt.claims', '{"sub":"bob"}', true) IS NOT NULL AS set;
+SELECT jwt_claim('sub') AS request_mode;
+SET LOCAL jwt.claims_source = 'authenticate';
+SELECT jwt_claim('sub') IS NULL AS authenticate_mode;
+COMMIT;
+RESET jwt.claims_source;
+
+-- A client's SET before the library is loaded in its backend does not
+-- survive the load: the setting is superuser-only.
+ALTER ROLE regress_claims_client LOGIN;
+SELECT current_user AS superuser_name \gset
+\c - regress_claims_client
+DO $$
+BEGIN
+	SET jwt.claims_source = 'request.jwt.claims';  -- a placeholder, or refused
+EXCEPTION WHEN insufficient_privilege THEN
+	NULL;
+END
+$$;
+SET client_min_messages = error;
+SELECT jwt_claims() IS NULL AS no_claims;
+SHOW jwt.claims_source;
+\c - :superuser_name
+\set VERBOSITY terse
+
+-- Parallel workers do not see the leader's claims: a function marked
+-- PARALLEL SAFE by mistake fails instead of returning NULL.
+CREATE FUNCTION regress_claims_sub() RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$ BEGIN RETURN jwt_claim('sub'); END $$;
+BEGIN;
+SELECT jwt_authenticate(:'tok', :'key') IS NOT NULL AS authenticated;
+SET LOCAL force_parallel_mode = on;
+SET LOCAL parallel_setup_cost = 0;
+SELECT regress_claims_sub();
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+-- jwt_claim itself is PARALLEL RESTRICTED, so a plan keeps it in the leader.
+BEGIN;
+SELECT jwt_authenticate(:'tok', :'key') IS NOT NULL AS authenticated;
+SET LOCAL force_parallel_mode = on;
+SELECT jwt_claim('sub') AS in_leader;
+ROLLBACK;
+DROP FUNCTION regress_claims_sub();
+
+REVOKE EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean)
+	FROM regress_claims_api;
+DROP ROLE regress_claims_reader, regress_claims_other, regress_claims_super,
+	regress_claims_api, regress_claims_client;
