@@ -669,9 +669,20 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_authenticate_jsonb'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
--- The same with the registry's keys, picked by the token's kid.  Not
--- SECURITY DEFINER (SET ROLE is refused inside one); it reads the keys
--- through jwt_registry_keyset(), which is.
+--
+-- Internal: the registry's verification keys, read as the owner for
+-- jwt_registry_authenticate and jwt_registry_consume (C functions that
+-- cannot be SECURITY DEFINER: SET ROLE is refused inside one).
+--
+CREATE FUNCTION @extschema@.jwt_registry_keyset_definer()
+RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT @extschema@.jwt_registry_keyset()
+$$;
+
+-- The same with the registry's keys, picked by the token's kid.
 CREATE FUNCTION @extschema@.jwt_registry_authenticate(
 	token text,
 	algorithms text[] DEFAULT NULL,
@@ -894,6 +905,7 @@ REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, text, text[], text
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_keyset_definer() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume_jti(text, timestamptz) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean) FROM PUBLIC;
@@ -914,6 +926,8 @@ COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], text, text
 	IS 'verify a bearer token with a JWK or JWK Set and establish its claims for the transaction, optionally SET LOCAL ROLE';
 COMMENT ON FUNCTION @extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean)
 	IS 'verify a bearer token with the registry keys and establish its claims for the transaction, optionally SET LOCAL ROLE';
+COMMENT ON FUNCTION @extschema@.jwt_registry_keyset_definer()
+	IS 'JWK Set of the registry keys that still verify, read as the owner (internal)';
 COMMENT ON FUNCTION @extschema@.jwt_consume_jti(text, timestamptz)
 	IS 'record a single-use token id until it expires (internal)';
 COMMENT ON FUNCTION @extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean)

@@ -90,7 +90,7 @@ typedef struct ClaimsSiteCache
 typedef struct AuthSite
 {
 	FmgrInfo	verify;			/* jwt_verify_*, its fn_extra its own */
-	FmgrInfo	keyset;			/* jwt_registry_keyset() */
+	FmgrInfo	keyset;			/* jwt_registry_keyset_definer() */
 	FmgrInfo	is_revoked;		/* jwt_is_revoked(jsonb) */
 	FmgrInfo	consume;		/* jwt_consume_jti(text, timestamptz) */
 } AuthSite;
@@ -338,7 +338,7 @@ registry_keyset(FunctionCallInfo fcinfo, AuthSite *site)
 	Jsonb	   *ks;
 	JsonbValue	v;
 
-	ext_func(fcinfo, &site->keyset, "jwt_registry_keyset", 0, NULL);
+	ext_func(fcinfo, &site->keyset, "jwt_registry_keyset_definer", 0, NULL);
 	ks = DatumGetJsonbP(FunctionCall0Coll(&site->keyset, InvalidOid));
 	if (getKeyJsonValueFromContainer(&ks->root, "keys", 4, &v) == NULL ||
 		v.type != jbvBinary || JsonContainerSize(v.val.binary.data) == 0)
