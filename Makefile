@@ -23,7 +23,7 @@ EXTENSION = jwt
 DATA = jwt--0.1.0.sql
 PGFILEDESC = "jwt - JSON Web Tokens inside PostgreSQL"
 
-REGRESS = schema sign verify claims_time malformed errors json keys registry keys_rfc claims revoke
+REGRESS = schema sign verify claims_time malformed errors json keys registry keys_rfc claims revoke rls
 REGRESS_OPTS = --load-extension=jwt
 
 PG_CPPFLAGS = -I$(srcdir)/src
