@@ -25,6 +25,8 @@ PGFILEDESC = "jwt - JSON Web Tokens inside PostgreSQL"
 
 REGRESS = schema sign verify claims_time malformed errors json keys registry keys_rfc claims revoke rls
 REGRESS_OPTS = --load-extension=jwt
+ISOLATION = consume
+ISOLATION_OPTS = --inputdir=test --load-extension=jwt
 
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS += $(JWT_CFLAGS)
