@@ -59,4 +59,8 @@ SELECT jwt_sign(NULL, :k32) IS NULL AS null_claims,
 SELECT length(jwt_generate_secret()) AS default_len, length(jwt_generate_secret(48)) AS len48,
        jwt_generate_secret() <> jwt_generate_secret() AS differ;
 
+-- A header with both "typ" and "kid" keeps each (the typ was once
+-- overwritten by the kid).
+SELECT (jwt_decode(jwt_sign('{}', repeat('k', 32), header => '{"typ":"at+jwt","kid":"k1"}'))).header;
+
 DROP FUNCTION seg(text, int);

@@ -199,6 +199,7 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 	StringInfoData hjson;
 	StringInfoData pjson;
 	JsonbValue	buf;
+	JsonbValue	typ_buf;
 	JsonbValue *typ = NULL;
 	bool		has_iat,
 				has_exp,
@@ -219,7 +220,7 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 	if (header)
 	{
 		check_header(header, alg);
-		typ = get_member(header, "typ", &buf);
+		typ = get_member(header, "typ", &typ_buf);
 		if (get_member(header, "kid", &buf))
 			kid = pnstrdup(buf.val.string.val, buf.val.string.len);
 	}
