@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# test/example/run.sh: the worked example (app.sql), driven the way an API
+# drives a database: every request is a transaction of its own on a
+# connection of the API's role, authenticated by jwt_registry_authenticate
+# with the request's bearer token (which also switches to the token's
+# role); then the PostgREST way, where the gateway verifies the token
+# itself and hands the claims over with SET LOCAL ROLE and
+# set_config('request.jwt.claims', ...).
+#
+# Runs against the server in PGHOST/PGPORT/PGUSER (a superuser; the test
+# suite sets them) in a database of its own, jwt_example, and creates the
+# example's roles (todo_*); both are dropped at the end.  Needs pgcrypto
+# (Debian's postgresql-15 ships it).  Prints "ok - ..." / "not ok - ...";
+# exits 1 when a check failed.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
+DB=jwt_example
+ROLES=(todo_authenticator todo_pgrst todo_anon todo_user todo_admin todo_owner)
+
+cleanup() {
+	dropdb --if-exists "$DB" >/dev/null 2>&1 || true
+	local r
+	for r in "${ROLES[@]}"; do
+		psql -X -q -d postgres -c "DROP ROLE IF EXISTS $r" >/dev/null 2>&1 || true
+	done
+}
+trap cleanup EXIT
+cleanup
+createdb "$DB"
+if ! out="$(psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$HERE/app.sql" 2>&1)"; then
+	echo "not ok - example: app.sql loads"
+	printf '%s\n' "$out" | sed 's/^/# /'
+	exit 1
+fi
+echo "ok - example: app.sql loads"
+
+failed=0
+ok() { echo "ok - example: $*"; }
+not_ok() { echo "not ok - example: $*"; failed=1; }
+
+# psql as ROLE, a script on stdin; errors show as "ERROR:  <message>".
+run() {
+	local role="$1"
+	shift
+	psql -X -q -At -v ON_ERROR_STOP=1 -U "$role" -d "$DB" "$@" 2>&1
+}
+
+# A request with a bearer token: authenticate, then SQL, in one transaction.
+api() {
+	local token="$1" sql="$2"
+	run todo_authenticator -v token="$token" <<-SQL
+		\\set VERBOSITY terse
+		BEGIN;
+		SELECT auth.jwt_registry_authenticate(:'token', audience => 'todo-api', typ => 'at+jwt',
+		                                      role_claim => 'role') AS claims \\gset
+		$sql
+		COMMIT;
+	SQL
+}
+
+# A request without a token: sign up, log in, refresh.
+anon() {
+	run todo_authenticator <<-SQL
+		\\set VERBOSITY terse
+		BEGIN;
+		SET LOCAL ROLE todo_anon;
+		$1
+		COMMIT;
+	SQL
+}
+
+# A request through PostgREST: claims verified by the gateway, role from them.
+pgrst() {
+	local claims="$1" role="$2" sql="$3"
+	run todo_pgrst -v claims="$claims" <<-SQL
+		\\set VERBOSITY terse
+		BEGIN;
+		SET LOCAL ROLE $role;
+		SELECT set_config('request.jwt.claims', :'claims', true) AS claims \\gset
+		$sql
+		COMMIT;
+	SQL
+}
+
+super() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -c "$1"; }
+
+# expect DESCRIPTION EXPECTED-OUTPUT COMMAND...
+expect() {
+	local desc="$1" want="$2" got
+	shift 2
+	got="$("$@" || true)"
+	if [ "$got" = "$want" ]; then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		echo "#   expected: $want"
+		echo "#   got:      $(printf '%s' "$got" | head -n 5 | tr '\n' '|')"
+	fi
+}
+
+# Sign up.
+alice_id="$(anon "SELECT app.signup('alice@example.com', 'correct horse battery');" || true)"
+bob_id="$(anon "SELECT app.signup('Bob@Example.com', 'hunter2 hunter2');" || true)"
+root_id="$(anon "SELECT app.signup('root@example.com', 'root password');" || true)"
+super "UPDATE app.users SET role = 'todo_admin' WHERE id = '$root_id'" || true
+if [[ "$alice_id" =~ ^[0-9a-f-]{36}$ && "$bob_id" =~ ^[0-9a-f-]{36}$ ]]; then
+	ok "users sign up"
+else
+	not_ok "users sign up"
+fi
+expect "passwords are stored as bcrypt hashes" "3" \
+	super "SELECT count(*) FROM app.users WHERE password_hash LIKE '\$2a\$08\$%'"
+
+# Log in: an access token and a refresh token.
+login() {
+	anon "SELECT r->>'access_token', r->>'refresh_token' FROM app.login('$1', '$2') AS r;" | tr '|' ' ' || true
+}
+read -r at_alice rt_alice <<<"$(login alice@example.com 'correct horse battery')"
+read -r at_bob rt_bob <<<"$(login bob@example.com 'hunter2 hunter2')"
+read -r at_root _ <<<"$(login root@example.com 'root password')"
+expect "login returns an ES256 access token for the API, typed at+jwt, with sub, role and jti" \
+	"ES256|at+jwt|$alice_id|todo_user|todo-api|t" \
+	super "SELECT header->>'alg', header->>'typ', claims->>'sub', claims->>'role', claims->>'aud',
+	              claims ? 'jti' AND (claims->>'exp')::int - (claims->>'iat')::int = 900
+	         FROM auth.jwt_decode('$at_alice')"
+if [[ "$rt_alice" =~ ^[A-Za-z0-9_-]{43}$ ]]; then
+	ok "a refresh token is opaque: 256 random bits, URL-safe"
+else
+	not_ok "a refresh token is opaque: 256 random bits, URL-safe"
+fi
+expect "a wrong password is refused" "ERROR:  invalid email or password" \
+	anon "SELECT app.login('alice@example.com', 'wrong');"
+expect "an unknown email gets the same answer" "ERROR:  invalid email or password" \
+	anon "SELECT app.login('eve@example.com', 'correct horse battery');"
+
+# Todos under RLS.
+expect "alice adds two todos" "" \
+	api "$at_alice" "INSERT INTO app.todos (title) VALUES ('buy milk'), ('write report');"
+expect "bob adds one" "" \
+	api "$at_bob" "INSERT INTO app.todos (title) VALUES ('fix bike');"
+expect "alice sees her todos only" "buy milk,write report" \
+	api "$at_alice" "SELECT string_agg(title, ',' ORDER BY id) FROM app.todos;"
+expect "bob sees his todo only" "fix bike" \
+	api "$at_bob" "SELECT string_agg(title, ',' ORDER BY id) FROM app.todos;"
+expect "the admin role claim sees every todo" "3" \
+	api "$at_root" "SELECT count(*) FROM app.todos;"
+expect "a request runs as the role the token names" "todo_user|todo_authenticator" \
+	api "$at_alice" "SELECT current_user, session_user;"
+expect "alice cannot change bob's todo" "0" \
+	api "$at_alice" "WITH u AS (UPDATE app.todos SET done = true WHERE title = 'fix bike' RETURNING 1) SELECT count(*) FROM u;"
+expect "alice cannot delete bob's todo" "0" \
+	api "$at_alice" "WITH d AS (DELETE FROM app.todos WHERE title = 'fix bike' RETURNING 1) SELECT count(*) FROM d;"
+expect "alice cannot plant a todo on bob" "ERROR:  new row violates row-level security policy for table \"todos\"" \
+	api "$at_alice" "INSERT INTO app.todos (owner_id, title) VALUES ('$bob_id', 'planted');"
+expect "alice can finish her own todo" "1" \
+	api "$at_alice" "WITH u AS (UPDATE app.todos SET done = true WHERE title = 'buy milk' RETURNING 1) SELECT count(*) FROM u;"
+
+# Cheating.
+expect "claims forged with set_config change nothing" "2" \
+	api "$at_alice" "SELECT set_config('request.jwt.claims', '{\"sub\":\"$bob_id\",\"role\":\"todo_admin\"}', true) AS f \\gset
+	SELECT count(*) FROM app.todos;"
+expect "a request without a valid token is refused" "ERROR:  JSON Web Token is malformed" \
+	api "not.a.token" "SELECT count(*) FROM app.todos;"
+expect "a self-signed token is refused" "ERROR:  JSON Web Token names no known key" \
+	api "$(super "SELECT auth.jwt_sign('{\"sub\":\"$bob_id\",\"role\":\"todo_admin\",\"aud\":\"todo-api\"}', auth.jwt_generate_key('ES256'), 'ES256', '{\"typ\":\"at+jwt\"}')")" \
+	"SELECT count(*) FROM app.todos;"
+expect "an expired token is refused" "ERROR:  JSON Web Token has expired" \
+	api "$(super "SELECT auth.jwt_registry_sign('{\"sub\":\"$alice_id\",\"role\":\"todo_user\",\"aud\":\"todo-api\"}', 'ES256', '{\"typ\":\"at+jwt\"}', expires_in => '-1 minute')")" \
+	"SELECT count(*) FROM app.todos;"
+expect "a token for another audience is refused" "ERROR:  JSON Web Token audience does not match" \
+	api "$(super "SELECT auth.jwt_registry_sign('{\"sub\":\"$alice_id\",\"role\":\"todo_user\",\"aud\":\"billing\"}', 'ES256', '{\"typ\":\"at+jwt\"}', expires_in => '1 minute')")" \
+	"SELECT count(*) FROM app.todos;"
+expect "a token naming a role the API may not become is refused" "ERROR:  JSON Web Token names a role the session may not assume" \
+	api "$(super "SELECT auth.jwt_registry_sign('{\"sub\":\"$alice_id\",\"role\":\"todo_owner\",\"aud\":\"todo-api\"}', 'ES256', '{\"typ\":\"at+jwt\"}', expires_in => '1 minute')")" \
+	"SELECT count(*) FROM app.todos;"
+expect "the functions that mint tokens are not for clients" "ERROR:  permission denied for function access_token" \
+	anon "SELECT app.access_token(u) FROM (SELECT NULL::app.users AS u) s;"
+expect "nor are the refresh-token internals" "ERROR:  permission denied for function refresh_issue" \
+	api "$at_alice" "SELECT app.refresh_issue('$bob_id', gen_random_uuid());"
+expect "without a token there is no access to todos" "ERROR:  permission denied for table todos" \
+	anon "SELECT count(*) FROM app.todos;"
+expect "RESET ROLE inside a request gains nothing" "ERROR:  permission denied for schema app at character 22" \
+	api "$at_alice" "RESET ROLE; SELECT count(*) FROM app.todos;"
+
+# Refresh and logout.
+read -r at_alice2 rt_alice2 <<<"$(anon "SELECT r->>'access_token', r->>'refresh_token' FROM app.refresh('$rt_alice') AS r;" | tr '|' ' ' || true)"
+expect "a refresh gives a working access token" "2" \
+	api "$at_alice2" "SELECT count(*) FROM app.todos;"
+expect "a refresh token works once" "ERROR:  invalid refresh token" \
+	anon "SELECT app.refresh('$rt_alice');"
+expect "logout" "" \
+	api "$at_alice2" "SELECT app.logout('$rt_alice2');"
+expect "after logout the access token is revoked" "ERROR:  JSON Web Token has been revoked" \
+	api "$at_alice2" "SELECT count(*) FROM app.todos;"
+expect "after logout the session's refresh token is dead" "ERROR:  invalid refresh token" \
+	anon "SELECT app.refresh('$rt_alice2');"
+expect "alice's earlier access token (not logged out) still works" "2" \
+	api "$at_alice" "SELECT count(*) FROM app.todos;"
+
+# Deactivating a user revokes every token already issued to them.
+expect "a user may not deactivate users" "ERROR:  permission denied for function deactivate_user" \
+	api "$at_alice" "SELECT app.deactivate_user('$bob_id');"
+expect "bob's token works before deactivation" "1" \
+	api "$at_bob" "SELECT count(*) FROM app.todos;"
+expect "the admin deactivates bob" "" \
+	api "$at_root" "SELECT app.deactivate_user('$bob_id');"
+expect "bob's access token is refused at once" "ERROR:  JSON Web Token has been revoked" \
+	api "$at_bob" "SELECT count(*) FROM app.todos;"
+expect "bob can no longer log in" "ERROR:  invalid email or password" \
+	anon "SELECT app.login('bob@example.com', 'hunter2 hunter2');"
+expect "bob's refresh token is dead" "ERROR:  invalid refresh token" \
+	anon "SELECT app.refresh('$rt_bob');"
+
+# The PostgREST way: the gateway verifies the token with the published
+# JWKS, then SET LOCAL ROLE and set_config('request.jwt.claims', ...).
+jwks="$(super "SELECT auth.jwt_jwks()" || true)"
+gateway_claims() {
+	super "SELECT auth.jwt_verify('$1', '$jwks'::jsonb, audience => 'todo-api', typ => 'at+jwt')"
+}
+claims_alice="$(gateway_claims "$at_alice" || true)"
+claims_root="$(gateway_claims "$at_root" || true)"
+expect "PostgREST way: alice sees her todos only" "buy milk,write report" \
+	pgrst "$claims_alice" todo_user "SELECT string_agg(title, ',' ORDER BY id) FROM app.todos;"
+expect "PostgREST way: the admin sees every todo" "3" \
+	pgrst "$claims_root" todo_admin "SELECT count(*) FROM app.todos;"
+expect "PostgREST way: writes are checked by the same policies" "ERROR:  new row violates row-level security policy for table \"todos\"" \
+	pgrst "$claims_alice" todo_user "INSERT INTO app.todos (owner_id, title) VALUES ('$bob_id', 'planted');"
+expect "PostgREST way: no claims, no rows" "0" \
+	pgrst "" todo_user "SELECT count(*) FROM app.todos;"
+expect "PostgREST way: the authenticator's sessions read request.jwt.claims" "request.jwt.claims" \
+	run todo_pgrst -c "SHOW jwt.claims_source"
+
+exit "$failed"
