@@ -672,14 +672,24 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 --
 -- Internal: the registry's verification keys, read as the owner for
 -- jwt_registry_authenticate and jwt_registry_consume (C functions that
--- cannot be SECURITY DEFINER: SET ROLE is refused inside one).
+-- cannot be SECURITY DEFINER: SET ROLE is refused inside one).  The same
+-- set as jwt_registry_keyset() (the claims test checks that they agree),
+-- in PL/pgSQL, whose plan is kept across transactions: these run once per
+-- request, and planning SQL functions in each transaction tripled the
+-- overhead of the registry.
 --
 CREATE FUNCTION @extschema@.jwt_registry_keyset_definer()
 RETURNS jsonb
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+LANGUAGE plpgsql STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT @extschema@.jwt_registry_keyset()
+BEGIN
+	RETURN (SELECT jsonb_build_object('keys', coalesce(jsonb_agg(
+					k.verification_key || jsonb_build_object('kid', k.kid, 'alg', k.algorithm)
+					ORDER BY k.kid), '[]'::jsonb))
+			  FROM @extschema@.jwt_keys k
+			 WHERE k.status <> 'retired');
+END
 $$;
 
 -- The same with the registry's keys, picked by the token's kid.
@@ -871,18 +881,23 @@ $$;
 -- Is a token, given by its verified claims, on the denylist?  Two primary
 -- key lookups.  SECURITY DEFINER, executable by PUBLIC: it reveals only
 -- whether a token is revoked.  STABLE PARALLEL SAFE: it only reads.
+-- PL/pgSQL rather than SQL: its plans are kept across transactions, where
+-- a SQL function is planned again in each (jwt_authenticate calls it once
+-- per transaction; see test/bench/rls.sh).
 --
 CREATE FUNCTION @extschema@.jwt_is_revoked(claims jsonb)
 RETURNS boolean
-LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT EXISTS (SELECT 1 FROM @extschema@.jwt_revoked_tokens r
+BEGIN
+	RETURN EXISTS (SELECT 1 FROM @extschema@.jwt_revoked_tokens r
 					WHERE r.jti = claims->>'jti')
 		OR EXISTS (SELECT 1 FROM @extschema@.jwt_revoked_subjects s
 					WHERE s.subject = claims->>'sub'
 					  AND (jsonb_typeof(claims->'iat') IS DISTINCT FROM 'number'
-						   OR (claims->>'iat')::float8 < extract(epoch FROM s.issued_before)))
+						   OR (claims->>'iat')::float8 < extract(epoch FROM s.issued_before)));
+END
 $$;
 
 --

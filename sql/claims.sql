@@ -134,6 +134,11 @@ SELECT jwt_registry_authenticate(:'tok');
 \echo :LAST_ERROR_SQLSTATE
 ROLLBACK;
 SELECT jwt_registry_rotate('EdDSA') IS NOT NULL AS rotated;
+SELECT jwt_registry_rotate('ES256') IS NOT NULL AS rotated;
+SELECT jwt_registry_retire(jwt_registry_rotate('ES256')) AS retired_one;
+-- authentication reads the same keys as jwt_registry_verify
+SELECT jwt_registry_keyset_definer() = jwt_registry_keyset() AS same_keys,
+       jsonb_array_length(jwt_registry_keyset_definer()->'keys') AS keys;
 BEGIN;
 SELECT jwt_registry_authenticate(jwt_registry_sign('{"sub":"r"}', expires_in => '5 minutes'))->>'sub' AS registry;
 SELECT jwt_claim('sub') AS sub;
