@@ -16,7 +16,9 @@
 #     current_setting('request.jwt.claims', true)::jsonb->>'sub' policy;
 #   - index scan: the same with an index on owner_id.
 # Denylist: jwt_authenticate with and without check_revoked (one
-# authentication per subtransaction, JWT_BENCH_AUTH_N (20000) of them), and
+# authentication per subtransaction, JWT_BENCH_AUTH_N (20000) of them; a
+# quarter as many ES256 ones, with a public JWK and with the registry, to
+# which the benchmark adds a verify-only key of its own for the run), and
 # jwt_verify alone vs jwt_verify + jwt_is_revoked per row (JWT_BENCH_N
 # (200000) tokens), with 100000 revoked jti and 10000 revoked subjects.
 #
@@ -42,6 +44,7 @@ bench_log "load average: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'
 cleanup_sql() {
 	bench_psql <<-SQL >/dev/null 2>&1 || true
 		DROP SCHEMA IF EXISTS jwt_rls_bench CASCADE;
+		DELETE FROM jwt_keys WHERE kid = 'jwt-rls-bench';
 		DELETE FROM jwt_revoked_tokens WHERE jti LIKE 'jwt-rls-bench-%';
 		DELETE FROM jwt_revoked_subjects WHERE subject LIKE 'jwt-rls-bench-%';
 		DROP ROLE IF EXISTS $ROLE;
@@ -102,6 +105,47 @@ bench_psql -v key="$KEY" <<-SQL
 		RETURN extract(epoch FROM clock_timestamp() - t0)::float8 * 1e6 / n;
 	END
 	\$f\$;
+
+	-- The same with an ES256 token: its public JWK given, or the registry.
+	CREATE FUNCTION jwt_rls_bench.auth_jwk_us(n int, tok text, key jsonb)
+	RETURNS float8 LANGUAGE plpgsql AS \$f\$
+	DECLARE
+		t0 timestamptz := clock_timestamp();
+	BEGIN
+		FOR i IN 1 .. n LOOP
+			BEGIN
+				PERFORM jwt_authenticate(tok, key, check_revoked => false);
+				RAISE EXCEPTION 'again';
+			EXCEPTION WHEN raise_exception THEN
+				NULL;
+			END;
+		END LOOP;
+		RETURN extract(epoch FROM clock_timestamp() - t0)::float8 * 1e6 / n;
+	END
+	\$f\$;
+	CREATE FUNCTION jwt_rls_bench.auth_registry_us(n int, tok text, check_revoked boolean)
+	RETURNS float8 LANGUAGE plpgsql AS \$f\$
+	DECLARE
+		t0 timestamptz := clock_timestamp();
+	BEGIN
+		FOR i IN 1 .. n LOOP
+			BEGIN
+				PERFORM jwt_registry_authenticate(tok, check_revoked => check_revoked);
+				RAISE EXCEPTION 'again';
+			EXCEPTION WHEN raise_exception THEN
+				NULL;
+			END;
+		END LOOP;
+		RETURN extract(epoch FROM clock_timestamp() - t0)::float8 * 1e6 / n;
+	END
+	\$f\$;
+	-- a verify-only registry key of the benchmark's own (active keys stay)
+	SELECT jwt_generate_key('ES256') AS es \gset
+	SELECT jwt_registry_add(jwt_public_jwk(:'es'::jsonb)::text, 'ES256', 'jwt-rls-bench', 'verify_only') IS NOT NULL AS added \gset
+	CREATE TABLE jwt_rls_bench.es AS
+		SELECT jwt_sign('{"sub":"user-42","jti":"bench-es"}', :'es'::jsonb, 'ES256',
+		                header => '{"kid":"jwt-rls-bench"}', expires_in => '1 day') AS tok,
+		       jwt_public_jwk(:'es'::jsonb) AS jwk;
 
 	-- Tokens for the per-row denylist check, and the denylist.
 	CREATE TABLE jwt_rls_bench.toks AS
@@ -211,6 +255,11 @@ DENY="$(bench_psql -F '|' -v key="$KEY" -v tok="$TOK" <<-SQL
 		SELECT jwt_rls_bench.auth_us($AUTH_N, :'tok', :'key', false) AS us_off,
 		       jwt_rls_bench.auth_us($AUTH_N, :'tok', :'key', true) AS us_on
 		  FROM generate_series(1, $RUNS)) s;
+	SELECT min(jwk), min(reg_off), min(reg_on) FROM (
+		SELECT jwt_rls_bench.auth_jwk_us($AUTH_N / 4, tok, jwk) AS jwk,
+		       jwt_rls_bench.auth_registry_us($AUTH_N / 4, tok, false) AS reg_off,
+		       jwt_rls_bench.auth_registry_us($AUTH_N / 4, tok, true) AS reg_on
+		  FROM jwt_rls_bench.es, generate_series(1, $RUNS)) s;
 	CREATE FUNCTION pg_temp.best_ms(q text, runs int) RETURNS float8 LANGUAGE plpgsql AS \$f\$
 	DECLARE t0 timestamptz; best float8 := 'Infinity'; got bigint;
 	BEGIN
@@ -228,12 +277,17 @@ DENY="$(bench_psql -F '|' -v key="$KEY" -v tok="$TOK" <<-SQL
 SQL
 )"
 read -r auth_off auth_on < <(printf '%s\n' "$DENY" | sed -n 3p | tr '|' ' ')
-read -r row_off row_on < <(printf '%s\n' "$DENY" | sed -n 4p | tr '|' ' ')
+read -r es_jwk es_reg_off es_reg_on < <(printf '%s\n' "$DENY" | sed -n 4p | tr '|' ' ')
+read -r row_off row_on < <(printf '%s\n' "$DENY" | sed -n 5p | tr '|' ' ')
 echo
 echo "Denylist (100000 revoked jti, 10000 revoked subjects; best of $RUNS):"
 awk -v off="$auth_off" -v on="$auth_on" 'BEGIN {
 	printf "  %-70s %9.1f us\n", "jwt_authenticate(tok, key, check_revoked => false), per call", off
 	printf "  %-70s %9.1f us  +%.1f us\n", "jwt_authenticate(tok, key) (check_revoked => true, the default)", on, on - off }'
+awk -v jwk="$es_jwk" -v off="$es_reg_off" -v on="$es_reg_on" 'BEGIN {
+	printf "  %-70s %9.1f us\n", "ES256: jwt_authenticate(tok, public JWK, check_revoked => false)", jwk
+	printf "  %-70s %9.1f us  +%.1f us for the registry\n", "ES256: jwt_registry_authenticate(tok, check_revoked => false)", off, off - jwk
+	printf "  %-70s %9.1f us  +%.1f us for the denylist\n", "ES256: jwt_registry_authenticate(tok) (check_revoked => true)", on, on - off }'
 awk -v off="$row_off" -v on="$row_on" -v n="$TOKENS" 'BEGIN {
 	printf "  %-70s %9.1f ms  %.2f us/row\n", "count(jwt_verify(tok, key)) over " n " tokens", off, off * 1000 / n
 	printf "  %-70s %9.1f ms  %.2f us/row, +%.2f us/row\n", "... plus NOT jwt_is_revoked(claims) per row", on, on * 1000 / n, (on - off) * 1000 / n }'
