@@ -6,7 +6,7 @@
 # RLS: SELECT count(*) over JWT_BENCH_RLS_ROWS (1000000) rows of which one
 # in 1000 is visible, as a role the policy applies to, with the same policy written
 # several ways and swapped by ALTER POLICY between runs; each variant's best
-# of JWT_BENCH_RUNS (5) rounds, the variants interleaved within a round so
+# of JWT_BENCH_RUNS (3) rounds, the variants interleaved within a round so
 # that load drift hits them alike.  One backend, no parallel workers
 # (jwt_claim is PARALLEL RESTRICTED, so it never gets them), no JIT.
 #   - seq scan: the policy compared with a constant, then owner_id =
@@ -31,7 +31,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
 ROWS="${JWT_BENCH_RLS_ROWS:-1000000}"
-RUNS="${JWT_BENCH_RUNS:-5}"
+RUNS="$BENCH_RUNS"	# JWT_BENCH_RUNS, 3 unless set (common.sh)
 AUTH_N="${JWT_BENCH_AUTH_N:-20000}"
 TOKENS="$BENCH_N"
 KEY="$BENCH_SECRET"
