@@ -29,6 +29,11 @@ q "$SRC" "SELECT auth.jwt_registry_rotate('ES256'); SELECT auth.jwt_registry_rot
           SELECT auth.jwt_registry_rotate('EdDSA')" >/dev/null
 tok_es="$(q "$SRC" "SELECT auth.jwt_registry_sign('{\"sub\":\"es\"}', 'ES256', expires_in => '1 hour')")"
 tok_hs="$(q "$SRC" "SELECT auth.jwt_registry_sign('{\"sub\":\"hs\"}', 'HS256')")"
+# The denylist and the consumed single-use ids are configuration too.
+q "$SRC" "SELECT auth.jwt_revoke('dumped-jti', now() + interval '1 hour', 'stolen');
+          SELECT auth.jwt_revoke_subject('dumped-subject');" >/dev/null
+tok_once="$(q "$SRC" "SELECT auth.jwt_registry_sign('{\"jti\":\"dumped-once\"}', 'HS256', expires_in => '1 hour')")"
+q "$SRC" "SELECT auth.jwt_registry_consume('$tok_once')" >/dev/null
 rows_src="$(q "$SRC" "SELECT string_agg(kid || ':' || status, ',' ORDER BY kid) FROM auth.jwt_keys")"
 
 pg_dump -Fc -f "$WORK/db.dump" "$SRC"
@@ -49,6 +54,10 @@ check "the restored JWKS equals the original" \
 	test "$(q "$SRC" "SELECT auth.jwt_jwks()")" = "$(q "$DST" "SELECT auth.jwt_jwks()")"
 check "the restored key table is still closed to PUBLIC" \
 	test "$(q "$DST" "SELECT has_table_privilege('public', 'auth.jwt_keys', 'SELECT')")" = f
+check "revocations survive the restore" \
+	test "$(q "$DST" "SELECT auth.jwt_is_revoked('{\"jti\":\"dumped-jti\"}') AND auth.jwt_is_revoked('{\"sub\":\"dumped-subject\"}')")" = t
+check "a consumed single-use token stays consumed after the restore" \
+	test "$(q "$DST" "SELECT count(*) FROM auth.jwt_consumed_tokens WHERE jti = 'dumped-once'")" = 1
 # A plain-text dump too, restored with psql, as most people do it.
 pg_dump -f "$WORK/db.sql" "$SRC"
 dropdb "$DST"
