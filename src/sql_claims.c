@@ -15,10 +15,12 @@
  * jwt_authenticate and jwt_consume verify through the jwt_verify entry
  * points of sql_jwt.c (same checks, same errors), each call site holding
  * its own FmgrInfo for them so that their per-call-site caches work.  The
- * tables behind revocation and single-use tokens are reached through the
- * extension's SECURITY DEFINER SQL functions, called through fmgr (which
- * switches to their owner; EXECUTE on them is not needed), found in the
- * schema of the calling function.
+ * registry's keys, the denylist and the consumed ids are reached through
+ * the extension's SECURITY DEFINER PL/pgSQL functions (jwt_registry_keyset_
+ * definer, jwt_is_revoked, jwt_consume_jti), found in the schema of the
+ * calling function and called through fmgr, which switches to their owner
+ * (EXECUTE is checked by the executor, not by fmgr, so the internal ones
+ * can stay closed to PUBLIC).
  *
  * src/sql_claims.c
  *
