@@ -18,6 +18,17 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 DB=jwt_example
 ROLES=(todo_authenticator todo_pgrst todo_anon todo_user todo_admin todo_owner)
 
+# Never touch a database or roles this script did not create.
+role_list="$(IFS=,; echo "${ROLES[*]}")"
+existing="$(psql -X -q -At -d postgres -c "
+	SELECT string_agg(name, ' ') FROM (
+		SELECT 'role ' || rolname FROM pg_roles WHERE rolname = ANY ('{$role_list}'::text[])
+		UNION ALL
+		SELECT 'database ' || datname FROM pg_database WHERE datname = '$DB') AS found(name)")"
+if [ -n "$existing" ]; then
+	echo "not ok - example: the server already has $existing; drop them, or run against another server"
+	exit 1
+fi
 cleanup() {
 	dropdb --if-exists "$DB" >/dev/null 2>&1 || true
 	local r
@@ -26,7 +37,6 @@ cleanup() {
 	done
 }
 trap cleanup EXIT
-cleanup
 createdb "$DB"
 if ! out="$(psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$HERE/app.sql" 2>&1)"; then
 	echo "not ok - example: app.sql loads"
