@@ -222,7 +222,7 @@ rls_sql() {
 bench_log "RLS: $RUNS rounds of ${#VARIANTS[@]} variants, seq scan then index scan"
 RESULTS="$(rls_sql | bench_psql -F '|' -v key="$KEY" -v tok="$TOK" -v claims="$REQUEST_CLAIMS")"
 best() { # phase variant
-	printf '%s\n' "$RESULTS" | awk -F'|' -v p="$1" -v v="$2" '$1 == p && $2 == v { if (b == "" || $3 < b) b = $3 } END { printf "%.1f", b }'
+	printf '%s\n' "$RESULTS" | awk -F'|' -v p="$1" -v v="$2" '$1 == p && $2 == v { if (b == "" || $3 < b) b = $3 } END { printf "%.2f", b }'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
