@@ -17,7 +17,9 @@ OBJS = \
 	src/errors.o \
 	src/sql_jwt.o \
 	src/claims_ctx.o \
-	src/sql_claims.o
+	src/sql_claims.o \
+	src/stats.o \
+	src/sql_stats.o
 
 EXTENSION = jwt
 DATA = jwt--0.1.0.sql

@@ -15,6 +15,7 @@
 #include "claims_ctx.h"
 #include "jwt.h"
 #include "keys.h"
+#include "stats.h"
 
 PG_MODULE_MAGIC;
 
@@ -27,6 +28,9 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	/* jwt.log_failures, and the counters' shared memory when preloaded */
+	jwt_stats_init();
+
 	DefineCustomIntVariable("jwt.max_token_size",
 							"Largest token, in bytes, that is parsed at all.",
 							"Longer tokens are rejected before any decoding or signature work.",

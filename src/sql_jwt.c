@@ -39,6 +39,7 @@
 #include "json_in.h"
 #include "jwt.h"
 #include "sign.h"
+#include "stats.h"
 #include "verify.h"
 
 PG_FUNCTION_INFO_V1(jwt_sign_text);
@@ -357,6 +358,7 @@ verify_common(FunctionCallInfo fcinfo, JwtKeyForm form, JwtVerifyResult *res)
 	build_options(fcinfo, cc, key, &opts);
 	jwt_verify_token(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), key,
 					 &opts, &cc->memo, res);
+	jwt_stats_verified(res, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token));
 }
 
 static Datum
@@ -445,6 +447,8 @@ sign_common(FunctionCallInfo fcinfo, JwtKeyForm form)
 	text	   *algname;
 	const JwtAlg *alg;
 	JwtSignTimes times;
+	Jsonb	   *header;
+	text	   *token;
 
 	if (PG_ARGISNULL(SA_CLAIMS) || PG_ARGISNULL(SA_KEY) || PG_ARGISNULL(SA_ALGORITHM))
 		PG_RETURN_NULL();
@@ -467,9 +471,10 @@ sign_common(FunctionCallInfo fcinfo, JwtKeyForm form)
 		times.not_before = interval_seconds(PG_GETARG_INTERVAL_P(SA_NOT_BEFORE));
 	}
 
-	PG_RETURN_TEXT_P(jwt_sign_token(claims, key, alg,
-									PG_ARGISNULL(SA_HEADER) ? NULL : PG_GETARG_JSONB_P(SA_HEADER),
-									&times));
+	header = PG_ARGISNULL(SA_HEADER) ? NULL : PG_GETARG_JSONB_P(SA_HEADER);
+	token = jwt_sign_token(claims, key, alg, header, &times);
+	jwt_stats_signed(alg, key, header);
+	PG_RETURN_TEXT_P(token);
 }
 
 Datum

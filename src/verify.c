@@ -68,6 +68,9 @@ jwt_verify_token(const char *token, int len, JwtKey *key,
 	res->detail = NULL;
 	res->header = NULL;
 	res->claims = NULL;
+	res->alg = NULL;
+	res->kid = NULL;
+	res->signature_ok = false;
 
 	/* 1. shape */
 	res->reason = jwt_split(token, len, &seg, &res->detail);
@@ -90,7 +93,8 @@ jwt_verify_token(const char *token, int len, JwtKey *key,
 			memo_store(memo, seg.header, seg.header_len, &parsed);
 	}
 	res->header = hdr->json;
-	alg = hdr->alg;
+	res->alg = alg = hdr->alg;
+	res->kid = hdr->kid;
 
 	if ((opts->allowed & JWT_ALG_BIT(alg->id)) == 0)
 	{
@@ -141,6 +145,7 @@ jwt_verify_token(const char *token, int len, JwtKey *key,
 								   alg->name);
 		return;
 	}
+	res->signature_ok = true;
 
 	/* 4. typ and claims */
 	res->reason = jwt_check_typ(hdr->typ, opts, &res->detail);

@@ -33,6 +33,9 @@ typedef struct JwtVerifyResult
 	char	   *detail;			/* NULL when valid */
 	Jsonb	   *header;			/* NULL when the header did not parse */
 	Jsonb	   *claims;			/* set only once the signature verified */
+	const JwtAlg *alg;			/* the header's alg, once the header parsed */
+	const char *kid;			/* the header's kid, if any (not a copy) */
+	bool		signature_ok;	/* the signature verified */
 } JwtVerifyResult;
 
 extern void jwt_verify_token(const char *token, int len, JwtKey *key,

@@ -1,0 +1,589 @@
+/*-------------------------------------------------------------------------
+ *
+ * stats.c
+ *		Operability: counters in shared memory, the last use of each kid,
+ *		and the jwt.log_failures log line.
+ *
+ * Counters.  With the library in shared_preload_libraries, a fixed array of
+ * pg_atomic_uint64 indexed by (kind, algorithm, reason) lives in shared
+ * memory, in JWT_STATS_SHARDS copies: a backend adds to the copy of its
+ * PGPROC slot, so that backends verifying at full speed on many cores do
+ * not all hammer one cache line, and readers sum the copies.  The hot path
+ * is one pg_atomic_fetch_add_u64, no lock.  Without preloading, stats_shared
+ * stays NULL and every counting call returns after one branch.
+ *
+ * Kids.  A small open-addressing table (JWT_STATS_KID_SLOTS slots, probe
+ * window JWT_STATS_KID_PROBES) keeps, per kid, the last time a token with
+ * that kid was signed and passed a signature check.  Lookups are lock-free:
+ * a slot's kid is only written under the LWLock, between two increments of
+ * its changecount (odd while being written), and a reader that sees the
+ * count change, or any odd count, takes the locked path instead.  A kid is
+ * inserted under the lock; when its window is full, the slot used least
+ * recently is taken over (evicted).  Only kids of tokens whose signature
+ * verified, and kids the caller signed with, ever enter the table, so
+ * forged tokens cannot fill it.  Times are the statement's start time, and
+ * a slot's time is only written when it moves forward (once per statement
+ * and backend).
+ *
+ * The failure log.  jwt.log_failures = off | debug5..debug1 | log | info |
+ * notice | warning.  The line names the reason, alg, kid, iss, sub and
+ * whether the signature had been checked; values are clipped and escaped
+ * (a kid with a newline cannot forge a log line).  It never contains the
+ * token, a segment of it, or a key, and it is emitted with errhidestmt and
+ * errhidecontext, since the statement text and a PL/pgSQL context may hold
+ * the token.
+ *
+ * Nothing here ereports on the counting path.  Memory: the failure log
+ * allocates in CurrentMemoryContext.
+ *
+ * src/stats.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "common/hashfn.h"
+#include "miscadmin.h"
+#include "mb/pg_wchar.h"
+#include "port/atomics.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+
+#include "jose_header.h"
+#include "json_in.h"
+#include "stats.h"
+
+#define JWT_STATS_SHARDS		16	/* power of two */
+#define JWT_STATS_KID_SLOTS		1024	/* power of two */
+#define JWT_STATS_KID_PROBES	8
+#define JWT_LOG_CLIP			64	/* bytes of a value in the log */
+
+typedef struct JwtStatsKid
+{
+	pg_atomic_uint32 changecount;	/* odd while kid is being rewritten */
+	uint32		hash;
+	int			kid_len;		/* 0: empty slot */
+	char		kid[JWT_STATS_KID_MAXLEN + 1];
+	pg_atomic_uint64 last_signed;	/* TimestampTz, 0 = not since reset */
+	pg_atomic_uint64 last_verified;
+} JwtStatsKid;
+
+typedef pg_atomic_uint64 JwtStatsCounters[JWT_STAT_KIND_COUNT][JWT_ALG_COUNT + 1][JWT_REASON_COUNT];
+
+typedef struct JwtStatsShared
+{
+	LWLock	   *lock;			/* kid insertion and eviction, reset */
+	pg_atomic_uint64 reset_time;	/* TimestampTz */
+	pg_atomic_uint64 kids_evicted;
+	JwtStatsCounters counters[JWT_STATS_SHARDS];
+	JwtStatsKid kids[JWT_STATS_KID_SLOTS];
+} JwtStatsShared;
+
+int			jwt_log_failures = 0;
+
+static JwtStatsShared *stats_shared = NULL;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static const char *const kind_names[JWT_STAT_KIND_COUNT] = {
+	[JWT_STAT_VERIFY] = "verify",
+	[JWT_STAT_SIGN] = "sign",
+	[JWT_STAT_REFRESH_ROTATION] = "refresh_rotation",
+	[JWT_STAT_REFRESH_REUSE] = "refresh_reuse",
+	[JWT_STAT_REVOCATION] = "revocation",
+	[JWT_STAT_CONSUMPTION] = "consumption",
+};
+
+static const struct config_enum_entry log_failures_options[] = {
+	{"off", 0, false},
+	{"debug5", DEBUG5, false},
+	{"debug4", DEBUG4, false},
+	{"debug3", DEBUG3, false},
+	{"debug2", DEBUG2, false},
+	{"debug1", DEBUG1, false},
+	{"debug", DEBUG2, true},
+	{"log", LOG, false},
+	{"info", INFO, false},
+	{"notice", NOTICE, false},
+	{"warning", WARNING, false},
+	{NULL, 0, false}
+};
+
+static void jwt_stats_shmem_request(void);
+static void jwt_stats_shmem_startup(void);
+static void kid_touch(const char *kid, bool for_signing);
+static void log_failure(const JwtVerifyResult *res, const char *token, int len);
+
+/*
+ * Called first thing in _PG_init: the jwt.log_failures setting, and the
+ * shared memory hooks when the library is being preloaded.
+ */
+void
+jwt_stats_init(void)
+{
+	DefineCustomEnumVariable("jwt.log_failures",
+							 "Logs each rejected token at this level, with its reason, alg, kid, iss and sub.",
+							 "The token itself, the statement and keys are never logged.",
+							 &jwt_log_failures,
+							 0, log_failures_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = jwt_stats_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = jwt_stats_shmem_startup;
+}
+
+static void
+jwt_stats_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(sizeof(JwtStatsShared));
+	RequestNamedLWLockTranche("jwt", 1);
+}
+
+static void
+jwt_stats_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	stats_shared = ShmemInitStruct("jwt stats", sizeof(JwtStatsShared), &found);
+	if (!found)
+	{
+		pg_atomic_uint64 *c = &stats_shared->counters[0][0][0][0];
+		int			n = sizeof(stats_shared->counters) / sizeof(pg_atomic_uint64);
+		int			i;
+
+		stats_shared->lock = &(GetNamedLWLockTranche("jwt"))->lock;
+		pg_atomic_init_u64(&stats_shared->reset_time, (uint64) GetCurrentTimestamp());
+		pg_atomic_init_u64(&stats_shared->kids_evicted, 0);
+		for (i = 0; i < n; i++)
+			pg_atomic_init_u64(&c[i], 0);
+		for (i = 0; i < JWT_STATS_KID_SLOTS; i++)
+		{
+			JwtStatsKid *s = &stats_shared->kids[i];
+
+			pg_atomic_init_u32(&s->changecount, 0);
+			s->hash = 0;
+			s->kid_len = 0;
+			s->kid[0] = '\0';
+			pg_atomic_init_u64(&s->last_signed, 0);
+			pg_atomic_init_u64(&s->last_verified, 0);
+		}
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* ---------------------------------------------------------------- counting */
+
+static inline JwtStatsCounters *
+my_counters(void)
+{
+	return &stats_shared->counters[MyProc ? (MyProc->pgprocno & (JWT_STATS_SHARDS - 1)) : 0];
+}
+
+void
+jwt_stats_count(JwtStatKind kind, const JwtAlg *alg, JwtReason reason)
+{
+	if (stats_shared == NULL)
+		return;
+	Assert(kind >= 0 && kind < JWT_STAT_KIND_COUNT);
+	Assert(reason >= 0 && reason < JWT_REASON_COUNT);
+	pg_atomic_fetch_add_u64(&(*my_counters())[kind][alg ? alg->id : JWT_STATS_NO_ALG][reason], 1);
+}
+
+void
+jwt_stats_verified(const JwtVerifyResult *res, const char *token, int len)
+{
+	if (stats_shared != NULL)
+	{
+		pg_atomic_fetch_add_u64(&(*my_counters())[JWT_STAT_VERIFY][res->alg ? res->alg->id : JWT_STATS_NO_ALG][res->reason], 1);
+		if (res->signature_ok && res->kid != NULL)
+			kid_touch(res->kid, false);
+	}
+	if (res->reason != JWT_REASON_NONE && jwt_log_failures != 0)
+		log_failure(res, token, len);
+}
+
+void
+jwt_stats_signed(const JwtAlg *alg, const JwtKey *key, Jsonb *header)
+{
+	const char *kid = NULL;
+
+	if (stats_shared == NULL)
+		return;
+	pg_atomic_fetch_add_u64(&(*my_counters())[JWT_STAT_SIGN][alg->id][JWT_REASON_NONE], 1);
+
+	/* the token's kid: the header's, or else the JWK's (as sign.c does) */
+	if (header != NULL)
+	{
+		JsonbValue	buf;
+		JsonbValue *v = getKeyJsonValueFromContainer(&header->root, "kid", 3, &buf);
+
+		if (v != NULL && v->type == jbvString)
+			kid = pnstrdup(v->val.string.val, v->val.string.len);
+	}
+	if (kid == NULL && key->kind != JWT_KEY_SET)
+		kid = key->kid;
+	if (kid != NULL)
+		kid_touch(kid, true);
+}
+
+/* ---------------------------------------------------------------- kids */
+
+static inline void
+ts_advance(pg_atomic_uint64 *v, TimestampTz ts)
+{
+	uint64		old = pg_atomic_read_u64(v);
+
+	while ((int64) old < ts)
+	{
+		if (pg_atomic_compare_exchange_u64(v, &old, (uint64) ts))
+			break;
+	}
+}
+
+static inline TimestampTz
+slot_last_use(JwtStatsKid *s)
+{
+	return Max((int64) pg_atomic_read_u64(&s->last_signed),
+			   (int64) pg_atomic_read_u64(&s->last_verified));
+}
+
+/* Lock-free lookup; NULL when not found or a slot was changing. */
+static JwtStatsKid *
+kid_find(const char *kid, int len, uint32 h)
+{
+	int			i;
+
+	for (i = 0; i < JWT_STATS_KID_PROBES; i++)
+	{
+		JwtStatsKid *s = &stats_shared->kids[(h + i) & (JWT_STATS_KID_SLOTS - 1)];
+		uint32		c = pg_atomic_read_u32(&s->changecount);
+		int			slen;
+		bool		match;
+
+		if (c & 1)
+			return NULL;
+		pg_read_barrier();
+		slen = s->kid_len;
+		match = (slen == len && s->hash == h && memcmp(s->kid, kid, len) == 0);
+		pg_read_barrier();
+		if (pg_atomic_read_u32(&s->changecount) != c)
+			return NULL;
+		if (match)
+			return s;
+		if (slen == 0)
+			return NULL;		/* end of the chain */
+	}
+	return NULL;
+}
+
+/* Find or insert under the lock: an empty slot, else the least recent. */
+static JwtStatsKid *
+kid_insert(const char *kid, int len, uint32 h)
+{
+	JwtStatsKid *victim = NULL;
+	int			i;
+
+	LWLockAcquire(stats_shared->lock, LW_EXCLUSIVE);
+	for (i = 0; i < JWT_STATS_KID_PROBES; i++)
+	{
+		JwtStatsKid *s = &stats_shared->kids[(h + i) & (JWT_STATS_KID_SLOTS - 1)];
+
+		if (s->kid_len == len && s->hash == h && memcmp(s->kid, kid, len) == 0)
+		{
+			LWLockRelease(stats_shared->lock);
+			return s;
+		}
+		if (s->kid_len == 0)
+		{
+			victim = s;
+			break;
+		}
+		if (victim == NULL || slot_last_use(s) < slot_last_use(victim))
+			victim = s;
+	}
+	if (victim->kid_len != 0)
+		pg_atomic_fetch_add_u64(&stats_shared->kids_evicted, 1);
+
+	pg_atomic_fetch_add_u32(&victim->changecount, 1);	/* full barrier */
+	victim->hash = h;
+	victim->kid_len = len;
+	memcpy(victim->kid, kid, len);
+	victim->kid[len] = '\0';
+	pg_atomic_write_u64(&victim->last_signed, 0);
+	pg_atomic_write_u64(&victim->last_verified, 0);
+	pg_atomic_fetch_add_u32(&victim->changecount, 1);
+	LWLockRelease(stats_shared->lock);
+	return victim;
+}
+
+static void
+kid_touch(const char *kid, bool for_signing)
+{
+	int			len = strlen(kid);
+	uint32		h;
+	JwtStatsKid *s;
+
+	if (len == 0 || len > JWT_STATS_KID_MAXLEN)
+		return;
+	h = hash_bytes((const unsigned char *) kid, len);
+	s = kid_find(kid, len, h);
+	if (s == NULL)
+		s = kid_insert(kid, len, h);
+	ts_advance(for_signing ? &s->last_signed : &s->last_verified,
+			   GetCurrentStatementStartTimestamp());
+}
+
+/* ---------------------------------------------------------------- reading */
+
+bool
+jwt_stats_enabled(void)
+{
+	return stats_shared != NULL;
+}
+
+const char *
+jwt_stat_kind_name(JwtStatKind kind)
+{
+	Assert(kind >= 0 && kind < JWT_STAT_KIND_COUNT);
+	return kind_names[kind];
+}
+
+/* The kind of a name, or -1. */
+int
+jwt_stat_kind_by_name(const char *name)
+{
+	int			k;
+
+	for (k = 0; k < JWT_STAT_KIND_COUNT; k++)
+	{
+		if (strcmp(kind_names[k], name) == 0)
+			return k;
+	}
+	return -1;
+}
+
+uint64
+jwt_stats_read(JwtStatKind kind, int alg, JwtReason reason)
+{
+	uint64		sum = 0;
+	int			i;
+
+	Assert(stats_shared != NULL);
+	for (i = 0; i < JWT_STATS_SHARDS; i++)
+		sum += pg_atomic_read_u64(&stats_shared->counters[i][kind][alg][reason]);
+	return sum;
+}
+
+TimestampTz
+jwt_stats_reset_time(void)
+{
+	return (TimestampTz) pg_atomic_read_u64(&stats_shared->reset_time);
+}
+
+uint64
+jwt_stats_kids_evicted(void)
+{
+	return pg_atomic_read_u64(&stats_shared->kids_evicted);
+}
+
+int
+jwt_stats_kid_capacity(void)
+{
+	return JWT_STATS_KID_SLOTS;
+}
+
+/*
+ * Copy slot "i" into kid (JWT_STATS_KID_MAXLEN + 1 bytes) and the times;
+ * false for an empty slot or one not used since the last reset.  Takes the
+ * lock in shared mode, so no slot changes while it is read.
+ */
+bool
+jwt_stats_kid_get(int i, char *kid, TimestampTz *last_signed,
+				  TimestampTz *last_verified)
+{
+	JwtStatsKid *s = &stats_shared->kids[i];
+	bool		found = false;
+
+	LWLockAcquire(stats_shared->lock, LW_SHARED);
+	if (s->kid_len > 0)
+	{
+		memcpy(kid, s->kid, s->kid_len + 1);
+		*last_signed = (TimestampTz) pg_atomic_read_u64(&s->last_signed);
+		*last_verified = (TimestampTz) pg_atomic_read_u64(&s->last_verified);
+		found = (*last_signed != 0 || *last_verified != 0);
+	}
+	LWLockRelease(stats_shared->lock);
+	return found;
+}
+
+/*
+ * Zero every counter and forget every kid.  Increments that race with the
+ * reset may survive it or be lost, as in pg_stat_statements.
+ */
+void
+jwt_stats_clear(void)
+{
+	pg_atomic_uint64 *c = &stats_shared->counters[0][0][0][0];
+	int			n = sizeof(stats_shared->counters) / sizeof(pg_atomic_uint64);
+	int			i;
+
+	LWLockAcquire(stats_shared->lock, LW_EXCLUSIVE);
+	for (i = 0; i < n; i++)
+		pg_atomic_write_u64(&c[i], 0);
+	for (i = 0; i < JWT_STATS_KID_SLOTS; i++)
+	{
+		JwtStatsKid *s = &stats_shared->kids[i];
+
+		if (s->kid_len == 0)
+			continue;
+		pg_atomic_fetch_add_u32(&s->changecount, 1);
+		s->kid_len = 0;
+		s->hash = 0;
+		s->kid[0] = '\0';
+		pg_atomic_write_u64(&s->last_signed, 0);
+		pg_atomic_write_u64(&s->last_verified, 0);
+		pg_atomic_fetch_add_u32(&s->changecount, 1);
+	}
+	pg_atomic_write_u64(&stats_shared->kids_evicted, 0);
+	pg_atomic_write_u64(&stats_shared->reset_time, (uint64) GetCurrentTimestamp());
+	LWLockRelease(stats_shared->lock);
+}
+
+/* ---------------------------------------------------------------- the log */
+
+/*
+ * Append " key=value": "-" when absent, else the value in double quotes,
+ * clipped on a character boundary, with quotes, backslashes and control
+ * characters escaped.
+ */
+static void
+log_value(StringInfo buf, const char *key, const char *val)
+{
+	int			len;
+	int			clip;
+	int			i;
+
+	appendStringInfo(buf, "%s%s=", buf->len > 0 ? " " : "", key);
+	if (val == NULL)
+	{
+		appendStringInfoChar(buf, '-');
+		return;
+	}
+	len = strlen(val);
+	clip = len > JWT_LOG_CLIP ? pg_mbcliplen(val, len, JWT_LOG_CLIP) : len;
+	appendStringInfoChar(buf, '"');
+	for (i = 0; i < clip; i++)
+	{
+		unsigned char c = (unsigned char) val[i];
+
+		if (c == '"' || c == '\\')
+		{
+			appendStringInfoChar(buf, '\\');
+			appendStringInfoChar(buf, (char) c);
+		}
+		else if (c < 0x20 || c == 0x7f)
+			appendStringInfo(buf, "\\x%02x", c);
+		else
+			appendStringInfoChar(buf, (char) c);
+	}
+	appendStringInfoChar(buf, '"');
+	if (clip < len)
+		appendStringInfoString(buf, "...");
+}
+
+static char *
+claim_string(Jsonb *claims, const char *name)
+{
+	JsonbValue	buf;
+	JsonbValue *v = getKeyJsonValueFromContainer(&claims->root, name, strlen(name), &buf);
+
+	if (v == NULL || v->type != jbvString)
+		return NULL;
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+/*
+ * iss and sub of a token whose claims were not parsed (rejected before or
+ * at the signature): read from the payload, best effort, never raising for
+ * a bad payload.  The log marks them as not verified.
+ */
+static void
+unverified_claims(const char *token, int len, char **iss, char **sub)
+{
+	JwtSegments seg;
+	char	   *detail = NULL;
+	char	   *json;
+	int			json_len;
+	JwtJsonField f[2];
+
+	memset(f, 0, sizeof(f));
+	f[0].name = "iss";
+	f[1].name = "sub";
+	if (jwt_split(token, len, &seg, &detail) != JWT_REASON_NONE ||
+		!jwt_decode_segment(seg.payload, seg.payload_len, 1, &json, &json_len, &detail) ||
+		jwt_json_parse(json, json_len, "payload", f, lengthof(f), NULL, &detail) != JWT_REASON_NONE)
+		return;
+	if (f[0].type == JWT_JSON_STRING)
+		*iss = f[0].str;
+	if (f[1].type == JWT_JSON_STRING)
+		*sub = f[1].str;
+}
+
+static void
+log_failure(const JwtVerifyResult *res, const char *token, int len)
+{
+	StringInfoData buf;
+	char	   *iss = NULL;
+	char	   *sub = NULL;
+	const char *signature;
+
+	if (!message_level_is_interesting(jwt_log_failures))
+		return;
+
+	if (res->claims != NULL)
+	{
+		iss = claim_string(res->claims, "iss");
+		sub = claim_string(res->claims, "sub");
+	}
+	else if (res->header != NULL && res->reason != JWT_REASON_LIMIT_EXCEEDED)
+		unverified_claims(token, len, &iss, &sub);
+
+	if (res->signature_ok)
+		signature = "valid";
+	else if (res->reason == JWT_REASON_BAD_SIGNATURE)
+		signature = "invalid";
+	else
+		signature = "unchecked";
+
+	initStringInfo(&buf);
+	log_value(&buf, "alg", res->alg ? res->alg->name : NULL);
+	log_value(&buf, "kid", res->kid);
+	log_value(&buf, "iss", iss);
+	log_value(&buf, "sub", sub);
+	appendStringInfo(&buf, " signature=%s", signature);
+
+	ereport(jwt_log_failures,
+			(errmsg("JSON Web Token rejected (reason: %s)",
+					jwt_reason_keyword(res->reason)),
+			 errdetail("%s", buf.data),
+			 errhidestmt(true),
+			 errhidecontext(true)));
+	pfree(buf.data);
+}
