@@ -83,11 +83,17 @@ jwt_report(JwtReason reason, const char *detail, bool as_input_error)
 	if (as_input_error && reason == JWT_REASON_MALFORMED)
 		sqlstate = ERRCODE_INVALID_TEXT_REPRESENTATION;
 
+	/*
+	 * The statement is not logged with the error: its text usually holds
+	 * the token (log_min_error_statement), and a rejected token may still
+	 * be valid for another audience.  The client gets the error as usual.
+	 */
 	ereport(ERROR,
 			(errcode(sqlstate),
 			 errmsg("%s", info->message),
 			 detail ? errdetail("%s (reason: %s).", detail, info->keyword)
-			 : errdetail("(reason: %s).", info->keyword)));
+			 : errdetail("(reason: %s).", info->keyword),
+			 errhidestmt(true)));
 }
 
 /*
