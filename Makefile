@@ -25,7 +25,7 @@ EXTENSION = jwt
 DATA = jwt--0.1.0.sql
 PGFILEDESC = "jwt - JSON Web Tokens inside PostgreSQL"
 
-REGRESS = schema sign verify claims_time malformed errors json keys registry keys_rfc claims revoke rls
+REGRESS = schema sign verify claims_time malformed errors json keys registry keys_rfc claims revoke rls stats
 REGRESS_OPTS = --load-extension=jwt
 ISOLATION = consume
 ISOLATION_OPTS = --inputdir=test --load-extension=jwt
