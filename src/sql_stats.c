@@ -85,7 +85,8 @@ jwt_stats(PG_FUNCTION_ARGS)
 				else
 					nulls[2] = true;
 				values[3] = Int64GetDatum((int64) n);
-				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+				tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc,
+									 values, nulls);
 			}
 	return (Datum) 0;
 }
@@ -177,7 +178,8 @@ jwt_stats_bump(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown algorithm \"%.*s\"",
-							(int) Min(VARSIZE_ANY_EXHDR(name), 32), VARDATA_ANY(name))));
+							(int) Min(VARSIZE_ANY_EXHDR(name), 32),
+							VARDATA_ANY(name))));
 	}
 	jwt_stats_count(kind, alg, JWT_REASON_NONE);
 	PG_RETURN_BOOL(jwt_stats_enabled());

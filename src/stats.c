@@ -63,6 +63,8 @@
 #define JWT_STATS_KID_PROBES	8
 #define JWT_LOG_CLIP			64	/* bytes of a value in the log */
 
+#define KID_SLOT(n)	(&stats_shared->kids[(n) & (JWT_STATS_KID_SLOTS - 1)])
+
 typedef struct JwtStatsKid
 {
 	pg_atomic_uint32 changecount;	/* odd while kid is being rewritten */
@@ -73,7 +75,8 @@ typedef struct JwtStatsKid
 	pg_atomic_uint64 last_verified;
 } JwtStatsKid;
 
-typedef pg_atomic_uint64 JwtStatsCounters[JWT_STAT_KIND_COUNT][JWT_ALG_COUNT + 1][JWT_REASON_COUNT];
+typedef pg_atomic_uint64 JwtStatsCounters[JWT_STAT_KIND_COUNT]
+[JWT_ALG_COUNT + 1][JWT_REASON_COUNT];
 
 typedef struct JwtStatsShared
 {
@@ -165,11 +168,12 @@ jwt_stats_shmem_startup(void)
 	if (!found)
 	{
 		pg_atomic_uint64 *c = &stats_shared->counters[0][0][0][0];
-		int			n = sizeof(stats_shared->counters) / sizeof(pg_atomic_uint64);
+		int			n = sizeof(stats_shared->counters) / sizeof(*c);
 		int			i;
 
 		stats_shared->lock = &(GetNamedLWLockTranche("jwt"))->lock;
-		pg_atomic_init_u64(&stats_shared->reset_time, (uint64) GetCurrentTimestamp());
+		pg_atomic_init_u64(&stats_shared->reset_time,
+						   (uint64) GetCurrentTimestamp());
 		pg_atomic_init_u64(&stats_shared->kids_evicted, 0);
 		for (i = 0; i < n; i++)
 			pg_atomic_init_u64(&c[i], 0);
@@ -190,10 +194,16 @@ jwt_stats_shmem_startup(void)
 
 /* ---------------------------------------------------------------- counting */
 
-static inline JwtStatsCounters *
-my_counters(void)
+/* A counter in the copy of this backend's PGPROC slot */
+static inline pg_atomic_uint64 *
+my_counter(JwtStatKind kind, const JwtAlg *alg, JwtReason reason)
 {
-	return &stats_shared->counters[MyProc ? (MyProc->pgprocno & (JWT_STATS_SHARDS - 1)) : 0];
+	int			shard = MyProc ? MyProc->pgprocno & (JWT_STATS_SHARDS - 1) : 0;
+	int			algno = alg ? alg->id : JWT_STATS_NO_ALG;
+
+	Assert(kind >= 0 && kind < JWT_STAT_KIND_COUNT);
+	Assert(reason >= 0 && reason < JWT_REASON_COUNT);
+	return &stats_shared->counters[shard][kind][algno][reason];
 }
 
 void
@@ -201,9 +211,7 @@ jwt_stats_count(JwtStatKind kind, const JwtAlg *alg, JwtReason reason)
 {
 	if (stats_shared == NULL)
 		return;
-	Assert(kind >= 0 && kind < JWT_STAT_KIND_COUNT);
-	Assert(reason >= 0 && reason < JWT_REASON_COUNT);
-	pg_atomic_fetch_add_u64(&(*my_counters())[kind][alg ? alg->id : JWT_STATS_NO_ALG][reason], 1);
+	pg_atomic_fetch_add_u64(my_counter(kind, alg, reason), 1);
 }
 
 void
@@ -211,7 +219,8 @@ jwt_stats_verified(const JwtVerifyResult *res, const char *token, int len)
 {
 	if (stats_shared != NULL)
 	{
-		pg_atomic_fetch_add_u64(&(*my_counters())[JWT_STAT_VERIFY][res->alg ? res->alg->id : JWT_STATS_NO_ALG][res->reason], 1);
+		pg_atomic_fetch_add_u64(my_counter(JWT_STAT_VERIFY, res->alg,
+										   res->reason), 1);
 		if (res->signature_ok && res->kid != NULL)
 			kid_touch(res->kid, false);
 	}
@@ -226,7 +235,7 @@ jwt_stats_signed(const JwtAlg *alg, const JwtKey *key, Jsonb *header)
 
 	if (stats_shared == NULL)
 		return;
-	pg_atomic_fetch_add_u64(&(*my_counters())[JWT_STAT_SIGN][alg->id][JWT_REASON_NONE], 1);
+	pg_atomic_fetch_add_u64(my_counter(JWT_STAT_SIGN, alg, JWT_REASON_NONE), 1);
 
 	/* the token's kid: the header's, or else the JWK's (as sign.c does) */
 	if (header != NULL)
@@ -272,7 +281,7 @@ kid_find(const char *kid, int len, uint32 h)
 
 	for (i = 0; i < JWT_STATS_KID_PROBES; i++)
 	{
-		JwtStatsKid *s = &stats_shared->kids[(h + i) & (JWT_STATS_KID_SLOTS - 1)];
+		JwtStatsKid *s = KID_SLOT(h + i);
 		uint32		c = pg_atomic_read_u32(&s->changecount);
 		int			slen;
 		bool		match;
@@ -303,7 +312,7 @@ kid_insert(const char *kid, int len, uint32 h)
 	LWLockAcquire(stats_shared->lock, LW_EXCLUSIVE);
 	for (i = 0; i < JWT_STATS_KID_PROBES; i++)
 	{
-		JwtStatsKid *s = &stats_shared->kids[(h + i) & (JWT_STATS_KID_SLOTS - 1)];
+		JwtStatsKid *s = KID_SLOT(h + i);
 
 		if (s->kid_len == len && s->hash == h && memcmp(s->kid, kid, len) == 0)
 		{
@@ -387,7 +396,11 @@ jwt_stats_read(JwtStatKind kind, int alg, JwtReason reason)
 
 	Assert(stats_shared != NULL);
 	for (i = 0; i < JWT_STATS_SHARDS; i++)
-		sum += pg_atomic_read_u64(&stats_shared->counters[i][kind][alg][reason]);
+	{
+		pg_atomic_uint64 *c = &stats_shared->counters[i][kind][alg][reason];
+
+		sum += pg_atomic_read_u64(c);
+	}
 	return sum;
 }
 
@@ -441,7 +454,7 @@ void
 jwt_stats_clear(void)
 {
 	pg_atomic_uint64 *c = &stats_shared->counters[0][0][0][0];
-	int			n = sizeof(stats_shared->counters) / sizeof(pg_atomic_uint64);
+	int			n = sizeof(stats_shared->counters) / sizeof(*c);
 	int			i;
 
 	LWLockAcquire(stats_shared->lock, LW_EXCLUSIVE);
@@ -462,7 +475,8 @@ jwt_stats_clear(void)
 		pg_atomic_fetch_add_u32(&s->changecount, 1);
 	}
 	pg_atomic_write_u64(&stats_shared->kids_evicted, 0);
-	pg_atomic_write_u64(&stats_shared->reset_time, (uint64) GetCurrentTimestamp());
+	pg_atomic_write_u64(&stats_shared->reset_time,
+						(uint64) GetCurrentTimestamp());
 	LWLockRelease(stats_shared->lock);
 }
 
@@ -512,7 +526,9 @@ static char *
 claim_string(Jsonb *claims, const char *name)
 {
 	JsonbValue	buf;
-	JsonbValue *v = getKeyJsonValueFromContainer(&claims->root, name, strlen(name), &buf);
+	JsonbValue *v;
+
+	v = getKeyJsonValueFromContainer(&claims->root, name, strlen(name), &buf);
 
 	if (v == NULL || v->type != jbvString)
 		return NULL;
@@ -537,8 +553,10 @@ unverified_claims(const char *token, int len, char **iss, char **sub)
 	f[0].name = "iss";
 	f[1].name = "sub";
 	if (jwt_split(token, len, &seg, &detail) != JWT_REASON_NONE ||
-		!jwt_decode_segment(seg.payload, seg.payload_len, 1, &json, &json_len, &detail) ||
-		jwt_json_parse(json, json_len, "payload", f, lengthof(f), NULL, &detail) != JWT_REASON_NONE)
+		!jwt_decode_segment(seg.payload, seg.payload_len, 1,
+							&json, &json_len, &detail) ||
+		jwt_json_parse(json, json_len, "payload", f, lengthof(f),
+					   NULL, &detail) != JWT_REASON_NONE)
 		return;
 	if (f[0].type == JWT_JSON_STRING)
 		*iss = f[0].str;
