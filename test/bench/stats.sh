@@ -1,35 +1,43 @@
 #!/usr/bin/env bash
 # test/bench/stats.sh: what counting costs.  HS256 jwt_verify throughput
 # (one backend, set-based, as in run.sh) on two throwaway servers started
-# side by side from the same binaries: one without jwt in
-# shared_preload_libraries (nothing counted) and one with it (every call
+# side by side from the same binaries: "off" without jwt in
+# shared_preload_libraries (nothing counted) and "on" with it (every call
 # adds to a shared atomic counter; with a kid in the header it also
-# records the kid's last use).  The servers are timed in alternation, round
-# after round, so that both see the same machine; best and median per
-# server, and the overhead of counting in percent.
+# records the kid's last use).
+#
+# One session on "off" drives both: it times a query on itself, then the
+# same query on "on" through dblink (or the other way round, alternating),
+# pair after pair, so that each pair sees the same machine.  Times are the
+# executing backend's CPU time (/proc/self/schedstat), which other load
+# disturbs far less than wall time.  The overhead is the median over pairs
+# of on/off - 1, with its interquartile range as the noise.
 # A benchmark, not a test: it prints figures and never asserts the targets.
 #
 # Usage: test/bench/stats.sh [--quick]
-#   --quick    N=20000 and 3 rounds (a smoke run)
+#   --quick    N=10000 and 6 pairs (a smoke run)
 # Environment:
 #   JWT_PG_BINDIR   binaries of the installation the extension is installed
-#                   in (default: `${PG_CONFIG:-pg_config} --bindir`)
-#   JWT_BENCH_N (200000), JWT_BENCH_ROUNDS (7), JWT_BENCH_SECRET
+#                   in (default: `${PG_CONFIG:-pg_config} --bindir`); its
+#                   contrib must have dblink
+#   JWT_BENCH_N (50000 tokens per run), JWT_BENCH_PAIRS (40),
+#   JWT_BENCH_SECRET
 set -euo pipefail
 
 for arg in "$@"; do
 	case "$arg" in
-		--quick) export JWT_BENCH_N="${JWT_BENCH_N:-20000}" JWT_BENCH_ROUNDS="${JWT_BENCH_ROUNDS:-3}" ;;
-		-h | --help) sed -n '2,18p' "$0"; exit 0 ;;
+		--quick) export JWT_BENCH_N="${JWT_BENCH_N:-10000}" JWT_BENCH_PAIRS="${JWT_BENCH_PAIRS:-6}" ;;
+		-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
 		*) echo "unknown argument: $arg" >&2; exit 2 ;;
 	esac
 done
 
+export JWT_BENCH_N="${JWT_BENCH_N:-50000}"
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 
 BINDIR="${JWT_PG_BINDIR:-$("${PG_CONFIG:-pg_config}" --bindir)}"
-ROUNDS="${JWT_BENCH_ROUNDS:-7}"
+PAIRS="${JWT_BENCH_PAIRS:-40}"
 WORK="$(mktemp -d)"
 export PATH="$BINDIR:$PATH"
 unset PGHOST PGPORT PGDATABASE
@@ -87,9 +95,8 @@ for s in off on; do
 		CREATE UNLOGGED TABLE jwt_bench.toks_kid AS
 			SELECT i, jwt_sign($(bench_claims_sql "$BENCH_NOW"), $key, header => '{\"kid\": \"bench-key-1\"}') AS tok
 			FROM generate_series(1, $BENCH_N) i" -c "VACUUM ANALYZE jwt_bench.toks_kid"
-	# wall and CPU ms of one execution of q after a warm-up one; the CPU
-	# time is the backend's own (/proc/self/schedstat, in ns), which other
-	# load on the machine disturbs far less than the wall time
+	# wall and CPU ms of one execution of q: the CPU time is the backend's
+	# own (/proc/self/schedstat, in ns)
 	on "$s" bench_psql <<-'SQL'
 		CREATE FUNCTION jwt_bench.cost(q text, expect bigint, OUT wall_ms float8, OUT cpu_ms float8)
 		LANGUAGE plpgsql AS $f$
@@ -98,15 +105,14 @@ for s in off on; do
 			c0 float8;
 			got bigint;
 		BEGIN
-			EXECUTE q INTO got;
-			IF got IS DISTINCT FROM expect THEN
-				RAISE EXCEPTION 'benchmark query returned %, expected %: %', got, expect, q;
-			END IF;
 			c0 := split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)::float8;
 			t0 := clock_timestamp();
 			EXECUTE q INTO got;
 			wall_ms := extract(epoch FROM clock_timestamp() - t0)::float8 * 1000;
 			cpu_ms := (split_part(pg_read_file('/proc/self/schedstat'), ' ', 1)::float8 - c0) / 1e6;
+			IF got IS DISTINCT FROM expect THEN
+				RAISE EXCEPTION 'benchmark query returned %, expected %: %', got, expect, q;
+			END IF;
 		END
 		$f$;
 	SQL
@@ -122,55 +128,75 @@ labels=("HS256 jwt_verify(tok, key, audience => ...)"
 queries=("SELECT count(jwt_verify(tok, $key, audience => $aud)) FROM jwt_bench.toks"
 	"SELECT count(jwt_verify(tok, $key, audience => $aud)) FROM jwt_bench.toks_kid")
 
-# "wall_ms<TAB>cpu_ms" of one execution after a warm-up one, in a fresh session
-time_once() {
-	on "$1" bench_psql -F $'\t' -c "SET jit = off" \
-		-c "SELECT * FROM jwt_bench.cost(\$bq\$$2\$bq\$, $BENCH_N)"
-}
+on off bench_psql -c "CREATE EXTENSION IF NOT EXISTS dblink" >/dev/null 2>&1 ||
+	bench_die "dblink is not installed in $BINDIR's PostgreSQL (contrib)"
 
-RES="$WORK/results"
-: >"$RES"
-for ((r = 1; r <= ROUNDS; r++)); do
-	for qi in "${!queries[@]}"; do
-		# alternate which server goes first
-		if ((r % 2)); then order="off on"; else order="on off"; fi
-		for s in $order; do
-			printf '%s\t%s\t%s\n' "$qi" "$s" "$(time_once "$s" "${queries[$qi]}")" >>"$RES"
-		done
-	done
-	bench_log "  round $r/$ROUNDS done"
-done
+bench_log "== timing: $PAIRS pairs per query, $BENCH_N tokens per run"
+# The driver: one session on "off", one dblink session on "on".
+# shellcheck disable=SC2016 # $$ quoting is SQL
+on off bench_psql -F $'\t' >"$WORK/samples" <<SQL
+SET jit = off;
+SELECT dblink_connect('on', 'host=$WORK/on port=5432 dbname=postgres user=postgres') \g /dev/null
+SELECT dblink_exec('on', 'SET jit = off') \g /dev/null
+CREATE TEMP TABLE q (qi int, sql text);
+INSERT INTO q VALUES $(for qi in "${!queries[@]}"; do
+	printf "%s(%d, %s)" "$([ "$qi" -gt 0 ] && echo ', ')" "$qi" "$(bench_quote "${queries[$qi]}")"
+done);
+CREATE TEMP TABLE samples (qi int, pair int, server text, wall_ms float8, cpu_ms float8);
+DO \$d\$
+DECLARE
+	r record;
+	p int;
+	s text;
+	w float8;
+	c float8;
+BEGIN
+	-- warm-up: every query twice on both
+	FOR r IN SELECT * FROM q LOOP
+		FOR p IN 1..2 LOOP
+			PERFORM * FROM jwt_bench.cost(r.sql, $BENCH_N);
+			PERFORM * FROM dblink('on', format('SELECT * FROM jwt_bench.cost(%L, %s)', r.sql, $BENCH_N))
+				AS t(wall_ms float8, cpu_ms float8);
+		END LOOP;
+	END LOOP;
+	FOR p IN 1..$PAIRS LOOP
+		FOR r IN SELECT * FROM q ORDER BY qi LOOP
+			FOREACH s IN ARRAY CASE WHEN p % 2 = 1 THEN ARRAY['off', 'on'] ELSE ARRAY['on', 'off'] END LOOP
+				IF s = 'off' THEN
+					SELECT * INTO w, c FROM jwt_bench.cost(r.sql, $BENCH_N);
+				ELSE
+					SELECT * INTO w, c FROM dblink('on', format('SELECT * FROM jwt_bench.cost(%L, %s)', r.sql, $BENCH_N))
+						AS t(wall_ms float8, cpu_ms float8);
+				END IF;
+				INSERT INTO samples VALUES (r.qi, p, s, w, c);
+			END LOOP;
+		END LOOP;
+	END LOOP;
+END
+\$d\$;
+-- per query: median ops/s each way, and the median and quartiles of the
+-- paired overhead on/off - 1, by CPU time and by wall time
+SELECT qi,
+       round($BENCH_N / (percentile_cont(0.5) WITHIN GROUP (ORDER BY f.cpu_ms) / 1000)) AS off_ops,
+       round($BENCH_N / (percentile_cont(0.5) WITHIN GROUP (ORDER BY n.cpu_ms) / 1000)) AS on_ops,
+       round((100 * percentile_cont(0.5) WITHIN GROUP (ORDER BY n.cpu_ms / f.cpu_ms - 1))::numeric, 1),
+       round((100 * percentile_cont(0.25) WITHIN GROUP (ORDER BY n.cpu_ms / f.cpu_ms - 1))::numeric, 1),
+       round((100 * percentile_cont(0.75) WITHIN GROUP (ORDER BY n.cpu_ms / f.cpu_ms - 1))::numeric, 1),
+       round((100 * percentile_cont(0.5) WITHIN GROUP (ORDER BY n.wall_ms / f.wall_ms - 1))::numeric, 1),
+       round((100 * percentile_cont(0.25) WITHIN GROUP (ORDER BY n.wall_ms / f.wall_ms - 1))::numeric, 1),
+       round((100 * percentile_cont(0.75) WITHIN GROUP (ORDER BY n.wall_ms / f.wall_ms - 1))::numeric, 1)
+  FROM samples f JOIN samples n USING (qi, pair)
+ WHERE f.server = 'off' AND n.server = 'on'
+ GROUP BY qi ORDER BY qi;
+SQL
 on on bench_psql -c "SELECT 'counted on the preloaded server: ' || string_agg(kind || ' ' || algorithm || ' ' || coalesce(outcome, '') || ' = ' || count, ', ') FROM jwt_stats" >&2
 on on bench_psql -c "SELECT 'kids tracked: ' || string_agg(kid, ', ') FROM jwt_key_usage()" >&2
 bench_log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-report() { # column of $RES (3: wall, 4: CPU), title
-	printf '\n%s\n' "$2"
-	printf '%-42s %13s %13s %13s %13s %8s %8s\n' "query" "off best/s" "on best/s" "off median/s" \
-		"on median/s" "best" "median"
-	for qi in "${!queries[@]}"; do
-		awk -F'\t' -v qi="$qi" -v col="$1" -v n="$BENCH_N" -v label="${labels[$qi]}" '
-		function median(a, k,   i, j, t) {
-			for (i = 2; i <= k; i++)
-				for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-			return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-		}
-		$1 == qi && $2 == "off" { off[++no] = $col }
-		$1 == qi && $2 == "on" { on[++nn] = $col }
-		END {
-			bo = off[1]; bn = on[1]
-			for (i = 1; i <= no; i++) if (off[i] < bo) bo = off[i]
-			for (i = 1; i <= nn; i++) if (on[i] < bn) bn = on[i]
-			mo = median(off, no); mn = median(on, nn)
-			printf "%-42s %13.0f %13.0f %13.0f %13.0f %7.1f%% %7.1f%%\n", label,
-				n / (bo / 1000), n / (bn / 1000), n / (mo / 1000), n / (mn / 1000),
-				100 * (bn - bo) / bo, 100 * (mn - mo) / mo
-		}' "$RES"
-	done
-}
-
-printf '\nCost of counting: HS256, %d tokens per run, %d rounds alternating the server without\n' "$BENCH_N" "$ROUNDS"
-printf 'jwt in shared_preload_libraries (off) and the one with it (on); ops/s, and the\n'
-printf 'extra time per call with counting on (negative values are noise)\n'
-report 4 "by the backend's CPU time (the figure to trust on a busy machine)"
-report 3 "by wall time"
+printf '\nCost of counting: HS256, %d tokens per run, %d pairs of runs (off, on) per query.\n' "$BENCH_N" "$PAIRS"
+printf 'ops/s: median by CPU time; overhead: median of on/off - 1 over the pairs [quartiles]\n\n'
+printf '%-42s %11s %11s %26s %26s\n' "query" "off ops/s" "on ops/s" "overhead by CPU time" "overhead by wall time"
+while IFS=$'\t' read -r qi off_ops on_ops cm cq1 cq3 wm wq1 wq3; do
+	printf '%-42s %11s %11s %26s %26s\n' "${labels[$qi]}" "$off_ops" "$on_ops" \
+		"$cm% [$cq1%, $cq3%]" "$wm% [$wq1%, $wq3%]"
+done <"$WORK/samples"
