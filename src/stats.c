@@ -273,9 +273,12 @@ slot_last_use(JwtStatsKid *s)
 			   (int64) pg_atomic_read_u64(&s->last_verified));
 }
 
-/* Lock-free lookup; NULL when not found or a slot was changing. */
+/*
+ * Lock-free lookup; NULL when not found or a slot was changing.  *count is
+ * the slot's changecount at which it held this kid.
+ */
 static JwtStatsKid *
-kid_find(const char *kid, int len, uint32 h)
+kid_find(const char *kid, int len, uint32 h, uint32 *count)
 {
 	int			i;
 
@@ -295,7 +298,10 @@ kid_find(const char *kid, int len, uint32 h)
 		if (pg_atomic_read_u32(&s->changecount) != c)
 			return NULL;
 		if (match)
+		{
+			*count = c;
 			return s;
+		}
 		if (slen == 0)
 			return NULL;		/* end of the chain */
 	}
@@ -304,7 +310,7 @@ kid_find(const char *kid, int len, uint32 h)
 
 /* Find or insert under the lock: an empty slot, else the least recent. */
 static JwtStatsKid *
-kid_insert(const char *kid, int len, uint32 h)
+kid_insert(const char *kid, int len, uint32 h, uint32 *count)
 {
 	JwtStatsKid *victim = NULL;
 	int			i;
@@ -316,6 +322,7 @@ kid_insert(const char *kid, int len, uint32 h)
 
 		if (s->kid_len == len && s->hash == h && memcmp(s->kid, kid, len) == 0)
 		{
+			*count = pg_atomic_read_u32(&s->changecount);
 			LWLockRelease(stats_shared->lock);
 			return s;
 		}
@@ -337,26 +344,60 @@ kid_insert(const char *kid, int len, uint32 h)
 	victim->kid[len] = '\0';
 	pg_atomic_write_u64(&victim->last_signed, 0);
 	pg_atomic_write_u64(&victim->last_verified, 0);
-	pg_atomic_fetch_add_u32(&victim->changecount, 1);
+	*count = pg_atomic_add_fetch_u32(&victim->changecount, 1);
 	LWLockRelease(stats_shared->lock);
 	return victim;
 }
+
+/*
+ * Record a use of "kid" at the statement's start time.  A backend keeps the
+ * slot of the last kid it recorded, valid while the slot's changecount is
+ * unchanged (no eviction or reset since), and the times it wrote there: the
+ * usual case, one kid per issuer, costs a memcmp and no shared write until
+ * the next statement.
+ */
+static struct
+{
+	JwtStatsKid *slot;			/* NULL: nothing cached */
+	uint32		changecount;
+	int			len;
+	char		kid[JWT_STATS_KID_MAXLEN + 1];
+	TimestampTz written[2];		/* [for_signing] */
+}			last_kid;
 
 static void
 kid_touch(const char *kid, bool for_signing)
 {
 	int			len = strlen(kid);
+	TimestampTz now = GetCurrentStatementStartTimestamp();
 	uint32		h;
+	uint32		count;
 	JwtStatsKid *s;
 
 	if (len == 0 || len > JWT_STATS_KID_MAXLEN)
 		return;
-	h = hash_bytes((const unsigned char *) kid, len);
-	s = kid_find(kid, len, h);
-	if (s == NULL)
-		s = kid_insert(kid, len, h);
-	ts_advance(for_signing ? &s->last_signed : &s->last_verified,
-			   GetCurrentStatementStartTimestamp());
+	s = last_kid.slot;
+	if (s != NULL && last_kid.len == len &&
+		memcmp(last_kid.kid, kid, len) == 0 &&
+		pg_atomic_read_u32(&s->changecount) == last_kid.changecount)
+	{
+		if (last_kid.written[for_signing] == now)
+			return;
+	}
+	else
+	{
+		h = hash_bytes((const unsigned char *) kid, len);
+		s = kid_find(kid, len, h, &count);
+		if (s == NULL)
+			s = kid_insert(kid, len, h, &count);
+		last_kid.slot = s;
+		last_kid.changecount = count;
+		last_kid.len = len;
+		memcpy(last_kid.kid, kid, len);
+		last_kid.written[0] = last_kid.written[1] = 0;
+	}
+	ts_advance(for_signing ? &s->last_signed : &s->last_verified, now);
+	last_kid.written[for_signing] = now;
 }
 
 /* ---------------------------------------------------------------- reading */

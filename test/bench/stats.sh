@@ -12,6 +12,12 @@
 # executing backend's CPU time (/proc/self/schedstat), which other load
 # disturbs far less than wall time.  The overhead is the median over pairs
 # of on/off - 1, with its interquartile range as the noise.
+#
+# Two servers differ by a few percent whatever they run (memory placement),
+# which hides an effect this small; so, when perf can sample, the script
+# also profiles the preloaded server's backend and reports the share of
+# jwt_verify's own time spent in the counting code (jwt_stats_verified and
+# what it calls): a direct measure of the overhead.
 # A benchmark, not a test: it prints figures and never asserts the targets.
 #
 # Usage: test/bench/stats.sh [--quick]
@@ -194,9 +200,47 @@ on on bench_psql -c "SELECT 'kids tracked: ' || string_agg(kid, ', ') FROM jwt_k
 bench_log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 printf '\nCost of counting: HS256, %d tokens per run, %d pairs of runs (off, on) per query.\n' "$BENCH_N" "$PAIRS"
-printf 'ops/s: median by CPU time; overhead: median of on/off - 1 over the pairs [quartiles]\n\n'
+printf 'ops/s: median by CPU time; overhead: median of on/off - 1 over the pairs [quartiles];\n'
+printf 'two servers differ by a few percent whatever they run: see the profile below\n\n'
 printf '%-42s %11s %11s %26s %26s\n' "query" "off ops/s" "on ops/s" "overhead by CPU time" "overhead by wall time"
+on_ops_by_q=()
 while IFS=$'\t' read -r qi off_ops on_ops cm cq1 cq3 wm wq1 wq3; do
+	on_ops_by_q[$qi]="$on_ops"
 	printf '%-42s %11s %11s %26s %26s\n' "${labels[$qi]}" "$off_ops" "$on_ops" \
 		"$cm% [$cq1%, $cq3%]" "$wm% [$wq1%, $wq3%]"
 done <"$WORK/samples"
+
+# ---------------------------------------------------------------- profile
+if ! command -v perf >/dev/null 2>&1 || ! perf record -q -e cpu-clock -o "$WORK/probe.data" -- true >/dev/null 2>&1; then
+	printf '\n(perf cannot sample here: no profile of the counting code)\n'
+	exit 0
+fi
+printf '\nShare of jwt_verify'"'"'s time in the counting code (perf, cpu-clock, preloaded server):\n'
+for qi in "${!queries[@]}"; do
+	reps=$(( 4 * ${on_ops_by_q[$qi]:-500000} / BENCH_N + 1 ))
+	on on "$BINDIR/psql" -X -q -c "SET application_name = 'jwt_bench_profile'" -c "SET jit = off" \
+		-c "SELECT sum(q.count) FROM generate_series(1, $reps) r, LATERAL (${queries[$qi]} WHERE r > 0) q" >/dev/null &
+	qpid=$!
+	pid=""
+	for _ in $(seq 50); do
+		pid="$(on on bench_psql -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'jwt_bench_profile' AND state = 'active'")"
+		[ -n "$pid" ] && break
+		sleep 0.1
+	done
+	if [ -z "$pid" ]; then
+		wait "$qpid" || true
+		continue
+	fi
+	sleep 0.3
+	perf record -q -g -e cpu-clock -F 2000 -p "$pid" -o "$WORK/perf.data" -- sleep 2 >"$WORK/perf.log" 2>&1 || cat "$WORK/perf.log" >&2
+	wait "$qpid" || true
+	perf report -i "$WORK/perf.data" --children --sort symbol --stdio 2>/dev/null |
+		awk -v label="${labels[$qi]}" '
+		$1 ~ /%$/ && $4 == "jwt_verify_text" { v = $1 + 0 }
+		$1 ~ /%$/ && $4 == "jwt_stats_verified" { c = $1 + 0 }
+		END {
+			if (v > 0)
+				printf "%-42s %5.1f%% of the query, %5.2f%% of it in counting: overhead %.1f%%\n",
+					label, v, c, 100 * c / v
+		}'
+done
