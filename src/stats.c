@@ -23,7 +23,8 @@
  * verified, and kids the caller signed with, ever enter the table, so
  * forged tokens cannot fill it.  Times are the statement's start time, and
  * a slot's time is only written when it moves forward (once per statement
- * and backend).
+ * and backend); each backend remembers the slot of its last kid, so the
+ * common case (one kid per issuer) skips even the hash and the lookup.
  *
  * The failure log.  jwt.log_failures = off | debug5..debug1 | log | info |
  * notice | warning.  The line names the reason, alg, kid, iss, sub and
