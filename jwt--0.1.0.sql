@@ -829,6 +829,7 @@ BEGIN
 		RAISE EXCEPTION 'jti must not be NULL'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	PERFORM @extschema@.jwt_stats_bump('revocation');
 	INSERT INTO @extschema@.jwt_revoked_tokens AS r (jti, expires_at, reason)
 	VALUES (jwt_revoke.jti, jwt_revoke.expires_at, jwt_revoke.reason)
 	ON CONFLICT DO NOTHING;
@@ -859,6 +860,7 @@ BEGIN
 		RAISE EXCEPTION 'subject and issued_before must not be NULL'
 			USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	PERFORM @extschema@.jwt_stats_bump('revocation');
 	INSERT INTO @extschema@.jwt_revoked_subjects AS s (subject, issued_before, expires_at, reason)
 	VALUES (jwt_revoke_subject.subject, jwt_revoke_subject.issued_before,
 			jwt_revoke_subject.expires_at, jwt_revoke_subject.reason)

@@ -43,6 +43,7 @@
 #include "claims_ctx.h"
 #include "errors.h"
 #include "jwt.h"
+#include "stats.h"
 
 PG_FUNCTION_INFO_V1(jwt_claims);
 PG_FUNCTION_INFO_V1(jwt_claim);
@@ -408,9 +409,12 @@ check_not_revoked(FunctionCallInfo fcinfo, AuthSite *site, Jsonb *claims)
 	ext_func(fcinfo, &site->is_revoked, "jwt_is_revoked", 1, argtypes);
 	if (DatumGetBool(FunctionCall1Coll(&site->is_revoked, InvalidOid,
 									   JsonbPGetDatum(claims))))
+	{
+		jwt_stats_count(JWT_STAT_REVOCATION, NULL, JWT_REASON_REVOKED);
 		jwt_report(JWT_REASON_REVOKED,
 				   "The token is on the denylist, by its \"jti\" or by its subject and issue time",
 				   false);
+	}
 }
 
 /*
@@ -481,6 +485,8 @@ consume_jti(FunctionCallInfo fcinfo, AuthSite *site, Jsonb *claims,
 	status = TextDatumGetCString(FunctionCall2Coll(&site->consume, InvalidOid,
 												   CStringGetTextDatum(jti),
 												   TimestampTzGetDatum(expires_at)));
+	jwt_stats_count(JWT_STAT_CONSUMPTION, NULL,
+					strcmp(status, "consumed") == 0 ? JWT_REASON_CONSUMED : JWT_REASON_NONE);
 	if (strcmp(status, "consumed") == 0)
 		jwt_report(JWT_REASON_CONSUMED,
 				   "Its \"jti\" was consumed by an earlier presentation", false);

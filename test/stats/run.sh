@@ -118,6 +118,20 @@ q "SELECT jwt_stats_bump('refresh_rotation'), jwt_stats_bump('refresh_rotation')
 check_eq "jwt_stats_bump counts each event" "$(stats)" \
 	"consumption:ES256:-=1 refresh_reuse:-:-=1 refresh_rotation:-:-=2 revocation:-:-=1"
 
+# the claims feature feeds them: revocations made, revoked tokens refused,
+# single-use tokens consumed and replayed
+q "SELECT jwt_stats_reset()" >/dev/null
+once="$(q "SELECT jwt_sign('{\"jti\": \"once-1\", \"sub\": \"s\"}', '$K', expires_in => '1 hour')")"
+q "SELECT jwt_consume('$once', '$K')" >/dev/null
+q "SELECT jwt_consume('$once', '$K')" >/dev/null 2>&1 || true
+q "SELECT jwt_revoke('gone-1'), jwt_revoke_subject('mallory')" >/dev/null
+gone="$(q "SELECT jwt_sign('{\"jti\": \"gone-1\"}', '$K')")"
+q "SELECT jwt_authenticate('$gone', '$K')" >/dev/null 2>&1 || true
+check_eq "jwt_consume, jwt_revoke and jwt_authenticate feed the event counters" \
+	"$(q "SELECT string_agg(kind || ':' || coalesce(outcome, '-') || '=' || count, ' ' ORDER BY kind, outcome NULLS FIRST)
+	      FROM jwt_stats WHERE kind NOT IN ('verify', 'sign')")" \
+	"consumption:-=1 consumption:consumed=1 revocation:-=2 revocation:revoked=1"
+
 # parallel workers count into the same shared memory
 q "SELECT jwt_stats_reset()" >/dev/null
 par="SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
