@@ -15,6 +15,7 @@ OBJS = \
 	src/sign.o \
 	src/verify.o \
 	src/errors.o \
+	src/refresh.o \
 	src/sql_jwt.o
 
 EXTENSION = jwt

@@ -540,3 +540,563 @@ COMMENT ON FUNCTION @extschema@.jwt_registry_validate(text, text[], text, text, 
 	IS 'verify a token against the registry keys by kid without raising';
 COMMENT ON FUNCTION @extschema@.jwt_jwks()
 	IS 'the public keys of the registry as a JWK Set';
+
+--
+-- Refresh tokens: server-side refresh tokens with rotation, reuse
+-- detection and family revocation.
+--
+-- A login starts a family; each refresh exchanges the family's one live
+-- token for its successor, which is derived from the presented token and
+-- a per-rotation retry key (HMAC-SHA256), so that a retry within the grace
+-- window gets the same successor although the table stores only SHA-256
+-- hashes of tokens.  Presenting a used token outside the grace window
+-- revokes the whole family.  Rows are included in pg_dump.
+--
+CREATE TABLE @extschema@.refresh_tokens (
+	token_hash bytea PRIMARY KEY,		-- SHA-256 of the token text
+	family_id uuid NOT NULL,			-- one family per login (session)
+	generation integer NOT NULL,		-- 0 for the login's token, parent's + 1
+	parent_hash bytea,					-- token_hash of the parent; NULL for generation 0
+	subject text NOT NULL,
+	issued_at timestamptz NOT NULL DEFAULT pg_catalog.now(),	-- the family's login time
+	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	expires_at timestamptz NOT NULL,
+	used_at timestamptz,				-- when it rotated
+	revoked_at timestamptz,
+	revoked_reason text,
+	retry_key bytea,					-- derives this token from its parent, until retry_until
+	retry_until timestamptz,			-- end of the parent's grace window
+	client_ip inet,
+	user_agent text,
+	metadata jsonb,
+	UNIQUE (family_id, generation)
+);
+-- The trigger below checks what CHECK constraints would (32-byte hashes
+-- and retry key, generation 0 exactly without a parent, a reason exactly
+-- for a revoked token): cheaper per statement.
+-- At most one unused token per family: two sessions can never both hold a
+-- live successor, and a revoked family (whose unused token stays, revoked)
+-- never gets a new one.
+CREATE UNIQUE INDEX refresh_tokens_one_unused ON @extschema@.refresh_tokens (family_id)
+	WHERE used_at IS NULL;
+CREATE INDEX refresh_tokens_subject ON @extschema@.refresh_tokens (subject)
+	WHERE used_at IS NULL;
+COMMENT ON TABLE @extschema@.refresh_tokens IS 'refresh tokens (SHA-256 hashes only), one family per login';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.refresh_tokens', '');
+REVOKE ALL ON @extschema@.refresh_tokens FROM PUBLIC;
+
+--
+-- The rotation rules, as a trigger, so that hand-written DML cannot break
+-- them either (23514): identity columns never change, revoked and used are
+-- final, only a live token rotates, expiries only come forward, an active
+-- token is revoked rather than deleted.
+--
+CREATE FUNCTION @extschema@.jwt_refresh_tokens_guard()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'jwt_refresh_tokens_guard'
+LANGUAGE C;
+
+CREATE TRIGGER refresh_tokens_guard
+	BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.refresh_tokens
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.jwt_refresh_tokens_guard();
+
+--
+-- Token text helpers.  jwt_refresh_token_hash is IMMUTABLE STRICT (a pure
+-- function: SHA-256 of the text) and PUBLIC, so that applications can find
+-- a token's row.  jwt_refresh_new_token is random (VOLATILE);
+-- jwt_refresh_successor is HMAC-SHA256 (IMMUTABLE).  Both are internal.
+--
+CREATE FUNCTION @extschema@.jwt_refresh_token_hash(token text)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'jwt_refresh_token_hash'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.jwt_refresh_new_token()
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_refresh_new_token'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.jwt_refresh_successor(parent text, retry_key bytea)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_refresh_successor'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+--
+-- Revoke every row of some families that is not revoked yet.  Repeats
+-- until a statement finds nothing left: in READ COMMITTED, a rotation that
+-- held a family's token while the first UPDATE waited commits a successor
+-- that statement's snapshot cannot see, and the next statement revokes it.
+-- Internal.
+--
+CREATE FUNCTION @extschema@.jwt_refresh_revoke_families(families uuid[], reason text)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n integer;
+	total integer := 0;
+BEGIN
+	IF pg_is_in_recovery() THEN
+		RAISE EXCEPTION 'refresh tokens cannot be revoked on a hot standby'
+			USING ERRCODE = 'read_only_sql_transaction',
+				  DETAIL = 'The server is in recovery and read-only.',
+				  HINT = 'Run it on the primary server.';
+	END IF;
+	LOOP
+		UPDATE @extschema@.refresh_tokens t
+		   SET revoked_at = now(), revoked_reason = reason
+		 WHERE t.family_id = ANY (families) AND t.revoked_at IS NULL;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		EXIT WHEN n = 0;
+		total := total + n;
+	END LOOP;
+	RETURN total;
+END
+$$;
+
+--
+-- Login: start a family for a subject.  Returns the token to hand to the
+-- client (the table keeps only its hash), the family id and the expiry.
+-- SECURITY DEFINER (callers need no table access); EXECUTE is granted to
+-- nobody by default.
+--
+CREATE FUNCTION @extschema@.jwt_refresh_issue(
+	subject text,
+	expires_in interval DEFAULT '30 days',
+	client_ip inet DEFAULT NULL,
+	user_agent text DEFAULT NULL,
+	metadata jsonb DEFAULT NULL,
+	OUT refresh_token text,
+	OUT family_id uuid,
+	OUT expires_at timestamptz)
+RETURNS record
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF pg_is_in_recovery() THEN
+		RAISE EXCEPTION 'refresh tokens cannot be issued on a hot standby'
+			USING ERRCODE = 'read_only_sql_transaction',
+				  DETAIL = 'The server is in recovery and read-only.',
+				  HINT = 'Run it on the primary server.';
+	END IF;
+	IF subject IS NULL OR subject = '' THEN
+		RAISE EXCEPTION 'subject must not be NULL or empty'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF expires_in IS NULL OR expires_in <= interval '0' THEN
+		RAISE EXCEPTION 'refresh token lifetime must be positive'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	refresh_token := @extschema@.jwt_refresh_new_token();
+	family_id := gen_random_uuid();
+	expires_at := now() + expires_in;
+	INSERT INTO @extschema@.refresh_tokens
+		(token_hash, family_id, generation, subject, expires_at, client_ip, user_agent, metadata)
+	VALUES (@extschema@.jwt_refresh_token_hash(refresh_token), family_id, 0, subject,
+			expires_at, client_ip, user_agent, metadata);
+END
+$$;
+
+--
+-- Refresh: exchange a refresh token for its successor and a new access
+-- token in one call.
+--
+-- status is 'rotated' (refresh_token is the successor: a new one, or the
+-- same one again for a retry within the grace window of the first
+-- exchange), 'reused' (a used token outside its grace window: the family
+-- is now revoked and a WARNING says so), 'revoked', 'expired' or 'invalid'
+-- (no such token).  Only 'rotated' returns tokens; subject and family_id
+-- are returned for every status but 'invalid'.  A reuse is reported by
+-- status and WARNING, never by an ERROR, so that the caller's transaction
+-- commits the revocation.
+--
+-- The access token carries the caller's claims plus "sub" (the family's
+-- subject), "sid" (the family id) and "exp"; it is signed with "key"
+-- (HS256 unless "algorithm" says otherwise), or with the registry's active
+-- key (of "algorithm", or the only one) when key is NULL.
+--
+-- Concurrency: in READ COMMITTED the UPDATE that marks the presented token
+-- used locks its row, so a second presentation waits, then finds it used
+-- and gets the same successor (within the grace window) or revokes the
+-- family.  In REPEATABLE READ and SERIALIZABLE the second one fails with
+-- 40001 instead, raised from a row lock taken first.
+--
+-- SECURITY DEFINER (callers need no table or registry access); EXECUTE is
+-- granted to nobody by default.  VOLATILE PARALLEL UNSAFE: it writes.
+--
+CREATE FUNCTION @extschema@.jwt_refresh_rotate(
+	token text,
+	key text DEFAULT NULL,
+	algorithm text DEFAULT NULL,
+	claims jsonb DEFAULT NULL,
+	access_expires_in interval DEFAULT '15 minutes',
+	refresh_expires_in interval DEFAULT NULL,
+	grace interval DEFAULT '10 seconds',
+	client_ip inet DEFAULT NULL,
+	user_agent text DEFAULT NULL,
+	OUT status text,
+	OUT refresh_token text,
+	OUT refresh_expires_at timestamptz,
+	OUT access_token text,
+	OUT access_expires_at timestamptz,
+	OUT subject text,
+	OUT family_id uuid)
+RETURNS record
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	h bytea;
+	k bytea;
+	r record;
+	s record;
+	c record;
+	exp bigint;
+BEGIN
+	IF pg_is_in_recovery() THEN
+		RAISE EXCEPTION 'refresh tokens cannot be rotated on a hot standby'
+			USING ERRCODE = 'read_only_sql_transaction',
+				  DETAIL = 'The server is in recovery and read-only.',
+				  HINT = 'Run the rotation on the primary server.';
+	END IF;
+	IF grace IS NULL OR grace < interval '0' THEN
+		RAISE EXCEPTION 'grace window must not be NULL or negative'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF refresh_expires_in <= interval '0' OR access_expires_in IS NULL
+	   OR access_expires_in <= interval '0' THEN
+		RAISE EXCEPTION 'token lifetimes must be positive'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF token IS NULL THEN
+		status := 'invalid';
+		RETURN;
+	END IF;
+	h := @extschema@.jwt_refresh_token_hash(token);
+
+	<<exchange>>
+	BEGIN
+		IF current_setting('transaction_isolation') <> 'read committed' THEN
+			-- Lock first, so that a concurrent change raises here only.
+			BEGIN
+				PERFORM FROM @extschema@.refresh_tokens t WHERE t.token_hash = h FOR UPDATE;
+			EXCEPTION WHEN serialization_failure THEN
+				RAISE EXCEPTION 'refresh token was rotated or revoked concurrently'
+					USING ERRCODE = 'serialization_failure',
+						  DETAIL = 'Another transaction changed the token after this transaction''s snapshot was taken.',
+						  HINT = 'The transaction might succeed if retried.';
+			END;
+		END IF;
+
+		-- A live token: mark it used (this locks its row) and insert its
+		-- successor.  Its own retry key is wiped once its window ended.
+		k := @extschema@.jwt_generate_secret(32);
+		refresh_token := @extschema@.jwt_refresh_successor(token, k);
+		UPDATE @extschema@.refresh_tokens t
+		   SET used_at = now(),
+			   retry_key = CASE WHEN t.retry_until > now() THEN t.retry_key END
+		 WHERE t.token_hash = h
+		   AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()
+		RETURNING t.family_id, t.generation, t.subject, t.issued_at, t.created_at,
+				  t.expires_at, t.client_ip, t.user_agent, t.metadata
+			 INTO r;
+		IF FOUND THEN
+			subject := r.subject;
+			family_id := r.family_id;
+			refresh_expires_at := now() + coalesce(refresh_expires_in, r.expires_at - r.created_at);
+			INSERT INTO @extschema@.refresh_tokens
+				(token_hash, family_id, generation, parent_hash, subject, issued_at,
+				 expires_at, retry_key, retry_until, client_ip, user_agent, metadata)
+			VALUES (@extschema@.jwt_refresh_token_hash(refresh_token), r.family_id,
+					r.generation + 1, h, r.subject, r.issued_at, refresh_expires_at, k,
+					now() + grace, coalesce(client_ip, r.client_ip),
+					coalesce(user_agent, r.user_agent), r.metadata);
+			status := 'rotated';
+			EXIT exchange;
+		END IF;
+
+		-- Not live: find out why, holding the row.
+		refresh_token := NULL;
+		SELECT t.family_id, t.generation, t.subject, t.used_at, t.revoked_at INTO s
+		  FROM @extschema@.refresh_tokens t
+		 WHERE t.token_hash = h
+		   FOR UPDATE;
+		IF NOT FOUND THEN
+			status := 'invalid';
+			RETURN;
+		END IF;
+		subject := s.subject;
+		family_id := s.family_id;
+		IF s.revoked_at IS NOT NULL THEN
+			status := 'revoked';
+			RETURN;
+		ELSIF s.used_at IS NULL THEN
+			status := 'expired';
+			RETURN;
+		END IF;
+
+		-- Used.  Within its successor's grace window, recompute the successor.
+		SELECT t.token_hash, t.retry_key, t.expires_at INTO c
+		  FROM @extschema@.refresh_tokens t
+		 WHERE t.family_id = s.family_id AND t.generation = s.generation + 1
+		   AND t.retry_key IS NOT NULL AND t.retry_until > now() AND t.expires_at > now();
+		IF FOUND THEN
+			refresh_token := @extschema@.jwt_refresh_successor(token, c.retry_key);
+			IF @extschema@.jwt_refresh_token_hash(refresh_token) = c.token_hash THEN
+				refresh_expires_at := c.expires_at;
+				status := 'rotated';
+				EXIT exchange;
+			END IF;
+			refresh_token := NULL;
+		END IF;
+
+		-- Reuse: the token was stolen, or its client lost a response.  The
+		-- family is compromised either way.  Return, never raise, so that
+		-- the caller's transaction commits the revocation.
+		PERFORM @extschema@.jwt_refresh_revoke_families(ARRAY[s.family_id], 'reuse');
+		RAISE WARNING 'refresh token reuse detected'
+			USING DETAIL = format('A used token of family "%s" (subject "%s") was presented again after its grace window; the family is revoked.',
+								  s.family_id, left(s.subject, 64)),
+				  HINT = 'The session must sign in again.';
+		status := 'reused';
+		RETURN;
+	END;
+
+	-- Rotated: sign the access token.
+	exp := floor(extract(epoch FROM statement_timestamp() + access_expires_in));
+	claims := coalesce(claims, '{}') || jsonb_build_object('sub', subject, 'sid', family_id, 'exp', exp);
+	IF key IS NULL THEN
+		access_token := @extschema@.jwt_registry_sign(claims, algorithm);
+	ELSE
+		access_token := @extschema@.jwt_sign(claims, key, coalesce(algorithm, 'HS256'));
+	END IF;
+	access_expires_at := to_timestamp(exp);
+END
+$$;
+
+--
+-- The same with a binary HMAC secret or a JWK (or JWK Set) as the key:
+-- passed on as the equivalent JWK text.
+--
+CREATE FUNCTION @extschema@.jwt_refresh_rotate(
+	token text,
+	key bytea,
+	algorithm text DEFAULT NULL,
+	claims jsonb DEFAULT NULL,
+	access_expires_in interval DEFAULT '15 minutes',
+	refresh_expires_in interval DEFAULT NULL,
+	grace interval DEFAULT '10 seconds',
+	client_ip inet DEFAULT NULL,
+	user_agent text DEFAULT NULL,
+	OUT status text,
+	OUT refresh_token text,
+	OUT refresh_expires_at timestamptz,
+	OUT access_token text,
+	OUT access_expires_at timestamptz,
+	OUT subject text,
+	OUT family_id uuid)
+RETURNS record
+LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT * FROM @extschema@.jwt_refresh_rotate(token,
+		jsonb_build_object('kty', 'oct',
+			'k', rtrim(translate(encode(key, 'base64'), E'+/\n', '-_'), '='))::text,
+		algorithm, claims, access_expires_in, refresh_expires_in, grace, client_ip, user_agent)
+$$;
+
+CREATE FUNCTION @extschema@.jwt_refresh_rotate(
+	token text,
+	key jsonb,
+	algorithm text DEFAULT NULL,
+	claims jsonb DEFAULT NULL,
+	access_expires_in interval DEFAULT '15 minutes',
+	refresh_expires_in interval DEFAULT NULL,
+	grace interval DEFAULT '10 seconds',
+	client_ip inet DEFAULT NULL,
+	user_agent text DEFAULT NULL,
+	OUT status text,
+	OUT refresh_token text,
+	OUT refresh_expires_at timestamptz,
+	OUT access_token text,
+	OUT access_expires_at timestamptz,
+	OUT subject text,
+	OUT family_id uuid)
+RETURNS record
+LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT * FROM @extschema@.jwt_refresh_rotate(token, key::text, algorithm, claims,
+		access_expires_in, refresh_expires_in, grace, client_ip, user_agent)
+$$;
+
+--
+-- Logout: revoke the family of a token (true when something was revoked);
+-- every live family of a subject (log out everywhere; returns how many);
+-- one family by id (the "sid" claim of its access tokens).  SECURITY
+-- DEFINER; EXECUTE is granted to nobody by default.
+--
+CREATE FUNCTION @extschema@.jwt_refresh_revoke(token text, reason text DEFAULT 'logout')
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	f uuid;
+BEGIN
+	SELECT t.family_id INTO f FROM @extschema@.refresh_tokens t
+	 WHERE t.token_hash = @extschema@.jwt_refresh_token_hash(token);
+	IF NOT FOUND THEN
+		RETURN false;
+	END IF;
+	RETURN @extschema@.jwt_refresh_revoke_families(ARRAY[f], coalesce(reason, 'logout')) > 0;
+END
+$$;
+
+CREATE FUNCTION @extschema@.jwt_refresh_revoke_family(family_id uuid, reason text DEFAULT 'revoked')
+RETURNS boolean
+LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT @extschema@.jwt_refresh_revoke_families(ARRAY[family_id], coalesce(reason, 'revoked')) > 0
+$$;
+
+CREATE FUNCTION @extschema@.jwt_refresh_revoke_subject(subject text, reason text DEFAULT 'logout_all')
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	families uuid[];
+BEGIN
+	SELECT coalesce(array_agg(DISTINCT t.family_id), '{}') INTO families
+	  FROM @extschema@.refresh_tokens t
+	 WHERE t.subject = jwt_refresh_revoke_subject.subject
+	   AND t.used_at IS NULL AND t.revoked_at IS NULL;
+	PERFORM @extschema@.jwt_refresh_revoke_families(families, coalesce(reason, 'logout_all'));
+	RETURN cardinality(families);
+END
+$$;
+
+--
+-- Keep the table small (callable from pg_cron).  Deletes the used tokens
+-- of live families that were used more than reuse_horizon ago (once their
+-- successor's grace window is over; a purged token presented again is just
+-- 'invalid', not a detected reuse), and every row of families that ended
+-- (revoked, or their last token expired) more than "retain" ago; wipes the
+-- retry keys whose grace window is over.  Returns the rows deleted.
+--
+CREATE FUNCTION @extschema@.jwt_refresh_purge(
+	reuse_horizon interval DEFAULT '1 hour',
+	retain interval DEFAULT '7 days')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+	total bigint := 0;
+BEGIN
+	IF reuse_horizon IS NULL OR reuse_horizon < interval '0' OR retain IS NULL OR retain < interval '0' THEN
+		RAISE EXCEPTION 'reuse_horizon and retain must not be NULL or negative'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	DELETE FROM @extschema@.refresh_tokens t
+	 WHERE t.family_id IN (
+		SELECT u.family_id FROM @extschema@.refresh_tokens u
+		 WHERE u.used_at IS NULL
+		   AND (u.revoked_at < now() - retain OR u.expires_at < now() - retain));
+	GET DIAGNOSTICS n = ROW_COUNT;
+	total := total + n;
+	DELETE FROM @extschema@.refresh_tokens t
+	 WHERE t.used_at < now() - reuse_horizon AND t.revoked_at IS NULL
+	   AND NOT EXISTS (
+		SELECT FROM @extschema@.refresh_tokens c
+		 WHERE c.family_id = t.family_id AND c.generation = t.generation + 1
+		   AND c.retry_until > now());
+	GET DIAGNOSTICS n = ROW_COUNT;
+	total := total + n;
+	UPDATE @extschema@.refresh_tokens t SET retry_key = NULL
+	 WHERE t.retry_key IS NOT NULL AND t.retry_until <= now();
+	RETURN total;
+END
+$$;
+
+--
+-- Reads, which also work on a hot standby.  jwt_refresh_sessions lists a
+-- subject's live sessions ("your sessions"): SECURITY DEFINER, EXECUTE
+-- granted to nobody by default.  jwt_refresh_session_active says whether a
+-- family (an access token's "sid") is still live, for policies that want
+-- a logout to take effect before the access token expires: PUBLIC.
+--
+CREATE FUNCTION @extschema@.jwt_refresh_sessions(subject text)
+RETURNS TABLE (family_id uuid, issued_at timestamptz, refreshed_at timestamptz,
+			   expires_at timestamptz, rotations integer, client_ip inet,
+			   user_agent text, metadata jsonb)
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT t.family_id, t.issued_at, t.created_at, t.expires_at, t.generation,
+		   t.client_ip, t.user_agent, t.metadata
+	  FROM @extschema@.refresh_tokens t
+	 WHERE t.subject = jwt_refresh_sessions.subject
+	   AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()
+	 ORDER BY t.created_at DESC, t.family_id
+$$;
+
+CREATE FUNCTION @extschema@.jwt_refresh_session_active(family_id uuid)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT EXISTS (
+		SELECT FROM @extschema@.refresh_tokens t
+		 WHERE t.family_id = jwt_refresh_session_active.family_id
+		   AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now())
+$$;
+
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_new_token() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_successor(text, bytea) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_revoke_families(uuid[], text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_issue(text, interval, inet, text, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_rotate(text, text, text, jsonb, interval, interval, interval, inet, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_rotate(text, bytea, text, jsonb, interval, interval, interval, inet, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_rotate(text, jsonb, text, jsonb, interval, interval, interval, inet, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_revoke(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_revoke_family(uuid, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_revoke_subject(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_purge(interval, interval) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_sessions(text) FROM PUBLIC;
+
+COMMENT ON FUNCTION @extschema@.jwt_refresh_tokens_guard()
+	IS 'trigger enforcing the rotation rules of refresh_tokens';
+COMMENT ON FUNCTION @extschema@.jwt_refresh_token_hash(text)
+	IS 'SHA-256 of a refresh token, as refresh_tokens.token_hash stores it';
+COMMENT ON FUNCTION @extschema@.jwt_refresh_new_token()
+	IS 'new random refresh token: 256 bits, base64url (internal)';
+COMMENT ON FUNCTION @extschema@.jwt_refresh_successor(text, bytea)
+	IS 'successor of a refresh token under a retry key: HMAC-SHA256, base64url (internal)';
+COMMENT ON FUNCTION @extschema@.jwt_refresh_revoke_families(uuid[], text)
+	IS 'revoke every row of some refresh token families (internal)';
+COMMENT ON FUNCTION @extschema@.jwt_refresh_issue(text, interval, inet, text, jsonb)
+	IS 'log in: start a refresh token family for a subject';
+COMMENT ON FUNCTION @extschema@.jwt_refresh_rotate(text, text, text, jsonb, interval, interval, interval, inet, text)
+	IS 'refresh: new refresh token and an access token signed with a text key, or the registry when key is NULL';
+COMMENT ON FUNCTION @extschema@.jwt_refresh_rotate(text, bytea, text, jsonb, interval, interval, interval, inet, text)
+	IS 'refresh: new refresh token and an access token signed with a binary secret';
+COMMENT ON FUNCTION @extschema@.jwt_refresh_rotate(text, jsonb, text, jsonb, interval, interval, interval, inet, text)
+	IS 'refresh: new refresh token and an access token signed with a JWK';
+COMMENT ON FUNCTION @extschema@.jwt_refresh_revoke(text, text)
+	IS 'log out: revoke the family of a refresh token';
+COMMENT ON FUNCTION @extschema@.jwt_refresh_revoke_family(uuid, text)
+	IS 'revoke a refresh token family by id';
+COMMENT ON FUNCTION @extschema@.jwt_refresh_revoke_subject(text, text)
+	IS 'log out everywhere: revoke every live refresh token family of a subject';
+COMMENT ON FUNCTION @extschema@.jwt_refresh_purge(interval, interval)
+	IS 'delete used refresh tokens past the reuse horizon and families ended long ago';
+COMMENT ON FUNCTION @extschema@.jwt_refresh_sessions(text)
+	IS 'live refresh token families (sessions) of a subject';
+COMMENT ON FUNCTION @extschema@.jwt_refresh_session_active(uuid)
+	IS 'whether a refresh token family (an access token''s sid) is live';
