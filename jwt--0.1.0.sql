@@ -1057,6 +1057,7 @@ AS $$
 		   AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now())
 $$;
 
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_tokens_guard() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_new_token() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_successor(text, bytea) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_revoke_families(uuid[], text) FROM PUBLIC;
