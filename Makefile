@@ -24,6 +24,8 @@ PGFILEDESC = "jwt - JSON Web Tokens inside PostgreSQL"
 
 REGRESS = schema sign verify claims_time malformed errors json keys registry refresh_lifecycle refresh_triggers
 REGRESS_OPTS = --load-extension=jwt
+ISOLATION = refresh_rotate refresh_rotate_rr
+ISOLATION_OPTS = --inputdir=test --load-extension=jwt
 
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS += $(JWT_CFLAGS)

@@ -857,8 +857,8 @@ BEGIN
 		-- the caller's transaction commits the revocation.
 		PERFORM @extschema@.jwt_refresh_revoke_families(ARRAY[s.family_id], 'reuse');
 		RAISE WARNING 'refresh token reuse detected'
-			USING DETAIL = format('A used token of family "%s" (subject "%s") was presented again after its grace window; the family is revoked.',
-								  s.family_id, left(s.subject, 64)),
+			USING DETAIL = format('A used token of subject "%s" was presented again after its grace window; its family is revoked.',
+								  left(s.subject, 64)),
 				  HINT = 'The session must sign in again.';
 		status := 'reused';
 		RETURN;
