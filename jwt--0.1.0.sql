@@ -576,11 +576,15 @@ CREATE TABLE @extschema@.refresh_tokens (
 -- for a revoked token): cheaper per statement.
 -- At most one unused token per family: two sessions can never both hold a
 -- live successor, and a revoked family (whose unused token stays, revoked)
--- never gets a new one.
+-- never gets a new one.  The sessions of a subject are found through its
+-- unused tokens.  "generation >= 0" is always true (the trigger refuses
+-- negative generations); it keeps the planner from choosing these small
+-- partial indexes for queries that do not ask for it, such as the lookup
+-- of a token by hash, for which it would scan the whole index.
 CREATE UNIQUE INDEX refresh_tokens_one_unused ON @extschema@.refresh_tokens (family_id)
-	WHERE used_at IS NULL;
+	WHERE used_at IS NULL AND generation >= 0;
 CREATE INDEX refresh_tokens_subject ON @extschema@.refresh_tokens (subject)
-	WHERE used_at IS NULL;
+	WHERE used_at IS NULL AND generation >= 0;
 COMMENT ON TABLE @extschema@.refresh_tokens IS 'refresh tokens (SHA-256 hashes only), one family per login';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.refresh_tokens', '');
 REVOKE ALL ON @extschema@.refresh_tokens FROM PUBLIC;
@@ -750,16 +754,20 @@ AS $$
 DECLARE
 	h bytea;
 	k bytea;
-	r record;
 	s record;
 	c record;
-	exp bigint;
+	rr boolean := false;
 BEGIN
-	IF pg_is_in_recovery() THEN
-		RAISE EXCEPTION 'refresh tokens cannot be rotated on a hot standby'
-			USING ERRCODE = 'read_only_sql_transaction',
-				  DETAIL = 'The server is in recovery and read-only.',
-				  HINT = 'Run the rotation on the primary server.';
+	-- (Expressions that call non-immutable functions take a snapshot each
+	-- in a VOLATILE function, so the checks are grouped.)
+	IF pg_is_in_recovery() OR current_setting('transaction_isolation') <> 'read committed' THEN
+		IF pg_is_in_recovery() THEN
+			RAISE EXCEPTION 'refresh tokens cannot be rotated on a hot standby'
+				USING ERRCODE = 'read_only_sql_transaction',
+					  DETAIL = 'The server is in recovery and read-only.',
+					  HINT = 'Run the rotation on the primary server.';
+		END IF;
+		rr := true;
 	END IF;
 	IF grace IS NULL OR grace < interval '0' THEN
 		RAISE EXCEPTION 'grace window must not be NULL or negative'
@@ -778,8 +786,9 @@ BEGIN
 
 	<<exchange>>
 	BEGIN
-		IF current_setting('transaction_isolation') <> 'read committed' THEN
-			-- Lock first, so that a concurrent change raises here only.
+		IF rr THEN
+			-- REPEATABLE READ or SERIALIZABLE: lock first, so that a
+			-- concurrent change raises here only.
 			BEGIN
 				PERFORM FROM @extschema@.refresh_tokens t WHERE t.token_hash = h FOR UPDATE;
 			EXCEPTION WHEN serialization_failure THEN
@@ -791,28 +800,30 @@ BEGIN
 		END IF;
 
 		-- A live token: mark it used (this locks its row) and insert its
-		-- successor.  Its own retry key is wiped once its window ended.
-		k := @extschema@.jwt_generate_secret(32);
-		refresh_token := @extschema@.jwt_refresh_successor(token, k);
-		UPDATE @extschema@.refresh_tokens t
-		   SET used_at = now(),
-			   retry_key = CASE WHEN t.retry_until > now() THEN t.retry_key END
-		 WHERE t.token_hash = h
-		   AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()
-		RETURNING t.family_id, t.generation, t.subject, t.issued_at, t.created_at,
-				  t.expires_at, t.client_ip, t.user_agent, t.metadata
-			 INTO r;
+		-- successor, in one statement.  The used token's own retry key is
+		-- wiped once its window has ended.
+		WITH used AS (
+			UPDATE @extschema@.refresh_tokens t
+			   SET used_at = now(),
+				   retry_key = CASE WHEN t.retry_until > now() THEN t.retry_key END
+			 WHERE t.token_hash = h
+			   AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()
+			RETURNING t.family_id, t.generation, t.subject, t.issued_at, t.created_at,
+					  t.expires_at, t.client_ip, t.user_agent, t.metadata),
+		secret AS (SELECT @extschema@.jwt_generate_secret(32) AS k)
+		INSERT INTO @extschema@.refresh_tokens AS t_new
+			(token_hash, family_id, generation, parent_hash, subject, issued_at,
+			 expires_at, retry_key, retry_until, client_ip, user_agent, metadata)
+		SELECT @extschema@.jwt_refresh_token_hash(@extschema@.jwt_refresh_successor(token, x.k)),
+			   u.family_id, u.generation + 1, h, u.subject, u.issued_at,
+			   now() + coalesce(refresh_expires_in, u.expires_at - u.created_at), x.k,
+			   now() + grace, coalesce(jwt_refresh_rotate.client_ip, u.client_ip),
+			   coalesce(jwt_refresh_rotate.user_agent, u.user_agent), u.metadata
+		  FROM used u, secret x
+		RETURNING t_new.subject, t_new.family_id, t_new.expires_at, t_new.retry_key
+			 INTO subject, family_id, refresh_expires_at, k;
 		IF FOUND THEN
-			subject := r.subject;
-			family_id := r.family_id;
-			refresh_expires_at := now() + coalesce(refresh_expires_in, r.expires_at - r.created_at);
-			INSERT INTO @extschema@.refresh_tokens
-				(token_hash, family_id, generation, parent_hash, subject, issued_at,
-				 expires_at, retry_key, retry_until, client_ip, user_agent, metadata)
-			VALUES (@extschema@.jwt_refresh_token_hash(refresh_token), r.family_id,
-					r.generation + 1, h, r.subject, r.issued_at, refresh_expires_at, k,
-					now() + grace, coalesce(client_ip, r.client_ip),
-					coalesce(user_agent, r.user_agent), r.metadata);
+			refresh_token := @extschema@.jwt_refresh_successor(token, k);
 			status := 'rotated';
 			EXIT exchange;
 		END IF;
@@ -865,14 +876,14 @@ BEGIN
 	END;
 
 	-- Rotated: sign the access token.
-	exp := floor(extract(epoch FROM statement_timestamp() + access_expires_in));
-	claims := coalesce(claims, '{}') || jsonb_build_object('sub', subject, 'sid', family_id, 'exp', exp);
+	access_expires_at := date_trunc('second', statement_timestamp() + access_expires_in);
+	claims := coalesce(claims, '{}') || jsonb_build_object('sub', subject, 'sid', family_id,
+		'exp', extract(epoch FROM access_expires_at)::bigint);
 	IF key IS NULL THEN
 		access_token := @extschema@.jwt_registry_sign(claims, algorithm);
 	ELSE
 		access_token := @extschema@.jwt_sign(claims, key, coalesce(algorithm, 'HS256'));
 	END IF;
-	access_expires_at := to_timestamp(exp);
 END
 $$;
 
@@ -974,7 +985,7 @@ BEGIN
 	SELECT coalesce(array_agg(DISTINCT t.family_id), '{}') INTO families
 	  FROM @extschema@.refresh_tokens t
 	 WHERE t.subject = jwt_refresh_revoke_subject.subject
-	   AND t.used_at IS NULL AND t.revoked_at IS NULL;
+	   AND t.used_at IS NULL AND t.generation >= 0 AND t.revoked_at IS NULL;
 	PERFORM @extschema@.jwt_refresh_revoke_families(families, coalesce(reason, 'logout_all'));
 	RETURN cardinality(families);
 END
@@ -1042,7 +1053,7 @@ AS $$
 		   t.client_ip, t.user_agent, t.metadata
 	  FROM @extschema@.refresh_tokens t
 	 WHERE t.subject = jwt_refresh_sessions.subject
-	   AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()
+	   AND t.used_at IS NULL AND t.generation >= 0 AND t.revoked_at IS NULL AND t.expires_at > now()
 	 ORDER BY t.created_at DESC, t.family_id
 $$;
 
@@ -1054,7 +1065,7 @@ AS $$
 	SELECT EXISTS (
 		SELECT FROM @extschema@.refresh_tokens t
 		 WHERE t.family_id = jwt_refresh_session_active.family_id
-		   AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now())
+		   AND t.used_at IS NULL AND t.generation >= 0 AND t.revoked_at IS NULL AND t.expires_at > now())
 $$;
 
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_tokens_guard() FROM PUBLIC;

@@ -452,10 +452,11 @@ guard_shape(Relation rel, const RefreshCols *cols, HeapTuple tup)
 /*
  * INSERT of an active successor: its parent, when present, must be the
  * used, unrevoked token one generation earlier in the same family and of
- * the same subject.  The parent is read through the primary key with the
- * statement's snapshot, which sees the parent's update by an earlier
- * statement of this transaction (a rotation marks the parent used, then
- * inserts the successor).
+ * the same subject.  The parent is read through the primary key with
+ * SnapshotSelf, which sees the parent's update by this transaction even
+ * from the same statement (a rotation marks the parent used and inserts
+ * the successor in one statement: an UPDATE in a WITH clause, whose
+ * effects the statement's own snapshot does not see).
  */
 static void
 guard_insert(Relation rel, const RefreshCols *cols, HeapTuple newtup)
@@ -480,7 +481,7 @@ guard_insert(Relation rel, const RefreshCols *cols, HeapTuple newtup)
 	if (!OidIsValid(pkindex))
 		elog(ERROR, "jwt_refresh_tokens_guard: the table has no primary key");
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_BYTEAEQ, parent);
-	scan = systable_beginscan(rel, pkindex, true, GetActiveSnapshot(), 1, &key);
+	scan = systable_beginscan(rel, pkindex, true, SnapshotSelf, 1, &key);
 	p = systable_getnext(scan);
 	if (HeapTupleIsValid(p))
 	{
