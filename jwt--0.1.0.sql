@@ -944,25 +944,45 @@ AS $$
 $$;
 
 --
--- Logout: revoke the family of a token (true when something was revoked);
--- every live family of a subject (log out everywhere; returns how many);
--- one family by id (the "sid" claim of its access tokens).  SECURITY
--- DEFINER; EXECUTE is granted to nobody by default.
+-- Logout: revoke the family of a token, or with "everywhere" every live
+-- family of the token's subject (returns how many families were
+-- revoked); one family by id (the "sid" claim of its access tokens); every
+-- live family of a subject (returns how many).  Any token of a family, used
+-- ones included, can log it out: its holder could revoke the family
+-- anyway, by presenting it again.  SECURITY DEFINER; EXECUTE is granted to
+-- nobody by default.
 --
-CREATE FUNCTION @extschema@.jwt_refresh_revoke(token text, reason text DEFAULT 'logout')
-RETURNS boolean
+CREATE FUNCTION @extschema@.jwt_refresh_revoke(
+	token text,
+	reason text DEFAULT NULL,
+	everywhere boolean DEFAULT false)
+RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	f uuid;
+	t record;
+	families uuid[];
+	n integer;
 BEGIN
-	SELECT t.family_id INTO f FROM @extschema@.refresh_tokens t
-	 WHERE t.token_hash = @extschema@.jwt_refresh_token_hash(token);
+	SELECT r.family_id, r.subject INTO t FROM @extschema@.refresh_tokens r
+	 WHERE r.token_hash = @extschema@.jwt_refresh_token_hash(token);
 	IF NOT FOUND THEN
-		RETURN false;
+		RETURN 0;
 	END IF;
-	RETURN @extschema@.jwt_refresh_revoke_families(ARRAY[f], coalesce(reason, 'logout')) > 0;
+	families := ARRAY[t.family_id];
+	IF everywhere THEN
+		SELECT families || coalesce(array_agg(r.family_id), '{}') INTO families
+		  FROM @extschema@.refresh_tokens r
+		 WHERE r.subject = t.subject AND r.family_id <> t.family_id
+		   AND r.used_at IS NULL AND r.generation >= 0 AND r.revoked_at IS NULL;
+	END IF;
+	-- count the families that had something left to revoke
+	SELECT count(DISTINCT r.family_id) INTO n FROM @extschema@.refresh_tokens r
+	 WHERE r.family_id = ANY (families) AND r.revoked_at IS NULL;
+	PERFORM @extschema@.jwt_refresh_revoke_families(families,
+		coalesce(reason, CASE WHEN everywhere THEN 'logout_all' ELSE 'logout' END));
+	RETURN n;
 END
 $$;
 
@@ -1076,7 +1096,7 @@ REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_issue(text, interval, inet, t
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_rotate(text, text, text, jsonb, interval, interval, interval, inet, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_rotate(text, bytea, text, jsonb, interval, interval, interval, inet, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_rotate(text, jsonb, text, jsonb, interval, interval, interval, inet, text) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_revoke(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_revoke(text, text, boolean) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_revoke_family(uuid, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_revoke_subject(text, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_purge(interval, interval) FROM PUBLIC;
@@ -1100,8 +1120,8 @@ COMMENT ON FUNCTION @extschema@.jwt_refresh_rotate(text, bytea, text, jsonb, int
 	IS 'refresh: new refresh token and an access token signed with a binary secret';
 COMMENT ON FUNCTION @extschema@.jwt_refresh_rotate(text, jsonb, text, jsonb, interval, interval, interval, inet, text)
 	IS 'refresh: new refresh token and an access token signed with a JWK';
-COMMENT ON FUNCTION @extschema@.jwt_refresh_revoke(text, text)
-	IS 'log out: revoke the family of a refresh token';
+COMMENT ON FUNCTION @extschema@.jwt_refresh_revoke(text, text, boolean)
+	IS 'log out: revoke the family of a refresh token, or every session of its subject';
 COMMENT ON FUNCTION @extschema@.jwt_refresh_revoke_family(uuid, text)
 	IS 'revoke a refresh token family by id';
 COMMENT ON FUNCTION @extschema@.jwt_refresh_revoke_subject(text, text)

@@ -141,7 +141,7 @@ SELECT family_id = :'d1_family_id' AS d1, rotations,
   FROM jwt_refresh_sessions('dave') ORDER BY client_ip NULLS LAST;
 SELECT jwt_refresh_session_active(:'d1_family_id') AS d1_active;
 -- logout: the token's family
-SELECT jwt_refresh_revoke(:'d1_refresh_token') AS revoked,
+SELECT jwt_refresh_revoke(:'d1_refresh_token') AS families,
        jwt_refresh_revoke(:'d1_refresh_token') AS again,
        jwt_refresh_revoke('no-such-token') AS unknown;
 SELECT status FROM jwt_refresh_rotate(:'d1_refresh_token', :key);
@@ -150,15 +150,21 @@ SELECT jwt_refresh_session_active(:'d1_family_id') AS d1_active;
 SELECT jwt_refresh_revoke_family(:'d2_family_id', 'admin') AS revoked,
        jwt_refresh_revoke_family(:'d2_family_id') AS again;
 SELECT revoked_reason FROM refresh_tokens WHERE family_id = :'d2_family_id';
--- everywhere
+-- everywhere, by a token of one of the sessions
 SELECT * FROM jwt_refresh_issue('dave', '1 day') \gset d4_
+SELECT * FROM jwt_refresh_issue('dave', '1 day') \gset d5_
+SELECT jwt_refresh_revoke(:'d5_refresh_token', everywhere => true) AS families;
+SELECT count(*) AS dave_sessions FROM jwt_refresh_sessions('dave');
+-- everywhere, by subject
+SELECT * FROM jwt_refresh_issue('dave', '1 day') \gset d6_
+SELECT * FROM jwt_refresh_issue('dave', '1 day') \gset d7_
 SELECT jwt_refresh_revoke_subject('dave') AS families, jwt_refresh_revoke_subject('dave') AS again;
 SELECT count(*) AS dave_sessions FROM jwt_refresh_sessions('dave');
 SELECT revoked_reason, count(*) FROM refresh_tokens WHERE subject = 'dave'
  GROUP BY 1 ORDER BY 1;
 
 -- Purge.  Rows now: alice's revoked family, bob's live chain of five,
--- carol's expired token, dave's revoked families.
+-- carol's expired token, dave's seven revoked families.
 SELECT subject, count(*) AS rows, count(*) FILTER (WHERE used_at IS NULL) AS unused,
        count(*) FILTER (WHERE retry_key IS NOT NULL) AS retry_keys
   FROM refresh_tokens GROUP BY subject ORDER BY subject;
@@ -189,7 +195,7 @@ SELECT jwt_refresh_session_active(:'b_family_id') AS public_session_check;
 RESET SESSION AUTHORIZATION;
 GRANT EXECUTE ON FUNCTION jwt_refresh_issue(text, interval, inet, text, jsonb),
     jwt_refresh_rotate(text, text, text, jsonb, interval, interval, interval, inet, text),
-    jwt_refresh_revoke(text, text) TO regress_refresh_app;
+    jwt_refresh_revoke(text, text, boolean) TO regress_refresh_app;
 SET SESSION AUTHORIZATION regress_refresh_app;
 SELECT refresh_token AS e FROM jwt_refresh_issue('erin') \gset
 SELECT status, subject FROM jwt_refresh_rotate(:'e', :key) \gset e_
