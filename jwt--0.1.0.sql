@@ -607,8 +607,7 @@ CREATE TRIGGER refresh_tokens_guard
 --
 -- Token text helpers.  jwt_refresh_token_hash is IMMUTABLE STRICT (a pure
 -- function: SHA-256 of the text) and PUBLIC, so that applications can find
--- a token's row.  jwt_refresh_new_token is random (VOLATILE);
--- jwt_refresh_successor is HMAC-SHA256 (IMMUTABLE).  Both are internal.
+-- a token's row.  jwt_refresh_new_token is random (VOLATILE) and internal.
 --
 CREATE FUNCTION @extschema@.jwt_refresh_token_hash(token text)
 RETURNS bytea
@@ -619,11 +618,6 @@ CREATE FUNCTION @extschema@.jwt_refresh_new_token()
 RETURNS text
 AS 'MODULE_PATHNAME', 'jwt_refresh_new_token'
 LANGUAGE C VOLATILE PARALLEL SAFE;
-
-CREATE FUNCTION @extschema@.jwt_refresh_successor(parent text, retry_key bytea)
-RETURNS text
-AS 'MODULE_PATHNAME', 'jwt_refresh_successor'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 --
 -- Revoke every row of some families that is not revoked yet.  Repeats
@@ -721,14 +715,16 @@ $$;
 -- (HS256 unless "algorithm" says otherwise), or with the registry's active
 -- key (of "algorithm", or the only one) when key is NULL.
 --
--- Concurrency: in READ COMMITTED the UPDATE that marks the presented token
--- used locks its row, so a second presentation waits, then finds it used
--- and gets the same successor (within the grace window) or revokes the
--- family.  In REPEATABLE READ and SERIALIZABLE the second one fails with
--- 40001 instead, raised from a row lock taken first.
+-- Concurrency: the presented token's row is locked first (FOR UPDATE), so
+-- a second presentation waits.  In READ COMMITTED it then finds the token
+-- used and gets the same successor (within the grace window) or revokes
+-- the family.  In REPEATABLE READ and SERIALIZABLE it fails with 40001.
 --
--- SECURITY DEFINER (callers need no table or registry access); EXECUTE is
--- granted to nobody by default.  VOLATILE PARALLEL UNSAFE: it writes.
+-- In C (src/refresh.c): the row work goes through the table's trigger,
+-- constraints and indexes like any UPDATE and INSERT, without planning
+-- and starting an executor per statement.  SECURITY DEFINER (callers need
+-- no table or registry access); EXECUTE is granted to nobody by default.
+-- VOLATILE PARALLEL UNSAFE: it writes.
 --
 CREATE FUNCTION @extschema@.jwt_refresh_rotate(
 	token text,
@@ -748,149 +744,12 @@ CREATE FUNCTION @extschema@.jwt_refresh_rotate(
 	OUT subject text,
 	OUT family_id uuid)
 RETURNS record
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	h bytea;
-	k bytea;
-	s record;
-	c record;
-	rr boolean := false;
-BEGIN
-	-- (Expressions that call non-immutable functions take a snapshot each
-	-- in a VOLATILE function, so the checks are grouped.)
-	IF pg_is_in_recovery() OR current_setting('transaction_isolation') <> 'read committed' THEN
-		IF pg_is_in_recovery() THEN
-			RAISE EXCEPTION 'refresh tokens cannot be rotated on a hot standby'
-				USING ERRCODE = 'read_only_sql_transaction',
-					  DETAIL = 'The server is in recovery and read-only.',
-					  HINT = 'Run the rotation on the primary server.';
-		END IF;
-		rr := true;
-	END IF;
-	IF grace IS NULL OR grace < interval '0' THEN
-		RAISE EXCEPTION 'grace window must not be NULL or negative'
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF refresh_expires_in <= interval '0' OR access_expires_in IS NULL
-	   OR access_expires_in <= interval '0' THEN
-		RAISE EXCEPTION 'token lifetimes must be positive'
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF token IS NULL THEN
-		status := 'invalid';
-		RETURN;
-	END IF;
-	h := @extschema@.jwt_refresh_token_hash(token);
+AS 'MODULE_PATHNAME', 'jwt_refresh_rotate_text'
+LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
 
-	<<exchange>>
-	BEGIN
-		IF rr THEN
-			-- REPEATABLE READ or SERIALIZABLE: lock first, so that a
-			-- concurrent change raises here only.
-			BEGIN
-				PERFORM FROM @extschema@.refresh_tokens t WHERE t.token_hash = h FOR UPDATE;
-			EXCEPTION WHEN serialization_failure THEN
-				RAISE EXCEPTION 'refresh token was rotated or revoked concurrently'
-					USING ERRCODE = 'serialization_failure',
-						  DETAIL = 'Another transaction changed the token after this transaction''s snapshot was taken.',
-						  HINT = 'The transaction might succeed if retried.';
-			END;
-		END IF;
-
-		-- A live token: mark it used (this locks its row) and insert its
-		-- successor, in one statement.  The used token's own retry key is
-		-- wiped once its window has ended.
-		WITH used AS (
-			UPDATE @extschema@.refresh_tokens t
-			   SET used_at = now(),
-				   retry_key = CASE WHEN t.retry_until > now() THEN t.retry_key END
-			 WHERE t.token_hash = h
-			   AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()
-			RETURNING t.family_id, t.generation, t.subject, t.issued_at, t.created_at,
-					  t.expires_at, t.client_ip, t.user_agent, t.metadata),
-		secret AS (SELECT @extschema@.jwt_generate_secret(32) AS k)
-		INSERT INTO @extschema@.refresh_tokens AS t_new
-			(token_hash, family_id, generation, parent_hash, subject, issued_at,
-			 expires_at, retry_key, retry_until, client_ip, user_agent, metadata)
-		SELECT @extschema@.jwt_refresh_token_hash(@extschema@.jwt_refresh_successor(token, x.k)),
-			   u.family_id, u.generation + 1, h, u.subject, u.issued_at,
-			   now() + coalesce(refresh_expires_in, u.expires_at - u.created_at), x.k,
-			   now() + grace, coalesce(jwt_refresh_rotate.client_ip, u.client_ip),
-			   coalesce(jwt_refresh_rotate.user_agent, u.user_agent), u.metadata
-		  FROM used u, secret x
-		RETURNING t_new.subject, t_new.family_id, t_new.expires_at, t_new.retry_key
-			 INTO subject, family_id, refresh_expires_at, k;
-		IF FOUND THEN
-			refresh_token := @extschema@.jwt_refresh_successor(token, k);
-			status := 'rotated';
-			EXIT exchange;
-		END IF;
-
-		-- Not live: find out why, holding the row.
-		refresh_token := NULL;
-		SELECT t.family_id, t.generation, t.subject, t.used_at, t.revoked_at INTO s
-		  FROM @extschema@.refresh_tokens t
-		 WHERE t.token_hash = h
-		   FOR UPDATE;
-		IF NOT FOUND THEN
-			status := 'invalid';
-			RETURN;
-		END IF;
-		subject := s.subject;
-		family_id := s.family_id;
-		IF s.revoked_at IS NOT NULL THEN
-			status := 'revoked';
-			RETURN;
-		ELSIF s.used_at IS NULL THEN
-			status := 'expired';
-			RETURN;
-		END IF;
-
-		-- Used.  Within its successor's grace window, recompute the successor.
-		SELECT t.token_hash, t.retry_key, t.expires_at INTO c
-		  FROM @extschema@.refresh_tokens t
-		 WHERE t.family_id = s.family_id AND t.generation = s.generation + 1
-		   AND t.retry_key IS NOT NULL AND t.retry_until > now() AND t.expires_at > now();
-		IF FOUND THEN
-			refresh_token := @extschema@.jwt_refresh_successor(token, c.retry_key);
-			IF @extschema@.jwt_refresh_token_hash(refresh_token) = c.token_hash THEN
-				refresh_expires_at := c.expires_at;
-				status := 'rotated';
-				EXIT exchange;
-			END IF;
-			refresh_token := NULL;
-		END IF;
-
-		-- Reuse: the token was stolen, or its client lost a response.  The
-		-- family is compromised either way.  Return, never raise, so that
-		-- the caller's transaction commits the revocation.
-		PERFORM @extschema@.jwt_refresh_revoke_families(ARRAY[s.family_id], 'reuse');
-		RAISE WARNING 'refresh token reuse detected'
-			USING DETAIL = format('A used token of subject "%s" was presented again after its grace window; its family is revoked.',
-								  left(s.subject, 64)),
-				  HINT = 'The session must sign in again.';
-		status := 'reused';
-		RETURN;
-	END;
-
-	-- Rotated: sign the access token.
-	access_expires_at := date_trunc('second', statement_timestamp() + access_expires_in);
-	claims := coalesce(claims, '{}') || jsonb_build_object('sub', subject, 'sid', family_id,
-		'exp', extract(epoch FROM access_expires_at)::bigint);
-	IF key IS NULL THEN
-		access_token := @extschema@.jwt_registry_sign(claims, algorithm);
-	ELSE
-		access_token := @extschema@.jwt_sign(claims, key, coalesce(algorithm, 'HS256'));
-	END IF;
-END
-$$;
-
---
--- The same with a binary HMAC secret or a JWK (or JWK Set) as the key:
--- passed on as the equivalent JWK text.
---
+-- The same with a binary HMAC secret, or a JWK or JWK Set, as the key (a
+-- NULL key signs with the registry here too).
 CREATE FUNCTION @extschema@.jwt_refresh_rotate(
 	token text,
 	key bytea,
@@ -909,14 +768,9 @@ CREATE FUNCTION @extschema@.jwt_refresh_rotate(
 	OUT subject text,
 	OUT family_id uuid)
 RETURNS record
-LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT * FROM @extschema@.jwt_refresh_rotate(token,
-		jsonb_build_object('kty', 'oct',
-			'k', rtrim(translate(encode(key, 'base64'), E'+/\n', '-_'), '='))::text,
-		algorithm, claims, access_expires_in, refresh_expires_in, grace, client_ip, user_agent)
-$$;
+AS 'MODULE_PATHNAME', 'jwt_refresh_rotate_bytea'
+LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION @extschema@.jwt_refresh_rotate(
 	token text,
@@ -936,12 +790,9 @@ CREATE FUNCTION @extschema@.jwt_refresh_rotate(
 	OUT subject text,
 	OUT family_id uuid)
 RETURNS record
-LANGUAGE sql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT * FROM @extschema@.jwt_refresh_rotate(token, key::text, algorithm, claims,
-		access_expires_in, refresh_expires_in, grace, client_ip, user_agent)
-$$;
+AS 'MODULE_PATHNAME', 'jwt_refresh_rotate_jsonb'
+LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
 
 --
 -- Logout: revoke the family of a token, or with "everywhere" every live
@@ -1090,7 +941,6 @@ $$;
 
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_tokens_guard() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_new_token() FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_successor(text, bytea) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_revoke_families(uuid[], text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_issue(text, interval, inet, text, jsonb) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_refresh_rotate(text, text, text, jsonb, interval, interval, interval, inet, text) FROM PUBLIC;
@@ -1108,8 +958,6 @@ COMMENT ON FUNCTION @extschema@.jwt_refresh_token_hash(text)
 	IS 'SHA-256 of a refresh token, as refresh_tokens.token_hash stores it';
 COMMENT ON FUNCTION @extschema@.jwt_refresh_new_token()
 	IS 'new random refresh token: 256 bits, base64url (internal)';
-COMMENT ON FUNCTION @extschema@.jwt_refresh_successor(text, bytea)
-	IS 'successor of a refresh token under a retry key: HMAC-SHA256, base64url (internal)';
 COMMENT ON FUNCTION @extschema@.jwt_refresh_revoke_families(uuid[], text)
 	IS 'revoke every row of some refresh token families (internal)';
 COMMENT ON FUNCTION @extschema@.jwt_refresh_issue(text, interval, inet, text, jsonb)

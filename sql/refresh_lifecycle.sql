@@ -89,6 +89,18 @@ SELECT refresh_token AS b1 FROM jwt_refresh_rotate(:'b_refresh_token', :key, gra
 SELECT status, refresh_token = :'b1' AS same_successor FROM jwt_refresh_rotate(:'b_refresh_token', :key);
 COMMIT;
 
+-- Twice in one statement: the second call sees the first one's rotation.
+SELECT refresh_token AS tw FROM jwt_refresh_issue('tess', '1 day') \gset
+SELECT count(*) AS calls, count(DISTINCT r.refresh_token) AS successors,
+       string_agg(DISTINCT r.status, ',') AS statuses
+  FROM (VALUES (1), (2)) v(i),
+       LATERAL jwt_refresh_rotate(:'tw', :key, grace => '1 hour') r;
+-- Not in a read-only transaction.
+BEGIN READ ONLY;
+SELECT status FROM jwt_refresh_rotate(:'tw', :key);
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+
 -- Expiry: an expired token does not rotate and revokes nothing.
 SELECT * FROM jwt_refresh_issue('carol', '1 day') \gset c_
 UPDATE refresh_tokens SET expires_at = now() - interval '1 second'
@@ -164,7 +176,8 @@ SELECT revoked_reason, count(*) FROM refresh_tokens WHERE subject = 'dave'
  GROUP BY 1 ORDER BY 1;
 
 -- Purge.  Rows now: alice's revoked family, bob's live chain of five,
--- carol's expired token, dave's seven revoked families.
+-- carol's expired token, dave's seven revoked families, tess's live chain
+-- of two.
 SELECT subject, count(*) AS rows, count(*) FILTER (WHERE used_at IS NULL) AS unused,
        count(*) FILTER (WHERE retry_key IS NOT NULL) AS retry_keys
   FROM refresh_tokens GROUP BY subject ORDER BY subject;
@@ -173,7 +186,9 @@ SELECT subject, count(*) AS rows, count(*) FILTER (WHERE used_at IS NULL) AS unu
 SELECT jwt_refresh_purge() AS purged;
 SELECT subject, count(*) AS rows, count(*) FILTER (WHERE retry_key IS NOT NULL) AS retry_keys
   FROM refresh_tokens GROUP BY subject ORDER BY subject;
--- A zero horizon keeps only what a live session needs: its unused token.
+-- A zero horizon keeps only what a live session needs: its unused token,
+-- and the one before while a retry may still present it (tess's grace
+-- window is an hour).
 SELECT jwt_refresh_purge(reuse_horizon => '0', retain => '0') AS purged;
 SELECT subject, generation, used_at IS NULL AS unused FROM refresh_tokens ORDER BY subject, generation;
 -- bob's session goes on; his purged token is now unknown, not a reuse.
