@@ -33,9 +33,9 @@
  * revoked token); these are not CHECK constraints because the executor
  * prepares every CHECK expression anew for each statement, a measurable
  * part of a rotation.  The table's indexes do the rest: one unused token
- * per family, one token per generation of a family.  A missing parent is allowed on INSERT, so
- * that a restore from pg_dump (which copies rows in any order) and purged
- * ancestors work.
+ * per family, one token per generation of a family.  A missing parent is
+ * allowed on INSERT, so that a restore from pg_dump (which copies rows in
+ * any order) and purged ancestors work.
  *
  * Memory: per call in CurrentMemoryContext (a rotation's executor state
  * is freed before it returns; on an error, with the call's context).  No
@@ -80,6 +80,7 @@
 #include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/uuid.h"
 
 #include "base64url.h"
 #include "errors.h"
@@ -94,7 +95,7 @@ PG_FUNCTION_INFO_V1(jwt_refresh_tokens_guard);
 #define REFRESH_TOKEN_BYTES 32
 #define REFRESH_HASH_BYTES 32
 
-/* Attribute numbers of the refresh_tokens columns the trigger reads */
+/* Attribute numbers of the refresh_tokens columns, found by name */
 typedef struct RefreshCols
 {
 	AttrNumber	token_hash;
@@ -446,7 +447,8 @@ guard_shape(Relation rel, const RefreshCols *cols, HeapTuple tup)
 	{
 		Datum		v = heap_getattr(tup, hashes[i], desc, &isnull);
 
-		if (!isnull && VARSIZE_ANY_EXHDR(DatumGetPointer(v)) != REFRESH_HASH_BYTES)
+		if (!isnull &&
+			VARSIZE_ANY_EXHDR(DatumGetPointer(v)) != REFRESH_HASH_BYTES)
 			guard_error(rel, hashes[i],
 						"refresh token column has a wrong length",
 						psprintf("Column \"%s\" must be %d bytes long.",
@@ -507,11 +509,15 @@ guard_insert(Relation rel, const RefreshCols *cols, HeapTuple newtup)
 	{
 		bool		pnull;
 		bool		ok;
+		int32		pgen,
+					ngen;
 
+		pgen = DatumGetInt32(heap_getattr(p, cols->generation, desc, &pnull));
+		ngen = DatumGetInt32(heap_getattr(newtup, cols->generation, desc,
+										  &isnull));
 		ok = same_value(desc, cols->family_id, p, newtup) &&
 			same_value(desc, cols->subject, p, newtup) &&
-			DatumGetInt32(heap_getattr(p, cols->generation, desc, &pnull)) + 1 ==
-			DatumGetInt32(heap_getattr(newtup, cols->generation, desc, &isnull));
+			pgen + 1 == ngen;
 		if (!ok)
 			guard_error(rel, cols->parent_hash,
 						"a refresh token must succeed its parent",
@@ -655,6 +661,9 @@ typedef struct RotateOutcome
 	Datum		family_id;		/* uuid; (Datum) 0 when unknown */
 } RotateOutcome;
 
+/* A column of the presented token's row, in slot "old" */
+#define OLDVAL(att) (old->tts_values[(att) - 1])
+
 /* jwt_sign's C entry points (sql_jwt.c) */
 extern Datum jwt_sign_text(PG_FUNCTION_ARGS);
 extern Datum jwt_sign_bytea(PG_FUNCTION_ARGS);
@@ -666,7 +675,8 @@ interval_positive(Interval *iv)
 	Interval	zero;
 
 	memset(&zero, 0, sizeof(zero));
-	return DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(iv),
+	return DatumGetInt32(DirectFunctionCall2(interval_cmp,
+											 IntervalPGetDatum(iv),
 											 IntervalPGetDatum(&zero))) > 0;
 }
 
@@ -676,7 +686,8 @@ interval_negative(Interval *iv)
 	Interval	zero;
 
 	memset(&zero, 0, sizeof(zero));
-	return DatumGetInt32(DirectFunctionCall2(interval_cmp, IntervalPGetDatum(iv),
+	return DatumGetInt32(DirectFunctionCall2(interval_cmp,
+											 IntervalPGetDatum(iv),
 											 IntervalPGetDatum(&zero))) < 0;
 }
 
@@ -727,7 +738,8 @@ rotate_lookup_func(Oid nsp, const char *name, int nargs, const Oid *argtypes)
  * concurrent transaction changed it, 40001.
  */
 static bool
-rotate_find_and_lock(Relation rel, Oid pkindex, Datum hash, TupleTableSlot *slot)
+rotate_find_and_lock(Relation rel, Oid pkindex, Datum hash,
+					 TupleTableSlot *slot)
 {
 	Relation	idxrel = index_open(pkindex, RowExclusiveLock);
 	bool		xact_snapshot = IsolationUsesXactSnapshot();
@@ -738,7 +750,8 @@ rotate_find_and_lock(Relation rel, Oid pkindex, Datum hash, TupleTableSlot *slot
 
 	ScanKeyInit(&skey, 1, BTEqualStrategyNumber, F_BYTEAEQ, hash);
 retry:
-	snap = RegisterSnapshot(xact_snapshot ? GetTransactionSnapshot() : GetLatestSnapshot());
+	snap = RegisterSnapshot(xact_snapshot ? GetTransactionSnapshot() :
+							GetLatestSnapshot());
 	scan = index_beginscan(rel, idxrel, snap, 1, 0);
 	index_rescan(scan, &skey, 1, NULL, 0);
 	found = index_getnext_slot(scan, ForwardScanDirection, slot);
@@ -752,7 +765,8 @@ retry:
 		res = table_tuple_lock(rel, &slot->tts_tid, snap, slot,
 							   GetCurrentCommandId(false), LockTupleExclusive,
 							   LockWaitBlock,
-							   xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
+							   xact_snapshot ? 0 :
+							   TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
 							   &tmfd);
 		PopActiveSnapshot();
 		switch (res)
@@ -829,14 +843,16 @@ rotate_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 	SET_VARSIZE(keyval, VARHDRSZ + sizeof(key));
 	memcpy(VARDATA(keyval), key, sizeof(key));
 	explicit_bzero(key, sizeof(key));
-	succhash = DirectFunctionCall1(jwt_refresh_token_hash, PointerGetDatum(succ));
+	succhash = DirectFunctionCall1(jwt_refresh_token_hash,
+								   PointerGetDatum(succ));
 
+	/* by default, the lifetime of the token it replaces */
 	if (refresh_expires_in)
 		lifetime = refresh_expires_in;
 	else
 		lifetime = DatumGetIntervalP(DirectFunctionCall2(timestamp_mi,
-														 old->tts_values[cols->expires_at - 1],
-														 old->tts_values[cols->created_at - 1]));
+														 OLDVAL(cols->expires_at),
+														 OLDVAL(cols->created_at)));
 
 	estate = CreateExecutorState();
 	rte = makeNode(RangeTblEntry);
@@ -853,7 +869,7 @@ rotate_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 	EvalPlanQualInit(&epq, estate, NULL, NIL, -1);
 	AfterTriggerBeginQuery();
 
-	/* the presented token: used now; its own retry key goes once its window ended */
+	/* the token: used now; its own retry key goes once its window ended */
 	upd = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
 	ExecClearTuple(upd);
 	memcpy(upd->tts_values, old->tts_values, desc->natts * sizeof(Datum));
@@ -861,7 +877,7 @@ rotate_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 	upd->tts_values[cols->used_at - 1] = TimestampTzGetDatum(now);
 	upd->tts_isnull[cols->used_at - 1] = false;
 	isnull = old->tts_isnull[cols->retry_until - 1];
-	retry_until = isnull ? 0 : DatumGetTimestampTz(old->tts_values[cols->retry_until - 1]);
+	retry_until = isnull ? 0 : DatumGetTimestampTz(OLDVAL(cols->retry_until));
 	if (isnull || retry_until <= now)
 	{
 		upd->tts_values[cols->retry_key - 1] = (Datum) 0;
@@ -880,15 +896,20 @@ rotate_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 		ins->tts_isnull[i] = true;
 	}
 #define SETCOL(att, val) \
-	do { ins->tts_values[(att) - 1] = (val); ins->tts_isnull[(att) - 1] = false; } while (0)
+	do { \
+		ins->tts_values[(att) - 1] = (val); \
+		ins->tts_isnull[(att) - 1] = false; \
+	} while (0)
 #define COPYCOL(att) \
-	do { ins->tts_values[(att) - 1] = old->tts_values[(att) - 1]; \
-		 ins->tts_isnull[(att) - 1] = old->tts_isnull[(att) - 1]; } while (0)
+	do { \
+		ins->tts_values[(att) - 1] = old->tts_values[(att) - 1]; \
+		ins->tts_isnull[(att) - 1] = old->tts_isnull[(att) - 1]; \
+	} while (0)
 	SETCOL(cols->token_hash, succhash);
 	COPYCOL(cols->family_id);
 	SETCOL(cols->generation,
-		   Int32GetDatum(DatumGetInt32(old->tts_values[cols->generation - 1]) + 1));
-	SETCOL(cols->parent_hash, old->tts_values[cols->token_hash - 1]);
+		   Int32GetDatum(DatumGetInt32(OLDVAL(cols->generation)) + 1));
+	SETCOL(cols->parent_hash, OLDVAL(cols->token_hash));
 	COPYCOL(cols->subject);
 	COPYCOL(cols->issued_at);
 	SETCOL(cols->created_at, TimestampTzGetDatum(now));
@@ -911,8 +932,8 @@ rotate_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 
 	out->status = "rotated";
 	out->refresh_token = succ;
-	out->subject = datumCopy(old->tts_values[cols->subject - 1], false, -1);
-	out->family_id = datumCopy(old->tts_values[cols->family_id - 1], false, 16);
+	out->subject = datumCopy(OLDVAL(cols->subject), false, -1);
+	out->family_id = datumCopy(OLDVAL(cols->family_id), false, UUID_LEN);
 
 	AfterTriggerEndQuery(estate);
 	EvalPlanQualEnd(&epq);
@@ -951,8 +972,8 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 		return;
 	}
 	slot_getallattrs(old);
-	out->subject = datumCopy(old->tts_values[cols->subject - 1], false, -1);
-	out->family_id = datumCopy(old->tts_values[cols->family_id - 1], false, 16);
+	out->subject = datumCopy(OLDVAL(cols->subject), false, -1);
+	out->family_id = datumCopy(OLDVAL(cols->family_id), false, UUID_LEN);
 	if (!old->tts_isnull[cols->revoked_at - 1])
 	{
 		out->status = "revoked";
@@ -977,7 +998,7 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 					 "AND expires_at OPERATOR(pg_catalog.>) pg_catalog.now()",
 					 relname);
 	args[0] = out->family_id;
-	args[1] = Int32GetDatum(DatumGetInt32(old->tts_values[cols->generation - 1]) + 1);
+	args[1] = Int32GetDatum(DatumGetInt32(OLDVAL(cols->generation)) + 1);
 	ret = SPI_execute_with_args(query, 2, argtypes, args, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
@@ -986,7 +1007,8 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 		bool		isnull;
 		HeapTuple	child = SPI_tuptable->vals[0];
 		TupleDesc	cdesc = SPI_tuptable->tupdesc;
-		bytea	   *key = DatumGetByteaPP(SPI_getbinval(child, cdesc, 2, &isnull));
+		bytea	   *key = DatumGetByteaPP(SPI_getbinval(child, cdesc, 2,
+														&isnull));
 		Datum		childhash = SPI_getbinval(child, cdesc, 1, &isnull);
 		text	   *succ;
 		Datum		succhash;
@@ -996,10 +1018,14 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 		if (VARSIZE_ANY_EXHDR(key) != REFRESH_TOKEN_BYTES)
 			elog(ERROR, "jwt_refresh_rotate: retry key of wrong length");
 		spicxt = MemoryContextSwitchTo(outer);
-		succ = refresh_successor(token, (const unsigned char *) VARDATA_ANY(key));
+		succ = refresh_successor(token,
+								 (const unsigned char *) VARDATA_ANY(key));
 		MemoryContextSwitchTo(spicxt);
-		succhash = DirectFunctionCall1(jwt_refresh_token_hash, PointerGetDatum(succ));
-		if (value_equal(succhash, childhash, TupleDescAttr(RelationGetDescr(rel), cols->token_hash - 1)))
+		succhash = DirectFunctionCall1(jwt_refresh_token_hash,
+									   PointerGetDatum(succ));
+		if (value_equal(succhash, childhash,
+						TupleDescAttr(RelationGetDescr(rel),
+									  cols->token_hash - 1)))
 		{
 			out->status = "rotated";
 			out->refresh_token = succ;
@@ -1091,10 +1117,13 @@ rotate_sign(FunctionCallInfo fcinfo, JwtKeyForm form, RotateOutcome *rot,
 
 	if (PG_ARGISNULL(RA_KEY))
 	{
-		/* jwt_registry_sign(claims, algorithm, header, expires_in, not_before) */
-		Oid			argtypes[5] = {JSONBOID, TEXTOID, JSONBOID, INTERVALOID, INTERVALOID};
-		Oid			fn = rotate_lookup_func(get_func_namespace(fcinfo->flinfo->fn_oid),
-											"jwt_registry_sign", 5, argtypes);
+		/* jwt_registry_sign(claims, algorithm, header, expires_in,
+		 * not_before) */
+		Oid			argtypes[5] = {JSONBOID, TEXTOID, JSONBOID, INTERVALOID,
+		INTERVALOID};
+		Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+		Oid			fn = rotate_lookup_func(nsp, "jwt_registry_sign", 5,
+											argtypes);
 		FmgrInfo	flinfo;
 		LOCAL_FCINFO(sfc, 5);
 
@@ -1169,7 +1198,8 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 	/* the executor's checks, which the direct table access bypasses */
 	PreventCommandIfReadOnly("jwt_refresh_rotate()");
 	PreventCommandIfParallelMode("jwt_refresh_rotate()");
-	if (PG_ARGISNULL(RA_GRACE) || interval_negative(PG_GETARG_INTERVAL_P(RA_GRACE)))
+	if (PG_ARGISNULL(RA_GRACE) ||
+		interval_negative(PG_GETARG_INTERVAL_P(RA_GRACE)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("grace window must not be NULL or negative")));
@@ -1183,9 +1213,9 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("token lifetimes must be positive")));
 	client_ip.isnull = PG_ARGISNULL(RA_CLIENT_IP);
-	client_ip.value = client_ip.isnull ? (Datum) 0 : PG_GETARG_DATUM(RA_CLIENT_IP);
+	client_ip.value = PG_GETARG_DATUM(RA_CLIENT_IP);
 	user_agent.isnull = PG_ARGISNULL(RA_USER_AGENT);
-	user_agent.value = user_agent.isnull ? (Datum) 0 : PG_GETARG_DATUM(RA_USER_AGENT);
+	user_agent.value = PG_GETARG_DATUM(RA_USER_AGENT);
 
 	memset(&rot, 0, sizeof(rot));
 	if (PG_ARGISNULL(RA_TOKEN))
@@ -1209,7 +1239,8 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 		pkindex = RelationGetPrimaryKeyIndex(rel);
 		if (!OidIsValid(pkindex))
 			elog(ERROR, "jwt_refresh_rotate: refresh_tokens has no primary key");
-		hash = DirectFunctionCall1(jwt_refresh_token_hash, PointerGetDatum(token));
+		hash = DirectFunctionCall1(jwt_refresh_token_hash,
+								   PointerGetDatum(token));
 		slot = table_slot_create(rel, NULL);
 		found = rotate_find_and_lock(rel, pkindex, hash, slot);
 		if (found && refresh_live(&cols, slot))
@@ -1237,15 +1268,18 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 
 		values[RO_REFRESH_TOKEN] = PointerGetDatum(rot.refresh_token);
 		nulls[RO_REFRESH_TOKEN] = false;
-		values[RO_REFRESH_EXPIRES_AT] = TimestampTzGetDatum(rot.refresh_expires_at);
+		values[RO_REFRESH_EXPIRES_AT] =
+			TimestampTzGetDatum(rot.refresh_expires_at);
 		nulls[RO_REFRESH_EXPIRES_AT] = false;
-		values[RO_ACCESS_TOKEN] = PointerGetDatum(rotate_sign(fcinfo, form, &rot,
-															  &access_expires_at));
+		values[RO_ACCESS_TOKEN] =
+			PointerGetDatum(rotate_sign(fcinfo, form, &rot,
+										&access_expires_at));
 		nulls[RO_ACCESS_TOKEN] = false;
 		values[RO_ACCESS_EXPIRES_AT] = TimestampTzGetDatum(access_expires_at);
 		nulls[RO_ACCESS_EXPIRES_AT] = false;
 	}
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(resdesc, values, nulls)));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(resdesc, values,
+													  nulls)));
 }
 
 Datum
