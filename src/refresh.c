@@ -772,6 +772,8 @@ retry:
 		switch (res)
 		{
 			case TM_Ok:
+				/* a local copy: the caller's new rows point into it */
+				ExecMaterializeSlot(slot);
 				break;
 			case TM_Updated:
 			case TM_Deleted:
