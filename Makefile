@@ -19,15 +19,16 @@ OBJS = \
 	src/claims_ctx.o \
 	src/sql_claims.o \
 	src/stats.o \
-	src/sql_stats.o
+	src/sql_stats.o \
+	src/refresh.o
 
 EXTENSION = jwt
 DATA = jwt--0.1.0.sql
 PGFILEDESC = "jwt - JSON Web Tokens inside PostgreSQL"
 
-REGRESS = schema sign verify claims_time malformed errors json keys registry keys_rfc claims revoke rls stats
+REGRESS = schema sign verify claims_time malformed errors json keys registry keys_rfc claims revoke rls stats refresh_lifecycle refresh_triggers
 REGRESS_OPTS = --load-extension=jwt
-ISOLATION = consume
+ISOLATION = consume refresh_rotate refresh_rotate_rr
 ISOLATION_OPTS = --inputdir=test --load-extension=jwt
 
 PG_CPPFLAGS = -I$(srcdir)/src
