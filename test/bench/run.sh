@@ -202,7 +202,7 @@ run_asym() {
 			if (!(k in seen)) { seen[k] = 1; keys[++nk] = k }
 			next
 		}
-		$1 == "floor" && $2 == "best" {
+		$1 == "floor" && $2 == "best" && $3 ~ / / {
 			if (!($3 in fb)) { fb[$3] = 0; fo[++nf] = $3 }
 			if ($4 + 0 > fb[$3]) { fb[$3] = $4 + 0; fv[$3] = $6 }
 		}
