@@ -21,7 +21,7 @@ EXTENSION = jwt
 DATA = jwt--0.1.0.sql
 PGFILEDESC = "jwt - JSON Web Tokens inside PostgreSQL"
 
-REGRESS = schema sign verify claims_time malformed errors json keys registry
+REGRESS = schema sign verify claims_time malformed errors json keys registry harden
 REGRESS_OPTS = --load-extension=jwt
 
 PG_CPPFLAGS = -I$(srcdir)/src

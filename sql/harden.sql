@@ -1,0 +1,27 @@
+--
+-- Regression tests for bugs found by fuzzing and the hardening checks
+-- (test/fuzz, test/soak, test/differential).
+--
+\set VERBOSITY terse
+
+-- A private key whose parts belong to different keys is refused when it is
+-- read, instead of signing tokens that its public half never verifies
+-- (found by test/fuzz: one changed character in the modulus of a PEM key).
+SELECT jwt_generate_key('ES256') AS ec_a, jwt_generate_key('ES256') AS ec_b,
+       jwt_generate_key('RS256') AS rsa_a, jwt_generate_key('RS256') AS rsa_b,
+       jwt_generate_key('EdDSA') AS ed_a, jwt_generate_key('EdDSA') AS ed_b \gset
+SELECT jwt_sign('{}', :'ec_a'::jsonb || jsonb_build_object('d', :'ec_b'::jsonb->'d'), 'ES256');
+\echo :LAST_ERROR_SQLSTATE
+SELECT jwt_sign('{}', :'rsa_a'::jsonb || jsonb_build_object('n', :'rsa_b'::jsonb->'n'), 'RS256');
+\echo :LAST_ERROR_SQLSTATE
+SELECT jwt_sign('{}', (:'rsa_a'::jsonb || jsonb_build_object('d', :'rsa_b'::jsonb->'d')) - '{p,q,dp,dq,qi}'::text[], 'RS256');
+\echo :LAST_ERROR_SQLSTATE
+SELECT jwt_public_jwk((:'ed_a'::jsonb || jsonb_build_object('d', :'ed_b'::jsonb->'d'))::text);
+\echo :LAST_ERROR_SQLSTATE
+-- in a JWK Set too, whatever the member is used for
+SELECT valid FROM jwt_validate('x.y.z', jsonb_build_object('keys', jsonb_build_array(
+	jwt_public_jwk(:'ec_b'::jsonb), :'ec_a'::jsonb || jsonb_build_object('d', :'ec_b'::jsonb->'d'))));
+\echo :LAST_ERROR_SQLSTATE
+-- the keys themselves are fine
+SELECT (jwt_validate(jwt_sign('{}', k, k->>'alg'), jwt_public_jwk(k))).valid
+  FROM (VALUES (:'ec_a'::jsonb), (:'rsa_b'::jsonb), (:'ed_a'::jsonb)) v(k);
