@@ -81,6 +81,17 @@ PG_FUNCTION_INFO_V1(jwt_fuzz);
 /* The evaluation time of the fuzzed tokens: 2027-01-15 08:00:00 UTC */
 #define FUZZ_AT_UNIX	1800000000.0
 
+/*
+ * Blocks of the per-input memory context.  With blocks this small, aset.c
+ * gives every chunk over 16 bytes a malloc'd block of its own that ends
+ * where the chunk (rounded up to MAXALIGN) ends, so that ASan sees palloc
+ * memory too: reads or writes past a chunk hit ASan's redzone, and a chunk
+ * used after pfree or after the context's reset is in ASan's quarantine.
+ * (aset.c only asserts its 1 kB minimum block size; a server without
+ * assertions, as Debian's, accepts this.)
+ */
+#define FUZZ_BLOCK_SIZE	176
+
 #define MAX_RING	16
 #define MAX_ALLOWED	4
 
@@ -1214,7 +1225,7 @@ jwt_fuzz(PG_FUNCTION_ARGS)
 	lookup_functions();
 	load_ring(keys);
 	input_cxt = AllocSetContextCreate(TopMemoryContext, "jwt fuzz input",
-									  ALLOCSET_DEFAULT_SIZES);
+									  0, FUZZ_BLOCK_SIZE, FUZZ_BLOCK_SIZE);
 
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &n);
 	argv = MemoryContextAlloc(TopMemoryContext, sizeof(char *) * (n + 2));
