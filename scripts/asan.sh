@@ -51,7 +51,9 @@ pbin="$prefix$bindir"
 # 2. The extension built with the sanitizers, installed into the copy.
 build="$WORK/build"
 mkdir -p "$build"
-cp -r Makefile jwt.control jwt--*.sql src sql expected "$build/"
+mkdir -p "$build/src"
+cp -r Makefile jwt.control jwt--*.sql sql expected "$build/"
+cp src/*.c src/*.h "$build/src/"
 sanflags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 if ! { make -C "$build" -j2 PG_CONFIG="$pgc" JWT_CFLAGS="$JWT_DEFAULT_CFLAGS $sanflags" &&
 	make -C "$build" install PG_CONFIG="$pgc" DESTDIR="$prefix" with_llvm=no; } >"$WORK/build.log" 2>&1; then
