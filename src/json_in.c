@@ -371,17 +371,16 @@ jp_enter(JsonParser *jp)
 static bool
 jp_object(JsonParser *jp, JsonbValue *out, const char ***starts)
 {
-	JsonbPair  *pairs;
+	JsonbPair  *pairs = NULL;
 	int			n = 0;
-	int			cap = 8;
+	int			cap = 0;
 	int			i;
 
 	if (!jp_enter(jp))
 		return false;
 	jp->p++;					/* '{' */
-	pairs = palloc(sizeof(JsonbPair) * cap);
 	if (starts)
-		*starts = palloc(sizeof(char *) * cap);
+		*starts = NULL;
 	jp_skip_ws(jp);
 	if (jp->p < jp->end && *jp->p == '}')
 		jp->p++;
@@ -391,10 +390,13 @@ jp_object(JsonParser *jp, JsonbValue *out, const char ***starts)
 		{
 			if (n == cap)
 			{
-				cap *= 2;
-				pairs = repalloc(pairs, sizeof(JsonbPair) * cap);
+				/* nothing for {}, then 2, 4, 8...: see jp_array */
+				cap = cap ? cap * 2 : 2;
+				pairs = pairs ? repalloc(pairs, sizeof(JsonbPair) * cap) :
+					palloc(sizeof(JsonbPair) * cap);
 				if (starts)
-					*starts = repalloc(*starts, sizeof(char *) * cap);
+					*starts = *starts ? repalloc(*starts, sizeof(char *) * cap) :
+						palloc(sizeof(char *) * cap);
 			}
 			jp_skip_ws(jp);
 			if (jp->p >= jp->end || *jp->p != '"')
@@ -462,14 +464,13 @@ jp_object(JsonParser *jp, JsonbValue *out, const char ***starts)
 static bool
 jp_array(JsonParser *jp, JsonbValue *out)
 {
-	JsonbValue *elems;
+	JsonbValue *elems = NULL;
 	int			n = 0;
-	int			cap = 8;
+	int			cap = 0;
 
 	if (!jp_enter(jp))
 		return false;
 	jp->p++;					/* '[' */
-	elems = palloc(sizeof(JsonbValue) * cap);
 	jp_skip_ws(jp);
 	if (jp->p < jp->end && *jp->p == ']')
 		jp->p++;
@@ -479,8 +480,14 @@ jp_array(JsonParser *jp, JsonbValue *out)
 		{
 			if (n == cap)
 			{
-				cap *= 2;
-				elems = repalloc(elems, sizeof(JsonbValue) * cap);
+				/*
+				 * Nothing for [], then 2, 4, 8...: a token of small containers
+				 * ("[{},{},...]") must not cost hundreds of times its size in
+				 * memory, as a fixed first allocation of 8 did.
+				 */
+				cap = cap ? cap * 2 : 2;
+				elems = elems ? repalloc(elems, sizeof(JsonbValue) * cap) :
+					palloc(sizeof(JsonbValue) * cap);
 			}
 			jp_skip_ws(jp);
 			if (!jp_value(jp, &elems[n]))
