@@ -138,7 +138,7 @@ if ! out="$(timing_sql | "${PSQL[@]}" -F '|' 2>&1)"; then
 	printf '%s\n' "$out" | tail -n 10 | sed 's/^/# /'
 	exit 1
 fi
-while IFS='|' read -r name small; do
+while IFS='|' read -r name _; do
 	t_small="$(awk -F'|' -v n="$name" '$1 == n { print $3; exit }' <<<"$out")"
 	t_big="$(awk -F'|' -v n="$name" '$1 == n { v = $3 } END { print v }' <<<"$out")"
 	# below a few ms the clock and the noise dominate: compare with 2 ms at least
