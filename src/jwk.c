@@ -48,7 +48,6 @@
 static int	no_passphrase(char *buf, int size, int rwflag, void *u);
 static void key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private);
 static void key_from_jwk(JwtKey *key, JsonbContainer *jwk, bool in_set, bool *skip);
-static void check_key_pair(JwtKey *key);
 
 static int
 no_passphrase(char *buf, int size, int rwflag, void *u)
@@ -129,38 +128,6 @@ key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private)
 }
 
 /*
- * A private key must make signatures that its public half verifies.  A
- * corrupted or mixed-up key (an RSA modulus, or an EC "d", that belongs to
- * another key) would otherwise be accepted, sign tokens that nobody can
- * verify and publish a public JWK that verifies nothing.  So sign a fixed
- * message under the first algorithm the key serves and verify it, once
- * per key: the key is cached, and the contexts this sets up are the ones
- * signing uses later.  Nothing here raises before the check is done, and
- * the OpenSSL objects are the key's, which the caller frees on error.
- */
-static void
-check_key_pair(JwtKey *key)
-{
-	static const char msg[] = "jwt key pair check";
-	const JwtAlg *alg = jwt_alg_by_id(pg_rightmost_one_pos32(key->usable));
-	size_t		siglen = jwt_pkey_sig_len(key, alg);
-	unsigned char *sig = palloc(siglen);
-	bool		valid = false;
-
-	ERR_clear_error();
-	if (!jwt_pkey_sign(key, alg, msg, sizeof(msg) - 1, sig, &siglen) ||
-		!jwt_pkey_verify(key, alg, msg, sizeof(msg) - 1, sig, siglen, &valid) ||
-		!valid)
-	{
-		ERR_clear_error();
-		bad_key("private key does not match its public key",
-				psprintf("A test signature with %s did not verify with the key's own public part; the key is corrupted or assembled from different keys.",
-						 alg->name));
-	}
-	pfree(sig);
-}
-
-/*
  * A PEM document: the first block decides.
  */
 void
@@ -233,8 +200,6 @@ jwt_key_from_pem(JwtKey *key, const char *pem, int len)
 	if (pkey == NULL)
 		bad_key("could not read the PEM key", fail);
 	key_set_pkey(key, pkey, has_private);
-	if (has_private)
-		check_key_pair(key);
 }
 
 /* A string member of a JWK, or NULL. */
@@ -617,8 +582,6 @@ key_from_jwk(JwtKey *key, JsonbContainer *jwk, bool in_set, bool *skip)
 		}
 		key->usable = JWT_ALG_BIT(alg->id);
 	}
-	if (pkey && has_private)
-		check_key_pair(key);
 }
 
 /*

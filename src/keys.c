@@ -269,6 +269,17 @@ jwt_key_check_alg(JwtKey *key, const JwtAlg *alg, bool for_signing)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("RSA key is too short to sign"),
 					 errdetail("The key has %d bits; signing needs at least 2048.", key->bits)));
+		/* once per key, before its first signature */
+		if (key->kind != JWT_KEY_SECRET && !key->pair_checked)
+		{
+			if (!jwt_pkey_pair_ok(key, alg))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("private key does not match its public key"),
+						 errdetail("A test signature with %s did not verify with the key's own public part; the key is corrupted or assembled from different keys.",
+								   alg->name)));
+			key->pair_checked = true;
+		}
 	}
 	else if (key->kind == JWT_KEY_RSA && key->bits < jwt_min_rsa_bits)
 		ereport(ERROR,
