@@ -30,3 +30,11 @@ SELECT valid FROM jwt_validate(jwt_sign('{}', :'ec_a'::jsonb, 'ES256'),
 -- the keys themselves are fine
 SELECT (jwt_validate(jwt_sign('{}', k, k->>'alg'), jwt_public_jwk(k))).valid
   FROM (VALUES (:'ec_a'::jsonb), (:'rsa_b'::jsonb), (:'ed_a'::jsonb)) v(k);
+
+-- An RSA key over 16384 bits, which OpenSSL verifies nothing with, is
+-- refused instead of calling every signature bad.
+SELECT '{"kty":"RSA","e":"AQAB","n":"' ||
+       rtrim(translate(encode('\x80'::bytea || decode(repeat('ab', 2048), 'hex') || '\x01'::bytea,
+                              'base64'), E'+/\n', '-_'), '=') || '"}' AS rsa16400 \gset
+SELECT valid, reason FROM jwt_validate('eyJhbGciOiJSUzI1NiJ9.e30.AAAA', :'rsa16400');
+\echo :LAST_ERROR_SQLSTATE

@@ -88,15 +88,16 @@ key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private)
 	key->bits = EVP_PKEY_get_bits(pkey);
 	key->sig_len = EVP_PKEY_get_size(pkey);
 
-	if (EVP_PKEY_is_a(pkey, "RSA"))
+	if (EVP_PKEY_is_a(pkey, "RSA") || EVP_PKEY_is_a(pkey, "RSA-PSS"))
 	{
 		key->kind = JWT_KEY_RSA;
-		key->usable = JWT_ALGS_RSA_PKCS1 | JWT_ALGS_RSA_PSS;
-	}
-	else if (EVP_PKEY_is_a(pkey, "RSA-PSS"))
-	{
-		key->kind = JWT_KEY_RSA;
-		key->usable = JWT_ALGS_RSA_PSS;
+		key->usable = EVP_PKEY_is_a(pkey, "RSA-PSS") ? JWT_ALGS_RSA_PSS :
+			JWT_ALGS_RSA_PKCS1 | JWT_ALGS_RSA_PSS;
+		/* longer keys would only ever give "bad signature" */
+		if (key->bits > JWT_MAX_RSA_BITS)
+			bad_key("RSA key is too long",
+					psprintf("The key has %d bits; OpenSSL verifies with at most %d.",
+							 key->bits, JWT_MAX_RSA_BITS));
 	}
 	else if (EVP_PKEY_is_a(pkey, "EC"))
 	{
