@@ -38,3 +38,20 @@ SELECT '{"kty":"RSA","e":"AQAB","n":"' ||
                               'base64'), E'+/\n', '-_'), '=') || '"}' AS rsa16400 \gset
 SELECT valid, reason FROM jwt_validate('eyJhbGciOiJSUzI1NiJ9.e30.AAAA', :'rsa16400');
 \echo :LAST_ERROR_SQLSTATE
+
+-- Key arguments are bounded by jwt.max_key_size: longer ones are refused
+-- before any work, in every form (a parsed key is cached with a copy of
+-- its argument, so unbounded ones could pin any amount of memory).
+SHOW jwt.max_key_size;
+SELECT valid, reason FROM jwt_validate('a.b.c', repeat('k', 262144));
+SELECT valid FROM jwt_validate('a.b.c', repeat('k', 262145));
+\echo :LAST_ERROR_SQLSTATE
+SELECT valid FROM jwt_validate('a.b.c', jsonb_build_object('keys', jsonb_build_array(
+	jwt_public_jwk(:'ec_a'::jsonb) || jsonb_build_object('x5c', jsonb_build_array(repeat('A', 300000))))));
+\echo :LAST_ERROR_SQLSTATE
+SET jwt.max_key_size = '1kB';
+SELECT jwt_public_jwk(:'ec_a'::jsonb || jsonb_build_object('pad', repeat('x', 1000)));
+\echo :LAST_ERROR_SQLSTATE
+SELECT jwt_sign('{}', decode(repeat('ab', 1025), 'hex'));
+\echo :LAST_ERROR_SQLSTATE
+RESET jwt.max_key_size;
