@@ -55,3 +55,28 @@ SELECT jwt_public_jwk(:'ec_a'::jsonb || jsonb_build_object('pad', repeat('x', 10
 SELECT jwt_sign('{}', decode(repeat('ab', 1025), 'hex'));
 \echo :LAST_ERROR_SQLSTATE
 RESET jwt.max_key_size;
+
+-- In a database whose encoding is not UTF-8, a token with a character that
+-- encoding cannot represent is malformed: jwt_validate returns that reason
+-- instead of raising 22P05 from the conversion (which it did before even
+-- checking the signature, for a character in the header).
+\set regress_db :DBNAME
+CREATE DATABASE jwt_regress_latin1 TEMPLATE template0 ENCODING 'LATIN1'
+	LC_COLLATE 'C' LC_CTYPE 'C';
+\c jwt_regress_latin1
+SET client_encoding = 'UTF8';
+SET client_min_messages = warning;
+CREATE EXTENSION jwt;
+\set VERBOSITY terse
+SELECT repeat('k', 32) AS k \gset
+-- the header's kid is "€" (not in LATIN1); bad signature, unchecked
+SELECT valid, reason, header FROM jwt_validate('eyJhbGciOiJIUzI1NiIsImtpZCI6IuKCrCJ9.e30.AAAA', :'k');
+-- signed claims {"iat":1,"sub":"€uro"}, and {"iat":1,"sub":"café"}
+SELECT valid, reason, claims FROM jwt_validate('eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpYXQiOjEsInN1YiI6IuKCrHVybyJ9.5wNQ8fOlXj6hixNoFJYZ7AvFsQpYKqlkxfgwwK9i9iw', :'k');
+SELECT jwt_verify('eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpYXQiOjEsInN1YiI6IuKCrHVybyJ9.5wNQ8fOlXj6hixNoFJYZ7AvFsQpYKqlkxfgwwK9i9iw', :'k');
+\echo :LAST_ERROR_SQLSTATE
+SELECT claims FROM jwt_decode('eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpYXQiOjEsInN1YiI6IuKCrHVybyJ9.5wNQ8fOlXj6hixNoFJYZ7AvFsQpYKqlkxfgwwK9i9iw');
+\echo :LAST_ERROR_SQLSTATE
+SELECT valid, reason, claims FROM jwt_validate('eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpYXQiOjEsInN1YiI6ImNhZsOpIn0.gbozt73uSyLcMlqJEI_OLcOeOCyPq2Qqs6vKIfafKb0', :'k');
+\c :regress_db
+DROP DATABASE jwt_regress_latin1;
