@@ -78,5 +78,15 @@ SELECT jwt_verify('eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpYXQiOjEsInN1YiI6IuKC
 SELECT claims FROM jwt_decode('eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpYXQiOjEsInN1YiI6IuKCrHVybyJ9.5wNQ8fOlXj6hixNoFJYZ7AvFsQpYKqlkxfgwwK9i9iw');
 \echo :LAST_ERROR_SQLSTATE
 SELECT valid, reason, claims FROM jwt_validate('eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpYXQiOjEsInN1YiI6ImNhZsOpIn0.gbozt73uSyLcMlqJEI_OLcOeOCyPq2Qqs6vKIfafKb0', :'k');
+-- A JWK given as text, or whose public JWK is built, holds non-ASCII text
+-- in the database encoding: "kid" of "café" (it was refused as not UTF-8,
+-- or jwt_public_jwk failed with XX000 "could not build a JWK"; found by
+-- test/fuzz in a LATIN1 cluster).
+SELECT jwt_public_jwk('{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","kid":"café"}'::text)->>'kid' AS from_text,
+       jwt_public_jwk('{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","kid":"café"}'::jsonb)->>'kid' AS from_jsonb;
+SELECT jwt_sign('{"iat":1}', '{"kty":"oct","k":"a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s","kid":"café"}', 'HS256') AS t;
+SELECT header, (jwt_validate(t, '{"kty":"oct","k":"a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s","kid":"café"}')).valid
+  FROM jwt_decode('eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImNhZsOpIn0.eyJpYXQiOjF9.oOng0KVljhkNjveqMQhCXIo5_5Pltng_pw_kgZxrhk8'),
+       (SELECT 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImNhZsOpIn0.eyJpYXQiOjF9.oOng0KVljhkNjveqMQhCXIo5_5Pltng_pw_kgZxrhk8'::text AS t) s;
 \c :regress_db
 DROP DATABASE jwt_regress_latin1;

@@ -34,6 +34,7 @@
 #include <openssl/x509.h>
 
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "port/pg_bitutils.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -48,6 +49,8 @@
 static int	no_passphrase(char *buf, int size, int rwflag, void *u);
 static void key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private);
 static void key_from_jwk(JwtKey *key, JsonbContainer *jwk, bool in_set, bool *skip);
+static JwtReason parse_server_json(const char *json, int len, Jsonb **out,
+								   char **detail);
 
 static int
 no_passphrase(char *buf, int size, int rwflag, void *u)
@@ -646,6 +649,23 @@ jwt_key_from_jwk_jsonb(JwtKey *key, Jsonb *jb)
 }
 
 /*
+ * Parse JSON text in the database encoding (a key argument, or JSON built
+ * here from jsonb strings) with jwt_json_parse, which reads UTF-8, JOSE's
+ * encoding, and converts strings to the database encoding.  In a database
+ * that is not UTF-8, a "kid" of "café" would otherwise not be valid UTF-8.
+ */
+static JwtReason
+parse_server_json(const char *json, int len, Jsonb **out, char **detail)
+{
+	if (GetDatabaseEncoding() != PG_UTF8)
+	{
+		json = pg_server_to_any(json, len, PG_UTF8);
+		len = strlen(json);
+	}
+	return jwt_json_parse(json, len, "key", NULL, 0, out, detail);
+}
+
+/*
  * A JWK or JWK Set as JSON text.
  */
 void
@@ -654,7 +674,7 @@ jwt_key_from_jwk_text(JwtKey *key, const char *json, int len)
 	Jsonb	   *jb;
 	char	   *detail;
 
-	if (jwt_json_parse(json, len, "key", NULL, 0, &jb, &detail) != JWT_REASON_NONE)
+	if (parse_server_json(json, len, &jb, &detail) != JWT_REASON_NONE)
 		bad_key("key is neither a PEM document nor a valid JWK", detail);
 	jwt_key_from_jwk_jsonb(key, jb);
 }
@@ -844,7 +864,7 @@ text_to_jsonb(StringInfo buf)
 	Jsonb	   *jb;
 	char	   *detail;
 
-	if (jwt_json_parse(buf->data, buf->len, "key", NULL, 0, &jb, &detail) != JWT_REASON_NONE)
+	if (parse_server_json(buf->data, buf->len, &jb, &detail) != JWT_REASON_NONE)
 		elog(ERROR, "could not build a JWK: %s", detail);
 	return jb;
 }
