@@ -287,7 +287,7 @@ static bool
 valid_text(const uint8 *data, size_t size)
 {
 	return memchr(data, 0, size) == NULL &&
-		pg_verify_mbstr(PG_UTF8, (const char *) data, (int) size, true);
+		pg_verify_mbstr(GetDatabaseEncoding(), (const char *) data, (int) size, true);
 }
 
 static double
@@ -346,8 +346,8 @@ target_json(const uint8 *data, size_t size)
 	if (jb == NULL || !JB_ROOT_IS_OBJECT(jb) || JB_ROOT_IS_SCALAR(jb))
 		fuzz_fail("jwt_json_parse accepted but made no object");
 
-	/* jsonb_in must agree, byte for byte */
-	if (memchr(data, 0, size) == NULL)
+	/* jsonb_in must agree, byte for byte (it reads the database encoding) */
+	if (memchr(data, 0, size) == NULL && GetDatabaseEncoding() == PG_UTF8)
 	{
 		ref = jsonb_or_null((const char *) data, (int) size);
 		if (ref == NULL)

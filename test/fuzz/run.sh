@@ -26,6 +26,8 @@
 # the same backend must still answer (a backend crash ends every session).
 #
 # Environment: JWT_FUZZ_SECONDS (per in-backend target, smoke default 7),
+# JWT_FUZZ_ENCODING (of the fuzzing cluster, default UTF8; LATIN1 fuzzes the
+# conversion of token strings to a database encoding that lacks characters),
 # JWT_FUZZ_TARGETS (default "b64url json token signed key"),
 # JWT_FUZZ_SQL_SECONDS (default 8; 0 skips part 2), JWT_FUZZ_JOBS (targets run
 # at a time, default 2), CLANG, PG_CONFIG.
@@ -113,7 +115,8 @@ setup_sql() {
 	echo "CREATE FUNCTION jwt_fuzz(text, jsonb, text[]) RETURNS int AS '$so', 'jwt_fuzz' LANGUAGE C STRICT;"
 }
 if [[ " $targets " =~ \ (json|token|signed|key)\  ]] || [ "$mode" = repro ]; then
-	if ! as_pg "$bindir/initdb" -D "$tmp/data0" -A trust -U postgres -E UTF8 --locale=C >"$tmp/initdb.log" 2>&1; then
+	if ! as_pg "$bindir/initdb" -D "$tmp/data0" -A trust -U postgres -E "${JWT_FUZZ_ENCODING:-UTF8}" \
+		--locale=C >"$tmp/initdb.log" 2>&1; then
 		not_ok "fuzz: initdb of the fuzzing cluster"
 		sed 's/^/# /' "$tmp/initdb.log" | tail -n 10
 		exit 1
