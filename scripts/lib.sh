@@ -205,3 +205,92 @@ jwt_cluster_crash_report() {
 		tail -n 40 "$JWT_CLUSTER_LOG"
 	fi
 }
+
+# --- private installations for scripts/asan.sh and scripts/valgrind.sh -------
+
+# jwt_private_install DIR CFLAGS: copy the PostgreSQL installation that
+# PG_CONFIG names under DIR (its binaries find their lib and share
+# directories relative to themselves), then build the extension from a copy
+# of the sources with CFLAGS added and install it there. Nothing outside DIR
+# is written. Sets JWT_PRIV_BINDIR (the copy's bindir) and JWT_PRIV_BUILD
+# (the build directory, where "make installcheck" runs pg_regress).
+jwt_private_install() {
+	local dir="$1" cflags="$2" pgc bindir sharedir pgroot
+	pgc="$(jwt_pg_config)"
+	bindir="$("$pgc" --bindir)"
+	sharedir="$("$pgc" --sharedir)"
+	pgroot="$(dirname "$bindir")"
+	mkdir -p "$dir/pg$(dirname "$pgroot")" "$dir/pg$(dirname "$sharedir")" "$dir/build/src"
+	cp -a "$pgroot" "$dir/pg$pgroot"
+	[ -d "$dir/pg$sharedir" ] || cp -a "$sharedir" "$dir/pg$sharedir"
+	JWT_PRIV_BINDIR="$dir/pg$bindir"
+	JWT_PRIV_BUILD="$dir/build"
+	# sources only: copied objects would pass for up to date
+	cp -r "$JWT_ROOT"/{Makefile,jwt.control,sql,expected} "$JWT_ROOT"/jwt--*.sql "$JWT_PRIV_BUILD/"
+	cp "$JWT_ROOT"/src/*.[ch] "$JWT_PRIV_BUILD/src/"
+	{ make -C "$JWT_PRIV_BUILD" -j2 PG_CONFIG="$pgc" JWT_CFLAGS="$JWT_DEFAULT_CFLAGS $cflags" &&
+		make -C "$JWT_PRIV_BUILD" install PG_CONFIG="$pgc" DESTDIR="$dir/pg" with_llvm=no; } \
+		>"$dir/build.log" 2>&1 || { tail -n 30 "$dir/build.log" >&2; return 1; }
+}
+
+# jwt_private_initdb DATADIR: initdb with the private copy, for a server on
+# a Unix socket in SOCKDIR (second argument) only, with EXTRA settings
+# (third argument, postgresql.conf lines). Sets JWT_PRIV_PORT.
+jwt_private_initdb() {
+	local data="$1" sockdir="$2" extra="${3:-}"
+	_jwt_priv_run "$JWT_PRIV_BINDIR/initdb" -D "$data" -A trust -U postgres -E UTF8 --locale=C \
+		>"$sockdir/initdb.log" 2>&1 || { cat "$sockdir/initdb.log" >&2; return 1; }
+	JWT_PRIV_PORT="$(_jwt_free_port)"
+	{
+		echo "listen_addresses = ''"
+		echo "unix_socket_directories = '$sockdir'"
+		echo "port = $JWT_PRIV_PORT"
+		echo "fsync = off"
+		printf '%s\n' "$extra"
+	} >>"$data/postgresql.conf"
+}
+
+# Run a command as the postgres user when we are root.
+_jwt_priv_run() {
+	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# jwt_check_suites TAG WORKDIR: against the server PGHOST/PGPORT/PGUSER
+# name, run pg_regress (in JWT_PRIV_BUILD), then create the database
+# jwt_test and run test/interop and JWT_CHECK_FUZZ_SECONDS (default 20, 0
+# skips) of test/fuzz/sql_fuzz.sh. Prints "ok - TAG/..." lines and calls
+# the caller's pass and fail functions for each.
+jwt_check_suites() {
+	local tag="$1" work="$2" rc=0 status name
+	make -C "$JWT_PRIV_BUILD" installcheck PG_CONFIG="$(jwt_pg_config)" \
+		EXTRA_REGRESS_OPTS="--host=$PGHOST --port=$PGPORT --user=$PGUSER" >"$work/regress.log" 2>&1 || rc=$?
+	while read -r status name; do
+		if [ "$status" = ok ]; then pass "$tag/regress/$name"; else fail "$tag/regress/$name"; fi
+	done < <(sed -nE 's/^(test +| +)?([^ ]+) +\.\.\. +(ok|FAILED|failed \(ignored\)).*/\3 \2/p' "$work/regress.log")
+	if [ "$rc" -ne 0 ]; then
+		if [ -f "$JWT_PRIV_BUILD/regression.diffs" ]; then head -n 60 "$JWT_PRIV_BUILD/regression.diffs"; fi
+		grep -qE '\.\.\. +(ok|FAILED)' "$work/regress.log" || { tail -n 20 "$work/regress.log"; fail "$tag/regress: make installcheck"; }
+	fi
+	psql -XAtq -d postgres -c 'CREATE DATABASE jwt_test' && psql -XAtq -d jwt_test -c 'CREATE EXTENSION jwt'
+	PGDATABASE=jwt_test _jwt_check_suite "$tag" "$work" interop "$JWT_ROOT/test/interop" ./run.sh
+	if [ "${JWT_CHECK_FUZZ_SECONDS:-20}" -gt 0 ]; then
+		PGDATABASE=jwt_test _jwt_check_suite "$tag" "$work" fuzz-sql "$JWT_ROOT/test/fuzz" \
+			./sql_fuzz.sh "${JWT_CHECK_FUZZ_SECONDS:-20}"
+	fi
+}
+
+_jwt_check_suite() {
+	local tag="$1" work="$2" name="$3" dir="$4" rc=0 line
+	shift 4
+	(cd "$dir" && "$@") >"$work/$name.log" 2>&1 || rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+			"ok - "*) pass "$tag/$name: ${line#ok - }" ;;
+			"not ok - "*) fail "$tag/$name: ${line#not ok - }" ;;
+		esac
+	done <"$work/$name.log"
+	if [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$work/$name.log"; then
+		tail -n 20 "$work/$name.log"
+		fail "$tag/$name: run.sh exited with $rc"
+	fi
+}

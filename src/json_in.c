@@ -27,7 +27,7 @@
  * JSON strings cannot hold U+0000 here, as in jsonb.  Numbers become
  * numeric; exponents numeric cannot hold are refused, so numeric_in never
  * raises.  In a database whose encoding is not UTF-8, strings are converted
- * to it, which raises for characters it cannot represent.
+ * to it; a character it cannot represent makes the document malformed.
  *
  * Never ereports for bad input.  Allocates in CurrentMemoryContext.
  *
@@ -56,6 +56,7 @@ typedef struct JsonParser
 } JsonParser;
 
 static bool jp_value(JsonParser *jp, JsonbValue *out);
+static char *jp_to_server(JsonParser *jp, char *buf, int len);
 
 static inline void
 jp_skip_ws(JsonParser *jp)
@@ -234,8 +235,10 @@ jp_string(JsonParser *jp, char **out, int *outlen)
 
 	if (jp->convert && !ascii)
 	{
-		char	   *conv = pg_any_to_server(buf, w - buf, PG_UTF8);
+		char	   *conv = jp_to_server(jp, buf, w - buf);
 
+		if (conv == NULL)
+			return false;
 		if (conv != buf)
 		{
 			*out = conv;
@@ -246,6 +249,41 @@ jp_string(JsonParser *jp, char **out, int *outlen)
 	*out = buf;
 	*outlen = w - buf;
 	return true;
+}
+
+/*
+ * Convert a UTF-8 string to the database encoding, or set a failure and
+ * return NULL when the encoding cannot represent one of its characters:
+ * the conversion raises then, and a token must not make jwt_validate raise
+ * (nor get that far before its signature is checked).  Catching the error
+ * without a subtransaction is sound: the conversion only pallocs.
+ */
+static char *
+jp_to_server(JsonParser *jp, char *buf, int len)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	char	   *volatile conv = NULL;
+
+	PG_TRY();
+	{
+		conv = pg_any_to_server(buf, len, PG_UTF8);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_UNTRANSLATABLE_CHARACTER &&
+			edata->sqlerrcode != ERRCODE_CHARACTER_NOT_IN_REPERTOIRE)
+			PG_RE_THROW();
+		FlushErrorState();
+		FreeErrorData(edata);
+		jp_fail(jp, "has a character the database encoding cannot represent");
+		conv = NULL;
+	}
+	PG_END_TRY();
+	return conv;
 }
 
 /*
@@ -371,17 +409,16 @@ jp_enter(JsonParser *jp)
 static bool
 jp_object(JsonParser *jp, JsonbValue *out, const char ***starts)
 {
-	JsonbPair  *pairs;
+	JsonbPair  *pairs = NULL;
 	int			n = 0;
-	int			cap = 8;
+	int			cap = 0;
 	int			i;
 
 	if (!jp_enter(jp))
 		return false;
 	jp->p++;					/* '{' */
-	pairs = palloc(sizeof(JsonbPair) * cap);
 	if (starts)
-		*starts = palloc(sizeof(char *) * cap);
+		*starts = NULL;
 	jp_skip_ws(jp);
 	if (jp->p < jp->end && *jp->p == '}')
 		jp->p++;
@@ -391,10 +428,13 @@ jp_object(JsonParser *jp, JsonbValue *out, const char ***starts)
 		{
 			if (n == cap)
 			{
-				cap *= 2;
-				pairs = repalloc(pairs, sizeof(JsonbPair) * cap);
+				/* nothing for {}, then 2, 4, 8...: see jp_array */
+				cap = cap ? cap * 2 : 2;
+				pairs = pairs ? repalloc(pairs, sizeof(JsonbPair) * cap) :
+					palloc(sizeof(JsonbPair) * cap);
 				if (starts)
-					*starts = repalloc(*starts, sizeof(char *) * cap);
+					*starts = *starts ? repalloc(*starts, sizeof(char *) * cap) :
+						palloc(sizeof(char *) * cap);
 			}
 			jp_skip_ws(jp);
 			if (jp->p >= jp->end || *jp->p != '"')
@@ -462,14 +502,13 @@ jp_object(JsonParser *jp, JsonbValue *out, const char ***starts)
 static bool
 jp_array(JsonParser *jp, JsonbValue *out)
 {
-	JsonbValue *elems;
+	JsonbValue *elems = NULL;
 	int			n = 0;
-	int			cap = 8;
+	int			cap = 0;
 
 	if (!jp_enter(jp))
 		return false;
 	jp->p++;					/* '[' */
-	elems = palloc(sizeof(JsonbValue) * cap);
 	jp_skip_ws(jp);
 	if (jp->p < jp->end && *jp->p == ']')
 		jp->p++;
@@ -479,8 +518,14 @@ jp_array(JsonParser *jp, JsonbValue *out)
 		{
 			if (n == cap)
 			{
-				cap *= 2;
-				elems = repalloc(elems, sizeof(JsonbValue) * cap);
+				/*
+				 * Nothing for [], then 2, 4, 8...: a token of small containers
+				 * ("[{},{},...]") must not cost hundreds of times its size in
+				 * memory, as a fixed first allocation of 8 did.
+				 */
+				cap = cap ? cap * 2 : 2;
+				elems = elems ? repalloc(elems, sizeof(JsonbValue) * cap) :
+					palloc(sizeof(JsonbValue) * cap);
 			}
 			jp_skip_ws(jp);
 			if (!jp_value(jp, &elems[n]))

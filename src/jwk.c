@@ -34,6 +34,7 @@
 #include <openssl/x509.h>
 
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "port/pg_bitutils.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
@@ -48,6 +49,8 @@
 static int	no_passphrase(char *buf, int size, int rwflag, void *u);
 static void key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private);
 static void key_from_jwk(JwtKey *key, JsonbContainer *jwk, bool in_set, bool *skip);
+static JwtReason parse_server_json(const char *json, int len, Jsonb **out,
+								   char **detail);
 
 static int
 no_passphrase(char *buf, int size, int rwflag, void *u)
@@ -88,15 +91,16 @@ key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private)
 	key->bits = EVP_PKEY_get_bits(pkey);
 	key->sig_len = EVP_PKEY_get_size(pkey);
 
-	if (EVP_PKEY_is_a(pkey, "RSA"))
+	if (EVP_PKEY_is_a(pkey, "RSA") || EVP_PKEY_is_a(pkey, "RSA-PSS"))
 	{
 		key->kind = JWT_KEY_RSA;
-		key->usable = JWT_ALGS_RSA_PKCS1 | JWT_ALGS_RSA_PSS;
-	}
-	else if (EVP_PKEY_is_a(pkey, "RSA-PSS"))
-	{
-		key->kind = JWT_KEY_RSA;
-		key->usable = JWT_ALGS_RSA_PSS;
+		key->usable = EVP_PKEY_is_a(pkey, "RSA-PSS") ? JWT_ALGS_RSA_PSS :
+			JWT_ALGS_RSA_PKCS1 | JWT_ALGS_RSA_PSS;
+		/* longer keys would only ever give "bad signature" */
+		if (key->bits > JWT_MAX_RSA_BITS)
+			bad_key("RSA key is too long",
+					psprintf("The key has %d bits; OpenSSL verifies with at most %d.",
+							 key->bits, JWT_MAX_RSA_BITS));
 	}
 	else if (EVP_PKEY_is_a(pkey, "EC"))
 	{
@@ -645,6 +649,23 @@ jwt_key_from_jwk_jsonb(JwtKey *key, Jsonb *jb)
 }
 
 /*
+ * Parse JSON text in the database encoding (a key argument, or JSON built
+ * here from jsonb strings) with jwt_json_parse, which reads UTF-8, JOSE's
+ * encoding, and converts strings to the database encoding.  In a database
+ * that is not UTF-8, a "kid" of "café" would otherwise not be valid UTF-8.
+ */
+static JwtReason
+parse_server_json(const char *json, int len, Jsonb **out, char **detail)
+{
+	if (GetDatabaseEncoding() != PG_UTF8)
+	{
+		json = pg_server_to_any(json, len, PG_UTF8);
+		len = strlen(json);
+	}
+	return jwt_json_parse(json, len, "key", NULL, 0, out, detail);
+}
+
+/*
  * A JWK or JWK Set as JSON text.
  */
 void
@@ -653,7 +674,7 @@ jwt_key_from_jwk_text(JwtKey *key, const char *json, int len)
 	Jsonb	   *jb;
 	char	   *detail;
 
-	if (jwt_json_parse(json, len, "key", NULL, 0, &jb, &detail) != JWT_REASON_NONE)
+	if (parse_server_json(json, len, &jb, &detail) != JWT_REASON_NONE)
 		bad_key("key is neither a PEM document nor a valid JWK", detail);
 	jwt_key_from_jwk_jsonb(key, jb);
 }
@@ -843,7 +864,7 @@ text_to_jsonb(StringInfo buf)
 	Jsonb	   *jb;
 	char	   *detail;
 
-	if (jwt_json_parse(buf->data, buf->len, "key", NULL, 0, &jb, &detail) != JWT_REASON_NONE)
+	if (parse_server_json(buf->data, buf->len, &jb, &detail) != JWT_REASON_NONE)
 		elog(ERROR, "could not build a JWK: %s", detail);
 	return jb;
 }

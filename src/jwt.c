@@ -22,6 +22,7 @@ PG_MODULE_MAGIC;
 int			jwt_max_token_size = 65536;
 int			jwt_max_json_depth = 32;
 int			jwt_min_rsa_bits = 2048;
+int			jwt_max_key_size = 262144;
 
 void		_PG_init(void);
 
@@ -70,6 +71,19 @@ _PG_init(void)
 							 0,
 							 NULL, jwt_claims_source_assign, NULL);
 	jwt_claims_ctx_init();
+
+	/*
+	 * A parsed key stays in the per-backend cache of 16 keys with a copy of
+	 * its argument, so a caller could otherwise pin gigabytes in a backend.
+	 */
+	DefineCustomIntVariable("jwt.max_key_size",
+							"Largest key argument, in bytes, that is parsed at all.",
+							"Longer secrets, PEM documents, JWKs and JWK Sets are refused before any work.",
+							&jwt_max_key_size,
+							262144, 1024, 64 * 1024 * 1024,
+							PGC_SUSET,
+							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("jwt");
 }

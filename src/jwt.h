@@ -16,6 +16,7 @@
 /* GUC variables (jwt.c) */
 extern int	jwt_max_token_size;
 extern int	jwt_max_json_depth;
+extern int	jwt_max_key_size;
 
 /* Seconds between the Unix epoch and the PostgreSQL epoch (2000-01-01). */
 #define JWT_UNIX_EPOCH_OFFSET_SECS \

@@ -38,6 +38,7 @@
 #include "port/pg_bitutils.h"
 #include "utils/memutils.h"
 
+#include "jwt.h"
 #include "keys.h"
 
 #define JWT_KEY_CACHE_SIZE	16
@@ -118,10 +119,11 @@ jwt_key_init_secret(JwtKey *key, const unsigned char *bytes, int len)
 
 /*
  * Return the JwtKey for a key argument, from the cache or newly built.
- * For JWT_FORM_JSONB, "bytes" is the whole Jsonb varlena.  Raises 22023
- * for a key that cannot be used (empty or short secret, malformed PEM or
- * JWK, unsupported key type).  The result stays valid until the next call
- * (it may be evicted after that).
+ * For JWT_FORM_JSONB, "bytes" is the whole Jsonb varlena.  Raises 54000
+ * for an argument over jwt.max_key_size, 22023 for a key that cannot be
+ * used (empty or short secret, malformed PEM or JWK, unsupported key
+ * type).  The result stays valid until the next call (it may be evicted
+ * after that).
  */
 JwtKey *
 jwt_key_get(const char *bytes, int len, JwtKeyForm form)
@@ -131,6 +133,13 @@ jwt_key_get(const char *bytes, int len, JwtKeyForm form)
 	MemoryContext cxt;
 	MemoryContext old;
 	JwtKey	   *volatile key = NULL;
+
+	if (len > jwt_max_key_size)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("key argument exceeds jwt.max_key_size"),
+				 errdetail("The key argument has %d bytes; jwt.max_key_size is %d.",
+						   len, jwt_max_key_size)));
 
 	hash = hash_bytes((const unsigned char *) bytes, len);
 	for (i = 0; i < key_cache_used; i++)
@@ -269,6 +278,17 @@ jwt_key_check_alg(JwtKey *key, const JwtAlg *alg, bool for_signing)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("RSA key is too short to sign"),
 					 errdetail("The key has %d bits; signing needs at least 2048.", key->bits)));
+		/* once per key, before its first signature */
+		if (key->kind != JWT_KEY_SECRET && !key->pair_checked)
+		{
+			if (!jwt_pkey_pair_ok(key, alg))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("private key does not match its public key"),
+						 errdetail("A test signature with %s did not verify with the key's own public part; the key is corrupted or assembled from different keys.",
+								   alg->name)));
+			key->pair_checked = true;
+		}
 	}
 	else if (key->kind == JWT_KEY_RSA && key->bits < jwt_min_rsa_bits)
 		ereport(ERROR,

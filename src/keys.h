@@ -35,6 +35,13 @@ typedef enum JwtKeyForm
 	JWT_FORM_JSONB
 } JwtKeyForm;
 
+/*
+ * The largest RSA key: OpenSSL verifies nothing longer
+ * (OPENSSL_RSA_MAX_MODULUS_BITS), and the largest signature it makes.
+ */
+#define JWT_MAX_RSA_BITS	16384
+#define JWT_MAX_SIG_LEN		(JWT_MAX_RSA_BITS / 8)
+
 typedef struct JwtKey JwtKey;
 
 struct JwtKey
@@ -42,6 +49,7 @@ struct JwtKey
 	JwtKeyKind	kind;
 	JwtAlgSet	usable;			/* algorithms this key may serve */
 	bool		has_private;	/* can sign */
+	bool		pair_checked;	/* private key passed jwt_pkey_pair_ok */
 
 	/* JWK metadata (NULL / false when absent) */
 	char	   *kid;
@@ -102,5 +110,6 @@ extern bool jwt_pkey_verify(JwtKey *key, const JwtAlg *alg,
 extern bool jwt_pkey_sign(JwtKey *key, const JwtAlg *alg,
 						  const char *data, size_t len,
 						  unsigned char *out, size_t *outlen);
+extern bool jwt_pkey_pair_ok(JwtKey *key, const JwtAlg *alg);
 
 #endif							/* JWT_KEYS_H */

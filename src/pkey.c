@@ -231,3 +231,28 @@ jwt_pkey_sign(JwtKey *key, const JwtAlg *alg,
 	*outlen = key->sig_len;
 	return EVP_PKEY_sign(ctx, out, outlen, md, mdlen) == 1;
 }
+
+/*
+ * Does the private key make signatures that its public half verifies?  A
+ * corrupted or mixed-up key (an RSA modulus, or an EC "d", that belongs to
+ * another key) signs tokens that nobody can verify.  Signs a fixed message
+ * under alg and verifies it; false when it does not verify or OpenSSL
+ * fails.  The caller runs it once per key, before its first signature.
+ */
+bool
+jwt_pkey_pair_ok(JwtKey *key, const JwtAlg *alg)
+{
+	static const char msg[] = "jwt key pair check";
+	unsigned char sig[JWT_MAX_SIG_LEN];
+	size_t		siglen = sizeof(sig);
+	bool		valid = false;
+
+	if (jwt_pkey_sig_len(key, alg) > (int) sizeof(sig))
+		return false;
+	ERR_clear_error();
+	if (!jwt_pkey_sign(key, alg, msg, sizeof(msg) - 1, sig, &siglen) ||
+		!jwt_pkey_verify(key, alg, msg, sizeof(msg) - 1, sig, siglen, &valid))
+		valid = false;
+	ERR_clear_error();
+	return valid;
+}
