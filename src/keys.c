@@ -23,7 +23,9 @@
  * entry is built under PG_TRY, freed completely if building fails, and
  * linked only once complete.  Eviction wipes the secret and the argument
  * bytes and frees the OpenSSL objects.  Nothing in the cache depends on the
- * transaction, so an error leaves it consistent.
+ * transaction, so an error leaves it consistent.  Arguments over
+ * jwt.max_key_size are refused before anything else, which bounds what the
+ * cache can hold.
  *
  * src/keys.c
  *
