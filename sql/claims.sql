@@ -286,6 +286,9 @@ CREATE FUNCTION regress_claims_sub() RETURNS text
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$ BEGIN RETURN jwt_claim('sub'); END $$;
 BEGIN;
 SELECT jwt_authenticate(:'tok', :'key') IS NOT NULL AS authenticated;
+-- Whatever the server's settings, allow a worker.
+SET LOCAL max_parallel_workers_per_gather = 2;
+SET LOCAL max_parallel_workers = 8;
 SET LOCAL force_parallel_mode = on;
 SET LOCAL parallel_setup_cost = 0;
 SELECT regress_claims_sub();
@@ -294,6 +297,9 @@ ROLLBACK;
 -- jwt_claim itself is PARALLEL RESTRICTED, so a plan keeps it in the leader.
 BEGIN;
 SELECT jwt_authenticate(:'tok', :'key') IS NOT NULL AS authenticated;
+-- Whatever the server's settings, allow a worker.
+SET LOCAL max_parallel_workers_per_gather = 2;
+SET LOCAL max_parallel_workers = 8;
 SET LOCAL force_parallel_mode = on;
 SELECT jwt_claim('sub') AS in_leader;
 ROLLBACK;
