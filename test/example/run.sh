@@ -195,6 +195,17 @@ expect "nor is rotating one other than through app.refresh" "ERROR:  permission 
 	anon "SELECT status FROM auth.jwt_refresh_rotate('$rt_bob');"
 expect "nor is the refresh token table" "ERROR:  permission denied for table refresh_tokens" \
 	api "$at_alice" "SELECT count(*) FROM auth.refresh_tokens;"
+expect "the application's owner holds EXECUTE on just the extension functions it calls" \
+	"auth.jwt_refresh_issue(text,interval,inet,text,jsonb)
+auth.jwt_refresh_revoke_family(uuid,text)
+auth.jwt_refresh_revoke_subject(text,text)
+auth.jwt_refresh_rotate(text,text,text,jsonb,interval,interval,interval,inet,text)
+auth.jwt_registry_sign(jsonb,text,jsonb,interval,interval)
+auth.jwt_revoke(text,timestamp with time zone,text)
+auth.jwt_revoke_subject(text,timestamp with time zone,timestamp with time zone,text)" \
+	super "SELECT p.oid::regprocedure FROM pg_proc p, aclexplode(p.proacl) a
+	        WHERE p.pronamespace = 'auth'::regnamespace AND a.grantee = 'todo_owner'::regrole
+	          AND a.privilege_type = 'EXECUTE' ORDER BY p.oid::regprocedure::text"
 expect "a refresh token is not an access token" "ERROR:  JSON Web Token is malformed" \
 	api "$rt_alice" "SELECT count(*) FROM app.todos;"
 expect "without a token there is no access to todos" "ERROR:  permission denied for table todos" \
