@@ -4,7 +4,9 @@
 --
 -- Users sign up and log in with a password (pgcrypto's crypt()); login
 -- returns a 15-minute access token (ES256, from the key registry) and a
--- refresh token; each user sees and changes only their own todos, a token
+-- refresh token (the extension's: jwt_refresh_issue starts a session,
+-- jwt_refresh_rotate rotates it and detects reuse, jwt_refresh_revoke_*
+-- end sessions); each user sees and changes only their own todos, a token
 -- whose "role" claim is todo_admin sees all of them.  test/example/run.sh
 -- loads this file into a fresh database and drives it the way an API
 -- would: one transaction per request, authenticated by
@@ -38,13 +40,22 @@ CREATE ROLE todo_pgrst LOGIN NOINHERIT;
 GRANT todo_anon, todo_user, todo_admin TO todo_pgrst;
 ALTER ROLE todo_pgrst SET jwt.claims_source = 'request.jwt.claims';
 -- todo_owner owns the application and its SECURITY DEFINER functions: it
--- may mint tokens with the registry's key and put tokens on the denylist.
+-- may mint tokens with the registry's key, put tokens on the denylist, and
+-- start, rotate and end refresh token sessions.  The extension grants
+-- these functions to nobody; todo_owner gets exactly the ones it calls
+-- (jwt_refresh_rotate with a text key, NULL here: the registry's).
 CREATE ROLE todo_owner NOLOGIN;
 
 GRANT USAGE ON SCHEMA auth, extensions TO todo_owner;
-GRANT EXECUTE ON FUNCTION auth.jwt_registry_sign(jsonb, text, jsonb, interval, interval) TO todo_owner;
-GRANT EXECUTE ON FUNCTION auth.jwt_revoke(text, timestamptz, text) TO todo_owner;
-GRANT EXECUTE ON FUNCTION auth.jwt_revoke_subject(text, timestamptz, timestamptz, text) TO todo_owner;
+GRANT EXECUTE ON FUNCTION
+	auth.jwt_registry_sign(jsonb, text, jsonb, interval, interval),
+	auth.jwt_revoke(text, timestamptz, text),
+	auth.jwt_revoke_subject(text, timestamptz, timestamptz, text),
+	auth.jwt_refresh_issue(text, interval, inet, text, jsonb),
+	auth.jwt_refresh_rotate(text, text, text, jsonb, interval, interval, interval, inet, text),
+	auth.jwt_refresh_revoke_family(uuid, text),
+	auth.jwt_refresh_revoke_subject(text, text)
+  TO todo_owner;
 GRANT USAGE ON SCHEMA auth TO todo_authenticator, todo_anon, todo_user, todo_admin;
 GRANT EXECUTE ON FUNCTION auth.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean)
 	TO todo_authenticator;
@@ -90,83 +101,19 @@ CREATE POLICY todos_admin ON app.todos
 	WITH CHECK (auth.jwt_claim('role') = 'todo_admin');
 GRANT SELECT, INSERT, UPDATE, DELETE ON app.todos TO todo_user, todo_admin;
 
--- A new access token for a user: 15 minutes, audience todo-api, typed
--- (RFC 9068), with a jti so that it can be revoked.
-CREATE FUNCTION app.access_token(u app.users)
+-- A new access token for a user's session (its refresh token family,
+-- the "sid" claim): 15 minutes, audience todo-api, typed (RFC 9068), with
+-- a jti so that it can be revoked.
+CREATE FUNCTION app.access_token(u app.users, sid uuid)
 RETURNS text
 LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT auth.jwt_registry_sign(
-		jsonb_build_object('sub', u.id, 'role', u.role, 'email', u.email,
+		jsonb_build_object('sub', u.id, 'sid', sid, 'role', u.role, 'email', u.email,
 						   'aud', 'todo-api', 'jti', gen_random_uuid()),
 		'ES256', header => '{"typ": "at+jwt"}', expires_in => '15 minutes')
 $$;
-
--- -------------------------------------------------------------------
--- Refresh tokens: STAND-IN.
---
--- The extension's refresh-token feature (opaque tokens stored hashed,
--- rotation, reuse detection, family revocation) is being built; until it
--- lands, these three functions and their table stand in for it, with the
--- same shape: issue a token for a new session, rotate a token (single use)
--- into a new one of the same session, revoke a session.  To switch, replace
--- the bodies of app.refresh_issue, app.refresh_rotate and
--- app.refresh_revoke_session with calls to the extension's functions and
--- drop app.refresh_tokens_standin; login, refresh and logout stay as they are.
--- -------------------------------------------------------------------
-CREATE TABLE app.refresh_tokens_standin (
-	token_hash bytea PRIMARY KEY,
-	user_id uuid NOT NULL REFERENCES app.users ON DELETE CASCADE,
-	session_id uuid NOT NULL,
-	expires_at timestamptz NOT NULL,
-	used_at timestamptz,
-	revoked_at timestamptz
-);
-
--- A new opaque refresh token (256 random bits, URL-safe); only its hash is kept.
-CREATE FUNCTION app.refresh_issue(user_id uuid, session_id uuid)
-RETURNS text
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	token text := rtrim(translate(encode(extensions.gen_random_bytes(32), 'base64'), '+/', '-_'), '=');
-BEGIN
-	INSERT INTO app.refresh_tokens_standin (token_hash, user_id, session_id, expires_at)
-	VALUES (sha256(convert_to(token, 'UTF8')), refresh_issue.user_id, refresh_issue.session_id,
-			now() + interval '30 days');
-	RETURN token;
-END
-$$;
-
--- Use a refresh token once: its user and session, or no row.
-CREATE FUNCTION app.refresh_rotate(token text, OUT user_id uuid, OUT session_id uuid)
-RETURNS SETOF record
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-	UPDATE app.refresh_tokens_standin r
-	   SET used_at = now()
-	 WHERE r.token_hash = sha256(convert_to(token, 'UTF8'))
-	   AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > now()
-	RETURNING r.user_id, r.session_id
-$$;
-
--- End the session a refresh token belongs to, if it is the caller's.
-CREATE FUNCTION app.refresh_revoke_session(token text, user_id uuid)
-RETURNS void
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-	UPDATE app.refresh_tokens_standin r
-	   SET revoked_at = now()
-	 WHERE r.session_id = (SELECT s.session_id FROM app.refresh_tokens_standin s
-							WHERE s.token_hash = sha256(convert_to(token, 'UTF8'))
-							  AND s.user_id = refresh_revoke_session.user_id)
-	   AND r.revoked_at IS NULL
-$$;
--- ------------------------- end of stand-in -------------------------
 
 -- Sign up: a user with a bcrypt password hash.
 CREATE FUNCTION app.signup(email text, password text)
@@ -179,8 +126,9 @@ AS $$
 	RETURNING id
 $$;
 
--- Log in: an access token and a refresh token.  The same error, after the
--- same work, for an unknown email and a wrong password.
+-- Log in: a new session (a refresh token family, 30 days from its last
+-- refresh), an access token and a refresh token.  The same error, after
+-- the same work, for an unknown email and a wrong password.
 CREATE FUNCTION app.login(email text, password text)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -188,23 +136,39 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	u app.users;
+	s record;
 BEGIN
 	SELECT * INTO u FROM app.users WHERE app.users.email = lower(login.email) AND active;
 	IF u.id IS NULL THEN
 		PERFORM extensions.crypt(password, extensions.gen_salt('bf', 8));
 	ELSIF u.password_hash = extensions.crypt(password, u.password_hash) THEN
+		SELECT * INTO s FROM auth.jwt_refresh_issue(u.id::text, expires_in => '30 days');
 		RETURN jsonb_build_object(
 			'token_type', 'Bearer',
-			'access_token', app.access_token(u),
+			'access_token', app.access_token(u, s.family_id),
 			'expires_in', 900,
-			'refresh_token', app.refresh_issue(u.id, gen_random_uuid()));
+			'refresh_token', s.refresh_token);
 	END IF;
 	RAISE EXCEPTION 'invalid email or password' USING ERRCODE = 'invalid_password';
 END
 $$;
 
--- Refresh: a refresh token (used up) for a new pair.
-CREATE FUNCTION app.refresh(refresh_token text)
+-- Refresh: a refresh token for a new pair.  jwt_refresh_rotate exchanges
+-- it for its successor; a retry within the grace window (a lost response,
+-- two tabs) gets the same successor again, a used token presented after it
+-- is a reuse and revokes the whole session.  A client that never retries
+-- may ask for no grace window (strict single use); none gets more than 10
+-- seconds: as long as the window lasts, a used token (a stolen copy too)
+-- still gets the successor.
+--
+-- The access token is app.access_token's, with the user's current role
+-- and the at+jwt type the API requires (jwt_refresh_rotate's own cannot
+-- carry a typ header, and the user is known only once it names the
+-- subject), so the one jwt_refresh_rotate signs is not used.
+--
+-- A refused token is an answer, never an error: an error would roll back
+-- the revocation that a reused token has just caused.
+CREATE FUNCTION app.refresh(refresh_token text, grace interval DEFAULT '10 seconds')
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -212,25 +176,37 @@ AS $$
 DECLARE
 	r record;
 	u app.users;
+	status text;
 BEGIN
-	SELECT * INTO r FROM app.refresh_rotate(refresh_token);
-	IF r.user_id IS NOT NULL THEN
-		SELECT * INTO u FROM app.users WHERE id = r.user_id AND active;
+	SELECT * INTO r FROM auth.jwt_refresh_rotate(refresh.refresh_token,
+		grace => least(coalesce(refresh.grace, interval '10 seconds'), interval '10 seconds'));
+	status := r.status;
+	IF status = 'rotated' THEN
+		SELECT * INTO u FROM app.users WHERE id = r.subject::uuid AND active;
+		IF u.id IS NULL THEN
+			-- deactivated or deleted other than by app.deactivate_user
+			PERFORM auth.jwt_refresh_revoke_family(r.family_id, 'deactivated');
+			status := 'revoked';
+		END IF;
 	END IF;
-	IF u.id IS NULL THEN
-		RAISE EXCEPTION 'invalid refresh token' USING ERRCODE = 'invalid_authorization_specification';
+	IF status <> 'rotated' THEN
+		-- 'reused': the session is revoked now and a WARNING was logged;
+		-- 'revoked', 'expired', 'invalid': the client has to log in again.
+		PERFORM set_config('response.status', '401', true);	-- PostgREST
+		RETURN jsonb_build_object('error', status);
 	END IF;
 	RETURN jsonb_build_object(
 		'token_type', 'Bearer',
-		'access_token', app.access_token(u),
+		'access_token', app.access_token(u, r.family_id),
 		'expires_in', 900,
-		'refresh_token', app.refresh_issue(u.id, r.session_id));
+		'refresh_token', r.refresh_token);
 END
 $$;
 
 -- Log out (an authenticated request): the access token goes on the
--- denylist until it expires, the refresh token's session ends.
-CREATE FUNCTION app.logout(refresh_token text DEFAULT NULL)
+-- denylist until it expires, and its session ends: no refresh token of it
+-- works any more.
+CREATE FUNCTION app.logout()
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -240,14 +216,12 @@ BEGIN
 		RAISE EXCEPTION 'not authenticated' USING ERRCODE = 'insufficient_privilege';
 	END IF;
 	PERFORM auth.jwt_revoke(auth.jwt_claim('jti'), to_timestamp(auth.jwt_claim('exp')::float8), 'logout');
-	IF refresh_token IS NOT NULL THEN
-		PERFORM app.refresh_revoke_session(refresh_token, auth.jwt_claim('sub')::uuid);
-	END IF;
+	PERFORM auth.jwt_refresh_revoke_family(auth.jwt_claim('sid')::uuid, 'logout');
 END
 $$;
 
--- Deactivate a user (admins): no more logins or refreshes, and every
--- access token already issued to them stops working now.
+-- Deactivate a user (admins): no more logins or refreshes (every session
+-- ends), and every access token already issued to them stops working now.
 CREATE FUNCTION app.deactivate_user(user_id uuid)
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -258,14 +232,13 @@ BEGIN
 		RAISE EXCEPTION 'only an admin may deactivate users' USING ERRCODE = 'insufficient_privilege';
 	END IF;
 	UPDATE app.users SET active = false WHERE id = deactivate_user.user_id;
-	UPDATE app.refresh_tokens_standin SET revoked_at = now()
-	 WHERE app.refresh_tokens_standin.user_id = deactivate_user.user_id AND revoked_at IS NULL;
+	PERFORM auth.jwt_refresh_revoke_subject(user_id::text, 'deactivated');
 	PERFORM auth.jwt_revoke_subject(user_id::text, now(), now() + interval '15 minutes', 'deactivated');
 END
 $$;
 
-GRANT EXECUTE ON FUNCTION app.signup(text, text), app.login(text, text), app.refresh(text) TO todo_anon;
-GRANT EXECUTE ON FUNCTION app.logout(text) TO todo_user, todo_admin;
+GRANT EXECUTE ON FUNCTION app.signup(text, text), app.login(text, text), app.refresh(text, interval) TO todo_anon;
+GRANT EXECUTE ON FUNCTION app.logout() TO todo_user, todo_admin;
 GRANT EXECUTE ON FUNCTION app.deactivate_user(uuid) TO todo_admin;
 
 RESET ROLE;

@@ -69,7 +69,7 @@ api() {
 	SQL
 }
 
-# A request without a token: sign up, log in, refresh.
+# A request without a token: sign up, log in, refresh (warnings show too).
 anon() {
 	run todo_authenticator <<-SQL
 		\\set VERBOSITY terse
@@ -139,6 +139,9 @@ if [[ "$rt_alice" =~ ^[A-Za-z0-9_-]{43}$ ]]; then
 else
 	not_ok "a refresh token is opaque: 256 random bits, URL-safe"
 fi
+expect "login starts a session: the access token's sid is the user's one live refresh token family" "t" \
+	super "SELECT (SELECT claims->>'sid' FROM auth.jwt_decode('$at_alice')) = string_agg(family_id::text, ',')
+	         FROM auth.jwt_refresh_sessions('$alice_id')"
 expect "a wrong password is refused" "ERROR:  invalid email or password" \
 	anon "SELECT app.login('alice@example.com', 'wrong');"
 expect "an unknown email gets the same answer" "ERROR:  invalid email or password" \
@@ -185,42 +188,115 @@ expect "a token naming a role the API may not become is refused" "ERROR:  JSON W
 	api "$(super "SELECT auth.jwt_registry_sign('{\"sub\":\"$alice_id\",\"role\":\"todo_owner\",\"aud\":\"todo-api\"}', 'ES256', '{\"typ\":\"at+jwt\"}', expires_in => '1 minute')")" \
 	"SELECT count(*) FROM app.todos;"
 expect "the functions that mint tokens are not for clients" "ERROR:  permission denied for function access_token" \
-	anon "SELECT app.access_token(u) FROM (SELECT NULL::app.users AS u) s;"
-expect "nor are the refresh-token internals" "ERROR:  permission denied for function refresh_issue" \
-	api "$at_alice" "SELECT app.refresh_issue('$bob_id', gen_random_uuid());"
+	anon "SELECT app.access_token(u, NULL) FROM (SELECT NULL::app.users AS u) s;"
+expect "nor is starting a refresh token session" "ERROR:  permission denied for function jwt_refresh_issue" \
+	api "$at_alice" "SELECT auth.jwt_refresh_issue('$bob_id');"
+expect "nor is rotating one other than through app.refresh" "ERROR:  permission denied for function jwt_refresh_rotate" \
+	anon "SELECT status FROM auth.jwt_refresh_rotate('$rt_bob');"
+expect "nor is the refresh token table" "ERROR:  permission denied for table refresh_tokens" \
+	api "$at_alice" "SELECT count(*) FROM auth.refresh_tokens;"
+expect "the application's owner holds EXECUTE on just the extension functions it calls" \
+	"auth.jwt_refresh_issue(text,interval,inet,text,jsonb)
+auth.jwt_refresh_revoke_family(uuid,text)
+auth.jwt_refresh_revoke_subject(text,text)
+auth.jwt_refresh_rotate(text,text,text,jsonb,interval,interval,interval,inet,text)
+auth.jwt_registry_sign(jsonb,text,jsonb,interval,interval)
+auth.jwt_revoke(text,timestamp with time zone,text)
+auth.jwt_revoke_subject(text,timestamp with time zone,timestamp with time zone,text)" \
+	super "SELECT p.oid::regprocedure FROM pg_proc p, aclexplode(p.proacl) a
+	        WHERE p.pronamespace = 'auth'::regnamespace AND a.grantee = 'todo_owner'::regrole
+	          AND a.privilege_type = 'EXECUTE' ORDER BY p.oid::regprocedure::text"
+expect "a refresh token is not an access token" "ERROR:  JSON Web Token is malformed" \
+	api "$rt_alice" "SELECT count(*) FROM app.todos;"
 expect "without a token there is no access to todos" "ERROR:  permission denied for table todos" \
 	anon "SELECT count(*) FROM app.todos;"
 expect "RESET ROLE inside a request gains nothing" "ERROR:  permission denied for schema app at character 22" \
 	api "$at_alice" "RESET ROLE; SELECT count(*) FROM app.todos;"
 
-# Refresh and logout.
-read -r at_alice2 rt_alice2 <<<"$(anon "SELECT r->>'access_token', r->>'refresh_token' FROM app.refresh('$rt_alice') AS r;" | tr '|' ' ' || true)"
+# Refresh: rotation, retries, reuse detection.
+refresh() {
+	anon "SELECT r->>'access_token', r->>'refresh_token' FROM app.refresh($1) AS r;" | tr '|' ' ' || true
+}
+# (asking for a grace window of an hour, which no client gets)
+read -r at_alice2 rt_alice2 <<<"$(refresh "'$rt_alice', grace => '1 hour'")"
 expect "a refresh gives a working access token" "2" \
 	api "$at_alice2" "SELECT count(*) FROM app.todos;"
-expect "a refresh token works once" "ERROR:  invalid refresh token" \
-	anon "SELECT app.refresh('$rt_alice');"
+expect "of the same session, with a jti of its own" "t" \
+	super "SELECT a.claims->>'sid' = b.claims->>'sid' AND a.claims->>'jti' <> b.claims->>'jti'
+	         FROM auth.jwt_decode('$at_alice') a, auth.jwt_decode('$at_alice2') b"
+if [[ "$rt_alice2" =~ ^[A-Za-z0-9_-]{43}$ && "$rt_alice2" != "$rt_alice" ]]; then
+	ok "a refresh rotates the refresh token: a new one"
+else
+	not_ok "a refresh rotates the refresh token: a new one"
+fi
+expect "a client asking for a grace window over 10 seconds gets 10 seconds" "t" \
+	super "SELECT retry_until - created_at = interval '10 seconds' FROM auth.refresh_tokens
+	        WHERE token_hash = auth.jwt_refresh_token_hash('$rt_alice2')"
+expect "a retry of the rotated token within the grace window gets the same successor" "${rt_alice2:-(none)}" \
+	anon "SELECT r->>'refresh_token' FROM app.refresh('$rt_alice') AS r;"
+expect "an access token is not a refresh token" "invalid" \
+	anon "SELECT app.refresh('$at_alice')->>'error';"
+# A second session of alice's (her phone), whose client asks for strict
+# single use: no grace window.
+read -r _ rt_phone <<<"$(login alice@example.com 'correct horse battery')"
+read -r _ rt_phone2 <<<"$(refresh "'$rt_phone', grace => '0'")"
+if [[ "$rt_phone2" =~ ^[A-Za-z0-9_-]{43}$ && "$rt_phone2" != "$rt_phone" ]]; then
+	ok "a refresh without a grace window rotates too"
+else
+	not_ok "a refresh without a grace window rotates too"
+fi
+expect "a rotated token presented again outside its grace window is a reuse, with a WARNING" \
+	"WARNING:  refresh token reuse detected
+reused" \
+	anon "SELECT app.refresh('$rt_phone')->>'error';"
+expect "a reuse revokes the session: its newest token stops working too" "revoked" \
+	anon "SELECT app.refresh('$rt_phone2')->>'error';"
+expect "and only that session: alice's first one is still live" "t" \
+	super "SELECT string_agg(family_id::text, ',') = (SELECT claims->>'sid' FROM auth.jwt_decode('$at_alice2'))
+	         FROM auth.jwt_refresh_sessions('$alice_id')"
+
+# Logout ends the session.
 expect "logout" "" \
-	api "$at_alice2" "SELECT app.logout('$rt_alice2');"
+	api "$at_alice2" "SELECT app.logout();"
 expect "after logout the access token is revoked" "ERROR:  JSON Web Token has been revoked" \
 	api "$at_alice2" "SELECT count(*) FROM app.todos;"
-expect "after logout the session's refresh token is dead" "ERROR:  invalid refresh token" \
-	anon "SELECT app.refresh('$rt_alice2');"
-expect "alice's earlier access token (not logged out) still works" "2" \
+expect "after logout the session's refresh token is refused: revoked, HTTP 401 the PostgREST way" "revoked|401" \
+	anon "SELECT app.refresh('$rt_alice2')->>'error' AS error \\gset
+	SELECT :'error', current_setting('response.status', true);"
+expect "alice has no live session left" "0" \
+	super "SELECT count(*) FROM auth.jwt_refresh_sessions('$alice_id')"
+expect "alice's earlier access token (not on the denylist) still works until it expires" "2" \
 	api "$at_alice" "SELECT count(*) FROM app.todos;"
 
 # Deactivating a user revokes every token already issued to them.
+read -r _ rt_bob_laptop <<<"$(login bob@example.com 'hunter2 hunter2')"
 expect "a user may not deactivate users" "ERROR:  permission denied for function deactivate_user" \
 	api "$at_alice" "SELECT app.deactivate_user('$bob_id');"
 expect "bob's token works before deactivation" "1" \
 	api "$at_bob" "SELECT count(*) FROM app.todos;"
+expect "bob has two live sessions before deactivation" "2" \
+	super "SELECT count(*) FROM auth.jwt_refresh_sessions('$bob_id')"
 expect "the admin deactivates bob" "" \
 	api "$at_root" "SELECT app.deactivate_user('$bob_id');"
 expect "bob's access token is refused at once" "ERROR:  JSON Web Token has been revoked" \
 	api "$at_bob" "SELECT count(*) FROM app.todos;"
 expect "bob can no longer log in" "ERROR:  invalid email or password" \
 	anon "SELECT app.login('bob@example.com', 'hunter2 hunter2');"
-expect "bob's refresh token is dead" "ERROR:  invalid refresh token" \
-	anon "SELECT app.refresh('$rt_bob');"
+expect "every session of bob's has ended" "0" \
+	super "SELECT count(*) FROM auth.jwt_refresh_sessions('$bob_id')"
+expect "bob's refresh token is dead" "revoked" \
+	anon "SELECT app.refresh('$rt_bob')->>'error';"
+expect "and so is his other session's" "revoked" \
+	anon "SELECT app.refresh('$rt_bob_laptop')->>'error';"
+# A user made inactive other than by app.deactivate_user cannot refresh
+# either: the rotation finds no active user and ends the session.
+carol_id="$(anon "SELECT app.signup('carol@example.com', 'carol password');" || true)"
+read -r _ rt_carol <<<"$(login carol@example.com 'carol password')"
+super "UPDATE app.users SET active = false WHERE id = '$carol_id'" || true
+expect "a user made inactive by hand cannot refresh" "revoked" \
+	anon "SELECT app.refresh('$rt_carol')->>'error';"
+expect "and the session is ended, not just refused" "0" \
+	super "SELECT count(*) FROM auth.jwt_refresh_sessions('$carol_id')"
 
 # The PostgREST way: the gateway verifies the token with the published
 # JWKS, then SET LOCAL ROLE and set_config('request.jwt.claims', ...).
