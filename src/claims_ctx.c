@@ -37,6 +37,7 @@
 #include "utils/memutils.h"
 
 #include "claims_ctx.h"
+#include "errors.h"
 
 int			jwt_claims_source = JWT_CLAIMS_SOURCE_AUTHENTICATE;
 
@@ -228,7 +229,7 @@ jwt_claims_current(const char **request_text)
 	if (jwt_claims_source == JWT_CLAIMS_SOURCE_AUTHENTICATE)
 	{
 		if (IsParallelWorker())
-			ereport(ERROR,
+			jwt_ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("JSON Web Token claims are not available in a parallel worker"),
 					 errdetail("Claims established by jwt_authenticate are private to the leader process."),
@@ -254,7 +255,7 @@ jwt_claims_current(const char **request_text)
 		if (JsonbExtractScalar(&parsed->root, &v) && v.type == jbvNull)
 			parsed = NULL;		/* JSON null: no claims */
 		else
-			ereport(ERROR,
+			jwt_ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("setting \"%s\" is not a JSON object", JWT_REQUEST_CLAIMS_SETTING),
 					 errdetail("With jwt.claims_source = \"request.jwt.claims\" the claims are read from this setting.")));

@@ -88,7 +88,7 @@ jwt_report(JwtReason reason, const char *detail, bool as_input_error)
 	 * the token (log_min_error_statement), and a rejected token may still
 	 * be valid for another audience.  The client gets the error as usual.
 	 */
-	ereport(ERROR,
+	jwt_ereport(ERROR,
 			(errcode(sqlstate),
 			 errmsg("%s", info->message),
 			 detail ? errdetail("%s (reason: %s).", detail, info->keyword)
@@ -127,7 +127,7 @@ jwt_openssl_error(const char *what)
 	char	   *reason = pstrdup(r ? r : "no reason given");
 
 	ERR_clear_error();
-	ereport(ERROR,
+	jwt_ereport(ERROR,
 			(errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
 			 errmsg("%s", what),
 			 errdetail("OpenSSL: %s.", reason)));

@@ -11,6 +11,17 @@
 #ifndef JWT_ERRORS_H
 #define JWT_ERRORS_H
 
+/*
+ * Every error and message of the extension is raised through these two.
+ * They keep the statement out of the server log (errhidestmt): the
+ * statement carries the tokens, secrets and keys it was called with, and
+ * log_min_error_statement (default error) would log it with every error.
+ */
+#define jwt_ereport(elevel, ...) \
+	ereport(elevel, __VA_ARGS__, errhidestmt(true))
+#define jwt_elog(elevel, ...) \
+	ereport(elevel, errmsg_internal(__VA_ARGS__), errhidestmt(true))
+
 typedef enum JwtReason
 {
 	JWT_REASON_NONE = 0,		/* valid */

@@ -19,6 +19,7 @@
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
+#include "errors.h"
 #include "json_out.h"
 
 static const char hexdig[] = "0123456789abcdef";
@@ -111,7 +112,7 @@ json_out_value(StringInfo buf, JsonbValue *v)
 			json_out_container(buf, v->val.binary.data);
 			break;
 		default:
-			elog(ERROR, "unexpected jsonb value type: %d", (int) v->type);
+			jwt_elog(ERROR, "unexpected jsonb value type: %d", (int) v->type);
 	}
 }
 
@@ -172,7 +173,7 @@ json_out_container(StringInfo buf, JsonbContainer *container)
 				first = false;
 				break;
 			default:
-				elog(ERROR, "unexpected jsonb iterator token: %d", (int) tok);
+				jwt_elog(ERROR, "unexpected jsonb iterator token: %d", (int) tok);
 		}
 	}
 }

@@ -40,6 +40,7 @@
 #include "utils/jsonb.h"
 
 #include "base64url.h"
+#include "errors.h"
 #include "json_in.h"
 #include "json_out.h"
 #include "keys.h"
@@ -61,7 +62,7 @@ no_passphrase(char *buf, int size, int rwflag, void *u)
 static void
 bad_key(const char *msg, const char *detail)
 {
-	ereport(ERROR,
+	jwt_ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("%s", msg),
 			 detail ? errdetail("%s", detail) : 0));
@@ -766,7 +767,7 @@ get_bn(EVP_PKEY *pkey, const char *param, int pad, int *len)
 	if (buf == NULL)
 	{
 		ERR_clear_error();
-		elog(ERROR, "could not read key parameter \"%s\"", param);
+		jwt_elog(ERROR, "could not read key parameter \"%s\"", param);
 	}
 	*len = n;
 	return buf;
@@ -865,7 +866,7 @@ text_to_jsonb(StringInfo buf)
 	char	   *detail;
 
 	if (parse_server_json(buf->data, buf->len, &jb, &detail) != JWT_REASON_NONE)
-		elog(ERROR, "could not build a JWK: %s", detail);
+		jwt_elog(ERROR, "could not build a JWK: %s", detail);
 	return jb;
 }
 

@@ -40,6 +40,7 @@
 #include "port/pg_bitutils.h"
 #include "utils/memutils.h"
 
+#include "errors.h"
 #include "jwt.h"
 #include "keys.h"
 
@@ -96,11 +97,11 @@ jwt_key_init_secret(JwtKey *key, const unsigned char *bytes, int len)
 	int			i;
 
 	if (len == 0)
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("HMAC secret must not be empty")));
 	if (len < jwt_alg_by_id(JWT_ALG_HS256)->hash_len)
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("HMAC secret is too short"),
 				 errdetail("The secret has %d bytes; HS256 needs at least %d (RFC 7518, section 3.2).",
@@ -137,7 +138,7 @@ jwt_key_get(const char *bytes, int len, JwtKeyForm form)
 	JwtKey	   *volatile key = NULL;
 
 	if (len > jwt_max_key_size)
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("key argument exceeds jwt.max_key_size"),
 				 errdetail("The key argument has %d bytes; jwt.max_key_size is %d.",
@@ -243,7 +244,7 @@ jwt_key_check_alg(JwtKey *key, const JwtAlg *alg, bool for_signing)
 	if ((key->usable & JWT_ALG_BIT(alg->id)) == 0)
 	{
 		if (key->kind == JWT_KEY_SECRET && alg->family == JWT_FAMILY_HMAC)
-			ereport(ERROR,
+			jwt_ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("HMAC secret is too short for \"%s\"", alg->name),
 					 errdetail("The secret has %d bytes; %s needs at least %d (RFC 7518, section 3.2).",
@@ -254,7 +255,7 @@ jwt_key_check_alg(JwtKey *key, const JwtAlg *alg, bool for_signing)
 			char		names[128];
 
 			jwt_alg_set_names(key->usable, names, sizeof(names));
-			ereport(ERROR,
+			jwt_ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("key does not fit algorithm \"%s\"", alg->name),
 					 errdetail("The key is %s, which serves %s.", jwt_key_describe(key), names),
@@ -266,17 +267,17 @@ jwt_key_check_alg(JwtKey *key, const JwtAlg *alg, bool for_signing)
 	if (for_signing)
 	{
 		if (!key->has_private)
-			ereport(ERROR,
+			jwt_ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("a public key cannot sign"),
 					 errdetail("The key is %s.", jwt_key_describe(key))));
 		if (!key->can_sign)
-			ereport(ERROR,
+			jwt_ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("the JWK does not allow signing"),
 					 errdetail("Its \"use\" or \"key_ops\" member rules signing out.")));
 		if (key->kind == JWT_KEY_RSA && key->bits < 2048)
-			ereport(ERROR,
+			jwt_ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("RSA key is too short to sign"),
 					 errdetail("The key has %d bits; signing needs at least 2048.", key->bits)));
@@ -284,7 +285,7 @@ jwt_key_check_alg(JwtKey *key, const JwtAlg *alg, bool for_signing)
 		if (key->kind != JWT_KEY_SECRET && !key->pair_checked)
 		{
 			if (!jwt_pkey_pair_ok(key, alg))
-				ereport(ERROR,
+				jwt_ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("private key does not match its public key"),
 						 errdetail("A test signature with %s did not verify with the key's own public part; the key is corrupted or assembled from different keys.",
@@ -293,7 +294,7 @@ jwt_key_check_alg(JwtKey *key, const JwtAlg *alg, bool for_signing)
 		}
 	}
 	else if (key->kind == JWT_KEY_RSA && key->bits < jwt_min_rsa_bits)
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("RSA key is too short"),
 				 errdetail("The key has %d bits; jwt.min_rsa_bits is %d.",

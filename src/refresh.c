@@ -261,7 +261,7 @@ refresh_cols(TupleDesc desc, RefreshCols *cols)
 		!cols->revoked_at || !cols->revoked_reason || !cols->retry_key ||
 		!cols->retry_until || !cols->client_ip || !cols->user_agent ||
 		!cols->metadata)
-		elog(ERROR, "jwt_refresh_tokens_guard: the table lacks a refresh_tokens column");
+		jwt_elog(ERROR, "jwt_refresh_tokens_guard: the table lacks a refresh_tokens column");
 }
 
 /*
@@ -323,7 +323,7 @@ static void
 guard_error(Relation rel, AttrNumber att, const char *msg,
 			const char *detail, const char *hint)
 {
-	ereport(ERROR,
+	jwt_ereport(ERROR,
 			(errcode(ERRCODE_CHECK_VIOLATION),
 			 errmsg("%s", msg),
 			 errdetail("%s", detail),
@@ -502,7 +502,7 @@ guard_insert(Relation rel, const RefreshCols *cols, HeapTuple newtup)
 
 	pkindex = RelationGetPrimaryKeyIndex(rel);
 	if (!OidIsValid(pkindex))
-		elog(ERROR, "jwt_refresh_tokens_guard: the table has no primary key");
+		jwt_elog(ERROR, "jwt_refresh_tokens_guard: the table has no primary key");
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_BYTEAEQ, parent);
 	scan = systable_beginscan(rel, pkindex, true, SnapshotSelf, 1, &key);
 	p = systable_getnext(scan);
@@ -572,10 +572,10 @@ jwt_refresh_tokens_guard(PG_FUNCTION_ARGS)
 	TriggerEvent ev;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "jwt_refresh_tokens_guard: not called by trigger manager");
+		jwt_elog(ERROR, "jwt_refresh_tokens_guard: not called by trigger manager");
 	ev = trigdata->tg_event;
 	if (!TRIGGER_FIRED_BEFORE(ev) || !TRIGGER_FIRED_FOR_ROW(ev))
-		elog(ERROR, "jwt_refresh_tokens_guard: must be fired before, for each row");
+		jwt_elog(ERROR, "jwt_refresh_tokens_guard: must be fired before, for each row");
 
 	refresh_cols(RelationGetDescr(trigdata->tg_relation), &cols);
 	if (TRIGGER_FIRED_BY_UPDATE(ev))
@@ -594,7 +594,7 @@ jwt_refresh_tokens_guard(PG_FUNCTION_ARGS)
 		guard_delete(trigdata->tg_relation, &cols, trigdata->tg_trigtuple);
 		return PointerGetDatum(trigdata->tg_trigtuple);
 	}
-	elog(ERROR, "jwt_refresh_tokens_guard: unexpected event");
+	jwt_elog(ERROR, "jwt_refresh_tokens_guard: unexpected event");
 	return (Datum) 0;			/* keep compiler quiet */
 }
 
@@ -779,7 +779,7 @@ retry:
 			case TM_Updated:
 			case TM_Deleted:
 				if (xact_snapshot)
-					ereport(ERROR,
+					jwt_ereport(ERROR,
 							(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 							 errmsg("refresh token was rotated or revoked concurrently"),
 							 errdetail("Another transaction changed the token after this transaction's snapshot was taken."),
@@ -794,12 +794,12 @@ retry:
 				UnregisterSnapshot(snap);
 				goto retry;
 			case TM_SelfModified:
-				ereport(ERROR,
+				jwt_ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						 errmsg("refresh token was already changed by this command")));
 				break;
 			default:
-				elog(ERROR, "unexpected table_tuple_lock status: %u", res);
+				jwt_elog(ERROR, "unexpected table_tuple_lock status: %u", res);
 				break;
 		}
 	}
@@ -993,7 +993,7 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 	relname = quote_qualified_identifier(get_namespace_name(nsp),
 										 RelationGetRelationName(rel));
 	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+		jwt_elog(ERROR, "SPI_connect failed");
 	query = psprintf("SELECT token_hash, retry_key, expires_at FROM %s "
 					 "WHERE family_id OPERATOR(pg_catalog.=) $1 "
 					 "AND generation OPERATOR(pg_catalog.=) $2 "
@@ -1005,7 +1005,7 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 	args[1] = Int32GetDatum(DatumGetInt32(OLDVAL(cols->generation)) + 1);
 	ret = SPI_execute_with_args(query, 2, argtypes, args, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+		jwt_elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 1)
 	{
 		bool		isnull;
@@ -1020,7 +1020,7 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 
 		/* the successor outlives SPI_finish */
 		if (VARSIZE_ANY_EXHDR(key) != REFRESH_TOKEN_BYTES)
-			elog(ERROR, "jwt_refresh_rotate: retry key of wrong length");
+			jwt_elog(ERROR, "jwt_refresh_rotate: retry key of wrong length");
 		spicxt = MemoryContextSwitchTo(outer);
 		succ = refresh_successor(token,
 								 (const unsigned char *) VARDATA_ANY(key));
@@ -1050,9 +1050,9 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 					 quote_identifier(get_namespace_name(nsp)));
 	ret = SPI_execute_with_args(query, 1, argtypes, args, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+		jwt_elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 	SPI_finish();
-	ereport(WARNING,
+	jwt_ereport(WARNING,
 			(errmsg("refresh token reuse detected"),
 			 errdetail("A used token of subject \"%s\" was presented again after its grace window; its family is revoked.",
 					   jwt_clip(TextDatumGetCString(out->subject), 64)),
@@ -1146,7 +1146,7 @@ rotate_sign(FunctionCallInfo fcinfo, JwtKeyForm form, RotateOutcome *rot,
 		}
 		tok = FunctionCallInvoke(sfc);
 		if (sfc->isnull)
-			elog(ERROR, "jwt_registry_sign returned NULL");
+			jwt_elog(ERROR, "jwt_registry_sign returned NULL");
 	}
 	else
 	{
@@ -1174,7 +1174,7 @@ rotate_sign(FunctionCallInfo fcinfo, JwtKeyForm form, RotateOutcome *rot,
 		}
 		tok = FunctionCallInvoke(sfc);
 		if (sfc->isnull)
-			elog(ERROR, "jwt_sign returned NULL");
+			jwt_elog(ERROR, "jwt_sign returned NULL");
 	}
 	return DatumGetTextPP(tok);
 }
@@ -1192,11 +1192,11 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 	NullableDatum user_agent;
 
 	if (get_call_result_type(fcinfo, NULL, &resdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "jwt_refresh_rotate: return type must be a row type");
+		jwt_elog(ERROR, "jwt_refresh_rotate: return type must be a row type");
 	resdesc = BlessTupleDesc(resdesc);
 
 	if (RecoveryInProgress())
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 				 errmsg("refresh tokens cannot be rotated on a hot standby"),
 				 errdetail("The server is in recovery and read-only."),
@@ -1206,7 +1206,7 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 	PreventCommandIfParallelMode("jwt_refresh_rotate()");
 	if (PG_ARGISNULL(RA_GRACE) ||
 		interval_negative(PG_GETARG_INTERVAL_P(RA_GRACE)))
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("grace window must not be NULL or negative")));
 	grace = PG_GETARG_INTERVAL_P(RA_GRACE);
@@ -1215,7 +1215,7 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 	if ((refresh_expires_in && !interval_positive(refresh_expires_in)) ||
 		PG_ARGISNULL(RA_ACCESS_EXPIRES_IN) ||
 		!interval_positive(PG_GETARG_INTERVAL_P(RA_ACCESS_EXPIRES_IN)))
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("token lifetimes must be positive")));
 	client_ip.isnull = PG_ARGISNULL(RA_CLIENT_IP);
@@ -1239,12 +1239,12 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 		bool		found;
 
 		if (!OidIsValid(relid))
-			elog(ERROR, "jwt_refresh_rotate: table refresh_tokens not found");
+			jwt_elog(ERROR, "jwt_refresh_rotate: table refresh_tokens not found");
 		rel = table_open(relid, RowExclusiveLock);
 		refresh_cols(RelationGetDescr(rel), &cols);
 		pkindex = RelationGetPrimaryKeyIndex(rel);
 		if (!OidIsValid(pkindex))
-			elog(ERROR, "jwt_refresh_rotate: refresh_tokens has no primary key");
+			jwt_elog(ERROR, "jwt_refresh_rotate: refresh_tokens has no primary key");
 		hash = DirectFunctionCall1(jwt_refresh_token_hash,
 								   PointerGetDatum(token));
 		slot = table_slot_create(rel, NULL);

@@ -58,7 +58,7 @@ is_string_array(JsonbValue *v)
 static void
 claim_type_error(const char *name, const char *what)
 {
-	ereport(ERROR,
+	jwt_ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("claim \"%s\" must be %s", name, what),
 			 errdetail("RFC 7519, section 4.1, defines the type of \"%s\".", name)));
@@ -83,7 +83,7 @@ write_claims(StringInfo buf, Jsonb *claims, bool *has_iat, bool *has_exp,
 	bool		first = true;
 
 	if (!JB_ROOT_IS_OBJECT(claims) || JB_ROOT_IS_SCALAR(claims))
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("claims must be a JSON object")));
 
@@ -143,31 +143,31 @@ check_header(Jsonb *header, const JwtAlg *alg)
 	JsonbValue *v;
 
 	if (!JB_ROOT_IS_OBJECT(header) || JB_ROOT_IS_SCALAR(header))
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("header must be a JSON object")));
 	v = get_member(header, "alg", &buf);
 	if (v && (v->type != jbvString ||
 			  v->val.string.len != (int) strlen(alg->name) ||
 			  memcmp(v->val.string.val, alg->name, v->val.string.len) != 0))
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("header member \"alg\" does not match the algorithm \"%s\"",
 						alg->name),
 				 errhint("Leave \"alg\" out of the header; it is set from the algorithm argument.")));
 	if (get_member(header, "crit", &buf) || get_member(header, "b64", &buf))
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("header members \"crit\" and \"b64\" are not supported"),
 				 errdetail("This version implements no JWS extension that \"crit\" could name.")));
 	v = get_member(header, "typ", &buf);
 	if (v && v->type != jbvString && v->type != jbvNull)
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("header member \"typ\" must be a string, or null to leave it out")));
 	v = get_member(header, "kid", &buf);
 	if (v && v->type != jbvString)
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("header member \"kid\" must be a string")));
 }
@@ -180,7 +180,7 @@ append_numeric_date(StringInfo buf, const char *name, double t)
 	int			len;
 
 	if (!(fabs(t) < 1e15))
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("claim \"%s\" is out of range", name)));
 	len = pg_lltoa((int64) floor(t), num);
@@ -229,12 +229,12 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 	if (key->kind == JWT_KEY_SET)
 	{
 		if (kid == NULL)
-			ereport(ERROR,
+			jwt_ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("signing with a JWK Set needs a \"kid\" in the header"),
 					 errhint("Pass header => '{\"kid\": \"...\"}' to choose the key.")));
 		if (jwt_key_pick(key, alg, kid, true, &use, &detail) != JWT_REASON_NONE)
-			ereport(ERROR,
+			jwt_ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("no key of the JWK Set can sign with \"%s\"", alg->name),
 					 errdetail("%s.", detail)));
@@ -268,11 +268,11 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 	appendStringInfoCharMacro(&pjson, '{');
 	write_claims(&pjson, claims, &has_iat, &has_exp, &has_nbf);
 	if (has_exp && times->has_expires_in)
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("expires_in cannot be used with claims that already carry \"exp\"")));
 	if (has_nbf && times->has_not_before)
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("not_before cannot be used with claims that already carry \"nbf\"")));
 	if (!has_iat)

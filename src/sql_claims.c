@@ -212,7 +212,7 @@ claim_as_text(Jsonb *claims, const char *name, int len)
 			return cstring_to_text(JsonbToCString(NULL, v.val.binary.data,
 												  v.val.binary.len));
 		default:
-			elog(ERROR, "unexpected jsonb value type %d", (int) v.type);
+			jwt_elog(ERROR, "unexpected jsonb value type %d", (int) v.type);
 	}
 	return NULL;				/* keep compiler quiet */
 }
@@ -328,7 +328,7 @@ ext_func(FunctionCallInfo fcinfo, FmgrInfo *finfo, const char *name,
 	if (finfo->fn_addr != NULL)
 		return;
 	if (!OidIsValid(self) || (nspname = get_namespace_name(get_func_namespace(self))) == NULL)
-		elog(ERROR, "cannot find the schema of the jwt extension");
+		jwt_elog(ERROR, "cannot find the schema of the jwt extension");
 	fn = LookupFuncName(list_make2(makeString(nspname), makeString(pstrdup(name))),
 						nargs, argtypes, false);
 	fmgr_info_cxt(fn, finfo, fcinfo->flinfo->fn_mcxt);
@@ -345,7 +345,7 @@ registry_keyset(FunctionCallInfo fcinfo, AuthSite *site)
 	ks = DatumGetJsonbP(FunctionCall0Coll(&site->keyset, InvalidOid));
 	if (getKeyJsonValueFromContainer(&ks->root, "keys", 4, &v) == NULL ||
 		v.type != jbvBinary || JsonContainerSize(v.val.binary.data) == 0)
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the key registry has no key to verify with"),
 				 errhint("Create one with jwt_registry_rotate('ES256').")));
@@ -383,7 +383,7 @@ verify_claims(FunctionCallInfo fcinfo, AuthSite *site, bool registry)
 
 	result = FunctionCallInvoke(vfc);
 	if (vfc->isnull)
-		elog(ERROR, "jwt_verify returned NULL");
+		jwt_elog(ERROR, "jwt_verify returned NULL");
 	return DatumGetJsonbP(result);
 }
 
@@ -443,7 +443,7 @@ assume_role(Jsonb *claims, const char *claim)
 		why = psprintf("Session user \"%s\" is not a member of role \"%s\".",
 					   GetUserNameFromId(GetSessionUserId(), false), role);
 	if (why)
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("JSON Web Token names a role the session may not assume"),
 				 errdetail("%s Claim \"%s\" names it.", why, jwt_clip(claim, 64))));
@@ -494,7 +494,7 @@ consume_jti(FunctionCallInfo fcinfo, AuthSite *site, Jsonb *claims,
 		jwt_report(JWT_REASON_EXPIRED,
 				   "Claim \"exp\" passed while the token was being consumed", false);
 	if (strcmp(status, "ok") != 0)
-		elog(ERROR, "unexpected status \"%s\" from jwt_consume_jti", status);
+		jwt_elog(ERROR, "unexpected status \"%s\" from jwt_consume_jti", status);
 }
 
 /*
@@ -518,7 +518,7 @@ claims_op(FunctionCallInfo fcinfo, ClaimsOp op, PGFunction verify, bool registry
 	if (op == OP_AUTHENTICATE)
 	{
 		if (jwt_claims_source != JWT_CLAIMS_SOURCE_AUTHENTICATE)
-			ereport(ERROR,
+			jwt_ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("jwt_authenticate is not used when jwt.claims_source is \"%s\"",
 							JWT_REQUEST_CLAIMS_SETTING),
@@ -526,7 +526,7 @@ claims_op(FunctionCallInfo fcinfo, ClaimsOp op, PGFunction verify, bool registry
 							   JWT_REQUEST_CLAIMS_SETTING),
 					 errhint("Set jwt.claims_source to \"authenticate\" to establish claims with jwt_authenticate.")));
 		if (jwt_claims_established())
-			ereport(ERROR,
+			jwt_ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("JSON Web Token claims are already established for this transaction"),
 					 errdetail("jwt_authenticate establishes claims once per transaction."),
@@ -535,7 +535,7 @@ claims_op(FunctionCallInfo fcinfo, ClaimsOp op, PGFunction verify, bool registry
 	if (PG_ARGISNULL(0))
 		jwt_report(JWT_REASON_MALFORMED, "No token was given", false);
 	if (!registry && PG_ARGISNULL(1))
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("key must not be NULL")));
 	if (!PG_ARGISNULL(arg_leeway))

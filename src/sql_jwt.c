@@ -26,6 +26,7 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "errors.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -126,7 +127,7 @@ get_tupdesc(FunctionCallInfo fcinfo, JwtCallCache *cc)
 		MemoryContext old;
 
 		if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
-			elog(ERROR, "return type must be a row type");
+			jwt_elog(ERROR, "return type must be a row type");
 		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 		cc->tupdesc = BlessTupleDesc(CreateTupleDescCopy(td));
 		MemoryContextSwitchTo(old);
@@ -172,13 +173,13 @@ alg_from_name(const char *name, int len)
 	const JwtAlg *alg;
 
 	if (len == 4 && pg_strncasecmp(name, "none", 4) == 0)
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("algorithm \"none\" is never accepted"),
 				 errdetail("An unsecured JWS carries no signature (RFC 8725, section 3.1).")));
 	alg = jwt_alg_by_name(name, len);
 	if (alg == NULL)
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown algorithm \"%.*s\"", Min(len, 32), name),
 				 errhint("Algorithm names are case-sensitive: HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, ES256K, EdDSA.")));
@@ -195,14 +196,14 @@ text_array_elems(ArrayType *arr, const char *argname, Datum **elems, int *n)
 	int			i;
 
 	if (ARR_NDIM(arr) > 1)
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be a one-dimensional array", argname)));
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, elems, &nulls, n);
 	for (i = 0; i < *n; i++)
 	{
 		if (nulls[i])
-			ereport(ERROR,
+			jwt_ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s must not contain NULL", argname)));
 	}
@@ -223,7 +224,7 @@ resolve_algorithms(JwtCallCache *cc, FunctionCallInfo fcinfo, ArrayType *arr)
 
 	text_array_elems(arr, "algorithms", &elems, &n);
 	if (n == 0)
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("algorithms must not be empty"),
 				 errhint("Pass NULL to allow the algorithms the key serves.")));
@@ -321,7 +322,7 @@ build_options(FunctionCallInfo fcinfo, JwtCallCache *cc, JwtKey *key,
 		o->has_max_age = true;
 		o->max_age = interval_seconds(PG_GETARG_INTERVAL_P(VA_MAX_AGE));
 		if (o->max_age < 0)
-			ereport(ERROR,
+			jwt_ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("max_age must not be negative")));
 	}
@@ -329,7 +330,7 @@ build_options(FunctionCallInfo fcinfo, JwtCallCache *cc, JwtKey *key,
 	{
 		o->leeway = interval_seconds(PG_GETARG_INTERVAL_P(VA_LEEWAY));
 		if (o->leeway < 0)
-			ereport(ERROR,
+			jwt_ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("leeway must not be negative")));
 	}
@@ -338,7 +339,7 @@ build_options(FunctionCallInfo fcinfo, JwtCallCache *cc, JwtKey *key,
 		TimestampTz at = PG_GETARG_TIMESTAMPTZ(VA_AT);
 
 		if (TIMESTAMP_NOT_FINITE(at))
-			ereport(ERROR,
+			jwt_ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("at must be a finite timestamp")));
 		o->now = timestamptz_unix(at);
@@ -554,7 +555,7 @@ jwt_generate_secret(PG_FUNCTION_ARGS)
 	bytea	   *res;
 
 	if (n < 32 || n > 1024)
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("secret length must be between 32 and 1024 bytes"),
 				 errdetail("HS256 needs at least 32 bytes, HS384 48 and HS512 64.")));
@@ -562,7 +563,7 @@ jwt_generate_secret(PG_FUNCTION_ARGS)
 	SET_VARSIZE(res, VARHDRSZ + n);
 	ERR_clear_error();
 	if (RAND_bytes((unsigned char *) VARDATA(res), n) != 1)
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
 				 errmsg("could not generate random bytes")));
 	PG_RETURN_BYTEA_P(res);

@@ -20,6 +20,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "errors.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
@@ -104,7 +105,7 @@ jwt_stats_info(PG_FUNCTION_ARGS)
 	bool		nulls[5] = {false, false, false, false, false};
 
 	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+		jwt_elog(ERROR, "return type must be a row type");
 	td = BlessTupleDesc(td);
 
 	values[0] = BoolGetDatum(jwt_stats_enabled());
@@ -136,7 +137,7 @@ Datum
 jwt_stats_reset(PG_FUNCTION_ARGS)
 {
 	if (!jwt_stats_enabled())
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("jwt statistics are not being collected"),
 				 errdetail("The jwt library is not in shared_preload_libraries."),
@@ -165,7 +166,7 @@ jwt_stats_bump(PG_FUNCTION_ARGS)
 	event = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	kind = jwt_stat_kind_by_name(event);
 	if (kind < 0 || kind == JWT_STAT_VERIFY || kind == JWT_STAT_SIGN)
-		ereport(ERROR,
+		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown jwt statistics event \"%s\"", event),
 				 errhint("The events are refresh_rotation, refresh_reuse, revocation and consumption.")));
@@ -175,7 +176,7 @@ jwt_stats_bump(PG_FUNCTION_ARGS)
 
 		alg = jwt_alg_by_name(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name));
 		if (alg == NULL)
-			ereport(ERROR,
+			jwt_ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown algorithm \"%.*s\"",
 							(int) Min(VARSIZE_ANY_EXHDR(name), 32),

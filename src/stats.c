@@ -45,6 +45,7 @@
 
 #include "access/xact.h"
 #include "common/hashfn.h"
+#include "errors.h"
 #include "miscadmin.h"
 #include "mb/pg_wchar.h"
 #include "port/atomics.h"
@@ -639,7 +640,7 @@ log_failure(const JwtVerifyResult *res, const char *token, int len)
 	log_value(&buf, "sub", sub);
 	appendStringInfo(&buf, " signature=%s", signature);
 
-	ereport(jwt_log_failures,
+	jwt_ereport(jwt_log_failures,
 			(errmsg("JSON Web Token rejected (reason: %s)",
 					jwt_reason_keyword(res->reason)),
 			 errdetail("%s", buf.data),

@@ -260,6 +260,33 @@ newlog="$(tail -n +"$((lines_before + 1))" "$LOG")"
 check_eq "from PL/pgSQL: logged once, with no CONTEXT and no STATEMENT" \
 	"$(count_in_log "JSON Web Token rejected")|$(count_in_log "CONTEXT:")|$(count_in_log "STATEMENT:")" "1|0|0"
 
+# Every error the extension raises keeps its statement (which carries the
+# tokens and keys) out of the log, not only the rejections of tokens.
+mark="never-logged-marker"
+hs_secret="$mark-hmac-secret-of-more-than-32-bytes"
+role_tok="$(q "SELECT jwt_sign('{\"role\": \"no_such_role_for_logging\"}', '$hs_secret')")"
+sub_tok="$(q "SELECT jwt_sign('{\"sub\": \"alice\"}', '$hs_secret')")"
+lines_before="$(wc -l <"$LOG")"
+"$PSQL" -X -q -At >/dev/null 2>&1 <<SQL || true
+SELECT jwt_sign('{}', '$mark-too-short-for-hs512', 'HS512');
+SELECT jwt_verify('$sub_tok', E'-----BEGIN PRIVATE KEY-----\n$mark\n-----END PRIVATE KEY-----\n');
+SELECT jwt_public_jwk('{"kty": "oct", "k": "$mark"}');
+SELECT jwt_decode('$mark.$mark');
+SELECT jwt_authenticate('$role_tok', '$hs_secret', role_claim => 'role', check_revoked => false);
+BEGIN;
+SELECT jwt_authenticate('$sub_tok', '$hs_secret', check_revoked => false) IS NOT NULL;
+SELECT jwt_authenticate('$sub_tok', '$hs_secret', check_revoked => false);
+ROLLBACK;
+SQL
+sleep 0.5
+newlog="$(tail -n +"$((lines_before + 1))" "$LOG")"
+printf '%s\n' "$newlog" | sed 's/^/#   log: /'
+check_eq "six errors of the extension are logged (short secret, bad PEM, JWK, decode, role, twice)" \
+	"$(count_in_log "ERROR:")" 6
+check_eq "none of them with its statement, the secret, the key or the tokens" \
+	"$(count_in_log "STATEMENT:")|$(count_in_log "$mark")|$(count_in_log "${role_tok##*.}")|$(count_in_log "${sub_tok##*.}")" \
+	"0|0|0|0"
+
 if grep -qE 'terminated by signal|PANIC|TRAP:' "$LOG"; then
 	not_ok "the server log shows no crash"
 	tail -n 30 "$LOG" | sed 's/^/# /'
