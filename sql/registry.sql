@@ -102,4 +102,21 @@ DROP ROLE regress_jwt_app;
 -- The key table's rows are part of pg_dump (extension configuration).
 SELECT extconfig::regclass[] AS dumped_tables, extcondition FROM pg_extension WHERE extname = 'jwt';
 
+
+-- For an HMAC algorithm the key reader reads the key first: a malformed
+-- "oct" JWK is the extension's error, quoting nothing of the secret (0.1.0
+-- cast it to jsonb, whose error context quoted it), and a public key (JWK
+-- or PEM) is refused instead of being stored as a secret.
+\set VERBOSITY default
+SELECT jwt_registry_add('{"kty":"oct","k":"cmVnaXN0cnktc2VjcmV0LXF1b3RlZC1pbi1ubyBtZXNzYWdl",}', 'HS256');
+SELECT jwt_registry_add(jwt_public_jwk(k)::text, 'HS256') FROM jwt_generate_key('ES256') k;
+SELECT jwt_registry_add(E'-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n', 'HS256');
+\set VERBOSITY terse
+-- A private key is recognised whatever white space precedes it (0.1.0 took
+-- a JWK or PEM after a newline for a public key, and refused it as active).
+SELECT jwt_registry_add(E'\n\t' || k::text, 'ES256', kid => 'after-a-newline') IS NOT NULL AS added
+  FROM jwt_generate_key('ES256') k;
+SELECT status, signing_key IS NOT NULL AS can_sign FROM jwt_keys WHERE kid = 'after-a-newline';
+SELECT (jwt_registry_validate(jwt_registry_sign('{"sub":"nl"}', 'ES256'))).valid AS signs_and_verifies;
+
 DELETE FROM jwt_keys;
