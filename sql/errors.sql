@@ -33,6 +33,10 @@ SELECT jwt_sign('"x"', :k32);
 \echo :LAST_ERROR_SQLSTATE
 SELECT jwt_sign('{"exp":"tomorrow"}', :k32);
 \echo :LAST_ERROR_SQLSTATE
+-- a time jwt_verify could not read (it reads a double) is refused too
+SELECT jwt_sign('{"nbf":1e400}', :k32);
+\echo :LAST_ERROR_SQLSTATE
+SELECT (jwt_verify(jwt_sign('{"exp":1e300}', :k32), :k32)->'exp')::numeric = 1e300 AS far_future_signs_and_verifies;
 SELECT jwt_sign('{"sub":5}', :k32);
 \echo :LAST_ERROR_SQLSTATE
 SELECT jwt_sign('{"aud":[1]}', :k32);

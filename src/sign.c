@@ -125,6 +125,14 @@ write_claims(StringInfo buf, Jsonb *claims, bool *has_iat, bool *has_exp,
 			{
 				if (kind == 'n' && v.type != jbvNumeric)
 					claim_type_error(pending, "a number");
+				/* as jwt_verify reads it: a double, which must be finite */
+				if (kind == 'n' &&
+					!isfinite(DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
+																 NumericGetDatum(v.val.numeric)))))
+					jwt_ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("claim \"%s\" is out of range", pending),
+							 errdetail("A NumericDate must be a finite number of seconds (at most about 1.8e308).")));
 				if (kind == 's' && v.type != jbvString)
 					claim_type_error(pending, "a string");
 				if (kind == 'a' && v.type != jbvString && !is_string_array(&v))
