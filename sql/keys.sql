@@ -232,6 +232,120 @@ SELECT (jwt_validate(:'forged', pem('rsa_spki'))).reason AS default_allow_list,
        (jwt_validate(:'forged', convert_to(pem('rsa_spki'), 'UTF8'), '{HS256}')).reason AS pem_as_bytea;
 SELECT (jwt_validate(:'forged', jwt_public_jwk(pem('rsa_spki')), '{HS256}')).reason AS jwk;
 
+-- Key forms that are not HMAC secrets.  The key form is decided after a
+-- UTF-8 BOM and ASCII whitespace: "-----BEGIN " anywhere is PEM (text before
+-- it is skipped), "{" is a JWK (for bytea, only when it is a JSON object),
+-- and DER keys and certificates are refused.  Each forged token below is an
+-- HS256 token whose HMAC key is exactly the bytes of the key argument next
+-- to it, made once with python3 (hmac, hashlib); with a key read as an HMAC
+-- secret it would verify.  Expected: PEM and JWK forms are read as keys, so
+-- the forged token is invalid (algorithm_not_allowed, or key_mismatch with
+-- an HS256 allow-list) and signing HS256 with them is refused (22023); DER
+-- keys and certificates, and "oct" JWKs whose "k" holds a key, are refused
+-- outright (22023), whatever the call.
+CREATE FUNCTION der(p text) RETURNS bytea LANGUAGE sql IMMUTABLE AS
+  $$ SELECT decode(regexp_replace(p, '-----[^-]*-----|\s', '', 'g'), 'base64') $$;
+CREATE FUNCTION b64url(b bytea) RETURNS text LANGUAGE sql IMMUTABLE AS
+  $$ SELECT rtrim(translate(encode(b, 'base64'), E'+/\n', '-_'), '=') $$;
+CREATE FUNCTION kf_try(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  r text;
+BEGIN
+  EXECUTE q INTO r;
+  RETURN r;
+EXCEPTION WHEN others THEN
+  RETURN SQLSTATE || ' ' || SQLERRM;
+END $$;
+CREATE TEMP TABLE kf (name text PRIMARY KEY, type text, k text, forged text);
+INSERT INTO kf (name, type, k) VALUES
+  ('bom_pem_text', 'text', convert_from('\xefbbbf', 'UTF8') || pem('rsa_spki')),
+  ('bom_pem_bytea', 'bytea', ('\xefbbbf'::bytea || convert_to(pem('rsa_spki'), 'UTF8'))::text),
+  ('comment_pem', 'text', E'# API signing key\n' || pem('rsa_spki')),
+  ('x509_text_pem', 'text', E'Certificate:\n    Data:\n        Version: 3 (0x2)\n' || pem('rsa_cert')),
+  ('bag_attributes_pem', 'text', E'Bag Attributes\n    friendlyName: api\n' || pem('rsa_cert')),
+  ('vt_pem', 'text', E'\013' || pem('p256_spki')),
+  ('ff_pem', 'text', E'\014' || pem('p256_spki')),
+  ('der_spki_rsa', 'bytea', der(pem('rsa_spki'))::text),
+  ('der_spki_p256', 'bytea', der(pem('p256_spki'))::text),
+  ('der_pkcs1_pub', 'bytea', der(pem('rsa_pkcs1_pub'))::text),
+  ('der_cert', 'bytea', der(pem('rsa_cert'))::text),
+  ('der_pkcs8', 'bytea', der(pem('p256_pkcs8'))::text),
+  ('der_sec1', 'bytea', der(pem('p256_sec1'))::text),
+  ('jwk_bytea', 'bytea', convert_to(jwt_public_jwk(pem('rsa_spki'))::text, 'UTF8')::text),
+  ('ws_jwk_bytea', 'bytea', convert_to(E'\r\n' || jwt_public_jwk(pem('rsa_spki'))::text, 'UTF8')::text),
+  ('bom_jwk_text', 'text', convert_from('\xefbbbf', 'UTF8') || jwt_public_jwk(pem('p256_spki'))::text),
+  ('oct_of_pem', 'jsonb', jsonb_build_object('kty', 'oct', 'k', b64url(convert_to(pem('rsa_spki'), 'UTF8')))::text),
+  ('oct_of_der', 'jsonb', jsonb_build_object('kty', 'oct', 'k', b64url(der(pem('rsa_spki'))))::text);
+UPDATE kf SET forged = v.forged FROM (VALUES
+  ('bom_pem_text', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.dGt8m4OecI9TXdQrWAt2Ede8bIlh9uMpDtwXL5-srPA'),
+  ('bom_pem_bytea', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.dGt8m4OecI9TXdQrWAt2Ede8bIlh9uMpDtwXL5-srPA'),
+  ('comment_pem', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.OAwSNeZIJNtFanlJpVQyFj8pRmIyktx6BeB2bfy0RTE'),
+  ('x509_text_pem', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.3yUYFl8HLgfvPlGxLnQ2-n1aDWxuJlRCp4bcNgeVYMA'),
+  ('bag_attributes_pem', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.-A5BTig7Dx8QTglnEesl0jeKFEfiNw6B_9oP8KPAesU'),
+  ('vt_pem', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.GaLMbHzzFpreRaEoGKV6O_o2rUXnl4L3Yn5c8sNSuXQ'),
+  ('ff_pem', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.2BGK9XICk2MTvOfUUrVtB4a_xO-j_qZNsFI5Y24C30c'),
+  ('der_spki_rsa', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.93oRyosn1TV0ZepnVlc8GFE_lEYIQ5iSMCkppVx7exk'),
+  ('der_spki_p256', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.YQEMMbWXYKY4qArgTOgulCid9bhyTOPcB2Zjk9MIOb0'),
+  ('der_pkcs1_pub', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.eJThCQ6fZcIFZhcRqONxEi4pgvST7WgyoPBwldJpoN8'),
+  ('der_cert', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.LssRb5JmZfBuYXJhCFqE48_iOJR6KGY5qRkrlE1TzMY'),
+  ('der_pkcs8', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.b1YcruMNyiCzZw3l0Rl6oD3ES0fIx07fTQl0fQC2EBE'),
+  ('der_sec1', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.A5tZCsmRpvyXK_enEBGGPuLFm5qEFzWliRc20cYWskI'),
+  ('jwk_bytea', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.4YxHsgTs4xsSeU1GuXDI2cPWqZUDTmIox_HVoXK8fVA'),
+  ('ws_jwk_bytea', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.ItnD2qu0ouOZU2dsaQ-ao_xdkgIK83MowFhPH-04ExQ'),
+  ('bom_jwk_text', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.ywwC0d7j2M_jKelBVW5pLfhe369mj_xmhlr55s9e-qg'),
+  ('oct_of_pem', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.-CwxtHoTXJ4QlMef36FzdD2_hA2POGEoIkGrSk-MtLA'),
+  ('oct_of_der', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.93oRyosn1TV0ZepnVlc8GFE_lEYIQ5iSMCkppVx7exk')) AS v(name, forged) WHERE kf.name = v.name;
+SELECT name, type,
+       kf_try(format('SELECT CASE WHEN valid THEN ''VALID'' ELSE reason END FROM jwt_validate(%L, %L::%s)',
+                     forged, k, type)) AS validate,
+       kf_try(format('SELECT CASE WHEN valid THEN ''VALID'' ELSE reason END FROM jwt_validate(%L, %L::%s, ''{HS256}'')',
+                     forged, k, type)) AS validate_hs256,
+       kf_try(format('SELECT ''signed'' FROM jwt_sign(''{"sub":"admin"}'', %L::%s, ''HS256'')',
+                     k, type)) AS sign_hs256
+  FROM kf ORDER BY name;
+-- The refusal of a DER key says what it is and what to do, never the key.
+\set VERBOSITY default
+SELECT jwt_verify(forged, der(pem('rsa_spki'))) FROM kf WHERE name = 'der_spki_rsa';
+SELECT jwt_verify(forged, der(pem('rsa_cert'))) FROM kf WHERE name = 'der_cert';
+\set VERBOSITY terse
+-- The registry reads an HS* key with the key reader: a public key is refused.
+SELECT jwt_registry_add(pem('rsa_spki'), 'HS256');
+-- A bytea JWK that jwt_json_parse refuses (here a duplicate member) is
+-- refused, not taken as a secret.
+SELECT jwt_validate(forged, convert_to(rtrim(jwt_public_jwk(pem('rsa_spki'))::text, '}') || ', "kty": "RSA"}', 'UTF8'))
+  FROM kf WHERE name = 'jwk_bytea';
+-- The PEM and JWK forms are the keys they hold: real RS256 and ES256 tokens
+-- verify, and the public JWK is the same.
+SELECT name, (jwt_validate(jwt_sign('{"sub":"s"}', pem(signer), alg), k)).valid,
+       jwt_public_jwk(k) = jwt_public_jwk(pem(plain)) AS same_public_jwk
+  FROM kf JOIN (VALUES ('bom_pem_text', 'rsa_pkcs8', 'RS256', 'rsa_spki'),
+                       ('comment_pem', 'rsa_pkcs8', 'RS256', 'rsa_spki'),
+                       ('x509_text_pem', 'rsa_pkcs1', 'PS256', 'rsa_cert'),
+                       ('bag_attributes_pem', 'rsa_pkcs8', 'RS512', 'rsa_cert'),
+                       ('vt_pem', 'p256_sec1', 'ES256', 'p256_spki'),
+                       ('ff_pem', 'p256_pkcs8', 'ES256', 'p256_spki'),
+                       ('bom_jwk_text', 'p256_sec1', 'ES256', 'p256_spki')) AS v(name, signer, alg, plain) USING (name)
+ ORDER BY name;
+SELECT name, (jwt_validate(jwt_sign('{"sub":"s"}', pem(signer), alg), k::bytea)).valid
+  FROM kf JOIN (VALUES ('bom_pem_bytea', 'rsa_pkcs8', 'RS256'),
+                       ('jwk_bytea', 'rsa_pkcs8', 'RS256'),
+                       ('ws_jwk_bytea', 'rsa_pkcs1', 'PS384')) AS v(name, signer, alg) USING (name)
+ ORDER BY name;
+-- A bytea secret that starts with "{" (as one from jwt_generate_secret()
+-- does one time in 256) but is not a JSON object stays an HMAC secret, and
+-- so does one that starts with a DER SEQUENCE byte but is no DER key.
+SELECT (jwt_validate(jwt_sign('{"sub":"s"}', s, 'HS256'), s)).valid AS brace_secret,
+       jwt_sign('{"sub":"s"}', s, 'HS256') = jwt_sign('{"sub":"s"}', jsonb_build_object('kty', 'oct', 'k', b64url(s)), 'HS256') AS same_as_oct
+  FROM (VALUES ('\x7b00ff112233445566778899aabbccddeeff00112233445566778899aabbccddee'::bytea)) AS v(s);
+SELECT (jwt_validate(jwt_sign('{}', s, 'HS256'), s)).valid AS brace_text_secret
+  FROM (VALUES (convert_to('{this is not JSON, just a secret of 32+ bytes', 'UTF8'))) AS v(s);
+SELECT (jwt_validate(jwt_sign('{}', s, 'HS256'), s)).valid AS sequence_secret
+  FROM (VALUES ('\x3082010a0282010100ff00112233445566778899aabbccddeeff00112233445566778899'::bytea)) AS v(s);
+DROP TABLE kf;
+DROP FUNCTION kf_try(text);
+DROP FUNCTION b64url(bytea);
+DROP FUNCTION der(text);
+
 -- ECDSA signatures are raw r||s; a DER signature, an all-zero one
 -- ("psychic signature") and a truncated one are refused.
 SELECT jwt_sign('{"iat":1}', pem('p256_sec1'), 'ES256') AS es \gset

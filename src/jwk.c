@@ -133,7 +133,9 @@ key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private)
 }
 
 /*
- * A PEM document: the first block decides.
+ * A PEM document: the first block decides.  Whatever precedes its
+ * "-----BEGIN " is skipped: a byte order mark, "Bag Attributes" lines, the
+ * output of "openssl x509 -text", or a \v on the BEGIN line itself.
  */
 void
 jwt_key_from_pem(JwtKey *key, const char *pem, int len)
@@ -154,6 +156,9 @@ jwt_key_from_pem(JwtKey *key, const char *pem, int len)
 		}
 	}
 	Assert(begin != NULL);
+	/* OpenSSL skips lines before the BEGIN line, but not text on it */
+	len -= (begin - 11) - pem;
+	pem = begin - 11;
 	for (i = 0; begin + i < pem + len && begin[i] != '-' && i < (int) sizeof(label) - 1; i++)
 		label[i] = begin[i];
 	label[i] = '\0';

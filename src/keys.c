@@ -4,12 +4,18 @@
  *		Turning a key argument into a JwtKey, caching it, choosing the key
  *		of a set, and HMAC.
  *
- * A key argument is recognised before anything else, by its shape alone:
- * text or bytea that is a PEM document is a PEM key; text that is a JSON
- * object, or any jsonb, is a JWK or a JWK Set; anything else is an HMAC
- * secret.  So a PEM document, a JWK or a public key is never taken as an
- * HMAC secret, and the classic "RS256 public key used as HS256 secret"
- * forgery cannot start here.  jwk.c does the parsing.
+ * A key argument is recognised before anything else, by its shape alone,
+ * after a UTF-8 byte order mark and ASCII whitespace (space, \t, \n, \v,
+ * \f, \r): text or bytea that contains "-----BEGIN " anywhere is a PEM key
+ * (text before that line is skipped); any jsonb, text that starts with
+ * "{", and bytea that starts with "{" and is a JSON object are a JWK or a
+ * JWK Set; anything else is an HMAC secret, unless it is a DER-encoded
+ * public key, private key or certificate, which is refused.  A secret
+ * (raw, or the "k" of an "oct" JWK) that holds a PEM document, a JSON
+ * object or a DER key is refused as well.  So a PEM document, a JWK or a
+ * public key is never taken as an HMAC secret, and the classic "RS256
+ * public key used as HS256 secret" forgery cannot start here.  jwk.c does
+ * the parsing.
  *
  * Every key binds the algorithms it may serve ("usable"): a secret of n
  * bytes the HS algorithms whose hash is at most n bytes (RFC 7518 section
@@ -35,12 +41,17 @@
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "common/hashfn.h"
+#include "common/jsonapi.h"
+#include "mb/pg_wchar.h"
 #include "port/pg_bitutils.h"
 #include "utils/memutils.h"
 
 #include "errors.h"
+#include "json_in.h"
 #include "jwt.h"
 #include "keys.h"
 
@@ -57,26 +68,83 @@ static KeyCacheEntry key_cache[JWT_KEY_CACHE_SIZE];
 static int	key_cache_used = 0;
 static EVP_MAC *hmac_mac = NULL;
 
-static bool
-starts_with_pem(const char *bytes, int len)
+/*
+ * The length of a leading UTF-8 byte order mark and ASCII whitespace, which
+ * do not count when the form of a key argument is decided.
+ */
+static int
+skip_bom_space(const char *bytes, int len)
 {
 	int			i = 0;
 
-	while (i < len && (bytes[i] == ' ' || bytes[i] == '\t' ||
-					   bytes[i] == '\n' || bytes[i] == '\r'))
+	if (len >= 3 && memcmp(bytes, "\xEF\xBB\xBF", 3) == 0)
+		i = 3;
+	while (i < len && (bytes[i] == ' ' || bytes[i] == '\t' || bytes[i] == '\n' ||
+					   bytes[i] == '\v' || bytes[i] == '\f' || bytes[i] == '\r'))
 		i++;
-	return len - i >= 11 && memcmp(bytes + i, "-----BEGIN ", 11) == 0;
+	return i;
 }
 
+/* A PEM document: "-----BEGIN " anywhere, as OpenSSL skips what precedes. */
 static bool
-starts_with_brace(const char *bytes, int len)
+has_pem(const char *bytes, int len)
 {
-	int			i = 0;
+	return memmem(bytes, len, "-----BEGIN ", 11) != NULL;
+}
 
-	while (i < len && (bytes[i] == ' ' || bytes[i] == '\t' ||
-					   bytes[i] == '\n' || bytes[i] == '\r'))
-		i++;
-	return i < len && bytes[i] == '{';
+/*
+ * Whether the bytes (after skip_bom_space) are one JSON object by the
+ * syntax alone: duplicate members, the database encoding and the depth
+ * limit do not matter here, so that a JWK jwt_json_parse would refuse is
+ * refused rather than taken as a secret.  Never ereports for bad input.
+ */
+static bool
+is_json_object(const char *bytes, int len)
+{
+	int			skip = skip_bom_space(bytes, len);
+	JsonLexContext *lex;
+	bool		ok;
+
+	if (skip >= len || bytes[skip] != '{')
+		return false;
+	lex = makeJsonLexContextCstringLen((char *) bytes + skip, len - skip,
+									   PG_UTF8, false);
+	ok = pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS;
+	pfree(lex);
+	return ok;
+}
+
+/*
+ * What DER-encoded key or certificate the bytes (after skip_bom_space)
+ * begin with, or NULL.  Each is an ASN.1 SEQUENCE, so other bytes are not
+ * tried.  Never ereports: frees what it parsed and clears the error queue.
+ */
+static const char *
+der_kind(const char *bytes, int len)
+{
+	int			skip = skip_bom_space(bytes, len);
+	const unsigned char *start = (const unsigned char *) bytes + skip;
+	const unsigned char *p;
+	EVP_PKEY   *pkey = NULL;
+	X509	   *cert = NULL;
+	const char *kind = NULL;
+
+	len -= skip;
+	if (len < 2 || start[0] != 0x30)
+		return NULL;
+	ERR_set_mark();
+	if ((p = start, pkey = d2i_PUBKEY(NULL, &p, len)) != NULL)
+		kind = "a DER-encoded public key";
+	else if ((p = start, pkey = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, len)) != NULL)
+		kind = "a DER-encoded RSA public key";
+	else if ((p = start, pkey = d2i_AutoPrivateKey(NULL, &p, len)) != NULL)
+		kind = "a DER-encoded private key";
+	else if ((p = start, cert = d2i_X509(NULL, &p, len)) != NULL)
+		kind = "a DER-encoded certificate";
+	EVP_PKEY_free(pkey);
+	X509_free(cert);
+	ERR_pop_to_mark();
+	return kind;
 }
 
 static void
@@ -95,6 +163,26 @@ void
 jwt_key_init_secret(JwtKey *key, const unsigned char *bytes, int len)
 {
 	int			i;
+	const char *kind = NULL;
+	bool		der = false;
+
+	/*
+	 * A key in another form is never a secret: whoever knows a public key
+	 * could sign with it.  jwt_key_get sends PEM and JWK elsewhere; this
+	 * catches DER, and PEM or JSON in the "k" of an "oct" JWK.
+	 */
+	if (has_pem((const char *) bytes, len))
+		kind = "a PEM document";
+	else if (is_json_object((const char *) bytes, len))
+		kind = "a JSON object";
+	else if ((kind = der_kind((const char *) bytes, len)) != NULL)
+		der = true;
+	if (kind)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("key is %s, which is never an HMAC secret", kind),
+				 errdetail("Whoever knows a public key could sign tokens with it as an HMAC secret."),
+				 der ? errhint("Pass the key as PEM or as a JWK.") : 0));
 
 	if (len == 0)
 		jwt_ereport(ERROR,
@@ -170,14 +258,29 @@ jwt_key_get(const char *bytes, int len, JwtKeyForm form)
 	old = MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
+		int			skip = skip_bom_space(bytes, len);
+		Jsonb	   *jb = NULL;
+		char	   *detail = NULL;
+
 		key = palloc0(sizeof(JwtKey));
 		key->can_sign = key->can_verify = true;
-		if (form != JWT_FORM_JSONB && starts_with_pem(bytes, len))
-			jwt_key_from_pem(key, bytes, len);
-		else if (form == JWT_FORM_JSONB)
+		if (form == JWT_FORM_JSONB)
 			jwt_key_from_jwk_jsonb(key, (Jsonb *) bytes);
-		else if (form == JWT_FORM_TEXT && starts_with_brace(bytes, len))
-			jwt_key_from_jwk_text(key, bytes, len);
+		else if (has_pem(bytes, len))
+			jwt_key_from_pem(key, bytes, len);
+		else if (form == JWT_FORM_TEXT && skip < len && bytes[skip] == '{')
+			jwt_key_from_jwk_text(key, bytes + skip, len - skip);
+		else if (form == JWT_FORM_BYTEA && is_json_object(bytes, len))
+		{
+			/* UTF-8, as JOSE has it */
+			if (jwt_json_parse(bytes + skip, len - skip, "key", NULL, 0,
+							   &jb, &detail) != JWT_REASON_NONE)
+				jwt_ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("key is neither a PEM document nor a valid JWK"),
+						 errdetail("%s", detail)));
+			jwt_key_from_jwk_jsonb(key, jb);
+		}
 		else
 			jwt_key_init_secret(key, (const unsigned char *) bytes, len);
 		key->hash = hash;
