@@ -660,8 +660,18 @@ parse_server_json(const char *json, int len, Jsonb **out, char **detail)
 {
 	if (GetDatabaseEncoding() != PG_UTF8)
 	{
-		json = pg_server_to_any(json, len, PG_UTF8);
-		len = strlen(json);
+		/*
+		 * In a SQL_ASCII database (or for pure ASCII) this returns "json"
+		 * itself, a datum's data that need not end in NUL: only a new,
+		 * converted buffer has its length found by strlen.
+		 */
+		const char *conv = pg_server_to_any(json, len, PG_UTF8);
+
+		if (conv != json)
+		{
+			json = conv;
+			len = strlen(conv);
+		}
 	}
 	return jwt_json_parse(json, len, "key", NULL, 0, out, detail);
 }
