@@ -28,6 +28,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -454,6 +456,24 @@ assume_role(Jsonb *claims, const char *claim)
 }
 
 /*
+ * A NumericDate (seconds since 1970, finite or not) as a timestamptz:
+ * 'infinity' at or past the end of timestamptz (year 294276, some 9.2e12
+ * seconds, where the microseconds also leave int64), '-infinity' before
+ * its start.  Converting such a double to int64 would be undefined.
+ */
+static TimestampTz
+unix_to_timestamptz(double t)
+{
+	double		usecs = (t - JWT_UNIX_EPOCH_OFFSET_SECS) * USECS_PER_SEC;
+
+	if (isnan(usecs) || usecs >= (double) END_TIMESTAMP)
+		return DT_NOEND;
+	if (usecs < (double) MIN_TIMESTAMP)
+		return DT_NOBEGIN;
+	return (TimestampTz) usecs;
+}
+
+/*
  * Record the token's jti as used, until its exp (plus the leeway, as long
  * as the token verifies).  The row is inserted with ON CONFLICT DO NOTHING,
  * so of two sessions presenting the token at once one waits for the other
@@ -479,7 +499,7 @@ consume_jti(FunctionCallInfo fcinfo, AuthSite *site, Jsonb *claims,
 	/* jwt_verify checked that "exp" is a finite number and in the future */
 	exp = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
 											 NumericGetDatum(v.val.numeric)));
-	expires_at = (TimestampTz) ((exp + leeway - JWT_UNIX_EPOCH_OFFSET_SECS) * USECS_PER_SEC);
+	expires_at = unix_to_timestamptz(exp + leeway);
 
 	ext_func(fcinfo, &site->consume, "jwt_consume_jti", 2, argtypes);
 	status = TextDatumGetCString(FunctionCall2Coll(&site->consume, InvalidOid,
