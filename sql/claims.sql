@@ -199,6 +199,31 @@ SELECT jwt_authenticate(:'tok_other', :'key')->>'sub' AS sub, current_user;
 ROLLBACK;
 RESET SESSION AUTHORIZATION;
 
+-- Even a superuser session, a member of every role, is never switched to a
+-- predefined role (pg_execute_server_program would allow COPY ... PROGRAM),
+-- to a role with BYPASSRLS, REPLICATION or CREATEROLE, or to one that has
+-- the privileges of a role reaching the server's files or programs.
+CREATE ROLE regress_claims_bypass BYPASSRLS;
+CREATE ROLE regress_claims_repl REPLICATION;
+CREATE ROLE regress_claims_creator CREATEROLE;
+CREATE ROLE regress_claims_files;
+GRANT pg_read_server_files TO regress_claims_files;
+\set VERBOSITY default
+SELECT jwt_authenticate(jwt_sign('{"sub":"s","role":"pg_execute_server_program"}', :'key'), :'key', role_claim => 'role');
+SELECT jwt_authenticate(jwt_sign('{"sub":"s","role":"pg_write_server_files"}', :'key'), :'key', role_claim => 'role');
+SELECT jwt_authenticate(jwt_sign('{"sub":"s","role":"regress_claims_bypass"}', :'key'), :'key', role_claim => 'role');
+SELECT jwt_authenticate(jwt_sign('{"sub":"s","role":"regress_claims_repl"}', :'key'), :'key', role_claim => 'role');
+SELECT jwt_authenticate(jwt_sign('{"sub":"s","role":"regress_claims_creator"}', :'key'), :'key', role_claim => 'role');
+SELECT jwt_authenticate(jwt_sign('{"sub":"s","role":"regress_claims_files"}', :'key'), :'key', role_claim => 'role');
+\set VERBOSITY terse
+SELECT current_user = session_user AS role_unchanged, jwt_claims() IS NULL AS no_claims;
+-- An ordinary role still works from a superuser session.
+BEGIN;
+SELECT jwt_authenticate(jwt_sign('{"sub":"r","role":"regress_claims_reader"}', :'key'), :'key', role_claim => 'role')->>'sub' AS sub,
+       current_user;
+ROLLBACK;
+DROP ROLE regress_claims_bypass, regress_claims_repl, regress_claims_creator, regress_claims_files;
+
 -- A client can neither authenticate (EXECUTE is not granted) nor choose
 -- the claims source.
 CREATE ROLE regress_claims_client;

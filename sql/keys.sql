@@ -441,5 +441,78 @@ SELECT jwt_verify('x.y.z', '{"keys":{}}');
 SELECT jwt_verify('x.y.z', '{not json');
 SELECT jwt_public_jwk(pem('rsa_pkcs8')) = jwt_public_jwk(pem('rsa_spki')) AS same_public_jwk;
 
+-- RSA-PSS keys restricted by their PSS parameters serve only the PS
+-- algorithm the restrictions allow: another PS alg in a token is a
+-- key_mismatch, never an OpenSSL error.  pss_sha256 allows SHA-256 with
+-- MGF1 SHA-256 and a salt of at least 32 bytes (PS256 only);
+-- pss_sha256_mgf1_sha1_pub (openssl's rsa_pss_keygen_md:sha256 alone)
+-- keeps MGF1 SHA-1, which no PS algorithm uses, and is refused.
+INSERT INTO k VALUES ('pss_sha256', $pem$-----BEGIN PRIVATE KEY-----
+MIIE8QIBADBBBgkqhkiG9w0BAQowNKAPMA0GCWCGSAFlAwQCAQUAoRwwGgYJKoZI
+hvcNAQEIMA0GCWCGSAFlAwQCAQUAogMCASAEggSnMIIEowIBAAKCAQEAvhuxz9N/
+G3RkkVZhg6peMKoNqXyzH4ju1xf5G+vSm5uAzNYxisjev5QOYbiFhNmdwJL9mSmR
+k1I1FDz1u2hiMMscTdsUO9saOQkDd5Dt2vuaWXLA9xW09R+J+RTWjUnBNEHfBujQ
+9AFOS7fu5I9WqxBYPAcvTfg64qyFA+8re25aNaomyrwUpRcRDICgLPKlhGfEJkUH
+4OiaQ5YIJxOL/b2hQdDDSHV+1O93xuz1yJRIDiCUHZ69BpiihYuPbhqUmMFjEeOM
+tcOOWHwVAICOtBAT4C3buEXOI6K2drHSJJLFvXCK/zQekfqKOBXNHugWcPP9f5Nr
+mmmICEF7EMufjwIDAQABAoIBAAbc/RhhrE8TbqYIllCoj+n12bRquhTDXswJI4cs
+hlfzzzyV5wf5pIEKGVLR1JAtQxK2u80RwR2udBgc80omxJS6YHU3GY3npRS2DJf+
+dXfYaYQdLnY9JGFNGDAT3oMPTJhUYHbhZNnKSkdVhpxdyGU4m9be84g/E/EnBU5V
+Dh7QlySTDKDgXoWi9/yZInFH96QcnNhJAoVwLYqZK1huIrRruEkjvbsXmYwncId1
+dp6IdgjEZSEyIKVoTkP/CTLQBxFgeVCJHNkL9XxPL7rQkAlK4yJicjpndrneKP8q
+qKOBEA88KYRKii3+VrSbjAKljKoXKV7XLQXuZ0LfRuxPCcECgYEA5OZ39S8TVA5r
+YvZNlKzK0beGU0SWlOLwT6AeHTZ/XunK3YPfCGmYjkQ4gibMRDppbAScmrBAr+q4
+Y44NgZWiy1lS5Qp9nJ02TxVdDfBLld952seaSUKpSciV47UNMuCRWgjs+LwAKqoa
+QoOyDiwtuZEcmYaQqLCZ99zZaa1FyHECgYEA1J2C/zHy02olxRJmOAios4xdxFB+
+UkRwuETTPoNafbwLW4+hyNio70sk0PT0+PenOkEVZ9XAh6QatYVPLsEuOTDEHIpF
++j/ZXKnWh5qrrtZvOZuLEPX4JdyTwz+f4eYe5fA3UUs0HkMj7/XuZAoljgkxQSHZ
+4HCwfTRv4WSb5/8CgYAqJXFi+McDTCBjuVwxittRYAxgmplrUpnS33WMBXPQYxXS
+UayoXOEVGOSaulAUI/kzRWocZWWTvpEy6337JTUzYgAMYjEcvCm6yAE5Rsx0DRDf
+wq7a3GZVSpSmt7h1bLn2rPwNFHinYmixZJRNXb8RkvGEJy3Nka7X35c8iQX3UQKB
+gQCtDwhxb9aW/u9/WVqagXHPs5EfGeW4ULzvQBYx6/jcHxOfk2m8cZ4QKLnu23QK
+sooLgK5LtlDgF1MmLTwmcleNdYQrNuF+sDnckuFrvxm/VgtyeIjZZVx2dPRRGJiq
+5wR/ZOeh4/SoLT4zM5q3Ews+cX0F5ufRJ+iAAQ6QB7RfQQKBgF7BJqOx1Id1Afx+
+UlL93QUhCg7wo+1GvtHqqOEfCAC03DndI+GmYeAOQsZGmc/3/j/DVvfwjcgndAPj
+R5rhFLnlSnJicQmK+jE71Uc7oi8pPnWhREUCLNKwa4KSa2nrB3tki3Z5YrwD0di6
+yH3rDqlvBMhTyPN9k6fKzOpB6q9a
+-----END PRIVATE KEY-----
+$pem$),
+('pss_sha256_mgf1_sha1_pub', $pem$-----BEGIN PUBLIC KEY-----
+MIIBMzAeBgkqhkiG9w0BAQowEaAPMA0GCWCGSAFlAwQCAQUAA4IBDwAwggEKAoIB
+AQCojCrRqhzQl1ZOICeESdhAEb1/2qvKESXzU/fKimZtbY+H0CQBx4iXgd+3avlu
+ds6u0X8eDtgtIZKZfAOd2UZG95HVqNW1hNNpM1BAA03Dno5j8Eh5LRCYyf6yI14o
+az6BvEiqqLINZfCGYf68ofVCmVdJ90nT46N05DrGPNRdq7MYg8DaZz2EaVJ70N0U
+QILbDSZK7SX/KIKUEFWo6jte4vwmP0qjoO1eUuGDqOrLCpSlHDpQ4neFt8rX2bka
+KOdROda7HlAYcMk812YNfbL8L4futYkojkkYoIjKWJ1rVEQgCRF/qJjXtRs60QaC
+tqozOlIK2K7kOUxgP5EcvyLZAgMBAAE=
+-----END PUBLIC KEY-----
+$pem$);
+SELECT (jwt_validate(jwt_sign('{}', pem('pss_sha256'), 'PS256'), pem('pss_sha256'))).valid AS ps256_valid,
+       (jwt_validate(jwt_sign('{}', pem('rsa_pkcs8'), 'PS512'), pem('pss_sha256'))).reason AS ps512_default_list,
+       (jwt_validate(jwt_sign('{}', pem('rsa_pkcs8'), 'PS384'), pem('pss_sha256'), '{PS256,PS384,PS512}')).reason AS ps384_allowed,
+       (jwt_validate(jwt_sign('{}', pem('rsa_pkcs8'), 'PS512'), pem('pss_sha256'), '{PS256,PS384,PS512}')).reason AS ps512_allowed,
+       (jwt_validate(jwt_sign('{}', pem('rsa_pkcs8'), 'RS256'), pem('pss_sha256'), '{RS256}')).reason AS rs256_allowed;
+\set VERBOSITY default
+SELECT jwt_sign('{}', pem('pss_sha256'), 'PS512');
+SELECT jwt_validate(jwt_sign('{}', pem('rsa_pkcs8'), 'PS256'), pem('pss_sha256_mgf1_sha1_pub'));
+\set VERBOSITY terse
+
+-- A JWK Set member under jwt.min_rsa_bits is a key_mismatch when a token
+-- picks it (the token chooses the member, so it must not make
+-- jwt_validate raise); a short key passed alone still raises.
+SELECT jsonb_build_object('keys', jsonb_build_array(
+         jwt_public_jwk(pem('rsa1024_pub')) || '{"kid":"old"}',
+         jwt_public_jwk(pem('rsa_spki')) || '{"kid":"new"}')) AS jwks_old \gset
+SELECT (jwt_validate(jwt_sign('{}', pem('rsa_pkcs8'), 'RS256', '{"kid":"old"}'), :'jwks_old'::jsonb)).reason AS short_member,
+       (jwt_validate(jwt_sign('{}', pem('rsa_pkcs8'), 'RS256', '{"kid":"new"}'), :'jwks_old'::jsonb)).valid AS long_member,
+       (jwt_validate(jwt_sign('{}', pem('rsa_pkcs8'), 'RS256'),
+                     jsonb_build_object('keys', jsonb_build_array(jwt_public_jwk(pem('rsa1024_pub')))))).reason AS short_member_no_kid;
+\set VERBOSITY default
+SELECT jwt_verify(jwt_sign('{}', pem('rsa_pkcs8'), 'RS256', '{"kid":"old"}'), :'jwks_old'::jsonb);
+\set VERBOSITY terse
+SET jwt.min_rsa_bits = 1024;
+SELECT (jwt_validate(jwt_sign('{}', pem('rsa_pkcs8'), 'RS256', '{"kid":"old"}'), :'jwks_old'::jsonb)).reason AS short_member_used_by_setting;
+RESET jwt.min_rsa_bits;
+
 DROP FUNCTION pem(text);
 DROP EXTENSION pgcrypto;

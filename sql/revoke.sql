@@ -55,6 +55,16 @@ UPDATE jwt_consumed_tokens SET expires_at = now() - interval '1 second' WHERE jt
 SELECT jwt_purge_expired() AS purged, jwt_purge_expired() AS purged_again;
 SELECT string_agg(jti, ', ' ORDER BY jti) AS remaining FROM jwt_consumed_tokens;
 
+-- An exp past the end of timestamptz (about 9.2e12 s ends both it and the
+-- int64 microseconds) is consumable like any token jwt_validate accepts:
+-- its jti is kept until 'infinity', never purged.
+SELECT e, (jwt_validate(jwt_sign(format('{"jti":"far-%s","exp":%s}', e, e)::jsonb, :'key'), :'key')).valid AS valid,
+       jwt_consume(jwt_sign(format('{"jti":"far-%s","exp":%s}', e, e)::jsonb, :'key'), :'key', leeway => '1 hour')->>'jti' AS consumed
+  FROM (VALUES ('9000000000000'), ('9224000000000'), ('9224318500000'), ('9300000000000'), ('1e13'), ('1e300')) v(e);
+SELECT jti, expires_at FROM jwt_consumed_tokens WHERE jti LIKE 'far-%' ORDER BY expires_at, jti;
+SELECT jwt_purge_expired() AS purged_none;
+DELETE FROM jwt_consumed_tokens WHERE jti LIKE 'far-%';
+
 -- The denylist, by jti.
 SELECT jwt_sign('{"sub":"bob","jti":"acc-1"}', :'key', expires_in => '15 minutes') AS acc1,
        jwt_sign('{"sub":"bob","jti":"acc-2"}', :'key', expires_in => '15 minutes') AS acc2 \gset

@@ -81,6 +81,54 @@ openssl_reason(void)
 }
 
 /*
+ * The PS algorithms an RSA-PSS key serves.  A key with PSS parameter
+ * restrictions (RFC 4055) allows one hash, one MGF1 hash and a minimum
+ * salt length, and OpenSSL refuses a signature context outside them;
+ * PSn uses SHA-n for both and a salt as long as the hash (RFC 7518,
+ * section 3.5).  OpenSSL leaves out a restriction that is the RFC 8017
+ * default, so a restricted key without a hash or an MGF1 hash has SHA-1.
+ * Raises 22023 for restrictions that no PS algorithm fits.
+ */
+static JwtAlgSet
+pss_usable(EVP_PKEY *pkey)
+{
+	char		md[64] = "SHA1";
+	char		mgf1[64] = "SHA1";
+	size_t		len;
+	int			saltlen;
+	JwtAlgSet	usable = 0;
+	int			id;
+
+	if (!EVP_PKEY_get_int_param(pkey, OSSL_PKEY_PARAM_RSA_PSS_SALTLEN, &saltlen))
+	{
+		ERR_clear_error();
+		return JWT_ALGS_RSA_PSS;	/* unrestricted */
+	}
+	if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_RSA_DIGEST,
+										md, sizeof(md), &len))
+		strlcpy(md, "SHA1", sizeof(md));
+	if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_RSA_MGF1_DIGEST,
+										mgf1, sizeof(mgf1), &len))
+		strlcpy(mgf1, "SHA1", sizeof(mgf1));
+	for (id = JWT_ALG_PS256; id <= JWT_ALG_PS512; id++)
+	{
+		const JwtAlg *alg = jwt_alg_by_id(id);
+		EVP_MD	   *d = EVP_MD_fetch(NULL, alg->digest, NULL);
+
+		if (d != NULL && EVP_MD_is_a(d, md) && EVP_MD_is_a(d, mgf1) &&
+			saltlen <= alg->hash_len)
+			usable |= JWT_ALG_BIT(id);
+		EVP_MD_free(d);
+	}
+	ERR_clear_error();
+	if (usable == 0)
+		bad_key("RSA-PSS key restrictions fit no JWS algorithm",
+				psprintf("The key allows only hash %s with MGF1 %s and a salt of at least %d bytes; PS256, PS384 and PS512 use SHA-256, SHA-384 or SHA-512 for both and a salt as long as the hash.",
+						 md, mgf1, saltlen));
+	return usable;
+}
+
+/*
  * Classify a parsed EVP_PKEY and fill in kind, bits, signature size and
  * the algorithms it serves.  The key takes ownership of pkey.
  */
@@ -95,7 +143,7 @@ key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private)
 	if (EVP_PKEY_is_a(pkey, "RSA") || EVP_PKEY_is_a(pkey, "RSA-PSS"))
 	{
 		key->kind = JWT_KEY_RSA;
-		key->usable = EVP_PKEY_is_a(pkey, "RSA-PSS") ? JWT_ALGS_RSA_PSS :
+		key->usable = EVP_PKEY_is_a(pkey, "RSA-PSS") ? pss_usable(pkey) :
 			JWT_ALGS_RSA_PKCS1 | JWT_ALGS_RSA_PSS;
 		/* longer keys would only ever give "bad signature" */
 		if (key->bits > JWT_MAX_RSA_BITS)
@@ -665,8 +713,18 @@ parse_server_json(const char *json, int len, Jsonb **out, char **detail)
 {
 	if (GetDatabaseEncoding() != PG_UTF8)
 	{
-		json = pg_server_to_any(json, len, PG_UTF8);
-		len = strlen(json);
+		/*
+		 * In a SQL_ASCII database (or for pure ASCII) this returns "json"
+		 * itself, a datum's data that need not end in NUL: only a new,
+		 * converted buffer has its length found by strlen.
+		 */
+		const char *conv = pg_server_to_any(json, len, PG_UTF8);
+
+		if (conv != json)
+		{
+			json = conv;
+			len = strlen(conv);
+		}
 	}
 	return jwt_json_parse(json, len, "key", NULL, 0, out, detail);
 }

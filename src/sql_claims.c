@@ -28,6 +28,12 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "access/transam.h"
+#include "catalog/catalog.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -38,6 +44,7 @@
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "claims_ctx.h"
@@ -418,9 +425,60 @@ check_not_revoked(FunctionCallInfo fcinfo, AuthSite *site, Jsonb *claims)
 }
 
 /*
+ * Why a token may not make a session "role", or NULL.  Refused: superusers;
+ * predefined roles (pg_execute_server_program and the like, all below
+ * FirstNormalObjectId and named pg_*); roles with BYPASSRLS, REPLICATION
+ * or CREATEROLE (which in PostgreSQL 15 can grant itself any predefined
+ * role); and roles that have the privileges of the predefined roles that
+ * reach the server's files or programs, by inheritance.
+ */
+static char *
+role_refusal(Oid roleid, const char *role)
+{
+	static const struct
+	{
+		Oid			oid;
+		const char *name;
+	}			server_roles[] = {
+		{ROLE_PG_EXECUTE_SERVER_PROGRAM, "pg_execute_server_program"},
+		{ROLE_PG_READ_SERVER_FILES, "pg_read_server_files"},
+		{ROLE_PG_WRITE_SERVER_FILES, "pg_write_server_files"},
+	};
+	HeapTuple	tup;
+	Form_pg_authid form;
+	const char *attr = NULL;
+	int			i;
+
+	if (superuser_arg(roleid))
+		return psprintf("Role \"%s\" is a superuser, which a token never makes a session.", role);
+	if (roleid < FirstNormalObjectId || IsReservedName(role))
+		return psprintf("Role \"%s\" is a predefined role, which a token never makes a session.", role);
+	tup = SearchSysCache1(AUTHOID, ObjectIdGetDatum(roleid));
+	if (!HeapTupleIsValid(tup))
+		return psprintf("Role \"%s\" does not exist.", role);
+	form = (Form_pg_authid) GETSTRUCT(tup);
+	if (form->rolbypassrls)
+		attr = "BYPASSRLS";
+	else if (form->rolreplication)
+		attr = "REPLICATION";
+	else if (form->rolcreaterole)
+		attr = "CREATEROLE";
+	ReleaseSysCache(tup);
+	if (attr)
+		return psprintf("Role \"%s\" has %s, which a token never gives a session.", role, attr);
+	for (i = 0; i < lengthof(server_roles); i++)
+	{
+		if (has_privs_of_role(roleid, server_roles[i].oid))
+			return psprintf("Role \"%s\" has the privileges of %s, which a token never gives a session.",
+							role, server_roles[i].name);
+	}
+	return NULL;
+}
+
+/*
  * SET LOCAL ROLE to the role named by a claim, where the session user may
- * become it (as SET ROLE requires) and it is not a superuser.  42501
- * otherwise.
+ * become it (as SET ROLE requires) and role_refusal() has nothing against
+ * it.  42501 otherwise.
  */
 static void
 assume_role(Jsonb *claims, const char *claim)
@@ -437,11 +495,13 @@ assume_role(Jsonb *claims, const char *claim)
 		roleid = get_role_oid(role, true);
 	if (!OidIsValid(roleid))
 		why = psprintf("Role \"%s\" does not exist.", jwt_clip(role, 64));
-	else if (superuser_arg(roleid))
-		why = psprintf("Role \"%s\" is a superuser, which a token never makes a session.", role);
-	else if (!is_member_of_role(GetSessionUserId(), roleid))
-		why = psprintf("Session user \"%s\" is not a member of role \"%s\".",
-					   GetUserNameFromId(GetSessionUserId(), false), role);
+	else
+	{
+		why = role_refusal(roleid, role);
+		if (why == NULL && !is_member_of_role(GetSessionUserId(), roleid))
+			why = psprintf("Session user \"%s\" is not a member of role \"%s\".",
+						   GetUserNameFromId(GetSessionUserId(), false), role);
+	}
 	if (why)
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -451,6 +511,24 @@ assume_role(Jsonb *claims, const char *claim)
 	(void) set_config_option("role", role,
 							 superuser() ? PGC_SUSET : PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_LOCAL, true, 0, false);
+}
+
+/*
+ * A NumericDate (seconds since 1970, finite or not) as a timestamptz:
+ * 'infinity' at or past the end of timestamptz (year 294276, some 9.2e12
+ * seconds, where the microseconds also leave int64), '-infinity' before
+ * its start.  Converting such a double to int64 would be undefined.
+ */
+static TimestampTz
+unix_to_timestamptz(double t)
+{
+	double		usecs = (t - JWT_UNIX_EPOCH_OFFSET_SECS) * USECS_PER_SEC;
+
+	if (isnan(usecs) || usecs >= (double) END_TIMESTAMP)
+		return DT_NOEND;
+	if (usecs < (double) MIN_TIMESTAMP)
+		return DT_NOBEGIN;
+	return (TimestampTz) usecs;
 }
 
 /*
@@ -479,7 +557,7 @@ consume_jti(FunctionCallInfo fcinfo, AuthSite *site, Jsonb *claims,
 	/* jwt_verify checked that "exp" is a finite number and in the future */
 	exp = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
 											 NumericGetDatum(v.val.numeric)));
-	expires_at = (TimestampTz) ((exp + leeway - JWT_UNIX_EPOCH_OFFSET_SECS) * USECS_PER_SEC);
+	expires_at = unix_to_timestamptz(exp + leeway);
 
 	ext_func(fcinfo, &site->consume, "jwt_consume_jti", 2, argtypes);
 	status = TextDatumGetCString(FunctionCall2Coll(&site->consume, InvalidOid,

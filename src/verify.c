@@ -57,6 +57,7 @@ jwt_verify_token(const char *token, int len, JwtKey *key,
 	JoseHeader	parsed;
 	JoseHeader *hdr;
 	const JwtAlg *alg;
+	JwtKey	   *picked;
 	char	   *sig;
 	int			siglen;
 	int			expected_len;
@@ -102,10 +103,27 @@ jwt_verify_token(const char *token, int len, JwtKey *key,
 		res->detail = psprintf("Algorithm \"%s\" is not in the allowed set", alg->name);
 		return;
 	}
-	res->reason = jwt_key_pick(key, alg, hdr->kid, false, &key, &res->detail);
+	res->reason = jwt_key_pick(key, alg, hdr->kid, false, &picked, &res->detail);
 	if (res->reason != JWT_REASON_NONE)
 		return;
-	/* a key the caller may not use at all (a short RSA key) raises */
+
+	/*
+	 * A key the caller may not use at all (a short RSA key) raises; but
+	 * the token picks the member of a set, and no token may make this
+	 * raise, so a short member is a mismatch.
+	 */
+	if (key->kind == JWT_KEY_SET && picked->kind == JWT_KEY_RSA &&
+		picked->bits < jwt_min_rsa_bits)
+	{
+		res->reason = JWT_REASON_KEY_MISMATCH;
+		res->detail = psprintf("The key of the set%s%s%s for algorithm \"%s\" is a %d-bit RSA key; jwt.min_rsa_bits is %d",
+							   hdr->kid ? " with kid \"" : "",
+							   hdr->kid ? jwt_clip(hdr->kid, 64) : "",
+							   hdr->kid ? "\"" : "", alg->name,
+							   picked->bits, jwt_min_rsa_bits);
+		return;
+	}
+	key = picked;
 	jwt_key_check_alg(key, alg, false);
 
 	/* 3. signature */

@@ -41,6 +41,40 @@ CREATE FUNCTION pg_temp.tok(payload text) RETURNS text LANGUAGE sql IMMUTABLE AS
 SQL
 }
 
+# --- key text in a SQL_ASCII database -----------------------------------------
+# There no conversion to UTF-8 takes place, so the parser gets the key
+# argument itself, which does not end in NUL: its length must be the
+# argument's, never found by strlen (that read past the datum and, at
+# some lengths, found "data after the JSON value").
+ascii_db="jwt_bounds_ascii_$$"
+ascii_sql() {
+	cat <<'SQL'
+CREATE EXTENSION jwt;
+CREATE FUNCTION pg_temp.kty(k text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN jwt_public_jwk(k)->>'kty';
+EXCEPTION WHEN others THEN
+  RETURN SQLERRM;
+END $$;
+SELECT '{"x":"85Wo2A0TJSPo_ddRw9xEmwZVUdJN-2zPLcmqzVtqcFo","y":"bO7Ke5Kzw3xQLIY4L7dWVYgB33OJBY--LM_ISCsL2_c","crv":"P-256","kty":"EC"}' AS jwk \gset
+SELECT coalesce(string_agg(format('%s: %s', n, kty), '; ' ORDER BY n), 'none')
+  FROM (SELECT n, pg_temp.kty(lpad(:'jwk', n, ' ')) AS kty
+          FROM generate_series(length(:'jwk'), 1100) n) s
+ WHERE kty IS DISTINCT FROM 'EC';
+SQL
+}
+if "${PSQL[@]}" -c "CREATE DATABASE $ascii_db ENCODING 'SQL_ASCII' TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C'"; then
+	if out="$(ascii_sql | "${PSQL[@]}" -d "$ascii_db" 2>&1)" && [ "$out" = none ]; then
+		ok "bounds: in a SQL_ASCII database, jwt_public_jwk reads a JWK padded to any length"
+	else
+		not_ok "bounds: in a SQL_ASCII database, jwt_public_jwk reads a JWK padded to any length"
+		printf '%s\n' "$out" | tail -n 5 | cut -c 1-300 | sed 's/^/# /'
+	fi
+	"${PSQL[@]}" -c "DROP DATABASE $ascii_db"
+else
+	not_ok "bounds: created a SQL_ASCII database"
+fi
+
 # --- memory -------------------------------------------------------------------
 mem_shape() { # mem_shape SHAPE: prints "tokenbytes growthkB" for a fresh backend
 	local shape="$1"
