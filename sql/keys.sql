@@ -275,7 +275,10 @@ INSERT INTO kf (name, type, k) VALUES
   ('ws_jwk_bytea', 'bytea', convert_to(E'\r\n' || jwt_public_jwk(pem('rsa_spki'))::text, 'UTF8')::text),
   ('bom_jwk_text', 'text', convert_from('\xefbbbf', 'UTF8') || jwt_public_jwk(pem('p256_spki'))::text),
   ('oct_of_pem', 'jsonb', jsonb_build_object('kty', 'oct', 'k', b64url(convert_to(pem('rsa_spki'), 'UTF8')))::text),
-  ('oct_of_der', 'jsonb', jsonb_build_object('kty', 'oct', 'k', b64url(der(pem('rsa_spki'))))::text);
+  ('oct_of_der', 'jsonb', jsonb_build_object('kty', 'oct', 'k', b64url(der(pem('rsa_spki'))))::text),
+  -- a PEM body without its BEGIN/END lines, as identity providers show a key
+  ('b64_spki_rsa', 'text', regexp_replace(pem('rsa_spki'), '-----[A-Z ]+-----\n?', '', 'g')),
+  ('b64_line_spki_p256', 'text', replace(regexp_replace(pem('p256_spki'), '-----[A-Z ]+-----\n?', '', 'g'), E'\n', ''));
 UPDATE kf SET forged = v.forged FROM (VALUES
   ('bom_pem_text', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.dGt8m4OecI9TXdQrWAt2Ede8bIlh9uMpDtwXL5-srPA'),
   ('bom_pem_bytea', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.dGt8m4OecI9TXdQrWAt2Ede8bIlh9uMpDtwXL5-srPA'),
@@ -295,6 +298,9 @@ UPDATE kf SET forged = v.forged FROM (VALUES
   ('bom_jwk_text', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.ywwC0d7j2M_jKelBVW5pLfhe369mj_xmhlr55s9e-qg'),
   ('oct_of_pem', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.-CwxtHoTXJ4QlMef36FzdD2_hA2POGEoIkGrSk-MtLA'),
   ('oct_of_der', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.93oRyosn1TV0ZepnVlc8GFE_lEYIQ5iSMCkppVx7exk')) AS v(name, forged) WHERE kf.name = v.name;
+UPDATE kf SET forged = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.' ||
+       b64url(hmac(convert_to('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9', 'UTF8'), convert_to(k, 'UTF8'), 'sha256'))
+ WHERE name LIKE 'b64\_%';
 SELECT name, type,
        kf_try(format('SELECT CASE WHEN valid THEN ''VALID'' ELSE reason END FROM jwt_validate(%L, %L::%s)',
                      forged, k, type)) AS validate,
@@ -341,6 +347,10 @@ SELECT (jwt_validate(jwt_sign('{}', s, 'HS256'), s)).valid AS brace_text_secret
   FROM (VALUES (convert_to('{this is not JSON, just a secret of 32+ bytes', 'UTF8'))) AS v(s);
 SELECT (jwt_validate(jwt_sign('{}', s, 'HS256'), s)).valid AS sequence_secret
   FROM (VALUES ('\x3082010a0282010100ff00112233445566778899aabbccddeeff00112233445566778899'::bytea)) AS v(s);
+-- Nor is a secret in base64 (openssl rand -base64 48) refused: only the
+-- base64 of a DER key or certificate is.
+SELECT (jwt_validate(jwt_sign('{}', s, 'HS256'), s)).valid AS base64_secret
+  FROM (VALUES ('k8YbDRVfQ2/6Q9w+3mRkzN1cXbq0mS7V0a4yJ1sQm2cHk3Zp9WcJ5xP7eL1tA0Qz')) AS v(s);
 DROP TABLE kf;
 DROP FUNCTION kf_try(text);
 DROP FUNCTION b64url(bytea);

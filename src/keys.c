@@ -44,6 +44,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "common/base64.h"
 #include "common/hashfn.h"
 #include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
@@ -147,6 +148,51 @@ der_kind(const char *bytes, int len)
 	return kind;
 }
 
+/*
+ * What DER-encoded key or certificate the bytes are the base64 of (a PEM
+ * body without its BEGIN and END lines, as some identity providers show a
+ * public key), or NULL.  Only text of base64 characters and line breaks
+ * long enough for the smallest key is decoded; the copies are wiped, since
+ * the bytes are usually a secret.
+ */
+static const char *
+base64_der_kind(const char *bytes, int len)
+{
+	char	   *b64;
+	char	   *der;
+	int			n = 0;
+	int			derlen;
+	int			i;
+	const char *kind = NULL;
+
+	if (len < 60)
+		return NULL;
+	for (i = 0; i < len; i++)
+	{
+		char		c = bytes[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			  (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=' ||
+			  c == ' ' || c == '\t' || c == '\n' || c == '\r'))
+			return NULL;
+	}
+	b64 = palloc(len);
+	for (i = 0; i < len; i++)
+	{
+		if (bytes[i] != ' ' && bytes[i] != '\t' && bytes[i] != '\n' && bytes[i] != '\r')
+			b64[n++] = bytes[i];
+	}
+	der = palloc(pg_b64_dec_len(n));
+	derlen = pg_b64_decode(b64, n, der, pg_b64_dec_len(n));
+	if (derlen > 0)
+		kind = der_kind(der, derlen);
+	OPENSSL_cleanse(b64, len);
+	OPENSSL_cleanse(der, pg_b64_dec_len(n));
+	pfree(b64);
+	pfree(der);
+	return kind;
+}
+
 static void
 cache_evict_last(void)
 {
@@ -183,6 +229,12 @@ jwt_key_init_secret(JwtKey *key, const unsigned char *bytes, int len)
 				 errmsg("key is %s, which is never an HMAC secret", kind),
 				 errdetail("Whoever knows a public key could sign tokens with it as an HMAC secret."),
 				 der ? errhint("Pass the key as PEM or as a JWK.") : 0));
+	if ((kind = base64_der_kind((const char *) bytes, len)) != NULL)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("key is the base64 of %s, which is never an HMAC secret", kind),
+				 errdetail("Whoever knows a public key could sign tokens with it as an HMAC secret."),
+				 errhint("Pass the key as PEM, between -----BEGIN and -----END lines, or as a JWK.")));
 
 	if (len == 0)
 		jwt_ereport(ERROR,
