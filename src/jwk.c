@@ -291,6 +291,8 @@ jwk_bytes(JsonbContainer *jwk, const char *name, bool required, int *outlen)
 		return NULL;
 	buf = palloc(B64URL_DEC_LEN(strlen(s)) + 1);
 	n = b64url_decode(s, strlen(s), buf);
+	OPENSSL_cleanse(s, strlen(s));	/* "d", "p", "k"...: a secret */
+	pfree(s);
 	if (n <= 0)
 		bad_key("JWK member is not base64url",
 				psprintf("Member \"%s\" must be non-empty unpadded base64url.", name));
@@ -722,8 +724,13 @@ parse_server_json(const char *json, int len, Jsonb **out, char **detail)
 
 		if (conv != json)
 		{
-			json = conv;
-			len = strlen(conv);
+			JwtReason	r;
+			int			convlen = strlen(conv);
+
+			r = jwt_json_parse(conv, convlen, "key", NULL, 0, out, detail);
+			OPENSSL_cleanse((char *) conv, convlen);	/* a copy of a key */
+			pfree((char *) conv);
+			return r;
 		}
 	}
 	return jwt_json_parse(json, len, "key", NULL, 0, out, detail);
@@ -741,6 +748,9 @@ jwt_key_from_jwk_text(JwtKey *key, const char *json, int len)
 	if (parse_server_json(json, len, &jb, &detail) != JWT_REASON_NONE)
 		bad_key("key is neither a PEM document nor a valid JWK", detail);
 	jwt_key_from_jwk_jsonb(key, jb);
+	/* the key holds nothing of the parsed JWK, which has its private members */
+	OPENSSL_cleanse(jb, VARSIZE(jb));
+	pfree(jb);
 }
 
 /*

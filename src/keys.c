@@ -28,7 +28,10 @@
  * contexts), so that a query using one key many times parses it once.  An
  * entry is built under PG_TRY, freed completely if building fails, and
  * linked only once complete.  Eviction wipes the secret and the argument
- * bytes and frees the OpenSSL objects.  Nothing in the cache depends on the
+ * bytes and frees the OpenSSL objects; the copies made while parsing (a
+ * JWK parsed from text or bytea, its base64url members, a JWK converted
+ * from the database encoding) are wiped as soon as the key is built.  When
+ * building fails, the entry's memory is freed without wiping.  Nothing in the cache depends on the
  * transaction, so an error leaves it consistent.  Arguments over
  * jwt.max_key_size are refused before anything else, which bounds what the
  * cache can hold.
@@ -332,6 +335,8 @@ jwt_key_get(const char *bytes, int len, JwtKeyForm form)
 						 errmsg("key is neither a PEM document nor a valid JWK"),
 						 errdetail("%s", detail)));
 			jwt_key_from_jwk_jsonb(key, jb);
+			OPENSSL_cleanse(jb, VARSIZE(jb));	/* its private members */
+			pfree(jb);
 		}
 		else
 			jwt_key_init_secret(key, (const unsigned char *) bytes, len);
