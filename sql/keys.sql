@@ -278,7 +278,15 @@ INSERT INTO kf (name, type, k) VALUES
   ('oct_of_der', 'jsonb', jsonb_build_object('kty', 'oct', 'k', b64url(der(pem('rsa_spki'))))::text),
   -- a PEM body without its BEGIN/END lines, as identity providers show a key
   ('b64_spki_rsa', 'text', regexp_replace(pem('rsa_spki'), '-----[A-Z ]+-----\n?', '', 'g')),
-  ('b64_line_spki_p256', 'text', replace(regexp_replace(pem('p256_spki'), '-----[A-Z ]+-----\n?', '', 'g'), E'\n', ''));
+  ('b64_line_spki_p256', 'text', replace(regexp_replace(pem('p256_spki'), '-----[A-Z ]+-----\n?', '', 'g'), E'\n', '')),
+  -- other encodings of a key, and a JWK behind other text
+  ('enc_b64url_spki', 'text', b64url(der(pem('p256_spki')))),
+  ('enc_hex_spki', 'text', encode(der(pem('rsa_spki')), 'hex')),
+  ('enc_b64_pem_file', 'text', replace(encode(convert_to(pem('p256_spki'), 'UTF8'), 'base64'), E'\n', '')),
+  ('pem_without_begin', 'text', regexp_replace(pem('p256_spki'), '-----BEGIN [A-Z ]+-----\n', '')),
+  ('jwk_after_text', 'text', 'key: ' || jwt_public_jwk(pem('rsa_spki'))::text),
+  ('jwk_array', 'text', '[' || jwt_public_jwk(pem('rsa_spki'))::text || ']'),
+  ('jwk_json_string', 'text', to_json(jwt_public_jwk(pem('rsa_spki'))::text)::text);
 UPDATE kf SET forged = v.forged FROM (VALUES
   ('bom_pem_text', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.dGt8m4OecI9TXdQrWAt2Ede8bIlh9uMpDtwXL5-srPA'),
   ('bom_pem_bytea', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.dGt8m4OecI9TXdQrWAt2Ede8bIlh9uMpDtwXL5-srPA'),
@@ -300,7 +308,7 @@ UPDATE kf SET forged = v.forged FROM (VALUES
   ('oct_of_der', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.93oRyosn1TV0ZepnVlc8GFE_lEYIQ5iSMCkppVx7exk')) AS v(name, forged) WHERE kf.name = v.name;
 UPDATE kf SET forged = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.' ||
        b64url(hmac(convert_to('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9', 'UTF8'), convert_to(k, 'UTF8'), 'sha256'))
- WHERE name LIKE 'b64\_%';
+ WHERE forged IS NULL;
 SELECT name, type,
        kf_try(format('SELECT CASE WHEN valid THEN ''VALID'' ELSE reason END FROM jwt_validate(%L, %L::%s)',
                      forged, k, type)) AS validate,
@@ -347,6 +355,10 @@ SELECT (jwt_validate(jwt_sign('{}', s, 'HS256'), s)).valid AS brace_text_secret
   FROM (VALUES (convert_to('{this is not JSON, just a secret of 32+ bytes', 'UTF8'))) AS v(s);
 SELECT (jwt_validate(jwt_sign('{}', s, 'HS256'), s)).valid AS sequence_secret
   FROM (VALUES ('\x3082010a0282010100ff00112233445566778899aabbccddeeff00112233445566778899'::bytea)) AS v(s);
+-- A bytea JWK nested deeper than the stack allows is refused like any
+-- other malformed JWK, not with "stack depth limit exceeded".
+SELECT jwt_sign('{}', convert_to(repeat('{"a":', 20000), 'UTF8'), 'HS256');
+\echo :LAST_ERROR_SQLSTATE
 -- Nor is a secret in base64 (openssl rand -base64 48) refused: only the
 -- base64 of a DER key or certificate is.
 SELECT (jwt_validate(jwt_sign('{}', s, 'HS256'), s)).valid AS base64_secret

@@ -52,6 +52,7 @@
 #include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
 #include "port/pg_bitutils.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 
 #include "errors.h"
@@ -111,6 +112,39 @@ is_json_object(const char *bytes, int len)
 
 	if (skip >= len || bytes[skip] != '{')
 		return false;
+
+	/*
+	 * pg_parse_json recurses, and raises when the stack runs out: nesting
+	 * deeper than jwt.max_json_depth counts as a JSON object without being
+	 * parsed (what follows refuses it either way).
+	 */
+	{
+		int			depth = 0;
+		bool		in_string = false;
+		int			i;
+
+		for (i = skip; i < len; i++)
+		{
+			char		c = bytes[i];
+
+			if (in_string)
+			{
+				if (c == '\\')
+					i++;
+				else if (c == '"')
+					in_string = false;
+			}
+			else if (c == '"')
+				in_string = true;
+			else if (c == '{' || c == '[')
+			{
+				if (++depth > jwt_max_json_depth)
+					return true;
+			}
+			else if (c == '}' || c == ']')
+				depth--;
+		}
+	}
 	lex = makeJsonLexContextCstringLen((char *) bytes + skip, len - skip,
 									   PG_UTF8, false);
 	ok = pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS;
@@ -152,47 +186,74 @@ der_kind(const char *bytes, int len)
 }
 
 /*
- * What DER-encoded key or certificate the bytes are the base64 of (a PEM
- * body without its BEGIN and END lines, as some identity providers show a
- * public key), or NULL.  Only text of base64 characters and line breaks
- * long enough for the smallest key is decoded; the copies are wiped, since
- * the bytes are usually a secret.
+ * What key the bytes are an encoding of, or NULL: base64 or base64url (a
+ * PEM body without its BEGIN and END lines, as some identity providers
+ * show a public key; a whole PEM file, as kept in environment variables)
+ * or hex of a DER key or certificate, or of a PEM document.  Only text of
+ * such characters and white space, long enough for the smallest key, is
+ * decoded; the copies are wiped, since the bytes are usually a secret.
  */
 static const char *
-base64_der_kind(const char *bytes, int len)
+encoded_key_kind(const char *bytes, int len)
 {
-	char	   *b64;
-	char	   *der;
+	int			skip = skip_bom_space(bytes, len);
+	char	   *text;
+	char	   *dec;
 	int			n = 0;
-	int			derlen;
+	int			declen = -1;
+	int			deccap;
 	int			i;
+	bool		hex = true;
 	const char *kind = NULL;
 
+	bytes += skip;
+	len -= skip;
 	if (len < 60)
 		return NULL;
 	for (i = 0; i < len; i++)
 	{
 		char		c = bytes[i];
 
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+			continue;
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			  (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=' ||
-			  c == ' ' || c == '\t' || c == '\n' || c == '\r'))
+			  (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '-' ||
+			  c == '_' || c == '='))
 			return NULL;
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+			  (c >= 'A' && c <= 'F')))
+			hex = false;
 	}
-	b64 = palloc(len);
+	/* without white space; base64url as base64, padded */
+	text = palloc(len + 3);
 	for (i = 0; i < len; i++)
 	{
-		if (bytes[i] != ' ' && bytes[i] != '\t' && bytes[i] != '\n' && bytes[i] != '\r')
-			b64[n++] = bytes[i];
+		char		c = bytes[i];
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+			continue;
+		text[n++] = (c == '-') ? '+' : (c == '_') ? '/' : c;
 	}
-	der = palloc(pg_b64_dec_len(n));
-	derlen = pg_b64_decode(b64, n, der, pg_b64_dec_len(n));
-	if (derlen > 0)
-		kind = der_kind(der, derlen);
-	OPENSSL_cleanse(b64, len);
-	OPENSSL_cleanse(der, pg_b64_dec_len(n));
-	pfree(b64);
-	pfree(der);
+	deccap = n + 3;
+	dec = palloc(deccap);
+	if (hex && n % 2 == 0)
+		declen = (int) hex_decode(text, n, dec);
+	else if (n % 4 != 1)
+	{
+		while (n % 4 != 0)
+			text[n++] = '=';
+		declen = pg_b64_decode(text, n, dec, deccap);
+	}
+	if (declen > 0)
+	{
+		kind = der_kind(dec, declen);
+		if (kind == NULL && has_pem(dec, declen))
+			kind = "a PEM document";
+	}
+	OPENSSL_cleanse(text, len + 3);
+	OPENSSL_cleanse(dec, deccap);
+	pfree(text);
+	pfree(dec);
 	return kind;
 }
 
@@ -220,8 +281,12 @@ jwt_key_init_secret(JwtKey *key, const unsigned char *bytes, int len)
 	 * could sign with it.  jwt_key_get sends PEM and JWK elsewhere; this
 	 * catches DER, and PEM or JSON in the "k" of an "oct" JWK.
 	 */
-	if (has_pem((const char *) bytes, len))
+	if (has_pem((const char *) bytes, len) ||
+		memmem(bytes, len, "-----END ", 9) != NULL)
 		kind = "a PEM document";
+	else if (memmem(bytes, len, "\"kty\"", 5) != NULL ||
+			 memmem(bytes, len, "\\\"kty\\\"", 7) != NULL)
+		kind = "a JWK";
 	else if (is_json_object((const char *) bytes, len))
 		kind = "a JSON object";
 	else if ((kind = der_kind((const char *) bytes, len)) != NULL)
@@ -232,10 +297,10 @@ jwt_key_init_secret(JwtKey *key, const unsigned char *bytes, int len)
 				 errmsg("key is %s, which is never an HMAC secret", kind),
 				 errdetail("Whoever knows a public key could sign tokens with it as an HMAC secret."),
 				 der ? errhint("Pass the key as PEM or as a JWK.") : 0));
-	if ((kind = base64_der_kind((const char *) bytes, len)) != NULL)
+	if ((kind = encoded_key_kind((const char *) bytes, len)) != NULL)
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("key is the base64 of %s, which is never an HMAC secret", kind),
+				 errmsg("key is the base64 or hex of %s, which is never an HMAC secret", kind),
 				 errdetail("Whoever knows a public key could sign tokens with it as an HMAC secret."),
 				 errhint("Pass the key as PEM, between -----BEGIN and -----END lines, or as a JWK.")));
 

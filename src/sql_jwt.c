@@ -57,6 +57,7 @@ PG_FUNCTION_INFO_V1(jwt_generate_secret);
 PG_FUNCTION_INFO_V1(jwt_generate_key);
 PG_FUNCTION_INFO_V1(jwt_public_jwk_text);
 PG_FUNCTION_INFO_V1(jwt_public_jwk_jsonb);
+PG_FUNCTION_INFO_V1(jwt_raise);
 
 /* Positions of jwt_verify's and jwt_validate's arguments */
 enum
@@ -594,4 +595,32 @@ Datum
 jwt_public_jwk_jsonb(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_JSONB_P(jwt_key_public_jwk(key_from_arg(fcinfo, 0, JWT_FORM_JSONB)));
+}
+
+/*
+ * jwt_raise(sqlstate, message, detail, hint): raise an error whose
+ * statement the server log leaves out, for the extension's PL/pgSQL
+ * functions that take keys (a RAISE there, or an error it catches, would
+ * be logged with the statement and so with the key).  The message, detail
+ * and hint are the caller's, which must not quote a key.
+ */
+Datum
+jwt_raise(PG_FUNCTION_ARGS)
+{
+	char	   *state = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *message = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *detail = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	char	   *hint = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	int			code = ERRCODE_RAISE_EXCEPTION;
+
+	if (state && strlen(state) == 5 &&
+		strspn(state, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 5 &&
+		strncmp(state, "00", 2) != 0)
+		code = MAKE_SQLSTATE(state[0], state[1], state[2], state[3], state[4]);
+	jwt_ereport(ERROR,
+			(errcode(code),
+			 errmsg_internal("%s", message ? message : "error raised by jwt_raise"),
+			 detail ? errdetail_internal("%s", detail) : 0,
+			 hint ? errhint("%s", hint) : 0));
+	PG_RETURN_VOID();
 }

@@ -277,12 +277,17 @@ BEGIN;
 SELECT jwt_authenticate('$sub_tok', '$hs_secret', check_revoked => false) IS NOT NULL;
 SELECT jwt_authenticate('$sub_tok', '$hs_secret', check_revoked => false);
 ROLLBACK;
+SELECT jwt_registry_add('$hs_secret-registry', 'HS256', status => 'bogus');
+BEGIN;
+SELECT jwt_registry_add('$hs_secret-registry', 'HS256', 'dup-kid') IS NOT NULL;
+SELECT jwt_registry_add('$hs_secret-registry', 'HS256', 'dup-kid');
+ROLLBACK;
 SQL
 sleep 0.5
 newlog="$(tail -n +"$((lines_before + 1))" "$LOG")"
 printf '%s\n' "$newlog" | sed 's/^/#   log: /'
-check_eq "six errors of the extension are logged (short secret, bad PEM, JWK, decode, role, twice)" \
-	"$(count_in_log "ERROR:")" 6
+check_eq "eight errors of the extension are logged (short secret, bad PEM, JWK, decode, role, twice; the registry's RAISE and a duplicate kid)" \
+	"$(count_in_log "ERROR:")" 8
 check_eq "none of them with its statement, the secret, the key or the tokens" \
 	"$(count_in_log "STATEMENT:")|$(count_in_log "$mark")|$(count_in_log "${role_tok##*.}")|$(count_in_log "${sub_tok##*.}")" \
 	"0|0|0|0"

@@ -66,33 +66,52 @@ if [ -z "$olds" ]; then
 fi
 
 secret="an HMAC secret of the upgrade test, 32+ bytes"
-for old in $olds; do
-	dropdb --if-exists "$OLD" 2>/dev/null
-	createdb "$OLD"
-	q "$OLD" "CREATE EXTENSION jwt VERSION '$old'" >/dev/null
-	tok="$(q "$OLD" "SELECT jwt_registry_rotate('ES256') IS NULL;
-	                 SELECT jwt_registry_add('$secret', 'HS256', 'hs') IS NULL;
-	                 SELECT jwt_registry_sign('{\"sub\": \"alice\"}', 'ES256', expires_in => '1 hour')" | tail -n 1)"
-	rt="$(q "$OLD" "SELECT refresh_token FROM jwt_refresh_issue('alice')")"
-	q "$OLD" "ALTER EXTENSION jwt UPDATE" >/dev/null
-	check_eq "$old: the update reaches $default" \
-		"$(q "$OLD" "SELECT extversion FROM pg_extension WHERE extname = 'jwt'")" "$default"
-	check_eq "$old: a token signed before the update verifies after it" \
-		"$(q "$OLD" "SELECT jwt_registry_verify('$tok')->>'sub'")" alice
-	check_eq "$old: a refresh token issued before the update rotates after it" \
-		"$(q "$OLD" "SELECT status FROM jwt_refresh_rotate('$rt', algorithm => 'ES256')")" rotated
-	check_eq "$old: the objects and their definitions are those of a fresh install" \
-		"$(objects "$OLD")" "$fresh"
-	# 0.1.1: jwt_registry_add reads an HMAC key with the key reader first,
-	# so a malformed "oct" JWK is not quoted by a jsonb error context.
-	out="$(q "$OLD" "SELECT jwt_registry_add('{\"kty\":\"oct\",\"k\":\"dXBncmFkZWQtc2VjcmV0LXF1b3RlZC1ub3doZXJl\",}', 'HS256')" 2>&1 || true)"
-	if grep -q 'ERROR:  key is neither a PEM document nor a valid JWK' <<<"$out" &&
-		! grep -q 'dXBncmFkZWQtc2VjcmV0' <<<"$out"; then
-		ok "$old: after the update, a malformed oct JWK is refused without quoting it"
-	else
-		not_ok "$old: after the update, a malformed oct JWK is refused without quoting it"
-		printf '%s\n' "$out" | sed 's/^/#   /'
-	fi
+# The extension's SQL must work in every database encoding, not only the
+# cluster's: a fresh install and an updated one, in each.
+createdb_enc() { # name, encoding
+	createdb -T template0 -E "$2" --lc-collate=C --lc-ctype=C "$1"
+}
+for enc in UTF8 LATIN1 SQL_ASCII; do
+	dropdb --if-exists "$NEW" 2>/dev/null
+	createdb_enc "$NEW" "$enc"
+	q "$NEW" "CREATE EXTENSION jwt" >/dev/null
+	check_eq "$enc: a fresh install rotates, adds and signs with the registry" \
+		"$(q "$NEW" "SELECT jwt_registry_rotate('ES256') IS NOT NULL;
+		             SELECT jwt_registry_add(E'\\n $secret', 'HS256', 'hs');
+		             SELECT jwt_registry_verify(jwt_registry_sign('{\"sub\": \"bob\"}', 'HS256'))->>'sub'" 2>&1 |
+			tr '\n' ' ')" "t hs bob "
+	for old in $olds; do
+		dropdb --if-exists "$OLD" 2>/dev/null
+		createdb_enc "$OLD" "$enc"
+		q "$OLD" "CREATE EXTENSION jwt VERSION '$old'" >/dev/null
+		tok="$(q "$OLD" "SELECT jwt_registry_rotate('ES256') IS NULL;
+		                 SELECT jwt_registry_add('$secret', 'HS256', 'hs') IS NULL;
+		                 SELECT jwt_registry_sign('{\"sub\": \"alice\"}', 'ES256', expires_in => '1 hour')" | tail -n 1)"
+		rt="$(q "$OLD" "SELECT refresh_token FROM jwt_refresh_issue('alice')")"
+		q "$OLD" "ALTER EXTENSION jwt UPDATE" >/dev/null
+		check_eq "$enc, $old: the update reaches $default" \
+			"$(q "$OLD" "SELECT extversion FROM pg_extension WHERE extname = 'jwt'")" "$default"
+		check_eq "$enc, $old: a token signed before the update verifies after it" \
+			"$(q "$OLD" "SELECT jwt_registry_verify('$tok')->>'sub'")" alice
+		check_eq "$enc, $old: a refresh token issued before the update rotates after it" \
+			"$(q "$OLD" "SELECT status FROM jwt_refresh_rotate('$rt', algorithm => 'ES256')")" rotated
+		check_eq "$enc, $old: after the update, the registry rotates and signs" \
+			"$(q "$OLD" "SELECT jwt_registry_rotate('ES256') IS NOT NULL;
+			             SELECT jwt_registry_verify(jwt_registry_sign('{\"sub\": \"carol\"}', 'ES256'))->>'sub'" 2>&1 |
+				tr '\n' ' ')" "t carol "
+		[ "$enc" = UTF8 ] && check_eq "$enc, $old: the objects and their definitions are those of a fresh install" \
+			"$(objects "$OLD")" "$fresh"
+		# 0.1.1: jwt_registry_add reads an HMAC key with the key reader first,
+		# so a malformed "oct" JWK is not quoted by a jsonb error context.
+		out="$(q "$OLD" "SELECT jwt_registry_add('{\"kty\":\"oct\",\"k\":\"dXBncmFkZWQtc2VjcmV0LXF1b3RlZC1ub3doZXJl\",}', 'HS256')" 2>&1 || true)"
+		if grep -q 'ERROR:  key is neither a PEM document nor a valid JWK' <<<"$out" &&
+			! grep -q 'dXBncmFkZWQtc2VjcmV0' <<<"$out"; then
+			ok "$enc, $old: after the update, a malformed oct JWK is refused without quoting it"
+		else
+			not_ok "$enc, $old: after the update, a malformed oct JWK is refused without quoting it"
+			printf '%s\n' "$out" | sed 's/^/#   /'
+		fi
+	done
 done
 
 exit "$failed"
