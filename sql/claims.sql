@@ -222,6 +222,13 @@ BEGIN;
 SELECT jwt_authenticate(jwt_sign('{"sub":"r","role":"regress_claims_reader"}', :'key'), :'key', role_claim => 'role')->>'sub' AS sub,
        current_user;
 ROLLBACK;
+-- A session that is not a member of the role learns only that, nothing of
+-- the role's attributes.
+SET SESSION AUTHORIZATION regress_claims_api;
+\set VERBOSITY default
+SELECT jwt_authenticate(jwt_sign('{"sub":"s","role":"regress_claims_bypass"}', :'key'), :'key', role_claim => 'role');
+\set VERBOSITY terse
+RESET SESSION AUTHORIZATION;
 DROP ROLE regress_claims_bypass, regress_claims_repl, regress_claims_creator, regress_claims_files;
 
 -- A client can neither authenticate (EXECUTE is not granted) nor choose

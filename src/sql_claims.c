@@ -497,10 +497,12 @@ assume_role(Jsonb *claims, const char *claim)
 		why = psprintf("Role \"%s\" does not exist.", jwt_clip(role, 64));
 	else
 	{
-		why = role_refusal(roleid, role);
-		if (why == NULL && !is_member_of_role(GetSessionUserId(), roleid))
+		/* membership first: the detail tells nothing of other roles */
+		if (!is_member_of_role(GetSessionUserId(), roleid))
 			why = psprintf("Session user \"%s\" is not a member of role \"%s\".",
 						   GetUserNameFromId(GetSessionUserId(), false), role);
+		else
+			why = role_refusal(roleid, role);
 	}
 	if (why)
 		jwt_ereport(ERROR,
