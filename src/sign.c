@@ -71,6 +71,26 @@ claim_type_error(const char *name, const char *what)
  * array of strings), so that jwt_sign never makes a token that jwt_verify
  * would call malformed.  Reports which of iat, exp and nbf were present.
  */
+/*
+ * Whether a number as json_out_value wrote it (numeric_out: digits, no
+ * exponent, ending the NUL-terminated buffer) is a finite double, as
+ * jwt_verify reads a time claim.  Only one of 309 or more integer digits
+ * can overflow, so the common case costs a scan of its digits.
+ */
+static bool
+finite_as_double(const char *num, int len)
+{
+	int			digits = 0;
+	int			i = (len > 0 && num[0] == '-') ? 1 : 0;
+
+	while (i < len && num[i] >= '0' && num[i] <= '9')
+	{
+		i++;
+		digits++;
+	}
+	return digits < 309 || isfinite(strtod(num, NULL));
+}
+
 static void
 write_claims(StringInfo buf, Jsonb *claims, bool *has_iat, bool *has_exp,
 			 bool *has_nbf)
@@ -121,24 +141,24 @@ write_claims(StringInfo buf, Jsonb *claims, bool *has_iat, bool *has_exp,
 		}
 		else if (tok == WJB_VALUE)
 		{
+			int			start = buf->len;
+
 			if (pending)
 			{
 				if (kind == 'n' && v.type != jbvNumeric)
 					claim_type_error(pending, "a number");
-				/* as jwt_verify reads it: a double, which must be finite */
-				if (kind == 'n' &&
-					!isfinite(DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
-																 NumericGetDatum(v.val.numeric)))))
-					jwt_ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("claim \"%s\" is out of range", pending),
-							 errdetail("A NumericDate must be a finite number of seconds (at most about 1.8e308).")));
 				if (kind == 's' && v.type != jbvString)
 					claim_type_error(pending, "a string");
 				if (kind == 'a' && v.type != jbvString && !is_string_array(&v))
 					claim_type_error(pending, "a string or an array of strings");
 			}
 			json_out_value(buf, &v);
+			if (pending && kind == 'n' &&
+				!finite_as_double(buf->data + start, buf->len - start))
+				jwt_ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("claim \"%s\" is out of range", pending),
+						 errdetail("A NumericDate must be a finite number of seconds (at most about 1.8e308).")));
 		}
 	}
 }
