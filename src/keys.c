@@ -47,7 +47,6 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
-#include "common/base64.h"
 #include "common/hashfn.h"
 #include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
@@ -55,6 +54,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "base64url.h"
 #include "errors.h"
 #include "json_in.h"
 #include "jwt.h"
@@ -200,8 +200,7 @@ encoded_key_kind(const char *bytes, int len)
 	char	   *text;
 	char	   *dec;
 	int			n = 0;
-	int			declen = -1;
-	int			deccap;
+	int			declen;
 	int			i;
 	bool		hex = true;
 	const char *kind = NULL;
@@ -216,42 +215,35 @@ encoded_key_kind(const char *bytes, int len)
 
 		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
 			continue;
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			  (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '-' ||
-			  c == '_' || c == '='))
+		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
+			continue;
+		hex = false;
+		if (!((c >= 'G' && c <= 'Z') || (c >= 'g' && c <= 'z') ||
+			  c == '+' || c == '/' || c == '-' || c == '_' || c == '='))
 			return NULL;
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-			  (c >= 'A' && c <= 'F')))
-			hex = false;
 	}
-	/* without white space; base64url as base64, padded */
-	text = palloc(len + 3);
+	/* without white space and padding, base64 as base64url */
+	text = palloc(len);
 	for (i = 0; i < len; i++)
 	{
 		char		c = bytes[i];
 
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
-			continue;
-		text[n++] = (c == '-') ? '+' : (c == '_') ? '/' : c;
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '=')
+			text[n++] = (c == '+') ? '-' : (c == '/') ? '_' : c;
 	}
-	deccap = n + 3;
-	dec = palloc(deccap);
+	dec = palloc(B64URL_DEC_LEN(n) + 1);
 	if (hex && n % 2 == 0)
 		declen = (int) hex_decode(text, n, dec);
-	else if (n % 4 != 1)
-	{
-		while (n % 4 != 0)
-			text[n++] = '=';
-		declen = pg_b64_decode(text, n, dec, deccap);
-	}
+	else
+		declen = b64url_decode(text, n, (unsigned char *) dec);
 	if (declen > 0)
 	{
 		kind = der_kind(dec, declen);
 		if (kind == NULL && has_pem(dec, declen))
 			kind = "a PEM document";
 	}
-	OPENSSL_cleanse(text, len + 3);
-	OPENSSL_cleanse(dec, deccap);
+	OPENSSL_cleanse(text, len);
+	OPENSSL_cleanse(dec, B64URL_DEC_LEN(n) + 1);
 	pfree(text);
 	pfree(dec);
 	return kind;
