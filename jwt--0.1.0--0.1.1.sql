@@ -86,8 +86,6 @@ BEGIN
 					rtrim(translate(encode(convert_to(key, 'UTF8'), 'base64'), E'+/\n', '-_'), '='));
 			END IF;
 			public_only := false;
-			-- the stored form signs as the key did
-			PERFORM @extschema@.jwt_sign('{}', vkey, algorithm);
 			-- the RFC 7638 thumbprint of an oct key
 			new_kid := coalesce(kid, vkey->>'kid',
 				rtrim(translate(encode(sha256(convert_to(
