@@ -265,13 +265,14 @@ void
 jwt_key_init_secret(JwtKey *key, const unsigned char *bytes, int len)
 {
 	int			i;
-	const char *kind = NULL;
-	bool		der = false;
+	const char *kind;
+	const char *hint = NULL;
 
 	/*
 	 * A key in another form is never a secret: whoever knows a public key
 	 * could sign with it.  jwt_key_get sends PEM and JWK elsewhere; this
-	 * catches DER, and PEM or JSON in the "k" of an "oct" JWK.
+	 * catches DER and encodings of keys, and PEM or JSON in the "k" of an
+	 * "oct" JWK.
 	 */
 	if (has_pem((const char *) bytes, len) ||
 		memmem(bytes, len, "-----END ", 9) != NULL)
@@ -282,19 +283,18 @@ jwt_key_init_secret(JwtKey *key, const unsigned char *bytes, int len)
 	else if (is_json_object((const char *) bytes, len))
 		kind = "a JSON object";
 	else if ((kind = der_kind((const char *) bytes, len)) != NULL)
-		der = true;
+		hint = "Pass the key as PEM or as a JWK.";
+	else if ((kind = encoded_key_kind((const char *) bytes, len)) != NULL)
+	{
+		kind = psprintf("the base64 or hex of %s", kind);
+		hint = "Pass the key as PEM, between -----BEGIN and -----END lines, or as a JWK.";
+	}
 	if (kind)
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("key is %s, which is never an HMAC secret", kind),
 				 errdetail("Whoever knows a public key could sign tokens with it as an HMAC secret."),
-				 der ? errhint("Pass the key as PEM or as a JWK.") : 0));
-	if ((kind = encoded_key_kind((const char *) bytes, len)) != NULL)
-		jwt_ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("key is the base64 or hex of %s, which is never an HMAC secret", kind),
-				 errdetail("Whoever knows a public key could sign tokens with it as an HMAC secret."),
-				 errhint("Pass the key as PEM, between -----BEGIN and -----END lines, or as a JWK.")));
+				 hint ? errhint("%s", hint) : 0));
 
 	if (len == 0)
 		jwt_ereport(ERROR,
