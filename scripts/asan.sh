@@ -25,15 +25,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
-PASSED=0
-FAILED=0
-pass() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
-
-WORK="$(mktemp -d)"
-# shellcheck disable=SC2016 # expanded when the hook runs
-jwt_at_exit 'rm -rf "$WORK"'
-chmod 755 "$WORK"
+jwt_checks_begin
 
 jwt_ensure_deps python3-jwt python3-jwcrypto libasan8 libubsan1
 sanflags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"

@@ -66,6 +66,20 @@ _jwt_run_exit_hooks() {
 	JWT_EXIT_HOOKS=()
 }
 
+# For a script of checks: counters of the "ok - " / "not ok - " lines that
+# pass and fail print, and WORK, a temporary directory the postgres user
+# can read, removed at exit.
+jwt_checks_begin() {
+	PASSED=0
+	FAILED=0
+	WORK="$(mktemp -d)"
+	# shellcheck disable=SC2016 # expanded when the hook runs
+	jwt_at_exit 'rm -rf "$WORK"'
+	chmod 755 "$WORK"
+}
+pass() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+
 # Install the Debian packages that are missing (base set plus arguments).
 jwt_ensure_deps() {
 	local pkg missing=() logf

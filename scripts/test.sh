@@ -11,14 +11,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
-PASSED=0
-FAILED=0
-WORK="$(mktemp -d)"
-# shellcheck disable=SC2016 # expanded when the hook runs
-jwt_at_exit 'rm -rf "$WORK"'
-
-pass() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+jwt_checks_begin
 
 summary() {
 	if [ "$FAILED" -gt 0 ]; then
