@@ -23,8 +23,9 @@ summary() {
 
 # Debian packages; node and npm only when they are not already on PATH.
 setup_deps() {
-	# clang-14 and its runtimes (libFuzzer, ASan) build test/fuzz
-	local extra=(python3-jwt python3-jwcrypto openssl clang-14 libclang-rt-14-dev)
+	# clang-14 and its runtimes (libFuzzer, ASan) build test/fuzz; valgrind
+	# counts instructions for test/bounds
+	local extra=(python3-jwt python3-jwcrypto openssl clang-14 libclang-rt-14-dev valgrind)
 	command -v node >/dev/null 2>&1 || extra+=(nodejs)
 	command -v npm >/dev/null 2>&1 || extra+=(npm)
 	(jwt_ensure_deps "${extra[@]}")
