@@ -32,7 +32,9 @@ ISOLATION = consume refresh_rotate refresh_rotate_rr
 ISOLATION_OPTS = --inputdir=test --load-extension=jwt
 
 PG_CPPFLAGS = -I$(srcdir)/src
-PG_CFLAGS += $(JWT_CFLAGS)
+# Export only the fmgr entry points, _PG_init and the module magic
+# (src/entry.h); PostgreSQL 16 and later add this flag themselves.
+PG_CFLAGS += -fvisibility=hidden $(JWT_CFLAGS)
 SHLIB_LINK += -lcrypto
 
 PG_CONFIG ?= pg_config

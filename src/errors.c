@@ -17,6 +17,7 @@
 
 #include "mb/pg_wchar.h"
 
+#include "entry.h"
 #include "errors.h"
 
 typedef struct JwtReasonInfo
@@ -94,6 +95,17 @@ jwt_report(JwtReason reason, const char *detail, bool as_input_error)
 			 detail ? errdetail("%s (reason: %s).", detail, info->keyword)
 			 : errdetail("(reason: %s).", info->keyword),
 			 errhidestmt(true)));
+}
+
+/*
+ * The error context callback of every entry point (entry.h): called for
+ * each error and message raised while one runs, whoever raises it, it
+ * keeps the statement out of the server log.
+ */
+void
+jwt_hide_statement_callback(void *arg)
+{
+	errhidestmt(true);
 }
 
 /*

@@ -13,6 +13,7 @@
 #include "utils/guc.h"
 
 #include "claims_ctx.h"
+#include "entry.h"
 #include "jwt.h"
 #include "keys.h"
 #include "stats.h"
@@ -24,7 +25,7 @@ int			jwt_max_json_depth = 32;
 int			jwt_min_rsa_bits = 2048;
 int			jwt_max_key_size = 262144;
 
-void		_PG_init(void);
+extern PGDLLEXPORT void _PG_init(void);
 
 void
 _PG_init(void)

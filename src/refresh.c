@@ -83,14 +83,12 @@
 #include "utils/uuid.h"
 
 #include "base64url.h"
+#include "entry.h"
 #include "errors.h"
 #include "jwt.h"
 #include "keys.h"
 #include "stats.h"
 
-PG_FUNCTION_INFO_V1(jwt_refresh_new_token);
-PG_FUNCTION_INFO_V1(jwt_refresh_token_hash);
-PG_FUNCTION_INFO_V1(jwt_refresh_tokens_guard);
 
 /* Bytes of a token, of its hash and of a retry key */
 #define REFRESH_TOKEN_BYTES 32
@@ -147,8 +145,7 @@ refresh_encode(const unsigned char *bytes)
  * jwt_refresh_new_token() -> text: a first token of a family, 256 bits
  * from OpenSSL's CSPRNG.
  */
-Datum
-jwt_refresh_new_token(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_refresh_new_token)
 {
 	unsigned char buf[REFRESH_TOKEN_BYTES];
 	text	   *res;
@@ -190,8 +187,7 @@ refresh_successor(text *parent, const unsigned char *key)
  * jwt_refresh_token_hash(token text) -> bytea: SHA-256 of the token's
  * text, the only form in which the table keeps a token.
  */
-Datum
-jwt_refresh_token_hash(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_refresh_token_hash)
 {
 	text	   *token = PG_GETARG_TEXT_PP(0);
 	bytea	   *res = palloc(VARHDRSZ + REFRESH_HASH_BYTES);
@@ -564,8 +560,7 @@ guard_delete(Relation rel, const RefreshCols *cols, HeapTuple oldtup)
 /*
  * The rotation rules of refresh_tokens, as a BEFORE ROW trigger.
  */
-Datum
-jwt_refresh_tokens_guard(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_refresh_tokens_guard)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	RefreshCols cols;
@@ -622,9 +617,6 @@ jwt_refresh_tokens_guard(PG_FUNCTION_ARGS)
  * ---------------------------------------------------------------------
  */
 
-PG_FUNCTION_INFO_V1(jwt_refresh_rotate_text);
-PG_FUNCTION_INFO_V1(jwt_refresh_rotate_bytea);
-PG_FUNCTION_INFO_V1(jwt_refresh_rotate_jsonb);
 
 /* Positions of jwt_refresh_rotate's arguments and result columns */
 enum
@@ -1288,20 +1280,17 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 													  nulls)));
 }
 
-Datum
-jwt_refresh_rotate_text(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_refresh_rotate_text)
 {
 	return refresh_rotate(fcinfo, JWT_FORM_TEXT);
 }
 
-Datum
-jwt_refresh_rotate_bytea(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_refresh_rotate_bytea)
 {
 	return refresh_rotate(fcinfo, JWT_FORM_BYTEA);
 }
 
-Datum
-jwt_refresh_rotate_jsonb(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_refresh_rotate_jsonb)
 {
 	return refresh_rotate(fcinfo, JWT_FORM_JSONB);
 }

@@ -48,20 +48,11 @@
 #include "utils/timestamp.h"
 
 #include "claims_ctx.h"
+#include "entry.h"
 #include "errors.h"
 #include "jwt.h"
 #include "stats.h"
 
-PG_FUNCTION_INFO_V1(jwt_claims);
-PG_FUNCTION_INFO_V1(jwt_claim);
-PG_FUNCTION_INFO_V1(jwt_authenticate_text);
-PG_FUNCTION_INFO_V1(jwt_authenticate_bytea);
-PG_FUNCTION_INFO_V1(jwt_authenticate_jsonb);
-PG_FUNCTION_INFO_V1(jwt_registry_authenticate);
-PG_FUNCTION_INFO_V1(jwt_consume_text);
-PG_FUNCTION_INFO_V1(jwt_consume_bytea);
-PG_FUNCTION_INFO_V1(jwt_consume_jsonb);
-PG_FUNCTION_INFO_V1(jwt_registry_consume);
 
 /* The jwt_verify entry points of sql_jwt.c */
 extern PGDLLEXPORT Datum jwt_verify_text(PG_FUNCTION_ARGS);
@@ -161,8 +152,7 @@ site_store_source(FunctionCallInfo fcinfo, ClaimsSiteCache *sc,
  * jwt_claims() -> jsonb: the claims in force for the current transaction,
  * NULL when there are none.
  */
-Datum
-jwt_claims(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_claims)
 {
 	ClaimsSiteCache *sc = (ClaimsSiteCache *) fcinfo->flinfo->fn_extra;
 	const char *request_text;
@@ -231,8 +221,7 @@ claim_as_text(Jsonb *claims, const char *name, int len)
  * with a constant name the answer is cached per call site, so a row costs
  * a counter comparison and a short memcmp.
  */
-Datum
-jwt_claim(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_claim)
 {
 	text	   *name = PG_GETARG_TEXT_PP(0);
 	const char *name_data = VARDATA_ANY(name);
@@ -639,50 +628,42 @@ claims_op(FunctionCallInfo fcinfo, ClaimsOp op, PGFunction verify, bool registry
 	PG_RETURN_JSONB_P(claims);
 }
 
-Datum
-jwt_authenticate_text(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_authenticate_text)
 {
 	return claims_op(fcinfo, OP_AUTHENTICATE, jwt_verify_text, false);
 }
 
-Datum
-jwt_authenticate_bytea(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_authenticate_bytea)
 {
 	return claims_op(fcinfo, OP_AUTHENTICATE, jwt_verify_bytea, false);
 }
 
-Datum
-jwt_authenticate_jsonb(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_authenticate_jsonb)
 {
 	return claims_op(fcinfo, OP_AUTHENTICATE, jwt_verify_jsonb, false);
 }
 
-Datum
-jwt_registry_authenticate(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_registry_authenticate)
 {
 	return claims_op(fcinfo, OP_AUTHENTICATE, jwt_verify_jsonb, true);
 }
 
-Datum
-jwt_consume_text(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_consume_text)
 {
 	return claims_op(fcinfo, OP_CONSUME, jwt_verify_text, false);
 }
 
-Datum
-jwt_consume_bytea(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_consume_bytea)
 {
 	return claims_op(fcinfo, OP_CONSUME, jwt_verify_bytea, false);
 }
 
-Datum
-jwt_consume_jsonb(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_consume_jsonb)
 {
 	return claims_op(fcinfo, OP_CONSUME, jwt_verify_jsonb, false);
 }
 
-Datum
-jwt_registry_consume(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_registry_consume)
 {
 	return claims_op(fcinfo, OP_CONSUME, jwt_verify_jsonb, true);
 }

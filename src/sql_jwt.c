@@ -36,6 +36,7 @@
 #include "port/pg_bitutils.h"
 
 #include "base64url.h"
+#include "entry.h"
 #include "jose_header.h"
 #include "json_in.h"
 #include "jwt.h"
@@ -43,21 +44,6 @@
 #include "stats.h"
 #include "verify.h"
 
-PG_FUNCTION_INFO_V1(jwt_sign_text);
-PG_FUNCTION_INFO_V1(jwt_sign_bytea);
-PG_FUNCTION_INFO_V1(jwt_verify_text);
-PG_FUNCTION_INFO_V1(jwt_verify_bytea);
-PG_FUNCTION_INFO_V1(jwt_validate_text);
-PG_FUNCTION_INFO_V1(jwt_validate_bytea);
-PG_FUNCTION_INFO_V1(jwt_sign_jsonb);
-PG_FUNCTION_INFO_V1(jwt_verify_jsonb);
-PG_FUNCTION_INFO_V1(jwt_validate_jsonb);
-PG_FUNCTION_INFO_V1(jwt_decode);
-PG_FUNCTION_INFO_V1(jwt_generate_secret);
-PG_FUNCTION_INFO_V1(jwt_generate_key);
-PG_FUNCTION_INFO_V1(jwt_public_jwk_text);
-PG_FUNCTION_INFO_V1(jwt_public_jwk_jsonb);
-PG_FUNCTION_INFO_V1(jwt_raise);
 
 /* Positions of jwt_verify's and jwt_validate's arguments */
 enum
@@ -405,38 +391,32 @@ validate_row(FunctionCallInfo fcinfo, JwtKeyForm form)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
 }
 
-Datum
-jwt_verify_text(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_verify_text)
 {
 	return verify_raise(fcinfo, JWT_FORM_TEXT);
 }
 
-Datum
-jwt_verify_bytea(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_verify_bytea)
 {
 	return verify_raise(fcinfo, JWT_FORM_BYTEA);
 }
 
-Datum
-jwt_verify_jsonb(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_verify_jsonb)
 {
 	return verify_raise(fcinfo, JWT_FORM_JSONB);
 }
 
-Datum
-jwt_validate_text(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_validate_text)
 {
 	return validate_row(fcinfo, JWT_FORM_TEXT);
 }
 
-Datum
-jwt_validate_bytea(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_validate_bytea)
 {
 	return validate_row(fcinfo, JWT_FORM_BYTEA);
 }
 
-Datum
-jwt_validate_jsonb(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_validate_jsonb)
 {
 	return validate_row(fcinfo, JWT_FORM_JSONB);
 }
@@ -479,20 +459,17 @@ sign_common(FunctionCallInfo fcinfo, JwtKeyForm form)
 	PG_RETURN_TEXT_P(token);
 }
 
-Datum
-jwt_sign_text(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_sign_text)
 {
 	return sign_common(fcinfo, JWT_FORM_TEXT);
 }
 
-Datum
-jwt_sign_bytea(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_sign_bytea)
 {
 	return sign_common(fcinfo, JWT_FORM_BYTEA);
 }
 
-Datum
-jwt_sign_jsonb(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_sign_jsonb)
 {
 	return sign_common(fcinfo, JWT_FORM_JSONB);
 }
@@ -504,8 +481,7 @@ jwt_sign_jsonb(PG_FUNCTION_ARGS)
  * but the segments must still be canonical base64url JSON objects without
  * duplicate members: malformed input raises 22P02.
  */
-Datum
-jwt_decode(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_decode)
 {
 	text	   *token = PG_GETARG_TEXT_PP(0);
 	JwtSegments seg;
@@ -549,8 +525,7 @@ jwt_decode(PG_FUNCTION_ARGS)
 /*
  * jwt_generate_secret(bytes) -> bytea from OpenSSL's CSPRNG
  */
-Datum
-jwt_generate_secret(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_generate_secret)
 {
 	int32		n = PG_GETARG_INT32(0);
 	bytea	   *res;
@@ -573,8 +548,7 @@ jwt_generate_secret(PG_FUNCTION_ARGS)
 /*
  * jwt_generate_key(algorithm) -> a new private JWK
  */
-Datum
-jwt_generate_key(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_generate_key)
 {
 	text	   *algname = PG_GETARG_TEXT_PP(0);
 	const JwtAlg *alg = alg_from_name(VARDATA_ANY(algname), VARSIZE_ANY_EXHDR(algname));
@@ -585,14 +559,12 @@ jwt_generate_key(PG_FUNCTION_ARGS)
 /*
  * jwt_public_jwk(key) -> the public JWK of a PEM or JWK key
  */
-Datum
-jwt_public_jwk_text(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_public_jwk_text)
 {
 	PG_RETURN_JSONB_P(jwt_key_public_jwk(key_from_arg(fcinfo, 0, JWT_FORM_TEXT)));
 }
 
-Datum
-jwt_public_jwk_jsonb(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_public_jwk_jsonb)
 {
 	PG_RETURN_JSONB_P(jwt_key_public_jwk(key_from_arg(fcinfo, 0, JWT_FORM_JSONB)));
 }
@@ -604,8 +576,7 @@ jwt_public_jwk_jsonb(PG_FUNCTION_ARGS)
  * be logged with the statement and so with the key).  The message, detail
  * and hint are the caller's, which must not quote a key.
  */
-Datum
-jwt_raise(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_raise)
 {
 	char	   *state = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *message = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));

@@ -25,13 +25,9 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "entry.h"
 #include "stats.h"
 
-PG_FUNCTION_INFO_V1(jwt_stats);
-PG_FUNCTION_INFO_V1(jwt_stats_info);
-PG_FUNCTION_INFO_V1(jwt_stats_reset);
-PG_FUNCTION_INFO_V1(jwt_stats_bump);
-PG_FUNCTION_INFO_V1(jwt_key_usage);
 
 #define COUNTING_OFF_KIND	"counting_off"
 #define COUNTING_OFF_TEXT	"jwt is not in shared_preload_libraries"
@@ -44,8 +40,7 @@ PG_FUNCTION_INFO_V1(jwt_key_usage);
  * outcome is "valid" or the reason keyword for verify, NULL for the others
  * unless an event was counted with a reason.
  */
-Datum
-jwt_stats(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_stats)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Datum		values[4];
@@ -97,8 +92,7 @@ jwt_stats(PG_FUNCTION_ARGS)
  *						kids_tracked integer, kids_capacity integer,
  *						kids_evicted bigint)
  */
-Datum
-jwt_stats_info(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_stats_info)
 {
 	TupleDesc	td;
 	Datum		values[5];
@@ -133,8 +127,7 @@ jwt_stats_info(PG_FUNCTION_ARGS)
 /*
  * jwt_stats_reset() -> void: zero the counters and forget the kids.
  */
-Datum
-jwt_stats_reset(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_stats_reset)
 {
 	if (!jwt_stats_enabled())
 		jwt_ereport(ERROR,
@@ -154,8 +147,7 @@ jwt_stats_reset(PG_FUNCTION_ARGS)
  * "sign" are counted by the extension itself and refused here, as are
  * unknown events and algorithms (22023).
  */
-Datum
-jwt_stats_bump(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_stats_bump)
 {
 	char	   *event;
 	int			kind;
@@ -192,8 +184,7 @@ jwt_stats_bump(PG_FUNCTION_ARGS)
  *
  * The kids used since the last reset; no rows when counting is off.
  */
-Datum
-jwt_key_usage(PG_FUNCTION_ARGS)
+JWT_FUNCTION(jwt_key_usage)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int			i;
