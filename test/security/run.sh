@@ -1,0 +1,357 @@
+#!/usr/bin/env bash
+# test/security/run.sh: the extension's own calls cannot be captured, and no
+# error raised inside its functions logs the statement.
+#
+# Look-alikes.  A role that may CREATE in the extension's schema (anyone,
+# where "public" is open; the database owner in PostgreSQL 15) plants there,
+# for every function of the extension: overloads taking text for every
+# arity a call may use (an untyped literal prefers them), the same
+# signatures cut after each defaulted parameter, and each signature with an
+# extra defaulted parameter (both of the latter make a call by name
+# ambiguous, 42725, even with exactly typed arguments); look-alikes of the
+# pg_catalog functions and operators a function body might use unqualified
+# (now(), =, ->>, ||, ...).  Every look-alike counts its call in a sequence
+# (which no rollback undoes) and raises.  A superuser, with the extension's
+# schema first in search_path, then runs the registry (rotate, add, sign,
+# verify, validate, JWKS, retire), sign/verify/validate/decode, revocation
+# and purge, authenticate and consume (with a key and with the registry),
+# and the refresh-token life cycle (issue, rotate, retry, reuse, logout,
+# logout everywhere, purge, sessions).  Each call must give its normal
+# result and no look-alike may have run.  The superuser's own calls go
+# through functions created before the look-alikes, whose SQL-standard
+# bodies (BEGIN ATOMIC) were bound to the extension's functions then: what
+# is left to resolve by name is the extension's business.  Run with the
+# extension in "public" and in a schema of its own.
+#
+# The server log.  With log_min_error_statement at its default (error),
+# errors that PostgreSQL itself raises inside the extension's functions (a
+# timestamp out of range, SET ROLE refused inside a SECURITY DEFINER
+# function, a unique violation) must not log the statement, which holds
+# secrets and tokens: the log is searched for marker values.
+#
+# Starts its own server (test/lib.sh).  Prints "ok - ..." / "not ok - ...";
+# exits 1 when a check failed.
+set -euo pipefail
+cd "$(dirname "$0")"
+# shellcheck source=test/lib.sh
+source ../lib.sh
+
+WORK="$(mktemp -d)"
+trap 'jwt_test_server_stop; rm -rf "$WORK"' EXIT
+chmod 755 "$WORK"
+if ! jwt_test_server_start "$WORK/server" "log_min_error_statement = error" \
+	"log_min_messages = warning"; then
+	not_ok "security: a server of its own started"
+	exit 1
+fi
+PSQL=("$JWT_TEST_BINDIR/psql" -X -q -At -v ON_ERROR_STOP=1)
+
+# q DB SQL: one statement, its output
+q() { "${PSQL[@]}" -d "$1" -c "$2"; }
+
+# check DESC GOT WANT
+check() {
+	if [ "$2" = "$3" ]; then
+		ok "security: $1"
+	else
+		not_ok "security: $1"
+		printf '#   expected: %s\n#   got:      %s\n' "$3" "$2" | cut -c 1-400
+	fi
+}
+
+q postgres "CREATE ROLE regress_hostile LOGIN; CREATE ROLE regress_app LOGIN" >/dev/null
+
+# --- the superuser's entry points, bound before anything is planted ----------
+# wrappers EXT: SQL creating schema adm with one function per call.
+wrappers() {
+	local x="$1"
+	cat <<SQL
+CREATE SCHEMA adm;
+CREATE FUNCTION adm.rotate(a text) RETURNS text BEGIN ATOMIC SELECT $x.jwt_registry_rotate(a); END;
+CREATE FUNCTION adm.add(k text, a text, kid text) RETURNS text BEGIN ATOMIC SELECT $x.jwt_registry_add(k, a, kid, 'verify_only'); END;
+CREATE FUNCTION adm.rsign(c jsonb, a text) RETURNS text BEGIN ATOMIC SELECT $x.jwt_registry_sign(c, a); END;
+CREATE FUNCTION adm.rverify(t text) RETURNS text BEGIN ATOMIC SELECT $x.jwt_registry_verify(t) ->> 'sub'; END;
+CREATE FUNCTION adm.rvalidate(t text) RETURNS boolean BEGIN ATOMIC SELECT ($x.jwt_registry_validate(t)).valid; END;
+CREATE FUNCTION adm.jwks() RETURNS integer BEGIN ATOMIC SELECT jsonb_array_length($x.jwt_jwks() -> 'keys'); END;
+CREATE FUNCTION adm.retire(kid text) RETURNS boolean BEGIN ATOMIC SELECT $x.jwt_registry_retire(kid); END;
+CREATE FUNCTION adm.retire_due() RETURNS integer BEGIN ATOMIC SELECT $x.jwt_registry_retire_due(); END;
+CREATE FUNCTION adm.sign(c jsonb, k text) RETURNS text BEGIN ATOMIC SELECT $x.jwt_sign(c, k); END;
+CREATE FUNCTION adm.verify(t text, k text) RETURNS text BEGIN ATOMIC SELECT $x.jwt_verify(t, k) ->> 'sub'; END;
+CREATE FUNCTION adm.validate(t text, k text) RETURNS boolean BEGIN ATOMIC SELECT ($x.jwt_validate(t, k)).valid; END;
+CREATE FUNCTION adm.decode(t text) RETURNS text BEGIN ATOMIC SELECT ($x.jwt_decode(t)).claims ->> 'sub'; END;
+CREATE FUNCTION adm.public_kty(k text) RETURNS text BEGIN ATOMIC SELECT $x.jwt_public_jwk(k) ->> 'kty'; END;
+CREATE FUNCTION adm.genkey(a text) RETURNS text BEGIN ATOMIC SELECT $x.jwt_generate_key(a)::text; END;
+CREATE FUNCTION adm.public_of(a text) RETURNS text BEGIN ATOMIC SELECT $x.jwt_public_jwk($x.jwt_generate_key(a))::text; END;
+CREATE FUNCTION adm.revoke(j text) RETURNS boolean BEGIN ATOMIC SELECT $x.jwt_revoke(j, now() + interval '1 hour'); END;
+CREATE FUNCTION adm.revoke_subject(s text) RETURNS boolean BEGIN ATOMIC SELECT $x.jwt_revoke_subject(s); END;
+CREATE FUNCTION adm.is_revoked(c jsonb) RETURNS boolean BEGIN ATOMIC SELECT $x.jwt_is_revoked(c); END;
+CREATE FUNCTION adm.purge() RETURNS bigint BEGIN ATOMIC SELECT $x.jwt_purge_expired(); END;
+CREATE FUNCTION adm.authenticate(t text, k text) RETURNS text BEGIN ATOMIC SELECT $x.jwt_authenticate(t, k) ->> 'sub'; END;
+CREATE FUNCTION adm.rauthenticate(t text) RETURNS text BEGIN ATOMIC SELECT $x.jwt_registry_authenticate(t) ->> 'sub'; END;
+CREATE FUNCTION adm.claim(n text) RETURNS text BEGIN ATOMIC SELECT $x.jwt_claim(n); END;
+CREATE FUNCTION adm.consume(t text, k text) RETURNS text BEGIN ATOMIC SELECT $x.jwt_consume(t, k) ->> 'jti'; END;
+CREATE FUNCTION adm.rconsume(t text) RETURNS text BEGIN ATOMIC SELECT $x.jwt_registry_consume(t) ->> 'jti'; END;
+CREATE FUNCTION adm.issue(s text) RETURNS text BEGIN ATOMIC SELECT ($x.jwt_refresh_issue(s)).refresh_token; END;
+CREATE FUNCTION adm.family(t text) RETURNS uuid BEGIN ATOMIC SELECT r.family_id FROM $x.refresh_tokens r WHERE r.token_hash = $x.jwt_refresh_token_hash(t); END;
+CREATE FUNCTION adm.rt_rotate(t text, k text, g interval) RETURNS text BEGIN ATOMIC
+	SELECT r.status || ' ' || coalesce(r.refresh_token, '-') || ' ' || coalesce($x.jwt_verify(r.access_token, k) ->> 'sub', '-')
+	  FROM $x.jwt_refresh_rotate(t, k, grace => g) r; END;
+CREATE FUNCTION adm.rt_rotate_registry(t text) RETURNS text BEGIN ATOMIC
+	SELECT r.status || ' ' || coalesce(r.refresh_token, '-') || ' ' || coalesce($x.jwt_registry_verify(r.access_token) ->> 'sub', '-')
+	  FROM $x.jwt_refresh_rotate(t, NULL::text, 'ES256') r; END;
+CREATE FUNCTION adm.rt_revoke(t text, everywhere boolean) RETURNS integer BEGIN ATOMIC SELECT $x.jwt_refresh_revoke(t, NULL, everywhere); END;
+CREATE FUNCTION adm.rt_revoke_family(f uuid) RETURNS boolean BEGIN ATOMIC SELECT $x.jwt_refresh_revoke_family(f); END;
+CREATE FUNCTION adm.rt_revoke_subject(s text) RETURNS integer BEGIN ATOMIC SELECT $x.jwt_refresh_revoke_subject(s); END;
+CREATE FUNCTION adm.rt_purge() RETURNS bigint BEGIN ATOMIC SELECT $x.jwt_refresh_purge(); END;
+CREATE FUNCTION adm.rt_sessions(s text) RETURNS bigint BEGIN ATOMIC SELECT count(*) FROM $x.jwt_refresh_sessions(s); END;
+CREATE FUNCTION adm.rt_active(f uuid) RETURNS boolean BEGIN ATOMIC SELECT $x.jwt_refresh_session_active(f); END;
+CREATE FUNCTION adm.key_health() RETURNS bigint BEGIN ATOMIC SELECT count(*) FROM $x.jwt_key_health; END;
+CREATE FUNCTION adm.hits() RETURNS bigint BEGIN ATOMIC SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END FROM hostile.hits s; END;
+SQL
+}
+
+# --- what the hostile role plants ---------------------------------------------
+plants() {
+	local x="$1"
+	cat <<SQL
+DO \$plant\$
+DECLARE
+	f record;
+	types text[];
+	k integer;
+	sig text;
+	ret text;
+	made integer := 0;
+BEGIN
+	FOR f IN
+		SELECT p.oid, p.proname, p.pronargs, p.pronargdefaults,
+			   pg_get_function_result(p.oid) AS result,
+			   ARRAY(SELECT format_type(t, NULL) FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY a(t, i) ORDER BY i) AS args
+		  FROM pg_proc p
+		  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+		  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'jwt'
+		 WHERE p.prorettype <> 'trigger'::regtype
+	LOOP
+		ret := f.result;
+		FOR k IN (f.pronargs - f.pronargdefaults) .. f.pronargs + 1 LOOP
+			FOREACH sig IN ARRAY ARRAY[
+				-- every argument text, at each arity a call may use
+				CASE WHEN k <= f.pronargs THEN array_to_string(array_fill('text'::text, ARRAY[k]), ', ') END,
+				-- the real types cut after a defaulted parameter
+				CASE WHEN k < f.pronargs THEN array_to_string(f.args[1:k], ', ') END,
+				-- the real types and one more, defaulted
+				CASE WHEN k = f.pronargs + 1 THEN array_to_string(f.args || ARRAY['integer DEFAULT 0'], ', ') END,
+				-- text first, the rest as they are (jsonb claims as an untyped literal)
+				CASE WHEN k = f.pronargs AND k > 0 THEN array_to_string(ARRAY['text'] || f.args[2:k], ', ') END]
+			LOOP
+				CONTINUE WHEN sig IS NULL;
+				BEGIN
+					EXECUTE format(\$f\$CREATE FUNCTION $x.%I(%s) RETURNS %s LANGUAGE plpgsql AS \$b\$
+						BEGIN PERFORM nextval('hostile.hits'); RAISE EXCEPTION 'look-alike %s(%s) ran'; END \$b\$\$f\$,
+						f.proname, sig, ret, f.proname, sig);
+					made := made + 1;
+				EXCEPTION WHEN duplicate_function OR invalid_function_definition OR ambiguous_function THEN
+					NULL;
+				END;
+			END LOOP;
+		END LOOP;
+	END LOOP;
+	-- pg_catalog functions a body might call unqualified
+	FOREACH sig IN ARRAY ARRAY['now()|timestamptz', 'clock_timestamp()|timestamptz', 'gen_random_uuid()|uuid',
+		'pg_is_in_recovery()|boolean', 'jsonb_build_object(text, text)|jsonb',
+		'jsonb_build_object(text, text, text, text)|jsonb', 'encode(bytea, text)|text', 'sha256(bytea)|bytea',
+		'convert_to(text, text)|bytea', 'translate(text, text, text)|text', 'rtrim(text, text)|text',
+		'ltrim(text)|text', 'format(text, text)|text', 'cardinality(uuid[])|integer',
+		'jsonb_typeof(jsonb)|text', 'nullif(text, text)|text', 'current_setting(text)|text',
+		'set_config(text, text, boolean)|text', 'to_jsonb(text)|jsonb', 'jsonb_array_length(jsonb)|integer']
+	LOOP
+		EXECUTE format(\$f\$CREATE FUNCTION $x.%s RETURNS %s LANGUAGE plpgsql AS \$b\$
+			BEGIN PERFORM nextval('hostile.hits'); RAISE EXCEPTION 'look-alike %s ran'; END \$b\$\$f\$,
+			split_part(sig, '|', 1), split_part(sig, '|', 2), split_part(sig, '|', 1));
+		made := made + 1;
+	END LOOP;
+	RAISE NOTICE 'planted %', made;
+END
+\$plant\$;
+CREATE FUNCTION hostile.op_hit(a text, b text) RETURNS boolean LANGUAGE plpgsql AS
+	\$\$ BEGIN PERFORM nextval('hostile.hits'); RAISE EXCEPTION 'look-alike operator ran'; END \$\$;
+CREATE FUNCTION hostile.op_hit(a bytea, b bytea) RETURNS boolean LANGUAGE plpgsql AS
+	\$\$ BEGIN PERFORM nextval('hostile.hits'); RAISE EXCEPTION 'look-alike operator ran'; END \$\$;
+CREATE FUNCTION hostile.op_hit(a uuid, b uuid) RETURNS boolean LANGUAGE plpgsql AS
+	\$\$ BEGIN PERFORM nextval('hostile.hits'); RAISE EXCEPTION 'look-alike operator ran'; END \$\$;
+CREATE FUNCTION hostile.op_hit(a timestamptz, b timestamptz) RETURNS boolean LANGUAGE plpgsql AS
+	\$\$ BEGIN PERFORM nextval('hostile.hits'); RAISE EXCEPTION 'look-alike operator ran'; END \$\$;
+CREATE FUNCTION hostile.op_hit_jt(a jsonb, b text) RETURNS text LANGUAGE plpgsql AS
+	\$\$ BEGIN PERFORM nextval('hostile.hits'); RAISE EXCEPTION 'look-alike operator ran'; END \$\$;
+CREATE FUNCTION hostile.op_hit_jj(a jsonb, b jsonb) RETURNS jsonb LANGUAGE plpgsql AS
+	\$\$ BEGIN PERFORM nextval('hostile.hits'); RAISE EXCEPTION 'look-alike operator ran'; END \$\$;
+CREATE FUNCTION hostile.op_hit_ti(a timestamptz, b interval) RETURNS timestamptz LANGUAGE plpgsql AS
+	\$\$ BEGIN PERFORM nextval('hostile.hits'); RAISE EXCEPTION 'look-alike operator ran'; END \$\$;
+CREATE OPERATOR $x.= (LEFTARG = text, RIGHTARG = text, FUNCTION = hostile.op_hit);
+CREATE OPERATOR $x.<> (LEFTARG = text, RIGHTARG = text, FUNCTION = hostile.op_hit);
+CREATE OPERATOR $x.~~ (LEFTARG = text, RIGHTARG = text, FUNCTION = hostile.op_hit);
+CREATE OPERATOR $x.= (LEFTARG = bytea, RIGHTARG = bytea, FUNCTION = hostile.op_hit);
+CREATE OPERATOR $x.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = hostile.op_hit);
+CREATE OPERATOR $x.< (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = hostile.op_hit);
+CREATE OPERATOR $x.<= (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = hostile.op_hit);
+CREATE OPERATOR $x.> (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = hostile.op_hit);
+CREATE OPERATOR $x.>= (LEFTARG = timestamptz, RIGHTARG = timestamptz, FUNCTION = hostile.op_hit);
+CREATE OPERATOR $x.->> (LEFTARG = jsonb, RIGHTARG = text, FUNCTION = hostile.op_hit_jt);
+CREATE OPERATOR $x.|| (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = hostile.op_hit_jj);
+CREATE OPERATOR $x.+ (LEFTARG = timestamptz, RIGHTARG = interval, FUNCTION = hostile.op_hit_ti);
+CREATE OPERATOR $x.- (LEFTARG = timestamptz, RIGHTARG = interval, FUNCTION = hostile.op_hit_ti);
+SQL
+}
+
+K="$(printf 'k%.0s' {1..40})"	# an HS256 secret of 40 bytes
+
+# layout NAME SCHEMA-CLAUSE EXT: one database, the extension in EXT
+layout() {
+	local name="$1" clause="$2" x="$3" db="jwt_security_$1"
+	local a b tok kid jti_tok c1 rt rt2 fam out n planted
+
+	q postgres "CREATE DATABASE $db" >/dev/null
+	{
+		[ "$x" = public ] || echo "CREATE SCHEMA $x;"
+		echo "CREATE EXTENSION jwt $clause;"
+		echo "GRANT CREATE ON SCHEMA $x TO regress_hostile;"
+		echo "CREATE SCHEMA hostile AUTHORIZATION regress_hostile;"
+		echo "GRANT USAGE ON SCHEMA hostile TO PUBLIC;"
+		echo "SET ROLE regress_hostile;"
+		echo "CREATE SEQUENCE hostile.hits;"
+		echo "GRANT USAGE, SELECT, UPDATE ON SEQUENCE hostile.hits TO PUBLIC;"
+		echo "RESET ROLE;"
+		wrappers "$x"
+	} | "${PSQL[@]}" -d "$db" >/dev/null
+	if ! out="$( { echo "SET ROLE regress_hostile;"; plants "$x"; } | "${PSQL[@]}" -d "$db" 2>&1)"; then
+		not_ok "security ($name): the hostile role planted its look-alikes"
+		printf "%s\n" "$out" | grep -E "ERROR|DETAIL|HINT" | head -n 5 | sed "s/^/# /"
+		return
+	fi
+	planted="$(sed -nE 's/.*planted ([0-9]+).*/\1/p' <<<"$out")"
+	check "($name): an unprivileged role planted look-alikes of every function (more than 150)" \
+		"$([ "${planted:-0}" -gt 150 ] && echo yes)" yes
+
+	# Every call: the extension's schema first in search_path, then pg_catalog.
+	export PGOPTIONS="-c search_path=$x,pg_catalog"
+	a() { # the result, or the error's first line
+		local o
+		o="$(q "$db" "SELECT $1" 2>&1)" || true
+		if grep -q '^ERROR:' <<<"$o"; then grep -m 1 '^ERROR:' <<<"$o"; else tail -n 1 <<<"$o"; fi
+	}
+
+	# the registry
+	kid="$(a "adm.rotate('ES256')")"
+	check "($name): jwt_registry_rotate('ES256') gives a kid" "$(grep -oE '^[A-Za-z0-9_-]{43}$' <<<"$kid" | sed 's/.*/a thumbprint/')" "a thumbprint"
+	check "($name): jwt_registry_rotate('HS256') gives a kid" "$(a "adm.rotate('HS256')" | grep -oE '^[A-Za-z0-9_-]{43}$' | sed 's/.*/a thumbprint/')" "a thumbprint"
+	check "($name): jwt_registry_add of an HMAC secret" "$(a "adm.add('$K', 'HS256', 'hs-extra')")" hs-extra
+	check "($name): jwt_registry_add of a public key" \
+		"$(a "adm.add(adm.public_of('ES256'), 'ES256', 'es-public')")" es-public
+	tok="$(a "adm.rsign('{\"sub\":\"u1\",\"jti\":\"r1\",\"exp\":4000000000}', 'ES256')")"
+	check "($name): jwt_registry_sign signs" "$(tr -cd . <<<"$tok")" ..
+	check "($name): jwt_registry_verify verifies" "$(a "adm.rverify('$tok')")" u1
+	check "($name): jwt_registry_validate validates" "$(a "adm.rvalidate('$tok')")" t
+	check "($name): jwt_jwks lists the two ES256 keys" "$(a "adm.jwks()")" 2
+	check "($name): jwt_registry_authenticate" "$(a "adm.rauthenticate('$tok')")" u1
+	check "($name): jwt_registry_consume" "$(a "adm.rconsume('$tok')")" r1
+	check "($name): jwt_registry_retire" "$(a "adm.retire('es-public')")" t
+	check "($name): jwt_registry_retire_due" "$(a "adm.retire_due()")" 0
+	check "($name): jwt_key_health reads" "$(a "adm.key_health()")" 4
+
+	# sign, verify, decode
+	tok="$(a "adm.sign('{\"sub\":\"u2\",\"jti\":\"j2\",\"exp\":4000000000}', '$K')")"
+	check "($name): jwt_sign" "$(tr -cd . <<<"$tok")" ..
+	check "($name): jwt_verify" "$(a "adm.verify('$tok', '$K')")" u2
+	check "($name): jwt_validate" "$(a "adm.validate('$tok', '$K')")" t
+	check "($name): jwt_decode" "$(a "adm.decode('$tok')")" u2
+	check "($name): jwt_generate_key and jwt_public_jwk" "$(a "adm.public_kty(adm.genkey('EdDSA'))")" OKP
+
+	# authenticate, revoke, consume
+	check "($name): jwt_authenticate" "$(a "adm.authenticate('$tok', '$K')")" u2
+	check "($name): jwt_revoke (new)" "$(a "adm.revoke('j2')")" t
+	check "($name): jwt_revoke (again)" "$(a "adm.revoke('j2')")" f
+	check "($name): jwt_is_revoked" "$(a "adm.is_revoked('{\"jti\":\"j2\"}')")" t
+	check "($name): jwt_authenticate refuses the revoked token" \
+		"$(a "adm.authenticate('$tok', '$K')" | grep -o 'has been revoked')" "has been revoked"
+	check "($name): jwt_revoke_subject" "$(a "adm.revoke_subject('u3')")" t
+	check "($name): jwt_purge_expired" "$(a "adm.purge()")" 0
+	c1="$(a "adm.sign('{\"sub\":\"u4\",\"jti\":\"c1\",\"exp\":4000000000}', '$K')")"
+	check "($name): jwt_consume" "$(a "adm.consume('$c1', '$K')")" c1
+	check "($name): jwt_consume refuses a second use" \
+		"$(a "adm.consume('$c1', '$K')" | grep -o 'already been used')" "already been used"
+
+	# refresh tokens
+	rt="$(a "adm.issue('u5')")"
+	check "($name): jwt_refresh_issue" "${#rt}" 43
+	fam="$(a "adm.family('$rt')")"
+	out="$(a "adm.rt_rotate('$rt', '$K', '10 seconds')")"
+	rt2="$(cut -d ' ' -f 2 <<<"$out")"
+	check "($name): jwt_refresh_rotate rotates and signs" "$(cut -d ' ' -f 1,3 <<<"$out")" "rotated u5"
+	check "($name): jwt_refresh_rotate retried within the grace window" \
+		"$(a "adm.rt_rotate('$rt', '$K', '10 seconds')")" "$out"
+	out="$(a "adm.rt_rotate_registry('$rt2')")"
+	check "($name): jwt_refresh_rotate with the registry's key" "$(cut -d ' ' -f 1,3 <<<"$out")" "rotated u5"
+	rt="$(cut -d ' ' -f 2 <<<"$out")"
+	check "($name): jwt_refresh_rotate without a grace window" \
+		"$(a "adm.rt_rotate('$rt', '$K', '0')" | cut -d ' ' -f 1,3)" "rotated u5"
+	check "($name): a reuse is detected" "$(a "adm.rt_rotate('$rt', '$K', '0')" | cut -d ' ' -f 1)" reused
+	check "($name): the reuse revoked the family" "$(a "adm.rt_active('$fam')")" f
+	rt="$(a "adm.issue('u6')")"
+	a "adm.issue('u6')" >/dev/null
+	check "($name): jwt_refresh_sessions" "$(a "adm.rt_sessions('u6')")" 2
+	check "($name): jwt_refresh_revoke" "$(a "adm.rt_revoke('$rt', false)")" 1
+	rt="$(a "adm.issue('u6')")"
+	check "($name): jwt_refresh_revoke everywhere" "$(a "adm.rt_revoke('$rt', true)")" 2
+	rt="$(a "adm.issue('u7')")"
+	check "($name): jwt_refresh_revoke_family" "$(a "adm.rt_revoke_family(adm.family('$rt'))")" t
+	a "adm.issue('u8')" >/dev/null
+	check "($name): jwt_refresh_revoke_subject" "$(a "adm.rt_revoke_subject('u8')")" 1
+	check "($name): jwt_refresh_purge" "$(a "adm.rt_purge()")" 0
+
+	n="$(a "adm.hits()")"
+	check "($name): no look-alike ran" "$n" 0
+	unset PGOPTIONS
+}
+
+layout public "" public
+layout schema "SCHEMA auth" auth
+
+# --- the server log -------------------------------------------------------------
+db=jwt_security_log
+q postgres "CREATE DATABASE $db" >/dev/null
+q "$db" "CREATE EXTENSION jwt; CREATE ROLE regress_api LOGIN; CREATE ROLE regress_reader;
+	GRANT regress_reader TO regress_api;
+	GRANT EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean) TO regress_api" >/dev/null
+M="marker$RANDOM$RANDOM"
+MK="$(printf '%s' "$M"; printf 'x%.0s' {1..40})"	# a secret holding the marker
+log_before="$(wc -l <"$JWT_TEST_LOG")"
+provoke() { # desc, sql: must fail, with a marker in the statement
+	local out
+	if out="$(q "$db" "$2" 2>&1)"; then
+		not_ok "security: log: $1 fails"
+	else
+		ok "security: log: $1 fails ($(head -n 1 <<<"$out" | sed 's/^ERROR: *//' | cut -c 1-80))"
+	fi
+}
+rt="$(q "$db" "SELECT refresh_token FROM jwt_refresh_issue('$M')")"
+tok="$(q "$db" "SELECT jwt_sign(jsonb_build_object('sub', '$M', 'role', 'regress_reader'), '$MK')")"
+provoke "jwt_refresh_rotate with access_expires_in of 100000000 years" \
+	"SELECT * FROM jwt_refresh_rotate('$rt', '$MK', access_expires_in => '100000000 years')"
+provoke "jwt_sign with expires_in of 100000000 years" \
+	"SELECT jwt_sign('{\"sub\":\"$M\"}', '$MK', expires_in => '100000000 years')"
+provoke "jwt_registry_add of a kid that exists (unique violation)" \
+	"SELECT jwt_registry_add('$MK', 'HS256', 'dup'); SELECT jwt_registry_add('$MK', 'HS256', 'dup')"
+q "$db" "CREATE FUNCTION login(t text) RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER AS
+	\$\$ BEGIN RETURN jwt_authenticate(t, '$MK', role_claim => 'role'); END \$\$;
+	ALTER FUNCTION login(text) OWNER TO regress_api" >/dev/null
+provoke "SET ROLE refused inside a SECURITY DEFINER function" "SELECT login('$tok')"
+sleep 0.2
+leaks="$(tail -n +"$((log_before + 1))" "$JWT_TEST_LOG" | grep -c "$M" || true)"
+check "log: none of these errors wrote the statement, the secret or the token to the log" "$leaks" 0
+if [ "$leaks" != 0 ]; then
+	tail -n +"$((log_before + 1))" "$JWT_TEST_LOG" | grep "$M" | head -n 5 | cut -c 1-200 | sed 's/^/#   /'
+fi
+check "log: the errors themselves were logged" \
+	"$(tail -n +"$((log_before + 1))" "$JWT_TEST_LOG" | grep -c 'ERROR' | awk '$1 >= 4 { print "yes" }')" yes
+
+exit "$failed"
