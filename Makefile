@@ -23,6 +23,8 @@ OBJS = \
 	src/refresh.o
 
 EXTENSION = jwt
+# The version lives in jwt.control alone; META.json must agree (make check-version).
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(srcdir)/jwt.control)
 DATA = jwt--0.1.0.sql jwt--0.1.0--0.1.1.sql jwt--0.1.1--0.1.2.sql
 PGFILEDESC = "jwt - JSON Web Tokens inside PostgreSQL"
 
@@ -44,3 +46,17 @@ include $(PGXS)
 # Rebuild every object when a header changes (PGXS tracks no dependencies
 # unless PostgreSQL was configured with --enable-depend).
 $(OBJS): $(wildcard $(srcdir)/src/*.h)
+
+# META.json's two versions, the CHANGELOG's newest heading and the last
+# upgrade script all name jwt.control's default_version.
+.PHONY: check-version
+check-version:
+	@test -n "$(EXTVERSION)" || { echo "no default_version in jwt.control"; exit 1; }
+	@test "$$(grep -c '"version": "$(EXTVERSION)"' $(srcdir)/META.json)" -eq 2 || \
+		{ echo "META.json does not name version $(EXTVERSION) twice"; exit 1; }
+	@grep -m 1 '^## ' $(srcdir)/CHANGELOG.md | grep -q '^## $(EXTVERSION) ' || \
+		{ echo "CHANGELOG.md's newest heading is not $(EXTVERSION)"; exit 1; }
+	@test -f $(srcdir)/jwt--$$(ls $(srcdir)/jwt--*--$(EXTVERSION).sql | sed 's/.*jwt--\(.*\)--.*/\1/')--$(EXTVERSION).sql || \
+		{ echo "no upgrade script to $(EXTVERSION)"; exit 1; }
+	@echo "version $(EXTVERSION): jwt.control, META.json, CHANGELOG.md and the upgrade script agree"
+

@@ -103,6 +103,7 @@ run_suite() {
 }
 
 main() {
+	local out
 	echo "== setup =="
 	if ! setup_deps; then
 		fail "install dependencies"
@@ -115,6 +116,11 @@ main() {
 		fail "build and install"
 		summary
 		return
+	fi
+	if out="$(make -s check-version PG_CONFIG="$(jwt_pg_config)" 2>&1)"; then
+		pass "$out"
+	else
+		fail "the version in jwt.control, META.json, CHANGELOG.md and the upgrade scripts: $out"
 	fi
 	if ! jwt_cluster_start; then
 		fail "start a throwaway server"
