@@ -156,6 +156,21 @@ BEGIN
 			END LOOP;
 		END LOOP;
 	END LOOP;
+	RAISE NOTICE 'planted %', made;
+END
+\$plant\$;
+SQL
+}
+
+# generic_plants EXT: look-alikes of pg_catalog functions and operators
+generic_plants() {
+	local x="$1"
+	cat <<SQL
+DO \$plant\$
+DECLARE
+	sig text;
+	made integer := 0;
+BEGIN
 	-- pg_catalog functions a body might call unqualified
 	FOREACH sig IN ARRAY ARRAY['now()|timestamptz', 'clock_timestamp()|timestamptz', 'gen_random_uuid()|uuid',
 		'pg_is_in_recovery()|boolean', 'jsonb_build_object(text, text)|jsonb',
@@ -205,30 +220,55 @@ SQL
 
 K="$(printf 'k%.0s' {1..40})"	# an HS256 secret of 40 bytes
 
-# layout NAME SCHEMA-CLAUSE EXT: one database, the extension in EXT
+# early_plants EXT: look-alikes planted before CREATE EXTENSION, of names
+# the extension's bodies call (none the adm functions call: those would
+# make their creation ambiguous, which is the administrator's own call)
+early_plants() {
+	local x="$1" sig
+	for sig in 'jwt_sign(text, text, text)|text' 'jwt_sign(text, jsonb, text)|text' \
+		'jwt_validate(text, jsonb, text[])|record' 'jwt_stats_bump(text)|boolean' \
+		'jwt_registry_keyset(integer DEFAULT 0)|jsonb' 'jwt_refresh_new_token(integer DEFAULT 0)|text' \
+		'jwt_raise(text, text, text, text, integer DEFAULT 0)|void' 'jwt_is_revoked(text)|boolean' \
+		'jwt_consume_jti(text, text)|text' 'jwt_refresh_revoke_families(text[], text)|integer'; do
+		echo "CREATE FUNCTION $x.${sig%|*} RETURNS ${sig#*|} LANGUAGE plpgsql AS
+			\$\$ BEGIN PERFORM nextval('hostile.hits'); RAISE EXCEPTION 'look-alike ran'; END \$\$;"
+	done
+}
+
+# layout NAME SCHEMA-CLAUSE EXT WHEN: one database, the extension in EXT; the
+# hostile role plants after CREATE EXTENSION, or also before it (WHEN=before)
 layout() {
-	local name="$1" clause="$2" x="$3" db="jwt_security_$1"
-	local a b tok kid jti_tok c1 rt rt2 fam out n planted
+	local name="$1" clause="$2" x="$3" when="$4" db="jwt_security_$1"
+	local tok kid c1 rt rt2 fam out n planted
 
 	q postgres "CREATE DATABASE $db" >/dev/null
 	{
 		[ "$x" = public ] || echo "CREATE SCHEMA $x;"
-		echo "CREATE EXTENSION jwt $clause;"
 		echo "GRANT CREATE ON SCHEMA $x TO regress_hostile;"
 		echo "CREATE SCHEMA hostile AUTHORIZATION regress_hostile;"
 		echo "GRANT USAGE ON SCHEMA hostile TO PUBLIC;"
 		echo "SET ROLE regress_hostile;"
 		echo "CREATE SEQUENCE hostile.hits;"
 		echo "GRANT USAGE, SELECT, UPDATE ON SEQUENCE hostile.hits TO PUBLIC;"
+		if [ "$when" = before ]; then
+			generic_plants "$x"
+			early_plants "$x"
+		fi
 		echo "RESET ROLE;"
-		wrappers "$x"
-	} | "${PSQL[@]}" -d "$db" >/dev/null
-	if ! out="$( { echo "SET ROLE regress_hostile;"; plants "$x"; } | "${PSQL[@]}" -d "$db" 2>&1)"; then
+	} | "${PSQL[@]}" -d "$db" >/dev/null 2>&1
+	if ! out="$(q "$db" "CREATE EXTENSION jwt $clause" 2>&1)"; then
+		not_ok "security ($name): CREATE EXTENSION jwt $clause"
+		printf '%s\n' "$out" | head -n 3 | sed 's/^/# /'
+		return
+	fi
+	wrappers "$x" | "${PSQL[@]}" -d "$db" >/dev/null
+	if ! out="$( { echo "SET ROLE regress_hostile;"; plants "$x"; [ "$when" = before ] || generic_plants "$x"; } |
+		"${PSQL[@]}" -d "$db" 2>&1)"; then
 		not_ok "security ($name): the hostile role planted its look-alikes"
 		printf "%s\n" "$out" | grep -E "ERROR|DETAIL|HINT" | head -n 5 | sed "s/^/# /"
 		return
 	fi
-	planted="$(sed -nE 's/.*planted ([0-9]+).*/\1/p' <<<"$out")"
+	planted="$(sed -nE 's/.*planted ([0-9]+).*/\1/p' <<<"$out" | head -n 1)"
 	check "($name): an unprivileged role planted look-alikes of every function (more than 150)" \
 		"$([ "${planted:-0}" -gt 150 ] && echo yes)" yes
 
@@ -313,8 +353,9 @@ layout() {
 	unset PGOPTIONS
 }
 
-layout public "" public
-layout schema "SCHEMA auth" auth
+layout public "" public after
+layout schema "SCHEMA auth" auth after
+layout early "" public before
 
 # --- the server log -------------------------------------------------------------
 db=jwt_security_log
