@@ -62,7 +62,7 @@ typedef enum SessQuery
 	SQ_REVOKE,					/* the revocation loop's UPDATE */
 	SQ_ISSUE,					/* login's INSERT */
 	SQ_TOKEN,					/* a token's family and state */
-	SQ_TOKEN_LOCK,				/* the same, FOR UPDATE */
+	SQ_TOKEN_LOCK,				/* lock a token's row */
 	SQ_OTHER_FAMILIES,			/* a subject's other live families */
 	SQ_SUBJECT_FAMILIES,		/* a subject's live families */
 	SQ_COUNT_UNREVOKED,			/* families with rows left to revoke */
@@ -124,7 +124,8 @@ static const SessQueryDef sess_queries[SQ_COUNT] = {
 		1, {BYTEAOID}
 	},
 	[SQ_TOKEN_LOCK] = {
-		TOKEN_COLUMNS " FOR UPDATE OF t",
+		"SELECT FROM %s t WHERE t.token_hash OPERATOR(pg_catalog.=) $1"
+		" FOR UPDATE",
 		1, {BYTEAOID}
 	},
 	[SQ_OTHER_FAMILIES] = {
@@ -556,8 +557,16 @@ JWT_FUNCTION(jwt_refresh_revoke)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		jwt_elog(ERROR, "SPI_connect failed");
 	args[0] = PointerGetDatum(jwt_refresh_hash(PG_GETARG_TEXT_PP(0)));
-	sess_run(everywhere ? SQ_TOKEN_LOCK : SQ_TOKEN, args, NULL, false, 1,
-			 SPI_OK_SELECT);
+
+	/*
+	 * For "everywhere", lock the token's row first, waiting for a
+	 * concurrent rotation or revocation of it; the next statement, with a
+	 * new snapshot in READ COMMITTED, then sees the row as that left it,
+	 * and the successor a rotation inserted.
+	 */
+	if (everywhere)
+		sess_run(SQ_TOKEN_LOCK, args, NULL, false, 1, SPI_OK_SELECT);
+	sess_run(SQ_TOKEN, args, NULL, false, 1, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 	{
 		SPI_finish();
