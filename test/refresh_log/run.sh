@@ -24,6 +24,7 @@ BINDIR="${JWT_PG_BINDIR:-$("$PG_CONFIG" --bindir)}"
 WORK="$(mktemp -d)"
 DATA="$WORK/data"
 LOG="$WORK/server.log"
+PORT=5432	# only a socket name: the socket is in $WORK
 
 stop_server() {
 	if [ -f "$DATA/postmaster.pid" ]; then
@@ -54,6 +55,7 @@ fi
 cat >>"$DATA/postgresql.conf" <<EOF
 listen_addresses = ''
 unix_socket_directories = '$WORK'
+port = $PORT
 fsync = off
 log_min_error_statement = debug5
 EOF
@@ -63,8 +65,7 @@ if ! (cd "$WORK" && as_pg "$BINDIR/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start) 
 	exit 1
 fi
 
-export PGHOST="$WORK" PGUSER=postgres PGDATABASE=postgres
-unset PGPORT
+export PGHOST="$WORK" PGPORT="$PORT" PGUSER=postgres PGDATABASE=postgres
 PSQL="$BINDIR/psql"
 q() { "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -c "$1"; }
 
