@@ -208,7 +208,7 @@ enum
 
 static char *sess_table_name(void);
 static SPIPlanPtr sess_plan(SessQuery q);
-static void sess_not_on_standby(const char *verb);
+static void sess_not_on_standby(const char *what);
 static ArrayType *sess_families_array(Datum *families, int n);
 static Datum *sess_families(SessQuery q, Datum *args, int *n);
 
@@ -267,6 +267,7 @@ sess_plan(SessQuery q)
 		}
 		if (sess_plans_table)
 			pfree(sess_plans_table);
+		sess_plans_table = NULL;
 		sess_plans_table = MemoryContextStrdup(TopMemoryContext, table);
 	}
 	if (sess_plans[q])
@@ -297,14 +298,21 @@ sess_run(SessQuery q, Datum *args, const char *nulls, bool read_only,
 				 SPI_result_code_string(ret));
 }
 
-/* 25006 on a hot standby, for the functions that write */
+/*
+ * 25006 on a hot standby, for the functions that write; "what" is one of
+ * the SESS_* messages below.
+ */
+#define SESS_ISSUED		gettext_noop("refresh tokens cannot be issued on a hot standby")
+#define SESS_REVOKED	gettext_noop("refresh tokens cannot be revoked on a hot standby")
+#define SESS_PURGED		gettext_noop("refresh tokens cannot be purged on a hot standby")
+
 static void
-sess_not_on_standby(const char *verb)
+sess_not_on_standby(const char *what)
 {
 	if (RecoveryInProgress())
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-				 errmsg("refresh tokens cannot be %s on a hot standby", verb),
+				 errmsg("%s", _(what)),
 				 errdetail("The server is in recovery and read-only."),
 				 errhint("Run it on the primary server.")));
 }
@@ -407,7 +415,7 @@ jwt_refresh_revoke_families_internal(ArrayType *families, text *reason)
 	char		nulls[2] = {' ', ' '};
 	int64		total = 0;
 
-	sess_not_on_standby("revoked");
+	sess_not_on_standby(SESS_REVOKED);
 	if (families == NULL)
 		return 0;
 	args[0] = PointerGetDatum(families);
@@ -469,7 +477,7 @@ JWT_FUNCTION(jwt_refresh_issue)
 		jwt_elog(ERROR, "jwt_refresh_issue: return type must be a row type");
 	resdesc = BlessTupleDesc(resdesc);
 
-	sess_not_on_standby("issued");
+	sess_not_on_standby(SESS_ISSUED);
 	if (PG_ARGISNULL(IA_SUBJECT) ||
 		VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(IA_SUBJECT)) == 0)
 		jwt_ereport(ERROR,
@@ -550,7 +558,7 @@ JWT_FUNCTION(jwt_refresh_revoke)
 	HeapTuple	row;
 	TupleDesc	desc;
 
-	sess_not_on_standby("revoked");
+	sess_not_on_standby(SESS_REVOKED);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_INT32(0);
 
@@ -623,7 +631,7 @@ JWT_FUNCTION(jwt_refresh_revoke_family)
 
 	if (PG_ARGISNULL(0))
 	{
-		sess_not_on_standby("revoked");
+		sess_not_on_standby(SESS_REVOKED);
 		PG_RETURN_BOOL(false);
 	}
 	family = PG_GETARG_DATUM(0);
@@ -644,7 +652,7 @@ JWT_FUNCTION(jwt_refresh_revoke_subject)
 	int			n = 0;
 	text	   *reason;
 
-	sess_not_on_standby("revoked");
+	sess_not_on_standby(SESS_REVOKED);
 	if (!PG_ARGISNULL(0))
 	{
 		Datum		args[1] = {PG_GETARG_DATUM(0)};
@@ -689,7 +697,7 @@ JWT_FUNCTION(jwt_refresh_purge)
 									   "reuse_horizon");
 	ended_before = jwt_refresh_time_arg(now, PG_GETARG_INTERVAL_P(1), -1,
 										"retain");
-	sess_not_on_standby("purged");
+	sess_not_on_standby(SESS_PURGED);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		jwt_elog(ERROR, "SPI_connect failed");
