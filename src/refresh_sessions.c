@@ -207,10 +207,12 @@ enum
 #define SESSIONS_NCOLS 8
 
 static char *sess_table_name(void);
-static SPIPlanPtr sess_plan(SessQuery q);
+static const char *sess_table(FunctionCallInfo fcinfo);
+static SPIPlanPtr sess_plan(const char *table, SessQuery q);
 static void sess_not_on_standby(const char *what);
 static ArrayType *sess_families_array(Datum *families, int n);
-static Datum *sess_families(SessQuery q, Datum *args, int *n);
+static Datum *sess_families(const char *table, SessQuery q, Datum *args,
+							 int *n);
 
 /*
  * The schema-qualified, quoted name of the refresh_tokens table: in the
@@ -245,13 +247,32 @@ sess_table_name(void)
 }
 
 /*
- * The kept plan of query "q", prepared for the current table name.  Must
- * be called between SPI_connect and SPI_finish.
+ * The table's name for a call of an entry point: looked up once per call
+ * site and query, and kept in fn_extra (a policy may call
+ * jwt_refresh_session_active for each row); looked up anew when "fcinfo"
+ * is NULL.
+ */
+static const char *
+sess_table(FunctionCallInfo fcinfo)
+{
+	FmgrInfo   *flinfo = fcinfo ? fcinfo->flinfo : NULL;
+	char	   *table;
+
+	if (flinfo && flinfo->fn_extra)
+		return (const char *) flinfo->fn_extra;
+	table = sess_table_name();
+	if (flinfo)
+		flinfo->fn_extra = MemoryContextStrdup(flinfo->fn_mcxt, table);
+	return table;
+}
+
+/*
+ * The kept plan of query "q", prepared for table "table".  Must be called
+ * between SPI_connect and SPI_finish.
  */
 static SPIPlanPtr
-sess_plan(SessQuery q)
+sess_plan(const char *table, SessQuery q)
 {
-	char	   *table = sess_table_name();
 	const SessQueryDef *def = &sess_queries[q];
 	SPIPlanPtr	plan;
 	char	   *text;
@@ -287,11 +308,11 @@ sess_plan(SessQuery q)
 
 /* Run a kept plan; "expect" is the SPI result code it must return */
 static void
-sess_run(SessQuery q, Datum *args, const char *nulls, bool read_only,
-		 long count, int expect)
+sess_run(const char *table, SessQuery q, Datum *args, const char *nulls,
+		 bool read_only, long count, int expect)
 {
-	int			ret = SPI_execute_plan(sess_plan(q), args, nulls, read_only,
-									   count);
+	int			ret = SPI_execute_plan(sess_plan(table, q), args, nulls,
+									   read_only, count);
 
 	if (ret != expect)
 		jwt_elog(ERROR, "SPI_execute_plan failed: %s",
@@ -330,11 +351,11 @@ sess_families_array(Datum *families, int n)
  * their number in *n.  Must be called between SPI_connect and SPI_finish.
  */
 static Datum *
-sess_families(SessQuery q, Datum *args, int *n)
+sess_families(const char *table, SessQuery q, Datum *args, int *n)
 {
 	Datum	   *out;
 
-	sess_run(q, args, NULL, false, 0, SPI_OK_SELECT);
+	sess_run(table, q, args, NULL, false, 0, SPI_OK_SELECT);
 	if (SPI_processed >= (uint64) (MaxAllocSize / sizeof(Datum)) - 1)
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -411,6 +432,7 @@ sess_interval_sign(Interval *iv)
 int64
 jwt_refresh_revoke_families_internal(ArrayType *families, text *reason)
 {
+	const char *table;
 	Datum		args[2];
 	char		nulls[2] = {' ', ' '};
 	int64		total = 0;
@@ -418,6 +440,7 @@ jwt_refresh_revoke_families_internal(ArrayType *families, text *reason)
 	sess_not_on_standby(SESS_REVOKED);
 	if (families == NULL)
 		return 0;
+	table = sess_table(NULL);
 	args[0] = PointerGetDatum(families);
 	args[1] = PointerGetDatum(reason);
 	if (reason == NULL)
@@ -426,7 +449,7 @@ jwt_refresh_revoke_families_internal(ArrayType *families, text *reason)
 		jwt_elog(ERROR, "SPI_connect failed");
 	for (;;)
 	{
-		sess_run(SQ_REVOKE, args, nulls, false, 0, SPI_OK_UPDATE);
+		sess_run(table, SQ_REVOKE, args, nulls, false, 0, SPI_OK_UPDATE);
 		if (SPI_processed == 0)
 			break;
 		total += SPI_processed;
@@ -463,6 +486,7 @@ JWT_FUNCTION(jwt_refresh_revoke_families)
  */
 JWT_FUNCTION(jwt_refresh_issue)
 {
+	const char *table = sess_table(fcinfo);
 	TupleDesc	resdesc;
 	Datum		values[IO_NCOLS];
 	bool		nulls[IO_NCOLS];
@@ -515,7 +539,7 @@ JWT_FUNCTION(jwt_refresh_issue)
 	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		jwt_elog(ERROR, "SPI_connect failed");
-	sess_run(SQ_ISSUE, args, argnulls, false, 0, SPI_OK_INSERT);
+	sess_run(table, SQ_ISSUE, args, argnulls, false, 0, SPI_OK_INSERT);
 	SPI_finish();
 
 	memset(nulls, false, sizeof(nulls));
@@ -542,6 +566,7 @@ JWT_FUNCTION(jwt_refresh_issue)
  */
 JWT_FUNCTION(jwt_refresh_revoke)
 {
+	const char *table = sess_table(fcinfo);
 	bool		everywhere = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
 	MemoryContext outer = CurrentMemoryContext;
 	MemoryContext spicxt;
@@ -573,8 +598,8 @@ JWT_FUNCTION(jwt_refresh_revoke)
 	 * and the successor a rotation inserted.
 	 */
 	if (everywhere)
-		sess_run(SQ_TOKEN_LOCK, args, NULL, false, 1, SPI_OK_SELECT);
-	sess_run(SQ_TOKEN, args, NULL, false, 1, SPI_OK_SELECT);
+		sess_run(table, SQ_TOKEN_LOCK, args, NULL, false, 1, SPI_OK_SELECT);
+	sess_run(table, SQ_TOKEN, args, NULL, false, 1, SPI_OK_SELECT);
 	if (SPI_processed == 0)
 	{
 		SPI_finish();
@@ -595,7 +620,7 @@ JWT_FUNCTION(jwt_refresh_revoke)
 		/* the subject's other live families, then the token's own */
 		args[0] = subject;
 		args[1] = family;
-		families = sess_families(SQ_OTHER_FAMILIES, args, &nfamilies);
+		families = sess_families(table, SQ_OTHER_FAMILIES, args, &nfamilies);
 	}
 	else
 		families = SPI_palloc(sizeof(Datum));
@@ -606,7 +631,7 @@ JWT_FUNCTION(jwt_refresh_revoke)
 
 	/* count the families that have something left to revoke */
 	args[0] = PointerGetDatum(arr);
-	sess_run(SQ_COUNT_UNREVOKED, args, NULL, false, 1, SPI_OK_SELECT);
+	sess_run(table, SQ_COUNT_UNREVOKED, args, NULL, false, 1, SPI_OK_SELECT);
 	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 									SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
@@ -648,6 +673,7 @@ JWT_FUNCTION(jwt_refresh_revoke_family)
  */
 JWT_FUNCTION(jwt_refresh_revoke_subject)
 {
+	const char *table = sess_table(fcinfo);
 	Datum	   *families = NULL;
 	int			n = 0;
 	text	   *reason;
@@ -659,7 +685,7 @@ JWT_FUNCTION(jwt_refresh_revoke_subject)
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			jwt_elog(ERROR, "SPI_connect failed");
-		families = sess_families(SQ_SUBJECT_FAMILIES, args, &n);
+		families = sess_families(table, SQ_SUBJECT_FAMILIES, args, &n);
 		SPI_finish();
 	}
 	reason = PG_ARGISNULL(1) ? cstring_to_text("logout_all") :
@@ -682,6 +708,7 @@ JWT_FUNCTION(jwt_refresh_revoke_subject)
  */
 JWT_FUNCTION(jwt_refresh_purge)
 {
+	const char *table = sess_table(fcinfo);
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	Datum		args[1];
 	int64		total = 0;
@@ -702,12 +729,12 @@ JWT_FUNCTION(jwt_refresh_purge)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		jwt_elog(ERROR, "SPI_connect failed");
 	args[0] = TimestampTzGetDatum(ended_before);
-	sess_run(SQ_PURGE_ENDED, args, NULL, false, 0, SPI_OK_DELETE);
+	sess_run(table, SQ_PURGE_ENDED, args, NULL, false, 0, SPI_OK_DELETE);
 	total += SPI_processed;
 	args[0] = TimestampTzGetDatum(used_before);
-	sess_run(SQ_PURGE_USED, args, NULL, false, 0, SPI_OK_DELETE);
+	sess_run(table, SQ_PURGE_USED, args, NULL, false, 0, SPI_OK_DELETE);
 	total += SPI_processed;
-	sess_run(SQ_PURGE_KEYS, NULL, NULL, false, 0, SPI_OK_UPDATE);
+	sess_run(table, SQ_PURGE_KEYS, NULL, NULL, false, 0, SPI_OK_UPDATE);
 	SPI_finish();
 	PG_RETURN_INT64(total);
 }
@@ -720,6 +747,7 @@ JWT_FUNCTION(jwt_refresh_purge)
  */
 JWT_FUNCTION(jwt_refresh_sessions)
 {
+	const char *table = sess_table(fcinfo);
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Datum		args[1];
 
@@ -731,7 +759,7 @@ JWT_FUNCTION(jwt_refresh_sessions)
 	args[0] = PG_GETARG_DATUM(0);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		jwt_elog(ERROR, "SPI_connect failed");
-	sess_run(SQ_SESSIONS, args, NULL, true, 0, SPI_OK_SELECT);
+	sess_run(table, SQ_SESSIONS, args, NULL, true, 0, SPI_OK_SELECT);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		Datum		values[SESSIONS_NCOLS];
@@ -754,6 +782,7 @@ JWT_FUNCTION(jwt_refresh_sessions)
  */
 JWT_FUNCTION(jwt_refresh_session_active)
 {
+	const char *table = sess_table(fcinfo);
 	Datum		args[1];
 	bool		active;
 
@@ -762,7 +791,7 @@ JWT_FUNCTION(jwt_refresh_session_active)
 	args[0] = PG_GETARG_DATUM(0);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		jwt_elog(ERROR, "SPI_connect failed");
-	sess_run(SQ_SESSION_ACTIVE, args, NULL, true, 1, SPI_OK_SELECT);
+	sess_run(table, SQ_SESSION_ACTIVE, args, NULL, true, 1, SPI_OK_SELECT);
 	active = SPI_processed > 0;
 	SPI_finish();
 	PG_RETURN_BOOL(active);
