@@ -87,6 +87,7 @@
 #include "errors.h"
 #include "jwt.h"
 #include "keys.h"
+#include "refresh.h"
 #include "stats.h"
 
 
@@ -142,10 +143,11 @@ refresh_encode(const unsigned char *bytes)
 }
 
 /*
- * jwt_refresh_new_token() -> text: a first token of a family, 256 bits
- * from OpenSSL's CSPRNG.
+ * A first token of a family, 256 bits from OpenSSL's CSPRNG, in a new
+ * text.
  */
-JWT_FUNCTION(jwt_refresh_new_token)
+text *
+jwt_refresh_first_token(void)
 {
 	unsigned char buf[REFRESH_TOKEN_BYTES];
 	text	   *res;
@@ -155,7 +157,15 @@ JWT_FUNCTION(jwt_refresh_new_token)
 		jwt_openssl_error("could not generate random bytes");
 	res = refresh_encode(buf);
 	explicit_bzero(buf, sizeof(buf));
-	PG_RETURN_TEXT_P(res);
+	return res;
+}
+
+/*
+ * jwt_refresh_new_token() -> text: a first token of a family.
+ */
+JWT_FUNCTION(jwt_refresh_new_token)
+{
+	PG_RETURN_TEXT_P(jwt_refresh_first_token());
 }
 
 /*
@@ -184,12 +194,12 @@ refresh_successor(text *parent, const unsigned char *key)
 }
 
 /*
- * jwt_refresh_token_hash(token text) -> bytea: SHA-256 of the token's
- * text, the only form in which the table keeps a token.
+ * SHA-256 of a token's text, in a new bytea: the only form in which the
+ * table keeps a token.
  */
-JWT_FUNCTION(jwt_refresh_token_hash)
+bytea *
+jwt_refresh_hash(text *token)
 {
-	text	   *token = PG_GETARG_TEXT_PP(0);
 	bytea	   *res = palloc(VARHDRSZ + REFRESH_HASH_BYTES);
 	unsigned int len = 0;
 
@@ -199,7 +209,15 @@ JWT_FUNCTION(jwt_refresh_token_hash)
 				   NULL) != 1 || len != REFRESH_HASH_BYTES)
 		jwt_openssl_error("could not compute SHA-256");
 	SET_VARSIZE(res, VARHDRSZ + REFRESH_HASH_BYTES);
-	PG_RETURN_BYTEA_P(res);
+	return res;
+}
+
+/*
+ * jwt_refresh_token_hash(token text) -> bytea: SHA-256 of the token's text.
+ */
+JWT_FUNCTION(jwt_refresh_token_hash)
+{
+	PG_RETURN_BYTEA_P(jwt_refresh_hash(PG_GETARG_TEXT_PP(0)));
 }
 
 /*
@@ -1038,12 +1056,12 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 	 * The family is compromised either way.  Return, never raise, so that
 	 * the caller's transaction commits the revocation.
 	 */
-	query = psprintf("SELECT %s.jwt_refresh_revoke_families(ARRAY[$1], 'reuse')",
-					 quote_identifier(get_namespace_name(nsp)));
-	ret = SPI_execute_with_args(query, 1, argtypes, args, NULL, false, 1);
-	if (ret != SPI_OK_SELECT)
-		jwt_elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 	SPI_finish();
+	jwt_refresh_revoke_families_internal(construct_array(&out->family_id, 1,
+														 UUIDOID, UUID_LEN,
+														 false,
+														 TYPALIGN_CHAR),
+										 cstring_to_text("reuse"));
 	jwt_ereport(WARNING,
 			(errmsg("refresh token reuse detected"),
 			 errdetail("A used token of subject \"%s\" was presented again after its grace window; its family is revoked.",
@@ -1210,6 +1228,16 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("token lifetimes must be positive")));
+	/* refuse what would overflow, before any table work */
+	(void) jwt_refresh_time_arg(GetCurrentStatementStartTimestamp(),
+								PG_GETARG_INTERVAL_P(RA_ACCESS_EXPIRES_IN),
+								1, "access_expires_in");
+	if (refresh_expires_in)
+		(void) jwt_refresh_time_arg(GetCurrentTransactionStartTimestamp(),
+									refresh_expires_in, 1,
+									"refresh_expires_in");
+	(void) jwt_refresh_time_arg(GetCurrentTransactionStartTimestamp(),
+								grace, 1, "grace");
 	client_ip.isnull = PG_ARGISNULL(RA_CLIENT_IP);
 	client_ip.value = PG_GETARG_DATUM(RA_CLIENT_IP);
 	user_agent.isnull = PG_ARGISNULL(RA_USER_AGENT);

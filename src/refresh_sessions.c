@@ -1,0 +1,798 @@
+/*-------------------------------------------------------------------------
+ *
+ * refresh_sessions.c
+ *		The refresh token session functions: login (jwt_refresh_issue),
+ *		logout (jwt_refresh_revoke, jwt_refresh_revoke_family,
+ *		jwt_refresh_revoke_subject and the revocation loop they share,
+ *		jwt_refresh_revoke_families), jwt_refresh_purge, and the reads
+ *		jwt_refresh_sessions and jwt_refresh_session_active.
+ *
+ * These were SQL and PL/pgSQL functions that called the extension's own
+ * functions by name (@extschema@.jwt_refresh_token_hash(token), ...).  A
+ * role that may CREATE in the extension's schema could plant a look-alike
+ * there that captured the call (running with the caller's rights and
+ * seeing the token) or made it ambiguous.  Here nothing is resolved by
+ * name: hashing, new tokens and counters are C calls, and the table is
+ * read and written through SPI with its schema-qualified name (the schema
+ * of the extension "jwt", from pg_extension), every operator written as
+ * OPERATOR(pg_catalog.x), every function as pg_catalog.f, and every
+ * parameter with its exact type.
+ *
+ * Each query is prepared once per backend (SPI_keepplan) and prepared
+ * again when the table's qualified name changes (the extension was
+ * dropped and created again); the plan cache replans it when the table
+ * changes.
+ *
+ * Memory: per call in CurrentMemoryContext; results are copied out of SPI
+ * before SPI_finish.  The kept plans live under CacheMemoryContext.
+ *
+ * src/refresh_sessions.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xlog.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+#include "utils/uuid.h"
+
+#include "entry.h"
+#include "errors.h"
+#include "refresh.h"
+#include "stats.h"
+
+
+/* The queries, each prepared once per backend */
+typedef enum SessQuery
+{
+	SQ_REVOKE,					/* the revocation loop's UPDATE */
+	SQ_ISSUE,					/* login's INSERT */
+	SQ_TOKEN,					/* a token's family and state */
+	SQ_TOKEN_LOCK,				/* lock a token's row */
+	SQ_OTHER_FAMILIES,			/* a subject's other live families */
+	SQ_SUBJECT_FAMILIES,		/* a subject's live families */
+	SQ_COUNT_UNREVOKED,			/* families with rows left to revoke */
+	SQ_PURGE_ENDED,
+	SQ_PURGE_USED,
+	SQ_PURGE_KEYS,
+	SQ_SESSIONS,
+	SQ_SESSION_ACTIVE,
+	SQ_COUNT
+} SessQuery;
+
+/*
+ * The text of each query, with "%s" for the table's qualified name (which
+ * appears as often as there are %s), and its parameter types.
+ */
+typedef struct SessQueryDef
+{
+	const char *text;
+	int			nargs;
+	Oid			argtypes[8];
+} SessQueryDef;
+
+/* The columns of a token's row that SQ_TOKEN returns */
+#define TOKEN_COLUMNS \
+	"SELECT t.family_id, t.subject, " \
+	"(t.used_at IS NULL AND t.revoked_at IS NULL " \
+	" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()) AS live, " \
+	"(t.used_at IS NOT NULL AND t.revoked_at IS NULL AND EXISTS (" \
+	" SELECT FROM %s c" \
+	" WHERE c.family_id OPERATOR(pg_catalog.=) t.family_id" \
+	" AND c.generation OPERATOR(pg_catalog.=) (t.generation OPERATOR(pg_catalog.+) 1)" \
+	" AND c.parent_hash OPERATOR(pg_catalog.=) t.token_hash" \
+	" AND c.retry_key IS NOT NULL" \
+	" AND c.retry_until OPERATOR(pg_catalog.>) pg_catalog.now()" \
+	" AND c.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())) AS in_grace " \
+	"FROM %s t WHERE t.token_hash OPERATOR(pg_catalog.=) $1"
+
+/* The live families of a subject, as the unique partial indexes see them */
+#define LIVE_FAMILY \
+	" t.used_at IS NULL AND t.generation OPERATOR(pg_catalog.>=) 0" \
+	" AND t.revoked_at IS NULL"
+
+static const SessQueryDef sess_queries[SQ_COUNT] = {
+	[SQ_REVOKE] = {
+		"UPDATE %s t SET revoked_at = pg_catalog.now(), revoked_reason = $2"
+		" WHERE t.family_id OPERATOR(pg_catalog.=) ANY ($1)"
+		" AND t.revoked_at IS NULL",
+		2, {UUIDARRAYOID, TEXTOID}
+	},
+	[SQ_ISSUE] = {
+		"INSERT INTO %s (token_hash, family_id, generation, subject,"
+		" expires_at, client_ip, user_agent, metadata)"
+		" VALUES ($1, $2, 0, $3, $4, $5, $6, $7)",
+		7, {BYTEAOID, UUIDOID, TEXTOID, TIMESTAMPTZOID, INETOID, TEXTOID,
+		JSONBOID}
+	},
+	[SQ_TOKEN] = {
+		TOKEN_COLUMNS,
+		1, {BYTEAOID}
+	},
+	[SQ_TOKEN_LOCK] = {
+		"SELECT FROM %s t WHERE t.token_hash OPERATOR(pg_catalog.=) $1"
+		" FOR UPDATE",
+		1, {BYTEAOID}
+	},
+	[SQ_OTHER_FAMILIES] = {
+		"SELECT DISTINCT t.family_id FROM %s t"
+		" WHERE t.subject OPERATOR(pg_catalog.=) $1"
+		" AND t.family_id OPERATOR(pg_catalog.<>) $2 AND" LIVE_FAMILY,
+		2, {TEXTOID, UUIDOID}
+	},
+	[SQ_SUBJECT_FAMILIES] = {
+		"SELECT DISTINCT t.family_id FROM %s t"
+		" WHERE t.subject OPERATOR(pg_catalog.=) $1 AND" LIVE_FAMILY,
+		1, {TEXTOID}
+	},
+	[SQ_COUNT_UNREVOKED] = {
+		"SELECT pg_catalog.count(DISTINCT t.family_id) FROM %s t"
+		" WHERE t.family_id OPERATOR(pg_catalog.=) ANY ($1)"
+		" AND t.revoked_at IS NULL",
+		1, {UUIDARRAYOID}
+	},
+	[SQ_PURGE_ENDED] = {
+		"DELETE FROM %s t WHERE t.family_id OPERATOR(pg_catalog.=) ANY ("
+		" SELECT u.family_id FROM %s u WHERE u.used_at IS NULL"
+		" AND (u.revoked_at OPERATOR(pg_catalog.<) $1"
+		" OR u.expires_at OPERATOR(pg_catalog.<) $1))",
+		1, {TIMESTAMPTZOID}
+	},
+	[SQ_PURGE_USED] = {
+		"DELETE FROM %s t WHERE t.used_at OPERATOR(pg_catalog.<) $1"
+		" AND t.revoked_at IS NULL AND NOT EXISTS ("
+		" SELECT FROM %s c"
+		" WHERE c.family_id OPERATOR(pg_catalog.=) t.family_id"
+		" AND c.generation OPERATOR(pg_catalog.=) (t.generation OPERATOR(pg_catalog.+) 1)"
+		" AND c.retry_until OPERATOR(pg_catalog.>) pg_catalog.now())",
+		1, {TIMESTAMPTZOID}
+	},
+	[SQ_PURGE_KEYS] = {
+		"UPDATE %s t SET retry_key = NULL WHERE t.retry_key IS NOT NULL"
+		" AND t.retry_until OPERATOR(pg_catalog.<=) pg_catalog.now()",
+		0, {InvalidOid}
+	},
+	[SQ_SESSIONS] = {
+		"SELECT t.family_id, t.issued_at, t.created_at, t.expires_at,"
+		" t.generation, t.client_ip, t.user_agent, t.metadata FROM %s t"
+		" WHERE t.subject OPERATOR(pg_catalog.=) $1 AND" LIVE_FAMILY
+		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()"
+		" ORDER BY t.created_at DESC, t.family_id",
+		1, {TEXTOID}
+	},
+	[SQ_SESSION_ACTIVE] = {
+		"SELECT FROM %s t WHERE t.family_id OPERATOR(pg_catalog.=) $1 AND"
+		LIVE_FAMILY
+		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()",
+		1, {UUIDOID}
+	},
+};
+
+/* The kept plans, and the qualified table name they were prepared for */
+static SPIPlanPtr sess_plans[SQ_COUNT];
+static char *sess_plans_table = NULL;
+
+/* Positions of jwt_refresh_issue's arguments and result columns */
+enum
+{
+	IA_SUBJECT,
+	IA_EXPIRES_IN,
+	IA_CLIENT_IP,
+	IA_USER_AGENT,
+	IA_METADATA
+};
+
+enum
+{
+	IO_REFRESH_TOKEN,
+	IO_FAMILY_ID,
+	IO_EXPIRES_AT,
+	IO_NCOLS
+};
+
+#define SESSIONS_NCOLS 8
+
+static char *sess_table_name(void);
+static const char *sess_table(FunctionCallInfo fcinfo);
+static SPIPlanPtr sess_plan(const char *table, SessQuery q);
+static void sess_not_on_standby(const char *what);
+static ArrayType *sess_families_array(Datum *families, int n);
+static Datum *sess_families(const char *table, SessQuery q, Datum *args,
+							 int *n);
+
+/*
+ * The schema-qualified, quoted name of the refresh_tokens table: in the
+ * schema of the extension "jwt", read from pg_extension (PostgreSQL 15 has
+ * no exported get_extension_schema()).  In the current memory context.
+ */
+static char *
+sess_table_name(void)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			nsp = InvalidOid;
+	char	   *nspname;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum("jwt"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (!OidIsValid(nsp))
+		jwt_elog(ERROR, "extension \"jwt\" is not installed");
+	nspname = get_namespace_name(nsp);
+	if (nspname == NULL)
+		jwt_elog(ERROR, "schema of extension \"jwt\" not found");
+	return quote_qualified_identifier(nspname, "refresh_tokens");
+}
+
+/*
+ * The table's name for a call of an entry point: looked up once per call
+ * site and query, and kept in fn_extra (a policy may call
+ * jwt_refresh_session_active for each row); looked up anew when "fcinfo"
+ * is NULL.
+ */
+static const char *
+sess_table(FunctionCallInfo fcinfo)
+{
+	FmgrInfo   *flinfo = fcinfo ? fcinfo->flinfo : NULL;
+	char	   *table;
+
+	if (flinfo && flinfo->fn_extra)
+		return (const char *) flinfo->fn_extra;
+	table = sess_table_name();
+	if (flinfo)
+		flinfo->fn_extra = MemoryContextStrdup(flinfo->fn_mcxt, table);
+	return table;
+}
+
+/*
+ * The kept plan of query "q", prepared for table "table".  Must be called
+ * between SPI_connect and SPI_finish.
+ */
+static SPIPlanPtr
+sess_plan(const char *table, SessQuery q)
+{
+	const SessQueryDef *def = &sess_queries[q];
+	SPIPlanPtr	plan;
+	char	   *text;
+
+	if (sess_plans_table == NULL || strcmp(sess_plans_table, table) != 0)
+	{
+		/* another table (or the first call): drop every kept plan */
+		for (int i = 0; i < SQ_COUNT; i++)
+		{
+			if (sess_plans[i])
+				SPI_freeplan(sess_plans[i]);
+			sess_plans[i] = NULL;
+		}
+		if (sess_plans_table)
+			pfree(sess_plans_table);
+		sess_plans_table = NULL;
+		sess_plans_table = MemoryContextStrdup(TopMemoryContext, table);
+	}
+	if (sess_plans[q])
+		return sess_plans[q];
+
+	/* the table name fills every %s */
+	text = psprintf(def->text, table, table);
+	plan = SPI_prepare(text, def->nargs, (Oid *) def->argtypes);
+	if (plan == NULL)
+		jwt_elog(ERROR, "SPI_prepare failed: %s",
+				 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		jwt_elog(ERROR, "SPI_keepplan failed");
+	sess_plans[q] = plan;
+	return plan;
+}
+
+/* Run a kept plan; "expect" is the SPI result code it must return */
+static void
+sess_run(const char *table, SessQuery q, Datum *args, const char *nulls,
+		 bool read_only, long count, int expect)
+{
+	int			ret = SPI_execute_plan(sess_plan(table, q), args, nulls,
+									   read_only, count);
+
+	if (ret != expect)
+		jwt_elog(ERROR, "SPI_execute_plan failed: %s",
+				 SPI_result_code_string(ret));
+}
+
+/*
+ * 25006 on a hot standby, for the functions that write; "what" is one of
+ * the SESS_* messages below.
+ */
+#define SESS_ISSUED		gettext_noop("refresh tokens cannot be issued on a hot standby")
+#define SESS_REVOKED	gettext_noop("refresh tokens cannot be revoked on a hot standby")
+#define SESS_PURGED		gettext_noop("refresh tokens cannot be purged on a hot standby")
+
+static void
+sess_not_on_standby(const char *what)
+{
+	if (RecoveryInProgress())
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("%s", _(what)),
+				 errdetail("The server is in recovery and read-only."),
+				 errhint("Run it on the primary server.")));
+}
+
+static ArrayType *
+sess_families_array(Datum *families, int n)
+{
+	return construct_array(families, n, UUIDOID, UUID_LEN, false,
+						   TYPALIGN_CHAR);
+}
+
+/*
+ * Run query "q" (one uuid column) and return its family ids in an array
+ * allocated in the memory context that was current at SPI_connect, and
+ * their number in *n.  Must be called between SPI_connect and SPI_finish.
+ */
+static Datum *
+sess_families(const char *table, SessQuery q, Datum *args, int *n)
+{
+	Datum	   *out;
+
+	sess_run(table, q, args, NULL, false, 0, SPI_OK_SELECT);
+	if (SPI_processed >= (uint64) (MaxAllocSize / sizeof(Datum)) - 1)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many sessions to revoke at once")));
+	*n = (int) SPI_processed;
+	/* one more, for the caller's own family */
+	out = SPI_palloc((*n + 1) * sizeof(Datum));
+	for (int i = 0; i < *n; i++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[i],
+									  SPI_tuptable->tupdesc, 1, &isnull);
+
+		out[i] = SPI_datumTransfer(d, false, UUID_LEN);
+	}
+	return out;
+}
+
+/*
+ * "ts" plus or minus "iv", refused with 22008 before the arithmetic when
+ * the result could leave the range of timestamptz.  The bound is
+ * conservative: a month counts as 31 days and a day as 25 hours (a day in
+ * which the clocks go back), so an interval within it cannot overflow in
+ * any step of timestamptz_pl_interval (months, then days, then time).
+ */
+TimestampTz
+jwt_refresh_time_arg(TimestampTz ts, Interval *iv, int sign,
+					 const char *argname)
+{
+	double		month = (double) iv->month * sign * 31.0 * USECS_PER_DAY;
+	double		day = (double) iv->day * sign * (double) (USECS_PER_DAY + USECS_PER_HOUR);
+	double		time = (double) iv->time * sign;
+	double		forward = Max(month, 0) + Max(day, 0) + Max(time, 0);
+	double		backward = Min(month, 0) + Min(day, 0) + Min(time, 0);
+	Datum		res;
+
+	if ((double) ts + forward >= (double) END_TIMESTAMP ||
+		(double) ts + backward < (double) MIN_TIMESTAMP)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("interval argument \"%s\" is out of range", argname),
+				 errdetail("The current time %s \"%s\" is outside the range of timestamp with time zone.",
+						   sign > 0 ? "plus" : "minus", argname)));
+	if (sign > 0)
+		res = DirectFunctionCall2(timestamptz_pl_interval,
+								  TimestampTzGetDatum(ts),
+								  IntervalPGetDatum(iv));
+	else
+		res = DirectFunctionCall2(timestamptz_mi_interval,
+								  TimestampTzGetDatum(ts),
+								  IntervalPGetDatum(iv));
+	return DatumGetTimestampTz(res);
+}
+
+static int
+sess_interval_sign(Interval *iv)
+{
+	Interval	zero;
+
+	memset(&zero, 0, sizeof(zero));
+	return DatumGetInt32(DirectFunctionCall2(interval_cmp,
+											 IntervalPGetDatum(iv),
+											 IntervalPGetDatum(&zero)));
+}
+
+/*
+ * Revoke every unrevoked row of some families.  Repeats until a statement
+ * finds nothing left: in READ COMMITTED, a rotation that held a family's
+ * token while the first UPDATE waited commits a successor that
+ * statement's snapshot cannot see, and the next statement (with a new
+ * snapshot) revokes it.  A NULL reason reaches the table's trigger, which
+ * refuses it for a row it would revoke (23514).
+ */
+int64
+jwt_refresh_revoke_families_internal(ArrayType *families, text *reason)
+{
+	const char *table;
+	Datum		args[2];
+	char		nulls[2] = {' ', ' '};
+	int64		total = 0;
+
+	sess_not_on_standby(SESS_REVOKED);
+	if (families == NULL)
+		return 0;
+	table = sess_table(NULL);
+	args[0] = PointerGetDatum(families);
+	args[1] = PointerGetDatum(reason);
+	if (reason == NULL)
+		nulls[1] = 'n';
+	if (SPI_connect() != SPI_OK_CONNECT)
+		jwt_elog(ERROR, "SPI_connect failed");
+	for (;;)
+	{
+		sess_run(table, SQ_REVOKE, args, nulls, false, 0, SPI_OK_UPDATE);
+		if (SPI_processed == 0)
+			break;
+		total += SPI_processed;
+	}
+	SPI_finish();
+	if (total > 0)
+		jwt_stats_count(JWT_STAT_REVOCATION, NULL, JWT_REASON_NONE);
+	return total;
+}
+
+/*
+ * jwt_refresh_revoke_families(families uuid[], reason text) -> integer:
+ * the rows revoked.  Internal (EXECUTE granted to nobody).
+ */
+JWT_FUNCTION(jwt_refresh_revoke_families)
+{
+	int64		n;
+
+	n = jwt_refresh_revoke_families_internal(PG_ARGISNULL(0) ? NULL :
+											 PG_GETARG_ARRAYTYPE_P(0),
+											 PG_ARGISNULL(1) ? NULL :
+											 PG_GETARG_TEXT_PP(1));
+	PG_RETURN_INT32((int32) Min(n, PG_INT32_MAX));
+}
+
+/*
+ * jwt_refresh_issue(subject, expires_in, client_ip, user_agent, metadata)
+ *		-> (refresh_token text, family_id uuid, expires_at timestamptz)
+ *
+ * Login: a new family for "subject", its first token (handed to the
+ * caller; the table keeps its hash) and expiry.  22023 for an empty or
+ * NULL subject or a lifetime that is NULL or not positive, 22008 for one
+ * that leaves the timestamp range, 25006 on a hot standby.
+ */
+JWT_FUNCTION(jwt_refresh_issue)
+{
+	const char *table = sess_table(fcinfo);
+	TupleDesc	resdesc;
+	Datum		values[IO_NCOLS];
+	bool		nulls[IO_NCOLS];
+	Datum		args[7];
+	char		argnulls[7];
+	text	   *token;
+	pg_uuid_t  *family;
+	TimestampTz expires_at;
+	int			i;
+
+	if (get_call_result_type(fcinfo, NULL, &resdesc) != TYPEFUNC_COMPOSITE)
+		jwt_elog(ERROR, "jwt_refresh_issue: return type must be a row type");
+	resdesc = BlessTupleDesc(resdesc);
+
+	sess_not_on_standby(SESS_ISSUED);
+	if (PG_ARGISNULL(IA_SUBJECT) ||
+		VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(IA_SUBJECT)) == 0)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("subject must not be NULL or empty")));
+	if (PG_ARGISNULL(IA_EXPIRES_IN) ||
+		sess_interval_sign(PG_GETARG_INTERVAL_P(IA_EXPIRES_IN)) <= 0)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("refresh token lifetime must be positive")));
+	expires_at = jwt_refresh_time_arg(GetCurrentTransactionStartTimestamp(),
+									  PG_GETARG_INTERVAL_P(IA_EXPIRES_IN),
+									  1, "expires_in");
+
+	token = jwt_refresh_first_token();
+	family = palloc(sizeof(pg_uuid_t));
+	if (!pg_strong_random(family->data, UUID_LEN))
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate random values")));
+	/* version 4 (random), variant RFC 4122, as gen_random_uuid() */
+	family->data[6] = (family->data[6] & 0x0f) | 0x40;
+	family->data[8] = (family->data[8] & 0x3f) | 0x80;
+
+	args[0] = PointerGetDatum(jwt_refresh_hash(token));
+	args[1] = UUIDPGetDatum(family);
+	args[2] = PG_GETARG_DATUM(IA_SUBJECT);
+	args[3] = TimestampTzGetDatum(expires_at);
+	memset(argnulls, ' ', sizeof(argnulls));
+	for (i = IA_CLIENT_IP; i <= IA_METADATA; i++)
+	{
+		args[i + 2] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+		if (PG_ARGISNULL(i))
+			argnulls[i + 2] = 'n';
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		jwt_elog(ERROR, "SPI_connect failed");
+	sess_run(table, SQ_ISSUE, args, argnulls, false, 0, SPI_OK_INSERT);
+	SPI_finish();
+
+	memset(nulls, false, sizeof(nulls));
+	values[IO_REFRESH_TOKEN] = PointerGetDatum(token);
+	values[IO_FAMILY_ID] = UUIDPGetDatum(family);
+	values[IO_EXPIRES_AT] = TimestampTzGetDatum(expires_at);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(resdesc, values,
+													  nulls)));
+}
+
+/*
+ * jwt_refresh_revoke(token text, reason text, everywhere boolean) -> integer
+ *
+ * Logout: revoke the token's family (any token of it, used ones included:
+ * its holder could revoke the family anyway by presenting it again).  With
+ * "everywhere", every other live family of the token's subject too, but
+ * only when the token is live (unused, unrevoked, unexpired) or within its
+ * grace window (used, with its successor still retrievable by a retry: a
+ * client that lost the response of its last refresh); a dead token ends
+ * only its own family, with the reason of a plain logout.  The token's row
+ * is locked (FOR UPDATE) for that decision, so a concurrent rotation or
+ * revocation is waited for.  Returns the number of families that had rows
+ * left to revoke; 0 for an unknown token.  25006 on a hot standby.
+ */
+JWT_FUNCTION(jwt_refresh_revoke)
+{
+	const char *table = sess_table(fcinfo);
+	bool		everywhere = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
+	MemoryContext outer = CurrentMemoryContext;
+	MemoryContext spicxt;
+	Datum		args[2];
+	Datum		family;
+	Datum		subject;
+	bool		may_end_others;
+	bool		isnull;
+	Datum	   *families;
+	int			nfamilies = 0;
+	ArrayType  *arr;
+	text	   *reason;
+	int64		n;
+	HeapTuple	row;
+	TupleDesc	desc;
+
+	sess_not_on_standby(SESS_REVOKED);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_INT32(0);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		jwt_elog(ERROR, "SPI_connect failed");
+	args[0] = PointerGetDatum(jwt_refresh_hash(PG_GETARG_TEXT_PP(0)));
+
+	/*
+	 * For "everywhere", lock the token's row first, waiting for a
+	 * concurrent rotation or revocation of it; the next statement, with a
+	 * new snapshot in READ COMMITTED, then sees the row as that left it,
+	 * and the successor a rotation inserted.
+	 */
+	if (everywhere)
+		sess_run(table, SQ_TOKEN_LOCK, args, NULL, false, 1, SPI_OK_SELECT);
+	sess_run(table, SQ_TOKEN, args, NULL, false, 1, SPI_OK_SELECT);
+	if (SPI_processed == 0)
+	{
+		SPI_finish();
+		PG_RETURN_INT32(0);
+	}
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	family = SPI_datumTransfer(SPI_getbinval(row, desc, 1, &isnull),
+							   false, UUID_LEN);
+	subject = SPI_datumTransfer(SPI_getbinval(row, desc, 2, &isnull),
+								false, -1);
+	may_end_others = everywhere &&
+		(DatumGetBool(SPI_getbinval(row, desc, 3, &isnull)) ||
+		 DatumGetBool(SPI_getbinval(row, desc, 4, &isnull)));
+
+	if (may_end_others)
+	{
+		/* the subject's other live families, then the token's own */
+		args[0] = subject;
+		args[1] = family;
+		families = sess_families(table, SQ_OTHER_FAMILIES, args, &nfamilies);
+	}
+	else
+		families = SPI_palloc(sizeof(Datum));
+	families[nfamilies++] = family;
+	spicxt = MemoryContextSwitchTo(outer);
+	arr = sess_families_array(families, nfamilies);
+	MemoryContextSwitchTo(spicxt);
+
+	/* count the families that have something left to revoke */
+	args[0] = PointerGetDatum(arr);
+	sess_run(table, SQ_COUNT_UNREVOKED, args, NULL, false, 1, SPI_OK_SELECT);
+	n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+
+	if (!PG_ARGISNULL(1))
+		reason = PG_GETARG_TEXT_PP(1);
+	else
+		reason = cstring_to_text(may_end_others ? "logout_all" : "logout");
+	jwt_refresh_revoke_families_internal(arr, reason);
+	PG_RETURN_INT32((int32) n);
+}
+
+/*
+ * jwt_refresh_revoke_family(family_id uuid, reason text) -> boolean:
+ * whether the family had rows left to revoke.  25006 on a hot standby.
+ */
+JWT_FUNCTION(jwt_refresh_revoke_family)
+{
+	Datum		family;
+	text	   *reason;
+	ArrayType  *arr;
+
+	if (PG_ARGISNULL(0))
+	{
+		sess_not_on_standby(SESS_REVOKED);
+		PG_RETURN_BOOL(false);
+	}
+	family = PG_GETARG_DATUM(0);
+	reason = PG_ARGISNULL(1) ? cstring_to_text("revoked") :
+		PG_GETARG_TEXT_PP(1);
+	arr = sess_families_array(&family, 1);
+	PG_RETURN_BOOL(jwt_refresh_revoke_families_internal(arr, reason) > 0);
+}
+
+/*
+ * jwt_refresh_revoke_subject(subject text, reason text) -> integer: revoke
+ * every live family of a subject; returns how many.  25006 on a hot
+ * standby.
+ */
+JWT_FUNCTION(jwt_refresh_revoke_subject)
+{
+	const char *table = sess_table(fcinfo);
+	Datum	   *families = NULL;
+	int			n = 0;
+	text	   *reason;
+
+	sess_not_on_standby(SESS_REVOKED);
+	if (!PG_ARGISNULL(0))
+	{
+		Datum		args[1] = {PG_GETARG_DATUM(0)};
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			jwt_elog(ERROR, "SPI_connect failed");
+		families = sess_families(table, SQ_SUBJECT_FAMILIES, args, &n);
+		SPI_finish();
+	}
+	reason = PG_ARGISNULL(1) ? cstring_to_text("logout_all") :
+		PG_GETARG_TEXT_PP(1);
+	jwt_refresh_revoke_families_internal(sess_families_array(families, n),
+										 reason);
+	PG_RETURN_INT32(n);
+}
+
+/*
+ * jwt_refresh_purge(reuse_horizon interval, retain interval) -> bigint
+ *
+ * Deletes the used tokens of live families used more than reuse_horizon
+ * ago (once their successor's grace window is over), and every row of
+ * families that ended more than "retain" ago; wipes the retry keys whose
+ * grace window is over.  Returns the rows deleted.  Runs as its caller
+ * (the table's owner, by default).  22023 for a NULL or negative
+ * interval, 22008 for one reaching before the timestamp range, 25006 on a
+ * hot standby.
+ */
+JWT_FUNCTION(jwt_refresh_purge)
+{
+	const char *table = sess_table(fcinfo);
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	Datum		args[1];
+	int64		total = 0;
+	TimestampTz used_before;
+	TimestampTz ended_before;
+
+	if (PG_ARGISNULL(0) || sess_interval_sign(PG_GETARG_INTERVAL_P(0)) < 0 ||
+		PG_ARGISNULL(1) || sess_interval_sign(PG_GETARG_INTERVAL_P(1)) < 0)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("reuse_horizon and retain must not be NULL or negative")));
+	used_before = jwt_refresh_time_arg(now, PG_GETARG_INTERVAL_P(0), -1,
+									   "reuse_horizon");
+	ended_before = jwt_refresh_time_arg(now, PG_GETARG_INTERVAL_P(1), -1,
+										"retain");
+	sess_not_on_standby(SESS_PURGED);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		jwt_elog(ERROR, "SPI_connect failed");
+	args[0] = TimestampTzGetDatum(ended_before);
+	sess_run(table, SQ_PURGE_ENDED, args, NULL, false, 0, SPI_OK_DELETE);
+	total += SPI_processed;
+	args[0] = TimestampTzGetDatum(used_before);
+	sess_run(table, SQ_PURGE_USED, args, NULL, false, 0, SPI_OK_DELETE);
+	total += SPI_processed;
+	sess_run(table, SQ_PURGE_KEYS, NULL, NULL, false, 0, SPI_OK_UPDATE);
+	SPI_finish();
+	PG_RETURN_INT64(total);
+}
+
+/*
+ * jwt_refresh_sessions(subject text) -> SETOF (family_id, issued_at,
+ *		refreshed_at, expires_at, rotations, client_ip, user_agent, metadata)
+ *
+ * The live sessions of a subject, newest first.  Works on a hot standby.
+ */
+JWT_FUNCTION(jwt_refresh_sessions)
+{
+	const char *table = sess_table(fcinfo);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum		args[1];
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0))
+		return (Datum) 0;
+	if (rsinfo->setDesc->natts != SESSIONS_NCOLS)
+		jwt_elog(ERROR, "jwt_refresh_sessions: wrong number of result columns");
+	args[0] = PG_GETARG_DATUM(0);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		jwt_elog(ERROR, "SPI_connect failed");
+	sess_run(table, SQ_SESSIONS, args, NULL, true, 0, SPI_OK_SELECT);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		Datum		values[SESSIONS_NCOLS];
+		bool		nulls[SESSIONS_NCOLS];
+
+		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+						  values, nulls);
+		/* the tuplestore copies the row into its own memory */
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values,
+							 nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * jwt_refresh_session_active(family_id uuid) -> boolean: whether the family
+ * (an access token's "sid") has a live token.  false for NULL.  Works on a
+ * hot standby.
+ */
+JWT_FUNCTION(jwt_refresh_session_active)
+{
+	const char *table = sess_table(fcinfo);
+	Datum		args[1];
+	bool		active;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	args[0] = PG_GETARG_DATUM(0);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		jwt_elog(ERROR, "SPI_connect failed");
+	sess_run(table, SQ_SESSION_ACTIVE, args, NULL, true, 1, SPI_OK_SELECT);
+	active = SPI_processed > 0;
+	SPI_finish();
+	PG_RETURN_BOOL(active);
+}
