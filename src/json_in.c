@@ -26,7 +26,9 @@
  *
  * JSON strings cannot hold U+0000 here, as in jsonb.  Numbers become
  * numeric; exponents numeric cannot hold are refused, so numeric_in never
- * raises.  In a database whose encoding is not UTF-8, strings are converted
+ * raises, and so are exponents that make a number's decimal form more than
+ * a few characters longer than its literal, so that turning a document
+ * into text costs about its size (number_short).  In a database whose encoding is not UTF-8, strings are converted
  * to it; a character it cannot represent makes the document malformed.
  *
  * Never ereports for bad input.  Allocates in CurrentMemoryContext.
@@ -43,6 +45,12 @@
 
 #include "json_in.h"
 #include "jwt.h"
+
+/*
+ * How many characters longer than as written a number's decimal form may
+ * be (number_short).
+ */
+#define JWT_JSON_NUMBER_SLACK	20
 
 typedef struct JsonParser
 {
@@ -298,6 +306,29 @@ number_in_range(long intdigits, long fracdigits, long exponent)
 		intdigits + exponent <= 100000 && fracdigits - exponent <= 16000;
 }
 
+/*
+ * Is the decimal form of this number (numeric_out's, which jsonb's text
+ * output, jwt_claim and every comparison as text use) at most
+ * JWT_JSON_NUMBER_SLACK characters longer than the number as written?
+ * Without an exponent the two are the same length; an exponent may make
+ * it far longer: "1e99999" is 7 bytes of a token and 100,001 characters
+ * of text, and a token of them cost a thousand times its size in memory
+ * and time once shown.  The bound counts every digit numeric_in keeps
+ * (leading zeros of "0.001e3" too), so it may refuse a number slightly
+ * shorter than it, never accept a longer one.  No claim needs more: a
+ * NumericDate written 1.7e9 gains 5 characters, 1e20 gains 17.
+ */
+static bool
+number_short(long literal, bool negative, long intdigits, long fracdigits,
+			 long exponent)
+{
+	long		whole = Max(intdigits + exponent, 1);
+	long		scale = Max(fracdigits - exponent, 0);
+	long		rendered = (negative ? 1 : 0) + whole + (scale > 0 ? scale + 1 : 0);
+
+	return rendered <= literal + JWT_JSON_NUMBER_SLACK;
+}
+
 static bool
 jp_number(JsonParser *jp, JsonbValue *out)
 {
@@ -361,6 +392,8 @@ jp_number(JsonParser *jp, JsonbValue *out)
 	{
 		if (!number_in_range(intdigits, fracdigits, exponent))
 			return jp_fail(jp, "has a number out of range");
+		if (!number_short(q - s, *s == '-', intdigits, fracdigits, exponent))
+			return jp_fail(jp, "has a number whose exponent makes its decimal form much longer than as written");
 		out->val.numeric =
 			DatumGetNumeric(DirectFunctionCall3(numeric_in,
 												CStringGetDatum(pnstrdup(s, q - s)),
