@@ -150,10 +150,11 @@ needs_escape(const unsigned char *s, int len, int encoding, long *cp)
  * Append "s", a value taken from a token (or from a claim, a key, a role
  * name that a token chose), to "buf" for quoting in a message or the log:
  * at most "maxbytes" of its bytes, cut on a character boundary (the result
- * says whether it was cut, for the caller to add "..."); double quotes and backslashes preceded by a backslash;
- * the characters of needs_escape() written as \xHH (a byte) or \uHHHH (a
- * code point), so that a value can neither end its quotes, nor forge a log
- * line, nor send a terminal escape sequence to whoever reads the message.
+ * says whether it was cut, for the caller to add "..."); double quotes and
+ * backslashes preceded by a backslash; the characters of needs_escape()
+ * written as \xHH (a byte) or \uHHHH (a code point), so that a value can
+ * neither end its quotes, nor forge a log line, nor send a terminal escape
+ * sequence to whoever reads the message.
  * "s" is in the database encoding; a byte sequence that is not a whole
  * character of it is escaped byte by byte.
  */

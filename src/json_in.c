@@ -28,8 +28,10 @@
  * numeric; exponents numeric cannot hold are refused, so numeric_in never
  * raises, and so are exponents that make a number's decimal form more than
  * a few characters longer than its literal, so that turning a document
- * into text costs about its size (number_short).  In a database whose encoding is not UTF-8, strings are converted
- * to it; a character it cannot represent makes the document malformed.
+ * into text costs about its size (number_short).  In a database whose
+ * encoding is not UTF-8, strings are converted to it; a character it cannot
+ * represent exactly, or does not tell apart from another, makes the
+ * document malformed (jp_to_server).
  *
  * Never ereports for bad input.  Allocates in CurrentMemoryContext.
  *
