@@ -70,6 +70,9 @@ RESET client_min_messages;
 
 -- LATIN1: the kid's U+009B becomes the byte 0x9B, CSI on a terminal that
 -- reads Latin-1; it is escaped, like the C0 controls.  U+00E9 is shown.
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS regress_jwt_latin1;
+RESET client_min_messages;
 CREATE DATABASE regress_jwt_latin1 ENCODING 'LATIN1' TEMPLATE template0
   LC_COLLATE 'C' LC_CTYPE 'C';
 SELECT current_database() AS regress_db \gset
