@@ -77,6 +77,18 @@ SET jwt.max_token_size = 200;
 SELECT why(:good) AS under_200, why(forge('{"alg":"HS256"}', '{"pad":"' || repeat('x', 200) || '"}')) AS over_200;
 RESET jwt.max_token_size;
 
+-- Numbers whose exponent makes the decimal form much longer than written
+-- (1e99999: 7 bytes, 100,001 characters as text) are malformed, in the
+-- header and in the payload; up to 20 characters more are accepted.
+SELECT n AS number, why(forge('{"alg":"HS256"}', '{"n":' || n || '}')) AS in_payload,
+       why(forge('{"alg":"HS256","n":' || n || '}', '{}')) AS in_header
+  FROM (VALUES ('1e99999'), ('-1E-16000'), ('1e23'), ('1e24'), ('1E+23'), ('-1e-23'),
+               ('1e-24'), ('1.7e9'), ('0.001e-20'), ('12.5e-3'), ('0e99999')) AS v(n);
+SELECT jwt_verify(forge('{"alg":"HS256","x":[' || repeat('1e99999,', 100) || '1]}', '{}'), :k32);
+SELECT * FROM jwt_decode(forge('{"alg":"HS256"}', '{"n":[1,1e99999]}'));
+\echo :LAST_ERROR_SQLSTATE
+SELECT header, claims FROM jwt_decode(forge('{"alg":"HS256","n":1e21}', '{"n":-1.5e-10,"m":1E+2}'));
+
 -- The error for a malformed token names the rule, never the token.
 SELECT jwt_verify('a.b', :k32);
 SELECT jwt_verify(forge('{"alg":"HS256","alg":"HS256"}', '{}'), :k32);

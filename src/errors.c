@@ -15,6 +15,7 @@
 
 #include <openssl/err.h>
 
+#include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 
 #include "entry.h"
@@ -109,20 +110,109 @@ jwt_hide_statement_callback(void *arg)
 }
 
 /*
- * A value taken from a token, clipped to at most "maxbytes" bytes on a
- * character boundary, for quoting in an error detail.  Values from tokens
- * are not secret, but they are attacker-chosen and may be long.
+ * Is the character of "len" bytes at "s" (in the database encoding) one
+ * that a terminal, a log viewer or an editor may act on instead of
+ * showing?  The C0 controls and DEL in every encoding; in single-byte
+ * encodings also the bytes 0x80-0x9F, which a terminal reading Latin-1
+ * takes for the C1 controls (0x9B is CSI, like ESC [); in UTF-8 (and in
+ * SQL_ASCII, whose strings from tokens are UTF-8) the C1 controls
+ * U+0080-U+009F, the line and paragraph separators U+2028 and U+2029 and
+ * the bidirectional formatting characters (U+061C, U+200E, U+200F,
+ * U+202A-U+202E, U+2066-U+2069), which reorder what a reader sees.  Sets
+ * *cp to the code point to print for a UTF-8 character, or to -1 for a
+ * byte.  "encoding" is the one the characters are split by (UTF-8 for
+ * SQL_ASCII).
+ */
+static bool
+needs_escape(const unsigned char *s, int len, int encoding, long *cp)
+{
+	*cp = -1;
+	if (len == 1)
+		return s[0] < 0x20 || s[0] == 0x7f ||
+			(s[0] >= 0x80 && s[0] <= 0x9f &&
+			 pg_encoding_max_length(encoding) == 1);
+	if (encoding == PG_UTF8 && len <= 3 && pg_utf8_islegal(s, len))
+	{
+		pg_wchar	c = utf8_to_unicode(s);
+
+		if ((c >= 0x80 && c <= 0x9f) || c == 0x061c || c == 0x200e ||
+			c == 0x200f || c == 0x2028 || c == 0x2029 ||
+			(c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069))
+		{
+			*cp = c;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Append "s", a value taken from a token (or from a claim, a key, a role
+ * name that a token chose), to "buf" for quoting in a message or the log:
+ * at most "maxbytes" of its bytes, cut on a character boundary (the result
+ * says whether it was cut, for the caller to add "..."); double quotes and
+ * backslashes preceded by a backslash; the characters of needs_escape()
+ * written as \xHH (a byte) or \uHHHH (a code point), so that a value can
+ * neither end its quotes, nor forge a log line, nor send a terminal escape
+ * sequence to whoever reads the message.
+ * "s" is in the database encoding; a byte sequence that is not a whole
+ * character of it is escaped byte by byte.
+ */
+bool
+jwt_append_quoted_value(StringInfo buf, const char *s, int maxbytes)
+{
+	int			encoding = GetDatabaseEncoding();
+	/* characters as they are split: SQL_ASCII strings from tokens are UTF-8 */
+	int			chars = encoding == PG_SQL_ASCII ? PG_UTF8 : encoding;
+	int			len = strlen(s);
+	int			clip = len;
+	int			i = 0;
+
+	if (len > maxbytes)
+		clip = pg_mbcliplen(s, len, maxbytes);
+	while (i < clip)
+	{
+		const unsigned char *c = (const unsigned char *) s + i;
+		int			l = *c < 0x80 ? 1 : pg_encoding_mblen(chars, (const char *) c);
+		long		cp;
+
+		if (l < 1 || l > clip - i ||
+			pg_encoding_verifymbchar(chars, (const char *) c, l) != l)
+			l = 1;
+		if (*c == '"' || *c == '\\')
+		{
+			appendStringInfoChar(buf, '\\');
+			appendStringInfoChar(buf, (char) *c);
+		}
+		else if (needs_escape(c, l, chars, &cp))
+		{
+			if (cp >= 0)
+				appendStringInfo(buf, "\\u%04lX", cp);
+			else
+				appendStringInfo(buf, "\\x%02x", *c);
+		}
+		else if (l == 1 && *c >= 0x80 && pg_encoding_max_length(chars) > 1)
+			appendStringInfo(buf, "\\x%02x", *c);	/* not a character */
+		else
+			appendBinaryStringInfo(buf, (const char *) c, l);
+		i += l;
+	}
+	return clip < len;
+}
+
+/*
+ * jwt_append_quoted_value() into a new string, for an error detail:
+ * "Claim \"sub\" is \"%s\"" with jwt_clip(sub, 64).
  */
 const char *
 jwt_clip(const char *s, int maxbytes)
 {
-	int			len = strlen(s);
-	int			clip;
+	StringInfoData buf;
 
-	if (len <= maxbytes)
-		return s;
-	clip = pg_mbcliplen(s, len, maxbytes);
-	return psprintf("%.*s...", clip, s);
+	initStringInfo(&buf);
+	if (jwt_append_quoted_value(&buf, s, maxbytes))
+		appendStringInfoString(&buf, "...");
+	return buf.data;
 }
 
 /*

@@ -11,6 +11,8 @@
 #ifndef JWT_ERRORS_H
 #define JWT_ERRORS_H
 
+#include "lib/stringinfo.h"
+
 /*
  * Every error and message of the extension is raised through these two.
  * They keep the statement out of the server log (errhidestmt): the
@@ -57,5 +59,7 @@ extern void jwt_report(JwtReason reason, const char *detail,
 
 extern void jwt_openssl_error(const char *what) pg_attribute_noreturn();
 extern const char *jwt_clip(const char *s, int maxbytes);
+extern bool jwt_append_quoted_value(StringInfo buf, const char *s,
+									int maxbytes);
 
 #endif							/* JWT_ERRORS_H */

@@ -26,8 +26,12 @@
  *
  * JSON strings cannot hold U+0000 here, as in jsonb.  Numbers become
  * numeric; exponents numeric cannot hold are refused, so numeric_in never
- * raises.  In a database whose encoding is not UTF-8, strings are converted
- * to it; a character it cannot represent makes the document malformed.
+ * raises, and so are exponents that make a number's decimal form more than
+ * a few characters longer than its literal, so that turning a document
+ * into text costs about its size (number_short).  In a database whose
+ * encoding is not UTF-8, strings are converted to it; a character it cannot
+ * represent exactly, or does not tell apart from another, makes the
+ * document malformed (jp_to_server).
  *
  * Never ereports for bad input.  Allocates in CurrentMemoryContext.
  *
@@ -37,12 +41,20 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 #include "json_in.h"
 #include "jwt.h"
+
+/*
+ * How many characters longer than as written a number's decimal form may
+ * be (number_short).
+ */
+#define JWT_JSON_NUMBER_SLACK	20
 
 typedef struct JsonParser
 {
@@ -57,6 +69,17 @@ typedef struct JsonParser
 
 static bool jp_value(JsonParser *jp, JsonbValue *out);
 static char *jp_to_server(JsonParser *jp, char *buf, int len);
+static bool shared_character(const char *s);
+
+/*
+ * The characters of the database encoding that more than one Unicode code
+ * point converts to (EUC_JP's 0x8FA2C3 is both U+00A6 and U+FFE4), as their
+ * bytes packed by pack_char(), sorted; found once per backend by
+ * find_shared_characters().
+ */
+static uint64 *shared_chars = NULL;
+static int	nshared_chars = 0;
+static bool shared_chars_known = false;
 
 static inline void
 jp_skip_ws(JsonParser *jp)
@@ -257,6 +280,16 @@ jp_string(JsonParser *jp, char **out, int *outlen)
  * the conversion raises then, and a token must not make jwt_validate raise
  * (nor get that far before its signature is checked).  Catching the error
  * without a subtransaction is sound: the conversion only pallocs.
+ *
+ * A string the database encoding would not keep apart from another is
+ * refused too, so that two tokens with different claims never become the
+ * same text in the database: in EUC_JP, "victim\uFFE4" and "victim\u00A6"
+ * are both the bytes of 'victim' followed by 0x8FA2C3, and a token for the
+ * one would pass subject => the other, or read the other's rows through
+ * jwt_claim() in a row-level security policy.  Refused: a string that does
+ * not come back the same from the database encoding (U+00A6, which comes
+ * back as U+FFE4), and a string holding a character that several code
+ * points convert to (U+FFE4 itself; shared_character()).
  */
 static char *
 jp_to_server(JsonParser *jp, char *buf, int len)
@@ -267,6 +300,21 @@ jp_to_server(JsonParser *jp, char *buf, int len)
 	PG_TRY();
 	{
 		conv = pg_any_to_server(buf, len, PG_UTF8);
+		if (conv != buf)
+		{
+			char	   *back = pg_server_to_any(conv, strlen(conv), PG_UTF8);
+
+			if (strlen(back) != (size_t) len || memcmp(back, buf, len) != 0)
+			{
+				jp_fail(jp, "has a character the database encoding would turn into another");
+				conv = NULL;
+			}
+			else if (shared_character(conv))
+			{
+				jp_fail(jp, "has a character the database encoding does not tell apart from another");
+				conv = NULL;
+			}
+		}
 	}
 	PG_CATCH();
 	{
@@ -286,6 +334,130 @@ jp_to_server(JsonParser *jp, char *buf, int len)
 	return conv;
 }
 
+/* A character of the database encoding (1 to 4 bytes) as one number. */
+static inline uint64
+pack_char(const unsigned char *c, int len)
+{
+	uint64		key = (uint64) len << 32;
+	int			i;
+
+	for (i = 0; i < len; i++)
+		key |= (uint64) c[i] << (8 * (3 - i));
+	return key;
+}
+
+static int
+key_order(const void *a, const void *b)
+{
+	uint64		x = *(const uint64 *) a;
+	uint64		y = *(const uint64 *) b;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/*
+ * Convert every code point of the Basic Multilingual Plane beyond ASCII to
+ * the database encoding, one at a time, and keep the non-ASCII characters
+ * that two or more of them convert to (where PostgreSQL's conversion maps
+ * have such pairs).  About 63,000 calls of the conversion function, once
+ * per backend, and only in a database whose encoding is not UTF-8 when a
+ * token first holds a non-ASCII string; the result is a few dozen
+ * characters at most, kept in TopMemoryContext.
+ */
+static void
+find_shared_characters(void)
+{
+	int			encoding = GetDatabaseEncoding();
+	Oid			proc = FindDefaultConversionProc(PG_UTF8, encoding);
+	FmgrInfo	flinfo;
+	uint64	   *keys;
+	int			nkeys = 0;
+	int			nshared = 0;
+	uint64	   *shared;
+	pg_wchar	cp;
+	int			i;
+
+	if (!OidIsValid(proc) || pg_encoding_max_length(encoding) > 4)
+	{
+		shared_chars_known = true;
+		return;
+	}
+	fmgr_info(proc, &flinfo);
+	keys = palloc(sizeof(uint64) * 0x10000);
+	for (cp = 0x80; cp <= 0xFFFF; cp++)
+	{
+		unsigned char src[8];
+		unsigned char dst[32];
+		int			srclen;
+		int			converted;
+		int			dstlen;
+
+		if (cp >= 0xD800 && cp <= 0xDFFF)
+			continue;
+		unicode_to_utf8(cp, src);
+		srclen = pg_utf_mblen(src);
+		src[srclen] = '\0';
+		dst[0] = '\0';
+		converted = DatumGetInt32(FunctionCall6(&flinfo,
+												Int32GetDatum(PG_UTF8),
+												Int32GetDatum(encoding),
+												CStringGetDatum((char *) src),
+												CStringGetDatum((char *) dst),
+												Int32GetDatum(srclen),
+												BoolGetDatum(true)));
+		if (converted != srclen)
+			continue;
+		dstlen = strlen((char *) dst);
+		if (dstlen < 1 || dstlen > 4 || dst[0] < 0x80)
+			continue;
+		keys[nkeys++] = pack_char(dst, dstlen);
+	}
+	qsort(keys, nkeys, sizeof(uint64), key_order);
+	shared = MemoryContextAlloc(TopMemoryContext, sizeof(uint64) * Max(nkeys, 1));
+	for (i = 1; i < nkeys; i++)
+	{
+		if (keys[i] == keys[i - 1] &&
+			(nshared == 0 || shared[nshared - 1] != keys[i]))
+			shared[nshared++] = keys[i];
+	}
+	pfree(keys);
+	shared_chars = shared;
+	nshared_chars = nshared;
+	shared_chars_known = true;
+}
+
+/*
+ * Does "s" (NUL-terminated, in the database encoding) hold a non-ASCII
+ * character that more than one code point converts to?
+ */
+static bool
+shared_character(const char *s)
+{
+	const unsigned char *c = (const unsigned char *) s;
+
+	if (!shared_chars_known)
+		find_shared_characters();
+	if (nshared_chars == 0)
+		return false;
+	while (*c)
+	{
+		int			l;
+		uint64		key;
+
+		if (*c < 0x80)
+		{
+			c++;
+			continue;
+		}
+		l = pg_mblen((const char *) c);
+		key = pack_char(c, Min(l, 4));
+		if (bsearch(&key, shared_chars, nshared_chars, sizeof(uint64), key_order))
+			return true;
+		c += l;
+	}
+	return false;
+}
+
 /*
  * Would numeric_in accept this JSON number without raising?  Its limits
  * are about 131072 digits before the decimal point and 16383 after; keep
@@ -296,6 +468,29 @@ number_in_range(long intdigits, long fracdigits, long exponent)
 {
 	return exponent <= 100000 && exponent >= -100000 &&
 		intdigits + exponent <= 100000 && fracdigits - exponent <= 16000;
+}
+
+/*
+ * Is the decimal form of this number (numeric_out's, which jsonb's text
+ * output, jwt_claim and every comparison as text use) at most
+ * JWT_JSON_NUMBER_SLACK characters longer than the number as written?
+ * Without an exponent the two are the same length; an exponent may make
+ * it far longer: "1e99999" is 7 bytes of a token and 100,001 characters
+ * of text, and a token of them cost a thousand times its size in memory
+ * and time once shown.  The bound counts every digit numeric_in keeps
+ * (leading zeros of "0.001e3" too), so it may refuse a number slightly
+ * shorter than it, never accept a longer one.  No claim needs more: a
+ * NumericDate written 1.7e9 gains 5 characters, 1e20 gains 17.
+ */
+static bool
+number_short(long literal, bool negative, long intdigits, long fracdigits,
+			 long exponent)
+{
+	long		whole = Max(intdigits + exponent, 1);
+	long		scale = Max(fracdigits - exponent, 0);
+	long		rendered = (negative ? 1 : 0) + whole + (scale > 0 ? scale + 1 : 0);
+
+	return rendered <= literal + JWT_JSON_NUMBER_SLACK;
 }
 
 static bool
@@ -361,6 +556,8 @@ jp_number(JsonParser *jp, JsonbValue *out)
 	{
 		if (!number_in_range(intdigits, fracdigits, exponent))
 			return jp_fail(jp, "has a number out of range");
+		if (!number_short(q - s, *s == '-', intdigits, fracdigits, exponent))
+			return jp_fail(jp, "has a number whose exponent makes its decimal form much longer than as written");
 		out->val.numeric =
 			DatumGetNumeric(DirectFunctionCall3(numeric_in,
 												CStringGetDatum(pnstrdup(s, q - s)),

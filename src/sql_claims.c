@@ -419,10 +419,11 @@ check_not_revoked(FunctionCallInfo fcinfo, AuthSite *site, Jsonb *claims)
  * FirstNormalObjectId and named pg_*); roles with BYPASSRLS, REPLICATION
  * or CREATEROLE (which in PostgreSQL 15 can grant itself any predefined
  * role); and roles that have the privileges of the predefined roles that
- * reach the server's files or programs, by inheritance.
+ * reach the server's files or programs, by inheritance.  "shown" is the
+ * name as a message quotes it (jwt_clip: the token chose it).
  */
 static char *
-role_refusal(Oid roleid, const char *role)
+role_refusal(Oid roleid, const char *role, const char *shown)
 {
 	static const struct
 	{
@@ -439,12 +440,12 @@ role_refusal(Oid roleid, const char *role)
 	int			i;
 
 	if (superuser_arg(roleid))
-		return psprintf("Role \"%s\" is a superuser, which a token never makes a session.", role);
+		return psprintf("Role \"%s\" is a superuser, which a token never makes a session.", shown);
 	if (roleid < FirstNormalObjectId || IsReservedName(role))
-		return psprintf("Role \"%s\" is a predefined role, which a token never makes a session.", role);
+		return psprintf("Role \"%s\" is a predefined role, which a token never makes a session.", shown);
 	tup = SearchSysCache1(AUTHOID, ObjectIdGetDatum(roleid));
 	if (!HeapTupleIsValid(tup))
-		return psprintf("Role \"%s\" does not exist.", role);
+		return psprintf("Role \"%s\" does not exist.", shown);
 	form = (Form_pg_authid) GETSTRUCT(tup);
 	if (form->rolbypassrls)
 		attr = "BYPASSRLS";
@@ -454,12 +455,12 @@ role_refusal(Oid roleid, const char *role)
 		attr = "CREATEROLE";
 	ReleaseSysCache(tup);
 	if (attr)
-		return psprintf("Role \"%s\" has %s, which a token never gives a session.", role, attr);
+		return psprintf("Role \"%s\" has %s, which a token never gives a session.", shown, attr);
 	for (i = 0; i < lengthof(server_roles); i++)
 	{
 		if (has_privs_of_role(roleid, server_roles[i].oid))
 			return psprintf("Role \"%s\" has the privileges of %s, which a token never gives a session.",
-							role, server_roles[i].name);
+							shown, server_roles[i].name);
 	}
 	return NULL;
 }
@@ -473,6 +474,7 @@ static void
 assume_role(Jsonb *claims, const char *claim)
 {
 	char	   *role = string_claim(claims, claim);
+	const char *shown;
 	Oid			roleid = InvalidOid;
 	const char *why = NULL;
 
@@ -480,18 +482,20 @@ assume_role(Jsonb *claims, const char *claim)
 		jwt_report(JWT_REASON_MISSING_CLAIM,
 				   psprintf("Claim \"%s\" names the role to assume but is missing",
 							jwt_clip(claim, 64)), false);
+	shown = jwt_clip(role, 64);
 	if (strlen(role) < NAMEDATALEN)
 		roleid = get_role_oid(role, true);
 	if (!OidIsValid(roleid))
-		why = psprintf("Role \"%s\" does not exist.", jwt_clip(role, 64));
+		why = psprintf("Role \"%s\" does not exist.", shown);
 	else
 	{
 		/* membership first: the detail tells nothing of other roles */
 		if (!is_member_of_role(GetSessionUserId(), roleid))
 			why = psprintf("Session user \"%s\" is not a member of role \"%s\".",
-						   GetUserNameFromId(GetSessionUserId(), false), role);
+						   jwt_clip(GetUserNameFromId(GetSessionUserId(), false), 64),
+						   shown);
 		else
-			why = role_refusal(roleid, role);
+			why = role_refusal(roleid, role, shown);
 	}
 	if (why)
 		jwt_ereport(ERROR,

@@ -527,15 +527,12 @@ jwt_stats_clear(void)
 
 /*
  * Append " key=value": "-" when absent, else the value in double quotes,
- * clipped on a character boundary, with quotes, backslashes and control
- * characters escaped.
+ * clipped and escaped as in error details (jwt_append_quoted_value).
  */
 static void
 log_value(StringInfo buf, const char *key, const char *val)
 {
-	int			len;
-	int			clip;
-	int			i;
+	bool		clipped;
 
 	appendStringInfo(buf, "%s%s=", buf->len > 0 ? " " : "", key);
 	if (val == NULL)
@@ -543,25 +540,10 @@ log_value(StringInfo buf, const char *key, const char *val)
 		appendStringInfoChar(buf, '-');
 		return;
 	}
-	len = strlen(val);
-	clip = len > JWT_LOG_CLIP ? pg_mbcliplen(val, len, JWT_LOG_CLIP) : len;
 	appendStringInfoChar(buf, '"');
-	for (i = 0; i < clip; i++)
-	{
-		unsigned char c = (unsigned char) val[i];
-
-		if (c == '"' || c == '\\')
-		{
-			appendStringInfoChar(buf, '\\');
-			appendStringInfoChar(buf, (char) c);
-		}
-		else if (c < 0x20 || c == 0x7f)
-			appendStringInfo(buf, "\\x%02x", c);
-		else
-			appendStringInfoChar(buf, (char) c);
-	}
+	clipped = jwt_append_quoted_value(buf, val, JWT_LOG_CLIP);
 	appendStringInfoChar(buf, '"');
-	if (clip < len)
+	if (clipped)
 		appendStringInfoString(buf, "...");
 }
 

@@ -9,6 +9,9 @@
 #     resident memory (VmHWM) may grow by at most 40 times the token
 #     (a fixed first allocation per container once made "[{},{},...]" cost
 #     over 250 times its size: 1.7 GB for 6.7 MB);
+#   - rendering: tokens whose header and claims hold numbers in exponent
+#     form, decoded and turned into text, within the same bound ("1e99999"
+#     is refused: 7 bytes, 100,001 characters as text);
 #   - work: each shape of token at n and 8n: the instructions executed
 #     inside the extension's function, counted by callgrind, may grow by
 #     at most 12 times (see "work" below); the wall-clock times are
@@ -87,6 +90,33 @@ SQL
 	} | "${PSQL[@]}" -F ' ' -v shape="$shape"
 }
 
+# mem_render SHAPE SIZE: a fresh backend decodes a token of about SIZE bytes
+# whose header and claims both hold SHAPE repeated, and turns them into text;
+# prints "len tokenbytes malformed|rendered", "before kB" and "after kB".
+mem_render() {
+	local shape="$1" size="$2"
+	{
+		helpers
+		cat <<SQL
+CREATE FUNCTION pg_temp.render(t text) RETURNS text LANGUAGE plpgsql AS \$\$
+BEGIN
+  PERFORM length(d.header::text) + length(d.claims::text) FROM jwt_decode(t) d;
+  RETURN 'rendered';
+EXCEPTION WHEN invalid_text_representation THEN
+  RETURN 'malformed';
+END \$\$;
+SELECT pg_temp.render(pg_temp.tok('{"x":[1e23]}')) AS warm_up \\gset
+SELECT pg_backend_pid() AS pid \\gset
+\\setenv JWT_BOUNDS_PID :pid
+SELECT pg_temp.b64('{"alg":"HS256","x":[' || repeat(:'shape', :size / 3 / length(:'shape')) || '1]}')
+       || '.' || pg_temp.b64('{"x":[' || repeat(:'shape', :size / 3 / length(:'shape')) || '1]}') || '.' AS tok \\gset
+\\! awk '\$1 == "VmHWM:" { print "before", \$2 }' "/proc/\$JWT_BOUNDS_PID/status"
+SELECT 'len', length(:'tok'), pg_temp.render(:'tok');
+\\! awk '\$1 == "VmHWM:" { print "after", \$2 }' "/proc/\$JWT_BOUNDS_PID/status"
+SQL
+	} | "${PSQL[@]}" -F ' ' -v shape="$shape" -v size="$size"
+}
+
 # Asked within one session: the backend of a session that has ended may be
 # gone by the time its /proc entry is looked at.
 proc_readable() {
@@ -110,6 +140,31 @@ if proc_readable; then
 		msg="bounds: decoding a $((len / 1024)) kB token of $shape repeated raises the backend's peak memory by $growth kB (at most ${MEM_FACTOR}x: $limit kB)"
 		if [ "$growth" -le "$limit" ]; then ok "$msg"; else not_ok "$msg"; fi
 	done
+
+	# Numbers in exponent form, in the header and the claims, turned into
+	# text: "1e99999" is 7 bytes of a token and 100,001 characters of text
+	# (a 63 kB token of them took 1.7 GB).  Refused as malformed now; the
+	# longest forms still accepted ("1e23", 24 characters) are rendered at
+	# a few times their size.  The peak memory of decoding and rendering
+	# may grow by at most MEM_FACTOR times the token, and 1 MB (the small
+	# token's subtransaction and error).
+	for case in '1e99999,-1E-16000,|8000|malformed' '1e23,-1e-23,|2000000|rendered'; do
+		IFS='|' read -r shape size want <<<"$case"
+		out="$(mem_render "$shape" "$size")"
+		len="$(awk '$1 == "len" { print $2 }' <<<"$out")"
+		got="$(awk '$1 == "len" { print $3 }' <<<"$out")"
+		before="$(awk '$1 == "before" { print $2 }' <<<"$out")"
+		after="$(awk '$1 == "after" { print $2 }' <<<"$out")"
+		if [ -z "$len" ] || [ -z "$before" ] || [ -z "$after" ]; then
+			not_ok "bounds: memory of rendering $shape repeated as text (no measurement)"
+			printf '%s\n' "$out" | tail -n 5 | cut -c 1-300 | sed 's/^/# /'
+			continue
+		fi
+		growth=$((after - before))
+		limit=$((len * MEM_FACTOR / 1024 + 1024))
+		msg="bounds: a $((len / 1024)) kB token of $shape repeated in header and claims is $got; decoding it and rendering its header and claims as text raises the backend's peak memory by $growth kB (at most ${MEM_FACTOR}x and 1 MB: $limit kB)"
+		if [ "$got" = "$want" ] && [ "$growth" -le "$limit" ]; then ok "$msg"; else not_ok "$msg"; fi
+	done
 else
 	echo "# skip: memory checks need /proc/<backend pid>/status of the server"
 fi
@@ -117,8 +172,9 @@ fi
 # --- work ---------------------------------------------------------------------
 # Each shape (many members, one long string, \u escapes, long arrays, nested
 # objects, a duplicate member found late, big numbers, numbers in exponent
-# form, huge numbers in exp/nbf/iat through the verification path) at n and
-# 8n: the instructions executed inside jwt_decode (jwt_validate_text, jwt_validate for the
+# form (the longest decimal forms accepted, and exponents refused), huge
+# numbers in exp/nbf/iat through the verification path) at n and 8n: the
+# instructions executed inside jwt_decode (jwt_validate_text, jwt_validate for the
 # verification path), counted by callgrind in a single-user backend of a
 # throwaway cluster, may grow by at most WORK_FACTOR (linear work takes 8,
 # n log n some 10, quadratic 64).
@@ -139,9 +195,12 @@ declare -A SHAPES=(
 	["nested objects"]="'{\"z\":[' || repeat('{\"x\":{\"y\":[1,{\"q\":1}]}},', n / 4) || '1]}'"
 	["late duplicate"]="'{' || (SELECT string_agg(format('\"k%s\":1', i), ',') FROM generate_series(1, n) i) || ',\"k1\":2}'"
 	["many big numbers"]="'{\"a\":[' || (SELECT string_agg(repeat('9', 1000), ',') FROM generate_series(1, greatest(n / 100, 1))) || ']}'"
+	["numbers in exponent form"]="'{\"a\":[' || repeat('1e23,-1E-23,1.5e9,', n / 8) || '1]}'"
+	["huge exponents"]="'{\"a\":[' || repeat('1e99999,-1E-99999,', n / 8) || '1]}'"
 )
 SHAPE_NAMES=("many members" "one long string" "unicode escapes" "long array"
-	"nested objects" "late duplicate" "many big numbers")
+	"nested objects" "late duplicate" "many big numbers"
+	"numbers in exponent form" "huge exponents")
 SIZES=(10000 80000)
 
 # A token signed with the key of the verification path whose exp, nbf and

@@ -34,6 +34,7 @@ import json
 import math
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -529,6 +530,28 @@ def nonstandard_json(text):
     return bool(bad)
 
 
+def long_exponent(text):
+    """A number whose exponent makes its decimal form more than 20
+    characters longer than as written (1.5e+300), which the parser refuses
+    so that rendering a token as text costs about its size."""
+    found = []
+
+    def number(lit):
+        m = re.fullmatch(r"(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?", lit)
+        if m and m.group(4):
+            e = int(m.group(4))
+            whole = max(len(m.group(2)) + e, 1)
+            scale = max(len(m.group(3) or "") - e, 0)
+            if len(m.group(1)) + whole + (scale + 1 if scale else 0) > len(lit) + 20:
+                found.append(lit)
+        return 0.0
+    try:
+        json.loads(text, parse_float=number, parse_constant=lambda name: 0.0)
+    except Exception:                      # noqa: BLE001
+        return False
+    return bool(found)
+
+
 def features(case):
     """The strictness features of a token: name -> True."""
     f = {}
@@ -563,6 +586,8 @@ def features(case):
             f["depth"] = True
         if nonstandard_json(text):
             f["json"] = True
+        if long_exponent(text):
+            f["long-exponent"] = True
         try:
             v = json.loads(text)
         except Exception:                  # noqa: BLE001
@@ -623,6 +648,10 @@ KNOWN = {
     "json": (("PyJWT", "jwcrypto"), M,
              "JSON must be RFC 8259: Python's json accepts NaN, Infinity and unpaired "
              "surrogates; \\u0000 cannot be stored in jsonb"),
+    "long-exponent": (("PyJWT", "jwcrypto"), M,
+                      "a number whose exponent makes its decimal form more than 20 characters "
+                      "longer than as written (1.5e+300, 1e99999) is refused, so that showing a "
+                      "token as text costs about its size"),
     "utf16": (("PyJWT",), M,
               "JOSE JSON is UTF-8 (RFC 7515 5.1); Python's json.loads of bytes also takes "
               "UTF-16 and UTF-32"),
