@@ -161,6 +161,18 @@ LATERAL (VALUES
    encode(convert_to(encode(r.der, 'base64'), 'UTF8'), 'base64'), true),
   ('DER, as a Python bytes literal',
    'b''' || regexp_replace(encode(r.der, 'hex'), '(..)', '\\x\1', 'g') || '''', true),
+  ('DER, base32',
+   (SELECT string_agg(substr('ABCDEFGHIJKLMNOPQRSTUVWXYZ234567',
+                             (substring(bits FROM g * 5 + 1 FOR 5)::bit(5)::int) + 1, 1), '' ORDER BY g)
+    FROM (SELECT string_agg(get_byte(r.der, b)::bit(8)::text, '' ORDER BY b) AS bits
+          FROM generate_series(0, length(r.der) - 1) b) AS x,
+         generate_series(0, length(r.der) * 8 / 5 - 1) g), true),
+  ('DER, base85 (Ascii85)',
+   (SELECT string_agg(chr(33 + (v / (85 ^ (4 - d))::bigint % 85)::int), '' ORDER BY w, d)
+    FROM (SELECT w, (get_byte(r.der, w * 4)::bigint << 24) | (get_byte(r.der, w * 4 + 1) << 16) |
+                     (get_byte(r.der, w * 4 + 2) << 8) | get_byte(r.der, w * 4 + 3) AS v
+          FROM generate_series(0, length(r.der) / 4 - 1) w) AS x,
+         generate_series(0, 4) d), true),
   ('XML RSAKeyValue (.NET)',
    '<RSAKeyValue><Modulus>' || encode(ks_b64url_decode(r.jwk->>'n'), 'base64') ||
    '</Modulus><Exponent>AQAB</Exponent></RSAKeyValue>', true),

@@ -194,7 +194,9 @@ der_kind(const char *bytes, int len)
  * of a key in a form found below: in the bytes as given, after undoing
  * escapes (see secret_unescape) and without NUL bytes (UTF-16 text), and
  * in the bytes that any run of base64, base64url or hex characters in
- * those decodes to, twice over (base64 of a JSON string holding a PEM
+ * those decodes to, twice over (its first SECRET_MAX_RUN characters), and
+ * any run of base32 or base85 (b85, Ascii85, Z85) characters, once (its
+ * first SECRET_MAX_RUN_85) (base64 of a JSON string holding a PEM
  * body, say).  The forms: a PEM or RFC 4716 boundary ("-----BEGIN",
  * "-----END", "---- BEGIN SSH2"), a "kty" member of a JWK in any syntax
  * (JSON, a Python dict, YAML, key=value), an XML RSAKeyValue or
@@ -222,6 +224,12 @@ der_kind(const char *bytes, int len)
 
 #define SECRET_SCAN_DEPTH	2	/* decode runs within decoded runs, once */
 #define SECRET_MIN_RUN		20	/* characters of a run worth decoding */
+#define SECRET_MAX_RUN		16384	/* base64 or hex characters decoded per
+									 * run: a PEM of a 16384-bit key or a
+									 * certificate chain fits */
+#define SECRET_MAX_RUN_85	4096	/* the same for base32 and base85 */
+#define SECRET_MIN_RUN_85	48	/* base32 and base85 runs worth decoding */
+#define SECRET_MAX_RUNS_85	64	/* runs decoded per alphabet */
 
 /*
  * The lengths in bytes of the public keys of the extension's algorithms
@@ -549,6 +557,45 @@ has_ssh_wire(const unsigned char *bytes, int len)
 static int	der_budget;
 
 /*
+ * Whether the bytes start with what every DER key or certificate starts
+ * with: a SEQUENCE whose length fits the bytes, holding a SEQUENCE or an
+ * INTEGER.  Random bytes seldom do, so der_kind runs seldom on them.
+ */
+static bool
+der_plausible(const unsigned char *bytes, int len)
+{
+	int			hdr;
+	int			clen;
+
+	if (len < 4 || bytes[0] != 0x30)
+		return false;
+	if (bytes[1] < 0x80)
+	{
+		hdr = 2;
+		clen = bytes[1];
+	}
+	else if (bytes[1] == 0x81)
+	{
+		hdr = 3;
+		clen = bytes[2];
+	}
+	else if (bytes[1] == 0x82)
+	{
+		hdr = 4;
+		clen = (bytes[2] << 8) | bytes[3];
+	}
+	else if (bytes[1] == 0x83 && len >= 5)
+	{
+		hdr = 5;
+		clen = (bytes[2] << 16) | (bytes[3] << 8) | bytes[4];
+	}
+	else
+		return false;
+	return clen >= 2 && hdr + clen <= len &&
+		(bytes[hdr] == 0x30 || bytes[hdr] == 0x02);
+}
+
+/*
  * A DER key or certificate at the start (der_kind), or an RSA public key
  * (PKCS#1, which holds no algorithm identifier for has_key_oid to find)
  * anywhere: a SEQUENCE with a long-form length that fits the bytes left,
@@ -560,7 +607,7 @@ der_kind_anywhere(const unsigned char *bytes, int len)
 	int			i;
 	const char *kind;
 
-	if (len >= 2 && bytes[0] == 0x30 && der_budget-- > 0 &&
+	if (der_plausible(bytes, len) && der_budget-- > 0 &&
 		(kind = der_kind((const char *) bytes, len)) != NULL)
 		return kind;
 	for (i = 1; i + 4 <= len; i++)
@@ -584,8 +631,10 @@ der_kind_anywhere(const unsigned char *bytes, int len)
 		}
 		else
 			continue;
-		if (clen < 64 || i + hdr + clen > len || i + hdr >= len ||
-			bytes[i + hdr] != 0x02)
+		/* INTEGER modulus, with a long-form length */
+		if (clen < 64 || i + hdr + clen > len ||
+			bytes[i + hdr] != 0x02 ||
+			bytes[i + hdr + 1] < 0x81 || bytes[i + hdr + 1] > 0x83)
 			continue;
 		if (der_budget-- <= 0)
 			return NULL;
@@ -610,9 +659,12 @@ der_kind_anywhere(const unsigned char *bytes, int len)
 static const char *
 decoded_run_kind(const unsigned char *run, int n, bool hex, int depth)
 {
-	unsigned char *dec = palloc(n + 1);
+	unsigned char *dec;
 	const char *kind = NULL;
 	int			off;
+
+	n = Min(n, SECRET_MAX_RUN);
+	dec = palloc(n + 1);
 
 	for (off = 0; kind == NULL && off < (hex ? 2 : 4); off++)
 	{
@@ -751,6 +803,139 @@ scan_runs(const unsigned char *bytes, int len, bool hex, bool decode, int depth)
 	return kind;
 }
 
+/*
+ * The other text encodings of binary data that a key could be kept in:
+ * base32 (RFC 4648, either case) and the base85 family (Python's b85 and
+ * RFC 1924, Ascii85, Z85).  Only structure is looked for in what they
+ * decode to: their alphabets take in ordinary passwords, so their lengths
+ * say nothing.
+ */
+typedef enum SecretAlphabet
+{
+	ALPHABET_BASE32,
+	ALPHABET_B85,
+	ALPHABET_ASCII85,
+	ALPHABET_Z85,
+	ALPHABET_COUNT
+} SecretAlphabet;
+
+static const char *const alphabet_chars[ALPHABET_COUNT] = {
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+	"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~",
+	NULL,						/* '!' to 'u' */
+	"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#",
+};
+static int8 alphabet_value[ALPHABET_COUNT][256];
+static bool alphabet_ready = false;
+
+static void
+alphabet_init(void)
+{
+	int			a;
+	int			i;
+
+	memset(alphabet_value, -1, sizeof(alphabet_value));
+	for (a = 0; a < ALPHABET_COUNT; a++)
+	{
+		if (a == ALPHABET_ASCII85)
+		{
+			for (i = '!'; i <= 'u'; i++)
+				alphabet_value[a][i] = (int8) (i - '!');
+			continue;
+		}
+		for (i = 0; alphabet_chars[a][i]; i++)
+			alphabet_value[a][(unsigned char) alphabet_chars[a][i]] = (int8) i;
+	}
+	for (i = 'a'; i <= 'z'; i++)
+		alphabet_value[ALPHABET_BASE32][i] = alphabet_value[ALPHABET_BASE32][i - 'a' + 'A'];
+	alphabet_ready = true;
+}
+
+/*
+ * Runs of one alphabet's characters, joined across white space, of
+ * SECRET_MIN_RUN_85 or more (the base85 of an Ed25519 SPKI is 55), the
+ * first SECRET_MAX_RUNS_85 of them, decoded from every alignment: what key
+ * material they hold, or NULL.
+ */
+static const char *
+scan_alphabet_runs(const unsigned char *bytes, int len, SecretAlphabet a, int depth)
+{
+	const int8 *val = alphabet_value[a];
+	int			group = (a == ALPHABET_BASE32) ? 8 : 5;
+	unsigned char *run = palloc(len + 1);
+	unsigned char *dec = palloc(len + 1);
+	const char *kind = NULL;
+	int			i = 0;
+	int			runs = 0;
+
+	while (kind == NULL && i < len && runs < SECRET_MAX_RUNS_85)
+	{
+		int			n = 0;
+		int			off;
+
+		while (i < len)
+		{
+			unsigned char c = bytes[i];
+
+			if (val[c] >= 0)
+				run[n++] = c;
+			else if (n > 0 && is_space_char(c))
+				;
+			else if (n > 0)
+				break;
+			i++;
+		}
+		if (n < SECRET_MIN_RUN_85)
+			continue;
+		runs++;
+		n = Min(n, SECRET_MAX_RUN_85);
+		for (off = 0; kind == NULL && off < group; off++)
+		{
+			int			declen = 0;
+			int			j;
+
+			if (a == ALPHABET_BASE32)
+			{
+				uint32		acc = 0;
+				int			bits = 0;
+
+				for (j = off; j < n; j++)
+				{
+					acc = (acc << 5) | (uint32) val[run[j]];
+					bits += 5;
+					if (bits >= 8)
+					{
+						bits -= 8;
+						dec[declen++] = (unsigned char) (acc >> bits);
+					}
+				}
+			}
+			else
+			{
+				for (j = off; j + 5 <= n; j += 5)
+				{
+					uint64		v = 0;
+					int			k;
+
+					for (k = 0; k < 5; k++)
+						v = v * 85 + (uint64) val[run[j + k]];
+					dec[declen++] = (unsigned char) (v >> 24);
+					dec[declen++] = (unsigned char) (v >> 16);
+					dec[declen++] = (unsigned char) (v >> 8);
+					dec[declen++] = (unsigned char) v;
+				}
+			}
+			if (declen > 0)
+				kind = key_material_kind(dec, declen, depth + 1);
+		}
+	}
+	OPENSSL_cleanse(run, len + 1);
+	OPENSSL_cleanse(dec, len + 1);
+	pfree(run);
+	pfree(dec);
+	return kind;
+}
+
 /* The checks of key_material_kind on one view of the bytes. */
 static const char *
 view_kind(const unsigned char *v, int len, int depth)
@@ -783,9 +968,18 @@ view_kind(const unsigned char *v, int len, int depth)
 		return "too much";		/* jwt_key_init_secret says what */
 	if (depth < SECRET_SCAN_DEPTH)
 	{
+		SecretAlphabet a;
+
 		if ((kind = scan_runs(v, len, false, true, depth)) != NULL ||
 			(kind = scan_runs(v, len, true, true, depth)) != NULL)
 			return psprintf("the base64 or hex of %s", kind);
+		if (!alphabet_ready)
+			alphabet_init();
+		for (a = 0; depth == 0 && a < ALPHABET_COUNT; a++)
+		{
+			if ((kind = scan_alphabet_runs(v, len, a, depth)) != NULL)
+				return psprintf("the base32 or base85 of %s", kind);
+		}
 	}
 	return NULL;
 }
