@@ -3,6 +3,7 @@
 --
 \set k32 '''0123456789abcdef0123456789abcdef'''
 \set k64 '''0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'''
+\set p64 '''a passphrase of sixty-four bytes, which serves HS512, HS384, HS2'''
 \set other '''another secret, also 32 bytes ok'''
 \set at '''2024-01-01 00:00:00+00'''
 
@@ -38,7 +39,12 @@ SELECT i AS segment, reason
 -- Allow-lists.  With algorithms NULL the key decides: a 32-byte secret
 -- serves HS256 only, a 64-byte one all three.
 SELECT reason FROM jwt_validate(jwt_sign('{"iat":1}', :k64, 'HS512'), :k32, at => :at);
+SELECT valid FROM jwt_validate(jwt_sign('{"iat":1}', :p64, 'HS512'), :p64, at => :at);
+-- k64 is 64 hex digits, which could be a 32-byte public key (Ed25519), so
+-- it does not choose: algorithms must say it is an HMAC secret.
 SELECT valid FROM jwt_validate(jwt_sign('{"iat":1}', :k64, 'HS512'), :k64, at => :at);
+\echo :LAST_ERROR_SQLSTATE
+SELECT valid FROM jwt_validate(jwt_sign('{"iat":1}', :k64, 'HS512'), :k64, '{HS512}', at => :at);
 SELECT reason FROM jwt_validate(jwt_sign('{"iat":1}', :k64, 'HS384'), :k64, '{HS256,HS512}', at => :at);
 SELECT valid FROM jwt_validate(jwt_sign('{"iat":1}', :k64, 'HS384'), :k64, '{HS384}', at => :at);
 SELECT jwt_verify(jwt_sign('{"iat":1}', :k64, 'HS384'), :k64, ARRAY['HS256'], at => :at);

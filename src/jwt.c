@@ -24,6 +24,7 @@ int			jwt_max_token_size = 65536;
 int			jwt_max_json_depth = 32;
 int			jwt_min_rsa_bits = 2048;
 int			jwt_max_key_size = 262144;
+bool		jwt_require_algorithms_for_secrets = false;
 
 extern PGDLLEXPORT void _PG_init(void);
 
@@ -85,6 +86,16 @@ _PG_init(void)
 							PGC_SUSET,
 							GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
+
+	/* keys.c: jwt_key_check_implicit_algorithms */
+	DefineCustomBoolVariable("jwt.require_algorithms_for_secrets",
+							 "Requires \"algorithms\" to verify with an HMAC secret given as text or bytea.",
+							 "Without it, a secret that could be the text of a key needs \"algorithms\", any other chooses HS* by its length.",
+							 &jwt_require_algorithms_for_secrets,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("jwt");
 }

@@ -9,13 +9,15 @@
  * \f, \r): text or bytea that contains "-----BEGIN " anywhere is a PEM key
  * (text before that line is skipped); any jsonb, text that starts with
  * "{", and bytea that starts with "{" and is a JSON object are a JWK or a
- * JWK Set; anything else is an HMAC secret, unless it is a DER-encoded
- * public key, private key or certificate, which is refused.  A secret
- * (raw, or the "k" of an "oct" JWK) that holds a PEM document, a JSON
- * object or a DER key is refused as well.  So a PEM document, a JWK or a
- * public key is never taken as an HMAC secret, and the classic "RS256
- * public key used as HS256 secret" forgery cannot start here.  jwk.c does
- * the parsing.
+ * JWK Set; anything else is an HMAC secret, unless it holds key material
+ * in any serialization (see "Key material in a secret" below), which is
+ * refused, raw or as the "k" of an "oct" JWK.  A secret given as text or
+ * bytea that could be a key without structure (a raw point or modulus in
+ * base64 or hex) verifies only with "algorithms", and any such secret
+ * does when jwt.require_algorithms_for_secrets is on.  So a PEM document,
+ * a JWK or a public key is never taken as an HMAC secret, and the classic
+ * "RS256 public key used as HS256 secret" forgery cannot start here.
+ * jwk.c does the parsing.
  *
  * Every key binds the algorithms it may serve ("usable"): a secret of n
  * bytes the HS algorithms whose hash is at most n bytes (RFC 7518 section
@@ -186,67 +188,860 @@ der_kind(const char *bytes, int len)
 }
 
 /*
- * What key the bytes are an encoding of, or NULL: base64 or base64url (a
- * PEM body without its BEGIN and END lines, as some identity providers
- * show a public key; a whole PEM file, as kept in environment variables)
- * or hex of a DER key or certificate, or of a PEM document.  Only text of
- * such characters and white space, long enough for the smallest key, is
- * decoded; the copies are wiped, since the bytes are usually a secret.
+ * Key material in a secret
+ *
+ * A secret is refused, whatever "algorithms" says, when it holds the text
+ * of a key in a form found below: in the bytes as given, after undoing
+ * escapes (see secret_unescape) and without NUL bytes (UTF-16 text), and
+ * in the bytes that any run of base64, base64url or hex characters in
+ * those decodes to, twice over (its first SECRET_MAX_RUN characters), and
+ * any run of base32 or base85 (b85, Ascii85, Z85) characters, once (its
+ * first SECRET_MAX_RUN_85) (base64 of a JSON string holding a PEM
+ * body, say).  The forms: a PEM or RFC 4716 boundary ("-----BEGIN",
+ * "-----END", "---- BEGIN SSH2"), a "kty" member of a JWK in any syntax
+ * (JSON, a Python dict, YAML, key=value), an XML RSAKeyValue or
+ * ECKeyValue, "Public-Key:" or "Private-Key:" (openssl's text output), an
+ * OpenSSH key type ("ssh-rsa", "ecdsa-sha2-", ...), a JSON
+ * object, the DER of a key or certificate, the algorithm identifier of a
+ * key type (the DER of an SPKI, a PKCS#8 key or a certificate, anywhere),
+ * and the SSH wire format of a public key.  Structure is looked for rather
+ * than prefixes of text, so a form not listed (an .env file, a JSON
+ * string, a config value, base64 of anything above) is found by what it
+ * decodes to.
+ *
+ * All of it is bounded by jwt.max_key_size: a few passes over each view and
+ * each decoded run, and at most SECRET_DER_BUDGET DER parses (where a
+ * SEQUENCE starts), beyond which the secret is refused.  Nothing here
+ * ereports for bad input; every copy is wiped, since the bytes are
+ * usually a secret.
+ *
+ * A public key with no structure (an Ed25519 key, an EC point or
+ * coordinate, an RSA modulus, in base64, hex or decimal) cannot be told
+ * from a random secret of the same length; secret_maybe_key marks such a
+ * secret, and jwt_key_check_implicit_algorithms lets it verify only when
+ * the caller named the algorithms.
+ */
+
+#define SECRET_SCAN_DEPTH	2	/* decode runs within decoded runs, once */
+#define SECRET_MIN_RUN		20	/* characters of a run worth decoding */
+#define SECRET_MAX_RUN		16384	/* base64 or hex characters decoded per
+									 * run: a PEM of a 16384-bit key or a
+									 * certificate chain fits */
+#define SECRET_MAX_RUN_85	4096	/* the same for base32 and base85 */
+#define SECRET_MIN_RUN_85	48	/* base32 and base85 runs worth decoding */
+#define SECRET_MAX_RUNS_85	64	/* runs decoded per alphabet */
+
+/*
+ * The lengths in bytes of the public keys of the extension's algorithms
+ * that have no structure to find: Ed25519 and X25519 keys, Ed448 and X448
+ * keys, EC points compressed and uncompressed and their coordinates
+ * (P-256 and secp256k1, P-384, P-521), RSA moduli of 1024 bits and more
+ * (with or without a leading zero byte: any length from 128 bytes).
+ */
+static const int key_lengths[] = {32, 33, 48, 49, 56, 57, 65, 66, 67, 96, 97, 132, 133};
+#define SECRET_KEY_MIN_MODULUS	128
+#define SECRET_KEY_MIN_DECIMAL	70	/* digits: an RSA modulus written out */
+#define SECRET_KEY_MIN_DISTINCT 8	/* characters: "kkkk..." is no key */
+
+static const char *key_material_kind(const unsigned char *bytes, int len, int depth);
+
+static inline bool
+is_b64_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		(c >= '0' && c <= '9') || c == '+' || c == '/' || c == '-' || c == '_';
+}
+
+static inline int
+hex_val(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static inline int
+b64_val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+static inline bool
+is_space_char(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* memmem, ASCII case-insensitive */
+static bool
+contains_ci(const unsigned char *bytes, int len, const char *needle)
+{
+	int			n = strlen(needle);
+	unsigned char first = pg_ascii_tolower((unsigned char) needle[0]);
+	int			i;
+
+	for (i = 0; i + n <= len; i++)
+	{
+		if (pg_ascii_tolower(bytes[i]) == first &&
+			pg_strncasecmp((const char *) bytes + i, needle, n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * "kty" as the name of a member: followed, after closing quotes or
+ * backslashes and white space, by ":" or "=" (JSON, a Python dict, YAML,
+ * key=value).
+ */
+static bool
+has_kty_member(const unsigned char *bytes, int len)
+{
+	int			i;
+
+	for (i = 0; i + 3 <= len; i++)
+	{
+		int			j;
+
+		if ((bytes[i] != 'k' && bytes[i] != 'K') ||
+			pg_strncasecmp((const char *) bytes + i, "kty", 3) != 0)
+			continue;
+		if (i > 0 && (is_b64_char(bytes[i - 1]) && bytes[i - 1] != '-'))
+			continue;
+		for (j = i + 3; j < len && (bytes[j] == '"' || bytes[j] == '\'' ||
+									bytes[j] == '\\' || is_space_char(bytes[j])); j++)
+			;
+		if (j < len && (bytes[j] == ':' || bytes[j] == '='))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Undo the escapes that put key text into one line or one string: "\n",
+ * "\r", "\t", "\/", "\\", "\"", "\'", "\uXXXX" and "\xHH" of an ASCII
+ * character (JSON, .env files, C and Python literals), "%HH" (URLs) and
+ * "&#N;", "&#xH;", "&quot;" (HTML and XML).  Up to three rounds, for text
+ * escaped more than once.  Returns NULL when nothing was escaped; else a
+ * palloc'd copy the caller wipes.
+ */
+static unsigned char *
+secret_unescape(const unsigned char *bytes, int len, int *outlen)
+{
+	unsigned char *cur = NULL;
+	int			curlen = len;
+	int			round;
+
+	for (round = 0; round < 3; round++)
+	{
+		const unsigned char *src = cur ? cur : bytes;
+		unsigned char *out = palloc(curlen + 1);
+		int			n = 0;
+		int			i;
+		bool		changed = false;
+
+		for (i = 0; i < curlen; i++)
+		{
+			unsigned char c = src[i];
+			int			v = -1;
+			int			used = 0;
+
+			if (c == '\\' && i + 1 < curlen)
+			{
+				unsigned char e = src[i + 1];
+
+				used = 2;
+				switch (e)
+				{
+					case 'n':
+						v = '\n';
+						break;
+					case 'r':
+						v = '\r';
+						break;
+					case 't':
+						v = '\t';
+						break;
+					case '/':
+					case '\\':
+					case '"':
+					case '\'':
+						v = e;
+						break;
+					case 'u':
+						if (i + 5 < curlen && hex_val(src[i + 2]) == 0 && hex_val(src[i + 3]) == 0 &&
+							hex_val(src[i + 4]) >= 0 && hex_val(src[i + 5]) >= 0 &&
+							hex_val(src[i + 4]) < 8)
+						{
+							v = hex_val(src[i + 4]) * 16 + hex_val(src[i + 5]);
+							used = 6;
+						}
+						break;
+					case 'x':
+						if (i + 3 < curlen && hex_val(src[i + 2]) >= 0 && hex_val(src[i + 3]) >= 0)
+						{
+							v = hex_val(src[i + 2]) * 16 + hex_val(src[i + 3]);
+							used = 4;
+						}
+						break;
+				}
+			}
+			else if (c == '%' && i + 2 < curlen &&
+					 hex_val(src[i + 1]) >= 0 && hex_val(src[i + 2]) >= 0)
+			{
+				v = hex_val(src[i + 1]) * 16 + hex_val(src[i + 2]);
+				used = 3;
+			}
+			else if (c == '&' && i + 3 < curlen && src[i + 1] == '#')
+			{
+				int			j = i + 2;
+				int			base = 10;
+				int			acc = 0;
+
+				if (src[j] == 'x' || src[j] == 'X')
+				{
+					base = 16;
+					j++;
+				}
+				while (j < curlen && j < i + 8 && hex_val(src[j]) >= 0 &&
+					   (base == 16 || hex_val(src[j]) < 10))
+					acc = acc * base + hex_val(src[j++]);
+				if (j < curlen && src[j] == ';' && j > i + 2 && acc < 128)
+				{
+					v = acc;
+					used = j - i + 1;
+				}
+			}
+			else if (c == '&' && i + 5 < curlen &&
+					 memcmp(src + i, "&quot;", 6) == 0)
+			{
+				v = '"';
+				used = 6;
+			}
+			if (v >= 0)
+			{
+				out[n++] = (unsigned char) v;
+				i += used - 1;
+				changed = true;
+			}
+			else
+				out[n++] = c;
+		}
+		if (!changed)
+		{
+			OPENSSL_cleanse(out, curlen + 1);
+			pfree(out);
+			break;
+		}
+		if (cur)
+		{
+			OPENSSL_cleanse(cur, curlen);
+			pfree(cur);
+		}
+		cur = out;
+		curlen = n;
+	}
+	*outlen = curlen;
+	return cur;
+}
+
+/*
+ * The bytes without NUL bytes, when at least a third of them are NUL or
+ * they start with a UTF-16 byte order mark (text in UTF-16 or UTF-32);
+ * otherwise NULL.  A palloc'd copy the caller wipes.
+ */
+static unsigned char *
+secret_drop_nul(const unsigned char *bytes, int len, int *outlen)
+{
+	int			zeros = 0;
+	int			i;
+	int			n = 0;
+	unsigned char *out;
+
+	for (i = 0; i < len; i++)
+		zeros += (bytes[i] == 0);
+	if (zeros == 0)
+		return NULL;
+	if (zeros * 3 < len &&
+		!(len >= 2 && ((bytes[0] == 0xFF && bytes[1] == 0xFE) ||
+					   (bytes[0] == 0xFE && bytes[1] == 0xFF))))
+		return NULL;
+	out = palloc(len);
+	for (i = 0; i < len; i++)
+	{
+		if (bytes[i] != 0)
+			out[n++] = bytes[i];
+	}
+	*outlen = n;
+	return out;
+}
+
+/*
+ * The algorithm identifier of a key type, as DER (tag, length, OID): every
+ * SPKI, PKCS#8 key and certificate holds one.
+ */
+static const struct
+{
+	int			len;
+	const char *der;
+}			key_oids[] = {
+	{11, "\x06\x09\x2A\x86\x48\x86\xF7\x0D\x01\x01\x01"},	/* rsaEncryption */
+	{11, "\x06\x09\x2A\x86\x48\x86\xF7\x0D\x01\x01\x0A"},	/* RSASSA-PSS */
+	{9, "\x06\x07\x2A\x86\x48\xCE\x3D\x02\x01"},	/* id-ecPublicKey */
+	{9, "\x06\x07\x2A\x86\x48\xCE\x38\x04\x01"},	/* id-dsa */
+	{5, "\x06\x03\x2B\x65\x6E"},	/* X25519 */
+	{5, "\x06\x03\x2B\x65\x6F"},	/* X448 */
+	{5, "\x06\x03\x2B\x65\x70"},	/* Ed25519 */
+	{5, "\x06\x03\x2B\x65\x71"},	/* Ed448 */
+};
+
+static bool
+has_key_oid(const unsigned char *bytes, int len)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(key_oids); i++)
+	{
+		if (memmem(bytes, len, key_oids[i].der, key_oids[i].len) != NULL)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The SSH wire format of a public key anywhere: a 32-bit length of 7 to 48
+ * and a key type name of that length starting "ssh-", "ecdsa-" or "sk-".
+ */
+static bool
+has_ssh_wire(const unsigned char *bytes, int len)
+{
+	int			i;
+
+	for (i = 0; i + 4 + 7 <= len; i++)
+	{
+		int			n;
+
+		if (bytes[i] != 0 || bytes[i + 1] != 0 || bytes[i + 2] != 0)
+			continue;
+		n = bytes[i + 3];
+		if (n < 7 || n > 48 || i + 4 + n > len)
+			continue;
+		if (memcmp(bytes + i + 4, "ssh-", 4) == 0 ||
+			memcmp(bytes + i + 4, "ecdsa-", 6) == 0 ||
+			memcmp(bytes + i + 4, "sk-", 3) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * DER parsing is slow (OpenSSL 3 tries every decoder for a private key),
+ * so each key argument may spend SECRET_DER_BUDGET attempts; text that
+ * holds more candidates than that is refused rather than half examined.
+ */
+#define SECRET_DER_BUDGET	64
+static int	der_budget;
+
+/*
+ * Whether the bytes start with what every DER key or certificate starts
+ * with: a SEQUENCE whose length fits the bytes, holding a SEQUENCE or an
+ * INTEGER.  Random bytes seldom do, so der_kind runs seldom on them.
+ */
+static bool
+der_plausible(const unsigned char *bytes, int len)
+{
+	int			hdr;
+	int			clen;
+
+	if (len < 4 || bytes[0] != 0x30)
+		return false;
+	if (bytes[1] < 0x80)
+	{
+		hdr = 2;
+		clen = bytes[1];
+	}
+	else if (bytes[1] == 0x81)
+	{
+		hdr = 3;
+		clen = bytes[2];
+	}
+	else if (bytes[1] == 0x82)
+	{
+		hdr = 4;
+		clen = (bytes[2] << 8) | bytes[3];
+	}
+	else if (bytes[1] == 0x83 && len >= 5)
+	{
+		hdr = 5;
+		clen = (bytes[2] << 16) | (bytes[3] << 8) | bytes[4];
+	}
+	else
+		return false;
+	return clen >= 2 && hdr + clen <= len &&
+		(bytes[hdr] == 0x30 || bytes[hdr] == 0x02);
+}
+
+/*
+ * A DER key or certificate at the start (der_kind), or an RSA public key
+ * (PKCS#1, which holds no algorithm identifier for has_key_oid to find)
+ * anywhere: a SEQUENCE with a long-form length that fits the bytes left,
+ * holding an INTEGER.
  */
 static const char *
-encoded_key_kind(const char *bytes, int len)
+der_kind_anywhere(const unsigned char *bytes, int len)
 {
-	int			skip = skip_bom_space(bytes, len);
-	char	   *text;
-	char	   *dec;
-	int			n = 0;
-	int			declen;
 	int			i;
-	bool		hex = true;
-	const char *kind = NULL;
+	const char *kind;
 
-	bytes += skip;
-	len -= skip;
-	if (len < 60)
-		return NULL;
-	for (i = 0; i < len; i++)
+	if (der_plausible(bytes, len) && der_budget-- > 0 &&
+		(kind = der_kind((const char *) bytes, len)) != NULL)
+		return kind;
+	for (i = 1; i + 4 <= len; i++)
 	{
-		char		c = bytes[i];
+		int			hdr;
+		int			clen;
+		const unsigned char *p;
+		EVP_PKEY   *pkey;
 
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
+		if (bytes[i] != 0x30)
 			continue;
-		if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
+		if (bytes[i + 1] == 0x81)
+		{
+			hdr = 3;
+			clen = bytes[i + 2];
+		}
+		else if (bytes[i + 1] == 0x82)
+		{
+			hdr = 4;
+			clen = (bytes[i + 2] << 8) | bytes[i + 3];
+		}
+		else
 			continue;
-		hex = false;
-		if (!((c >= 'G' && c <= 'Z') || (c >= 'g' && c <= 'z') ||
-			  c == '+' || c == '/' || c == '-' || c == '_' || c == '='))
+		/* INTEGER modulus, with a long-form length */
+		if (clen < 64 || i + hdr + clen > len ||
+			bytes[i + hdr] != 0x02 ||
+			bytes[i + hdr + 1] < 0x81 || bytes[i + hdr + 1] > 0x83)
+			continue;
+		if (der_budget-- <= 0)
 			return NULL;
+		p = bytes + i;
+		ERR_set_mark();
+		pkey = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, hdr + clen);
+		ERR_pop_to_mark();
+		if (pkey)
+		{
+			EVP_PKEY_free(pkey);
+			return "a DER-encoded RSA public key";
+		}
 	}
-	/* without white space and padding, base64 as base64url */
-	text = palloc(len);
-	for (i = 0; i < len; i++)
-	{
-		char		c = bytes[i];
+	return NULL;
+}
 
-		if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '=')
-			text[n++] = (c == '+') ? '-' : (c == '/') ? '_' : c;
-	}
-	dec = palloc(B64URL_DEC_LEN(n) + 1);
-	if (hex && n % 2 == 0)
-		declen = (int) hex_decode(text, n, dec);
-	else
-		declen = b64url_decode(text, n, (unsigned char *) dec);
-	if (declen > 0)
+/*
+ * Decode one run of base64 or hex characters (white space already taken
+ * out) from each alignment, and look for key material in what it decodes
+ * to.  Leniently: trailing bits are dropped.
+ */
+static const char *
+decoded_run_kind(const unsigned char *run, int n, bool hex, int depth)
+{
+	unsigned char *dec;
+	const char *kind = NULL;
+	int			off;
+
+	n = Min(n, SECRET_MAX_RUN);
+	dec = palloc(n + 1);
+
+	for (off = 0; kind == NULL && off < (hex ? 2 : 4); off++)
 	{
-		kind = der_kind(dec, declen);
-		if (kind == NULL && has_pem(dec, declen))
-			kind = "a PEM document";
+		int			declen = 0;
+		int			i;
+
+		if (hex)
+		{
+			for (i = off; i + 2 <= n; i += 2)
+				dec[declen++] = (unsigned char) (hex_val(run[i]) * 16 + hex_val(run[i + 1]));
+		}
+		else
+		{
+			uint32		acc = 0;
+			int			bits = 0;
+
+			for (i = off; i < n; i++)
+			{
+				acc = (acc << 6) | (uint32) b64_val(run[i]);
+				bits += 6;
+				if (bits >= 8)
+				{
+					bits -= 8;
+					dec[declen++] = (unsigned char) (acc >> bits);
+				}
+			}
+		}
+		if (declen > 0)
+			kind = key_material_kind(dec, declen, depth + 1);
 	}
-	OPENSSL_cleanse(text, len);
-	OPENSSL_cleanse(dec, B64URL_DEC_LEN(n) + 1);
-	pfree(text);
+	OPENSSL_cleanse(dec, n + 1);
 	pfree(dec);
 	return kind;
+}
+
+static bool
+is_key_length(int n)
+{
+	int			i;
+
+	if (n >= SECRET_KEY_MIN_MODULUS)
+		return true;
+	for (i = 0; i < lengthof(key_lengths); i++)
+	{
+		if (key_lengths[i] == n)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether a run of base64 characters (or of hex digits) could be a public
+ * key without structure: one that decodes, as base64 or as hex, to the
+ * length of a key (is_key_length; hex digits only as hex), or a run of
+ * SECRET_KEY_MIN_DECIMAL decimal digits, and has SECRET_KEY_MIN_DISTINCT
+ * distinct characters.
+ */
+static bool
+run_may_be_key(const unsigned char *run, int n, bool hex)
+{
+	bool		seen[256] = {false};
+	int			distinct = 0;
+	bool		all_hex = true;
+	bool		all_digits = true;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (!seen[run[i]])
+		{
+			seen[run[i]] = true;
+			distinct++;
+		}
+		if (hex_val(run[i]) < 0)
+			all_hex = false;
+		if (run[i] < '0' || run[i] > '9')
+			all_digits = false;
+	}
+	if (distinct < SECRET_KEY_MIN_DISTINCT)
+		return false;
+	if (all_digits && n >= SECRET_KEY_MIN_DECIMAL)
+		return true;
+	/* the base64 of a key is not all hex digits */
+	if (all_hex)
+		return n % 2 == 0 && is_key_length(n / 2);
+	return !hex && is_key_length(n * 6 / 8);
+}
+
+/*
+ * Runs of base64 characters (or of hex digits, then also across ":"),
+ * joined across white space, each ended by "=" or another character.
+ * With "decode", each run of SECRET_MIN_RUN characters or more is decoded
+ * and the kind of key material found is returned; without, returns a
+ * non-NULL string when a run is long enough to hold a key (a run joined
+ * only across line breaks).
+ */
+static const char *
+scan_runs(const unsigned char *bytes, int len, bool hex, bool decode, int depth)
+{
+	unsigned char *run = palloc(len + 1);
+	const char *kind = NULL;
+	int			i = 0;
+
+	while (kind == NULL && i < len)
+	{
+		int			n = 0;
+
+		/* collect one run */
+		while (i < len)
+		{
+			unsigned char c = bytes[i];
+
+			if (hex ? hex_val(c) >= 0 : is_b64_char(c))
+				run[n++] = c;
+			else if (n > 0 && (decode ? is_space_char(c) : (c == '\n' || c == '\r')))
+				;
+			else if (n > 0 && hex && c == ':')
+				;
+			else if (n > 0 && !hex && c == '=')
+			{
+				while (i < len && bytes[i] == '=')
+					i++;
+				break;
+			}
+			else if (n > 0)
+				break;
+			i++;
+		}
+		if (decode && n >= SECRET_MIN_RUN)
+			kind = decoded_run_kind(run, n, hex, depth);
+		else if (!decode && run_may_be_key(run, n, hex))
+			kind = "a run that may be a key";
+	}
+	OPENSSL_cleanse(run, len + 1);
+	pfree(run);
+	return kind;
+}
+
+/*
+ * The other text encodings of binary data that a key could be kept in:
+ * base32 (RFC 4648, either case) and the base85 family (Python's b85 and
+ * RFC 1924, Ascii85, Z85).  Only structure is looked for in what they
+ * decode to: their alphabets take in ordinary passwords, so their lengths
+ * say nothing.
+ */
+typedef enum SecretAlphabet
+{
+	ALPHABET_BASE32,
+	ALPHABET_B85,
+	ALPHABET_ASCII85,
+	ALPHABET_Z85,
+	ALPHABET_COUNT
+} SecretAlphabet;
+
+static const char *const alphabet_chars[ALPHABET_COUNT] = {
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567",
+	"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~",
+	NULL,						/* '!' to 'u' */
+	"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#",
+};
+static int8 alphabet_value[ALPHABET_COUNT][256];
+static bool alphabet_ready = false;
+
+static void
+alphabet_init(void)
+{
+	int			a;
+	int			i;
+
+	memset(alphabet_value, -1, sizeof(alphabet_value));
+	for (a = 0; a < ALPHABET_COUNT; a++)
+	{
+		if (a == ALPHABET_ASCII85)
+		{
+			for (i = '!'; i <= 'u'; i++)
+				alphabet_value[a][i] = (int8) (i - '!');
+			continue;
+		}
+		for (i = 0; alphabet_chars[a][i]; i++)
+			alphabet_value[a][(unsigned char) alphabet_chars[a][i]] = (int8) i;
+	}
+	for (i = 'a'; i <= 'z'; i++)
+		alphabet_value[ALPHABET_BASE32][i] = alphabet_value[ALPHABET_BASE32][i - 'a' + 'A'];
+	alphabet_ready = true;
+}
+
+/*
+ * Runs of one alphabet's characters, joined across white space, of
+ * SECRET_MIN_RUN_85 or more (the base85 of an Ed25519 SPKI is 55), the
+ * first SECRET_MAX_RUNS_85 of them, decoded from every alignment: what key
+ * material they hold, or NULL.
+ */
+static const char *
+scan_alphabet_runs(const unsigned char *bytes, int len, SecretAlphabet a, int depth)
+{
+	const int8 *val = alphabet_value[a];
+	int			group = (a == ALPHABET_BASE32) ? 8 : 5;
+	unsigned char *run = palloc(len + 1);
+	unsigned char *dec = palloc(len + 1);
+	const char *kind = NULL;
+	int			i = 0;
+	int			runs = 0;
+
+	while (kind == NULL && i < len && runs < SECRET_MAX_RUNS_85)
+	{
+		int			n = 0;
+		int			off;
+
+		while (i < len)
+		{
+			unsigned char c = bytes[i];
+
+			if (val[c] >= 0)
+				run[n++] = c;
+			else if (n > 0 && is_space_char(c))
+				;
+			else if (n > 0)
+				break;
+			i++;
+		}
+		if (n < SECRET_MIN_RUN_85)
+			continue;
+		runs++;
+		n = Min(n, SECRET_MAX_RUN_85);
+		for (off = 0; kind == NULL && off < group; off++)
+		{
+			int			declen = 0;
+			int			j;
+
+			if (a == ALPHABET_BASE32)
+			{
+				uint32		acc = 0;
+				int			bits = 0;
+
+				for (j = off; j < n; j++)
+				{
+					acc = (acc << 5) | (uint32) val[run[j]];
+					bits += 5;
+					if (bits >= 8)
+					{
+						bits -= 8;
+						dec[declen++] = (unsigned char) (acc >> bits);
+					}
+				}
+			}
+			else
+			{
+				for (j = off; j + 5 <= n; j += 5)
+				{
+					uint64		v = 0;
+					int			k;
+
+					for (k = 0; k < 5; k++)
+						v = v * 85 + (uint64) val[run[j + k]];
+					dec[declen++] = (unsigned char) (v >> 24);
+					dec[declen++] = (unsigned char) (v >> 16);
+					dec[declen++] = (unsigned char) (v >> 8);
+					dec[declen++] = (unsigned char) v;
+				}
+			}
+			if (declen > 0)
+				kind = key_material_kind(dec, declen, depth + 1);
+		}
+	}
+	OPENSSL_cleanse(run, len + 1);
+	OPENSSL_cleanse(dec, len + 1);
+	pfree(run);
+	pfree(dec);
+	return kind;
+}
+
+/* The checks of key_material_kind on one view of the bytes. */
+static const char *
+view_kind(const unsigned char *v, int len, int depth)
+{
+	const char *kind;
+
+	if (contains_ci(v, len, "-----BEGIN") || contains_ci(v, len, "-----END") ||
+		contains_ci(v, len, "---- BEGIN SSH2"))
+		return "a PEM document";
+	if (has_kty_member(v, len) || memmem(v, len, "\"kty\"", 5) != NULL)
+		return "a JWK";
+	if (contains_ci(v, len, "RSAKeyValue") || contains_ci(v, len, "ECKeyValue"))
+		return "an XML key";
+	if (contains_ci(v, len, "Public-Key:") || contains_ci(v, len, "Private-Key:"))
+		return "a key as openssl prints it";
+	if (contains_ci(v, len, "ssh-rsa") || contains_ci(v, len, "ssh-dss") ||
+		contains_ci(v, len, "ssh-ed25519") || contains_ci(v, len, "ssh-ed448") ||
+		contains_ci(v, len, "ecdsa-sha2-") || contains_ci(v, len, "sk-ssh-") ||
+		contains_ci(v, len, "sk-ecdsa-"))
+		return "an OpenSSH public key";
+	if (is_json_object((const char *) v, len))
+		return "a JSON object";
+	if ((kind = der_kind_anywhere(v, len)) != NULL)
+		return kind;
+	if (has_key_oid(v, len))
+		return "DER key material";
+	if (has_ssh_wire(v, len))
+		return "an SSH public key in wire format";
+	if (der_budget < 0)
+		return "too much";		/* jwt_key_init_secret says what */
+	if (depth < SECRET_SCAN_DEPTH)
+	{
+		SecretAlphabet a;
+
+		if ((kind = scan_runs(v, len, false, true, depth)) != NULL ||
+			(kind = scan_runs(v, len, true, true, depth)) != NULL)
+			return psprintf("the base64 or hex of %s", kind);
+		if (!alphabet_ready)
+			alphabet_init();
+		for (a = 0; depth == 0 && a < ALPHABET_COUNT; a++)
+		{
+			if ((kind = scan_alphabet_runs(v, len, a, depth)) != NULL)
+				return psprintf("the base32 or base85 of %s", kind);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * What key material the bytes hold, or NULL: see "Key material in a
+ * secret" above.
+ */
+static const char *
+key_material_kind(const unsigned char *bytes, int len, int depth)
+{
+	const char *kind;
+	unsigned char *unesc;
+	unsigned char *nonul;
+	int			ulen = 0;
+	int			nlen = 0;
+
+	if ((kind = view_kind(bytes, len, depth)) != NULL)
+		return kind;
+	unesc = secret_unescape(bytes, len, &ulen);
+	if (unesc)
+	{
+		kind = view_kind(unesc, ulen, depth);
+		OPENSSL_cleanse(unesc, ulen);
+		pfree(unesc);
+		if (kind)
+			return kind;
+	}
+	nonul = secret_drop_nul(bytes, len, &nlen);
+	if (nonul)
+	{
+		kind = key_material_kind(nonul, nlen, depth);
+		OPENSSL_cleanse(nonul, nlen);
+		pfree(nonul);
+	}
+	return kind;
+}
+
+/*
+ * Whether a secret could be the text of a key that no structure gives
+ * away (a raw EC point or Ed25519 key, an RSA modulus, in base64 or hex):
+ * a run of base64 characters, or of hex digits (also between ":"), joined
+ * across line breaks, as given or unescaped, that run_may_be_key accepts.
+ * Such a secret verifies only with "algorithms".
+ */
+static bool
+secret_maybe_key(const unsigned char *bytes, int len)
+{
+	unsigned char *unesc;
+	int			ulen = 0;
+	bool		found;
+
+	found = scan_runs(bytes, len, false, false, 0) != NULL ||
+		scan_runs(bytes, len, true, false, 0) != NULL;
+	if (!found && (unesc = secret_unescape(bytes, len, &ulen)) != NULL)
+	{
+		found = scan_runs(unesc, ulen, false, false, 0) != NULL ||
+			scan_runs(unesc, ulen, true, false, 0) != NULL;
+		OPENSSL_cleanse(unesc, ulen);
+		pfree(unesc);
+	}
+	return found;
 }
 
 static void
@@ -271,24 +1066,17 @@ jwt_key_init_secret(JwtKey *key, const unsigned char *bytes, int len)
 	/*
 	 * A key in another form is never a secret: whoever knows a public key
 	 * could sign with it.  jwt_key_get sends PEM and JWK elsewhere; this
-	 * catches DER and encodings of keys, and PEM or JSON in the "k" of an
-	 * "oct" JWK.
+	 * catches every other form of key text (key_material_kind), and PEM or
+	 * JSON in the "k" of an "oct" JWK.
 	 */
-	if (has_pem((const char *) bytes, len) ||
-		memmem(bytes, len, "-----END ", 9) != NULL)
-		kind = "a PEM document";
-	else if (memmem(bytes, len, "\"kty\"", 5) != NULL ||
-			 memmem(bytes, len, "\\\"kty\\\"", 7) != NULL)
-		kind = "a JWK";
-	else if (is_json_object((const char *) bytes, len))
-		kind = "a JSON object";
-	else if ((kind = der_kind((const char *) bytes, len)) != NULL)
+	der_budget = SECRET_DER_BUDGET;
+	kind = key_material_kind(bytes, len, 0);
+	if (der_budget < 0)
+		kind = "text with more candidate key encodings than are examined";
+	if (kind && strncmp(kind, "a DER-encoded", 13) == 0)
 		hint = "Pass the key as PEM or as a JWK.";
-	else if ((kind = encoded_key_kind((const char *) bytes, len)) != NULL)
-	{
-		kind = psprintf("the base64 or hex of %s", kind);
+	else if (kind && strncmp(kind, "the base64 or hex of", 20) == 0)
 		hint = "Pass the key as PEM, between -----BEGIN and -----END lines, or as a JWK.";
-	}
 	if (kind)
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -308,6 +1096,7 @@ jwt_key_init_secret(JwtKey *key, const unsigned char *bytes, int len)
 						   len, jwt_alg_by_id(JWT_ALG_HS256)->hash_len),
 				 errhint("Use a longer secret, for example one from jwt_generate_secret().")));
 	key->kind = JWT_KEY_SECRET;
+	key->secret_maybe_key = secret_maybe_key(bytes, len);
 	key->secret = palloc(len);
 	memcpy(key->secret, bytes, len);
 	key->secret_len = len;
@@ -396,7 +1185,10 @@ jwt_key_get(const char *bytes, int len, JwtKeyForm form)
 			pfree(jb);
 		}
 		else
+		{
 			jwt_key_init_secret(key, (const unsigned char *) bytes, len);
+			key->bare_secret = true;
+		}
 		key->hash = hash;
 		key->form = form;
 		key->len = len;
@@ -446,6 +1238,33 @@ jwt_key_describe(JwtKey *key)
 			return psprintf("a JWK Set of %d keys", key->nmembers);
 	}
 	return "a key";
+}
+
+/*
+ * Raise 22023 when "key" may not choose the algorithms itself, as it does
+ * when a verifier passes no "algorithms": a secret given as text or bytea
+ * that could be the text of a key (secret_maybe_key), or any such secret
+ * when jwt.require_algorithms_for_secrets is on.  A JWK "oct" says what it
+ * is and is not concerned.
+ */
+void
+jwt_key_check_implicit_algorithms(JwtKey *key)
+{
+	if (key->kind != JWT_KEY_SECRET || !key->bare_secret)
+		return;
+	if (jwt_require_algorithms_for_secrets)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("algorithms must be given with an HMAC secret"),
+				 errdetail("jwt.require_algorithms_for_secrets is on."),
+				 errhint("Pass algorithms => '{HS256}' (or the HS algorithms the secret serves).")));
+	if (key->secret_maybe_key)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("algorithms must be given with an HMAC secret that could be the text of a key"),
+				 errdetail("The secret holds base64, hex or decimal text as long as a public key, an EC point or an RSA modulus; "
+						   "whoever knows a public key could sign tokens with it as an HMAC secret."),
+				 errhint("Pass algorithms => '{HS256}' if it is an HMAC secret, or pass a public key as PEM or as a JWK.")));
 }
 
 /*

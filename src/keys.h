@@ -60,6 +60,8 @@ struct JwtKey
 	int			secret_len;
 	unsigned char *secret;
 	EVP_MAC_CTX *hmac[3];		/* keyed HS256/384/512 contexts, lazily */
+	bool		bare_secret;	/* given as text or bytea, not as a JWK */
+	bool		secret_maybe_key;	/* could be key text: see keys.c */
 
 	/* JWT_KEY_RSA, _EC, _OKP */
 	EVP_PKEY   *pkey;
@@ -80,10 +82,12 @@ struct JwtKey
 	unsigned char *bytes;		/* the argument's bytes, wiped on eviction */
 };
 
-/* GUC (jwt.c) */
+/* GUCs (jwt.c) */
 extern int	jwt_min_rsa_bits;
+extern bool jwt_require_algorithms_for_secrets;
 
 extern JwtKey *jwt_key_get(const char *bytes, int len, JwtKeyForm form);
+extern void jwt_key_check_implicit_algorithms(JwtKey *key);
 extern void jwt_key_check_alg(JwtKey *key, const JwtAlg *alg, bool for_signing);
 extern JwtReason jwt_key_pick(JwtKey *key, const JwtAlg *alg, const char *kid,
 							  bool for_signing, JwtKey **out, char **detail);

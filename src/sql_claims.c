@@ -30,17 +30,27 @@
 
 #include <math.h>
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "access/transam.h"
 #include "catalog/catalog.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
 #include "pgstat.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -414,29 +424,131 @@ check_not_revoked(FunctionCallInfo fcinfo, AuthSite *site, Jsonb *claims)
 }
 
 /*
- * Why a token may not make a session "role", or NULL.  Refused: superusers;
- * predefined roles (pg_execute_server_program and the like, all below
- * FirstNormalObjectId and named pg_*); roles with BYPASSRLS, REPLICATION
- * or CREATEROLE (which in PostgreSQL 15 can grant itself any predefined
- * role); and roles that have the privileges of the predefined roles that
- * reach the server's files or programs, by inheritance.  "shown" is the
- * name as a message quotes it (jwt_clip: the token chose it).
+ * The predefined roles that reach the server's files or programs, or every
+ * table (jwt_keys too); a token never makes a session a member of them.
+ */
+static const struct
+{
+	Oid			oid;
+	const char *name;
+}			refused_predefined[] = {
+	{ROLE_PG_EXECUTE_SERVER_PROGRAM, "pg_execute_server_program"},
+	{ROLE_PG_READ_SERVER_FILES, "pg_read_server_files"},
+	{ROLE_PG_WRITE_SERVER_FILES, "pg_write_server_files"},
+	{ROLE_PG_READ_ALL_DATA, "pg_read_all_data"},
+	{ROLE_PG_WRITE_ALL_DATA, "pg_write_all_data"},
+};
+
+/* The attribute of a pg_authid row that a token never gives, or NULL. */
+static const char *
+refused_attribute(Form_pg_authid form)
+{
+	if (form->rolsuper)
+		return "SUPERUSER";
+	if (form->rolbypassrls)
+		return "BYPASSRLS";
+	if (form->rolreplication)
+		return "REPLICATION";
+	if (form->rolcreaterole)
+		return "CREATEROLE";
+	return NULL;
+}
+
+/* The owner of extension "extoid", or InvalidOid. */
+static Oid
+extension_owner(Oid extoid)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			owner = InvalidOid;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return owner;
+}
+
+/*
+ * The first owner of a table (or other relation) of extension "extoid"
+ * that "roleid" is a member of, with the table's name in *relname; or
+ * InvalidOid.
+ */
+static Oid
+extension_table_owner_of(Oid extoid, Oid roleid, char **relname)
+{
+	Relation	rel;
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			found = InvalidOid;
+
+	rel = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&keys[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ExtensionRelationId));
+	ScanKeyInit(&keys[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, DependReferenceIndexId, true, NULL, 2, keys);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
+		HeapTuple	reltup;
+		Oid			owner;
+
+		if (dep->classid != RelationRelationId || dep->deptype != DEPENDENCY_EXTENSION)
+			continue;
+		reltup = SearchSysCache1(RELOID, ObjectIdGetDatum(dep->objid));
+		if (!HeapTupleIsValid(reltup))
+			continue;
+		owner = ((Form_pg_class) GETSTRUCT(reltup))->relowner;
+		if (is_member_of_role(roleid, owner))
+		{
+			found = owner;
+			*relname = pstrdup(NameStr(((Form_pg_class) GETSTRUCT(reltup))->relname));
+		}
+		ReleaseSysCache(reltup);
+		if (OidIsValid(found))
+			break;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
+ * Why a token may not make a session "role", or NULL.  "shown" is the name
+ * as a message quotes it (jwt_clip: the token chose it); "fn_oid" is the
+ * calling function, which names the extension.
+ *
+ * Refused: superusers; predefined roles (pg_execute_server_program and the
+ * like, all below FirstNormalObjectId and named pg_*); roles with
+ * BYPASSRLS, REPLICATION or CREATEROLE (which in PostgreSQL 15 can grant
+ * itself any predefined role); and every role that is a member, at any
+ * depth, of a role with one of those attributes, of a predefined role that
+ * reaches the server's files or programs or every table
+ * (refused_predefined), of the extension's owner, or of the owner of one
+ * of the extension's tables.  Membership is is_member_of_role(): it
+ * follows every grant, INHERIT or not, since SET ROLE follows them all,
+ * and has_privs_of_role() would miss a NOINHERIT link.
  */
 static char *
-role_refusal(Oid roleid, const char *role, const char *shown)
+role_refusal(Oid roleid, const char *role, const char *shown, Oid fn_oid)
 {
-	static const struct
-	{
-		Oid			oid;
-		const char *name;
-	}			server_roles[] = {
-		{ROLE_PG_EXECUTE_SERVER_PROGRAM, "pg_execute_server_program"},
-		{ROLE_PG_READ_SERVER_FILES, "pg_read_server_files"},
-		{ROLE_PG_WRITE_SERVER_FILES, "pg_write_server_files"},
-	};
+	Relation	rel;
+	SysScanDesc scan;
 	HeapTuple	tup;
 	Form_pg_authid form;
 	const char *attr = NULL;
+	char	   *why = NULL;
+	Oid			extoid;
+	Oid			owner;
+	char	   *relname = NULL;
 	int			i;
 
 	if (superuser_arg(roleid))
@@ -446,22 +558,51 @@ role_refusal(Oid roleid, const char *role, const char *shown)
 	tup = SearchSysCache1(AUTHOID, ObjectIdGetDatum(roleid));
 	if (!HeapTupleIsValid(tup))
 		return psprintf("Role \"%s\" does not exist.", shown);
-	form = (Form_pg_authid) GETSTRUCT(tup);
-	if (form->rolbypassrls)
-		attr = "BYPASSRLS";
-	else if (form->rolreplication)
-		attr = "REPLICATION";
-	else if (form->rolcreaterole)
-		attr = "CREATEROLE";
+	attr = refused_attribute((Form_pg_authid) GETSTRUCT(tup));
 	ReleaseSysCache(tup);
 	if (attr)
 		return psprintf("Role \"%s\" has %s, which a token never gives a session.", shown, attr);
-	for (i = 0; i < lengthof(server_roles); i++)
+
+	for (i = 0; i < lengthof(refused_predefined); i++)
 	{
-		if (has_privs_of_role(roleid, server_roles[i].oid))
-			return psprintf("Role \"%s\" has the privileges of %s, which a token never gives a session.",
-							shown, server_roles[i].name);
+		if (is_member_of_role(roleid, refused_predefined[i].oid))
+			return psprintf("Role \"%s\" is a member of %s, which a token never gives a session.",
+							shown, refused_predefined[i].name);
 	}
+
+	/* members, at any depth, of roles with a refused attribute */
+	rel = table_open(AuthIdRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (why == NULL && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		form = (Form_pg_authid) GETSTRUCT(tup);
+		attr = refused_attribute(form);
+		if (attr && form->oid != roleid && is_member_of_role(roleid, form->oid))
+			why = psprintf("Role \"%s\" is a member of role \"%s\", which has %s; a token never gives a session its privileges.",
+						   shown, NameStr(form->rolname), attr);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (why)
+		return why;
+
+	extoid = getExtensionOfObject(ProcedureRelationId, fn_oid);
+	if (!OidIsValid(extoid))
+		extoid = get_extension_oid("jwt", false);
+	owner = extension_owner(extoid);
+	if (OidIsValid(owner) && is_member_of_role(roleid, owner))
+		return owner == roleid ?
+			psprintf("Role \"%s\" owns extension \"%s\", whose privileges a token never gives a session.",
+					 shown, get_extension_name(extoid)) :
+			psprintf("Role \"%s\" is a member of role \"%s\", the owner of extension \"%s\", whose privileges a token never gives a session.",
+					 shown, GetUserNameFromId(owner, false), get_extension_name(extoid));
+	owner = extension_table_owner_of(extoid, roleid, &relname);
+	if (OidIsValid(owner))
+		return owner == roleid ?
+			psprintf("Role \"%s\" owns table \"%s\" of extension \"%s\", whose privileges a token never gives a session.",
+					 shown, relname, get_extension_name(extoid)) :
+			psprintf("Role \"%s\" is a member of role \"%s\", the owner of table \"%s\" of extension \"%s\", whose privileges a token never gives a session.",
+					 shown, GetUserNameFromId(owner, false), relname, get_extension_name(extoid));
 	return NULL;
 }
 
@@ -471,7 +612,7 @@ role_refusal(Oid roleid, const char *role, const char *shown)
  * it.  42501 otherwise.
  */
 static void
-assume_role(Jsonb *claims, const char *claim)
+assume_role(Jsonb *claims, const char *claim, Oid fn_oid)
 {
 	char	   *role = string_claim(claims, claim);
 	const char *shown;
@@ -495,7 +636,7 @@ assume_role(Jsonb *claims, const char *claim)
 						   jwt_clip(GetUserNameFromId(GetSessionUserId(), false), 64),
 						   shown);
 		else
-			why = role_refusal(roleid, role, shown);
+			why = role_refusal(roleid, role, shown, fn_oid);
 	}
 	if (why)
 		jwt_ereport(ERROR,
@@ -627,7 +768,8 @@ claims_op(FunctionCallInfo fcinfo, ClaimsOp op, PGFunction verify, bool registry
 	}
 
 	if (!PG_ARGISNULL(arg_role))
-		assume_role(claims, text_to_cstring(PG_GETARG_TEXT_PP(arg_role)));
+		assume_role(claims, text_to_cstring(PG_GETARG_TEXT_PP(arg_role)),
+					fcinfo->flinfo->fn_oid);
 	jwt_claims_establish(claims);
 	PG_RETURN_JSONB_P(claims);
 }

@@ -279,7 +279,10 @@ build_options(FunctionCallInfo fcinfo, JwtCallCache *cc, JwtKey *key,
 	memset(o, 0, sizeof(*o));
 
 	if (PG_ARGISNULL(VA_ALGORITHMS))
+	{
+		jwt_key_check_implicit_algorithms(key);
 		o->allowed = key->usable;
+	}
 	else
 	{
 		JwtAlgSet	named = resolve_algorithms(cc, fcinfo,

@@ -35,8 +35,9 @@
  *			 claim rules written here from the README.
  *	key		 an input is a key argument (PEM, JWK, JWK Set or secret) as text,
  *			 bytea and jsonb: only 22023 and 54000 may be raised; a key that
- *			 parses and can sign must verify its own token, and so must its
- *			 public JWK.
+ *			 parses and can sign must verify its own token (a secret that
+ *			 could be key text only with "algorithms", so a secret is also
+ *			 checked with its algorithm named), and so must its public JWK.
  *
  * Any other error, a wrong answer or a failed check calls abort(), which
  * libFuzzer reports as a crash with the input that caused it.
@@ -914,7 +915,8 @@ target_signed(const uint8 *data, size_t size)
 
 /*
  * Sign a token with the key under one algorithm it serves, and verify it
- * with the same key and with its public JWK.
+ * with the same key (a secret also with that algorithm named) and with its
+ * public JWK.
  */
 static void
 key_roundtrip(FuzzForm form, Datum keyd, JwtKey *key)
@@ -927,6 +929,7 @@ key_roundtrip(FuzzForm form, Datum keyd, JwtKey *key)
 	Datum		pub;
 	bool		isnull;
 	bool		single;
+	bool		secret;
 	VerifyArgs	va;
 	Verdict		v;
 	StringInfoData hdr;
@@ -962,6 +965,7 @@ key_roundtrip(FuzzForm form, Datum keyd, JwtKey *key)
 		return;
 	/* k may be evicted from the key cache by the calls below */
 	single = (k == key && k->kind != JWT_KEY_SECRET);
+	secret = (k == key && k->kind == JWT_KEY_SECRET);
 
 	args[0] = DirectFunctionCall1(jsonb_in, CStringGetDatum("{\"sub\": \"fuzz\"}"));
 	args[1] = keyd;
@@ -975,6 +979,23 @@ key_roundtrip(FuzzForm form, Datum keyd, JwtKey *key)
 	if (!v.raised && !v.valid)
 		fuzz_fail("a token signed with %s by the key does not verify with it: %s",
 				  alg->name, v.reason);
+
+	/*
+	 * A secret that signed verifies when the caller names the algorithm,
+	 * even one that needs "algorithms" (it could be the text of a key).
+	 */
+	if (secret)
+	{
+		Datum		name = CStringGetTextDatum(alg->name);
+
+		verify_args_init(&va, tok, keyd);
+		verify_arg(&va, 2, PointerGetDatum(construct_array(&name, 1, TEXTOID, -1,
+														   false, TYPALIGN_INT)));
+		validate_and_verify(form, &va, key_errors, &v);
+		if (v.raised || !v.valid)
+			fuzz_fail("a token signed with %s by a secret does not verify with it and algorithms => '{%s}': %s",
+					  alg->name, alg->name, v.raised ? "an error was raised" : v.reason);
+	}
 
 	if (!single)
 		return;

@@ -87,7 +87,7 @@ script() {
 	cat <<'SQL'
 \set ON_ERROR_STOP 1
 SELECT jwt_generate_secret(64) AS key,
-       encode(jwt_generate_secret(32), 'hex') AS tkey \gset
+       encode(jwt_generate_secret(64), 'hex') AS tkey \gset
 SELECT array_agg(jwt_generate_secret(64))::text AS keys
   FROM generate_series(1, 32) \gset
 SELECT jwt_sign('{"sub": "memory"}', :'key'::bytea) AS tok \gset

@@ -1,0 +1,121 @@
+--
+-- role_claim: which roles a token may make the session.  A role is refused
+-- when it is, or is a member at any depth (INHERIT or not: SET ROLE follows
+-- every grant) of, a superuser, a role with BYPASSRLS, REPLICATION or
+-- CREATEROLE, a predefined role reaching the server's files or programs or
+-- every table, the extension's owner, or the owner of one of its tables.
+-- The session here is a superuser, a member of every role, so only that
+-- rule stands between the token and the role.
+--
+\set VERBOSITY terse
+\set key 'a secret for the role tests, 32 bytes or more'
+SELECT set_config('regress.key', :'key', false) IS NOT NULL AS key_set;
+-- The outcome of a token naming "role": the role switched to (then undone,
+-- with the claims, by rolling back the inner block), or the SQLSTATE and
+-- the detail of the refusal.
+CREATE FUNCTION regress_roles_detail(role text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	d text;
+	res text;
+BEGIN
+	BEGIN
+		PERFORM jwt_authenticate(jwt_sign(jsonb_build_object('sub', 's', 'role', role),
+										  current_setting('regress.key')),
+								 current_setting('regress.key'), role_claim => 'role');
+		res := 'accepted as ' || current_user;
+		RAISE SQLSTATE 'RGRS1';
+	EXCEPTION WHEN SQLSTATE 'RGRS1' THEN
+		RETURN res;
+	END;
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
+	RETURN SQLSTATE || ' ' || d;
+END $$;
+
+CREATE ROLE regress_roles_super SUPERUSER;
+-- a direct member of a superuser
+CREATE ROLE regress_roles_direct;
+GRANT regress_roles_super TO regress_roles_direct;
+-- a member at depth 3
+CREATE ROLE regress_roles_d1;
+CREATE ROLE regress_roles_d2;
+CREATE ROLE regress_roles_d3;
+GRANT regress_roles_super TO regress_roles_d3;
+GRANT regress_roles_d3 TO regress_roles_d2;
+GRANT regress_roles_d2 TO regress_roles_d1;
+-- NOINHERIT: no privileges of the superuser by inheritance, but SET ROLE
+-- reaches it
+CREATE ROLE regress_roles_noinherit NOINHERIT;
+GRANT regress_roles_d3 TO regress_roles_noinherit;
+-- a member of a role with BYPASSRLS, and roles with the attributes
+CREATE ROLE regress_roles_bypass BYPASSRLS;
+CREATE ROLE regress_roles_creator CREATEROLE;
+CREATE ROLE regress_roles_bypass_member;
+GRANT regress_roles_bypass TO regress_roles_bypass_member;
+-- pg_execute_server_program at depth 2, with and without INHERIT
+CREATE ROLE regress_roles_prog1;
+CREATE ROLE regress_roles_prog2;
+GRANT pg_execute_server_program TO regress_roles_prog2;
+GRANT regress_roles_prog2 TO regress_roles_prog1;
+CREATE ROLE regress_roles_prog_noinherit NOINHERIT;
+GRANT regress_roles_prog2 TO regress_roles_prog_noinherit;
+-- pg_read_all_data reads jwt_keys
+CREATE ROLE regress_roles_readall;
+GRANT pg_read_all_data TO regress_roles_readall;
+-- harmless: a member of an ordinary role
+CREATE ROLE regress_roles_plain;
+CREATE ROLE regress_roles_harmless;
+GRANT regress_roles_plain TO regress_roles_harmless;
+
+SELECT r, regress_roles_detail(r)
+FROM unnest(ARRAY['regress_roles_super', 'regress_roles_direct', 'regress_roles_d1',
+                  'regress_roles_noinherit', 'regress_roles_bypass', 'regress_roles_creator',
+                  'regress_roles_bypass_member', 'regress_roles_prog1',
+                  'regress_roles_prog_noinherit', 'regress_roles_readall',
+                  'regress_roles_harmless', 'regress_roles_plain']) WITH ORDINALITY AS u(r, i)
+ORDER BY i;
+
+-- The extension's owner and the owner of its tables, when they are not
+-- superusers (here by editing the catalog, as an installation by a
+-- non-superuser would leave it).
+CREATE ROLE regress_roles_extowner;
+CREATE ROLE regress_roles_extowner_member;
+GRANT regress_roles_extowner TO regress_roles_extowner_member;
+CREATE ROLE regress_roles_tabowner;
+CREATE ROLE regress_roles_tabowner_member;
+CREATE ROLE regress_roles_tabowner_deep NOINHERIT;
+GRANT regress_roles_tabowner TO regress_roles_tabowner_member;
+GRANT regress_roles_tabowner_member TO regress_roles_tabowner_deep;
+SELECT extowner AS old_extowner FROM pg_extension WHERE extname = 'jwt' \gset
+BEGIN;
+UPDATE pg_extension SET extowner = 'regress_roles_extowner'::regrole WHERE extname = 'jwt';
+SELECT r, regress_roles_detail(r)
+FROM unnest(ARRAY['regress_roles_extowner', 'regress_roles_extowner_member',
+                  'regress_roles_harmless']) WITH ORDINALITY AS u(r, i)
+ORDER BY i;
+ROLLBACK;
+SELECT extowner = :old_extowner AS extowner_restored FROM pg_extension WHERE extname = 'jwt';
+BEGIN;
+ALTER TABLE jwt_keys OWNER TO regress_roles_tabowner;
+SELECT r, regress_roles_detail(r)
+FROM unnest(ARRAY['regress_roles_tabowner', 'regress_roles_tabowner_member',
+                  'regress_roles_tabowner_deep', 'regress_roles_harmless']) WITH ORDINALITY AS u(r, i)
+ORDER BY i;
+ROLLBACK;
+
+-- Nothing was established by the refusals; the harmless role really is
+-- switched to.
+SELECT current_user = session_user AS role_unchanged, jwt_claims() IS NULL AS no_claims;
+BEGIN;
+SELECT jwt_authenticate(jwt_sign('{"sub":"h","role":"regress_roles_harmless"}', :'key'), :'key',
+                        role_claim => 'role')->>'sub' AS sub, current_user;
+ROLLBACK;
+
+DROP FUNCTION regress_roles_detail(text);
+DROP ROLE regress_roles_super, regress_roles_direct, regress_roles_d1, regress_roles_d2,
+          regress_roles_d3, regress_roles_noinherit, regress_roles_bypass, regress_roles_creator,
+          regress_roles_bypass_member, regress_roles_prog1, regress_roles_prog2,
+          regress_roles_prog_noinherit, regress_roles_readall, regress_roles_plain,
+          regress_roles_harmless, regress_roles_extowner, regress_roles_extowner_member,
+          regress_roles_tabowner, regress_roles_tabowner_member, regress_roles_tabowner_deep;
