@@ -217,13 +217,14 @@ jwt_stats_count(JwtStatKind kind, const JwtAlg *alg, JwtReason reason)
 }
 
 void
-jwt_stats_verified(const JwtVerifyResult *res, const char *token, int len)
+jwt_stats_verified(const JwtVerifyResult *res, const char *token, int len,
+				   bool track_kid)
 {
 	if (stats_shared != NULL)
 	{
 		pg_atomic_fetch_add_u64(my_counter(JWT_STAT_VERIFY, res->alg,
 										   res->reason), 1);
-		if (res->signature_ok && res->kid != NULL)
+		if (track_kid && res->signature_ok && res->kid != NULL)
 			kid_touch(res->kid, false);
 	}
 	if (res->reason != JWT_REASON_NONE && jwt_log_failures != 0)
@@ -231,13 +232,16 @@ jwt_stats_verified(const JwtVerifyResult *res, const char *token, int len)
 }
 
 void
-jwt_stats_signed(const JwtAlg *alg, const JwtKey *key, Jsonb *header)
+jwt_stats_signed(const JwtAlg *alg, const JwtKey *key, Jsonb *header,
+				 bool track_kid)
 {
 	const char *kid = NULL;
 
 	if (stats_shared == NULL)
 		return;
 	pg_atomic_fetch_add_u64(my_counter(JWT_STAT_SIGN, alg, JWT_REASON_NONE), 1);
+	if (!track_kid)
+		return;
 
 	/* the token's kid: the header's, or else the JWK's (as sign.c does) */
 	if (header != NULL)
