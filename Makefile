@@ -21,7 +21,8 @@ OBJS = \
 	src/sql_claims.o \
 	src/stats.o \
 	src/sql_stats.o \
-	src/refresh.o
+	src/refresh.o \
+	src/registry.o
 
 EXTENSION = jwt
 DATA = jwt--0.1.0.sql jwt--0.1.0--0.1.1.sql jwt--0.1.1--0.1.2.sql
