@@ -30,7 +30,7 @@ PGFILEDESC = "jwt - JSON Web Tokens inside PostgreSQL"
 
 REGRESS = schema sign verify claims_time malformed errors json keys registry registry_plants keys_rfc claims revoke rls stats refresh_lifecycle refresh_triggers harden
 REGRESS_OPTS = --load-extension=jwt
-ISOLATION = consume refresh_rotate refresh_rotate_rr
+ISOLATION = consume refresh_rotate refresh_rotate_rr registry_cache
 ISOLATION_OPTS = --inputdir=test --load-extension=jwt
 
 PG_CPPFLAGS = -I$(srcdir)/src
