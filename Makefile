@@ -28,7 +28,7 @@ EXTENSION = jwt
 DATA = jwt--0.1.0.sql jwt--0.1.0--0.1.1.sql jwt--0.1.1--0.1.2.sql
 PGFILEDESC = "jwt - JSON Web Tokens inside PostgreSQL"
 
-REGRESS = schema sign verify claims_time malformed errors json keys registry registry_plants keys_rfc claims revoke rls stats refresh_lifecycle refresh_triggers harden
+REGRESS = schema sign verify claims_time malformed errors json keys registry registry_plants registry_edges keys_rfc claims revoke rls stats refresh_lifecycle refresh_triggers harden
 REGRESS_OPTS = --load-extension=jwt
 ISOLATION = consume refresh_rotate refresh_rotate_rr registry_cache
 ISOLATION_OPTS = --inputdir=test --load-extension=jwt
