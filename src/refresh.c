@@ -1114,7 +1114,7 @@ rotate_sign(FunctionCallInfo fcinfo, JwtKeyForm form, RotateOutcome *rot,
 											  VARSIZE_ANY_EXHDR(algname));
 
 		tok = jwt_sign_with(DatumGetJsonbP(claims), key, alg, &params,
-							JWT_STATS_COUNT | JWT_STATS_KID);
+							JWT_STATS_COUNT);
 	}
 	return tok;
 }

@@ -358,7 +358,8 @@ verify_claims(FunctionCallInfo fcinfo, AuthSite *site, JwtKeyForm form,
 	/* algorithms .. leeway; "at" is always now */
 	jwt_verify_params_from_args(fcinfo, registry ? 1 : 2, false, &params);
 	jwt_verify_with(site->verify, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
-					key, &params, JWT_STATS_COUNT | JWT_STATS_KID, &res);
+					key, &params,
+					registry ? JWT_STATS_COUNT | JWT_STATS_KID : JWT_STATS_COUNT, &res);
 	if (res.reason != JWT_REASON_NONE)
 		jwt_report(res.reason, res.detail, false);
 	return res.claims;

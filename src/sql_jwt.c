@@ -202,7 +202,7 @@ verify_common(FunctionCallInfo fcinfo, JwtKeyForm form, JwtVerifyResult *res)
 
 	jwt_verify_params_from_args(fcinfo, VA_ALGORITHMS, true, &params);
 	jwt_verify_with(cc->site, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
-					key, &params, JWT_STATS_COUNT | JWT_STATS_KID, res);
+					key, &params, JWT_STATS_COUNT, res);
 }
 
 static Datum
@@ -284,7 +284,7 @@ sign_common(FunctionCallInfo fcinfo, JwtKeyForm form)
 	params.not_before = PG_ARGISNULL(SA_NOT_BEFORE) ? NULL :
 		PG_GETARG_INTERVAL_P(SA_NOT_BEFORE);
 	PG_RETURN_TEXT_P(jwt_sign_with(claims, key, alg, &params,
-								   JWT_STATS_COUNT | JWT_STATS_KID));
+								   JWT_STATS_COUNT));
 }
 
 JWT_FUNCTION(jwt_sign_text)
