@@ -66,6 +66,24 @@ SELECT array_agg(k->>'kid' ORDER BY n) AS jwks_kids, bool_and(k->>'use' = 'sig')
   FROM jsonb_array_elements(jwt_jwks()->'keys') WITH ORDINALITY AS e(k, n);
 SELECT jwt_registry_keyset_definer() = jwt_registry_keyset() AS same;
 
+-- jwt_registry_keyset() runs as the caller: EXECUTE is not enough, it
+-- needs SELECT on jwt_keys too (jwt_registry_keyset_definer does not).
+CREATE ROLE regress_jwt_keyset;
+GRANT USAGE ON SCHEMA public TO regress_jwt_keyset;
+GRANT EXECUTE ON FUNCTION jwt_registry_keyset() TO regress_jwt_keyset;
+SET ROLE regress_jwt_keyset;
+SELECT jwt_registry_keyset() IS NOT NULL AS read;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+GRANT SELECT ON jwt_keys TO regress_jwt_keyset;
+SET ROLE regress_jwt_keyset;
+SELECT jsonb_array_length(jwt_registry_keyset()->'keys') AS keys_read;
+RESET ROLE;
+REVOKE ALL ON jwt_keys FROM regress_jwt_keyset;
+REVOKE ALL ON FUNCTION jwt_registry_keyset() FROM regress_jwt_keyset;
+REVOKE USAGE ON SCHEMA public FROM regress_jwt_keyset;
+DROP ROLE regress_jwt_keyset;
+
 -- retire_after of a demoted key: now() + the interval (NULL: never due)
 DELETE FROM jwt_keys;
 SELECT jwt_registry_rotate('ES256', '3 days') IS NOT NULL AS first;

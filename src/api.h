@@ -30,7 +30,8 @@
  */
 #define JWT_STATS_NONE		0
 #define JWT_STATS_COUNT		0x01	/* count the event, log a failure */
-#define JWT_STATS_KID		0x02	/* record the kid's last use */
+#define JWT_STATS_KID		0x02	/* record the kid's last use: the
+										 * registry's paths only */
 
 /* jwt_sign's optional arguments; NULL where the caller passed NULL */
 typedef struct JwtSignParams

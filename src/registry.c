@@ -52,9 +52,9 @@
 #include "access/genam.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "access/stratnum.h"
 #include "access/xact.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_extension.h"
@@ -65,6 +65,8 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
@@ -719,9 +721,18 @@ JWT_FUNCTION(jwt_registry_sign)
 											&params));
 }
 
-/* jwt_registry_keyset() -> jsonb: the JWK Set the registry verifies with */
+/*
+ * jwt_registry_keyset() -> jsonb: the JWK Set the registry verifies with.
+ * Not SECURITY DEFINER: as in 0.1.1, the caller needs SELECT on jwt_keys
+ * besides EXECUTE.
+ */
 JWT_FUNCTION(jwt_registry_keyset)
 {
+	Oid			relid = get_relname_relid(REGISTRY_TABLE, registry_schema());
+
+	if (OidIsValid(relid) &&
+		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, REGISTRY_TABLE);
 	PG_RETURN_JSONB_P(jwt_registry_keyset_get());
 }
 
