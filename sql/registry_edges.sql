@@ -91,6 +91,19 @@ SELECT jwt_registry_rotate('ES256', NULL) IS NULL AS strict_null;
 SELECT jwt_registry_add(k::text, 'ES256', retire_after => NULL) IS NOT NULL AS added FROM jwt_generate_key('ES256') k;
 SELECT status, retire_after IS NULL AS no_retire_after FROM jwt_keys ORDER BY created_at, status;
 
+-- In SERIALIZABLE and REPEATABLE READ transactions, a rotation is used at
+-- once by the same transaction.
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT jwt_registry_rotate('ES256') AS ser_kid \gset
+SELECT (jwt_decode(jwt_registry_sign('{}', 'ES256'))).header->>'kid' = :'ser_kid' AS serializable_new_kid,
+       (jwt_registry_validate(jwt_registry_sign('{}', 'ES256'))).valid AS serializable_valid;
+COMMIT;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT jwt_registry_rotate('ES256') AS rr_kid \gset
+SELECT (jwt_decode(jwt_registry_sign('{}', 'ES256'))).header->>'kid' = :'rr_kid' AS repeatable_read_new_kid,
+       (jwt_registry_validate(jwt_registry_sign('{}', 'ES256'))).valid AS repeatable_read_valid;
+COMMIT;
+
 -- In a parallel worker the registry is read with the worker's snapshot.
 SELECT jwt_registry_sign('{"sub":"par"}', 'ES256') AS par_tok \gset
 CREATE TABLE par_tokens AS SELECT :'par_tok'::text AS t FROM generate_series(1, 10);

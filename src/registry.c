@@ -390,10 +390,11 @@ registry_load(Oid relid, bool *cacheable)
 
 	/*
 	 * The latest snapshot, not the transaction's: the rows may be cached
-	 * beyond this transaction.  A parallel worker cannot take one; it uses
-	 * the active snapshot and caches nothing.
+	 * beyond this transaction.  A parallel worker cannot take one, and a
+	 * SERIALIZABLE transaction reads with its own (a scan takes predicate
+	 * locks): they use the active snapshot and cache nothing.
 	 */
-	if (IsInParallelMode())
+	if (IsInParallelMode() || IsolationIsSerializable())
 	{
 		snap = RegisterSnapshot(GetActiveSnapshot());
 		*cacheable = false;
