@@ -611,8 +611,9 @@ jwt_registry_sign_with(Jsonb *claims, text *algorithm,
 	push_text_pair(&ps, "kid", VARDATA_ANY(kid), VARSIZE_ANY_EXHDR(kid));
 	kid_header = JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
 	p = *params;
+	p.header = params->header ? params->header : empty_object();
 	p.header = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat,
-												  JsonbPGetDatum(params->header ? params->header : empty_object()),
+												  JsonbPGetDatum(p.header),
 												  JsonbPGetDatum(kid_header)));
 
 	key = jwt_key_get(VARDATA_ANY(sk), VARSIZE_ANY_EXHDR(sk), JWT_FORM_TEXT);
@@ -966,27 +967,39 @@ registry_add(text *key, text *algorithm, text *kid, text *status,
 		JwtKey	   *jk = jwt_key_get(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key),
 									 JWT_FORM_TEXT);
 		JsonbParseState *ps = NULL;
+		Jsonb	   *alg_member;
 		Jsonb	   *bound;
 		JwtVerifyParams params;
 		JwtVerifyResult res;
 
 		vkey = jwt_key_public_jwk(jk);
 		/* the key reader has read the key, so the JSON is valid */
-		public_only = !(has_private_pem(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)) ||
-						(jwk != NULL &&
-						 DatumGetBool(DirectFunctionCall2(jsonb_exists,
-														  DirectFunctionCall1(jsonb_in, CStringGetDatum(jwk)),
-														  CStringGetTextDatum("d")))));
+		public_only = !has_private_pem(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+		if (public_only && jwk != NULL)
+		{
+			Datum		parsed = DirectFunctionCall1(jsonb_in, CStringGetDatum(jwk));
+
+			public_only = !DatumGetBool(DirectFunctionCall2(jsonb_exists, parsed,
+															CStringGetTextDatum("d")));
+			OPENSSL_cleanse(DatumGetPointer(parsed), VARSIZE(DatumGetPointer(parsed)));
+		}
 		/* the private key must sign with this algorithm (raises otherwise) */
 		if (!public_only)
 			registry_sign_check(key, algorithm);
-		/* the key must serve the algorithm (binding it raises otherwise) */
+
+		/*
+		 * The key must serve the algorithm: binding it raises otherwise (as
+		 * jwt_validate('e30.e30.', vkey || {"alg": algorithm}) did).
+		 */
 		pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 		push_text_pair(&ps, "alg", VARDATA_ANY(algorithm), VARSIZE_ANY_EXHDR(algorithm));
-		bound = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(vkey),
-												   JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL)))));
+		alg_member = JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
+		bound = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat,
+												   JsonbPGetDatum(vkey),
+												   JsonbPGetDatum(alg_member)));
 		memset(&params, 0, sizeof(params));
-		jwt_verify_with(jwt_verify_site_create(CurrentMemoryContext), "e30.e30.", 8,
+		jwt_verify_with(jwt_verify_site_create(CurrentMemoryContext),
+						"e30.e30.", 8,
 						jwt_key_get((const char *) bound, VARSIZE(bound), JWT_FORM_JSONB),
 						&params, JWT_STATS_NONE, &res);
 		new_kid = kid ? kid : jsonb_field_text(vkey, "kid");
