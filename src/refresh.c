@@ -82,12 +82,14 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "api.h"
 #include "base64url.h"
 #include "entry.h"
 #include "errors.h"
 #include "jwt.h"
 #include "keys.h"
 #include "refresh.h"
+#include "registry.h"
 #include "stats.h"
 
 
@@ -675,11 +677,6 @@ typedef struct RotateOutcome
 /* A column of the presented token's row, in slot "old" */
 #define OLDVAL(att) (old->tts_values[(att) - 1])
 
-/* jwt_sign's C entry points (sql_jwt.c) */
-extern Datum jwt_sign_text(PG_FUNCTION_ARGS);
-extern Datum jwt_sign_bytea(PG_FUNCTION_ARGS);
-extern Datum jwt_sign_jsonb(PG_FUNCTION_ARGS);
-
 static bool
 interval_positive(Interval *iv)
 {
@@ -719,19 +716,6 @@ refresh_live(const RefreshCols *cols, TupleTableSlot *slot)
 		slot->tts_isnull[cols->revoked_at - 1] &&
 		DatumGetTimestampTz(slot->tts_values[cols->expires_at - 1]) >
 		GetCurrentTransactionStartTimestamp();
-}
-
-/*
- * The OID of one of the extension's functions, which live in the same
- * schema as the calling one.
- */
-static Oid
-rotate_lookup_func(Oid nsp, const char *name, int nargs, const Oid *argtypes)
-{
-	List	   *qname = list_make2(makeString(get_namespace_name(nsp)),
-								   makeString(pstrdup(name)));
-
-	return LookupFuncName(qname, nargs, argtypes, false);
 }
 
 /*
@@ -1073,9 +1057,9 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 
 /*
  * The access token of a rotation: the caller's claims plus "sub", "sid"
- * and "exp", signed with the key argument (through jwt_sign, so that keys
- * and algorithms behave exactly as there) or, when it is NULL, by
- * jwt_registry_sign.
+ * and "exp", signed with the key argument (by jwt_sign's C function, so
+ * that keys and algorithms behave exactly as there) or, when it is NULL,
+ * by the key registry's (a C call: no function is looked up by name).
  */
 static text *
 rotate_sign(FunctionCallInfo fcinfo, JwtKeyForm form, RotateOutcome *rot,
@@ -1089,7 +1073,8 @@ rotate_sign(FunctionCallInfo fcinfo, JwtKeyForm form, RotateOutcome *rot,
 				v;
 	Jsonb	   *ours;
 	Datum		claims;
-	Datum		tok;
+	text	   *tok;
+	JwtSignParams params;
 	char	   *sid;
 
 	/* exp: whole seconds, from the statement's start as jwt_sign's iat */
@@ -1131,62 +1116,25 @@ rotate_sign(FunctionCallInfo fcinfo, JwtKeyForm form, RotateOutcome *rot,
 		claims = DirectFunctionCall2(jsonb_concat, PG_GETARG_DATUM(RA_CLAIMS),
 									 JsonbPGetDatum(ours));
 
+	memset(&params, 0, sizeof(params));
 	if (PG_ARGISNULL(RA_KEY))
-	{
-		/* jwt_registry_sign(claims, algorithm, header, expires_in,
-		 * not_before) */
-		Oid			argtypes[5] = {JSONBOID, TEXTOID, JSONBOID, INTERVALOID,
-		INTERVALOID};
-		Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
-		Oid			fn = rotate_lookup_func(nsp, "jwt_registry_sign", 5,
-											argtypes);
-		FmgrInfo	flinfo;
-		LOCAL_FCINFO(sfc, 5);
-
-		fmgr_info(fn, &flinfo);
-		InitFunctionCallInfoData(*sfc, &flinfo, 5, InvalidOid, NULL, NULL);
-		sfc->args[0].value = claims;
-		sfc->args[0].isnull = false;
-		sfc->args[1].value = PG_GETARG_DATUM(RA_ALGORITHM);
-		sfc->args[1].isnull = PG_ARGISNULL(RA_ALGORITHM);
-		for (int i = 2; i < 5; i++)
-		{
-			sfc->args[i].value = (Datum) 0;
-			sfc->args[i].isnull = true;
-		}
-		tok = FunctionCallInvoke(sfc);
-		if (sfc->isnull)
-			jwt_elog(ERROR, "jwt_registry_sign returned NULL");
-	}
+		tok = jwt_registry_sign_with(DatumGetJsonbP(claims),
+									 PG_ARGISNULL(RA_ALGORITHM) ? NULL :
+									 PG_GETARG_TEXT_PP(RA_ALGORITHM),
+									 &params);
 	else
 	{
-		/* jwt_sign(claims, key, algorithm, header, expires_in, not_before) */
-		FmgrInfo	flinfo;
-		LOCAL_FCINFO(sfc, 6);
+		/* jwt_sign(claims, key, algorithm): the key is read first */
+		JwtKey	   *key = jwt_key_from_datum(PG_GETARG_DATUM(RA_KEY), form);
+		text	   *algname = PG_ARGISNULL(RA_ALGORITHM) ?
+			cstring_to_text("HS256") : PG_GETARG_TEXT_PP(RA_ALGORITHM);
+		const JwtAlg *alg = jwt_alg_from_name(VARDATA_ANY(algname),
+											  VARSIZE_ANY_EXHDR(algname));
 
-		memset(&flinfo, 0, sizeof(flinfo));
-		flinfo.fn_mcxt = CurrentMemoryContext;
-		flinfo.fn_nargs = 6;
-		flinfo.fn_addr = form == JWT_FORM_TEXT ? jwt_sign_text :
-			form == JWT_FORM_BYTEA ? jwt_sign_bytea : jwt_sign_jsonb;
-		InitFunctionCallInfoData(*sfc, &flinfo, 6, InvalidOid, NULL, NULL);
-		sfc->args[0].value = claims;
-		sfc->args[0].isnull = false;
-		sfc->args[1].value = PG_GETARG_DATUM(RA_KEY);
-		sfc->args[1].isnull = false;
-		sfc->args[2].value = PG_ARGISNULL(RA_ALGORITHM) ?
-			CStringGetTextDatum("HS256") : PG_GETARG_DATUM(RA_ALGORITHM);
-		sfc->args[2].isnull = false;
-		for (int i = 3; i < 6; i++)
-		{
-			sfc->args[i].value = (Datum) 0;
-			sfc->args[i].isnull = true;
-		}
-		tok = FunctionCallInvoke(sfc);
-		if (sfc->isnull)
-			jwt_elog(ERROR, "jwt_sign returned NULL");
+		tok = jwt_sign_with(DatumGetJsonbP(claims), key, alg, &params,
+							JWT_STATS_COUNT);
 	}
-	return DatumGetTextPP(tok);
+	return tok;
 }
 
 static Datum

@@ -12,15 +12,14 @@
  * freed before the query ends, since a row may still point to them; one
  * copy is made per change of the claims, which is at most a few per query.
  *
- * jwt_authenticate and jwt_consume verify through the jwt_verify entry
- * points of sql_jwt.c (same checks, same errors), each call site holding
- * its own FmgrInfo for them so that their per-call-site caches work.  The
- * registry's keys, the denylist and the consumed ids are reached through
- * the extension's SECURITY DEFINER PL/pgSQL functions (jwt_registry_keyset_
- * definer, jwt_is_revoked, jwt_consume_jti), found in the schema of the
- * calling function and called through fmgr, which switches to their owner
- * (EXECUTE is checked by the executor, not by fmgr, so the internal ones
- * can stay closed to PUBLIC).
+ * jwt_authenticate and jwt_consume verify with jwt_verify_with (api.c:
+ * same checks, same errors), each call site keeping its own JwtVerifySite.
+ * The registry's keys come from the key registry (registry.c), a C call.
+ * The denylist and the consumed ids are reached through the extension's
+ * SECURITY DEFINER PL/pgSQL functions (jwt_is_revoked, jwt_consume_jti),
+ * found in the schema of the calling function and called through fmgr,
+ * which switches to their owner (EXECUTE is checked by the executor, not
+ * by fmgr, so the internal ones can stay closed to PUBLIC).
  *
  * src/sql_claims.c
  *
@@ -57,17 +56,14 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "api.h"
 #include "claims_ctx.h"
 #include "entry.h"
 #include "errors.h"
 #include "jwt.h"
+#include "registry.h"
 #include "stats.h"
 
-
-/* The jwt_verify entry points of sql_jwt.c */
-extern PGDLLEXPORT Datum jwt_verify_text(PG_FUNCTION_ARGS);
-extern PGDLLEXPORT Datum jwt_verify_bytea(PG_FUNCTION_ARGS);
-extern PGDLLEXPORT Datum jwt_verify_jsonb(PG_FUNCTION_ARGS);
 
 /*
  * jwt_verify's arguments: token, key, algorithms, audience, issuer,
@@ -75,7 +71,6 @@ extern PGDLLEXPORT Datum jwt_verify_jsonb(PG_FUNCTION_ARGS);
  * jwt_consume take the same up to leeway (never "at": authentication is
  * always about now), then their own; the registry variants have no key.
  */
-#define VERIFY_NARGS		11
 #define VERIFY_SHARED		10	/* token .. leeway */
 #define ARG_LEEWAY			9	/* in the key variants */
 
@@ -100,8 +95,7 @@ typedef struct ClaimsSiteCache
 /* Per call site of jwt_authenticate / jwt_consume */
 typedef struct AuthSite
 {
-	FmgrInfo	verify;			/* jwt_verify_*, its fn_extra its own */
-	FmgrInfo	keyset;			/* jwt_registry_keyset_definer() */
+	JwtVerifySite *verify;		/* jwt_verify's per call site state */
 	FmgrInfo	is_revoked;		/* jwt_is_revoked(jsonb) */
 	FmgrInfo	consume;		/* jwt_consume_jti(text, timestamptz) */
 } AuthSite;
@@ -300,20 +294,14 @@ interval_seconds(Interval *iv)
 }
 
 static AuthSite *
-auth_site(FunctionCallInfo fcinfo, PGFunction verify)
+auth_site(FunctionCallInfo fcinfo)
 {
 	AuthSite   *site = (AuthSite *) fcinfo->flinfo->fn_extra;
 
 	if (site == NULL)
 	{
 		site = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(AuthSite));
-		site->verify.fn_addr = verify;
-		site->verify.fn_oid = InvalidOid;
-		site->verify.fn_nargs = VERIFY_NARGS;
-		site->verify.fn_strict = false;
-		site->verify.fn_retset = false;
-		site->verify.fn_stats = TRACK_FUNC_OFF;
-		site->verify.fn_mcxt = fcinfo->flinfo->fn_mcxt;
+		site->verify = jwt_verify_site_create(fcinfo->flinfo->fn_mcxt);
 		fcinfo->flinfo->fn_extra = site;
 	}
 	return site;
@@ -342,13 +330,11 @@ ext_func(FunctionCallInfo fcinfo, FmgrInfo *finfo, const char *name,
 
 /* The registry's keys as a JWK Set; 55000 when it has none. */
 static Jsonb *
-registry_keyset(FunctionCallInfo fcinfo, AuthSite *site)
+registry_keyset(void)
 {
-	Jsonb	   *ks;
+	Jsonb	   *ks = jwt_registry_keyset_get();
 	JsonbValue	v;
 
-	ext_func(fcinfo, &site->keyset, "jwt_registry_keyset_definer", 0, NULL);
-	ks = DatumGetJsonbP(FunctionCall0Coll(&site->keyset, InvalidOid));
 	if (getKeyJsonValueFromContainer(&ks->root, "keys", 4, &v) == NULL ||
 		v.type != jbvBinary || JsonContainerSize(v.val.binary.data) == 0)
 		jwt_ereport(ERROR,
@@ -363,34 +349,30 @@ registry_keyset(FunctionCallInfo fcinfo, AuthSite *site)
  * claims.  "registry" variants verify with the registry's keys.
  */
 static Jsonb *
-verify_claims(FunctionCallInfo fcinfo, AuthSite *site, bool registry)
+verify_claims(FunctionCallInfo fcinfo, AuthSite *site, JwtKeyForm form,
+			  bool registry)
 {
-	LOCAL_FCINFO(vfc, VERIFY_NARGS);
-	int			i;
-	Datum		result;
+	text	   *token = PG_GETARG_TEXT_PP(0);
+	JwtKey	   *key;
+	JwtVerifyParams params;
+	JwtVerifyResult res;
 
-	InitFunctionCallInfoData(*vfc, &site->verify, VERIFY_NARGS,
-							 PG_GET_COLLATION(), NULL, NULL);
-	vfc->args[0] = fcinfo->args[0];
 	if (registry)
 	{
-		vfc->args[1].value = JsonbPGetDatum(registry_keyset(fcinfo, site));
-		vfc->args[1].isnull = false;
-		for (i = 2; i < VERIFY_SHARED; i++)
-			vfc->args[i] = fcinfo->args[i - 1];
+		Jsonb	   *ks = registry_keyset();
+
+		key = jwt_key_get((const char *) ks, VARSIZE(ks), JWT_FORM_JSONB);
 	}
 	else
-	{
-		for (i = 1; i < VERIFY_SHARED; i++)
-			vfc->args[i] = fcinfo->args[i];
-	}
-	vfc->args[VERIFY_NARGS - 1].value = (Datum) 0;	/* at: now */
-	vfc->args[VERIFY_NARGS - 1].isnull = true;
-
-	result = FunctionCallInvoke(vfc);
-	if (vfc->isnull)
-		jwt_elog(ERROR, "jwt_verify returned NULL");
-	return DatumGetJsonbP(result);
+		key = jwt_key_from_datum(PG_GETARG_DATUM(1), form);
+	/* algorithms .. leeway; "at" is always now */
+	jwt_verify_params_from_args(fcinfo, registry ? 1 : 2, false, &params);
+	jwt_verify_with(site->verify, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
+					key, &params,
+					registry ? JWT_STATS_COUNT | JWT_STATS_KID : JWT_STATS_COUNT, &res);
+	if (res.reason != JWT_REASON_NONE)
+		jwt_report(res.reason, res.detail, false);
+	return res.claims;
 }
 
 /* A string claim, or NULL when absent; "malformed" when of another type. */
@@ -719,7 +701,7 @@ consume_jti(FunctionCallInfo fcinfo, AuthSite *site, Jsonb *claims,
  * variants: the same without key.
  */
 static Datum
-claims_op(FunctionCallInfo fcinfo, ClaimsOp op, PGFunction verify, bool registry)
+claims_op(FunctionCallInfo fcinfo, ClaimsOp op, JwtKeyForm form, bool registry)
 {
 	int			shift = registry ? 1 : 0;
 	int			arg_leeway = ARG_LEEWAY - shift;
@@ -755,8 +737,8 @@ claims_op(FunctionCallInfo fcinfo, ClaimsOp op, PGFunction verify, bool registry
 	if (!PG_ARGISNULL(arg_leeway))
 		leeway = interval_seconds(PG_GETARG_INTERVAL_P(arg_leeway));
 
-	site = auth_site(fcinfo, verify);
-	claims = verify_claims(fcinfo, site, registry);
+	site = auth_site(fcinfo);
+	claims = verify_claims(fcinfo, site, form, registry);
 
 	if (PG_ARGISNULL(arg_check) || PG_GETARG_BOOL(arg_check))
 		check_not_revoked(fcinfo, site, claims);
@@ -776,40 +758,40 @@ claims_op(FunctionCallInfo fcinfo, ClaimsOp op, PGFunction verify, bool registry
 
 JWT_FUNCTION(jwt_authenticate_text)
 {
-	return claims_op(fcinfo, OP_AUTHENTICATE, jwt_verify_text, false);
+	return claims_op(fcinfo, OP_AUTHENTICATE, JWT_FORM_TEXT, false);
 }
 
 JWT_FUNCTION(jwt_authenticate_bytea)
 {
-	return claims_op(fcinfo, OP_AUTHENTICATE, jwt_verify_bytea, false);
+	return claims_op(fcinfo, OP_AUTHENTICATE, JWT_FORM_BYTEA, false);
 }
 
 JWT_FUNCTION(jwt_authenticate_jsonb)
 {
-	return claims_op(fcinfo, OP_AUTHENTICATE, jwt_verify_jsonb, false);
+	return claims_op(fcinfo, OP_AUTHENTICATE, JWT_FORM_JSONB, false);
 }
 
 JWT_FUNCTION(jwt_registry_authenticate)
 {
-	return claims_op(fcinfo, OP_AUTHENTICATE, jwt_verify_jsonb, true);
+	return claims_op(fcinfo, OP_AUTHENTICATE, JWT_FORM_JSONB, true);
 }
 
 JWT_FUNCTION(jwt_consume_text)
 {
-	return claims_op(fcinfo, OP_CONSUME, jwt_verify_text, false);
+	return claims_op(fcinfo, OP_CONSUME, JWT_FORM_TEXT, false);
 }
 
 JWT_FUNCTION(jwt_consume_bytea)
 {
-	return claims_op(fcinfo, OP_CONSUME, jwt_verify_bytea, false);
+	return claims_op(fcinfo, OP_CONSUME, JWT_FORM_BYTEA, false);
 }
 
 JWT_FUNCTION(jwt_consume_jsonb)
 {
-	return claims_op(fcinfo, OP_CONSUME, jwt_verify_jsonb, false);
+	return claims_op(fcinfo, OP_CONSUME, JWT_FORM_JSONB, false);
 }
 
 JWT_FUNCTION(jwt_registry_consume)
 {
-	return claims_op(fcinfo, OP_CONSUME, jwt_verify_jsonb, true);
+	return claims_op(fcinfo, OP_CONSUME, JWT_FORM_JSONB, true);
 }

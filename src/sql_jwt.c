@@ -8,11 +8,15 @@
  * out STRICT, so the required ones (token, key, claims, algorithm) are
  * checked here and a NULL among them yields NULL, as STRICT would.
  *
+ * The entry points only unpack their arguments: the work is done by
+ * jwt_sign_with and jwt_verify_with (api.c), which the extension's own C
+ * callers use directly.
+ *
  * Memory: per call in CurrentMemoryContext (a per-tuple context in a
  * set-based query, so nothing accumulates across rows); per call site in a
- * JwtCallCache under fn_mcxt, holding the resolved "algorithms" and
- * "require" arguments, the last parsed header and the result tuple
- * descriptor; per backend, the key cache of keys.c.
+ * JwtCallCache under fn_mcxt, holding the JwtVerifySite (the resolved
+ * "algorithms" and "require" arguments, the last parsed header) and the
+ * result tuple descriptor; per backend, the key cache of keys.c.
  *
  * src/sql_jwt.c
  *
@@ -35,6 +39,7 @@
 #include "utils/timestamp.h"
 #include "port/pg_bitutils.h"
 
+#include "api.h"
 #include "base64url.h"
 #include "entry.h"
 #include "jose_header.h"
@@ -74,17 +79,7 @@ enum
 
 typedef struct JwtCallCache
 {
-	/* the "algorithms" argument, as given and resolved */
-	char	   *algs_raw;
-	int			algs_raw_len;
-	JwtAlgSet	algs_named;
-	/* the "require" argument, as given and resolved */
-	char	   *req_raw;
-	int			req_raw_len;
-	int			nrequire;
-	char	  **require;
-	/* the last header parsed at this call site */
-	JwtHeaderMemo memo;
+	JwtVerifySite *site;		/* resolved arrays, last parsed header */
 	/* result row type of jwt_validate / jwt_decode */
 	TupleDesc	tupdesc;
 } JwtCallCache;
@@ -97,9 +92,7 @@ get_cache(FunctionCallInfo fcinfo)
 	if (cc == NULL)
 	{
 		cc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(JwtCallCache));
-		cc->memo.cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
-											 "jwt header memo",
-											 ALLOCSET_SMALL_SIZES);
+		cc->site = jwt_verify_site_create(fcinfo->flinfo->fn_mcxt);
 		fcinfo->flinfo->fn_extra = cc;
 	}
 	return cc;
@@ -122,140 +115,6 @@ get_tupdesc(FunctionCallInfo fcinfo, JwtCallCache *cc)
 	return cc->tupdesc;
 }
 
-static JwtKey *
-key_from_arg(FunctionCallInfo fcinfo, int argno, JwtKeyForm form)
-{
-	if (form == JWT_FORM_JSONB)
-	{
-		Jsonb	   *jb = PG_GETARG_JSONB_P(argno);
-
-		return jwt_key_get((const char *) jb, VARSIZE(jb), form);
-	}
-	else
-	{
-		bytea	   *k = PG_GETARG_BYTEA_PP(argno);
-
-		return jwt_key_get(VARDATA_ANY(k), VARSIZE_ANY_EXHDR(k), form);
-	}
-}
-
-/* Seconds in an interval, a month counted as 30 days as elsewhere. */
-static double
-interval_seconds(Interval *iv)
-{
-	return (double) iv->time / USECS_PER_SEC +
-		((double) iv->day + (double) iv->month * DAYS_PER_MONTH) * SECS_PER_DAY;
-}
-
-static double
-timestamptz_unix(TimestampTz ts)
-{
-	return (double) ts / USECS_PER_SEC + (double) JWT_UNIX_EPOCH_OFFSET_SECS;
-}
-
-/* Look up an algorithm named by the caller; raise 22023 when unknown. */
-static const JwtAlg *
-alg_from_name(const char *name, int len)
-{
-	const JwtAlg *alg;
-
-	if (len == 4 && pg_strncasecmp(name, "none", 4) == 0)
-		jwt_ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("algorithm \"none\" is never accepted"),
-				 errdetail("An unsecured JWS carries no signature (RFC 8725, section 3.1).")));
-	alg = jwt_alg_by_name(name, len);
-	if (alg == NULL)
-		jwt_ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown algorithm \"%.*s\"", Min(len, 32), name),
-				 errhint("Algorithm names are case-sensitive: HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, ES256K, EdDSA.")));
-	return alg;
-}
-
-/*
- * Deconstruct a one-dimensional text[] argument with no NULL elements.
- */
-static void
-text_array_elems(ArrayType *arr, const char *argname, Datum **elems, int *n)
-{
-	bool	   *nulls;
-	int			i;
-
-	if (ARR_NDIM(arr) > 1)
-		jwt_ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a one-dimensional array", argname)));
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, elems, &nulls, n);
-	for (i = 0; i < *n; i++)
-	{
-		if (nulls[i])
-			jwt_ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s must not contain NULL", argname)));
-	}
-}
-
-/* Resolve "algorithms" into a set, once per distinct array value. */
-static JwtAlgSet
-resolve_algorithms(JwtCallCache *cc, FunctionCallInfo fcinfo, ArrayType *arr)
-{
-	Datum	   *elems;
-	int			n;
-	int			i;
-	JwtAlgSet	set = 0;
-
-	if (cc->algs_raw && cc->algs_raw_len == (int) VARSIZE(arr) &&
-		memcmp(cc->algs_raw, arr, VARSIZE(arr)) == 0)
-		return cc->algs_named;
-
-	text_array_elems(arr, "algorithms", &elems, &n);
-	if (n == 0)
-		jwt_ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("algorithms must not be empty"),
-				 errhint("Pass NULL to allow the algorithms the key serves.")));
-	for (i = 0; i < n; i++)
-	{
-		text	   *t = DatumGetTextPP(elems[i]);
-
-		set |= JWT_ALG_BIT(alg_from_name(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t))->id);
-	}
-
-	if (cc->algs_raw)
-		pfree(cc->algs_raw);
-	cc->algs_raw = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE(arr));
-	memcpy(cc->algs_raw, arr, VARSIZE(arr));
-	cc->algs_raw_len = VARSIZE(arr);
-	cc->algs_named = set;
-	return set;
-}
-
-/* Resolve "require" into C strings, once per distinct array value. */
-static void
-resolve_require(JwtCallCache *cc, FunctionCallInfo fcinfo, ArrayType *arr)
-{
-	Datum	   *elems;
-	int			n;
-	int			i;
-	MemoryContext old;
-
-	if (cc->req_raw && cc->req_raw_len == (int) VARSIZE(arr) &&
-		memcmp(cc->req_raw, arr, VARSIZE(arr)) == 0)
-		return;
-
-	text_array_elems(arr, "require", &elems, &n);
-	old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-	cc->require = palloc(sizeof(char *) * Max(n, 1));
-	for (i = 0; i < n; i++)
-		cc->require[i] = text_to_cstring(DatumGetTextPP(elems[i]));
-	cc->nrequire = n;
-	cc->req_raw = palloc(VARSIZE(arr));
-	memcpy(cc->req_raw, arr, VARSIZE(arr));
-	cc->req_raw_len = VARSIZE(arr);
-	MemoryContextSwitchTo(old);
-}
-
 static JwtStr
 str_arg(FunctionCallInfo fcinfo, int argno)
 {
@@ -271,71 +130,66 @@ str_arg(FunctionCallInfo fcinfo, int argno)
 	return s;
 }
 
-/* Turn jwt_verify's optional arguments into JwtVerifyOptions. */
-static void
-build_options(FunctionCallInfo fcinfo, JwtCallCache *cc, JwtKey *key,
-			  JwtVerifyOptions *o)
+/*
+ * jwt_verify's optional arguments, from argument "first" (algorithms) on:
+ * algorithms, audience, issuer, subject, typ, require, max_age, leeway,
+ * and "at" when with_at.  Also the layout of jwt_registry_verify's.
+ */
+void
+jwt_verify_params_from_args(FunctionCallInfo fcinfo, int first, bool with_at,
+							JwtVerifyParams *p)
 {
-	memset(o, 0, sizeof(*o));
-
-	if (PG_ARGISNULL(VA_ALGORITHMS))
+	memset(p, 0, sizeof(*p));
+	if (!PG_ARGISNULL(first))
+		p->algorithms = PG_GETARG_ARRAYTYPE_P(first);
+	p->audience = str_arg(fcinfo, first + 1);
+	p->issuer = str_arg(fcinfo, first + 2);
+	p->subject = str_arg(fcinfo, first + 3);
+	p->typ = str_arg(fcinfo, first + 4);
+	if (!PG_ARGISNULL(first + 5))
+		p->require = PG_GETARG_ARRAYTYPE_P(first + 5);
+	if (!PG_ARGISNULL(first + 6))
+		p->max_age = PG_GETARG_INTERVAL_P(first + 6);
+	if (!PG_ARGISNULL(first + 7))
+		p->leeway = PG_GETARG_INTERVAL_P(first + 7);
+	if (with_at && !PG_ARGISNULL(first + 8))
 	{
-		jwt_key_check_implicit_algorithms(key);
-		o->allowed = key->usable;
+		p->has_at = true;
+		p->at = PG_GETARG_TIMESTAMPTZ(first + 8);
 	}
-	else
-	{
-		JwtAlgSet	named = resolve_algorithms(cc, fcinfo,
-											   PG_GETARG_ARRAYTYPE_P(VA_ALGORITHMS));
-		JwtAlgSet	short_hmac = named & JWT_ALGS_HMAC & ~key->usable;
+}
 
-		/* an HS algorithm the secret is too short for is a caller error */
-		if (key->kind == JWT_KEY_SECRET && short_hmac)
-			jwt_key_check_alg(key, jwt_alg_by_id(pg_rightmost_one_pos32(short_hmac)), false);
-		o->allowed = named;
-	}
+/*
+ * The row of jwt_validate: valid, reason, header, claims.  A NULL "res"
+ * gives the row of NULLs.
+ */
+Datum
+jwt_validate_row(TupleDesc td, const JwtVerifyResult *res)
+{
+	Datum		values[4];
+	bool		nulls[4] = {true, true, true, true};
 
-	o->audience = str_arg(fcinfo, VA_AUDIENCE);
-	o->issuer = str_arg(fcinfo, VA_ISSUER);
-	o->subject = str_arg(fcinfo, VA_SUBJECT);
-	o->typ = str_arg(fcinfo, VA_TYP);
-
-	if (!PG_ARGISNULL(VA_REQUIRE))
+	if (res != NULL)
 	{
-		resolve_require(cc, fcinfo, PG_GETARG_ARRAYTYPE_P(VA_REQUIRE));
-		o->nrequire = cc->nrequire;
-		o->require = cc->require;
+		values[0] = BoolGetDatum(res->reason == JWT_REASON_NONE);
+		nulls[0] = false;
+		if (res->reason != JWT_REASON_NONE)
+		{
+			values[1] = CStringGetTextDatum(jwt_reason_keyword(res->reason));
+			nulls[1] = false;
+		}
+		if (res->header)
+		{
+			values[2] = JsonbPGetDatum(res->header);
+			nulls[2] = false;
+		}
+		if (res->claims)
+		{
+			values[3] = JsonbPGetDatum(res->claims);
+			nulls[3] = false;
+		}
 	}
-
-	if (!PG_ARGISNULL(VA_MAX_AGE))
-	{
-		o->has_max_age = true;
-		o->max_age = interval_seconds(PG_GETARG_INTERVAL_P(VA_MAX_AGE));
-		if (o->max_age < 0)
-			jwt_ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("max_age must not be negative")));
-	}
-	if (!PG_ARGISNULL(VA_LEEWAY))
-	{
-		o->leeway = interval_seconds(PG_GETARG_INTERVAL_P(VA_LEEWAY));
-		if (o->leeway < 0)
-			jwt_ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("leeway must not be negative")));
-	}
-	if (!PG_ARGISNULL(VA_AT))
-	{
-		TimestampTz at = PG_GETARG_TIMESTAMPTZ(VA_AT);
-
-		if (TIMESTAMP_NOT_FINITE(at))
-			jwt_ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("at must be a finite timestamp")));
-		o->now = timestamptz_unix(at);
-	}
-	else
-		o->now = timestamptz_unix(GetCurrentStatementStartTimestamp());
+	return HeapTupleGetDatum(heap_form_tuple(td, values, nulls));
 }
 
 static void
@@ -343,13 +197,12 @@ verify_common(FunctionCallInfo fcinfo, JwtKeyForm form, JwtVerifyResult *res)
 {
 	JwtCallCache *cc = get_cache(fcinfo);
 	text	   *token = PG_GETARG_TEXT_PP(VA_TOKEN);
-	JwtKey	   *key = key_from_arg(fcinfo, VA_KEY, form);
-	JwtVerifyOptions opts;
+	JwtKey	   *key = jwt_key_from_datum(PG_GETARG_DATUM(VA_KEY), form);
+	JwtVerifyParams params;
 
-	build_options(fcinfo, cc, key, &opts);
-	jwt_verify_token(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), key,
-					 &opts, &cc->memo, res);
-	jwt_stats_verified(res, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token));
+	jwt_verify_params_from_args(fcinfo, VA_ALGORITHMS, true, &params);
+	jwt_verify_with(cc->site, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
+					key, &params, JWT_STATS_COUNT, res);
 }
 
 static Datum
@@ -369,29 +222,13 @@ static Datum
 validate_row(FunctionCallInfo fcinfo, JwtKeyForm form)
 {
 	JwtVerifyResult res;
-	Datum		values[4];
-	bool		nulls[4] = {false, false, false, false};
 	TupleDesc	td;
 
 	if (PG_ARGISNULL(VA_TOKEN) || PG_ARGISNULL(VA_KEY))
 		PG_RETURN_NULL();
 	td = get_tupdesc(fcinfo, get_cache(fcinfo));
 	verify_common(fcinfo, form, &res);
-
-	values[0] = BoolGetDatum(res.reason == JWT_REASON_NONE);
-	if (res.reason == JWT_REASON_NONE)
-		nulls[1] = true;
-	else
-		values[1] = CStringGetTextDatum(jwt_reason_keyword(res.reason));
-	if (res.header)
-		values[2] = JsonbPGetDatum(res.header);
-	else
-		nulls[2] = true;
-	if (res.claims)
-		values[3] = JsonbPGetDatum(res.claims);
-	else
-		nulls[3] = true;
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
+	PG_RETURN_DATUM(jwt_validate_row(td, &res));
 }
 
 JWT_FUNCTION(jwt_verify_text)
@@ -431,35 +268,23 @@ sign_common(FunctionCallInfo fcinfo, JwtKeyForm form)
 	JwtKey	   *key;
 	text	   *algname;
 	const JwtAlg *alg;
-	JwtSignTimes times;
-	Jsonb	   *header;
-	text	   *token;
+	JwtSignParams params;
 
 	if (PG_ARGISNULL(SA_CLAIMS) || PG_ARGISNULL(SA_KEY) || PG_ARGISNULL(SA_ALGORITHM))
 		PG_RETURN_NULL();
 
 	claims = PG_GETARG_JSONB_P(SA_CLAIMS);
-	key = key_from_arg(fcinfo, SA_KEY, form);
+	key = jwt_key_from_datum(PG_GETARG_DATUM(SA_KEY), form);
 	algname = PG_GETARG_TEXT_PP(SA_ALGORITHM);
-	alg = alg_from_name(VARDATA_ANY(algname), VARSIZE_ANY_EXHDR(algname));
+	alg = jwt_alg_from_name(VARDATA_ANY(algname), VARSIZE_ANY_EXHDR(algname));
 
-	memset(&times, 0, sizeof(times));
-	times.now = timestamptz_unix(GetCurrentStatementStartTimestamp());
-	if (!PG_ARGISNULL(SA_EXPIRES_IN))
-	{
-		times.has_expires_in = true;
-		times.expires_in = interval_seconds(PG_GETARG_INTERVAL_P(SA_EXPIRES_IN));
-	}
-	if (!PG_ARGISNULL(SA_NOT_BEFORE))
-	{
-		times.has_not_before = true;
-		times.not_before = interval_seconds(PG_GETARG_INTERVAL_P(SA_NOT_BEFORE));
-	}
-
-	header = PG_ARGISNULL(SA_HEADER) ? NULL : PG_GETARG_JSONB_P(SA_HEADER);
-	token = jwt_sign_token(claims, key, alg, header, &times);
-	jwt_stats_signed(alg, key, header);
-	PG_RETURN_TEXT_P(token);
+	params.header = PG_ARGISNULL(SA_HEADER) ? NULL : PG_GETARG_JSONB_P(SA_HEADER);
+	params.expires_in = PG_ARGISNULL(SA_EXPIRES_IN) ? NULL :
+		PG_GETARG_INTERVAL_P(SA_EXPIRES_IN);
+	params.not_before = PG_ARGISNULL(SA_NOT_BEFORE) ? NULL :
+		PG_GETARG_INTERVAL_P(SA_NOT_BEFORE);
+	PG_RETURN_TEXT_P(jwt_sign_with(claims, key, alg, &params,
+								   JWT_STATS_COUNT));
 }
 
 JWT_FUNCTION(jwt_sign_text)
@@ -554,7 +379,7 @@ JWT_FUNCTION(jwt_generate_secret)
 JWT_FUNCTION(jwt_generate_key)
 {
 	text	   *algname = PG_GETARG_TEXT_PP(0);
-	const JwtAlg *alg = alg_from_name(VARDATA_ANY(algname), VARSIZE_ANY_EXHDR(algname));
+	const JwtAlg *alg = jwt_alg_from_name(VARDATA_ANY(algname), VARSIZE_ANY_EXHDR(algname));
 
 	PG_RETURN_JSONB_P(jwt_key_generate(alg));
 }
@@ -564,12 +389,12 @@ JWT_FUNCTION(jwt_generate_key)
  */
 JWT_FUNCTION(jwt_public_jwk_text)
 {
-	PG_RETURN_JSONB_P(jwt_key_public_jwk(key_from_arg(fcinfo, 0, JWT_FORM_TEXT)));
+	PG_RETURN_JSONB_P(jwt_key_public_jwk(jwt_key_from_datum(PG_GETARG_DATUM(0), JWT_FORM_TEXT)));
 }
 
 JWT_FUNCTION(jwt_public_jwk_jsonb)
 {
-	PG_RETURN_JSONB_P(jwt_key_public_jwk(key_from_arg(fcinfo, 0, JWT_FORM_JSONB)));
+	PG_RETURN_JSONB_P(jwt_key_public_jwk(jwt_key_from_datum(PG_GETARG_DATUM(0), JWT_FORM_JSONB)));
 }
 
 /*

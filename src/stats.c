@@ -13,15 +13,19 @@
  * stays NULL and every counting call returns after one branch.
  *
  * Kids.  A small open-addressing table (JWT_STATS_KID_SLOTS slots, probe
- * window JWT_STATS_KID_PROBES) keeps, per kid, the last time a token with
- * that kid was signed and passed a signature check.  Lookups are lock-free:
+ * window JWT_STATS_KID_PROBES) keeps, per database and kid, the last time
+ * the key registry signed a token with that kid and verified one with it
+ * (jwt_sign and jwt_verify with a caller's own key never count: any role
+ * could then fake or flood a registry kid's last use).  Each database sees
+ * only its own kids, so one database cannot read another's, and a kid is
+ * shown in the encoding it was recorded in.  Lookups are lock-free:
  * a slot's kid is only written under the LWLock, between two increments of
  * its changecount (odd while being written), and a reader that sees the
  * count change, or any odd count, takes the locked path instead.  A kid is
  * inserted under the lock; when its window is full, the slot used least
  * recently is taken over (evicted).  Only kids of tokens whose signature
- * verified, and kids the caller signed with, ever enter the table, so
- * forged tokens cannot fill it.  Times are the statement's start time, and
+ * verified with a registry key, and kids the registry signed with, ever
+ * enter the table, so forged tokens and made-up kids cannot fill it.  Times are the statement's start time, and
  * a slot's time is only written when it moves forward (once per statement
  * and backend); each backend remembers the slot of its last kid, so the
  * common case (one kid per issuer) skips even the hash and the lookup.
@@ -70,7 +74,8 @@
 typedef struct JwtStatsKid
 {
 	pg_atomic_uint32 changecount;	/* odd while kid is being rewritten */
-	uint32		hash;
+	uint32		hash;			/* of the database and the kid */
+	Oid			dboid;			/* the database whose registry has the kid */
 	int			kid_len;		/* 0: empty slot */
 	char		kid[JWT_STATS_KID_MAXLEN + 1];
 	pg_atomic_uint64 last_signed;	/* TimestampTz, 0 = not since reset */
@@ -217,13 +222,14 @@ jwt_stats_count(JwtStatKind kind, const JwtAlg *alg, JwtReason reason)
 }
 
 void
-jwt_stats_verified(const JwtVerifyResult *res, const char *token, int len)
+jwt_stats_verified(const JwtVerifyResult *res, const char *token, int len,
+				   bool track_kid)
 {
 	if (stats_shared != NULL)
 	{
 		pg_atomic_fetch_add_u64(my_counter(JWT_STAT_VERIFY, res->alg,
 										   res->reason), 1);
-		if (res->signature_ok && res->kid != NULL)
+		if (track_kid && res->signature_ok && res->kid != NULL)
 			kid_touch(res->kid, false);
 	}
 	if (res->reason != JWT_REASON_NONE && jwt_log_failures != 0)
@@ -231,13 +237,16 @@ jwt_stats_verified(const JwtVerifyResult *res, const char *token, int len)
 }
 
 void
-jwt_stats_signed(const JwtAlg *alg, const JwtKey *key, Jsonb *header)
+jwt_stats_signed(const JwtAlg *alg, const JwtKey *key, Jsonb *header,
+				 bool track_kid)
 {
 	const char *kid = NULL;
 
 	if (stats_shared == NULL)
 		return;
 	pg_atomic_fetch_add_u64(my_counter(JWT_STAT_SIGN, alg, JWT_REASON_NONE), 1);
+	if (!track_kid)
+		return;
 
 	/* the token's kid: the header's, or else the JWK's (as sign.c does) */
 	if (header != NULL)
@@ -295,7 +304,8 @@ kid_find(const char *kid, int len, uint32 h, uint32 *count)
 			return NULL;
 		pg_read_barrier();
 		slen = s->kid_len;
-		match = (slen == len && s->hash == h && memcmp(s->kid, kid, len) == 0);
+		match = (slen == len && s->hash == h && s->dboid == MyDatabaseId &&
+				 memcmp(s->kid, kid, len) == 0);
 		pg_read_barrier();
 		if (pg_atomic_read_u32(&s->changecount) != c)
 			return NULL;
@@ -322,7 +332,8 @@ kid_insert(const char *kid, int len, uint32 h, uint32 *count)
 	{
 		JwtStatsKid *s = KID_SLOT(h + i);
 
-		if (s->kid_len == len && s->hash == h && memcmp(s->kid, kid, len) == 0)
+		if (s->kid_len == len && s->hash == h && s->dboid == MyDatabaseId &&
+			memcmp(s->kid, kid, len) == 0)
 		{
 			*count = pg_atomic_read_u32(&s->changecount);
 			LWLockRelease(stats_shared->lock);
@@ -341,6 +352,7 @@ kid_insert(const char *kid, int len, uint32 h, uint32 *count)
 
 	pg_atomic_fetch_add_u32(&victim->changecount, 1);	/* full barrier */
 	victim->hash = h;
+	victim->dboid = MyDatabaseId;
 	victim->kid_len = len;
 	memcpy(victim->kid, kid, len);
 	victim->kid[len] = '\0';
@@ -388,7 +400,8 @@ kid_touch(const char *kid, bool for_signing)
 	}
 	else
 	{
-		h = hash_bytes((const unsigned char *) kid, len);
+		h = hash_combine(hash_bytes((const unsigned char *) kid, len),
+						 murmurhash32((uint32) MyDatabaseId));
 		s = kid_find(kid, len, h, &count);
 		if (s == NULL)
 			s = kid_insert(kid, len, h, &count);
@@ -467,8 +480,9 @@ jwt_stats_kid_capacity(void)
 
 /*
  * Copy slot "i" into kid (JWT_STATS_KID_MAXLEN + 1 bytes) and the times;
- * false for an empty slot or one not used since the last reset.  Takes the
- * lock in shared mode, so no slot changes while it is read.
+ * false for an empty slot, one of another database, or one not used since
+ * the last reset.  Takes the lock in shared mode, so no slot changes while
+ * it is read.
  */
 bool
 jwt_stats_kid_get(int i, char *kid, TimestampTz *last_signed,
@@ -478,7 +492,7 @@ jwt_stats_kid_get(int i, char *kid, TimestampTz *last_signed,
 	bool		found = false;
 
 	LWLockAcquire(stats_shared->lock, LW_SHARED);
-	if (s->kid_len > 0)
+	if (s->kid_len > 0 && s->dboid == MyDatabaseId)
 	{
 		memcpy(kid, s->kid, s->kid_len + 1);
 		*last_signed = (TimestampTz) pg_atomic_read_u64(&s->last_signed);
@@ -512,6 +526,7 @@ jwt_stats_clear(void)
 		pg_atomic_fetch_add_u32(&s->changecount, 1);
 		s->kid_len = 0;
 		s->hash = 0;
+		s->dboid = InvalidOid;
 		s->kid[0] = '\0';
 		pg_atomic_write_u64(&s->last_signed, 0);
 		pg_atomic_write_u64(&s->last_verified, 0);

@@ -62,11 +62,14 @@ extern void jwt_stats_init(void);
 extern void jwt_stats_count(JwtStatKind kind, const JwtAlg *alg,
 							JwtReason reason);
 
-/* The verify and sign paths of sql_jwt.c: count, track the kid, log. */
+/*
+ * The verify and sign paths (api.c): count, log a failure, and when
+ * "track_kid" record the kid's last use.
+ */
 extern void jwt_stats_verified(const JwtVerifyResult *res,
-							   const char *token, int len);
+							   const char *token, int len, bool track_kid);
 extern void jwt_stats_signed(const JwtAlg *alg, const JwtKey *key,
-							 Jsonb *header);
+							 Jsonb *header, bool track_kid);
 
 /* Reading and resetting, for sql_stats.c */
 extern bool jwt_stats_enabled(void);

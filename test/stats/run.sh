@@ -196,16 +196,54 @@ check_eq "a token with a forged header is a bad signature" "$forged_reason" bad_
 check_eq "a kid whose signature did not verify is not recorded" \
 	"$(q "SELECT count(*) FROM jwt_key_usage() WHERE kid = 'forged-kid'")" 0
 
-# the table is bounded: 3000 kids, one of them used all along
-q "SELECT jwt_sign('{}', '$K', header => jsonb_build_object('kid', 'churn-' || i)),
-          jwt_sign('{}', '$K', header => '{\"kid\": \"hot\"}')
-     FROM generate_series(1, 3000) i" >/dev/null
+# only the registry's own signatures count: a token signed and verified
+# with the caller's own key, naming a registry kid, is not a use of it
+q "SELECT jwt_stats_reset()" >/dev/null
+own="an own secret of the caller, 32 bytes or more"
+q "SELECT jwt_verify(jwt_sign('{}', '$own', header => jsonb_build_object('kid', '$new_kid')), '$own'),
+          jwt_authenticate(jwt_sign('{}', '$own', header => jsonb_build_object('kid', '$new_kid')), '$own',
+                           check_revoked => false),
+          jwt_consume(jwt_sign(jsonb_build_object('jti', 'own-1'), '$own', expires_in => '1 hour',
+                               header => jsonb_build_object('kid', '$new_kid')), '$own', check_revoked => false)" >/dev/null
+check_eq "signing and verifying with one's own key under a registry kid is not a use of the kid" \
+	"$(q "SELECT count(*) FROM jwt_key_usage()")|$(q "SELECT last_signed IS NULL AND last_verified IS NULL FROM jwt_key_health WHERE kid = '$new_kid'")" \
+	"0|t"
+q "SELECT jwt_registry_verify(jwt_registry_sign('{}', 'ES256'))" >/dev/null
+q "BEGIN; SELECT jwt_registry_authenticate(jwt_registry_sign('{}', 'ES256'), check_revoked => false); COMMIT" >/dev/null
+check_eq "the registry's signing and verifying are uses of the kid" \
+	"$(q "SELECT last_signed IS NOT NULL AND last_verified IS NOT NULL FROM jwt_key_health WHERE kid = '$new_kid'")" t
+
+# the table is bounded: 1500 registry kids, one of them used all along
+q "SELECT jwt_registry_add('$K-hot-key-of-the-churn-test-for-hs512-0123456789', 'HS512', 'hot')" >/dev/null
+q "DO \$\$ BEGIN
+     FOR i IN 1..1500 LOOP
+       PERFORM jwt_registry_add('$K-churn-' || i, 'HS256', 'churn-' || i);
+       PERFORM jwt_registry_sign('{}', 'HS256');
+       PERFORM jwt_registry_sign('{}', 'HS512');
+       DELETE FROM jwt_keys WHERE kid = 'churn-' || (i - 1);
+     END LOOP;
+   END \$\$" >/dev/null
 info="$(q "SELECT kids_tracked <= kids_capacity, kids_evicted > 0 FROM jwt_stats_info")"
 check_eq "the kid table stays within its capacity and evicts" "$info" "t|t"
 check_eq "a kid in constant use is never evicted" \
 	"$(q "SELECT count(*) FROM jwt_key_usage() WHERE kid = 'hot'")" 1
 check_eq "the last kid inserted is tracked" \
-	"$(q "SELECT count(*) FROM jwt_key_usage() WHERE kid = 'churn-3000'")" 1
+	"$(q "SELECT count(*) FROM jwt_key_usage() WHERE kid = 'churn-1500'")" 1
+
+# the table is kept per database: another database's kids (in LATIN1
+# here) are neither shown nor confused with this one's
+"$BINDIR/createdb" -T template0 -E LATIN1 --lc-collate=C --lc-ctype=C jwt_stats_latin1
+ql() { "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -d jwt_stats_latin1 -c "$1"; }
+ql "CREATE EXTENSION jwt" >/dev/null
+ql "SET client_encoding = UTF8; SELECT jwt_registry_add('$K-latin1', 'HS256', E'caf\u00e9')" >/dev/null
+ql "SELECT jwt_registry_add('$K-latin1-hot-key-of-the-latin1-database-0123456789', 'HS512', 'hot')" >/dev/null
+ql "SELECT jwt_registry_verify(jwt_registry_sign('{}', 'HS256')), jwt_registry_sign('{}', 'HS512')" >/dev/null
+check_eq "a kid of another database is not shown" \
+	"$(q "SELECT count(*) FROM jwt_key_usage() WHERE kid LIKE 'caf%'")" 0
+check_eq "a database sees its own kids, in its own encoding" \
+	"$(ql "SET client_encoding = UTF8; SELECT string_agg(kid, ',' ORDER BY kid) FROM jwt_key_usage()")" "caf$(printf '\303\251'),hot"
+ql "SELECT jwt_stats_reset()" >/dev/null
+"$BINDIR/dropdb" jwt_stats_latin1
 
 # ---------------------------------------------------------------- the failure log
 secret="a-logging-secret-that-must-never-be-logged-0123456789"

@@ -1,0 +1,124 @@
+--
+-- Key registry: edge cases of its functions (NULL arguments, messages,
+-- the JWK Sets it builds, kids it derives), which its C functions answer
+-- as the SQL and PL/pgSQL ones of 0.1.1 did.
+--
+\set VERBOSITY terse
+DELETE FROM jwt_keys;
+
+-- NULL arguments
+SELECT jwt_registry_sign(NULL) IS NULL AS sign_null,
+       jwt_registry_verify(NULL) IS NULL AS verify_null,
+       jwt_registry_rotate(NULL) IS NULL AS rotate_null,
+       jwt_registry_retire(NULL) IS NULL AS retire_null;
+SELECT * FROM jwt_registry_validate(NULL);
+SELECT jwt_registry_add(NULL, 'HS256');
+\echo :LAST_ERROR_SQLSTATE
+SELECT jwt_registry_add('a secret of the edge test, 32 bytes or more', NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT jwt_registry_add('a secret of the edge test, 32 bytes or more', 'HS256', status => NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT jwt_registry_add('a secret of the edge test, 32 bytes or more', 'XS256');
+\echo :LAST_ERROR_SQLSTATE
+SELECT jwt_registry_rotate('none');
+\echo :LAST_ERROR_SQLSTATE
+
+-- An empty registry
+SELECT jwt_registry_keyset() AS keyset, jwt_jwks() AS jwks,
+       jwt_registry_keyset_definer() = jwt_registry_keyset() AS same;
+SELECT (jwt_registry_validate('e30.e30.')).reason AS empty_registry;
+
+-- Messages and hints
+\set VERBOSITY default
+SELECT jwt_registry_sign('{}');
+SELECT jwt_registry_sign('{}', 'it''s');
+SELECT jwt_registry_rotate('HS256') IS NOT NULL AS hs, jwt_registry_rotate('ES256') IS NOT NULL AS es;
+SELECT jwt_registry_sign('{}');
+SELECT jwt_registry_add(jwt_public_jwk(jwt_generate_key('ES256'))::text, 'ES256');
+\set VERBOSITY terse
+
+-- The kid of a secret is the RFC 7638 thumbprint of its "oct" JWK; the
+-- JWK holds the secret's UTF-8 bytes in base64url.
+DELETE FROM jwt_keys;
+SELECT jwt_registry_add(E'\u00e9 a secret of the edge test, 64 bytes or more for HS512, or more still', 'HS512'::text || '') AS k \gset
+SELECT kid = :'k' AS kid_returned,
+       verification_key = jsonb_build_object('kty', 'oct', 'k',
+           rtrim(translate(encode(convert_to(E'\u00e9 a secret of the edge test, 64 bytes or more for HS512, or more still', 'UTF8'), 'base64'), E'+/\n', '-_'), '=')) AS oct_jwk,
+       kid = rtrim(translate(encode(sha256(convert_to(format('{"k":"%s","kty":"oct"}', verification_key->>'k'), 'UTF8')), 'base64'), E'+/\n', '-_'), '=') AS thumbprint,
+       signing_key = E'\u00e9 a secret of the edge test, 64 bytes or more for HS512, or more still' AS secret_kept
+  FROM jwt_keys;
+SELECT jwt_registry_add('{"kty":"oct","k":"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3ODk","kid":"from-jwk","alg":"HS256"}', 'HS256') AS jwk_kid;
+SELECT kid, verification_key ? 'kid' AS has_kid, verification_key ? 'alg' AS has_alg FROM jwt_keys WHERE kid = 'from-jwk';
+
+-- The JWK Sets: keyset in kid order with every key not retired; JWKS
+-- newest first, public keys only, with "use"; a kid or alg left in a
+-- verification key by hand is overridden by the row's.
+DELETE FROM jwt_keys;
+INSERT INTO jwt_keys (kid, algorithm, signing_key, verification_key, status, created_at)
+SELECT v.kid, 'EdDSA', NULL, jwt_public_jwk(jwt_generate_key('EdDSA')) || '{"kid":"wrong","alg":"ES256"}', 'verify_only', v.t
+  FROM (VALUES ('b', timestamptz '2026-01-02'), ('a', '2026-01-01'), ('c', '2026-01-03')) v(kid, t);
+INSERT INTO jwt_keys (kid, algorithm, signing_key, verification_key, status, retired_at)
+SELECT 'r', 'EdDSA', NULL, jwt_public_jwk(jwt_generate_key('EdDSA')), 'retired', now();
+SELECT jwt_registry_add('a secret of the edge test, 32 bytes or more', 'HS256', 'h') AS hs;
+SELECT array_agg(k->>'kid' ORDER BY n) AS keyset_kids, bool_and(k->>'alg' IN ('EdDSA', 'HS256')) AS algs_bound
+  FROM jsonb_array_elements(jwt_registry_keyset()->'keys') WITH ORDINALITY AS e(k, n);
+SELECT array_agg(k->>'kid' ORDER BY n) AS jwks_kids, bool_and(k->>'use' = 'sig') AS use_sig
+  FROM jsonb_array_elements(jwt_jwks()->'keys') WITH ORDINALITY AS e(k, n);
+SELECT jwt_registry_keyset_definer() = jwt_registry_keyset() AS same;
+
+-- jwt_registry_keyset() runs as the caller: EXECUTE is not enough, it
+-- needs SELECT on jwt_keys too (jwt_registry_keyset_definer does not).
+CREATE ROLE regress_jwt_keyset;
+GRANT USAGE ON SCHEMA public TO regress_jwt_keyset;
+GRANT EXECUTE ON FUNCTION jwt_registry_keyset() TO regress_jwt_keyset;
+SET ROLE regress_jwt_keyset;
+SELECT jwt_registry_keyset() IS NOT NULL AS read;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+GRANT SELECT ON jwt_keys TO regress_jwt_keyset;
+SET ROLE regress_jwt_keyset;
+SELECT jsonb_array_length(jwt_registry_keyset()->'keys') AS keys_read;
+RESET ROLE;
+REVOKE ALL ON jwt_keys FROM regress_jwt_keyset;
+REVOKE ALL ON FUNCTION jwt_registry_keyset() FROM regress_jwt_keyset;
+REVOKE USAGE ON SCHEMA public FROM regress_jwt_keyset;
+DROP ROLE regress_jwt_keyset;
+
+-- retire_after of a demoted key: now() + the interval (NULL: never due)
+DELETE FROM jwt_keys;
+SELECT jwt_registry_rotate('ES256', '3 days') IS NOT NULL AS first;
+SELECT jwt_registry_rotate('ES256', NULL) IS NULL AS strict_null;
+SELECT jwt_registry_add(k::text, 'ES256', retire_after => NULL) IS NOT NULL AS added FROM jwt_generate_key('ES256') k;
+SELECT status, retire_after IS NULL AS no_retire_after FROM jwt_keys ORDER BY created_at, status;
+
+-- In SERIALIZABLE and REPEATABLE READ transactions, a rotation is used at
+-- once by the same transaction.
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT jwt_registry_rotate('ES256') AS ser_kid \gset
+SELECT (jwt_decode(jwt_registry_sign('{}', 'ES256'))).header->>'kid' = :'ser_kid' AS serializable_new_kid,
+       (jwt_registry_validate(jwt_registry_sign('{}', 'ES256'))).valid AS serializable_valid;
+COMMIT;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT jwt_registry_rotate('ES256') AS rr_kid \gset
+SELECT (jwt_decode(jwt_registry_sign('{}', 'ES256'))).header->>'kid' = :'rr_kid' AS repeatable_read_new_kid,
+       (jwt_registry_validate(jwt_registry_sign('{}', 'ES256'))).valid AS repeatable_read_valid;
+COMMIT;
+
+-- In a parallel worker the registry is read with the worker's snapshot.
+SELECT jwt_registry_sign('{"sub":"par"}', 'ES256') AS par_tok \gset
+CREATE TABLE par_tokens AS SELECT :'par_tok'::text AS t FROM generate_series(1, 10);
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET force_parallel_mode = on;
+SELECT count(*) FILTER (WHERE (jwt_registry_validate(t)).valid) AS valid_in_workers,
+       count(*) FILTER (WHERE jwt_registry_verify(t)->>'sub' = 'par') AS verified_in_workers
+  FROM par_tokens;
+RESET force_parallel_mode;
+RESET max_parallel_workers_per_gather;
+RESET min_parallel_table_scan_size;
+RESET parallel_tuple_cost;
+RESET parallel_setup_cost;
+DROP TABLE par_tokens;
+DELETE FROM jwt_keys;

@@ -1,0 +1,1161 @@
+/*-------------------------------------------------------------------------
+ *
+ * registry.c
+ *		The key registry: jwt_registry_keyset, jwt_registry_add,
+ *		jwt_registry_rotate, jwt_registry_retire, jwt_registry_retire_due,
+ *		jwt_registry_sign, jwt_registry_verify, jwt_registry_validate,
+ *		jwt_jwks, jwt_registry_keyset_definer, and the trigger that keeps
+ *		the per-backend cache of the keys current.
+ *
+ * None of this calls another function of the extension by name: signing,
+ * verifying and reading keys are C calls (api.h), so that a look-alike a
+ * role planted in the extension's schema (jwt_sign(text, text, text), ...)
+ * is never resolved in their place, nor makes a call ambiguous.
+ *
+ * Reading.  jwt_keys is found in the extension's schema (pg_extension's
+ * extnamespace) and scanned directly, without privilege checks: the
+ * readers are the registry's SECURITY DEFINER functions, the internal
+ * jwt_registry_keyset(), and jwt_registry_authenticate/consume, which
+ * verify with the keys on the caller's behalf and cannot be SECURITY
+ * DEFINER.  The rows that are not retired are kept per backend, with the
+ * JWK Sets built from them, in a context under TopMemoryContext, as long
+ * as the table's statement trigger jwt_keys_invalidate is in place and
+ * enabled ALWAYS: it sends a relcache invalidation for jwt_keys after
+ * every INSERT, UPDATE, DELETE or TRUNCATE (pg_cron keeps its job cache
+ * so), which empties the cache in every backend once the change commits,
+ * and in the changing backend at its next command or at a rollback.
+ * Without the trigger (a database still at 0.1.1, a trigger disabled or
+ * dropped) the table is read for each call.  The scan uses the latest
+ * snapshot, so that a cache never holds rows older than an invalidation
+ * it has seen; an invalidation during the scan leaves the result uncached.
+ * The cached signing keys are wiped when the cache goes.
+ *
+ * Writing (add, rotate, retire) goes through SPI, as the caller (these are
+ * not SECURITY DEFINER: they need the caller's privileges on jwt_keys),
+ * with the table schema-qualified, every operator and function
+ * pg_catalog-qualified and every parameter of its exact type.
+ *
+ * Errors: those of jwt_sign, jwt_verify and the key reader, raised by the
+ * same code; the registry's own as the PL/pgSQL versions raised them.
+ * Every entry point keeps its statement out of the server log (entry.h).
+ *
+ * src/registry.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/varlena.h"
+
+#include "api.h"
+#include "base64url.h"
+#include "entry.h"
+#include "errors.h"
+#include "registry.h"
+
+#define REGISTRY_TABLE		"jwt_keys"
+#define REGISTRY_TRIGGER	"jwt_keys_invalidate"
+
+/* One key that is not retired */
+typedef struct RegistryRow
+{
+	text	   *kid;
+	text	   *algorithm;
+	text	   *signing_key;	/* NULL for a verify-only public key */
+	Jsonb	   *vkey;			/* verification_key */
+	bool		active;
+	TimestampTz created_at;
+} RegistryRow;
+
+/* The registry's keys, and what is built from them */
+typedef struct RegistryKeys
+{
+	MemoryContext cxt;			/* holds all of this */
+	int			nrows;
+	RegistryRow *rows;			/* in kid order */
+	Jsonb	   *keyset;			/* jwt_registry_keyset() */
+	Jsonb	   *jwks;			/* jwt_jwks() */
+} RegistryKeys;
+
+/* The columns read, in this order */
+static const struct
+{
+	const char *name;
+	Oid			type;
+}			registry_columns[] = {
+	{"kid", TEXTOID},
+	{"algorithm", TEXTOID},
+	{"signing_key", TEXTOID},
+	{"verification_key", JSONBOID},
+	{"status", TEXTOID},
+	{"created_at", TIMESTAMPTZOID},
+};
+
+#define RC_KID			0
+#define RC_ALGORITHM	1
+#define RC_SIGNING_KEY	2
+#define RC_VKEY			3
+#define RC_STATUS		4
+#define RC_CREATED_AT	5
+#define RC_COUNT		6
+
+static RegistryKeys *registry_cache = NULL;
+static Oid	registry_cache_relid = InvalidOid;
+static Oid	registry_loading_relid = InvalidOid;
+static uint64 registry_invals = 0;
+static bool registry_callback_set = false;
+
+/* ---------------------------------------------------------------------
+ * Reading and caching
+ * ---------------------------------------------------------------------
+ */
+
+/* Wipe the signing keys of a set of rows and free it. */
+static void
+registry_free(RegistryKeys *keys)
+{
+	int			i;
+
+	for (i = 0; i < keys->nrows; i++)
+	{
+		text	   *sk = keys->rows[i].signing_key;
+
+		if (sk != NULL)
+			OPENSSL_cleanse(sk, VARSIZE(sk));
+	}
+	MemoryContextDelete(keys->cxt);
+}
+
+static void
+registry_inval_callback(Datum arg, Oid relid)
+{
+	if (relid != InvalidOid && relid != registry_cache_relid &&
+		relid != registry_loading_relid)
+		return;
+	registry_invals++;
+	if (registry_cache != NULL &&
+		(relid == InvalidOid || relid == registry_cache_relid))
+	{
+		RegistryKeys *keys = registry_cache;
+
+		registry_cache = NULL;
+		registry_cache_relid = InvalidOid;
+		registry_free(keys);
+	}
+}
+
+/*
+ * The extension's schema, from pg_extension (PostgreSQL 15 does not export
+ * get_extension_schema()).
+ */
+static Oid
+registry_schema(void)
+{
+	Oid			ext = get_extension_oid("jwt", false);
+	Oid			nsp = InvalidOid;
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(ext));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (!OidIsValid(nsp))
+		jwt_elog(ERROR, "cannot find the schema of the jwt extension");
+	return nsp;
+}
+
+static char *
+registry_table_name(void)
+{
+	char	   *nspname = get_namespace_name(registry_schema());
+
+	if (nspname == NULL)
+		jwt_elog(ERROR, "cannot find the schema of the jwt extension");
+	return psprintf("%s.%s", quote_identifier(nspname), REGISTRY_TABLE);
+}
+
+/*
+ * Whether jwt_keys has its invalidation trigger, enabled whatever
+ * session_replication_role says, for every kind of change.
+ */
+static bool
+registry_trigger_ok(Relation rel)
+{
+	TriggerDesc *td = rel->trigdesc;
+	int			i;
+
+	if (td == NULL)
+		return false;
+	for (i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+
+		if (strcmp(t->tgname, REGISTRY_TRIGGER) == 0 &&
+			t->tgenabled == TRIGGER_FIRES_ALWAYS &&
+			TRIGGER_FOR_AFTER(t->tgtype) && !TRIGGER_FOR_ROW(t->tgtype) &&
+			TRIGGER_FOR_INSERT(t->tgtype) && TRIGGER_FOR_UPDATE(t->tgtype) &&
+			TRIGGER_FOR_DELETE(t->tgtype) && TRIGGER_FOR_TRUNCATE(t->tgtype) &&
+			t->tgnattr == 0 && t->tgqual == NULL)
+			return true;
+	}
+	return false;
+}
+
+static Oid	sort_collation;
+
+static int
+row_kid_cmp(const void *a, const void *b)
+{
+	const RegistryRow *ra = (const RegistryRow *) a;
+	const RegistryRow *rb = (const RegistryRow *) b;
+
+	return varstr_cmp(VARDATA_ANY(ra->kid), VARSIZE_ANY_EXHDR(ra->kid),
+					  VARDATA_ANY(rb->kid), VARSIZE_ANY_EXHDR(rb->kid),
+					  sort_collation);
+}
+
+/* jwt_jwks' order: created_at DESC, kid */
+static int
+row_jwks_cmp(const void *a, const void *b)
+{
+	const RegistryRow *ra = *(RegistryRow *const *) a;
+	const RegistryRow *rb = *(RegistryRow *const *) b;
+
+	if (ra->created_at != rb->created_at)
+		return ra->created_at > rb->created_at ? -1 : 1;
+	return row_kid_cmp(ra, rb);
+}
+
+static void
+push_text_pair(JsonbParseState **ps, const char *key, const char *val,
+			   int len)
+{
+	JsonbValue	k,
+				v;
+
+	k.type = jbvString;
+	k.val.string.val = (char *) key;
+	k.val.string.len = strlen(key);
+	pushJsonbValue(ps, WJB_KEY, &k);
+	v.type = jbvString;
+	v.val.string.val = (char *) val;
+	v.val.string.len = len;
+	pushJsonbValue(ps, WJB_VALUE, &v);
+}
+
+/* verification_key || {"kid": kid, "alg": algorithm[, "use": "sig"]} */
+static Jsonb *
+row_jwk(const RegistryRow *row, bool use_sig)
+{
+	JsonbParseState *ps = NULL;
+	Jsonb	   *extra;
+
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	push_text_pair(&ps, "kid", VARDATA_ANY(row->kid), VARSIZE_ANY_EXHDR(row->kid));
+	push_text_pair(&ps, "alg", VARDATA_ANY(row->algorithm),
+				   VARSIZE_ANY_EXHDR(row->algorithm));
+	if (use_sig)
+		push_text_pair(&ps, "use", "sig", 3);
+	extra = JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
+	return DatumGetJsonbP(DirectFunctionCall2(jsonb_concat,
+											  JsonbPGetDatum(row->vkey),
+											  JsonbPGetDatum(extra)));
+}
+
+/* {"keys": [elems...]} */
+static Jsonb *
+jwk_set(Jsonb **elems, int n)
+{
+	JsonbParseState *ps = NULL;
+	JsonbValue	k;
+	int			i;
+
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	k.type = jbvString;
+	k.val.string.val = "keys";
+	k.val.string.len = 4;
+	pushJsonbValue(&ps, WJB_KEY, &k);
+	pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
+	for (i = 0; i < n; i++)
+	{
+		JsonbValue	v;
+
+		v.type = jbvBinary;
+		v.val.binary.data = &elems[i]->root;
+		v.val.binary.len = VARSIZE(elems[i]) - VARHDRSZ;
+		pushJsonbValue(&ps, WJB_ELEM, &v);
+	}
+	pushJsonbValue(&ps, WJB_END_ARRAY, NULL);
+	return JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
+}
+
+static bool
+text_is(text *t, const char *s)
+{
+	int			len = strlen(s);
+
+	return VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), s, len) == 0;
+}
+
+/*
+ * Read the rows of jwt_keys that are not retired into a new context under
+ * CurrentMemoryContext, with the JWK Sets built from them.  *cacheable
+ * says whether the invalidation trigger is in place.
+ */
+static RegistryKeys *
+registry_load(Oid relid, bool *cacheable)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "jwt key registry",
+											  ALLOCSET_SMALL_SIZES);
+	MemoryContext old;
+	RegistryKeys *keys;
+	Relation	rel;
+	TupleDesc	td;
+	int			att[RC_COUNT];
+	Snapshot	snap;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	int			cap = 8;
+	int			i,
+				j;
+	Jsonb	  **elems;
+	RegistryRow **pub;
+	int			npub = 0;
+
+	rel = table_open(relid, AccessShareLock);
+	td = RelationGetDescr(rel);
+	*cacheable = registry_trigger_ok(rel);
+	for (i = 0; i < RC_COUNT; i++)
+	{
+		att[i] = -1;
+		for (j = 0; j < td->natts; j++)
+		{
+			Form_pg_attribute a = TupleDescAttr(td, j);
+
+			if (!a->attisdropped &&
+				strcmp(NameStr(a->attname), registry_columns[i].name) == 0 &&
+				a->atttypid == registry_columns[i].type)
+				att[i] = j;
+		}
+		if (att[i] < 0)
+			jwt_elog(ERROR, "table jwt_keys has no column \"%s\" of the expected type",
+					 registry_columns[i].name);
+	}
+	sort_collation = TupleDescAttr(td, att[RC_KID])->attcollation;
+
+	old = MemoryContextSwitchTo(cxt);
+	keys = palloc0(sizeof(RegistryKeys));
+	keys->cxt = cxt;
+	keys->rows = palloc(sizeof(RegistryRow) * cap);
+
+	/*
+	 * The latest snapshot, not the transaction's: the rows may be cached
+	 * beyond this transaction.  A parallel worker cannot take one, and a
+	 * SERIALIZABLE transaction reads with its own (a scan takes predicate
+	 * locks): they use the active snapshot and cache nothing.
+	 */
+	if (IsInParallelMode() || IsolationIsSerializable())
+	{
+		snap = RegisterSnapshot(GetActiveSnapshot());
+		*cacheable = false;
+	}
+	else
+		snap = RegisterSnapshot(GetLatestSnapshot());
+	scan = table_beginscan(rel, snap, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		Datum		values[RC_COUNT];
+		bool		nulls[RC_COUNT];
+		RegistryRow *row;
+
+		for (i = 0; i < RC_COUNT; i++)
+			values[i] = heap_getattr(tup, att[i] + 1, td, &nulls[i]);
+		if (nulls[RC_KID] || nulls[RC_ALGORITHM] || nulls[RC_VKEY] ||
+			nulls[RC_STATUS] || nulls[RC_CREATED_AT])
+			continue;			/* NOT NULL columns */
+		if (text_is(DatumGetTextPP(values[RC_STATUS]), "retired"))
+			continue;
+		if (keys->nrows == cap)
+		{
+			cap *= 2;
+			keys->rows = repalloc(keys->rows, sizeof(RegistryRow) * cap);
+		}
+		row = &keys->rows[keys->nrows++];
+		row->kid = DatumGetTextPCopy(values[RC_KID]);
+		row->algorithm = DatumGetTextPCopy(values[RC_ALGORITHM]);
+		row->signing_key = nulls[RC_SIGNING_KEY] ? NULL :
+			DatumGetTextPCopy(values[RC_SIGNING_KEY]);
+		row->vkey = DatumGetJsonbPCopy(values[RC_VKEY]);
+		row->active = text_is(DatumGetTextPP(values[RC_STATUS]), "active");
+		row->created_at = DatumGetTimestampTz(values[RC_CREATED_AT]);
+	}
+	table_endscan(scan);
+	UnregisterSnapshot(snap);
+	table_close(rel, AccessShareLock);
+
+	/* jwt_registry_keyset(): every key, in kid order */
+	qsort(keys->rows, keys->nrows, sizeof(RegistryRow), row_kid_cmp);
+	elems = palloc(sizeof(Jsonb *) * Max(keys->nrows, 1));
+	for (i = 0; i < keys->nrows; i++)
+		elems[i] = row_jwk(&keys->rows[i], false);
+	keys->keyset = jwk_set(elems, keys->nrows);
+
+	/* jwt_jwks(): no HMAC secret, newest first */
+	pub = palloc(sizeof(RegistryRow *) * Max(keys->nrows, 1));
+	for (i = 0; i < keys->nrows; i++)
+	{
+		text	   *alg = keys->rows[i].algorithm;
+
+		if (!(VARSIZE_ANY_EXHDR(alg) >= 2 && memcmp(VARDATA_ANY(alg), "HS", 2) == 0))
+			pub[npub++] = &keys->rows[i];
+	}
+	qsort(pub, npub, sizeof(RegistryRow *), row_jwks_cmp);
+	for (i = 0; i < npub; i++)
+		elems[i] = row_jwk(pub[i], true);
+	keys->jwks = jwk_set(elems, npub);
+
+	MemoryContextSwitchTo(old);
+	return keys;
+}
+
+/*
+ * The registry's keys: the cached ones, or freshly read (and cached when
+ * the trigger allows).  Give them back with registry_release().
+ */
+static RegistryKeys *
+registry_keys(void)
+{
+	RegistryKeys *keys;
+	Oid			relid;
+	uint64		invals;
+	bool		cacheable;
+
+	if (registry_cache != NULL)
+		return registry_cache;
+	if (!registry_callback_set)
+	{
+		CacheRegisterRelcacheCallback(registry_inval_callback, (Datum) 0);
+		registry_callback_set = true;
+	}
+	relid = get_relname_relid(REGISTRY_TABLE, registry_schema());
+	if (!OidIsValid(relid))
+		jwt_elog(ERROR, "the key registry's table jwt_keys is missing");
+
+	registry_loading_relid = relid;
+	invals = registry_invals;
+	PG_TRY();
+	{
+		keys = registry_load(relid, &cacheable);
+	}
+	PG_FINALLY();
+	{
+		registry_loading_relid = InvalidOid;
+	}
+	PG_END_TRY();
+
+	/*
+	 * Cache the rows unless an invalidation of the table arrived while they
+	 * were read: they may be older than the change it announced.
+	 */
+	if (cacheable && invals == registry_invals)
+	{
+		MemoryContextSetParent(keys->cxt, TopMemoryContext);
+		registry_cache = keys;
+		registry_cache_relid = relid;
+	}
+	return keys;
+}
+
+static void
+registry_release(RegistryKeys *keys)
+{
+	if (keys != registry_cache)
+		registry_free(keys);
+}
+
+static Jsonb *
+jsonb_copy(Jsonb *jb)
+{
+	Jsonb	   *copy = palloc(VARSIZE(jb));
+
+	memcpy(copy, jb, VARSIZE(jb));
+	return copy;
+}
+
+Jsonb *
+jwt_registry_keyset_get(void)
+{
+	RegistryKeys *keys = registry_keys();
+	Jsonb	   *ks = jsonb_copy(keys->keyset);
+
+	registry_release(keys);
+	return ks;
+}
+
+/* ---------------------------------------------------------------------
+ * Signing and verifying
+ * ---------------------------------------------------------------------
+ */
+
+/* {} */
+static Jsonb *
+empty_object(void)
+{
+	JsonbParseState *ps = NULL;
+
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	return JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
+}
+
+text *
+jwt_registry_sign_with(Jsonb *claims, text *algorithm,
+					   const JwtSignParams *params)
+{
+	RegistryKeys *keys = registry_keys();
+	RegistryRow *pick = NULL;
+	int			n = 0;
+	int			i;
+	text	   *kid = NULL;
+	text	   *algname = NULL;
+	text	   *sk = NULL;
+	JsonbParseState *ps = NULL;
+	Jsonb	   *kid_header;
+	JwtSignParams p;
+	JwtKey	   *key;
+	const JwtAlg *alg;
+	text	   *token;
+
+	for (i = 0; i < keys->nrows; i++)
+	{
+		RegistryRow *row = &keys->rows[i];
+
+		if (!row->active)
+			continue;
+		if (algorithm != NULL &&
+			(VARSIZE_ANY_EXHDR(row->algorithm) != VARSIZE_ANY_EXHDR(algorithm) ||
+			 memcmp(VARDATA_ANY(row->algorithm), VARDATA_ANY(algorithm),
+					VARSIZE_ANY_EXHDR(algorithm)) != 0))
+			continue;
+		n++;
+		pick = row;
+	}
+	if (n == 1 && pick->signing_key != NULL)
+	{
+		kid = DatumGetTextPCopy(PointerGetDatum(pick->kid));
+		algname = DatumGetTextPCopy(PointerGetDatum(pick->algorithm));
+		sk = DatumGetTextPCopy(PointerGetDatum(pick->signing_key));
+	}
+	registry_release(keys);
+
+	if (n == 0)
+	{
+		char	   *alg_s = algorithm ? text_to_cstring(algorithm) : NULL;
+
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no active key in the registry%s",
+						alg_s ? psprintf(" for algorithm \"%s\"", alg_s) : ""),
+				 errhint("Create one with jwt_registry_rotate(%s).",
+						 quote_literal_cstr(alg_s ? alg_s : "ES256"))));
+	}
+	if (n > 1)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the registry has %d active keys", n),
+				 errhint("Pass the algorithm to choose one.")));
+	if (sk == NULL)				/* the table's CHECK rules this out */
+		jwt_elog(ERROR, "the active registry key has no signing key");
+
+	/* coalesce(header, '{}') || {"kid": kid}, as jwt_sign then reads it */
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	push_text_pair(&ps, "kid", VARDATA_ANY(kid), VARSIZE_ANY_EXHDR(kid));
+	kid_header = JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
+	p = *params;
+	p.header = params->header ? params->header : empty_object();
+	p.header = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat,
+												  JsonbPGetDatum(p.header),
+												  JsonbPGetDatum(kid_header)));
+
+	key = jwt_key_get(VARDATA_ANY(sk), VARSIZE_ANY_EXHDR(sk), JWT_FORM_TEXT);
+	alg = jwt_alg_from_name(VARDATA_ANY(algname), VARSIZE_ANY_EXHDR(algname));
+	token = jwt_sign_with(claims, key, alg, &p, JWT_STATS_COUNT | JWT_STATS_KID);
+	OPENSSL_cleanse(sk, VARSIZE(sk));
+	return token;
+}
+
+/* Positions of jwt_registry_verify's and jwt_registry_validate's arguments */
+#define RV_TOKEN		0
+#define RV_ALGORITHMS	1
+
+typedef struct RegistryVerifyCache
+{
+	JwtVerifySite *site;
+	TupleDesc	tupdesc;
+} RegistryVerifyCache;
+
+static RegistryVerifyCache *
+verify_cache(FunctionCallInfo fcinfo)
+{
+	RegistryVerifyCache *vc = (RegistryVerifyCache *) fcinfo->flinfo->fn_extra;
+
+	if (vc == NULL)
+	{
+		vc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+									sizeof(RegistryVerifyCache));
+		vc->site = jwt_verify_site_create(fcinfo->flinfo->fn_mcxt);
+		fcinfo->flinfo->fn_extra = vc;
+	}
+	return vc;
+}
+
+static void
+registry_verify(FunctionCallInfo fcinfo, RegistryVerifyCache *vc,
+				JwtVerifyResult *res)
+{
+	text	   *token = PG_GETARG_TEXT_PP(RV_TOKEN);
+	Jsonb	   *ks = jwt_registry_keyset_get();
+	JwtKey	   *key = jwt_key_get((const char *) ks, VARSIZE(ks), JWT_FORM_JSONB);
+	JwtVerifyParams params;
+
+	jwt_verify_params_from_args(fcinfo, RV_ALGORITHMS, true, &params);
+	jwt_verify_with(vc->site, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
+					key, &params, JWT_STATS_COUNT | JWT_STATS_KID, res);
+}
+
+/*
+ * jwt_registry_verify(token, algorithms, audience, issuer, subject, typ,
+ * require, max_age, leeway, at) -> jsonb: jwt_verify with the registry's
+ * keys; NULL for a NULL token.
+ */
+JWT_FUNCTION(jwt_registry_verify)
+{
+	JwtVerifyResult res;
+
+	if (PG_ARGISNULL(RV_TOKEN))
+		PG_RETURN_NULL();
+	registry_verify(fcinfo, verify_cache(fcinfo), &res);
+	if (res.reason != JWT_REASON_NONE)
+		jwt_report(res.reason, res.detail, false);
+	PG_RETURN_JSONB_P(res.claims);
+}
+
+/*
+ * jwt_registry_validate(...) -> (valid, reason, header, claims): the same
+ * without raising for a rejected token; all NULL for a NULL token.
+ */
+JWT_FUNCTION(jwt_registry_validate)
+{
+	RegistryVerifyCache *vc = verify_cache(fcinfo);
+	JwtVerifyResult res;
+
+	if (vc->tupdesc == NULL)
+	{
+		TupleDesc	td;
+		MemoryContext old;
+
+		if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
+			jwt_elog(ERROR, "return type must be a row type");
+		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		vc->tupdesc = BlessTupleDesc(CreateTupleDescCopy(td));
+		MemoryContextSwitchTo(old);
+	}
+	if (PG_ARGISNULL(RV_TOKEN))
+		PG_RETURN_DATUM(jwt_validate_row(vc->tupdesc, NULL));
+	registry_verify(fcinfo, vc, &res);
+	PG_RETURN_DATUM(jwt_validate_row(vc->tupdesc, &res));
+}
+
+/*
+ * jwt_registry_sign(claims, algorithm, header, expires_in, not_before):
+ * NULL for NULL claims.
+ */
+JWT_FUNCTION(jwt_registry_sign)
+{
+	JwtSignParams params;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	params.header = PG_ARGISNULL(2) ? NULL : PG_GETARG_JSONB_P(2);
+	params.expires_in = PG_ARGISNULL(3) ? NULL : PG_GETARG_INTERVAL_P(3);
+	params.not_before = PG_ARGISNULL(4) ? NULL : PG_GETARG_INTERVAL_P(4);
+	PG_RETURN_TEXT_P(jwt_registry_sign_with(PG_GETARG_JSONB_P(0),
+											PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1),
+											&params));
+}
+
+/*
+ * jwt_registry_keyset() -> jsonb: the JWK Set the registry verifies with.
+ * Not SECURITY DEFINER: as in 0.1.1, the caller needs SELECT on jwt_keys
+ * besides EXECUTE.
+ */
+JWT_FUNCTION(jwt_registry_keyset)
+{
+	Oid			relid = get_relname_relid(REGISTRY_TABLE, registry_schema());
+
+	if (OidIsValid(relid) &&
+		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, REGISTRY_TABLE);
+	PG_RETURN_JSONB_P(jwt_registry_keyset_get());
+}
+
+/* jwt_registry_keyset_definer(): the same (SECURITY DEFINER in 0.1.1) */
+JWT_FUNCTION(jwt_registry_keyset_definer)
+{
+	PG_RETURN_JSONB_P(jwt_registry_keyset_get());
+}
+
+/* jwt_jwks() -> jsonb: the public keys, newest first */
+JWT_FUNCTION(jwt_jwks)
+{
+	RegistryKeys *keys = registry_keys();
+	Jsonb	   *jwks = jsonb_copy(keys->jwks);
+
+	registry_release(keys);
+	PG_RETURN_JSONB_P(jwks);
+}
+
+/* ---------------------------------------------------------------------
+ * Adding, rotating, retiring
+ * ---------------------------------------------------------------------
+ */
+
+/* obj->>'name', or NULL */
+static text *
+jsonb_field_text(Jsonb *obj, const char *name)
+{
+	JsonbValue	v;
+
+	if (!JB_ROOT_IS_OBJECT(obj) ||
+		getKeyJsonValueFromContainer(&obj->root, name, strlen(name), &v) == NULL)
+		return NULL;
+	switch (v.type)
+	{
+		case jbvNull:
+			return NULL;
+		case jbvString:
+			return cstring_to_text_with_len(v.val.string.val, v.val.string.len);
+		case jbvNumeric:
+			return cstring_to_text(DatumGetCString(DirectFunctionCall1(numeric_out,
+																	   NumericGetDatum(v.val.numeric))));
+		case jbvBool:
+			return cstring_to_text(v.val.boolean ? "true" : "false");
+		case jbvBinary:
+			return cstring_to_text(JsonbToCString(NULL, v.val.binary.data,
+												  v.val.binary.len));
+		default:
+			jwt_elog(ERROR, "unexpected jsonb value type %d", (int) v.type);
+	}
+	return NULL;				/* keep compiler quiet */
+}
+
+static Jsonb *
+jsonb_minus(Jsonb *obj, const char *name)
+{
+	return DatumGetJsonbP(DirectFunctionCall2(jsonb_delete, JsonbPGetDatum(obj),
+											  CStringGetTextDatum(name)));
+}
+
+/* jwt_sign('{}', key, algorithm): raises when the key cannot sign with it */
+static void
+registry_sign_check(text *keytext, text *algorithm)
+{
+	JwtKey	   *key = jwt_key_get(VARDATA_ANY(keytext), VARSIZE_ANY_EXHDR(keytext),
+								  JWT_FORM_TEXT);
+	const JwtAlg *alg = jwt_alg_from_name(VARDATA_ANY(algorithm),
+										  VARSIZE_ANY_EXHDR(algorithm));
+	JwtSignParams params;
+
+	memset(&params, 0, sizeof(params));
+	(void) jwt_sign_with(empty_object(), key, alg, &params, JWT_STATS_NONE);
+}
+
+/* Whether the text holds "-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----" */
+static bool
+has_private_pem(const char *s, int len)
+{
+	static const char begin[] = "-----BEGIN ";
+	static const char tail[] = "PRIVATE KEY-----";
+	int			bl = sizeof(begin) - 1;
+	int			tl = sizeof(tail) - 1;
+	int			i;
+
+	for (i = 0; i + bl <= len; i++)
+	{
+		int			j;
+
+		if (memcmp(s + i, begin, bl) != 0)
+			continue;
+		for (j = i + bl;; j++)
+		{
+			if (j + tl <= len && memcmp(s + j, tail, tl) == 0)
+				return true;
+			if (j >= len ||
+				!((s[j] >= 'A' && s[j] <= 'Z') || (s[j] >= '0' && s[j] <= '9') ||
+				  s[j] == ' '))
+				break;
+		}
+	}
+	return false;
+}
+
+/* unpadded base64url of the key's text in UTF-8 */
+static char *
+b64url_utf8(const char *s, int len)
+{
+	char	   *utf8 = pg_server_to_any(s, len, PG_UTF8);
+	int			ulen = (utf8 == s) ? len : strlen(utf8);
+	char	   *out = palloc(B64URL_ENC_LEN(ulen) + 1);
+	int			n = b64url_encode((const unsigned char *) utf8, ulen, out);
+
+	out[n] = '\0';
+	if (utf8 != s)
+		OPENSSL_cleanse(utf8, ulen);
+	return out;
+}
+
+/* The RFC 7638 thumbprint of an "oct" key: SHA-256 of {"k":...,"kty":"oct"} */
+static text *
+oct_thumbprint(text *k)
+{
+	char	   *member = k ? text_to_cstring(k) : pstrdup("");
+	char	   *json = psprintf("{\"k\":\"%s\",\"kty\":\"oct\"}", member);
+	char	   *utf8 = pg_server_to_any(json, strlen(json), PG_UTF8);
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char		out[B64URL_ENC_LEN(EVP_MAX_MD_SIZE) + 1];
+	int			n;
+
+	ERR_clear_error();
+	if (EVP_Digest(utf8, strlen(utf8), md, &mdlen, EVP_sha256(), NULL) != 1)
+		jwt_openssl_error("could not compute a key thumbprint");
+	OPENSSL_cleanse(member, strlen(member));
+	OPENSSL_cleanse(json, strlen(json));
+	if (utf8 != json)
+		OPENSSL_cleanse(utf8, strlen(utf8));
+	n = b64url_encode(md, mdlen, out);
+	return cstring_to_text_with_len(out, n);
+}
+
+/*
+ * jwt_registry_add's work (its current body was the PL/pgSQL one of
+ * jwt--0.1.0--0.1.1.sql): check the key, derive the verification key and
+ * kid, then demote the algorithm's active key and insert the new one.
+ */
+static text *
+registry_add(text *key, text *algorithm, text *kid, text *status,
+			 Interval *retire_after)
+{
+	const char *kb;
+	int			kl;
+	char	   *jwk = NULL;		/* the key as JSON text, when a JWK */
+	Jsonb	   *vkey;
+	bool		public_only;
+	text	   *new_kid;
+	bool		active;
+	char	   *table;
+	int			ret;
+
+	if (key == NULL || algorithm == NULL || status == NULL)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("key, algorithm and status must not be NULL")));
+	active = text_is(status, "active");
+	if (!active && !text_is(status, "verify_only"))
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("status must be \"active\" or \"verify_only\"")));
+
+	/*
+	 * A JWK when, after a byte order mark and ASCII white space, it starts
+	 * with "{" (what the key reader of jwt_sign does with text).
+	 */
+	kb = VARDATA_ANY(key);
+	kl = VARSIZE_ANY_EXHDR(key);
+	if (kl >= 3 && memcmp(kb, "\xef\xbb\xbf", 3) == 0)
+	{
+		kb += 3;
+		kl -= 3;
+	}
+	while (kl > 0 && (*kb == ' ' || *kb == '\t' || *kb == '\n' ||
+					  *kb == '\v' || *kb == '\f' || *kb == '\r'))
+	{
+		kb++;
+		kl--;
+	}
+	if (kl > 0 && *kb == '{')
+		jwk = pnstrdup(kb, kl);
+
+	if (VARSIZE_ANY_EXHDR(algorithm) >= 2 &&
+		memcmp(VARDATA_ANY(algorithm), "HS", 2) == 0)
+	{
+		/*
+		 * An HMAC secret (text) or an "oct" JWK: verification needs the
+		 * secret.  The key reader decides which, and raises for anything
+		 * else (a PEM, another kind of JWK, malformed JSON, a secret too
+		 * short for the algorithm); so the JSON below is valid.
+		 */
+		text	   *from_jwk;
+
+		registry_sign_check(key, algorithm);
+		if (jwk != NULL)
+			vkey = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(jwk)));
+		else
+		{
+			JsonbParseState *ps = NULL;
+			char	   *k = b64url_utf8(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+
+			pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+			push_text_pair(&ps, "kty", "oct", 3);
+			push_text_pair(&ps, "k", k, strlen(k));
+			vkey = JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
+			OPENSSL_cleanse(k, strlen(k));
+		}
+		public_only = false;
+		new_kid = kid;
+		if (new_kid == NULL)
+			new_kid = jsonb_field_text(vkey, "kid");
+		if (new_kid == NULL)
+		{
+			from_jwk = jsonb_field_text(vkey, "k");
+			new_kid = oct_thumbprint(from_jwk);
+			if (from_jwk)
+				OPENSSL_cleanse(from_jwk, VARSIZE(from_jwk));
+		}
+	}
+	else
+	{
+		JwtKey	   *jk = jwt_key_get(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key),
+									 JWT_FORM_TEXT);
+		JsonbParseState *ps = NULL;
+		Jsonb	   *alg_member;
+		Jsonb	   *bound;
+		JwtVerifyParams params;
+		JwtVerifyResult res;
+
+		vkey = jwt_key_public_jwk(jk);
+		/* the key reader has read the key, so the JSON is valid */
+		public_only = !has_private_pem(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+		if (public_only && jwk != NULL)
+		{
+			Datum		parsed = DirectFunctionCall1(jsonb_in, CStringGetDatum(jwk));
+
+			public_only = !DatumGetBool(DirectFunctionCall2(jsonb_exists, parsed,
+															CStringGetTextDatum("d")));
+			OPENSSL_cleanse(DatumGetPointer(parsed), VARSIZE(DatumGetPointer(parsed)));
+		}
+		/* the private key must sign with this algorithm (raises otherwise) */
+		if (!public_only)
+			registry_sign_check(key, algorithm);
+
+		/*
+		 * The key must serve the algorithm: binding it raises otherwise (as
+		 * jwt_validate('e30.e30.', vkey || {"alg": algorithm}) did).
+		 */
+		pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+		push_text_pair(&ps, "alg", VARDATA_ANY(algorithm), VARSIZE_ANY_EXHDR(algorithm));
+		alg_member = JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
+		bound = DatumGetJsonbP(DirectFunctionCall2(jsonb_concat,
+												   JsonbPGetDatum(vkey),
+												   JsonbPGetDatum(alg_member)));
+		memset(&params, 0, sizeof(params));
+		jwt_verify_with(jwt_verify_site_create(CurrentMemoryContext),
+						"e30.e30.", 8,
+						jwt_key_get((const char *) bound, VARSIZE(bound), JWT_FORM_JSONB),
+						&params, JWT_STATS_NONE, &res);
+		new_kid = kid ? kid : jsonb_field_text(vkey, "kid");
+	}
+	vkey = jsonb_minus(jsonb_minus(vkey, "kid"), "alg");
+	if (jwk != NULL)
+		OPENSSL_cleanse(jwk, strlen(jwk));
+
+	if (public_only && active)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a public key cannot be the active signing key"),
+				 errhint("Add it with status => 'verify_only'.")));
+
+	table = registry_table_name();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		jwt_elog(ERROR, "SPI_connect failed");
+	/* one rotation at a time */
+	ret = SPI_execute(psprintf("LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE", table),
+					  false, 0);
+	if (ret != SPI_OK_UTILITY)
+		jwt_elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+	if (active)
+	{
+		Oid			types[2] = {INTERVALOID, TEXTOID};
+		Datum		values[2];
+		char		nulls[3] = "  ";
+
+		values[0] = IntervalPGetDatum(retire_after);
+		if (retire_after == NULL)
+			nulls[0] = 'n';
+		values[1] = PointerGetDatum(algorithm);
+		ret = SPI_execute_with_args(psprintf("UPDATE %s k"
+											 " SET status = 'verify_only'::pg_catalog.text,"
+											 " retire_after = pg_catalog.now() OPERATOR(pg_catalog.+) $1"
+											 " WHERE k.algorithm OPERATOR(pg_catalog.=) $2"
+											 " AND k.status OPERATOR(pg_catalog.=) 'active'::pg_catalog.text",
+											 table),
+									2, types, values, nulls, false, 0);
+		if (ret != SPI_OK_UPDATE)
+			jwt_elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	}
+	{
+		Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID};
+		Datum		values[5];
+		char		nulls[6] = "     ";
+
+		values[0] = PointerGetDatum(new_kid);
+		if (new_kid == NULL)
+			nulls[0] = 'n';
+		values[1] = PointerGetDatum(algorithm);
+		values[2] = PointerGetDatum(key);
+		if (public_only)
+			nulls[2] = 'n';
+		values[3] = JsonbPGetDatum(vkey);
+		values[4] = PointerGetDatum(status);
+		ret = SPI_execute_with_args(psprintf("INSERT INTO %s"
+											 " (kid, algorithm, signing_key, verification_key, status)"
+											 " VALUES ($1, $2, $3, $4, $5)",
+											 table),
+									5, types, values, nulls, false, 0);
+		if (ret != SPI_OK_INSERT)
+			jwt_elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	}
+	SPI_finish();
+	return new_kid;
+}
+
+/*
+ * jwt_registry_add(key, algorithm, kid, status, retire_after) -> text:
+ * the kid of the added key.
+ */
+JWT_FUNCTION(jwt_registry_add)
+{
+	PG_RETURN_TEXT_P(registry_add(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0),
+								  PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1),
+								  PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2),
+								  PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3),
+								  PG_ARGISNULL(4) ? NULL : PG_GETARG_INTERVAL_P(4)));
+}
+
+/*
+ * jwt_registry_rotate(algorithm, retire_after) -> text: a new key of the
+ * algorithm becomes its active key.  STRICT.
+ */
+JWT_FUNCTION(jwt_registry_rotate)
+{
+	text	   *algorithm = PG_GETARG_TEXT_PP(0);
+	const JwtAlg *alg = jwt_alg_from_name(VARDATA_ANY(algorithm),
+										  VARSIZE_ANY_EXHDR(algorithm));
+	Jsonb	   *jwk = jwt_key_generate(alg);
+	char	   *jwk_text = JsonbToCString(NULL, &jwk->root, VARSIZE(jwk));
+	text	   *key = cstring_to_text(jwk_text);
+	text	   *kid;
+
+	OPENSSL_cleanse(jwk_text, strlen(jwk_text));
+	kid = registry_add(key, algorithm, jsonb_field_text(jwk, "kid"),
+					   cstring_to_text("active"), PG_GETARG_INTERVAL_P(1));
+	OPENSSL_cleanse(VARDATA(key), VARSIZE(key) - VARHDRSZ);
+	OPENSSL_cleanse(jwk, VARSIZE(jwk));
+	PG_RETURN_TEXT_P(kid);
+}
+
+/* UPDATE jwt_keys ... SET status = 'retired' WHERE <cond>; rows changed */
+static uint64
+registry_retire_where(const char *cond, int nargs, Oid *types, Datum *values)
+{
+	int			ret;
+	uint64		n;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		jwt_elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args(psprintf("UPDATE %s k"
+										 " SET status = 'retired'::pg_catalog.text,"
+										 " retired_at = pg_catalog.now()"
+										 " WHERE %s",
+										 registry_table_name(), cond),
+								nargs, types, values, NULL, false, 0);
+	if (ret != SPI_OK_UPDATE)
+		jwt_elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	n = SPI_processed;
+	SPI_finish();
+	return n;
+}
+
+/* jwt_registry_retire(kid) -> boolean: retired now.  STRICT. */
+JWT_FUNCTION(jwt_registry_retire)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1];
+
+	values[0] = PG_GETARG_DATUM(0);
+	PG_RETURN_BOOL(registry_retire_where("k.kid OPERATOR(pg_catalog.=) $1"
+										 " AND k.status OPERATOR(pg_catalog.<>) 'retired'::pg_catalog.text",
+										 1, types, values) > 0);
+}
+
+/* jwt_registry_retire_due() -> integer: verify-only keys retired */
+JWT_FUNCTION(jwt_registry_retire_due)
+{
+	PG_RETURN_INT32((int32) registry_retire_where("k.status OPERATOR(pg_catalog.=) 'verify_only'::pg_catalog.text"
+												  " AND k.retire_after OPERATOR(pg_catalog.<=) pg_catalog.now()",
+												  0, NULL, NULL));
+}
+
+/*
+ * jwt_keys_invalidate(): AFTER ... FOR EACH STATEMENT trigger on jwt_keys;
+ * every backend's cache of the registry's keys is emptied once the change
+ * commits.
+ */
+JWT_FUNCTION(jwt_keys_invalidate)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		jwt_elog(ERROR, "jwt_keys_invalidate: not called by trigger manager");
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	return PointerGetDatum(NULL);
+}
