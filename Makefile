@@ -18,6 +18,7 @@ OBJS = \
 	src/sql_jwt.o \
 	src/claims_ctx.o \
 	src/sql_claims.o \
+	src/denylist.o \
 	src/stats.o \
 	src/sql_stats.o \
 	src/refresh.o
@@ -26,7 +27,7 @@ EXTENSION = jwt
 DATA = jwt--0.1.0.sql jwt--0.1.0--0.1.1.sql jwt--0.1.1--0.1.2.sql
 PGFILEDESC = "jwt - JSON Web Tokens inside PostgreSQL"
 
-REGRESS = schema sign verify claims_time malformed errors json keys registry keys_rfc claims revoke rls stats refresh_lifecycle refresh_triggers harden
+REGRESS = schema sign verify claims_time malformed errors json keys registry keys_rfc claims revoke rls stats refresh_lifecycle refresh_triggers harden denylist_lookalikes
 REGRESS_OPTS = --load-extension=jwt
 ISOLATION = consume refresh_rotate refresh_rotate_rr
 ISOLATION_OPTS = --inputdir=test --load-extension=jwt

@@ -15,12 +15,12 @@
  * jwt_authenticate and jwt_consume verify through the jwt_verify entry
  * points of sql_jwt.c (same checks, same errors), each call site holding
  * its own FmgrInfo for them so that their per-call-site caches work.  The
- * registry's keys, the denylist and the consumed ids are reached through
- * the extension's SECURITY DEFINER PL/pgSQL functions (jwt_registry_keyset_
- * definer, jwt_is_revoked, jwt_consume_jti), found in the schema of the
- * calling function and called through fmgr, which switches to their owner
- * (EXECUTE is checked by the executor, not by fmgr, so the internal ones
- * can stay closed to PUBLIC).
+ * registry's keys are reached through the extension's SECURITY DEFINER
+ * PL/pgSQL function jwt_registry_keyset_definer, found in the schema of the
+ * calling function and called through fmgr, which switches to its owner
+ * (EXECUTE is checked by the executor, not by fmgr, so the internal one
+ * can stay closed to PUBLIC).  The denylist and the consumed ids are
+ * reached by direct calls to denylist.c, which never looks up a function.
  *
  * src/sql_claims.c
  *
@@ -48,6 +48,7 @@
 #include "utils/timestamp.h"
 
 #include "claims_ctx.h"
+#include "denylist.h"
 #include "entry.h"
 #include "errors.h"
 #include "jwt.h"
@@ -400,11 +401,7 @@ string_claim(Jsonb *claims, const char *name)
 static void
 check_not_revoked(FunctionCallInfo fcinfo, AuthSite *site, Jsonb *claims)
 {
-	Oid			argtypes[1] = {JSONBOID};
-
-	ext_func(fcinfo, &site->is_revoked, "jwt_is_revoked", 1, argtypes);
-	if (DatumGetBool(FunctionCall1Coll(&site->is_revoked, InvalidOid,
-									   JsonbPGetDatum(claims))))
+	if (jwt_denylist_is_revoked(claims))
 	{
 		jwt_stats_count(JWT_STAT_REVOCATION, NULL, JWT_REASON_REVOKED);
 		jwt_report(JWT_REASON_REVOKED,
@@ -532,12 +529,11 @@ static void
 consume_jti(FunctionCallInfo fcinfo, AuthSite *site, Jsonb *claims,
 			double leeway)
 {
-	Oid			argtypes[2] = {TEXTOID, TIMESTAMPTZOID};
 	char	   *jti = string_claim(claims, "jti");
 	JsonbValue	v;
 	double		exp;
 	TimestampTz expires_at;
-	char	   *status;
+	JwtConsumeStatus status;
 
 	if (jti == NULL)
 		jwt_report(JWT_REASON_MISSING_CLAIM,
@@ -550,20 +546,15 @@ consume_jti(FunctionCallInfo fcinfo, AuthSite *site, Jsonb *claims,
 											 NumericGetDatum(v.val.numeric)));
 	expires_at = unix_to_timestamptz(exp + leeway);
 
-	ext_func(fcinfo, &site->consume, "jwt_consume_jti", 2, argtypes);
-	status = TextDatumGetCString(FunctionCall2Coll(&site->consume, InvalidOid,
-												   CStringGetTextDatum(jti),
-												   TimestampTzGetDatum(expires_at)));
+	status = jwt_denylist_consume(jti, strlen(jti), expires_at);
 	jwt_stats_count(JWT_STAT_CONSUMPTION, NULL,
-					strcmp(status, "consumed") == 0 ? JWT_REASON_CONSUMED : JWT_REASON_NONE);
-	if (strcmp(status, "consumed") == 0)
+					status == JWT_CONSUME_CONSUMED ? JWT_REASON_CONSUMED : JWT_REASON_NONE);
+	if (status == JWT_CONSUME_CONSUMED)
 		jwt_report(JWT_REASON_CONSUMED,
 				   "Its \"jti\" was consumed by an earlier presentation", false);
-	if (strcmp(status, "expired") == 0)
+	if (status == JWT_CONSUME_EXPIRED)
 		jwt_report(JWT_REASON_EXPIRED,
 				   "Claim \"exp\" passed while the token was being consumed", false);
-	if (strcmp(status, "ok") != 0)
-		jwt_elog(ERROR, "unexpected status \"%s\" from jwt_consume_jti", status);
 }
 
 /*
