@@ -29,7 +29,7 @@ PGFILEDESC = "jwt - JSON Web Tokens inside PostgreSQL"
 
 REGRESS = schema sign verify claims_time malformed errors json keys registry keys_rfc claims revoke rls stats refresh_lifecycle refresh_triggers harden denylist_lookalikes
 REGRESS_OPTS = --load-extension=jwt
-ISOLATION = consume refresh_rotate refresh_rotate_rr
+ISOLATION = consume refresh_rotate refresh_rotate_rr revoke_purge
 ISOLATION_OPTS = --inputdir=test --load-extension=jwt
 
 PG_CPPFLAGS = -I$(srcdir)/src
