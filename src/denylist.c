@@ -19,12 +19,13 @@
  * primary key indexes directly with the active snapshot, as the STABLE
  * PL/pgSQL function did; it checks no privilege, like the SECURITY
  * DEFINER function it replaces.  Writing goes through SPI with plans
- * prepared once per backend (SPI_keepplan), executed as the owner of the
- * table written, so jwt_consume and jwt_registry_consume can record a jti
- * for a caller that has no access to the table.
+ * prepared once per backend (SPI_keepplan), executed as the extension's
+ * owner (who owns the SECURITY DEFINER functions these replace), so
+ * jwt_consume and jwt_registry_consume can record a jti for a caller that
+ * has no access to the table.
  *
- * Per-backend state: the tables' OIDs, owners and column numbers and the
- * kept plans, in TopMemoryContext.  A relcache callback marks the OIDs
+ * Per-backend state: the extension's owner, the tables' OIDs and column
+ * numbers and the kept plans, in TopMemoryContext.  A relcache callback marks the OIDs
  * stale when one of the tables (or everything) is invalidated; they are
  * looked up again on next use, and the plans are prepared again only when
  * the extension's schema changed (DROP and CREATE EXTENSION elsewhere).
@@ -91,7 +92,7 @@ static const char *const dl_relnames[DL_NRELS] = {
 /* The column each table's primary key is on */
 static const char *const dl_keynames[DL_NRELS] = {"jti", "jti", "subject"};
 
-/* The kept plans, each writing one table */
+/* The kept plans */
 typedef enum DlPlan
 {
 	PLAN_CONSUME = 0,
@@ -111,16 +112,15 @@ typedef enum DlPlan
  */
 static const struct
 {
-	DlRel		rel;
 	int			nargs;
 	Oid			argtypes[4];
 	const char *query;
 }			dl_plan_defs[DL_NPLANS] = {
-	[PLAN_CONSUME] = {DL_CONSUMED, 2, {TEXTOID, TIMESTAMPTZOID},
+	[PLAN_CONSUME] = {2, {TEXTOID, TIMESTAMPTZOID},
 		"INSERT INTO %s.jwt_consumed_tokens AS c (jti, expires_at)"
 		" VALUES ($1, $2) ON CONFLICT DO NOTHING"
 	},
-	[PLAN_REVOKE] = {DL_TOKENS, 3, {TEXTOID, TIMESTAMPTZOID, TEXTOID},
+	[PLAN_REVOKE] = {3, {TEXTOID, TIMESTAMPTZOID, TEXTOID},
 		"INSERT INTO %s.jwt_revoked_tokens AS r (jti, expires_at, reason)"
 		" VALUES ($1, $2, $3)"
 		" ON CONFLICT (jti) DO UPDATE"
@@ -129,7 +129,7 @@ static const struct
 		" reason = COALESCE(excluded.reason, r.reason)"
 		" RETURNING r.xmax OPERATOR(pg_catalog.=) '0'::pg_catalog.xid"
 	},
-	[PLAN_REVOKE_SUBJECT] = {DL_SUBJECTS, 4, {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID},
+	[PLAN_REVOKE_SUBJECT] = {4, {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID},
 		"INSERT INTO %s.jwt_revoked_subjects AS s (subject, issued_before, expires_at, reason)"
 		" VALUES ($1, $2, $3, $4)"
 		" ON CONFLICT (subject) DO UPDATE"
@@ -140,15 +140,15 @@ static const struct
 		" reason = COALESCE(excluded.reason, s.reason)"
 		" RETURNING s.xmax OPERATOR(pg_catalog.=) '0'::pg_catalog.xid"
 	},
-	[PLAN_PURGE_CONSUMED] = {DL_CONSUMED, 1, {TIMESTAMPTZOID},
+	[PLAN_PURGE_CONSUMED] = {1, {TIMESTAMPTZOID},
 		"DELETE FROM %s.jwt_consumed_tokens t"
 		" WHERE t.expires_at OPERATOR(pg_catalog.<) $1"
 	},
-	[PLAN_PURGE_TOKENS] = {DL_TOKENS, 1, {TIMESTAMPTZOID},
+	[PLAN_PURGE_TOKENS] = {1, {TIMESTAMPTZOID},
 		"DELETE FROM %s.jwt_revoked_tokens t"
 		" WHERE t.expires_at OPERATOR(pg_catalog.<) $1"
 	},
-	[PLAN_PURGE_SUBJECTS] = {DL_SUBJECTS, 1, {TIMESTAMPTZOID},
+	[PLAN_PURGE_SUBJECTS] = {1, {TIMESTAMPTZOID},
 		"DELETE FROM %s.jwt_revoked_subjects t"
 		" WHERE t.expires_at OPERATOR(pg_catalog.<) $1"
 	},
@@ -159,8 +159,8 @@ typedef struct DlState
 {
 	bool		valid;			/* the OIDs below are current */
 	Oid			nspid;
+	Oid			owner;			/* the extension's */
 	Oid			relid[DL_NRELS];
-	Oid			owner[DL_NRELS];
 	AttrNumber	keyatt[DL_NRELS];
 	AttrNumber	issued_before_att;	/* of jwt_revoked_subjects */
 	Oid			plans_nspid;	/* the schema the plans name */
@@ -172,7 +172,7 @@ static uint64 dl_inval_count = 0;
 static bool dl_callback_registered = false;
 
 static void dl_relcache_callback(Datum arg, Oid relid);
-static Oid	dl_extension_schema(Oid extoid);
+static Oid	dl_extension_schema(Oid extoid, Oid *owner);
 static void dl_resolve(void);
 static Relation dl_open(DlRel which);
 static text *dl_claim_text(Jsonb *claims, const char *name);
@@ -202,11 +202,11 @@ dl_relcache_callback(Datum arg, Oid relid)
 }
 
 /*
- * The schema of an extension.  PostgreSQL 16 exports get_extension_schema
- * for this; 15 keeps it static, so it is written out here for all.
+ * The schema and owner of an extension.  PostgreSQL 16 exports
+ * get_extension_schema; 15 keeps it static, so it is written out here.
  */
 static Oid
-dl_extension_schema(Oid extoid)
+dl_extension_schema(Oid extoid, Oid *owner)
 {
 	Relation	rel;
 	ScanKeyData key;
@@ -220,15 +220,18 @@ dl_extension_schema(Oid extoid)
 	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
 	tup = systable_getnext(scan);
 	if (HeapTupleIsValid(tup))
+	{
 		nspid = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+		*owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return nspid;
 }
 
 /*
- * Make dl's OIDs current: the extension's schema, its three tables there
- * (plain tables, as the install script made them), their owners and the
+ * Make dl's OIDs current: the extension's schema and owner, its three
+ * tables there (plain tables, as the install script made them) and the
  * columns used.  55000 when the extension is in a state it never leaves
  * by itself.
  */
@@ -245,27 +248,18 @@ dl_resolve(void)
 	{
 		uint64		seen = dl_inval_count;
 		Oid			nspid;
+		Oid			owner = InvalidOid;
 		int			i;
 
-		nspid = dl_extension_schema(get_extension_oid("jwt", false));
+		nspid = dl_extension_schema(get_extension_oid("jwt", false), &owner);
 		if (!OidIsValid(nspid))
 			jwt_elog(ERROR, "cannot find the schema of the jwt extension");
 		for (i = 0; i < DL_NRELS; i++)
 		{
 			Oid			relid = get_relname_relid(dl_relnames[i], nspid);
-			HeapTuple	tup;
-			char		relkind = 0;
-			Oid			owner = InvalidOid;
 			AttrNumber	att;
 
-			if (OidIsValid(relid) &&
-				HeapTupleIsValid(tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid))))
-			{
-				relkind = ((Form_pg_class) GETSTRUCT(tup))->relkind;
-				owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-				ReleaseSysCache(tup);
-			}
-			if (relkind != RELKIND_RELATION ||
+			if (get_rel_relkind(relid) != RELKIND_RELATION ||
 				(att = get_attnum(relid, dl_keynames[i])) == InvalidAttrNumber)
 				jwt_ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -273,7 +267,6 @@ dl_resolve(void)
 								dl_relnames[i]),
 						 errhint("Reinstall the extension with DROP EXTENSION and CREATE EXTENSION.")));
 			dl.relid[i] = relid;
-			dl.owner[i] = owner;
 			dl.keyatt[i] = att;
 		}
 		dl.issued_before_att = get_attnum(dl.relid[DL_SUBJECTS], "issued_before");
@@ -284,6 +277,7 @@ dl_resolve(void)
 							dl_relnames[DL_SUBJECTS]),
 					 errhint("Reinstall the extension with DROP EXTENSION and CREATE EXTENSION.")));
 		dl.nspid = nspid;
+		dl.owner = owner;
 		/* valid unless an invalidation arrived while looking */
 		dl.valid = (seen == dl_inval_count);
 	}
@@ -420,21 +414,18 @@ jwt_denylist_is_revoked(Jsonb *claims)
 }
 
 /*
- * Run one kept plan as the owner of the table it writes; returns the rows
- * processed.  With "result", the plan returns one boolean column, stored
+ * Run one kept plan as the extension's owner; returns the rows processed.  With "result", the plan returns one boolean column, stored
  * there from the first row (false when there is none).
  */
 static uint64
 dl_execute(DlPlan which, Datum *args, const char *nulls, bool *result)
 {
-	DlRel		rel;
 	Oid			save_userid;
 	int			save_sec_context;
 	int			rc;
 	uint64		processed;
 
 	dl_resolve();
-	rel = dl_plan_defs[which].rel;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		jwt_elog(ERROR, "SPI_connect failed");
@@ -454,7 +445,7 @@ dl_execute(DlPlan which, Datum *args, const char *nulls, bool *result)
 	}
 
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(dl.owner[rel],
+	SetUserIdAndSecContext(dl.owner,
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 
 	if (dl.plans[which] == NULL)
