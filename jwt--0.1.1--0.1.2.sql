@@ -10,6 +10,7 @@
 -- signatures: they call none of the extension's functions by name, so a
 -- look-alike created in the extension's schema can neither make them fail
 -- nor run in their place.  Privileges and comments are kept.
+-- jwt_purge_expired now keeps entries jwt.max_leeway past their expiry.
 --
 CREATE OR REPLACE FUNCTION @extschema@.jwt_consume_jti(jti text, expires_at timestamptz)
 RETURNS text

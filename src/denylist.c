@@ -33,7 +33,9 @@
  * Revocations are one INSERT ... ON CONFLICT DO UPDATE each, so that a
  * concurrent jwt_purge_expired deleting an old entry cannot make a
  * revocation disappear (it either waits for the revocation or the
- * revocation inserts anew).
+ * revocation inserts anew).  jwt_purge_expired keeps an entry until
+ * jwt.max_leeway after its expires_at: verification refuses a larger
+ * leeway, so no accepted leeway can bring a purged token back.
  *
  * Errors are raised by PostgreSQL (SPI, locks, a read-only transaction)
  * and for NULL arguments (22004); on error, transaction abort restores the
@@ -590,14 +592,18 @@ JWT_FUNCTION(jwt_revoke_subject)
 
 /*
  * jwt_purge_expired() -> bigint: delete consumed ids and denylist entries
- * whose expires_at is before now(); returns how many rows went.
+ * whose expires_at is more than jwt.max_leeway before now(); returns how
+ * many rows went.
  */
 JWT_FUNCTION(jwt_purge_expired)
 {
+	TimestampTz cutoff;
 	Datum		arg;
 	uint64		total = 0;
 
-	arg = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	cutoff = GetCurrentTransactionStartTimestamp() -
+		(TimestampTz) jwt_max_leeway * USECS_PER_SEC;
+	arg = TimestampTzGetDatum(cutoff);
 	total += dl_execute(PLAN_PURGE_CONSUMED, &arg, NULL, NULL);
 	total += dl_execute(PLAN_PURGE_TOKENS, &arg, NULL, NULL);
 	total += dl_execute(PLAN_PURGE_SUBJECTS, &arg, NULL, NULL);

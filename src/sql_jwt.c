@@ -320,6 +320,13 @@ build_options(FunctionCallInfo fcinfo, JwtCallCache *cc, JwtKey *key,
 			jwt_ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("leeway must not be negative")));
+		if (o->leeway > jwt_max_leeway)
+			jwt_ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("leeway exceeds jwt.max_leeway"),
+					 errdetail("The leeway is %g s, jwt.max_leeway is %d s.",
+							   o->leeway, jwt_max_leeway),
+					 errhint("Use a smaller leeway, or have a superuser raise jwt.max_leeway.")));
 	}
 	if (!PG_ARGISNULL(VA_AT))
 	{
