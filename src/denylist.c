@@ -184,14 +184,15 @@ static uint64 dl_execute(DlPlan which, Datum *args, const char *nulls,
 						 bool *result);
 
 
-/* Some relation changed: forget the OIDs when it may be one of ours. */
+/*
+ * Some relation changed: forget the OIDs when it may be one of ours.  The
+ * count tells dl_resolve that it happened while it was looking.
+ */
 static void
 dl_relcache_callback(Datum arg, Oid relid)
 {
 	int			i;
 
-	if (!dl.valid)
-		return;
 	for (i = 0; i < DL_NRELS; i++)
 	{
 		if (relid == InvalidOid || relid == dl.relid[i])
