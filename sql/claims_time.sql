@@ -62,6 +62,8 @@ SELECT valid FROM jwt_validate(jwt_sign('{}', :k32, not_before => '1 minute'), :
 
 -- Bad time arguments.
 SELECT jwt_verify(jwt_sign('{}', :k32), :k32, leeway => '-1 second');
+SELECT jwt_verify(jwt_sign('{}', :k32), :k32, leeway => '5 minutes 1 second');
+SELECT valid FROM jwt_validate(jwt_sign('{}', :k32), :k32, leeway => '1 hour');
 SELECT jwt_verify(jwt_sign('{}', :k32), :k32, max_age => '-1 second');
 SELECT jwt_verify(jwt_sign('{}', :k32), :k32, at => 'infinity');
 SELECT jwt_sign('{"exp":1}', :k32, expires_in => '1 hour');

@@ -50,19 +50,24 @@ SELECT jwt_registry_consume(:'reg1')->>'jti' AS registry_first;
 SELECT jwt_registry_consume(:'reg1');
 \echo :LAST_ERROR_SQLSTATE
 
--- Purging: rows whose expires_at has passed go, in one call.
-UPDATE jwt_consumed_tokens SET expires_at = now() - interval '1 second' WHERE jti IN ('once-1', 'once-2');
+-- Purging: rows whose expires_at passed more than jwt.max_leeway ago go,
+-- in one call.
+UPDATE jwt_consumed_tokens SET expires_at = now() - current_setting('jwt.max_leeway')::interval - interval '1 second'
+ WHERE jti IN ('once-1', 'once-2');
 SELECT jwt_purge_expired() AS purged, jwt_purge_expired() AS purged_again;
 SELECT string_agg(jti, ', ' ORDER BY jti) AS remaining FROM jwt_consumed_tokens;
 
 -- An exp past the end of timestamptz (about 9.2e12 s ends both it and the
 -- int64 microseconds) is consumable like any token jwt_validate accepts:
--- its jti is kept until 'infinity', never purged.
+-- its jti is kept until 'infinity', never purged.  (A leeway of an hour
+-- needs jwt.max_leeway raised.)
+SET jwt.max_leeway = '1h';
 SELECT e, (jwt_validate(jwt_sign(format('{"jti":"far-%s","exp":%s}', e, e)::jsonb, :'key'), :'key')).valid AS valid,
        jwt_consume(jwt_sign(format('{"jti":"far-%s","exp":%s}', e, e)::jsonb, :'key'), :'key', leeway => '1 hour')->>'jti' AS consumed
   FROM (VALUES ('9000000000000'), ('9224000000000'), ('9224318500000'), ('9300000000000'), ('1e13'), ('1e300')) v(e);
 SELECT jti, expires_at FROM jwt_consumed_tokens WHERE jti LIKE 'far-%' ORDER BY expires_at, jti;
 SELECT jwt_purge_expired() AS purged_none;
+RESET jwt.max_leeway;
 DELETE FROM jwt_consumed_tokens WHERE jti LIKE 'far-%';
 
 -- The denylist, by jti.
@@ -120,12 +125,49 @@ SELECT jwt_revoke(NULL);
 SELECT jwt_revoke_subject(NULL);
 \echo :LAST_ERROR_SQLSTATE
 
--- Purging the denylist: entries whose expires_at passed.
-SELECT jwt_revoke('short-lived', now() - interval '1 minute') AS revoked;
-SELECT jwt_revoke_subject('erin', expires_at => now() - interval '1 minute') AS revoked;
+-- Purging the denylist: entries whose expires_at passed more than
+-- jwt.max_leeway ago.
+SELECT jwt_revoke('short-lived', now() - interval '6 minutes') AS revoked;
+SELECT jwt_revoke_subject('erin', expires_at => now() - interval '6 minutes') AS revoked;
 SELECT jwt_purge_expired() AS purged;
 SELECT (SELECT string_agg(jti, ', ' ORDER BY jti) FROM jwt_revoked_tokens) AS tokens,
        (SELECT string_agg(subject, ', ' ORDER BY subject) FROM jwt_revoked_subjects) AS subjects;
+
+-- Leeway cannot bring a purged token back.  A token that expired 30
+-- seconds ago, consumed while it was valid (its id kept until its exp),
+-- and another revoked until its exp: both entries stay through a purge
+-- while a leeway of jwt.max_leeway (default 5 minutes) could still accept
+-- the tokens, and a larger leeway is refused.
+SHOW jwt.max_leeway;
+SELECT extract(epoch FROM now())::bigint - 30 AS late_exp \gset
+SELECT jwt_sign(format('{"sub":"frank","jti":"late-1","exp":%s}', :late_exp)::jsonb, :'key') AS late1,
+       jwt_sign(format('{"sub":"frank","jti":"late-2","exp":%s}', :late_exp)::jsonb, :'key') AS late2 \gset
+INSERT INTO jwt_consumed_tokens (jti, expires_at) VALUES ('late-1', to_timestamp(:late_exp));
+SELECT jwt_revoke('late-2', to_timestamp(:late_exp)) AS revoked;
+SELECT jwt_purge_expired() AS purged_none;
+SELECT jwt_consume(:'late1', :'key', leeway => '1 minute');
+\echo :LAST_ERROR_SQLSTATE
+BEGIN;
+SELECT jwt_authenticate(:'late2', :'key', leeway => '1 minute');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+SELECT jwt_consume(:'late1', :'key', leeway => '5 minutes 1 second');
+\echo :LAST_ERROR_SQLSTATE
+SELECT jwt_registry_consume(:'late1', leeway => '1 day');
+\echo :LAST_ERROR_SQLSTATE
+-- With a smaller jwt.max_leeway the entries go sooner, and the leeway
+-- that would have accepted the tokens is refused.
+SET jwt.max_leeway = '10s';
+SELECT jwt_purge_expired() AS purged_late;
+SELECT jwt_consume(:'late1', :'key', leeway => '1 minute');
+\echo :LAST_ERROR_SQLSTATE
+BEGIN;
+SELECT jwt_authenticate(:'late2', :'key', leeway => '1 minute');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+SELECT jwt_consume(:'late1', :'key', leeway => '10 seconds');
+\echo :LAST_ERROR_SQLSTATE
+RESET jwt.max_leeway;
 
 -- Privileges: PUBLIC may check the denylist and consume registry tokens;
 -- revoking, purging and consuming with a caller's own key must be granted.
@@ -145,6 +187,8 @@ SELECT jwt_consume_jti('x', now());
 SELECT count(*) FROM jwt_consumed_tokens;
 \echo :LAST_ERROR_SQLSTATE
 SELECT count(*) FROM jwt_revoked_tokens;
+\echo :LAST_ERROR_SQLSTATE
+SET jwt.max_leeway = '1d';
 \echo :LAST_ERROR_SQLSTATE
 RESET SESSION AUTHORIZATION;
 SELECT jwt_registry_sign('{"jti":"for-app"}', expires_in => '1 minute') AS for_app \gset

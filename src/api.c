@@ -247,6 +247,13 @@ build_options(JwtVerifySite *site, const JwtVerifyParams *p, JwtKey *key,
 			jwt_ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("leeway must not be negative")));
+		if (o->leeway > jwt_max_leeway)
+			jwt_ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("leeway exceeds jwt.max_leeway"),
+					 errdetail("The leeway is %g s, jwt.max_leeway is %d s.",
+							   o->leeway, jwt_max_leeway),
+					 errhint("Use a smaller leeway, or have a superuser raise jwt.max_leeway.")));
 	}
 	if (p->has_at)
 	{

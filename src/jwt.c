@@ -25,6 +25,7 @@ int			jwt_max_json_depth = 32;
 int			jwt_min_rsa_bits = 2048;
 int			jwt_max_key_size = 262144;
 bool		jwt_require_algorithms_for_secrets = false;
+int			jwt_max_leeway = 300;
 
 extern PGDLLEXPORT void _PG_init(void);
 
@@ -96,6 +97,20 @@ _PG_init(void)
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
+	/*
+	 * Leeway is the caller's to choose (jwt_registry_consume is PUBLIC), and
+	 * jwt_purge_expired keeps denylist entries and consumed ids this long
+	 * past their expiry: a larger leeway could bring a purged token back.
+	 * Five minutes, the usual allowance for clock skew.
+	 */
+	DefineCustomIntVariable("jwt.max_leeway",
+							"Largest leeway that verification accepts.",
+							"A larger leeway is refused; jwt_purge_expired keeps entries this long past their expiry.",
+							&jwt_max_leeway,
+							300, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("jwt");
 }

@@ -17,6 +17,7 @@
 extern int	jwt_max_token_size;
 extern int	jwt_max_json_depth;
 extern int	jwt_max_key_size;
+extern int	jwt_max_leeway;		/* seconds */
 
 /* Seconds between the Unix epoch and the PostgreSQL epoch (2000-01-01). */
 #define JWT_UNIX_EPOCH_OFFSET_SECS \

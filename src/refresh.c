@@ -68,7 +68,6 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/value.h"
-#include "parser/parse_func.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"

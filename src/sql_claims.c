@@ -14,12 +14,9 @@
  *
  * jwt_authenticate and jwt_consume verify with jwt_verify_with (api.c:
  * same checks, same errors), each call site keeping its own JwtVerifySite.
- * The registry's keys come from the key registry (registry.c), a C call.
- * The denylist and the consumed ids are reached through the extension's
- * SECURITY DEFINER PL/pgSQL functions (jwt_is_revoked, jwt_consume_jti),
- * found in the schema of the calling function and called through fmgr,
- * which switches to their owner (EXECUTE is checked by the executor, not
- * by fmgr, so the internal ones can stay closed to PUBLIC).
+ * The registry's keys come from the key registry (registry.c), the
+ * denylist and the consumed ids from denylist.c: direct C calls, nothing
+ * is looked up by name.
  *
  * src/sql_claims.c
  *
@@ -44,8 +41,6 @@
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
-#include "nodes/makefuncs.h"
-#include "parser/parse_func.h"
 #include "pgstat.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -58,6 +53,7 @@
 
 #include "api.h"
 #include "claims_ctx.h"
+#include "denylist.h"
 #include "entry.h"
 #include "errors.h"
 #include "jwt.h"
@@ -96,8 +92,6 @@ typedef struct ClaimsSiteCache
 typedef struct AuthSite
 {
 	JwtVerifySite *verify;		/* jwt_verify's per call site state */
-	FmgrInfo	is_revoked;		/* jwt_is_revoked(jsonb) */
-	FmgrInfo	consume;		/* jwt_consume_jti(text, timestamptz) */
 } AuthSite;
 
 /* ---------------------------------------------------------------------
@@ -307,27 +301,6 @@ auth_site(FunctionCallInfo fcinfo)
 	return site;
 }
 
-/*
- * Set up *finfo for one of the extension's SQL functions, found in the
- * schema of the function being called, once per call site.
- */
-static void
-ext_func(FunctionCallInfo fcinfo, FmgrInfo *finfo, const char *name,
-		 int nargs, const Oid *argtypes)
-{
-	Oid			self = fcinfo->flinfo->fn_oid;
-	Oid			fn;
-	char	   *nspname;
-
-	if (finfo->fn_addr != NULL)
-		return;
-	if (!OidIsValid(self) || (nspname = get_namespace_name(get_func_namespace(self))) == NULL)
-		jwt_elog(ERROR, "cannot find the schema of the jwt extension");
-	fn = LookupFuncName(list_make2(makeString(nspname), makeString(pstrdup(name))),
-						nargs, argtypes, false);
-	fmgr_info_cxt(fn, finfo, fcinfo->flinfo->fn_mcxt);
-}
-
 /* The registry's keys as a JWK Set; 55000 when it has none. */
 static Jsonb *
 registry_keyset(void)
@@ -392,11 +365,7 @@ string_claim(Jsonb *claims, const char *name)
 static void
 check_not_revoked(FunctionCallInfo fcinfo, AuthSite *site, Jsonb *claims)
 {
-	Oid			argtypes[1] = {JSONBOID};
-
-	ext_func(fcinfo, &site->is_revoked, "jwt_is_revoked", 1, argtypes);
-	if (DatumGetBool(FunctionCall1Coll(&site->is_revoked, InvalidOid,
-									   JsonbPGetDatum(claims))))
+	if (jwt_denylist_is_revoked(claims))
 	{
 		jwt_stats_count(JWT_STAT_REVOCATION, NULL, JWT_REASON_REVOKED);
 		jwt_report(JWT_REASON_REVOKED,
@@ -659,12 +628,11 @@ static void
 consume_jti(FunctionCallInfo fcinfo, AuthSite *site, Jsonb *claims,
 			double leeway)
 {
-	Oid			argtypes[2] = {TEXTOID, TIMESTAMPTZOID};
 	char	   *jti = string_claim(claims, "jti");
 	JsonbValue	v;
 	double		exp;
 	TimestampTz expires_at;
-	char	   *status;
+	JwtConsumeStatus status;
 
 	if (jti == NULL)
 		jwt_report(JWT_REASON_MISSING_CLAIM,
@@ -677,20 +645,15 @@ consume_jti(FunctionCallInfo fcinfo, AuthSite *site, Jsonb *claims,
 											 NumericGetDatum(v.val.numeric)));
 	expires_at = unix_to_timestamptz(exp + leeway);
 
-	ext_func(fcinfo, &site->consume, "jwt_consume_jti", 2, argtypes);
-	status = TextDatumGetCString(FunctionCall2Coll(&site->consume, InvalidOid,
-												   CStringGetTextDatum(jti),
-												   TimestampTzGetDatum(expires_at)));
+	status = jwt_denylist_consume(jti, strlen(jti), expires_at);
 	jwt_stats_count(JWT_STAT_CONSUMPTION, NULL,
-					strcmp(status, "consumed") == 0 ? JWT_REASON_CONSUMED : JWT_REASON_NONE);
-	if (strcmp(status, "consumed") == 0)
+					status == JWT_CONSUME_CONSUMED ? JWT_REASON_CONSUMED : JWT_REASON_NONE);
+	if (status == JWT_CONSUME_CONSUMED)
 		jwt_report(JWT_REASON_CONSUMED,
 				   "Its \"jti\" was consumed by an earlier presentation", false);
-	if (strcmp(status, "expired") == 0)
+	if (status == JWT_CONSUME_EXPIRED)
 		jwt_report(JWT_REASON_EXPIRED,
 				   "Claim \"exp\" passed while the token was being consumed", false);
-	if (strcmp(status, "ok") != 0)
-		jwt_elog(ERROR, "unexpected status \"%s\" from jwt_consume_jti", status);
 }
 
 /*

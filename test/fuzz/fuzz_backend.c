@@ -1243,6 +1243,12 @@ jwt_fuzz(PG_FUNCTION_ARGS)
 		elog(ERROR, "unknown fuzz target \"%s\"", name);
 	target_name = MemoryContextStrdup(TopMemoryContext, name);
 
+	/*
+	 * The "signed" target verifies with leeways up to a day; set the
+	 * variable itself, since a jwt.max_leeway given before the library is
+	 * loaded is a placeholder setting that LeakSanitizer reports.
+	 */
+	jwt_max_leeway = 86400;
 	lookup_functions();
 	load_ring(keys);
 	input_cxt = AllocSetContextCreate(TopMemoryContext, "jwt fuzz input",

@@ -1,0 +1,612 @@
+/*-------------------------------------------------------------------------
+ *
+ * denylist.c
+ *		The denylist and consumed tokens: jwt_is_revoked, jwt_revoke,
+ *		jwt_revoke_subject, jwt_consume_jti and jwt_purge_expired, and the
+ *		C calls jwt_authenticate and jwt_consume make to the same code.
+ *
+ * These were PL/pgSQL and SQL functions that called the extension's other
+ * functions by name.  A role that may CREATE in the extension's schema
+ * could plant a look-alike there (an overload, or the same name with one
+ * more defaulted parameter), which made the call ambiguous or ran the
+ * look-alike with the caller's rights.  Here nothing is resolved by name
+ * but the three tables, in the extension's own schema (pg_extension's
+ * extnamespace), where no other role can create a relation of the same
+ * name; every operator in query text is written OPERATOR(pg_catalog.x),
+ * every constant has its type, and counters are bumped in C.
+ *
+ * Reading (jwt_is_revoked, once per authenticated request) scans the
+ * primary key indexes directly with the active snapshot, as the STABLE
+ * PL/pgSQL function did; it checks no privilege, like the SECURITY
+ * DEFINER function it replaces.  Writing goes through SPI with plans
+ * prepared once per backend (SPI_keepplan), executed as the extension's
+ * owner (who owns the SECURITY DEFINER functions these replace), so
+ * jwt_consume and jwt_registry_consume can record a jti for a caller that
+ * has no access to the table.
+ *
+ * Per-backend state: the extension's owner, the tables' OIDs and column
+ * numbers and the kept plans, in TopMemoryContext.  A relcache callback marks the OIDs
+ * stale when one of the tables (or everything) is invalidated; they are
+ * looked up again on next use, and the plans are prepared again only when
+ * the extension's schema changed (DROP and CREATE EXTENSION elsewhere).
+ *
+ * Revocations are one INSERT ... ON CONFLICT DO UPDATE each, so that a
+ * concurrent jwt_purge_expired deleting an old entry cannot make a
+ * revocation disappear (it either waits for the revocation or the
+ * revocation inserts anew).  jwt_purge_expired keeps an entry until
+ * jwt.max_leeway after its expires_at: verification refuses a larger
+ * leeway, so no accepted leeway can bring a purged token back.
+ *
+ * Errors are raised by PostgreSQL (SPI, locks, a read-only transaction)
+ * and for NULL arguments (22004); on error, transaction abort restores the
+ * user id this module switched to and releases SPI.
+ *
+ * src/denylist.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "denylist.h"
+#include "entry.h"
+#include "errors.h"
+#include "jwt.h"
+#include "stats.h"
+
+
+/* The tables */
+typedef enum DlRel
+{
+	DL_CONSUMED = 0,			/* jwt_consumed_tokens (jti) */
+	DL_TOKENS,					/* jwt_revoked_tokens (jti) */
+	DL_SUBJECTS,				/* jwt_revoked_subjects (subject) */
+	DL_NRELS
+} DlRel;
+
+static const char *const dl_relnames[DL_NRELS] = {
+	"jwt_consumed_tokens",
+	"jwt_revoked_tokens",
+	"jwt_revoked_subjects",
+};
+
+/* The column each table's primary key is on */
+static const char *const dl_keynames[DL_NRELS] = {"jti", "jti", "subject"};
+
+/* The kept plans */
+typedef enum DlPlan
+{
+	PLAN_CONSUME = 0,
+	PLAN_REVOKE,
+	PLAN_REVOKE_SUBJECT,
+	PLAN_PURGE_CONSUMED,
+	PLAN_PURGE_TOKENS,
+	PLAN_PURGE_SUBJECTS,
+	DL_NPLANS
+} DlPlan;
+
+/*
+ * Query texts: %s is the quoted schema.  A revocation returns whether it
+ * inserted its row: a row the statement inserted has no xmax, while the
+ * new version that ON CONFLICT DO UPDATE writes keeps the row lock taken
+ * on the old one, so its xmax is the updating transaction.
+ */
+static const struct
+{
+	int			nargs;
+	Oid			argtypes[4];
+	const char *query;
+}			dl_plan_defs[DL_NPLANS] = {
+	[PLAN_CONSUME] = {2, {TEXTOID, TIMESTAMPTZOID},
+		"INSERT INTO %s.jwt_consumed_tokens AS c (jti, expires_at)"
+		" VALUES ($1, $2) ON CONFLICT DO NOTHING"
+	},
+	[PLAN_REVOKE] = {3, {TEXTOID, TIMESTAMPTZOID, TEXTOID},
+		"INSERT INTO %s.jwt_revoked_tokens AS r (jti, expires_at, reason)"
+		" VALUES ($1, $2, $3)"
+		" ON CONFLICT (jti) DO UPDATE"
+		" SET expires_at = CASE WHEN r.expires_at IS NULL OR excluded.expires_at IS NULL THEN NULL"
+		" ELSE GREATEST(r.expires_at, excluded.expires_at) END,"
+		" reason = COALESCE(excluded.reason, r.reason)"
+		" RETURNING r.xmax OPERATOR(pg_catalog.=) '0'::pg_catalog.xid"
+	},
+	[PLAN_REVOKE_SUBJECT] = {4, {TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID},
+		"INSERT INTO %s.jwt_revoked_subjects AS s (subject, issued_before, expires_at, reason)"
+		" VALUES ($1, $2, $3, $4)"
+		" ON CONFLICT (subject) DO UPDATE"
+		" SET issued_before = GREATEST(s.issued_before, excluded.issued_before),"
+		" expires_at = CASE WHEN s.expires_at IS NULL OR excluded.expires_at IS NULL THEN NULL"
+		" ELSE GREATEST(s.expires_at, excluded.expires_at) END,"
+		" revoked_at = pg_catalog.now(),"
+		" reason = COALESCE(excluded.reason, s.reason)"
+		" RETURNING s.xmax OPERATOR(pg_catalog.=) '0'::pg_catalog.xid"
+	},
+	[PLAN_PURGE_CONSUMED] = {1, {TIMESTAMPTZOID},
+		"DELETE FROM %s.jwt_consumed_tokens t"
+		" WHERE t.expires_at OPERATOR(pg_catalog.<) $1"
+	},
+	[PLAN_PURGE_TOKENS] = {1, {TIMESTAMPTZOID},
+		"DELETE FROM %s.jwt_revoked_tokens t"
+		" WHERE t.expires_at OPERATOR(pg_catalog.<) $1"
+	},
+	[PLAN_PURGE_SUBJECTS] = {1, {TIMESTAMPTZOID},
+		"DELETE FROM %s.jwt_revoked_subjects t"
+		" WHERE t.expires_at OPERATOR(pg_catalog.<) $1"
+	},
+};
+
+/* Per backend */
+typedef struct DlState
+{
+	bool		valid;			/* the OIDs below are current */
+	Oid			nspid;
+	Oid			owner;			/* the extension's */
+	Oid			relid[DL_NRELS];
+	AttrNumber	keyatt[DL_NRELS];
+	AttrNumber	issued_before_att;	/* of jwt_revoked_subjects */
+	Oid			plans_nspid;	/* the schema the plans name */
+	SPIPlanPtr	plans[DL_NPLANS];
+} DlState;
+
+static DlState dl;
+static uint64 dl_inval_count = 0;
+static bool dl_callback_registered = false;
+
+static void dl_relcache_callback(Datum arg, Oid relid);
+static Oid	dl_extension_schema(Oid extoid, Oid *owner);
+static void dl_resolve(void);
+static Relation dl_open(DlRel which);
+static text *dl_claim_text(Jsonb *claims, const char *name);
+static bool dl_lookup(DlRel which, text *key, Jsonb *claims);
+static bool dl_subject_matches(Relation rel, HeapTuple tup, Jsonb *claims);
+static uint64 dl_execute(DlPlan which, Datum *args, const char *nulls,
+						 bool *result);
+
+
+/*
+ * Some relation changed: forget the OIDs when it may be one of ours.  The
+ * count tells dl_resolve that it happened while it was looking.
+ */
+static void
+dl_relcache_callback(Datum arg, Oid relid)
+{
+	int			i;
+
+	for (i = 0; i < DL_NRELS; i++)
+	{
+		if (relid == InvalidOid || relid == dl.relid[i])
+		{
+			dl.valid = false;
+			dl_inval_count++;
+			return;
+		}
+	}
+}
+
+/*
+ * The schema and owner of an extension.  PostgreSQL 16 exports
+ * get_extension_schema; 15 keeps it static, so it is written out here.
+ */
+static Oid
+dl_extension_schema(Oid extoid, Oid *owner)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			nspid = InvalidOid;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(extoid));
+	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		nspid = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+		*owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return nspid;
+}
+
+/*
+ * Make dl's OIDs current: the extension's schema and owner, its three
+ * tables there (plain tables, as the install script made them) and the
+ * columns used.  55000 when the extension is in a state it never leaves
+ * by itself.
+ */
+static void
+dl_resolve(void)
+{
+	if (!dl_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(dl_relcache_callback, (Datum) 0);
+		dl_callback_registered = true;
+	}
+
+	while (!dl.valid)
+	{
+		uint64		seen = dl_inval_count;
+		Oid			nspid;
+		Oid			owner = InvalidOid;
+		int			i;
+
+		nspid = dl_extension_schema(get_extension_oid("jwt", false), &owner);
+		if (!OidIsValid(nspid))
+			jwt_elog(ERROR, "cannot find the schema of the jwt extension");
+		for (i = 0; i < DL_NRELS; i++)
+		{
+			Oid			relid = get_relname_relid(dl_relnames[i], nspid);
+			AttrNumber	att;
+
+			if (get_rel_relkind(relid) != RELKIND_RELATION ||
+				(att = get_attnum(relid, dl_keynames[i])) == InvalidAttrNumber)
+				jwt_ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("table \"%s\" of the jwt extension is missing or altered",
+								dl_relnames[i]),
+						 errhint("Reinstall the extension with DROP EXTENSION and CREATE EXTENSION.")));
+			dl.relid[i] = relid;
+			dl.keyatt[i] = att;
+		}
+		dl.issued_before_att = get_attnum(dl.relid[DL_SUBJECTS], "issued_before");
+		if (dl.issued_before_att == InvalidAttrNumber)
+			jwt_ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("table \"%s\" of the jwt extension is missing or altered",
+							dl_relnames[DL_SUBJECTS]),
+					 errhint("Reinstall the extension with DROP EXTENSION and CREATE EXTENSION.")));
+		dl.nspid = nspid;
+		dl.owner = owner;
+		/* valid unless an invalidation arrived while looking */
+		dl.valid = (seen == dl_inval_count);
+	}
+}
+
+/*
+ * Open one of the tables with AccessShareLock, held to the end of the
+ * transaction as the executor would.  Looks the OIDs up again once when
+ * the table went away since they were cached.
+ */
+static Relation
+dl_open(DlRel which)
+{
+	Relation	rel;
+
+	dl_resolve();
+	rel = try_table_open(dl.relid[which], AccessShareLock);
+	if (rel == NULL)
+	{
+		dl.valid = false;
+		dl_resolve();
+		rel = table_open(dl.relid[which], AccessShareLock);
+	}
+	return rel;
+}
+
+/*
+ * A claim as ->> gives it: a string without quotes, a number or boolean as
+ * written, an object or array as JSON text; NULL for JSON null and for a
+ * missing claim.
+ */
+static text *
+dl_claim_text(Jsonb *claims, const char *name)
+{
+	JsonbValue	v;
+
+	if (getKeyJsonValueFromContainer(&claims->root, name, strlen(name), &v) == NULL)
+		return NULL;
+	switch (v.type)
+	{
+		case jbvString:
+			return cstring_to_text_with_len(v.val.string.val, v.val.string.len);
+		case jbvNumeric:
+			return cstring_to_text(DatumGetCString(DirectFunctionCall1(numeric_out,
+																	   NumericGetDatum(v.val.numeric))));
+		case jbvBool:
+			return cstring_to_text(v.val.boolean ? "true" : "false");
+		case jbvBinary:
+			return cstring_to_text(JsonbToCString(NULL, v.val.binary.data,
+												  v.val.binary.len));
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * Is there a row of "which" whose key equals "key"?  For jwt_revoked_
+ * subjects, one that also covers the token's "iat" (dl_subject_matches).
+ */
+static bool
+dl_lookup(DlRel which, text *key, Jsonb *claims)
+{
+	Relation	rel = dl_open(which);
+	Oid			pkey = RelationGetPrimaryKeyIndex(rel);
+	Snapshot	snapshot;
+	ScanKeyData skey;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	if (!OidIsValid(pkey))
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" of the jwt extension has no primary key",
+						dl_relnames[which]),
+				 errhint("Reinstall the extension with DROP EXTENSION and CREATE EXTENSION.")));
+	snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
+
+	/* systable_beginscan gives the key the index column's collation */
+	ScanKeyInit(&skey, dl.keyatt[which], BTEqualStrategyNumber, F_TEXTEQ,
+				PointerGetDatum(key));
+	scan = systable_beginscan(rel, pkey, true, snapshot, 1, &skey);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		found = (which != DL_SUBJECTS || dl_subject_matches(rel, tup, claims));
+	systable_endscan(scan);
+	table_close(rel, NoLock);
+	return found;
+}
+
+/*
+ * Does a jwt_revoked_subjects row cover the token?  Yes when its "iat" is
+ * not a number, or is before issued_before; compared as float8 the way
+ * the SQL function did ((claims->>'iat')::float8 < extract(epoch FROM
+ * issued_before)), both through numeric_float8.
+ */
+static bool
+dl_subject_matches(Relation rel, HeapTuple tup, Jsonb *claims)
+{
+	JsonbValue	v;
+	bool		isnull;
+	Datum		before;
+	double		iat;
+	double		before_secs;
+
+	if (getKeyJsonValueFromContainer(&claims->root, "iat", 3, &v) == NULL ||
+		v.type != jbvNumeric)
+		return true;
+	before = heap_getattr(tup, dl.issued_before_att, RelationGetDescr(rel), &isnull);
+	if (isnull)
+		return false;
+	iat = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+											 NumericGetDatum(v.val.numeric)));
+	before_secs = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+													 DirectFunctionCall2(extract_timestamptz,
+																		 CStringGetTextDatum("epoch"),
+																		 before)));
+	return iat < before_secs;
+}
+
+bool
+jwt_denylist_is_revoked(Jsonb *claims)
+{
+	text	   *jti;
+	text	   *sub;
+
+	if (!JB_ROOT_IS_OBJECT(claims))
+		return false;
+	jti = dl_claim_text(claims, "jti");
+	if (jti != NULL && dl_lookup(DL_TOKENS, jti, claims))
+		return true;
+	sub = dl_claim_text(claims, "sub");
+	return sub != NULL && dl_lookup(DL_SUBJECTS, sub, claims);
+}
+
+/*
+ * Run one kept plan as the extension's owner; returns the rows processed.  With "result", the plan returns one boolean column, stored
+ * there from the first row (false when there is none).
+ */
+static uint64
+dl_execute(DlPlan which, Datum *args, const char *nulls, bool *result)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			rc;
+	uint64		processed;
+
+	dl_resolve();
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		jwt_elog(ERROR, "SPI_connect failed");
+
+	/* the schema changed: the plans name the old one */
+	if (dl.plans_nspid != dl.nspid)
+	{
+		int			i;
+
+		for (i = 0; i < DL_NPLANS; i++)
+		{
+			if (dl.plans[i] != NULL)
+				SPI_freeplan(dl.plans[i]);
+			dl.plans[i] = NULL;
+		}
+		dl.plans_nspid = dl.nspid;
+	}
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(dl.owner,
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+
+	if (dl.plans[which] == NULL)
+	{
+		char	   *nspname = get_namespace_name(dl.nspid);
+		char	   *query;
+		SPIPlanPtr	plan;
+
+		if (nspname == NULL)
+			jwt_elog(ERROR, "cannot find the schema of the jwt extension");
+		query = psprintf(dl_plan_defs[which].query, quote_identifier(nspname));
+		plan = SPI_prepare(query, dl_plan_defs[which].nargs,
+						   (Oid *) dl_plan_defs[which].argtypes);
+		if (plan == NULL)
+			jwt_elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			jwt_elog(ERROR, "SPI_keepplan failed");
+		dl.plans[which] = plan;
+	}
+
+	rc = SPI_execute_plan(dl.plans[which], args, nulls, false, 0);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	if (rc < 0)
+		jwt_elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+
+	processed = SPI_processed;
+	if (result)
+	{
+		*result = false;
+		if (processed > 0 && SPI_tuptable != NULL)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0],
+										  SPI_tuptable->tupdesc, 1, &isnull);
+
+			*result = !isnull && DatumGetBool(d);
+		}
+	}
+	SPI_finish();
+	return processed;
+}
+
+JwtConsumeStatus
+jwt_denylist_consume(const char *jti, int len, TimestampTz expires_at)
+{
+	Datum		args[2];
+
+	args[0] = PointerGetDatum(cstring_to_text_with_len(jti, len));
+	args[1] = TimestampTzGetDatum(expires_at);
+	if (dl_execute(PLAN_CONSUME, args, NULL, NULL) == 0)
+		return JWT_CONSUME_CONSUMED;
+	/*
+	 * Checked after the insert, with the clock: a purge that removed an
+	 * expired row cannot let the token in again.
+	 */
+	if (GetCurrentTimestamp() >= expires_at)
+		return JWT_CONSUME_EXPIRED;
+	return JWT_CONSUME_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * SQL entry points
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * jwt_is_revoked(claims jsonb) -> boolean.  STRICT.
+ */
+JWT_FUNCTION(jwt_is_revoked)
+{
+	PG_RETURN_BOOL(jwt_denylist_is_revoked(PG_GETARG_JSONB_P(0)));
+}
+
+/*
+ * jwt_consume_jti(jti text, expires_at timestamptz) -> text: 'ok',
+ * 'consumed' or 'expired'.  STRICT.  Internal.
+ */
+JWT_FUNCTION(jwt_consume_jti)
+{
+	text	   *jti = PG_GETARG_TEXT_PP(0);
+	static const char *const status[] = {
+		[JWT_CONSUME_OK] = "ok",
+		[JWT_CONSUME_CONSUMED] = "consumed",
+		[JWT_CONSUME_EXPIRED] = "expired",
+	};
+
+	PG_RETURN_TEXT_P(cstring_to_text(status[jwt_denylist_consume(VARDATA_ANY(jti),
+																 VARSIZE_ANY_EXHDR(jti),
+																 PG_GETARG_TIMESTAMPTZ(1))]));
+}
+
+/*
+ * jwt_revoke(jti text, expires_at timestamptz, reason text) -> boolean:
+ * true when the entry is new.  22004 for a NULL jti.
+ */
+JWT_FUNCTION(jwt_revoke)
+{
+	Datum		args[3];
+	char		nulls[3];
+	bool		inserted;
+	int			i;
+
+	if (PG_ARGISNULL(0))
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("jti must not be NULL")));
+	jwt_stats_count(JWT_STAT_REVOCATION, NULL, JWT_REASON_NONE);
+	for (i = 0; i < 3; i++)
+	{
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+		args[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+	}
+	dl_execute(PLAN_REVOKE, args, nulls, &inserted);
+	PG_RETURN_BOOL(inserted);
+}
+
+/*
+ * jwt_revoke_subject(subject text, issued_before timestamptz, expires_at
+ * timestamptz, reason text) -> boolean: true when the entry is new.  22004
+ * for a NULL subject or issued_before.
+ */
+JWT_FUNCTION(jwt_revoke_subject)
+{
+	Datum		args[4];
+	char		nulls[4];
+	bool		inserted;
+	int			i;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("subject and issued_before must not be NULL")));
+	jwt_stats_count(JWT_STAT_REVOCATION, NULL, JWT_REASON_NONE);
+	for (i = 0; i < 4; i++)
+	{
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+		args[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+	}
+	dl_execute(PLAN_REVOKE_SUBJECT, args, nulls, &inserted);
+	PG_RETURN_BOOL(inserted);
+}
+
+/*
+ * jwt_purge_expired() -> bigint: delete consumed ids and denylist entries
+ * whose expires_at is more than jwt.max_leeway before now(); returns how
+ * many rows went.
+ */
+JWT_FUNCTION(jwt_purge_expired)
+{
+	TimestampTz cutoff;
+	Datum		arg;
+	uint64		total = 0;
+
+	cutoff = GetCurrentTransactionStartTimestamp() -
+		(TimestampTz) jwt_max_leeway * USECS_PER_SEC;
+	arg = TimestampTzGetDatum(cutoff);
+	total += dl_execute(PLAN_PURGE_CONSUMED, &arg, NULL, NULL);
+	total += dl_execute(PLAN_PURGE_TOKENS, &arg, NULL, NULL);
+	total += dl_execute(PLAN_PURGE_SUBJECTS, &arg, NULL, NULL);
+	PG_RETURN_INT64((int64) total);
+}
