@@ -443,7 +443,12 @@ sub check_client
 		my $in_db = db_set($sql);
 		my %with = %$acked;
 		$with{ $op->[1] } = 1 if $op->[0] eq $kind;
-		$ids_ok = 0 unless same_set($in_db, $acked) || same_set($in_db, \%with);
+		next if same_set($in_db, $acked) || same_set($in_db, \%with);
+		$ids_ok = 0;
+		diag "$kind: in the database but never sent: "
+		  . join(' ', grep { !$with{$_} } sort keys %$in_db)
+		  . "; acknowledged but not in the database: "
+		  . join(' ', grep { !$in_db->{$_} } sort keys %$acked);
 	}
 	my $nops = () = grep { $_->[0] eq 'ACK' } read_lines($file);
 	ok( $fams_ok && $ids_ok,
@@ -452,9 +457,13 @@ sub check_client
 		  . ") wholly or not at all");
 	if (!$fams_ok)
 	{
-		diag "families in the database:\n  " . join("\n  ", @$db);
-		diag "expected, without the operation in flight:\n  " . join("\n  ", @$before);
-		diag "expected, with it:\n  " . join("\n  ", @$after);
+		my %expected = map { $_ => 1 } @$before, @$after;
+		my %in_db = map { $_ => 1 } @$db;
+		my $short = sub { join("\n  ", map { s/([0-9a-f]{8})[0-9a-f]{56}/$1/gr } @_) };
+		diag "families in the database, as neither state expects them:\n  "
+		  . $short->(grep { !$expected{$_} } @$db);
+		diag "families the acknowledged operations built, not in the database:\n  "
+		  . $short->(grep { !$in_db{$_} } @$before);
 	}
 	return $m;
 }
@@ -497,7 +506,10 @@ sub check_invariants
 	{
 		my $bad = $node->safe_psql('postgres',
 			"SELECT count(*) FROM ($checks{$name}) bad");
-		is($bad, '0', "$when: $name");
+		is($bad, '0', "$when: $name")
+		  or diag "offending rows (up to 5):\n"
+		  . $node->safe_psql('postgres',
+			"SELECT * FROM ($checks{$name}) bad LIMIT 5");
 	}
 	# bt_index_check raises an error on an inconsistency
 	my ($ret, $out, $err) = $node->psql(
