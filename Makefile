@@ -36,6 +36,10 @@ REGRESS = schema sign verify claims_time malformed errors json keys keys_secret 
 REGRESS_OPTS = --load-extension=jwt
 ISOLATION = consume refresh_rotate refresh_rotate_rr refresh_logout registry_cache revoke_purge
 ISOLATION_OPTS = --inputdir=test --load-extension=jwt
+# TAP tests (PostgreSQL::Test::Cluster; Debian: libipc-run-perl): servers of
+# their own for a standby, a preloaded library, dump and restore, crashes.
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
 
 PG_CPPFLAGS = -I$(srcdir)/src
 # Export only the fmgr entry points, _PG_init and the module magic
@@ -50,6 +54,15 @@ include $(PGXS)
 # Rebuild every object when a header changes (PGXS tracks no dependencies
 # unless PostgreSQL was configured with --enable-depend).
 $(OBJS): $(wildcard $(srcdir)/src/*.h)
+
+# An installation configured without --enable-tap-tests would print a note
+# and let installcheck pass without the TAP tests: fail instead.  Skip them
+# on purpose with "make installcheck TAP_TESTS=".
+ifdef TAP_TESTS
+ifneq ($(enable_tap_tests),yes)
+prove_installcheck = @echo "error: $(PG_CONFIG) names a PostgreSQL configured without --enable-tap-tests; run \"make installcheck TAP_TESTS=\" to skip the TAP tests in test/t" >&2; exit 1
+endif
+endif
 
 # META.json's two versions, the CHANGELOG's newest heading and the last
 # upgrade script all name jwt.control's default_version.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh: build with warnings as errors, start a throwaway server,
-# run pg_regress and every test/*/run.sh suite, then print
+# run pg_regress, the isolation specs, the TAP tests in test/t and every
+# test/*/run.sh suite, then print
 # "N passed, N failed" as the last line. Exits 1 when anything failed.
 #
 # Environment: PG_CONFIG, JWT_CFLAGS, JWT_CLUSTER_CONF (see scripts/lib.sh),
@@ -24,19 +25,20 @@ summary() {
 # Debian packages; node and npm only when they are not already on PATH.
 setup_deps() {
 	# clang-14 and its runtimes (libFuzzer, ASan) build test/fuzz; valgrind
-	# counts instructions for test/bounds
-	local extra=(python3-jwt python3-jwcrypto openssl clang-14 libclang-rt-14-dev valgrind)
+	# counts instructions for test/bounds; libipc-run-perl runs the TAP tests
+	local extra=(python3-jwt python3-jwcrypto openssl clang-14 libclang-rt-14-dev valgrind libipc-run-perl)
 	command -v node >/dev/null 2>&1 || extra+=(nodejs)
 	command -v npm >/dev/null 2>&1 || extra+=(npm)
 	(jwt_ensure_deps "${extra[@]}")
 }
 
-# pg_regress through PGXS; one line per test.
+# pg_regress and the isolation specs through PGXS; one line per test.
+# The TAP tests run apart (run_tap), as the postgres user when we are root.
 run_regress() {
 	local log="$WORK/regress.log" rc=0 n_ok n_fail diffs
 	local opts="--host=$PGHOST --port=$PGPORT --user=$PGUSER ${EXTRA_REGRESS_OPTS:-}"
 	rm -f regression.diffs regression.out output_iso/regression.diffs
-	make installcheck PG_CONFIG="$(jwt_pg_config)" \
+	make installcheck PG_CONFIG="$(jwt_pg_config)" TAP_TESTS= \
 		EXTRA_REGRESS_OPTS="$opts" >"$log" 2>&1 || rc=$?
 	# PG15 prints "test NAME ... ok  12 ms" (or "     NAME ... FAILED" in groups).
 	sed -nE 's/^(test +| +)?([^ ]+) +\.\.\. +(ok|FAILED|failed \(ignored\)).*/\3 \2/p' "$log" |
@@ -59,6 +61,68 @@ run_regress() {
 			if [ -f "$diffs" ]; then
 				echo "--- $diffs ---"
 				cat "$diffs"
+			fi
+		done
+	fi
+}
+
+# The TAP tests (test/t/*.pl) through PGXS's installcheck, run by prove;
+# each starts servers of its own.  PostgreSQL::Test::Cluster runs initdb as
+# the invoking user, which PostgreSQL refuses for root, so as root they run
+# as the postgres user, from a build directory it owns (the sources only
+# need to be readable).  Prints prove's "ok N - ..." / "not ok N - ..." as
+# "ok - tap/FILE: ...", counts them, and also counts a script that failed
+# without a "not ok" line (it died, or its plan was wrong).  On failure,
+# prints the scripts' diagnostics and the tail of their logs.
+run_tap() {
+	local dir="$WORK/tap" out="$WORK/tap.out" err="$WORK/tap.err" rc=0 n_ok n_fail
+	local file name wstat failed_n regress_log
+	mkdir -p "$dir"
+	if [ "$(id -u)" -eq 0 ]; then
+		chown postgres: "$dir"
+		set -- runuser -u postgres --
+	else
+		set --
+	fi
+	# REGRESS= and ISOLATION=: only the TAP part of installcheck
+	(cd "$dir" && "$@" make -f "$JWT_ROOT/Makefile" installcheck REGRESS= ISOLATION= \
+		PG_CONFIG="$(jwt_pg_config)" PROVE_FLAGS=-v) </dev/null >"$out" 2>"$err" || rc=$?
+	awk '
+		/^test\/t\/[^ ]+\.pl \.\./ { file = $1; sub(/^test\/t\//, "", file); sub(/\.pl$/, "", file); next }
+		/^(not )?ok [0-9]+/ {
+			status = ($1 == "not") ? "not ok" : "ok"
+			line = $0
+			sub(/^(not )?ok [0-9]+( - )?/, "", line)
+			print status " - tap/" file ": " line
+		}' "$out"
+	n_ok="$(grep -cE '^ok [0-9]+' "$out" || true)"
+	n_fail="$(grep -cE '^not ok [0-9]+' "$out" || true)"
+	PASSED=$((PASSED + n_ok))
+	FAILED=$((FAILED + n_fail))
+	# prove's summary names every script that failed, "not ok" or not:
+	# "test/t/NAME.pl (Wstat: 256 (exited 1) Tests: 5 Failed: 1)"
+	while read -r file wstat failed_n; do
+		name="$(basename "$file" .pl)"
+		if [ "$failed_n" -eq 0 ]; then
+			fail "tap/$name: the script failed (wait status $wstat; see its log below)"
+		fi
+	done < <(sed -nE 's/^(test\/t\/[^ ]+\.pl) +\(Wstat: ([0-9]+).* Failed: ([0-9]+)\)$/\1 \2 \3/p' "$out")
+	if [ "$rc" -ne 0 ] && ! grep -q '^Result: FAIL' "$out"; then
+		fail "tap: make installcheck exited with $rc"
+		tail -n 30 "$out"
+	fi
+	if [ "$rc" -ne 0 ]; then
+		sed -n '/^Test Summary Report/,$p' "$out"
+		if [ -s "$err" ]; then
+			echo "--- diagnostics of the TAP tests ---"
+			tail -n 80 "$err"
+		fi
+		for regress_log in "$dir"/tmp_check/log/regress_log_*; do
+			[ -f "$regress_log" ] || continue
+			name="${regress_log##*/regress_log_}"
+			if grep -qE "^test/t/$name\.pl +\(Wstat" "$out"; then
+				echo "--- tail of $name's log ---"
+				tail -n 40 "$regress_log"
 			fi
 		done
 	fi
@@ -134,6 +198,9 @@ main() {
 
 	echo "== regress =="
 	run_regress
+
+	echo "== tap =="
+	run_tap
 
 	export PGDATABASE=jwt_test JWT_ROOT
 	local script

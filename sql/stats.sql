@@ -3,7 +3,7 @@
 --
 -- The expected output (stats.out) is that of a server WITHOUT jwt in
 -- shared_preload_libraries, where the views say that counting is off;
--- stats_1.out is that of a preloaded server (test/stats/run.sh checks the
+-- stats_1.out is that of a preloaded server (test/t/002_stats.pl checks the
 -- counters in depth there).
 --
 \set VERBOSITY terse
