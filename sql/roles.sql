@@ -2,8 +2,10 @@
 -- role_claim: which roles a token may make the session.  A role is refused
 -- when it is, or is a member at any depth (INHERIT or not: SET ROLE follows
 -- every grant) of, a superuser, a role with BYPASSRLS, REPLICATION or
--- CREATEROLE, a predefined role reaching the server's files or programs or
--- every table, the extension's owner, or the owner of one of its tables.
+-- CREATEROLE, any predefined role (pg_read_all_stats reads other sessions'
+-- statements, tokens and secrets in them; pg_database_owner has the
+-- database owner for member), the extension's owner, the owner of its
+-- schema, or the owner of one of its tables.
 -- The session here is a superuser, a member of every role, so only that
 -- rule stands between the token and the role.
 --
@@ -63,6 +65,11 @@ GRANT regress_roles_prog2 TO regress_roles_prog_noinherit;
 -- pg_read_all_data reads jwt_keys
 CREATE ROLE regress_roles_readall;
 GRANT pg_read_all_data TO regress_roles_readall;
+-- pg_read_all_stats (through pg_monitor) and pg_signal_backend
+CREATE ROLE regress_roles_monitor;
+GRANT pg_monitor TO regress_roles_monitor;
+CREATE ROLE regress_roles_signal NOINHERIT;
+GRANT pg_signal_backend TO regress_roles_signal;
 -- harmless: a member of an ordinary role
 CREATE ROLE regress_roles_plain;
 CREATE ROLE regress_roles_harmless;
@@ -73,6 +80,7 @@ FROM unnest(ARRAY['regress_roles_super', 'regress_roles_direct', 'regress_roles_
                   'regress_roles_noinherit', 'regress_roles_bypass', 'regress_roles_creator',
                   'regress_roles_bypass_member', 'regress_roles_prog1',
                   'regress_roles_prog_noinherit', 'regress_roles_readall',
+                  'regress_roles_monitor', 'regress_roles_signal',
                   'regress_roles_harmless', 'regress_roles_plain']) WITH ORDINALITY AS u(r, i)
 ORDER BY i;
 
@@ -104,6 +112,34 @@ FROM unnest(ARRAY['regress_roles_tabowner', 'regress_roles_tabowner_member',
 ORDER BY i;
 ROLLBACK;
 
+-- The owner of the extension's schema can rename it and put objects of its
+-- own under the old name, which the extension's SECURITY DEFINER functions
+-- would use with their owner's rights: it and its members are refused.  In
+-- PostgreSQL 15 "public" belongs to pg_database_owner, so the database
+-- owner is refused too (here made a plain role inside a rolled-back
+-- transaction).
+CREATE ROLE regress_roles_nspowner;
+CREATE ROLE regress_roles_nspowner_member NOINHERIT;
+GRANT regress_roles_nspowner TO regress_roles_nspowner_member;
+CREATE ROLE regress_roles_dbowner;
+SELECT n.nspname AS extschema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+ WHERE e.extname = 'jwt' \gset
+BEGIN;
+ALTER SCHEMA :"extschema" OWNER TO regress_roles_nspowner;
+SELECT r, regress_roles_detail(r)
+FROM unnest(ARRAY['regress_roles_nspowner', 'regress_roles_nspowner_member',
+                  'regress_roles_harmless']) WITH ORDINALITY AS u(r, i)
+ORDER BY i;
+ROLLBACK;
+SELECT current_database() AS dbname \gset
+BEGIN;
+ALTER SCHEMA :"extschema" OWNER TO pg_database_owner;
+ALTER DATABASE :"dbname" OWNER TO regress_roles_dbowner;
+SELECT r, regress_roles_detail(r)
+FROM unnest(ARRAY['regress_roles_dbowner', 'regress_roles_harmless']) WITH ORDINALITY AS u(r, i)
+ORDER BY i;
+ROLLBACK;
+
 -- Nothing was established by the refusals; the harmless role really is
 -- switched to.
 SELECT current_user = session_user AS role_unchanged, jwt_claims() IS NULL AS no_claims;
@@ -118,4 +154,6 @@ DROP ROLE regress_roles_super, regress_roles_direct, regress_roles_d1, regress_r
           regress_roles_bypass_member, regress_roles_prog1, regress_roles_prog2,
           regress_roles_prog_noinherit, regress_roles_readall, regress_roles_plain,
           regress_roles_harmless, regress_roles_extowner, regress_roles_extowner_member,
-          regress_roles_tabowner, regress_roles_tabowner_member, regress_roles_tabowner_deep;
+          regress_roles_tabowner, regress_roles_tabowner_member, regress_roles_tabowner_deep,
+          regress_roles_monitor, regress_roles_signal, regress_roles_nspowner,
+          regress_roles_nspowner_member, regress_roles_dbowner;

@@ -37,6 +37,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -374,21 +375,20 @@ check_not_revoked(FunctionCallInfo fcinfo, AuthSite *site, Jsonb *claims)
 	}
 }
 
-/*
- * The predefined roles that reach the server's files or programs, or every
- * table (jwt_keys too); a token never makes a session a member of them.
- */
-static const struct
+/* The owner of schema "nsp", or InvalidOid. */
+static Oid
+schema_owner(Oid nsp)
 {
-	Oid			oid;
-	const char *name;
-}			refused_predefined[] = {
-	{ROLE_PG_EXECUTE_SERVER_PROGRAM, "pg_execute_server_program"},
-	{ROLE_PG_READ_SERVER_FILES, "pg_read_server_files"},
-	{ROLE_PG_WRITE_SERVER_FILES, "pg_write_server_files"},
-	{ROLE_PG_READ_ALL_DATA, "pg_read_all_data"},
-	{ROLE_PG_WRITE_ALL_DATA, "pg_write_all_data"},
-};
+	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+	Oid			owner = InvalidOid;
+
+	if (HeapTupleIsValid(tup))
+	{
+		owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+		ReleaseSysCache(tup);
+	}
+	return owner;
+}
 
 /* The attribute of a pg_authid row that a token never gives, or NULL. */
 static const char *
@@ -405,9 +405,11 @@ refused_attribute(Form_pg_authid form)
 	return NULL;
 }
 
-/* The owner of extension "extoid", or InvalidOid. */
+/*
+ * The owner of extension "extoid", or InvalidOid; its schema in *nsp.
+ */
 static Oid
-extension_owner(Oid extoid)
+extension_owner(Oid extoid, Oid *nsp)
 {
 	Relation	rel;
 	ScanKeyData key;
@@ -415,12 +417,16 @@ extension_owner(Oid extoid)
 	HeapTuple	tup;
 	Oid			owner = InvalidOid;
 
+	*nsp = InvalidOid;
 	rel = table_open(ExtensionRelationId, AccessShareLock);
 	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
 				F_OIDEQ, ObjectIdGetDatum(extoid));
 	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
 	if (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
 		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+		*nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
+	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return owner;
@@ -481,10 +487,10 @@ extension_table_owner_of(Oid extoid, Oid roleid, char **relname)
  * like, all below FirstNormalObjectId and named pg_*); roles with
  * BYPASSRLS, REPLICATION or CREATEROLE (which in PostgreSQL 15 can grant
  * itself any predefined role); and every role that is a member, at any
- * depth, of a role with one of those attributes, of a predefined role that
- * reaches the server's files or programs or every table
- * (refused_predefined), of the extension's owner, or of the owner of one
- * of the extension's tables.  Membership is is_member_of_role(): it
+ * depth, of a role with one of those attributes, of any predefined role
+ * (pg_database_owner included: the database owner is its member), of the
+ * extension's owner, of the owner of the extension's schema, or of the
+ * owner of one of the extension's tables.  Membership is is_member_of_role(): it
  * follows every grant, INHERIT or not, since SET ROLE follows them all,
  * and has_privs_of_role() would miss a NOINHERIT link.
  */
@@ -499,8 +505,8 @@ role_refusal(Oid roleid, const char *role, const char *shown, Oid fn_oid)
 	char	   *why = NULL;
 	Oid			extoid;
 	Oid			owner;
+	Oid			nsp;
 	char	   *relname = NULL;
-	int			i;
 
 	if (superuser_arg(roleid))
 		return psprintf("Role \"%s\" is a superuser, which a token never makes a session.", shown);
@@ -514,21 +520,25 @@ role_refusal(Oid roleid, const char *role, const char *shown, Oid fn_oid)
 	if (attr)
 		return psprintf("Role \"%s\" has %s, which a token never gives a session.", shown, attr);
 
-	for (i = 0; i < lengthof(refused_predefined); i++)
-	{
-		if (is_member_of_role(roleid, refused_predefined[i].oid))
-			return psprintf("Role \"%s\" is a member of %s, which a token never gives a session.",
-							shown, refused_predefined[i].name);
-	}
-
-	/* members, at any depth, of roles with a refused attribute */
+	/*
+	 * Members, at any depth, of a predefined role (pg_read_all_stats reads
+	 * other sessions' statements, tokens and secrets included;
+	 * pg_database_owner has the database owner as its member, who owns
+	 * "public" in PostgreSQL 15; and so on), or of a role with a refused
+	 * attribute.
+	 */
 	rel = table_open(AuthIdRelationId, AccessShareLock);
 	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
 	while (why == NULL && HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		form = (Form_pg_authid) GETSTRUCT(tup);
+		if (form->oid == roleid || !is_member_of_role(roleid, form->oid))
+			continue;
 		attr = refused_attribute(form);
-		if (attr && form->oid != roleid && is_member_of_role(roleid, form->oid))
+		if (form->oid < FirstNormalObjectId)
+			why = psprintf("Role \"%s\" is a member of the predefined role \"%s\", which a token never gives a session.",
+						   shown, NameStr(form->rolname));
+		else if (attr)
 			why = psprintf("Role \"%s\" is a member of role \"%s\", which has %s; a token never gives a session its privileges.",
 						   shown, NameStr(form->rolname), attr);
 	}
@@ -540,13 +550,27 @@ role_refusal(Oid roleid, const char *role, const char *shown, Oid fn_oid)
 	extoid = getExtensionOfObject(ProcedureRelationId, fn_oid);
 	if (!OidIsValid(extoid))
 		extoid = get_extension_oid("jwt", false);
-	owner = extension_owner(extoid);
+	owner = extension_owner(extoid, &nsp);
 	if (OidIsValid(owner) && is_member_of_role(roleid, owner))
 		return owner == roleid ?
 			psprintf("Role \"%s\" owns extension \"%s\", whose privileges a token never gives a session.",
 					 shown, get_extension_name(extoid)) :
 			psprintf("Role \"%s\" is a member of role \"%s\", the owner of extension \"%s\", whose privileges a token never gives a session.",
 					 shown, GetUserNameFromId(owner, false), get_extension_name(extoid));
+
+	/*
+	 * The owner of the extension's schema can rename it and put objects of
+	 * its own under the old name, which the extension's SECURITY DEFINER
+	 * functions would then use with their owner's rights.
+	 */
+	if (OidIsValid(nsp) &&
+		OidIsValid(owner = schema_owner(nsp)) &&
+		is_member_of_role(roleid, owner))
+		return owner == roleid ?
+			psprintf("Role \"%s\" owns schema \"%s\" of extension \"%s\", whose privileges a token never gives a session.",
+					 shown, get_namespace_name(nsp), get_extension_name(extoid)) :
+			psprintf("Role \"%s\" is a member of role \"%s\", the owner of schema \"%s\" of extension \"%s\", whose privileges a token never gives a session.",
+					 shown, GetUserNameFromId(owner, false), get_namespace_name(nsp), get_extension_name(extoid));
 	owner = extension_table_owner_of(extoid, roleid, &relname);
 	if (OidIsValid(owner))
 		return owner == roleid ?
