@@ -120,7 +120,7 @@ CREATE OR REPLACE FUNCTION @extschema@.jwt_registry_rotate(
 	retire_after interval DEFAULT '1 day')
 RETURNS text
 AS 'MODULE_PATHNAME', 'jwt_registry_rotate'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+LANGUAGE C VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
 
 CREATE OR REPLACE FUNCTION @extschema@.jwt_registry_retire(kid text)

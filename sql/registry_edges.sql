@@ -87,7 +87,19 @@ DROP ROLE regress_jwt_keyset;
 -- retire_after of a demoted key: now() + the interval (NULL: never due)
 DELETE FROM jwt_keys;
 SELECT jwt_registry_rotate('ES256', '3 days') IS NOT NULL AS first;
-SELECT jwt_registry_rotate('ES256', NULL) IS NULL AS strict_null;
+-- a NULL or negative retire_after is refused, one that would take now()
+-- past the end of timestamptz too (before any work); a NULL algorithm
+-- gives NULL
+SELECT jwt_registry_rotate('ES256', NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT jwt_registry_rotate('ES256', '-1 second');
+\echo :LAST_ERROR_SQLSTATE
+SELECT jwt_registry_rotate('ES256', '100000000 years');
+\echo :LAST_ERROR_SQLSTATE
+SELECT jwt_registry_add(k::text, 'ES256', retire_after => '-1 day') FROM jwt_generate_key('ES256') k;
+\echo :LAST_ERROR_SQLSTATE
+SELECT jwt_registry_rotate(NULL, '1 day') IS NULL AS null_algorithm;
+SELECT count(*) AS keys_unchanged FROM jwt_keys;
 SELECT jwt_registry_add(k::text, 'ES256', retire_after => NULL) IS NOT NULL AS added FROM jwt_generate_key('ES256') k;
 SELECT status, retire_after IS NULL AS no_retire_after FROM jwt_keys ORDER BY created_at, status;
 

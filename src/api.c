@@ -26,6 +26,7 @@
 #include "port/pg_bitutils.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 
 #include "api.h"
 #include "errors.h"
@@ -303,4 +304,39 @@ jwt_sign_with(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 		jwt_stats_signed(alg, key, params->header,
 						 (stats & JWT_STATS_KID) != 0);
 	return token;
+}
+
+/*
+ * "ts" plus or minus "iv", refused with 22008 before the arithmetic when
+ * the result could leave the range of timestamptz.  The bound is
+ * conservative: a month counts as 31 days and a day as 25 hours (a day in
+ * which the clocks go back), so an interval within it cannot overflow in
+ * any step of timestamptz_pl_interval (months, then days, then time).
+ */
+TimestampTz
+jwt_time_arg(TimestampTz ts, Interval *iv, int sign, const char *argname)
+{
+	double		month = (double) iv->month * sign * 31.0 * USECS_PER_DAY;
+	double		day = (double) iv->day * sign * (double) (USECS_PER_DAY + USECS_PER_HOUR);
+	double		time = (double) iv->time * sign;
+	double		forward = Max(month, 0) + Max(day, 0) + Max(time, 0);
+	double		backward = Min(month, 0) + Min(day, 0) + Min(time, 0);
+	Datum		res;
+
+	if ((double) ts + forward >= (double) END_TIMESTAMP ||
+		(double) ts + backward < (double) MIN_TIMESTAMP)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("interval argument \"%s\" is out of range", argname),
+				 errdetail("The current time %s \"%s\" is outside the range of timestamp with time zone.",
+						   sign > 0 ? "plus" : "minus", argname)));
+	if (sign > 0)
+		res = DirectFunctionCall2(timestamptz_pl_interval,
+								  TimestampTzGetDatum(ts),
+								  IntervalPGetDatum(iv));
+	else
+		res = DirectFunctionCall2(timestamptz_mi_interval,
+								  TimestampTzGetDatum(ts),
+								  IntervalPGetDatum(iv));
+	return DatumGetTimestampTz(res);
 }

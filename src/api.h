@@ -97,4 +97,12 @@ extern void jwt_verify_params_from_args(FunctionCallInfo fcinfo, int first,
 										bool with_at, JwtVerifyParams *p);
 extern Datum jwt_validate_row(TupleDesc td, const JwtVerifyResult *res);
 
+/*
+ * "ts" plus (sign = 1) or minus (sign = -1) the interval argument "iv",
+ * named "argname" in the error: 22008 when the result could leave the
+ * range of timestamptz, raised before any arithmetic that would fail.
+ */
+extern TimestampTz jwt_time_arg(TimestampTz ts, Interval *iv, int sign,
+								const char *argname);
+
 #endif							/* JWT_API_H */

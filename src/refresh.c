@@ -1176,14 +1176,14 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("token lifetimes must be positive")));
 	/* refuse what would overflow, before any table work */
-	(void) jwt_refresh_time_arg(GetCurrentStatementStartTimestamp(),
+	(void) jwt_time_arg(GetCurrentStatementStartTimestamp(),
 								PG_GETARG_INTERVAL_P(RA_ACCESS_EXPIRES_IN),
 								1, "access_expires_in");
 	if (refresh_expires_in)
-		(void) jwt_refresh_time_arg(GetCurrentTransactionStartTimestamp(),
+		(void) jwt_time_arg(GetCurrentTransactionStartTimestamp(),
 									refresh_expires_in, 1,
 									"refresh_expires_in");
-	(void) jwt_refresh_time_arg(GetCurrentTransactionStartTimestamp(),
+	(void) jwt_time_arg(GetCurrentTransactionStartTimestamp(),
 								grace, 1, "grace");
 	client_ip.isnull = PG_ARGISNULL(RA_CLIENT_IP);
 	client_ip.value = PG_GETARG_DATUM(RA_CLIENT_IP);

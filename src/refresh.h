@@ -39,12 +39,4 @@ extern bytea *jwt_refresh_hash(text *token);
 extern int64 jwt_refresh_revoke_families_internal(ArrayType *families,
 												  text *reason);
 
-/*
- * "ts" plus (sign = 1) or minus (sign = -1) the interval argument "iv",
- * named "argname" in the error: 22008 when the result could leave the
- * range of timestamptz, raised before any arithmetic that would fail.
- */
-extern TimestampTz jwt_refresh_time_arg(TimestampTz ts, Interval *iv,
-										int sign, const char *argname);
-
 #endif							/* JWT_REFRESH_H */

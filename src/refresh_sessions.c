@@ -50,6 +50,7 @@
 #include "utils/tuplestore.h"
 #include "utils/uuid.h"
 
+#include "api.h"
 #include "entry.h"
 #include "errors.h"
 #include "refresh.h"
@@ -374,42 +375,6 @@ sess_families(const char *table, SessQuery q, Datum *args, int *n)
 	return out;
 }
 
-/*
- * "ts" plus or minus "iv", refused with 22008 before the arithmetic when
- * the result could leave the range of timestamptz.  The bound is
- * conservative: a month counts as 31 days and a day as 25 hours (a day in
- * which the clocks go back), so an interval within it cannot overflow in
- * any step of timestamptz_pl_interval (months, then days, then time).
- */
-TimestampTz
-jwt_refresh_time_arg(TimestampTz ts, Interval *iv, int sign,
-					 const char *argname)
-{
-	double		month = (double) iv->month * sign * 31.0 * USECS_PER_DAY;
-	double		day = (double) iv->day * sign * (double) (USECS_PER_DAY + USECS_PER_HOUR);
-	double		time = (double) iv->time * sign;
-	double		forward = Max(month, 0) + Max(day, 0) + Max(time, 0);
-	double		backward = Min(month, 0) + Min(day, 0) + Min(time, 0);
-	Datum		res;
-
-	if ((double) ts + forward >= (double) END_TIMESTAMP ||
-		(double) ts + backward < (double) MIN_TIMESTAMP)
-		jwt_ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("interval argument \"%s\" is out of range", argname),
-				 errdetail("The current time %s \"%s\" is outside the range of timestamp with time zone.",
-						   sign > 0 ? "plus" : "minus", argname)));
-	if (sign > 0)
-		res = DirectFunctionCall2(timestamptz_pl_interval,
-								  TimestampTzGetDatum(ts),
-								  IntervalPGetDatum(iv));
-	else
-		res = DirectFunctionCall2(timestamptz_mi_interval,
-								  TimestampTzGetDatum(ts),
-								  IntervalPGetDatum(iv));
-	return DatumGetTimestampTz(res);
-}
-
 static int
 sess_interval_sign(Interval *iv)
 {
@@ -512,7 +477,7 @@ JWT_FUNCTION(jwt_refresh_issue)
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("refresh token lifetime must be positive")));
-	expires_at = jwt_refresh_time_arg(GetCurrentTransactionStartTimestamp(),
+	expires_at = jwt_time_arg(GetCurrentTransactionStartTimestamp(),
 									  PG_GETARG_INTERVAL_P(IA_EXPIRES_IN),
 									  1, "expires_in");
 
@@ -720,9 +685,9 @@ JWT_FUNCTION(jwt_refresh_purge)
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("reuse_horizon and retain must not be NULL or negative")));
-	used_before = jwt_refresh_time_arg(now, PG_GETARG_INTERVAL_P(0), -1,
+	used_before = jwt_time_arg(now, PG_GETARG_INTERVAL_P(0), -1,
 									   "reuse_horizon");
-	ended_before = jwt_refresh_time_arg(now, PG_GETARG_INTERVAL_P(1), -1,
+	ended_before = jwt_time_arg(now, PG_GETARG_INTERVAL_P(1), -1,
 										"retain");
 	sess_not_on_standby(SESS_PURGED);
 

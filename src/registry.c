@@ -877,6 +877,26 @@ oct_thumbprint(text *k)
 }
 
 /*
+ * Refuse a retire_after that is negative (22023) or that now() plus it
+ * would take past the end of timestamptz (22008), before any work.
+ */
+static void
+check_retire_after(Interval *retire_after)
+{
+	Interval	zero;
+
+	memset(&zero, 0, sizeof(zero));
+	if (DatumGetInt32(DirectFunctionCall2(interval_cmp,
+										  IntervalPGetDatum(retire_after),
+										  IntervalPGetDatum(&zero))) < 0)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("retire_after must not be negative")));
+	(void) jwt_time_arg(GetCurrentTransactionStartTimestamp(), retire_after, 1,
+						"retire_after");
+}
+
+/*
  * jwt_registry_add's work (its current body was the PL/pgSQL one of
  * jwt--0.1.0--0.1.1.sql): check the key, derive the verification key and
  * kid, then demote the algorithm's active key and insert the new one.
@@ -904,6 +924,8 @@ registry_add(text *key, text *algorithm, text *kid, text *status,
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("status must be \"active\" or \"verify_only\"")));
+	if (retire_after != NULL)
+		check_retire_after(retire_after);
 
 	/*
 	 * A JWK when, after a byte order mark and ASCII white space, it starts
@@ -1083,17 +1105,32 @@ JWT_FUNCTION(jwt_registry_add)
 
 /*
  * jwt_registry_rotate(algorithm, retire_after) -> text: a new key of the
- * algorithm becomes its active key.  STRICT.
+ * algorithm becomes its active key.  NULL for a NULL algorithm; a NULL or
+ * negative retire_after is refused (22023), as jwt_registry_add refuses a
+ * negative one.
  */
 JWT_FUNCTION(jwt_registry_rotate)
 {
-	text	   *algorithm = PG_GETARG_TEXT_PP(0);
-	const JwtAlg *alg = jwt_alg_from_name(VARDATA_ANY(algorithm),
-										  VARSIZE_ANY_EXHDR(algorithm));
-	Jsonb	   *jwk = jwt_key_generate(alg);
-	char	   *jwk_text = JsonbToCString(NULL, &jwk->root, VARSIZE(jwk));
-	text	   *key = cstring_to_text(jwk_text);
+	text	   *algorithm;
+	const JwtAlg *alg;
+	Jsonb	   *jwk;
+	char	   *jwk_text;
+	text	   *key;
 	text	   *kid;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	if (PG_ARGISNULL(1))
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("retire_after must not be NULL"),
+				 errhint("Give the longest lifetime of the tokens the current key signed.")));
+	check_retire_after(PG_GETARG_INTERVAL_P(1));
+	algorithm = PG_GETARG_TEXT_PP(0);
+	alg = jwt_alg_from_name(VARDATA_ANY(algorithm), VARSIZE_ANY_EXHDR(algorithm));
+	jwk = jwt_key_generate(alg);
+	jwk_text = JsonbToCString(NULL, &jwk->root, VARSIZE(jwk));
+	key = cstring_to_text(jwk_text);
 
 	OPENSSL_cleanse(jwk_text, strlen(jwk_text));
 	kid = registry_add(key, algorithm, jsonb_field_text(jwk, "kid"),
