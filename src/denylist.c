@@ -72,6 +72,7 @@
 #include "denylist.h"
 #include "entry.h"
 #include "errors.h"
+#include "extension.h"
 #include "jwt.h"
 #include "stats.h"
 
@@ -174,7 +175,6 @@ static uint64 dl_inval_count = 0;
 static bool dl_callback_registered = false;
 
 static void dl_relcache_callback(Datum arg, Oid relid);
-static Oid	dl_extension_schema(Oid extoid, Oid *owner);
 static void dl_resolve(void);
 static Relation dl_open(DlRel which);
 static text *dl_claim_text(Jsonb *claims, const char *name);
@@ -205,34 +205,6 @@ dl_relcache_callback(Datum arg, Oid relid)
 }
 
 /*
- * The schema and owner of an extension.  PostgreSQL 16 exports
- * get_extension_schema; 15 keeps it static, so it is written out here.
- */
-static Oid
-dl_extension_schema(Oid extoid, Oid *owner)
-{
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Oid			nspid = InvalidOid;
-
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(extoid));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-	{
-		nspid = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
-		*owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return nspid;
-}
-
-/*
  * Make dl's OIDs current: the extension's schema and owner, its three
  * tables there (plain tables, as the install script made them) and the
  * columns used.  55000 when the extension is in a state it never leaves
@@ -254,9 +226,7 @@ dl_resolve(void)
 		Oid			owner = InvalidOid;
 		int			i;
 
-		nspid = dl_extension_schema(get_extension_oid("jwt", false), &owner);
-		if (!OidIsValid(nspid))
-			jwt_elog(ERROR, "cannot find the schema of the jwt extension");
+		nspid = jwt_extension_schema(&owner);
 		for (i = 0; i < DL_NRELS; i++)
 		{
 			Oid			relid = get_relname_relid(dl_relnames[i], nspid);

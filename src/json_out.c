@@ -225,3 +225,36 @@ json_out_members(StringInfo buf, JsonbContainer *object,
 	}
 	return first;
 }
+
+/*
+ * One member of a jsonb object as text, the way ->> shows it: a string without quotes, a
+ * number or boolean as written, an object or array as JSON text, NULL for
+ * JSON null, a missing member or a value that is not an object.  Allocates in CurrentMemoryContext.
+ */
+text *
+json_out_member_text(Jsonb *claims, const char *name, int len)
+{
+	JsonbValue	v;
+
+	if (claims == NULL || !JB_ROOT_IS_OBJECT(claims) ||
+		getKeyJsonValueFromContainer(&claims->root, name, len, &v) == NULL)
+		return NULL;
+	switch (v.type)
+	{
+		case jbvNull:
+			return NULL;
+		case jbvString:
+			return cstring_to_text_with_len(v.val.string.val, v.val.string.len);
+		case jbvNumeric:
+			return cstring_to_text(DatumGetCString(DirectFunctionCall1(numeric_out,
+																	   NumericGetDatum(v.val.numeric))));
+		case jbvBool:
+			return cstring_to_text(v.val.boolean ? "true" : "false");
+		case jbvBinary:
+			return cstring_to_text(JsonbToCString(NULL, v.val.binary.data,
+												  v.val.binary.len));
+		default:
+			jwt_elog(ERROR, "unexpected jsonb value type %d", (int) v.type);
+	}
+	return NULL;				/* keep compiler quiet */
+}

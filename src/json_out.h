@@ -18,5 +18,6 @@ extern void json_out_value(StringInfo buf, JsonbValue *v);
 extern void json_out_container(StringInfo buf, JsonbContainer *container);
 extern bool json_out_members(StringInfo buf, JsonbContainer *object,
 							 const char *const *skip, int nskip, bool first);
+extern text *json_out_member_text(Jsonb *object, const char *name, int len);
 
 #endif							/* JWT_JSON_OUT_H */

@@ -53,6 +53,7 @@
 #include "api.h"
 #include "entry.h"
 #include "errors.h"
+#include "extension.h"
 #include "refresh.h"
 #include "stats.h"
 
@@ -216,35 +217,13 @@ static Datum *sess_families(const char *table, SessQuery q, Datum *args,
 							 int *n);
 
 /*
- * The schema-qualified, quoted name of the refresh_tokens table: in the
- * schema of the extension "jwt", read from pg_extension (PostgreSQL 15 has
- * no exported get_extension_schema()).  In the current memory context.
+ * The schema-qualified, quoted name of the refresh_tokens table, in the
+ * current memory context.
  */
 static char *
 sess_table_name(void)
 {
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Oid			nsp = InvalidOid;
-	char	   *nspname;
-
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
-				F_NAMEEQ, CStringGetDatum("jwt"));
-	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	if (!OidIsValid(nsp))
-		jwt_elog(ERROR, "extension \"jwt\" is not installed");
-	nspname = get_namespace_name(nsp);
-	if (nspname == NULL)
-		jwt_elog(ERROR, "schema of extension \"jwt\" not found");
-	return quote_qualified_identifier(nspname, "refresh_tokens");
+	return jwt_extension_table("refresh_tokens");
 }
 
 /*

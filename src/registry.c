@@ -82,6 +82,8 @@
 #include "base64url.h"
 #include "entry.h"
 #include "errors.h"
+#include "extension.h"
+#include "json_out.h"
 #include "registry.h"
 
 #define REGISTRY_TABLE		"jwt_keys"
@@ -175,42 +177,10 @@ registry_inval_callback(Datum arg, Oid relid)
 	}
 }
 
-/*
- * The extension's schema, from pg_extension (PostgreSQL 15 does not export
- * get_extension_schema()).
- */
-static Oid
-registry_schema(void)
-{
-	Oid			ext = get_extension_oid("jwt", false);
-	Oid			nsp = InvalidOid;
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(ext));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-		nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	if (!OidIsValid(nsp))
-		jwt_elog(ERROR, "cannot find the schema of the jwt extension");
-	return nsp;
-}
-
 static char *
 registry_table_name(void)
 {
-	char	   *nspname = get_namespace_name(registry_schema());
-
-	if (nspname == NULL)
-		jwt_elog(ERROR, "cannot find the schema of the jwt extension");
-	return psprintf("%s.%s", quote_identifier(nspname), REGISTRY_TABLE);
+	return jwt_extension_table(REGISTRY_TABLE);
 }
 
 /*
@@ -477,7 +447,7 @@ registry_keys(void)
 		CacheRegisterRelcacheCallback(registry_inval_callback, (Datum) 0);
 		registry_callback_set = true;
 	}
-	relid = get_relname_relid(REGISTRY_TABLE, registry_schema());
+	relid = get_relname_relid(REGISTRY_TABLE, jwt_extension_schema(NULL));
 	if (!OidIsValid(relid))
 		jwt_elog(ERROR, "the key registry's table jwt_keys is missing");
 
@@ -730,7 +700,7 @@ JWT_FUNCTION(jwt_registry_sign)
  */
 JWT_FUNCTION(jwt_registry_keyset)
 {
-	Oid			relid = get_relname_relid(REGISTRY_TABLE, registry_schema());
+	Oid			relid = get_relname_relid(REGISTRY_TABLE, jwt_extension_schema(NULL));
 
 	if (OidIsValid(relid) &&
 		pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
@@ -758,35 +728,6 @@ JWT_FUNCTION(jwt_jwks)
  * Adding, rotating, retiring
  * ---------------------------------------------------------------------
  */
-
-/* obj->>'name', or NULL */
-static text *
-jsonb_field_text(Jsonb *obj, const char *name)
-{
-	JsonbValue	v;
-
-	if (!JB_ROOT_IS_OBJECT(obj) ||
-		getKeyJsonValueFromContainer(&obj->root, name, strlen(name), &v) == NULL)
-		return NULL;
-	switch (v.type)
-	{
-		case jbvNull:
-			return NULL;
-		case jbvString:
-			return cstring_to_text_with_len(v.val.string.val, v.val.string.len);
-		case jbvNumeric:
-			return cstring_to_text(DatumGetCString(DirectFunctionCall1(numeric_out,
-																	   NumericGetDatum(v.val.numeric))));
-		case jbvBool:
-			return cstring_to_text(v.val.boolean ? "true" : "false");
-		case jbvBinary:
-			return cstring_to_text(JsonbToCString(NULL, v.val.binary.data,
-												  v.val.binary.len));
-		default:
-			jwt_elog(ERROR, "unexpected jsonb value type %d", (int) v.type);
-	}
-	return NULL;				/* keep compiler quiet */
-}
 
 static Jsonb *
 jsonb_minus(Jsonb *obj, const char *name)
@@ -975,10 +916,10 @@ registry_add(text *key, text *algorithm, text *kid, text *status,
 		public_only = false;
 		new_kid = kid;
 		if (new_kid == NULL)
-			new_kid = jsonb_field_text(vkey, "kid");
+			new_kid = json_out_member_text(vkey, "kid", 3);
 		if (new_kid == NULL)
 		{
-			from_jwk = jsonb_field_text(vkey, "k");
+			from_jwk = json_out_member_text(vkey, "k", 1);
 			new_kid = oct_thumbprint(from_jwk);
 			if (from_jwk)
 				OPENSSL_cleanse(from_jwk, VARSIZE(from_jwk));
@@ -1024,7 +965,7 @@ registry_add(text *key, text *algorithm, text *kid, text *status,
 						"e30.e30.", 8,
 						jwt_key_get((const char *) bound, VARSIZE(bound), JWT_FORM_JSONB),
 						&params, JWT_STATS_NONE, &res);
-		new_kid = kid ? kid : jsonb_field_text(vkey, "kid");
+		new_kid = kid ? kid : json_out_member_text(vkey, "kid", 3);
 	}
 	vkey = jsonb_minus(jsonb_minus(vkey, "kid"), "alg");
 	if (jwk != NULL)
@@ -1133,7 +1074,7 @@ JWT_FUNCTION(jwt_registry_rotate)
 	key = cstring_to_text(jwk_text);
 
 	OPENSSL_cleanse(jwk_text, strlen(jwk_text));
-	kid = registry_add(key, algorithm, jsonb_field_text(jwk, "kid"),
+	kid = registry_add(key, algorithm, json_out_member_text(jwk, "kid", 3),
 					   cstring_to_text("active"), PG_GETARG_INTERVAL_P(1));
 	OPENSSL_cleanse(VARDATA(key), VARSIZE(key) - VARHDRSZ);
 	OPENSSL_cleanse(jwk, VARSIZE(jwk));

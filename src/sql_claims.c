@@ -57,6 +57,8 @@
 #include "denylist.h"
 #include "entry.h"
 #include "errors.h"
+#include "extension.h"
+#include "json_out.h"
 #include "jwt.h"
 #include "registry.h"
 #include "stats.h"
@@ -181,39 +183,6 @@ JWT_FUNCTION(jwt_claims)
 }
 
 /*
- * One claim as text, the way ->> shows it: a string without quotes, a
- * number or boolean as written, an object or array as JSON text, NULL for
- * JSON null and for a missing claim.  Allocates in CurrentMemoryContext.
- */
-static text *
-claim_as_text(Jsonb *claims, const char *name, int len)
-{
-	JsonbValue	v;
-
-	if (claims == NULL || !JB_ROOT_IS_OBJECT(claims) ||
-		getKeyJsonValueFromContainer(&claims->root, name, len, &v) == NULL)
-		return NULL;
-	switch (v.type)
-	{
-		case jbvNull:
-			return NULL;
-		case jbvString:
-			return cstring_to_text_with_len(v.val.string.val, v.val.string.len);
-		case jbvNumeric:
-			return cstring_to_text(DatumGetCString(DirectFunctionCall1(numeric_out,
-																	   NumericGetDatum(v.val.numeric))));
-		case jbvBool:
-			return cstring_to_text(v.val.boolean ? "true" : "false");
-		case jbvBinary:
-			return cstring_to_text(JsonbToCString(NULL, v.val.binary.data,
-												  v.val.binary.len));
-		default:
-			jwt_elog(ERROR, "unexpected jsonb value type %d", (int) v.type);
-	}
-	return NULL;				/* keep compiler quiet */
-}
-
-/*
  * jwt_claim(name) -> text: one claim of jwt_claims().  STRICT.
  *
  * The hot path of a policy such as USING (owner_id = jwt_claim('sub')):
@@ -238,7 +207,7 @@ JWT_FUNCTION(jwt_claim)
 	}
 
 	sc = site_cache(fcinfo);
-	result = claim_as_text(jwt_claims_current(&request_text), name_data, name_len);
+	result = json_out_member_text(jwt_claims_current(&request_text), name_data, name_len);
 	/*
 	 * A name that is a parameter can still change between calls (PL/pgSQL
 	 * reuses simple expressions): stop caching at a site that saw two.
@@ -406,33 +375,6 @@ refused_attribute(Form_pg_authid form)
 }
 
 /*
- * The owner of extension "extoid", or InvalidOid; its schema in *nsp.
- */
-static Oid
-extension_owner(Oid extoid, Oid *nsp)
-{
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Oid			owner = InvalidOid;
-
-	*nsp = InvalidOid;
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_oid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(extoid));
-	scan = systable_beginscan(rel, ExtensionOidIndexId, true, NULL, 1, &key);
-	if (HeapTupleIsValid(tup = systable_getnext(scan)))
-	{
-		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
-		*nsp = ((Form_pg_extension) GETSTRUCT(tup))->extnamespace;
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return owner;
-}
-
-/*
  * The first owner of a table (or other relation) of extension "extoid"
  * that "roleid" is a member of, with the table's name in *relname; or
  * InvalidOid.
@@ -550,7 +492,7 @@ role_refusal(Oid roleid, const char *role, const char *shown, Oid fn_oid)
 	extoid = getExtensionOfObject(ProcedureRelationId, fn_oid);
 	if (!OidIsValid(extoid))
 		extoid = get_extension_oid("jwt", false);
-	owner = extension_owner(extoid, &nsp);
+	nsp = jwt_extension_schema(&owner);
 	if (OidIsValid(owner) && is_member_of_role(roleid, owner))
 		return owner == roleid ?
 			psprintf("Role \"%s\" owns extension \"%s\", whose privileges a token never gives a session.",
