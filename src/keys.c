@@ -228,6 +228,7 @@ der_kind(const char *bytes, int len)
 									 * run: a PEM of a 16384-bit key or a
 									 * certificate chain fits */
 #define SECRET_MAX_RUN_85	4096	/* the same for base32 and base85 */
+#define SECRET_MAX_RUN_DEEP 4096	/* the same for the last decoding */
 #define SECRET_MIN_RUN_85	48	/* base32 and base85 runs worth decoding */
 #define SECRET_MAX_RUNS_85	64	/* runs decoded per alphabet */
 
@@ -356,16 +357,25 @@ has_kty_member(const unsigned char *bytes, int len)
 	bool		param = false;
 	int			i;
 
-	for (i = 0; i < len && !(kty && param); i++)
+	for (i = 0; i < len && !kty; i++)
 	{
 		int			j;
-		int			p;
 
-		if (!kty && (j = member_value_at(bytes, len, i, "kty")) >= 0 &&
+		if ((bytes[i] | 0x20) != 'k')
+			continue;
+		if ((j = member_value_at(bytes, len, i, "kty")) >= 0 &&
 			((j + 3 <= len && pg_strncasecmp((const char *) bytes + j, "RSA", 3) == 0) ||
 			 (j + 3 <= len && pg_strncasecmp((const char *) bytes + j, "OKP", 3) == 0) ||
 			 (j + 2 <= len && pg_strncasecmp((const char *) bytes + j, "EC", 2) == 0)))
 			kty = true;
+	}
+	for (i = 0; kty && i < len && !param; i++)
+	{
+		unsigned char c = bytes[i] | 0x20;
+		int			p;
+
+		if (c != 'n' && c != 'e' && c != 'x' && c != 'y' && c != 'c')
+			continue;
 		for (p = 0; !param && p < (int) lengthof(params); p++)
 		{
 			if (member_value_at(bytes, len, i, params[p]) >= 0)
@@ -888,10 +898,14 @@ decoded_run_kind(const unsigned char *run, int n, bool hex, int depth)
 	const char *kind = NULL;
 	int			off;
 
-	n = Min(n, SECRET_MAX_RUN);
+	n = Min(n, depth >= SECRET_SCAN_DEPTH - 1 ? SECRET_MAX_RUN_DEEP : SECRET_MAX_RUN);
 	dec = palloc(n + 1);
 
-	for (off = 0; kind == NULL && off < (hex ? 2 : 4); off++)
+	/*
+	 * Text two decodings deep is what a tool wrote, so its runs start where
+	 * the encoding starts: only the first alignment is tried there.
+	 */
+	for (off = 0; kind == NULL && off < (depth >= SECRET_SCAN_DEPTH - 1 ? 1 : hex ? 2 : 4); off++)
 	{
 		int			declen = 0;
 		int			i;
@@ -925,14 +939,20 @@ decoded_run_kind(const unsigned char *run, int n, bool hex, int depth)
 	return kind;
 }
 
-/* gzip, or zlib with a 32 kB window */
+/*
+ * The header of gzip data (deflate), or of zlib data with a 32 kB window
+ * whose first deflate block is its last (a short text), Huffman-coded.
+ */
 static bool
 bytes_compressed(const unsigned char *b, int n)
 {
-	if (n >= 3 && b[0] == 0x1F && b[1] == 0x8B && b[2] == 0x08)
+	if (n < 3)
+		return false;
+	if (b[0] == 0x1F && b[1] == 0x8B && b[2] == 0x08)
 		return true;
-	return n >= 2 && b[0] == 0x78 &&
-		(b[1] == 0x01 || b[1] == 0x5E || b[1] == 0x9C || b[1] == 0xDA);
+	return b[0] == 0x78 &&
+		(b[1] == 0x01 || b[1] == 0x5E || b[1] == 0x9C || b[1] == 0xDA) &&
+		((b[2] & 7) == 3 || (b[2] & 7) == 5);
 }
 
 static bool
@@ -1018,8 +1038,9 @@ run_compressed(const unsigned char *run, int n, bool hex)
 	{
 		b[0] = hex_val(run[0]) * 16 + hex_val(run[1]);
 		b[1] = hex_val(run[2]) * 16 + hex_val(run[3]);
-		b[2] = (n >= 6 && hex_val(run[4]) >= 0 && hex_val(run[5]) >= 0) ?
-			hex_val(run[4]) * 16 + hex_val(run[5]) : 0;
+		if (n < 6 || hex_val(run[4]) < 0 || hex_val(run[5]) < 0)
+			return false;
+		b[2] = hex_val(run[4]) * 16 + hex_val(run[5]);
 	}
 	else
 	{
@@ -1516,7 +1537,9 @@ word_may_be_key(const unsigned char *w, int n)
 		if (ok && is_key_length((n - one - 1 - 6) * 5 / 8))
 			return true;
 	}
-	if (!(upper && lower && digit && symbol) || !is_key_length(n * 4 / 5))
+	/* base85: a last group of k characters holds k - 1 bytes */
+	if (!(upper && lower && digit && symbol) || n % 5 == 1 ||
+		!is_key_length(n / 5 * 4 + (n % 5 ? n % 5 - 1 : 0)))
 		return false;
 	if (!alphabet_ready)
 		alphabet_init();
@@ -1542,8 +1565,6 @@ view_may_be_key(const unsigned char *v, int len)
 		scan_runs(v, len, true, false, 0) != NULL ||
 		scan_byte_tokens(v, len, false, false, 0) != NULL ||
 		scan_byte_tokens(v, len, true, false, 0) != NULL)
-		return true;
-	if (bytes_compressed(v, len))
 		return true;
 	while (i < len)
 	{
