@@ -192,22 +192,25 @@ der_kind(const char *bytes, int len)
  *
  * A secret is refused, whatever "algorithms" says, when it holds the text
  * of a key in a form found below: in the bytes as given, after undoing
- * escapes (see secret_unescape) and without NUL bytes (UTF-16 text), and
- * in the bytes that any run of base64, base64url or hex characters in
- * those decodes to, twice over (its first SECRET_MAX_RUN characters), and
- * any run of base32 or base85 (b85, Ascii85, Z85) characters, once (its
- * first SECRET_MAX_RUN_85) (base64 of a JSON string holding a PEM
- * body, say).  The forms: a PEM or RFC 4716 boundary ("-----BEGIN",
- * "-----END", "---- BEGIN SSH2"), a "kty" member of a JWK in any syntax
- * (JSON, a Python dict, YAML, key=value), an XML RSAKeyValue or
- * ECKeyValue, "Public-Key:" or "Private-Key:" (openssl's text output), an
- * OpenSSH key type ("ssh-rsa", "ecdsa-sha2-", ...), a JSON
+ * escapes (see secret_unescape) and without NUL bytes (UTF-16 text); in
+ * the bytes that any run of base64, base64url or hex characters in those
+ * decodes to, three levels deep (SECRET_SCAN_DEPTH; the first
+ * SECRET_MAX_RUN characters of a run, SECRET_MAX_RUN_DEEP and one
+ * alignment at the last level); in the bytes a list of hex or decimal
+ * byte tokens spells (scan_byte_tokens: "30-2A", "0x30, 0x2a", "48,42",
+ * xxd and hexdump -C output), as deep; and in what any run of base32 or
+ * base85 (b85, Ascii85, Z85) characters decodes to, once (its first
+ * SECRET_MAX_RUN_85).  The forms: a PEM or RFC 4716 boundary
+ * ("-----BEGIN", "-----END", "---- BEGIN SSH2"), a JWK of a public key
+ * type in any syntax (has_kty_member), an XML RSAKeyValue or ECKeyValue,
+ * "Public-Key:" or "Private-Key:" (openssl's text output), an OpenSSH key
+ * line (a key type name, then the base64 of the wire format), a JSON
  * object, the DER of a key or certificate, the algorithm identifier of a
  * key type (the DER of an SPKI, a PKCS#8 key or a certificate, anywhere),
- * and the SSH wire format of a public key.  Structure is looked for rather
- * than prefixes of text, so a form not listed (an .env file, a JSON
- * string, a config value, base64 of anything above) is found by what it
- * decodes to.
+ * the SSH wire format of a public key, a COSE_Key and an OpenPGP public
+ * key packet.  Structure is looked for rather than prefixes of text, so a
+ * form not listed (an .env file, a JSON string, a config value, base64 of
+ * anything above) is found by what it decodes to.
  *
  * All of it is bounded by jwt.max_key_size: a few passes over each view and
  * each decoded run, and at most SECRET_DER_BUDGET DER parses (where a
@@ -216,10 +219,12 @@ der_kind(const char *bytes, int len)
  * usually a secret.
  *
  * A public key with no structure (an Ed25519 key, an EC point or
- * coordinate, an RSA modulus, in base64, hex or decimal) cannot be told
- * from a random secret of the same length; secret_maybe_key marks such a
- * secret, and jwt_key_check_implicit_algorithms lets it verify only when
- * the caller named the algorithms.
+ * coordinate, an RSA modulus, in base64, hex, base32, bech32, base85,
+ * decimal or a byte list) cannot be told from a random secret of the same
+ * length, nor can compressed data be examined without inflating it;
+ * secret_maybe_key marks such a secret, and
+ * jwt_key_check_implicit_algorithms lets it verify only when the caller
+ * named the algorithms.  A raw key given as its bytes is beyond any rule.
  */
 
 #define SECRET_SCAN_DEPTH	3	/* decode runs within decoded runs, twice */
@@ -700,10 +705,10 @@ has_cose_key(const unsigned char *bytes, int len)
 /*
  * An OpenPGP public key or subkey packet (RFC 9580) anywhere: the packet
  * header (tag 6 or 14, old or new format) with a length that fits, version
- * 4, 5 or 6, a four-byte creation time, a public key algorithm, and key
- * material that fits it: an MPI of 512 to 16384 bits (RSA, DSA, Elgamal),
- * a curve OID (ECDH, ECDSA, EdDSA) or a key of 32, 56 or 57 bytes (X25519,
- * X448, Ed25519, Ed448).
+ * 4, 5 or 6, a creation time from 1995 to 2040, a public key algorithm,
+ * and key material that fits it: an MPI of 512 to 16384 bits (RSA, DSA,
+ * Elgamal), a curve OID (ECDH, ECDSA, EdDSA) or a key of its length
+ * (X25519 and Ed25519 32 bytes, X448 56, Ed448 57).
  */
 static bool
 has_pgp_key_packet(const unsigned char *bytes, int len)
@@ -750,6 +755,9 @@ has_pgp_key_packet(const unsigned char *bytes, int len)
 			continue;
 		if (bytes[i + hdr] < 4 || bytes[i + hdr] > 6)
 			continue;
+		/* created between 1995 and 2040 */
+		if (bytes[i + hdr + 1] < 0x2F || bytes[i + hdr + 1] > 0x84)
+			continue;
 		alg = bytes[i + hdr + 5];
 		end = i + hdr + plen;
 		o = i + hdr + 6 + (bytes[i + hdr] >= 5 ? 4 : 0);	/* key material */
@@ -774,9 +782,9 @@ has_pgp_key_packet(const unsigned char *bytes, int len)
 		else if (alg >= 25 && alg <= 28)
 		{
 			/* a native key of its fixed length */
-			int			klen = end - o;
+			static const int klen[] = {32, 56, 32, 57};
 
-			if (klen == 32 || klen == 56 || klen == 57)
+			if (end - o == klen[alg - 25])
 				return true;
 		}
 	}
@@ -1463,13 +1471,6 @@ key_material_kind(const unsigned char *bytes, int len, int depth)
 	return kind;
 }
 
-/*
- * Whether a secret could be the text of a key that no structure gives
- * away (a raw EC point or Ed25519 key, an RSA modulus, in base64 or hex):
- * a run of base64 characters, or of hex digits (also between ":"), joined
- * across line breaks, as given or unescaped, that run_may_be_key accepts.
- * Such a secret verifies only with "algorithms".
- */
 static bool
 distinct_at_least(const unsigned char *b, int n, int want)
 {
@@ -1608,6 +1609,15 @@ python_bytes_len(const unsigned char *bytes, int len)
 	return ilen;
 }
 
+/*
+ * Whether a secret could be the text of a key that no structure gives
+ * away (a raw EC point or Ed25519 key, an RSA modulus) or compressed key
+ * text, as given or unescaped: a run of base64 characters or hex digits
+ * (scan_runs, run_may_be_key, run_compressed), a list of byte tokens
+ * (scan_byte_tokens), a word in base32, bech32 or base85
+ * (word_may_be_key) of a key's length, or a Python bytes literal of one.
+ * Such a secret verifies only with "algorithms".
+ */
 static bool
 secret_maybe_key(const unsigned char *bytes, int len)
 {
@@ -1846,7 +1856,7 @@ jwt_key_check_implicit_algorithms(JwtKey *key)
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("algorithms must be given with an HMAC secret that could be the text of a key"),
-				 errdetail("The secret holds base64, hex or decimal text as long as a public key, an EC point or an RSA modulus; "
+				 errdetail("The secret holds text that could encode a public key, an EC point or an RSA modulus, or compressed data; "
 						   "whoever knows a public key could sign tokens with it as an HMAC secret."),
 				 errhint("Pass algorithms => '{HS256}' if it is an HMAC secret, or pass a public key as PEM or as a JWK.")));
 }
