@@ -113,6 +113,44 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 CREATE FUNCTION ks_colons(b bytea) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$ SELECT regexp_replace(encode(b, 'hex'), '(..)(?!$)', '\1:', 'g') $$;
+-- Each byte as a token: prefix || two hex digits, joined by sep.
+CREATE FUNCTION ks_hex_tokens(b bytea, prefix text, sep text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT string_agg(prefix || encode(substring(b FROM g FOR 1), 'hex'), sep ORDER BY g)
+	FROM generate_series(1, length(b)) g
+$$;
+CREATE FUNCTION ks_dec_tokens(b bytea, sep text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT string_agg(get_byte(b, g)::text, sep ORDER BY g) FROM generate_series(0, length(b) - 1) g
+$$;
+CREATE FUNCTION ks_printable(b bytea, o int, n int) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT string_agg(CASE WHEN get_byte(b, g) BETWEEN 32 AND 126 THEN chr(get_byte(b, g)) ELSE '.' END, '' ORDER BY g)
+	FROM generate_series(o, least(o + n, length(b)) - 1) g
+$$;
+-- What xxd and hexdump -C print.
+CREATE FUNCTION ks_xxd(b bytea) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT string_agg(lpad(to_hex(o), 8, '0') || ': ' ||
+		(SELECT string_agg(encode(substring(b FROM o + p + 1 FOR 2), 'hex'), ' ' ORDER BY p)
+		 FROM generate_series(0, least(16, length(b) - o) - 1, 2) p) || '  ' || ks_printable(b, o, 16),
+		E'\n' ORDER BY o)
+	FROM generate_series(0, length(b) - 1, 16) o
+$$;
+CREATE FUNCTION ks_hexdump(b bytea) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT string_agg(lpad(to_hex(o), 8, '0') || '  ' ||
+		(SELECT string_agg(encode(substring(b FROM o + p + 1 FOR 1), 'hex') || CASE WHEN p = 7 THEN ' ' ELSE '' END, ' ' ORDER BY p)
+		 FROM generate_series(0, least(16, length(b) - o) - 1) p) || '  |' || ks_printable(b, o, 16) || '|',
+		E'\n' ORDER BY o)
+	FROM generate_series(0, length(b) - 1, 16) o
+$$;
+-- openssl -text's hex block: 15 bytes a line, indented by four spaces.
+CREATE FUNCTION ks_text_block(b bytea) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+	SELECT string_agg('    ' || ks_hex_tokens(substring(b FROM o + 1 FOR 15), '', ':'), E':\n' ORDER BY o)
+	FROM generate_series(0, length(b) - 1, 15) o
+$$;
 
 CREATE TABLE ks (i serial, name text, secret bytea, structure boolean);
 INSERT INTO ks (name, secret, structure)
@@ -210,6 +248,61 @@ SELECT 'PEM body, base64 in UTF-16LE',
         FROM generate_series(0, length(convert_to(body, 'UTF8')) - 1) g), true
 FROM ks_key WHERE name = 'rsa';
 
+-- Byte lists, dumps, binary formats and deeper encodings: structure is
+-- found in each.  The Ed25519 key's raw 32 bytes and a P-256 point.
+INSERT INTO ks (name, secret, structure)
+SELECT v.name, convert_to(v.t, 'UTF8'), true
+FROM ks_key r, ks_key e,
+LATERAL (SELECT substring(e.der FROM 13) AS raw) AS k,
+LATERAL (VALUES
+  ('DER, .NET BitConverter dash-hex', upper(ks_hex_tokens(e.der, '', '-'))),
+  ('DER, a C array', '{ ' || ks_hex_tokens(e.der, '0x', ', ') || ' }'),
+  ('DER, a decimal byte list', ks_dec_tokens(e.der, ',')),
+  ('DER, quoted-printable', upper(ks_hex_tokens(e.der, '=', ''))),
+  ('DER, octal escapes',
+   (SELECT string_agg('\' || (get_byte(e.der, g) >> 6)::text || ((get_byte(e.der, g) >> 3) & 7)::text ||
+                      (get_byte(e.der, g) & 7)::text, '' ORDER BY g)
+    FROM generate_series(0, length(e.der) - 1) g)),
+  ('RSA DER, xxd output', ks_xxd(r.der)),
+  ('RSA DER, hexdump -C output', ks_hexdump(r.der)),
+  ('DER, hex of base64 of hex',
+   encode(convert_to(encode(convert_to(encode(e.der, 'hex'), 'UTF8'), 'base64'), 'UTF8'), 'hex')),
+  ('OpenPGP Ed25519 public-key packet, Autocrypt keydata',
+   'addr=alice@example.org; keydata=' ||
+   encode('\x9833046500000016092b06010401da470f01010740'::bytea || k.raw, 'base64')),
+  ('COSE_Key OKP, base64url', ks_b64url('\xa4010103272006215820'::bytea || k.raw)),
+  ('COSE_Key EC2 P-256, base64url (WebAuthn credentialPublicKey)',
+   ks_b64url('\xa50102032620012158207c512de03794cd6b9df85a8cea96144e51abe5b3ac177bbdd10b5316deeab623'
+             '2258203ba195b8ad0dc675f8fee05820a1b0edae924458d0d1ff3ccdeaeabd07590977'::bytea))
+) AS v(name, t)
+WHERE r.name = 'rsa' AND e.name = 'ed';
+-- Raw keys in other text forms: they need algorithms.
+INSERT INTO ks (name, secret, structure)
+SELECT v.name, convert_to(v.t, 'UTF8'), false
+FROM ks_key r, ks_key e,
+LATERAL (SELECT substring(e.der FROM 13) AS raw, '\x00'::bytea || ks_b64url_decode(r.jwk->>'n') AS n) AS k,
+LATERAL (VALUES
+  ('RSA modulus, openssl -text hex lines without the header', ks_text_block(k.n)),
+  ('Ed25519 key, openssl -text hex lines', 'pub:' || E'\n' || ks_text_block(k.raw)),
+  ('Ed25519 key, space-separated hex', ks_hex_tokens(k.raw, '', ' ')),
+  ('Ed25519 key, base32', 'XLACCVZUPPKLYMCARXQRB3XYRAD4B2YCDJB7CRLRZJVRJFWPFSUQ===='),
+  ('Ed25519 key, base32, lower case, unpadded', 'xlaccvzuppklymcarxqrb3xyrad4b2ycdjb7crlrzjvrjfwpfsuq'),
+  ('Ed25519 key, Stellar StrKey', 'GC7MAIKXGR55JPBQICG6CEHO7CEAPQHLAINEH4KFOHFGWFEWZ4WKS3U3'),
+  ('Ed25519 key, bech32 (npub)', 'npub1hmqzz4e5002tcvzq3hs3pmhc3qrup6czrfplz3t3ef43f9k09j5su0am96'),
+  ('Ed25519 key, bech32 (age)', 'age1hmqzz4e5002tcvzq3hs3pmhc3qrup6czrfplz3t3ef43f9k09j5s2hauqp'),
+  ('Ed25519 key, base85', 'zQ7?@G<(#%FhGsr5bpSh2f*tB8bk3#ams5Hmd`Ay'),
+  ('Ed25519 key, a JSON array of bytes', '[' || ks_dec_tokens(k.raw, ', ') || ']'),
+  ('Ed25519 key, a Python bytes repr',
+   $$b'\xbe\xc0!W4{\xd4\xbc0@\x8d\xe1\x10\xee\xf8\x88\x07\xc0\xeb\x02\x1aC\xf1Eq\xcak\x14\x96\xcf,\xa9'$$),
+  ('RSA modulus, base64 split by spaces', regexp_replace(encode(k.n, 'base64'), '(....)', '\1 ', 'g')),
+  ('Ed25519 key, base64url split by spaces', regexp_replace(e.jwk->>'x', '(........)', '\1 ', 'g')),
+  ('Ed25519 PEM, gzip, base64',
+   'H4sIAAAAAAACA9PVBQInV3dPP4WAUCcfT2cFb9dIkJgul69zfrlTYKSLt1FYuWOlq2NZsWNGWFWQuaFPeXmgp3GGq7+5SaZjmqNZuWdioL6bW3JyQZGbV1KAj3e2LRfYCFc/F3RTAbr6AJRwAAAA'),
+  ('Ed25519 PEM, zlib, base64',
+   'eJzT1QUCJ1d3Tz+FgFAnH09nBW/XSJCYLpevc365U2Cki7dRWLljpatjWbFjRlhVkLmhT3l5oKdxhqu/uUmmY5qjWblnYqC+m1tyckGRm1dSgI93ti0X2AhXPxd0UwHnrh88')
+) AS v(name, t)
+WHERE r.name = 'rsa' AND e.name = 'ed';
+
 -- Key material with structure: refused with and without algorithms, in
 -- every form.
 SELECT i, name, ks_outcomes(secret, 'bare', false) AS without_algorithms,
@@ -238,7 +331,13 @@ INSERT INTO ks_ok (name, secret) VALUES
   ('jwt_generate_secret() in base64', convert_to(encode(jwt_generate_secret(), 'base64'), 'UTF8')),
   ('jwt_generate_secret() in hex', convert_to(encode(jwt_generate_secret(), 'hex'), 'UTF8')),
   ('jwt_generate_secret(32) in base64', convert_to(encode(jwt_generate_secret(32), 'base64'), 'UTF8')),
-  ('jwt_generate_secret(32) in hex', convert_to(encode(jwt_generate_secret(32), 'hex'), 'UTF8'));
+  ('jwt_generate_secret(32) in hex', convert_to(encode(jwt_generate_secret(32), 'hex'), 'UTF8')),
+  ('"sk-ecdsa-" in a passphrase', convert_to('sk-ecdsa-rotation-2024-q3-primary-signing-secret-do-not-share', 'UTF8')),
+  ('"sk-ssh-" in a passphrase', convert_to('sk-ssh-deploy-bot-secret-2024-rotation-key-number-seven', 'UTF8')),
+  ('"ssh-rsa" in a passphrase', convert_to('the ssh-rsa host key moved; this passphrase is unrelated to it', 'UTF8')),
+  ('"kty=" in a URL', convert_to('https://x.example/?kty=oct&note=an-ordinary-url-used-as-a-secret', 'UTF8')),
+  ('"kty:" in a sentence', convert_to('remember: kty: means key type, nothing else in this passphrase', 'UTF8')),
+  ('a passphrase with numbers', convert_to('we met at 10 20 30 40 50 60 70 80 90 and then 11 12 13 14 15 went home', 'UTF8'));
 SELECT i, name, ks_outcomes(secret, 'bare', false) AS without_algorithms,
        ks_outcomes(secret, 'bare', true) AS with_algorithms,
        ks_outcomes(secret, 'oct', false) AS oct_jwk
@@ -265,5 +364,6 @@ DROP ROLE regress_ks_user;
 DROP TABLE ks, ks_ok, ks_key, ks_base;
 DROP FUNCTION ks_outcomes(bytea, text, boolean), ks_try(text, text, text, bytea, jsonb),
               ks_message(bytea), ks_forge(bytea), ks_b64url(bytea), ks_b64url_decode(text),
-              ks_colons(bytea);
+              ks_colons(bytea), ks_hex_tokens(bytea, text, text), ks_dec_tokens(bytea, text),
+              ks_xxd(bytea), ks_hexdump(bytea), ks_printable(bytea, int, int), ks_text_block(bytea);
 DROP EXTENSION pgcrypto;

@@ -133,17 +133,23 @@ jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
 	/* Types of the registered claims. */
 	if (f[F_EXP].type != JWT_JSON_ABSENT && !time_claim(&f[F_EXP], &exp))
 	{
-		*detail = pstrdup("Claim \"exp\" is not a number");
+		*detail = f[F_EXP].type == JWT_JSON_NUMBER ?
+			pstrdup("Claim \"exp\" is a number out of range") :
+			pstrdup("Claim \"exp\" is not a number");
 		return JWT_REASON_MALFORMED;
 	}
 	if (f[F_NBF].type != JWT_JSON_ABSENT && !time_claim(&f[F_NBF], &nbf))
 	{
-		*detail = pstrdup("Claim \"nbf\" is not a number");
+		*detail = f[F_NBF].type == JWT_JSON_NUMBER ?
+			pstrdup("Claim \"nbf\" is a number out of range") :
+			pstrdup("Claim \"nbf\" is not a number");
 		return JWT_REASON_MALFORMED;
 	}
 	if (f[F_IAT].type != JWT_JSON_ABSENT && !time_claim(&f[F_IAT], &iat))
 	{
-		*detail = pstrdup("Claim \"iat\" is not a number");
+		*detail = f[F_IAT].type == JWT_JSON_NUMBER ?
+			pstrdup("Claim \"iat\" is a number out of range") :
+			pstrdup("Claim \"iat\" is not a number");
 		return JWT_REASON_MALFORMED;
 	}
 	if (f[F_ISS].type != JWT_JSON_ABSENT && f[F_ISS].type != JWT_JSON_STRING)

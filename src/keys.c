@@ -192,22 +192,25 @@ der_kind(const char *bytes, int len)
  *
  * A secret is refused, whatever "algorithms" says, when it holds the text
  * of a key in a form found below: in the bytes as given, after undoing
- * escapes (see secret_unescape) and without NUL bytes (UTF-16 text), and
- * in the bytes that any run of base64, base64url or hex characters in
- * those decodes to, twice over (its first SECRET_MAX_RUN characters), and
- * any run of base32 or base85 (b85, Ascii85, Z85) characters, once (its
- * first SECRET_MAX_RUN_85) (base64 of a JSON string holding a PEM
- * body, say).  The forms: a PEM or RFC 4716 boundary ("-----BEGIN",
- * "-----END", "---- BEGIN SSH2"), a "kty" member of a JWK in any syntax
- * (JSON, a Python dict, YAML, key=value), an XML RSAKeyValue or
- * ECKeyValue, "Public-Key:" or "Private-Key:" (openssl's text output), an
- * OpenSSH key type ("ssh-rsa", "ecdsa-sha2-", ...), a JSON
+ * escapes (see secret_unescape) and without NUL bytes (UTF-16 text); in
+ * the bytes that any run of base64, base64url or hex characters in those
+ * decodes to, three levels deep (SECRET_SCAN_DEPTH; the first
+ * SECRET_MAX_RUN characters of a run, SECRET_MAX_RUN_DEEP and one
+ * alignment at the last level); in the bytes a list of hex or decimal
+ * byte tokens spells (scan_byte_tokens: "30-2A", "0x30, 0x2a", "48,42",
+ * xxd and hexdump -C output), as deep; and in what any run of base32 or
+ * base85 (b85, Ascii85, Z85) characters decodes to, once (its first
+ * SECRET_MAX_RUN_85).  The forms: a PEM or RFC 4716 boundary
+ * ("-----BEGIN", "-----END", "---- BEGIN SSH2"), a JWK of a public key
+ * type in any syntax (has_kty_member), an XML RSAKeyValue or ECKeyValue,
+ * "Public-Key:" or "Private-Key:" (openssl's text output), an OpenSSH key
+ * line (a key type name, then the base64 of the wire format), a JSON
  * object, the DER of a key or certificate, the algorithm identifier of a
  * key type (the DER of an SPKI, a PKCS#8 key or a certificate, anywhere),
- * and the SSH wire format of a public key.  Structure is looked for rather
- * than prefixes of text, so a form not listed (an .env file, a JSON
- * string, a config value, base64 of anything above) is found by what it
- * decodes to.
+ * the SSH wire format of a public key, a COSE_Key and an OpenPGP public
+ * key packet.  Structure is looked for rather than prefixes of text, so a
+ * form not listed (an .env file, a JSON string, a config value, base64 of
+ * anything above) is found by what it decodes to.
  *
  * All of it is bounded by jwt.max_key_size: a few passes over each view and
  * each decoded run, and at most SECRET_DER_BUDGET DER parses (where a
@@ -216,18 +219,21 @@ der_kind(const char *bytes, int len)
  * usually a secret.
  *
  * A public key with no structure (an Ed25519 key, an EC point or
- * coordinate, an RSA modulus, in base64, hex or decimal) cannot be told
- * from a random secret of the same length; secret_maybe_key marks such a
- * secret, and jwt_key_check_implicit_algorithms lets it verify only when
- * the caller named the algorithms.
+ * coordinate, an RSA modulus, in base64, hex, base32, bech32, base85,
+ * decimal or a byte list) cannot be told from a random secret of the same
+ * length, nor can compressed data be examined without inflating it;
+ * secret_maybe_key marks such a secret, and
+ * jwt_key_check_implicit_algorithms lets it verify only when the caller
+ * named the algorithms.  A raw key given as its bytes is beyond any rule.
  */
 
-#define SECRET_SCAN_DEPTH	2	/* decode runs within decoded runs, once */
+#define SECRET_SCAN_DEPTH	3	/* decode runs within decoded runs, twice */
 #define SECRET_MIN_RUN		20	/* characters of a run worth decoding */
 #define SECRET_MAX_RUN		16384	/* base64 or hex characters decoded per
 									 * run: a PEM of a 16384-bit key or a
 									 * certificate chain fits */
 #define SECRET_MAX_RUN_85	4096	/* the same for base32 and base85 */
+#define SECRET_MAX_RUN_DEEP 4096	/* the same for the last decoding */
 #define SECRET_MIN_RUN_85	48	/* base32 and base85 runs worth decoding */
 #define SECRET_MAX_RUNS_85	64	/* runs decoded per alphabet */
 
@@ -281,6 +287,18 @@ b64_val(unsigned char c)
 }
 
 static inline bool
+is_alnum_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static inline bool
+is_upper_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
+}
+
+static inline bool
 is_space_char(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -304,38 +322,119 @@ contains_ci(const unsigned char *bytes, int len, const char *needle)
 }
 
 /*
- * "kty" as the name of a member: followed, after closing quotes or
- * backslashes and white space, by ":" or "=" (JSON, a Python dict, YAML,
- * key=value).
+ * The position after a member name "name" at i: the name not inside a
+ * longer word, followed, after closing quotes or backslashes and white
+ * space, by ":" or "=" (JSON, a Python dict, YAML, key=value), then by
+ * quotes, backslashes and white space.  -1 when there is no such member.
+ */
+static int
+member_value_at(const unsigned char *bytes, int len, int i, const char *name)
+{
+	int			n = strlen(name);
+	int			j;
+
+	if (i + n > len || pg_strncasecmp((const char *) bytes + i, name, n) != 0)
+		return -1;
+	if (i > 0 && is_alnum_char(bytes[i - 1]))
+		return -1;
+	for (j = i + n; j < len && (bytes[j] == '"' || bytes[j] == '\'' ||
+								bytes[j] == '\\' || is_space_char(bytes[j])); j++)
+		;
+	if (j >= len || (bytes[j] != ':' && bytes[j] != '='))
+		return -1;
+	for (j++; j < len && (bytes[j] == '"' || bytes[j] == '\'' ||
+						  bytes[j] == '\\' || is_space_char(bytes[j])); j++)
+		;
+	return j;
+}
+
+/*
+ * A JWK of a public key type written as members of an object in any
+ * syntax: a "kty" member whose value is RSA, EC or OKP, and a member
+ * holding a public key parameter ("n", "e", "x", "y" or "crv").  "kty"
+ * alone in a string ("?kty=oct") is not key material.
  */
 static bool
 has_kty_member(const unsigned char *bytes, int len)
 {
+	static const char *const params[] = {"n", "e", "x", "y", "crv"};
+	bool		kty = false;
+	bool		param = false;
 	int			i;
 
-	for (i = 0; i + 3 <= len; i++)
+	for (i = 0; i < len && !kty; i++)
 	{
 		int			j;
 
-		if ((bytes[i] != 'k' && bytes[i] != 'K') ||
-			pg_strncasecmp((const char *) bytes + i, "kty", 3) != 0)
+		if ((bytes[i] | 0x20) != 'k')
 			continue;
-		if (i > 0 && (is_b64_char(bytes[i - 1]) && bytes[i - 1] != '-'))
+		if ((j = member_value_at(bytes, len, i, "kty")) >= 0 &&
+			((j + 3 <= len && pg_strncasecmp((const char *) bytes + j, "RSA", 3) == 0) ||
+			 (j + 3 <= len && pg_strncasecmp((const char *) bytes + j, "OKP", 3) == 0) ||
+			 (j + 2 <= len && pg_strncasecmp((const char *) bytes + j, "EC", 2) == 0)))
+			kty = true;
+	}
+	for (i = 0; kty && i < len && !param; i++)
+	{
+		unsigned char c = bytes[i] | 0x20;
+		int			p;
+
+		if (c != 'n' && c != 'e' && c != 'x' && c != 'y' && c != 'c')
 			continue;
-		for (j = i + 3; j < len && (bytes[j] == '"' || bytes[j] == '\'' ||
-									bytes[j] == '\\' || is_space_char(bytes[j])); j++)
-			;
-		if (j < len && (bytes[j] == ':' || bytes[j] == '='))
-			return true;
+		for (p = 0; !param && p < (int) lengthof(params); p++)
+		{
+			if (member_value_at(bytes, len, i, params[p]) >= 0)
+				param = true;
+		}
+	}
+	return kty && param;
+}
+
+/*
+ * An OpenSSH public key line: a key type name ("ssh-rsa", "ecdsa-sha2-",
+ * "sk-ssh-", "sk-ecdsa-", ...), white space, then the base64 of the wire
+ * format, which starts with the 32-bit length of the name ("AAAA").
+ */
+static bool
+has_ssh_key_line(const unsigned char *bytes, int len)
+{
+	static const char *const types[] = {"ssh-", "ecdsa-sha2-", "sk-ssh-", "sk-ecdsa-"};
+	int			i;
+
+	for (i = 0; i < len; i++)
+	{
+		int			t;
+
+		if (i > 0 && !is_space_char(bytes[i - 1]) && bytes[i - 1] != '"' &&
+			bytes[i - 1] != '\'' && bytes[i - 1] != '=' && bytes[i - 1] != ':')
+			continue;
+		for (t = 0; t < (int) lengthof(types); t++)
+		{
+			int			n = strlen(types[t]);
+			int			j;
+
+			if (i + n > len || pg_strncasecmp((const char *) bytes + i, types[t], n) != 0)
+				continue;
+			for (j = i + n; j < len && !is_space_char(bytes[j]); j++)
+				;
+			if (j == i + n || j >= len)
+				continue;
+			for (; j < len && is_space_char(bytes[j]); j++)
+				;
+			if (j + 4 <= len && memcmp(bytes + j, "AAAA", 4) == 0)
+				return true;
+		}
 	}
 	return false;
 }
 
 /*
  * Undo the escapes that put key text into one line or one string: "\n",
- * "\r", "\t", "\/", "\\", "\"", "\'", "\uXXXX" and "\xHH" of an ASCII
- * character (JSON, .env files, C and Python literals), "%HH" (URLs) and
- * "&#N;", "&#xH;", "&quot;" (HTML and XML).  Up to three rounds, for text
+ * "\r", "\t", "\/", "\\", "\"", "\'", "\uXXXX" of an ASCII character,
+ * "\xHH" and "\ooo" (octal) of any byte (JSON, .env files, C and Python
+ * literals), "%HH" (URLs), "&#N;", "&#xH;", "&quot;" (HTML and XML) and
+ * "=HH" with upper-case hex digits and "=" at the end of a line
+ * (quoted-printable).  Up to three rounds, for text
  * escaped more than once.  Returns NULL when nothing was escaped; else a
  * palloc'd copy the caller wipes.
  */
@@ -398,6 +497,18 @@ secret_unescape(const unsigned char *bytes, int len, int *outlen)
 							used = 4;
 						}
 						break;
+					case '0':
+					case '1':
+					case '2':
+					case '3':
+						/* an octal escape of three digits */
+						if (i + 3 < curlen && src[i + 2] >= '0' && src[i + 2] <= '7' &&
+							src[i + 3] >= '0' && src[i + 3] <= '7')
+						{
+							v = (e - '0') * 64 + (src[i + 2] - '0') * 8 + (src[i + 3] - '0');
+							used = 4;
+						}
+						break;
 				}
 			}
 			else if (c == '%' && i + 2 < curlen &&
@@ -431,6 +542,21 @@ secret_unescape(const unsigned char *bytes, int len, int *outlen)
 			{
 				v = '"';
 				used = 6;
+			}
+			else if (c == '=' && i + 2 < curlen && is_upper_hex(src[i + 1]) &&
+					 is_upper_hex(src[i + 2]))
+			{
+				/* quoted-printable */
+				v = hex_val(src[i + 1]) * 16 + hex_val(src[i + 2]);
+				used = 3;
+			}
+			else if (c == '=' && i + 1 < curlen && (src[i + 1] == '\n' ||
+													(src[i + 1] == '\r' && i + 2 < curlen && src[i + 2] == '\n')))
+			{
+				/* a quoted-printable soft line break: dropped */
+				i += (src[i + 1] == '\r') ? 2 : 1;
+				changed = true;
+				continue;
 			}
 			if (v >= 0)
 			{
@@ -544,6 +670,123 @@ has_ssh_wire(const unsigned char *bytes, int len)
 			memcmp(bytes + i + 4, "ecdsa-", 6) == 0 ||
 			memcmp(bytes + i + 4, "sk-", 3) == 0)
 			return true;
+	}
+	return false;
+}
+
+/*
+ * A COSE_Key (RFC 9052) anywhere: a CBOR map of 3 to 6 pairs whose first
+ * key is 1 ("kty") with value 1 (OKP), 2 (EC2) or 3 (RSA), and, within
+ * the next 8 bytes, label -1 or -2 holding a byte string.  WebAuthn keeps
+ * public keys so.
+ */
+static bool
+has_cose_key(const unsigned char *bytes, int len)
+{
+	int			i;
+
+	for (i = 0; i + 6 <= len; i++)
+	{
+		int			j;
+
+		if (bytes[i] < 0xA3 || bytes[i] > 0xA6 || bytes[i + 1] != 0x01 ||
+			bytes[i + 2] < 0x01 || bytes[i + 2] > 0x03)
+			continue;
+		for (j = i + 3; j + 1 < len && j < i + 12; j++)
+		{
+			if ((bytes[j] == 0x20 || bytes[j] == 0x21) &&
+				(bytes[j + 1] == 0x58 || bytes[j + 1] == 0x59))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * An OpenPGP public key or subkey packet (RFC 9580) anywhere: the packet
+ * header (tag 6 or 14, old or new format) with a length that fits, version
+ * 4, 5 or 6, a creation time from 1995 to 2040, a public key algorithm,
+ * and key material that fits it: an MPI of 512 to 16384 bits (RSA, DSA,
+ * Elgamal), a curve OID (ECDH, ECDSA, EdDSA) or a key of its length
+ * (X25519 and Ed25519 32 bytes, X448 56, Ed448 57).
+ */
+static bool
+has_pgp_key_packet(const unsigned char *bytes, int len)
+{
+	int			i;
+
+	for (i = 0; i + 8 <= len; i++)
+	{
+		unsigned char h = bytes[i];
+		int			hdr;
+		int			plen;
+		int			alg;
+		int			end;
+		int			o;
+
+		if (h == 0x98 || h == 0xB8)
+		{
+			hdr = 2;
+			plen = bytes[i + 1];
+		}
+		else if (h == 0x99 || h == 0xB9)
+		{
+			hdr = 3;
+			plen = (bytes[i + 1] << 8) | bytes[i + 2];
+		}
+		else if (h == 0xC6 || h == 0xCE)
+		{
+			if (bytes[i + 1] < 192)
+			{
+				hdr = 2;
+				plen = bytes[i + 1];
+			}
+			else if (bytes[i + 1] < 224)
+			{
+				hdr = 3;
+				plen = ((bytes[i + 1] - 192) << 8) + bytes[i + 2] + 192;
+			}
+			else
+				continue;
+		}
+		else
+			continue;
+		if (plen < 10 || i + hdr + plen > len)
+			continue;
+		if (bytes[i + hdr] < 4 || bytes[i + hdr] > 6)
+			continue;
+		/* created between 1995 and 2040 */
+		if (bytes[i + hdr + 1] < 0x2F || bytes[i + hdr + 1] > 0x84)
+			continue;
+		alg = bytes[i + hdr + 5];
+		end = i + hdr + plen;
+		o = i + hdr + 6 + (bytes[i + hdr] >= 5 ? 4 : 0);	/* key material */
+		if (o + 3 > end)
+			continue;
+		if ((alg >= 1 && alg <= 3) || alg == 16 || alg == 17)
+		{
+			/* an MPI: its bit count fits it and its first byte */
+			int			bits = (bytes[o] << 8) | bytes[o + 1];
+
+			if (bits >= 512 && bits <= 16384 && o + 2 + (bits + 7) / 8 <= end &&
+				(bytes[o + 2] >> ((bits - 1) % 8)) == 1)
+				return true;
+		}
+		else if (alg == 18 || alg == 19 || alg == 22)
+		{
+			/* a curve OID */
+			if (bytes[o] >= 5 && bytes[o] <= 10 && o + 1 + bytes[o] <= end &&
+				(bytes[o + 1] == 0x2A || bytes[o + 1] == 0x2B))
+				return true;
+		}
+		else if (alg >= 25 && alg <= 28)
+		{
+			/* a native key of its fixed length */
+			static const int klen[] = {32, 56, 32, 57};
+
+			if (end - o == klen[alg - 25])
+				return true;
+		}
 	}
 	return false;
 }
@@ -663,10 +906,14 @@ decoded_run_kind(const unsigned char *run, int n, bool hex, int depth)
 	const char *kind = NULL;
 	int			off;
 
-	n = Min(n, SECRET_MAX_RUN);
+	n = Min(n, depth >= SECRET_SCAN_DEPTH - 1 ? SECRET_MAX_RUN_DEEP : SECRET_MAX_RUN);
 	dec = palloc(n + 1);
 
-	for (off = 0; kind == NULL && off < (hex ? 2 : 4); off++)
+	/*
+	 * Text two decodings deep is what a tool wrote, so its runs start where
+	 * the encoding starts: only the first alignment is tried there.
+	 */
+	for (off = 0; kind == NULL && off < (depth >= SECRET_SCAN_DEPTH - 1 ? 1 : hex ? 2 : 4); off++)
 	{
 		int			declen = 0;
 		int			i;
@@ -700,6 +947,22 @@ decoded_run_kind(const unsigned char *run, int n, bool hex, int depth)
 	return kind;
 }
 
+/*
+ * The header of gzip data (deflate), or of zlib data with a 32 kB window
+ * whose first deflate block is its last (a short text), Huffman-coded.
+ */
+static bool
+bytes_compressed(const unsigned char *b, int n)
+{
+	if (n < 3)
+		return false;
+	if (b[0] == 0x1F && b[1] == 0x8B && b[2] == 0x08)
+		return true;
+	return b[0] == 0x78 &&
+		(b[1] == 0x01 || b[1] == 0x5E || b[1] == 0x9C || b[1] == 0xDA) &&
+		((b[2] & 7) == 3 || (b[2] & 7) == 5);
+}
+
 static bool
 is_key_length(int n)
 {
@@ -723,12 +986,15 @@ is_key_length(int n)
  * distinct characters.
  */
 static bool
-run_may_be_key(const unsigned char *run, int n, bool hex)
+run_may_be_key(const unsigned char *run, int n, bool hex, bool spaced)
 {
 	bool		seen[256] = {false};
 	int			distinct = 0;
 	bool		all_hex = true;
 	bool		all_digits = true;
+	bool		upper = false;
+	bool		lower = false;
+	bool		digit = false;
 	int			i;
 
 	for (i = 0; i < n; i++)
@@ -742,8 +1008,15 @@ run_may_be_key(const unsigned char *run, int n, bool hex)
 			all_hex = false;
 		if (run[i] < '0' || run[i] > '9')
 			all_digits = false;
+		else
+			digit = true;
+		upper |= (run[i] >= 'A' && run[i] <= 'Z');
+		lower |= (run[i] >= 'a' && run[i] <= 'z');
 	}
 	if (distinct < SECRET_KEY_MIN_DISTINCT)
+		return false;
+	/* words of a passphrase joined across spaces are no base64 */
+	if (spaced && !all_hex && !(upper && lower && digit))
 		return false;
 	if (all_digits && n >= SECRET_KEY_MIN_DECIMAL)
 		return true;
@@ -754,12 +1027,49 @@ run_may_be_key(const unsigned char *run, int n, bool hex)
 }
 
 /*
+ * Whether a run of base64 characters (or hex digits) starts with the
+ * header of gzip or zlib data, which could be a compressed key: nothing
+ * here inflates it.
+ */
+static bool
+run_compressed(const unsigned char *run, int n, bool hex)
+{
+	unsigned char b[3];
+	int			k;
+
+	for (k = 0; k < 4; k++)
+	{
+		if (hex ? hex_val(run[k]) < 0 : b64_val(run[k]) < 0)
+			return false;
+	}
+	if (hex)
+	{
+		b[0] = hex_val(run[0]) * 16 + hex_val(run[1]);
+		b[1] = hex_val(run[2]) * 16 + hex_val(run[3]);
+		if (n < 6 || hex_val(run[4]) < 0 || hex_val(run[5]) < 0)
+			return false;
+		b[2] = hex_val(run[4]) * 16 + hex_val(run[5]);
+	}
+	else
+	{
+		uint32		v = (b64_val(run[0]) << 18) | (b64_val(run[1]) << 12) |
+			(b64_val(run[2]) << 6) | b64_val(run[3]);
+
+		b[0] = v >> 16;
+		b[1] = v >> 8;
+		b[2] = v;
+	}
+	return bytes_compressed(b, 3);
+}
+
+/*
  * Runs of base64 characters (or of hex digits, then also across ":"),
  * joined across white space, each ended by "=" or another character.
  * With "decode", each run of SECRET_MIN_RUN characters or more is decoded
  * and the kind of key material found is returned; without, returns a
- * non-NULL string when a run is long enough to hold a key (a run joined
- * only across line breaks).
+ * non-NULL string when a run could be a key (run_may_be_key; one joined
+ * across spaces needs upper and lower case letters and digits, or only
+ * hex digits) or compressed data (run_compressed).
  */
 static const char *
 scan_runs(const unsigned char *bytes, int len, bool hex, bool decode, int depth)
@@ -771,6 +1081,7 @@ scan_runs(const unsigned char *bytes, int len, bool hex, bool decode, int depth)
 	while (kind == NULL && i < len)
 	{
 		int			n = 0;
+		bool		spaced = false;
 
 		/* collect one run */
 		while (i < len)
@@ -779,8 +1090,8 @@ scan_runs(const unsigned char *bytes, int len, bool hex, bool decode, int depth)
 
 			if (hex ? hex_val(c) >= 0 : is_b64_char(c))
 				run[n++] = c;
-			else if (n > 0 && (decode ? is_space_char(c) : (c == '\n' || c == '\r')))
-				;
+			else if (n > 0 && is_space_char(c))
+				spaced |= (c != '\n' && c != '\r');
 			else if (n > 0 && hex && c == ':')
 				;
 			else if (n > 0 && !hex && c == '=')
@@ -795,9 +1106,147 @@ scan_runs(const unsigned char *bytes, int len, bool hex, bool decode, int depth)
 		}
 		if (decode && n >= SECRET_MIN_RUN)
 			kind = decoded_run_kind(run, n, hex, depth);
-		else if (!decode && run_may_be_key(run, n, hex))
+		else if (!decode && (run_may_be_key(run, n, hex, spaced) ||
+							 (n >= SECRET_MIN_RUN && run_compressed(run, n, hex))))
 			kind = "a run that may be a key";
 	}
+	OPENSSL_cleanse(run, len + 1);
+	pfree(run);
+	return kind;
+}
+
+/*
+ * Bytes written out one token each: hex (two to eight digits, with or
+ * without "0x" or "\x", between any separators: "30-2A", "0x30, 0x2a",
+ * "30:2a", "30 2a", xxd and hexdump -C output) or decimal (0 to 255:
+ * "48,42", "[48, 42]", "{48, 42}").  A word of six to eight hex digits
+ * that starts a line is a dump's offset and is skipped; a word that does
+ * not fit, after two or more spaces or a "|", starts a dump's text column
+ * and the rest of its line is skipped; any other word that does not fit
+ * ends the run.  Runs go on across lines.  With "decode", each run of
+ * SECRET_MIN_TOKENS bytes or more is examined (key_material_kind) and the
+ * kind found is returned; without, a non-NULL string when a run is as long
+ * as a key (is_key_length) with SECRET_KEY_MIN_DISTINCT distinct bytes.
+ */
+#define SECRET_MIN_TOKENS	16
+
+static const char *
+token_run_kind(const unsigned char *run, int n, bool decode, int depth)
+{
+	if (decode)
+		return n >= SECRET_MIN_TOKENS ? key_material_kind(run, n, depth + 1) : NULL;
+	if (is_key_length(n))
+	{
+		bool		seen[256] = {false};
+		int			distinct = 0;
+		int			i;
+
+		for (i = 0; i < n; i++)
+		{
+			if (!seen[run[i]])
+			{
+				seen[run[i]] = true;
+				distinct++;
+			}
+		}
+		if (distinct >= SECRET_KEY_MIN_DISTINCT)
+			return "a run that may be a key";
+	}
+	return NULL;
+}
+
+static const char *
+scan_byte_tokens(const unsigned char *bytes, int len, bool decimal, bool decode, int depth)
+{
+	unsigned char *run = palloc(len + 1);
+	const char *kind = NULL;
+	int			n = 0;
+	int			i = 0;
+	bool		line_start = true;
+	bool		skip_line = false;
+	int			spaces = 0;
+
+	while (kind == NULL && i < len)
+	{
+		const unsigned char *w;
+		int			wl;
+		int			j;
+		bool		ok = true;
+
+		if (!is_alnum_char(bytes[i]))
+		{
+			if (bytes[i] == '\n' || bytes[i] == '\r')
+			{
+				line_start = true;
+				skip_line = false;
+			}
+			else if (bytes[i] == '|' && n > 0)
+				skip_line = true;
+			spaces = (bytes[i] == ' ') ? spaces + 1 : 0;
+			i++;
+			continue;
+		}
+		for (j = i; j < len && is_alnum_char(bytes[j]); j++)
+			;
+		w = bytes + i;
+		wl = j - i;
+		if (skip_line)
+		{
+			i = j;
+			continue;
+		}
+		if (decimal)
+		{
+			int			v = 0;
+			int			k;
+
+			for (k = 0; k < wl && ok; k++)
+			{
+				ok = (w[k] >= '0' && w[k] <= '9');
+				v = v * 10 + (w[k] - '0');
+			}
+			ok = ok && wl <= 3 && v <= 255;
+			if (ok)
+				run[n++] = (unsigned char) v;
+		}
+		else
+		{
+			int			k;
+
+			if (wl > 2 && w[0] == '0' && (w[1] == 'x' || w[1] == 'X'))
+				w += 2, wl -= 2;
+			else if (wl > 1 && (w[0] == 'x' || w[0] == 'X') && i > 0 && bytes[i - 1] == '\\')
+				w += 1, wl -= 1;
+			for (k = 0; k < wl && ok; k++)
+				ok = hex_val(w[k]) >= 0;
+			if (ok && line_start && wl >= 6 && wl <= 8 && j < len &&
+				(bytes[j] == ':' || bytes[j] == ' '))
+			{
+				/* a dump's offset */
+				line_start = false;
+				i = j;
+				continue;
+			}
+			ok = ok && wl % 2 == 0 && wl >= 2 && wl <= 8;
+			for (k = 0; ok && k < wl; k += 2)
+				run[n++] = (unsigned char) (hex_val(w[k]) * 16 + hex_val(w[k + 1]));
+		}
+		if (!ok)
+		{
+			if (n > 0 && (spaces >= 2 || skip_line))
+				skip_line = true;
+			else
+			{
+				kind = token_run_kind(run, n, decode, depth);
+				n = 0;
+			}
+		}
+		line_start = false;
+		spaces = 0;
+		i = j;
+	}
+	if (kind == NULL)
+		kind = token_run_kind(run, n, decode, depth);
 	OPENSSL_cleanse(run, len + 1);
 	pfree(run);
 	return kind;
@@ -945,16 +1394,13 @@ view_kind(const unsigned char *v, int len, int depth)
 	if (contains_ci(v, len, "-----BEGIN") || contains_ci(v, len, "-----END") ||
 		contains_ci(v, len, "---- BEGIN SSH2"))
 		return "a PEM document";
-	if (has_kty_member(v, len) || memmem(v, len, "\"kty\"", 5) != NULL)
+	if (has_kty_member(v, len))
 		return "a JWK";
 	if (contains_ci(v, len, "RSAKeyValue") || contains_ci(v, len, "ECKeyValue"))
 		return "an XML key";
 	if (contains_ci(v, len, "Public-Key:") || contains_ci(v, len, "Private-Key:"))
 		return "a key as openssl prints it";
-	if (contains_ci(v, len, "ssh-rsa") || contains_ci(v, len, "ssh-dss") ||
-		contains_ci(v, len, "ssh-ed25519") || contains_ci(v, len, "ssh-ed448") ||
-		contains_ci(v, len, "ecdsa-sha2-") || contains_ci(v, len, "sk-ssh-") ||
-		contains_ci(v, len, "sk-ecdsa-"))
+	if (has_ssh_key_line(v, len))
 		return "an OpenSSH public key";
 	if (is_json_object((const char *) v, len))
 		return "a JSON object";
@@ -964,6 +1410,10 @@ view_kind(const unsigned char *v, int len, int depth)
 		return "DER key material";
 	if (has_ssh_wire(v, len))
 		return "an SSH public key in wire format";
+	if (has_cose_key(v, len))
+		return "a COSE key";
+	if (has_pgp_key_packet(v, len))
+		return "an OpenPGP public key";
 	if (der_budget < 0)
 		return "too much";		/* jwt_key_init_secret says what */
 	if (depth < SECRET_SCAN_DEPTH)
@@ -973,6 +1423,9 @@ view_kind(const unsigned char *v, int len, int depth)
 		if ((kind = scan_runs(v, len, false, true, depth)) != NULL ||
 			(kind = scan_runs(v, len, true, true, depth)) != NULL)
 			return psprintf("the base64 or hex of %s", kind);
+		if ((kind = scan_byte_tokens(v, len, false, true, depth)) != NULL ||
+			(kind = scan_byte_tokens(v, len, true, true, depth)) != NULL)
+			return psprintf("a list of the bytes of %s", kind);
 		if (!alphabet_ready)
 			alphabet_init();
 		for (a = 0; depth == 0 && a < ALPHABET_COUNT; a++)
@@ -1018,11 +1471,151 @@ key_material_kind(const unsigned char *bytes, int len, int depth)
 	return kind;
 }
 
+static bool
+distinct_at_least(const unsigned char *b, int n, int want)
+{
+	bool		seen[256] = {false};
+	int			distinct = 0;
+	int			i;
+
+	for (i = 0; i < n && distinct < want; i++)
+	{
+		if (!seen[b[i]])
+		{
+			seen[b[i]] = true;
+			distinct++;
+		}
+	}
+	return distinct >= want;
+}
+
+/*
+ * Whether a word (a run of characters without white space) could be a key
+ * in base32 (one case, with a digit; also with a version byte and a
+ * two-byte checksum, as a Stellar StrKey), in the data part of bech32
+ * (after the last "1": Nostr npub, age), or in base85 (b85, Ascii85, Z85,
+ * with upper and lower case letters, a digit and a symbol).
+ */
+static bool
+word_may_be_key(const unsigned char *w, int n)
+{
+	static const char bech32[] = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+	bool		upper = false,
+				lower = false,
+				digit = false,
+				symbol = false,
+				b32 = true;
+	int			i;
+	int			one = -1;
+	int			a;
+
+	while (n > 0 && w[n - 1] == '=')
+		n--;
+	if (n < 20 || !distinct_at_least(w, n, SECRET_KEY_MIN_DISTINCT))
+		return false;
+	for (i = 0; i < n; i++)
+	{
+		unsigned char c = w[i];
+
+		upper |= (c >= 'A' && c <= 'Z');
+		lower |= (c >= 'a' && c <= 'z');
+		digit |= (c >= '0' && c <= '9');
+		symbol |= !is_alnum_char(c);
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '2' && c <= '7')))
+			b32 = false;
+		if (c == '1')
+			one = i;
+	}
+	if (b32 && !(upper && lower) && digit &&
+		(is_key_length(n * 5 / 8) || is_key_length(n * 5 / 8 - 3)))
+		return true;
+	if (one > 0 && !symbol && !(upper && lower) && n - one - 1 - 6 > 0)
+	{
+		bool		ok = true;
+
+		for (i = one + 1; i < n && ok; i++)
+			ok = strchr(bech32, pg_ascii_tolower(w[i])) != NULL;
+		if (ok && is_key_length((n - one - 1 - 6) * 5 / 8))
+			return true;
+	}
+	/* base85: a last group of k characters holds k - 1 bytes */
+	if (!(upper && lower && digit && symbol) || n % 5 == 1 ||
+		!is_key_length(n / 5 * 4 + (n % 5 ? n % 5 - 1 : 0)))
+		return false;
+	if (!alphabet_ready)
+		alphabet_init();
+	for (a = ALPHABET_B85; a < ALPHABET_COUNT; a++)
+	{
+		for (i = 0; i < n && alphabet_value[a][w[i]] >= 0; i++)
+			;
+		if (i == n)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The checks of secret_maybe_key on one view of the bytes.
+ */
+static bool
+view_may_be_key(const unsigned char *v, int len)
+{
+	int			i = 0;
+
+	if (scan_runs(v, len, false, false, 0) != NULL ||
+		scan_runs(v, len, true, false, 0) != NULL ||
+		scan_byte_tokens(v, len, false, false, 0) != NULL ||
+		scan_byte_tokens(v, len, true, false, 0) != NULL)
+		return true;
+	while (i < len)
+	{
+		int			j;
+
+		while (i < len && (is_space_char(v[i]) || v[i] == '"' || v[i] == '\''))
+			i++;
+		for (j = i; j < len && !is_space_char(v[j]) && v[j] != '"' && v[j] != '\''; j++)
+			;
+		if (j > i && word_may_be_key(v + i, j - i))
+			return true;
+		i = j;
+	}
+	return false;
+}
+
+/*
+ * A Python bytes literal (b'...' or b"..."): the number of bytes it holds
+ * once unescaped, else -1.
+ */
+static int
+python_bytes_len(const unsigned char *bytes, int len)
+{
+	int			s = 0;
+	int			e = len;
+	unsigned char *inner;
+	int			ilen;
+
+	while (s < e && is_space_char(bytes[s]))
+		s++;
+	while (e > s && is_space_char(bytes[e - 1]))
+		e--;
+	if (e - s < 3 || (bytes[s] != 'b' && bytes[s] != 'B') ||
+		(bytes[s + 1] != '\'' && bytes[s + 1] != '"') || bytes[e - 1] != bytes[s + 1])
+		return -1;
+	inner = secret_unescape(bytes + s + 2, e - s - 3, &ilen);
+	if (inner == NULL)
+		return e - s - 3;
+	OPENSSL_cleanse(inner, ilen);
+	pfree(inner);
+	return ilen;
+}
+
 /*
  * Whether a secret could be the text of a key that no structure gives
- * away (a raw EC point or Ed25519 key, an RSA modulus, in base64 or hex):
- * a run of base64 characters, or of hex digits (also between ":"), joined
- * across line breaks, as given or unescaped, that run_may_be_key accepts.
+ * away (a raw EC point or Ed25519 key, an RSA modulus) or compressed key
+ * text, as given or unescaped: a run of base64 characters or hex digits
+ * (scan_runs, run_may_be_key, run_compressed), a list of byte tokens
+ * (scan_byte_tokens), a word in base32, bech32 or base85
+ * (word_may_be_key) of a key's length, or a Python bytes literal of one.
  * Such a secret verifies only with "algorithms".
  */
 static bool
@@ -1031,13 +1624,14 @@ secret_maybe_key(const unsigned char *bytes, int len)
 	unsigned char *unesc;
 	int			ulen = 0;
 	bool		found;
+	int			plen;
 
-	found = scan_runs(bytes, len, false, false, 0) != NULL ||
-		scan_runs(bytes, len, true, false, 0) != NULL;
+	found = view_may_be_key(bytes, len);
+	if (!found && (plen = python_bytes_len(bytes, len)) >= 0)
+		found = is_key_length(plen);
 	if (!found && (unesc = secret_unescape(bytes, len, &ulen)) != NULL)
 	{
-		found = scan_runs(unesc, ulen, false, false, 0) != NULL ||
-			scan_runs(unesc, ulen, true, false, 0) != NULL;
+		found = view_may_be_key(unesc, ulen);
 		OPENSSL_cleanse(unesc, ulen);
 		pfree(unesc);
 	}
@@ -1262,7 +1856,7 @@ jwt_key_check_implicit_algorithms(JwtKey *key)
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("algorithms must be given with an HMAC secret that could be the text of a key"),
-				 errdetail("The secret holds base64, hex or decimal text as long as a public key, an EC point or an RSA modulus; "
+				 errdetail("The secret holds text that could encode a public key, an EC point or an RSA modulus, or compressed data; "
 						   "whoever knows a public key could sign tokens with it as an HMAC secret."),
 				 errhint("Pass algorithms => '{HS256}' if it is an HMAC secret, or pass a public key as PEM or as a JWK.")));
 }
