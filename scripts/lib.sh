@@ -2,7 +2,7 @@
 # scripts/lib.sh: shared helpers for demo.sh and test.sh (source it, bash).
 #
 #   jwt_ensure_deps [extra debian packages...]   install what is missing
-#   jwt_build_install                            make + make install
+#   jwt_build_install                            make clean, make, make install
 #   jwt_cluster_start / jwt_cluster_stop         throwaway PostgreSQL server
 #   jwt_at_exit COMMAND                          run COMMAND when the script ends
 #   jwt_pg_config                                print the pg_config to use
@@ -15,7 +15,11 @@
 # postgresql.conf lines, e.g. shared_preload_libraries = 'jwt').
 
 JWT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-JWT_BASE_PACKAGES=(postgresql-15 postgresql-server-dev-15 libssl-dev make gcc)
+JWT_BASE_PACKAGES=(libssl-dev make gcc)
+# Debian's PostgreSQL 15, unless PG_CONFIG names another installation
+if [ -z "${PG_CONFIG:-}" ]; then
+	JWT_BASE_PACKAGES=(postgresql-15 postgresql-server-dev-15 "${JWT_BASE_PACKAGES[@]}")
+fi
 JWT_DEFAULT_CFLAGS="-Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare"
 JWT_EXIT_HOOKS=()
 
@@ -115,7 +119,10 @@ jwt_build_install() {
 	local pgc logf rc=0
 	pgc="$(jwt_pg_config)"
 	logf="$(mktemp)"
-	(cd "$JWT_ROOT" && make -j2 PG_CONFIG="$pgc" JWT_CFLAGS="$cflags") >"$logf" 2>&1 || rc=$?
+	# from clean: make would keep objects built with other flags or
+	# against another PostgreSQL major (PG_CONFIG)
+	(cd "$JWT_ROOT" && make clean PG_CONFIG="$pgc" &&
+		make -j2 PG_CONFIG="$pgc" JWT_CFLAGS="$cflags") >"$logf" 2>&1 || rc=$?
 	if [ "$rc" -eq 0 ]; then
 		(cd "$JWT_ROOT" && jwt_as_root make install PG_CONFIG="$pgc" JWT_CFLAGS="$cflags") >>"$logf" 2>&1 || rc=$?
 		if [ "$rc" -eq 125 ]; then
