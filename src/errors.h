@@ -11,6 +11,8 @@
 #ifndef JWT_ERRORS_H
 #define JWT_ERRORS_H
 
+#include "compat.h"
+
 /*
  * Every error and message of the extension is raised through these two.
  * They keep the statement out of the server log (errhidestmt): the
@@ -52,10 +54,10 @@ extern const char *jwt_reason_keyword(JwtReason reason);
  * final period; the reason keyword is appended.  When "as_input_error" is
  * true (jwt_decode), a malformed token is reported as 22P02 instead of 28000.
  */
-extern void jwt_report(JwtReason reason, const char *detail,
-					   bool as_input_error) pg_attribute_noreturn();
+pg_noreturn extern void jwt_report(JwtReason reason, const char *detail,
+								   bool as_input_error);
 
-extern void jwt_openssl_error(const char *what) pg_attribute_noreturn();
+pg_noreturn extern void jwt_openssl_error(const char *what);
 extern const char *jwt_clip(const char *s, int maxbytes);
 
 #endif							/* JWT_ERRORS_H */
