@@ -104,8 +104,19 @@ replayed() {
 	return 1
 }
 
-check "the standby streams from the primary and is in recovery" \
-	test "$(S -c "SELECT pg_is_in_recovery() AND status = 'streaming' FROM pg_stat_wal_receiver")" = t
+# The WAL receiver may still be starting when pg_ctl start returns.
+streaming() {
+	local i
+	for i in $(seq 1 100); do
+		if [ "$(S -c "SELECT pg_is_in_recovery() AND status = 'streaming' FROM pg_stat_wal_receiver")" = t ]; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+check "the standby streams from the primary and is in recovery" streaming
 check "the standby has replayed the primary's writes" replayed
 check "the refresh tokens replicated (2 rows, 1 live)" \
 	test "$(S -c "SELECT count(*) || ',' || count(*) FILTER (WHERE used_at IS NULL) FROM refresh_tokens")" = "2,1"
