@@ -2,7 +2,7 @@
 # scripts/lib.sh: shared helpers for demo.sh and test.sh (source it, bash).
 #
 #   jwt_ensure_deps [extra debian packages...]   install what is missing
-#   jwt_build_install                            make + make install
+#   jwt_build_install                            make clean, make, make install
 #   jwt_cluster_start / jwt_cluster_stop         throwaway PostgreSQL server
 #   jwt_at_exit COMMAND                          run COMMAND when the script ends
 #   jwt_pg_config                                print the pg_config to use
@@ -15,7 +15,11 @@
 # postgresql.conf lines, e.g. shared_preload_libraries = 'jwt').
 
 JWT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-JWT_BASE_PACKAGES=(postgresql-15 postgresql-server-dev-15 libssl-dev make gcc)
+JWT_BASE_PACKAGES=(libssl-dev make gcc)
+# Debian's PostgreSQL 15, unless PG_CONFIG names another installation
+if [ -z "${PG_CONFIG:-}" ]; then
+	JWT_BASE_PACKAGES=(postgresql-15 postgresql-server-dev-15 "${JWT_BASE_PACKAGES[@]}")
+fi
 JWT_DEFAULT_CFLAGS="-Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare"
 JWT_EXIT_HOOKS=()
 
@@ -115,7 +119,10 @@ jwt_build_install() {
 	local pgc logf rc=0
 	pgc="$(jwt_pg_config)"
 	logf="$(mktemp)"
-	(cd "$JWT_ROOT" && make -j2 PG_CONFIG="$pgc" JWT_CFLAGS="$cflags") >"$logf" 2>&1 || rc=$?
+	# from clean: make would keep objects built with other flags or
+	# against another PostgreSQL major (PG_CONFIG)
+	(cd "$JWT_ROOT" && make clean PG_CONFIG="$pgc" &&
+		make -j2 PG_CONFIG="$pgc" JWT_CFLAGS="$cflags") >"$logf" 2>&1 || rc=$?
 	if [ "$rc" -eq 0 ]; then
 		(cd "$JWT_ROOT" && jwt_as_root make install PG_CONFIG="$pgc" JWT_CFLAGS="$cflags") >>"$logf" 2>&1 || rc=$?
 		if [ "$rc" -eq 125 ]; then
@@ -220,6 +227,30 @@ jwt_cluster_crash_report() {
 	fi
 }
 
+# jwt_regress_results LOG: one "ok NAME" or "not-ok NAME" line per test that
+# pg_regress or pg_isolation_regress reported in LOG, in either format:
+#   15:       "test NAME ... ok   12 ms", "     NAME ... FAILED   40 ms"
+#             (in a parallel group), "NAME ... failed (ignored)"
+#   16 on:    "ok 1         - NAME   12 ms", "not ok 2     + NAME   40 ms"
+#             (TAP; "+" marks a test of a parallel group)
+jwt_regress_results() {
+	sed -nE \
+		-e 's/^(test +| +)?([^ ]+) +\.\.\. +ok( .*)?$/ok \2/p' \
+		-e 's/^(test +| +)?([^ ]+) +\.\.\. +(FAILED|failed \(ignored\)).*/not-ok \2/p' \
+		-e 's/^ok +[0-9]+ +[-+] +([^ ]+).*/ok \1/p' \
+		-e 's/^not ok +[0-9]+ +[-+] +([^ ]+).*/not-ok \1/p' \
+		"$1"
+}
+
+# jwt_regress_tests DIR: the names of the tests "make installcheck" runs in
+# DIR (REGRESS and ISOLATION of its Makefile), one per line.
+jwt_regress_tests() {
+	# shellcheck disable=SC2016 # make expands them
+	make -s --no-print-directory -C "$1" -f Makefile \
+		-f <(printf 'jwt-print-tests:\n\t@echo $(REGRESS) $(ISOLATION)\n') \
+		PG_CONFIG="$(jwt_pg_config)" jwt-print-tests | tr ' ' '\n' | sed '/^$/d'
+}
+
 # --- private installations for scripts/asan.sh and scripts/valgrind.sh -------
 
 # jwt_private_install DIR CFLAGS: copy the PostgreSQL installation that
@@ -282,10 +313,10 @@ jwt_check_suites() {
 		EXTRA_REGRESS_OPTS="--host=$PGHOST --port=$PGPORT --user=$PGUSER" >"$work/regress.log" 2>&1 || rc=$?
 	while read -r status name; do
 		if [ "$status" = ok ]; then pass "$tag/regress/$name"; else fail "$tag/regress/$name"; fi
-	done < <(sed -nE 's/^(test +| +)?([^ ]+) +\.\.\. +(ok|FAILED|failed \(ignored\)).*/\3 \2/p' "$work/regress.log")
+	done < <(jwt_regress_results "$work/regress.log")
 	if [ "$rc" -ne 0 ]; then
 		if [ -f "$JWT_PRIV_BUILD/regression.diffs" ]; then head -n 60 "$JWT_PRIV_BUILD/regression.diffs"; fi
-		grep -qE '\.\.\. +(ok|FAILED)' "$work/regress.log" || { tail -n 20 "$work/regress.log"; fail "$tag/regress: make installcheck"; }
+		grep -q '^not-ok ' < <(jwt_regress_results "$work/regress.log") || { tail -n 20 "$work/regress.log"; fail "$tag/regress: make installcheck"; }
 	fi
 	psql -XAtq -d postgres -c 'CREATE DATABASE jwt_test' && psql -XAtq -d jwt_test -c 'CREATE EXTENSION jwt'
 	if [ "${JWT_CHECK_INTEROP:-1}" = 1 ]; then

@@ -32,27 +32,33 @@ setup_deps() {
 	(jwt_ensure_deps "${extra[@]}")
 }
 
-# pg_regress and the isolation specs through PGXS; one line per test.
+# pg_regress and the isolation specs through PGXS; one line per test.  Each
+# test of the Makefile's REGRESS and ISOLATION lists must report a result.
 # The TAP tests run apart (run_tap), as the postgres user when we are root.
 run_regress() {
-	local log="$WORK/regress.log" rc=0 n_ok n_fail diffs
+	local log="$WORK/regress.log" results="$WORK/regress.results" rc=0
+	local n_ok n_fail n_tests diffs status name
 	local opts="--host=$PGHOST --port=$PGPORT --user=$PGUSER ${EXTRA_REGRESS_OPTS:-}"
 	rm -f regression.diffs regression.out output_iso/regression.diffs
 	make installcheck PG_CONFIG="$(jwt_pg_config)" TAP_TESTS= \
 		EXTRA_REGRESS_OPTS="$opts" >"$log" 2>&1 || rc=$?
-	# PG15 prints "test NAME ... ok  12 ms" (or "     NAME ... FAILED" in groups).
-	sed -nE 's/^(test +| +)?([^ ]+) +\.\.\. +(ok|FAILED|failed \(ignored\)).*/\3 \2/p' "$log" |
-		while read -r status name; do
-			case "$status" in
-				ok) echo "ok - regress/$name" ;;
-				*) echo "not ok - regress/$name" ;;
-			esac
-		done
-	n_ok="$(grep -cE '^(test +| +)?[^ ]+ +\.\.\. +ok' "$log" || true)"
-	n_fail="$(grep -cE '^(test +| +)?[^ ]+ +\.\.\. +(FAILED|failed)' "$log" || true)"
+	# either pg_regress output format (15's "test NAME ... ok", 16's TAP)
+	jwt_regress_results "$log" >"$results"
+	while read -r status name; do
+		case "$status" in
+			ok) echo "ok - regress/$name" ;;
+			*) echo "not ok - regress/$name" ;;
+		esac
+	done <"$results"
+	n_ok="$(grep -c '^ok ' "$results" || true)"
+	n_fail="$(grep -c '^not-ok ' "$results" || true)"
 	PASSED=$((PASSED + n_ok))
 	FAILED=$((FAILED + n_fail))
-	if [ "$rc" -ne 0 ] && [ "$n_fail" -eq 0 ]; then
+	n_tests="$(jwt_regress_tests . | wc -l)"
+	if [ "$((n_ok + n_fail))" -ne "$n_tests" ]; then
+		fail "regress: $((n_ok + n_fail)) results in pg_regress's output for $n_tests tests"
+		tail -n 30 "$log"
+	elif [ "$rc" -ne 0 ] && [ "$n_fail" -eq 0 ]; then
 		fail "regress: make installcheck exited with $rc"
 		tail -n 30 "$log"
 	fi

@@ -321,7 +321,9 @@ SELECT jwt_authenticate(:'tok', :'key') IS NOT NULL AS authenticated;
 -- Whatever the server's settings, allow a worker.
 SET LOCAL max_parallel_workers_per_gather = 2;
 SET LOCAL max_parallel_workers = 8;
-SET LOCAL force_parallel_mode = on;
+-- debug_parallel_query, named force_parallel_mode before PostgreSQL 16
+SELECT set_config(name, 'on', true) AS forced FROM pg_settings
+WHERE name IN ('debug_parallel_query', 'force_parallel_mode');
 SET LOCAL parallel_setup_cost = 0;
 SELECT regress_claims_sub();
 \echo :LAST_ERROR_SQLSTATE
@@ -332,7 +334,9 @@ SELECT jwt_authenticate(:'tok', :'key') IS NOT NULL AS authenticated;
 -- Whatever the server's settings, allow a worker.
 SET LOCAL max_parallel_workers_per_gather = 2;
 SET LOCAL max_parallel_workers = 8;
-SET LOCAL force_parallel_mode = on;
+-- debug_parallel_query, named force_parallel_mode before PostgreSQL 16
+SELECT set_config(name, 'on', true) AS forced FROM pg_settings
+WHERE name IN ('debug_parallel_query', 'force_parallel_mode');
 SELECT jwt_claim('sub') AS in_leader;
 ROLLBACK;
 DROP FUNCTION regress_claims_sub();

@@ -150,7 +150,7 @@ get_claims_cxt(void)
 const char *
 jwt_request_claims_text(void)
 {
-#if PG_VERSION_NUM < 160000
+#ifdef JWT_GUC_SORTED_ARRAY
 	static struct config_generic *rec = NULL;
 	static int	rec_slot = -1;
 	static int	absent_at_n = -1;
@@ -189,7 +189,7 @@ jwt_request_claims_text(void)
 bool
 jwt_claims_established(void)
 {
-	return auth_claims != NULL && auth_lxid == MyProc->lxid;
+	return auth_claims != NULL && auth_lxid == jwt_proc_lxid(MyProc);
 }
 
 /*
@@ -209,7 +209,7 @@ jwt_claims_establish(Jsonb *claims)
 		pfree(auth_claims);
 	auth_claims = copy;
 	auth_subid = GetCurrentSubTransactionId();
-	auth_lxid = MyProc->lxid;
+	auth_lxid = jwt_proc_lxid(MyProc);
 	jwt_claims_generation++;
 }
 
@@ -234,7 +234,7 @@ jwt_claims_current(const char **request_text)
 					 errmsg("JSON Web Token claims are not available in a parallel worker"),
 					 errdetail("Claims established by jwt_authenticate are private to the leader process."),
 					 errhint("Mark functions that call jwt_claims() or jwt_claim() PARALLEL RESTRICTED.")));
-		if (auth_claims && auth_lxid == MyProc->lxid)
+		if (auth_claims && auth_lxid == jwt_proc_lxid(MyProc))
 			return auth_claims;
 		return NULL;
 	}

@@ -314,7 +314,7 @@ static bool
 dl_lookup(DlRel which, text *key, Jsonb *claims)
 {
 	Relation	rel = dl_open(which);
-	Oid			pkey = RelationGetPrimaryKeyIndex(rel);
+	Oid			pkey = RelationGetPrimaryKeyIndex_compat(rel);
 	Snapshot	snapshot;
 	ScanKeyData skey;
 	SysScanDesc scan;

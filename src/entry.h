@@ -32,10 +32,7 @@
 
 #include "fmgr.h"
 
-#if PG_VERSION_NUM < 160000 && defined(__GNUC__)
-#undef PGDLLEXPORT
-#define PGDLLEXPORT __attribute__((visibility("default")))
-#endif
+#include "compat.h"			/* PGDLLEXPORT on 15 */
 
 extern void jwt_hide_statement_callback(void *arg);
 

@@ -11,6 +11,7 @@
 #ifndef JWT_ERRORS_H
 #define JWT_ERRORS_H
 
+#include "compat.h"
 #include "lib/stringinfo.h"
 
 /*
@@ -54,10 +55,10 @@ extern const char *jwt_reason_keyword(JwtReason reason);
  * final period; the reason keyword is appended.  When "as_input_error" is
  * true (jwt_decode), a malformed token is reported as 22P02 instead of 28000.
  */
-extern void jwt_report(JwtReason reason, const char *detail,
-					   bool as_input_error) pg_attribute_noreturn();
+pg_noreturn extern void jwt_report(JwtReason reason, const char *detail,
+								   bool as_input_error);
 
-extern void jwt_openssl_error(const char *what) pg_attribute_noreturn();
+pg_noreturn extern void jwt_openssl_error(const char *what);
 extern const char *jwt_clip(const char *s, int maxbytes);
 extern bool jwt_append_quoted_value(StringInfo buf, const char *s,
 									int maxbytes);

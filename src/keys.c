@@ -147,10 +147,10 @@ is_json_object(const char *bytes, int len)
 				depth--;
 		}
 	}
-	lex = makeJsonLexContextCstringLen((char *) bytes + skip, len - skip,
-									   PG_UTF8, false);
+	lex = makeJsonLexContextCstringLen_compat((char *) bytes + skip,
+											  len - skip, PG_UTF8, false);
 	ok = pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS;
-	pfree(lex);
+	freeJsonLexContext_compat(lex);
 	return ok;
 }
 

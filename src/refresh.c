@@ -515,7 +515,7 @@ guard_insert(Relation rel, const RefreshCols *cols, HeapTuple newtup)
 	if (isnull)
 		return;					/* the first token of a family */
 
-	pkindex = RelationGetPrimaryKeyIndex(rel);
+	pkindex = RelationGetPrimaryKeyIndex_compat(rel);
 	if (!OidIsValid(pkindex))
 		jwt_elog(ERROR, "jwt_refresh_tokens_guard: the table has no primary key");
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_BYTEAEQ, parent);
@@ -746,7 +746,7 @@ rotate_find_and_lock(Relation rel, Oid pkindex, Datum hash,
 retry:
 	snap = RegisterSnapshot(xact_snapshot ? GetTransactionSnapshot() :
 							GetLatestSnapshot());
-	scan = index_beginscan(rel, idxrel, snap, 1, 0);
+	scan = index_beginscan_compat(rel, idxrel, snap, 1, 0);
 	index_rescan(scan, &skey, 1, NULL, 0);
 	found = index_getnext_slot(scan, ForwardScanDirection, slot);
 	if (found)
@@ -856,13 +856,13 @@ rotate_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 	rte->relid = RelationGetRelid(rel);
 	rte->relkind = rel->rd_rel->relkind;
 	rte->rellockmode = RowExclusiveLock;
-	ExecInitRangeTable(estate, list_make1(rte));
+	jwt_exec_init_range_table(estate, rte);
 	rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(rri, rel, 1, NULL, 0);
 	estate->es_snapshot = GetTransactionSnapshot();
 	estate->es_output_cid = GetCurrentCommandId(true);
 	ExecOpenIndices(rri, false);
-	EvalPlanQualInit(&epq, estate, NULL, NIL, -1);
+	EvalPlanQualInit_compat(&epq, estate, NULL, NIL, -1);
 	AfterTriggerBeginQuery();
 
 	/* the token: used now; its own retry key goes once its window ended */
@@ -1209,7 +1209,7 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 			jwt_elog(ERROR, "jwt_refresh_rotate: table refresh_tokens not found");
 		rel = table_open(relid, RowExclusiveLock);
 		refresh_cols(RelationGetDescr(rel), &cols);
-		pkindex = RelationGetPrimaryKeyIndex(rel);
+		pkindex = RelationGetPrimaryKeyIndex_compat(rel);
 		if (!OidIsValid(pkindex))
 			jwt_elog(ERROR, "jwt_refresh_rotate: refresh_tokens has no primary key");
 		hash = DirectFunctionCall1(jwt_refresh_token_hash,

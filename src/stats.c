@@ -205,7 +205,7 @@ jwt_stats_shmem_startup(void)
 static inline pg_atomic_uint64 *
 my_counter(JwtStatKind kind, const JwtAlg *alg, JwtReason reason)
 {
-	int			shard = MyProc ? MyProc->pgprocno & (JWT_STATS_SHARDS - 1) : 0;
+	int			shard = MyProc ? jwt_proc_number(MyProc) & (JWT_STATS_SHARDS - 1) : 0;
 	int			algno = alg ? alg->id : JWT_STATS_NO_ALG;
 
 	Assert(kind >= 0 && kind < JWT_STAT_KIND_COUNT);

@@ -26,6 +26,13 @@ fuzzer_lib="$rtdir/libclang_rt.fuzzer_no_main-x86_64.a"
 [ -f "$fuzzer_lib" ] || { echo "error: $fuzzer_lib not found (apt-get install libclang-rt-14-dev)" >&2; exit 1; }
 
 mkdir -p "$out/obj"
+# Objects compiled against another PostgreSQL (another PG_CONFIG) would
+# link, but call what that major's headers declared.
+pgstamp="$("$PG_CONFIG" --version) $("$PG_CONFIG" --includedir-server)"
+if [ "$(cat "$out/obj/pg_config" 2>/dev/null)" != "$pgstamp" ]; then
+	rm -f "$out/obj/"*.o
+	printf '%s\n' "$pgstamp" >"$out/obj/pg_config"
+fi
 sanitize="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-sanitize=alignment"
 cflags=(-g -O1 -fno-omit-frame-pointer -fPIC -fwrapv -fno-strict-aliasing
 	-Wall -Wno-ignored-attributes -Wno-unused-command-line-argument -Wno-compound-token-split-by-macro

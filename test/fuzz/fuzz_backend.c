@@ -135,7 +135,7 @@ static const char *target_name;
  * --------------------------------------------------------------------
  */
 
-static void pg_attribute_noreturn()
+pg_noreturn static void
 fuzz_fail(const char *fmt,...) pg_attribute_printf(1, 2);
 
 static void
