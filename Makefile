@@ -15,6 +15,7 @@ OBJS = \
 	src/sign.o \
 	src/verify.o \
 	src/errors.o \
+	src/encoding.o \
 	src/api.o \
 	src/sql_jwt.o \
 	src/claims_ctx.o \
