@@ -33,6 +33,7 @@
 #include "utils/memutils.h"
 
 #include "encoding.h"
+#include "errors.h"
 
 typedef struct JwtConversion
 {
@@ -51,6 +52,20 @@ static JwtConversion to_utf8;
  */
 static int32 byte_code_points[128];
 static bool byte_code_points_known = false;
+
+/* Is "s" of "len" bytes ASCII, the same in UTF-8 and every server encoding? */
+static bool
+all_ascii(const char *s, int len)
+{
+	int			i;
+
+	for (i = 0; i < len; i++)
+	{
+		if ((unsigned char) s[i] >= 0x80)
+			return false;
+	}
+	return true;
+}
 
 /* Does the database encoding hold strings from tokens as UTF-8? */
 static inline bool
@@ -120,14 +135,14 @@ convert(JwtConversion *c, int from, int to, const char *s, int len,
 
 /*
  * UTF-8 text of "len" bytes (no NUL among them) in the database encoding:
- * *out is a new NUL-terminated string, or "s" itself in a UTF-8 or
- * SQL_ASCII database.  False when the database encoding has no conversion
- * from UTF-8 or cannot represent one of the characters.
+ * *out is a new NUL-terminated string, or "s" itself when it is ASCII or
+ * the database is UTF-8 or SQL_ASCII.  False when the database encoding
+ * has no conversion from UTF-8 or cannot represent one of the characters.
  */
 bool
 jwt_utf8_to_server(const char *s, int len, char **out)
 {
-	if (server_is_utf8())
+	if (server_is_utf8() || all_ascii(s, len))
 	{
 		*out = (char *) s;
 		return true;
@@ -137,17 +152,37 @@ jwt_utf8_to_server(const char *s, int len, char **out)
 
 /*
  * The reverse of jwt_utf8_to_server: text in the database encoding as
- * UTF-8, "s" itself in a UTF-8 or SQL_ASCII database.
+ * UTF-8, "s" itself when it is ASCII or the database is UTF-8 or
+ * SQL_ASCII.  (pg_server_to_any raises 42883 in a MULE_INTERNAL database
+ * even for ASCII.)
  */
 bool
 jwt_server_to_utf8(const char *s, int len, char **out)
 {
-	if (server_is_utf8())
+	if (server_is_utf8() || all_ascii(s, len))
 	{
 		*out = (char *) s;
 		return true;
 	}
 	return convert(&to_utf8, GetDatabaseEncoding(), PG_UTF8, s, len, out);
+}
+
+/*
+ * jwt_server_to_utf8 for text the caller passed (claims to sign, a key),
+ * raising 22023 naming "what" when it cannot be converted.
+ */
+char *
+jwt_server_to_utf8_or_error(const char *s, int len, const char *what)
+{
+	char	   *out;
+
+	if (!jwt_server_to_utf8(s, len, &out))
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("could not convert %s to UTF-8", what),
+				 errdetail("The database encoding %s has no UTF-8 form for one of its characters.",
+						   GetDatabaseEncodingName())));
+	return out;
 }
 
 /* The code point of one UTF-8 character of "len" bytes, or false. */

@@ -15,7 +15,8 @@ the end), tokens whose "sub" holds one character:
   makes the token malformed: jwt_validate says so without raising,
   jwt_decode raises 22P02 and jwt_verify 28000;
 - jwt_validate never raises, and jwt_decode raises 22P02 exactly when
-  jwt_validate says malformed.
+  jwt_validate says malformed;
+- a token signed with a JWK verifies.
 
 Prints "ok - ..." / "not ok - ..."; exits 1 when a check failed.
 """
@@ -27,6 +28,7 @@ import subprocess
 import sys
 
 KEY = "0123456789abcdef0123456789abcdef"
+KEY_B64 = base64.urlsafe_b64encode(KEY.encode()).rstrip(b"=").decode()
 ENCODINGS = """SQL_ASCII EUC_JP EUC_CN EUC_KR EUC_TW EUC_JIS_2004 MULE_INTERNAL
 LATIN1 LATIN2 LATIN3 LATIN4 LATIN5 LATIN6 LATIN7 LATIN8 LATIN9 LATIN10
 WIN1250 WIN1251 WIN1252 WIN1253 WIN1254 WIN1255 WIN1256 WIN1257 WIN1258
@@ -165,6 +167,16 @@ def check_encoding(enc):
                 ok(f"{enc}: a letter of its script is shown as it is")
             else:
                 not_ok(f"{enc}: a letter of its script is shown as it is", lines[3 * i + 1])
+        # signing and JWK keys, ASCII but converted to UTF-8 (which raised
+        # 42883 in MULE_INTERNAL, even for ASCII)
+        jwk = '{"kty":"oct","kid":"k1","k":"' + KEY_B64 + '"}'
+        rc, out, err = psql(db, f"SELECT coalesce((jwt_validate("
+                            f"jwt_sign('{{\"sub\":\"x\"}}'::jsonb, '{jwk}'), '{jwk}')).reason, 'valid');",
+                            client)
+        if rc == 0 and out.strip() == b"valid":
+            ok(f"{enc}: a token signed with a JWK verifies")
+        else:
+            not_ok(f"{enc}: a token signed with a JWK verifies", out, err)
         if enc == "MULE_INTERNAL":
             i = cases.index(("a\\u00e9b", False))
             if lines[3 * i + 1] == b"28000|The payload has a character the database encoding cannot represent (reason: malformed).":
