@@ -16,6 +16,7 @@ OBJS = \
 	src/verify.o \
 	src/errors.o \
 	src/extension.o \
+	src/encoding.o \
 	src/api.o \
 	src/sql_jwt.o \
 	src/claims_ctx.o \

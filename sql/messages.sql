@@ -1,10 +1,12 @@
 --
 -- Values taken from a token (kid, alg, typ, crit, iss, sub, a role claim)
 -- are quoted in error details and in the failure log with double quotes and
--- backslashes escaped and control characters written as \xHH or \uHHHH:
--- C0 controls and DEL everywhere; C1 controls, line separators and bidi
--- formatting characters in UTF-8; the bytes 0x80-0x9F in single-byte
--- encodings (the LATIN1 database below), where 0x9B is CSI.
+-- backslashes escaped and control characters written as \xHH, \uHHHH or
+-- \UHHHHHHHH, decided by the code point in every encoding: C0 and C1
+-- controls, DEL, line separators and format characters (bidi controls,
+-- zero width characters, soft hyphen, tags); also the bytes 0x80-0x9F in
+-- single-byte encodings (the LATIN1 database below), where 0x9B is CSI.
+-- test/encoding covers the other encodings.
 --
 \set VERBOSITY default
 \set k32 '''0123456789abcdef0123456789abcdef'''
@@ -27,7 +29,7 @@ BEGIN
   RETURN 'no error';
 EXCEPTION WHEN others THEN
   GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-  RETURN regexp_replace(d, '[\x01-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]', '<RAW>', 'g');
+  RETURN regexp_replace(d, '[\x01-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\U000e0000-\U000e007f]', '<RAW>', 'g');
 END $$;
 
 -- kid: CR LF (a forged line), ESC [ (a terminal sequence), BEL; then a
@@ -54,6 +56,11 @@ SELECT detail_of(format('SELECT jwt_verify(%L, %L, audience => %L)',
 -- UTF-8: C1 controls (U+009B is CSI), line separators, bidi overrides
 SELECT detail_of(format('SELECT jwt_verify(%L, %L)',
                         forge('{"alg":"HS256","kid":"a\u009b31mb\u2028c\u202egnp.exe\u2066d\u200f"}', '{}'), :jwks)) AS kid_unicode;
+-- Invisible characters, which make a value look like another: soft
+-- hyphen, zero width space, non-joiner and joiner, word joiner, BOM, a tag
+-- character (U+E0041, outside the BMP) and the Arabic letter mark.
+SELECT detail_of(format('SELECT jwt_verify(%L, %L, subject => %L)',
+                        forge('{"alg":"HS256"}', '{"sub":"ad\u00admin\u200b\u200c\u200d\u2060\ufeff\udb40\udc41\u061c"}'), :k32, 'admin')) AS sub_invisible;
 -- Clipped to 64 bytes on a character boundary.
 SELECT detail_of(format('SELECT jwt_verify(%L, %L, subject => %L)',
                         forge('{"alg":"HS256"}', jsonb_build_object('sub', repeat(E'\u00e9', 40) || E'\r')::text), :k32, 'alice')) AS sub_clipped;
@@ -64,7 +71,7 @@ SELECT detail_of(format('SELECT jwt_authenticate(%L, %L, role_claim => %L)',
 -- The failure log line escapes the same way.
 SET jwt.log_failures = warning;
 SET client_min_messages = warning;
-SELECT (jwt_validate(forge('{"alg":"HS256","kid":"k\r\u001b[31m\u0007\u009b\u202e"}', '{"iss":"i\n","sub":"s\u2029"}'), :jwks)).reason;
+SELECT (jwt_validate(forge('{"alg":"HS256","kid":"k\r\u001b[31m\u0007\u009b\u202e"}', '{"iss":"i\n","sub":"s\u2029\u200b\udb40\udc41"}'), :jwks)).reason;
 RESET jwt.log_failures;
 RESET client_min_messages;
 
@@ -95,13 +102,16 @@ BEGIN
   RETURN 'no error';
 EXCEPTION WHEN others THEN
   GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-  RETURN regexp_replace(d, '[\x01-\x1f\x7f-\x9f]', '<RAW>', 'g');
+  RETURN regexp_replace(d, '[\x01-\x1f\x7f-\x9f\u00ad]', '<RAW>', 'g');
 END $$;
 SELECT detail_of(format('SELECT jwt_verify(%L, %L)',
                         forge('{"alg":"HS256","kid":"\u009b31m\u00e9\u0085\r"}', '{}'),
                         '{"keys":[{"kty":"oct","kid":"k1","k":"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY"}]}')) AS kid;
 SELECT detail_of(format('SELECT jwt_verify(%L, %L, issuer => %L)',
                         forge('{"alg":"HS256"}', '{"iss":"\u009b2J\u00ff"}'), '0123456789abcdef0123456789abcdef', 'good')) AS iss;
+-- The soft hyphen is the byte 0xAD in LATIN1, escaped by its code point.
+SELECT detail_of(format('SELECT jwt_verify(%L, %L, subject => %L)',
+                        forge('{"alg":"HS256"}', '{"sub":"ad\u00admin"}'), '0123456789abcdef0123456789abcdef', 'admin')) AS sub;
 SET jwt.log_failures = warning;
 SET client_min_messages = warning;
 SELECT (jwt_validate(forge('{"alg":"HS256","kid":"\u009b31m"}', '{"sub":"\u009b\u00e9"}'), repeat('x', 32))).reason;

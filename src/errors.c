@@ -18,6 +18,7 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 
+#include "encoding.h"
 #include "entry.h"
 #include "errors.h"
 
@@ -110,38 +111,89 @@ jwt_hide_statement_callback(void *arg)
 }
 
 /*
+ * The code points that a terminal, a log viewer or an editor may act on,
+ * or that change what a reader sees without showing: the C0 and C1
+ * controls and DEL (Cc), the line and paragraph separators (Zl, Zp), and
+ * every format character (Cf, Unicode 15): the bidirectional controls,
+ * which reorder text (U+061C, U+200E, U+200F, U+202A-U+202E,
+ * U+2066-U+2069), and the invisible ones, which make two different values
+ * look the same (U+00AD soft hyphen, U+200B-U+200D, U+2060 word joiner,
+ * U+FEFF, the tag characters U+E0000-U+E007F, ...).  Sorted ranges.
+ */
+static const struct
+{
+	pg_wchar	first;
+	pg_wchar	last;
+}			escaped_code_points[] = {
+	{0x0000, 0x001F},			/* C0 controls */
+	{0x007F, 0x009F},			/* DEL, C1 controls */
+	{0x00AD, 0x00AD},			/* soft hyphen */
+	{0x0600, 0x0605},			/* Arabic number signs */
+	{0x061C, 0x061C},			/* Arabic letter mark */
+	{0x06DD, 0x06DD},
+	{0x070F, 0x070F},
+	{0x0890, 0x0891},
+	{0x08E2, 0x08E2},
+	{0x180E, 0x180E},			/* Mongolian vowel separator */
+	{0x200B, 0x200F},			/* zero width space, (non-)joiner, LRM, RLM */
+	{0x2028, 0x202E},			/* line and paragraph separators, embeddings
+								 * and overrides */
+	{0x2060, 0x206F},			/* word joiner, invisible operators,
+								 * isolates, deprecated format characters */
+	{0xFEFF, 0xFEFF},			/* zero width no-break space (BOM) */
+	{0xFFF9, 0xFFFB},			/* interlinear annotation */
+	{0x110BD, 0x110BD},
+	{0x110CD, 0x110CD},
+	{0x13430, 0x1343F},			/* Egyptian hieroglyph format controls */
+	{0x1BCA0, 0x1BCA3},			/* shorthand format controls */
+	{0x1D173, 0x1D17A},			/* musical symbol format controls */
+	{0xE0000, 0xE007F},			/* tags */
+};
+
+static bool
+escaped_code_point(pg_wchar c)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(escaped_code_points); i++)
+	{
+		if (c < escaped_code_points[i].first)
+			return false;
+		if (c <= escaped_code_points[i].last)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Is the character of "len" bytes at "s" (in the database encoding) one
- * that a terminal, a log viewer or an editor may act on instead of
- * showing?  The C0 controls and DEL in every encoding; in single-byte
- * encodings also the bytes 0x80-0x9F, which a terminal reading Latin-1
- * takes for the C1 controls (0x9B is CSI, like ESC [); in UTF-8 (and in
- * SQL_ASCII, whose strings from tokens are UTF-8) the C1 controls
- * U+0080-U+009F, the line and paragraph separators U+2028 and U+2029 and
- * the bidirectional formatting characters (U+061C, U+200E, U+200F,
- * U+202A-U+202E, U+2066-U+2069), which reorder what a reader sees.  Sets
- * *cp to the code point to print for a UTF-8 character, or to -1 for a
- * byte.  "encoding" is the one the characters are split by (UTF-8 for
- * SQL_ASCII).
+ * to escape?  Decided by its code point (escaped_code_points), which the
+ * character is converted to whatever the encoding: LRM is the byte 0xFD
+ * in WIN1255, WIN1256 and ISO_8859_8, and a soft hyphen 0xAD in most
+ * single-byte encodings.  Also escaped: in single-byte encodings every
+ * byte 0x80-0x9F, which a terminal reading Latin-1 takes for the C1
+ * controls (0x9B is CSI, like ESC [), whatever character it is in the
+ * database encoding; and a character whose code point is unknown (no
+ * conversion to Unicode: MULE_INTERNAL).  Sets *cp to the code point to
+ * print, or to -1 when the bytes are to be printed.  "encoding" is the one
+ * the characters are split by (UTF-8 for SQL_ASCII).
  */
 static bool
 needs_escape(const unsigned char *s, int len, int encoding, long *cp)
 {
-	*cp = -1;
-	if (len == 1)
-		return s[0] < 0x20 || s[0] == 0x7f ||
-			(s[0] >= 0x80 && s[0] <= 0x9f &&
-			 pg_encoding_max_length(encoding) == 1);
-	if (encoding == PG_UTF8 && len <= 3 && pg_utf8_islegal(s, len))
-	{
-		pg_wchar	c = utf8_to_unicode(s);
+	pg_wchar	c;
 
-		if ((c >= 0x80 && c <= 0x9f) || c == 0x061c || c == 0x200e ||
-			c == 0x200f || c == 0x2028 || c == 0x2029 ||
-			(c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069))
-		{
-			*cp = c;
-			return true;
-		}
+	*cp = -1;
+	if (len == 1 && s[0] < 0x80)
+		return s[0] < 0x20 || s[0] == 0x7f;
+	if (len == 1 && s[0] <= 0x9f && pg_encoding_max_length(encoding) == 1)
+		return true;
+	if (!jwt_server_char_code_point(s, len, &c))
+		return true;
+	if (escaped_code_point(c))
+	{
+		*cp = c;
+		return true;
 	}
 	return false;
 }
@@ -152,9 +204,10 @@ needs_escape(const unsigned char *s, int len, int encoding, long *cp)
  * at most "maxbytes" of its bytes, cut on a character boundary (the result
  * says whether it was cut, for the caller to add "..."); double quotes and
  * backslashes preceded by a backslash; the characters of needs_escape()
- * written as \xHH (a byte) or \uHHHH (a code point), so that a value can
- * neither end its quotes, nor forge a log line, nor send a terminal escape
- * sequence to whoever reads the message.
+ * written as \xHH (each byte), \uHHHH or \UHHHHHHHH (the code point, as in
+ * E'' strings), so that a value can neither end its quotes, nor forge a
+ * log line, nor send a terminal escape sequence to whoever reads the
+ * message, nor look like another value.
  * "s" is in the database encoding; a byte sequence that is not a whole
  * character of it is escaped byte by byte.
  */
@@ -186,13 +239,16 @@ jwt_append_quoted_value(StringInfo buf, const char *s, int maxbytes)
 		}
 		else if (needs_escape(c, l, chars, &cp))
 		{
-			if (cp >= 0)
+			int			j;
+
+			if (cp > 0xFFFF)
+				appendStringInfo(buf, "\\U%08lX", cp);
+			else if (cp >= 0)
 				appendStringInfo(buf, "\\u%04lX", cp);
 			else
-				appendStringInfo(buf, "\\x%02x", *c);
+				for (j = 0; j < l; j++)
+					appendStringInfo(buf, "\\x%02x", c[j]);
 		}
-		else if (l == 1 && *c >= 0x80 && pg_encoding_max_length(chars) > 1)
-			appendStringInfo(buf, "\\x%02x", *c);	/* not a character */
 		else
 			appendBinaryStringInfo(buf, (const char *) c, l);
 		i += l;

@@ -29,9 +29,11 @@
  * raises, and so are exponents that make a number's decimal form more than
  * a few characters longer than its literal, so that turning a document
  * into text costs about its size (number_short).  In a database whose
- * encoding is not UTF-8, strings are converted to it; a character it cannot
- * represent exactly, or does not tell apart from another, makes the
- * document malformed (jp_to_server).
+ * encoding is not UTF-8 (nor SQL_ASCII, where they stay UTF-8), strings
+ * are converted to it; a character it cannot represent exactly, or does
+ * not tell apart from another, makes the document malformed, and so does
+ * any non-ASCII string when the encoding has no conversion from UTF-8
+ * (MULE_INTERNAL) (jp_to_server).
  *
  * Never ereports for bad input.  Allocates in CurrentMemoryContext.
  *
@@ -47,6 +49,7 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
+#include "encoding.h"
 #include "json_in.h"
 #include "jwt.h"
 
@@ -62,7 +65,8 @@ typedef struct JsonParser
 	const char *end;
 	int			depth;
 	int			max_depth;
-	bool		convert;		/* database encoding is not UTF-8 */
+	bool		convert;		/* database encoding is not UTF-8 nor
+								 * SQL_ASCII */
 	JwtReason	reason;			/* set on failure */
 	const char *failure;		/* what is wrong, for the detail */
 } JsonParser;
@@ -276,10 +280,12 @@ jp_string(JsonParser *jp, char **out, int *outlen)
 
 /*
  * Convert a UTF-8 string to the database encoding, or set a failure and
- * return NULL when the encoding cannot represent one of its characters:
- * the conversion raises then, and a token must not make jwt_validate raise
- * (nor get that far before its signature is checked).  Catching the error
- * without a subtransaction is sound: the conversion only pallocs.
+ * return NULL when the database encoding cannot represent one of its
+ * characters, or has no conversion from UTF-8 at all (MULE_INTERNAL):
+ * pg_any_to_server would raise then (22P05, or 42883 for the missing
+ * conversion), and a token must not make jwt_validate raise (nor get that
+ * far before its signature is checked).  jwt_utf8_to_server reports
+ * instead of raising, so nothing is caught here.
  *
  * A string the database encoding would not keep apart from another is
  * refused too, so that two tokens with different claims never become the
@@ -294,43 +300,27 @@ jp_string(JsonParser *jp, char **out, int *outlen)
 static char *
 jp_to_server(JsonParser *jp, char *buf, int len)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	char	   *volatile conv = NULL;
+	char	   *conv;
+	char	   *back;
 
-	PG_TRY();
+	if (!jwt_utf8_to_server(buf, len, &conv))
 	{
-		conv = pg_any_to_server(buf, len, PG_UTF8);
-		if (conv != buf)
-		{
-			char	   *back = pg_server_to_any(conv, strlen(conv), PG_UTF8);
-
-			if (strlen(back) != (size_t) len || memcmp(back, buf, len) != 0)
-			{
-				jp_fail(jp, "has a character the database encoding would turn into another");
-				conv = NULL;
-			}
-			else if (shared_character(conv))
-			{
-				jp_fail(jp, "has a character the database encoding does not tell apart from another");
-				conv = NULL;
-			}
-		}
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		if (edata->sqlerrcode != ERRCODE_UNTRANSLATABLE_CHARACTER &&
-			edata->sqlerrcode != ERRCODE_CHARACTER_NOT_IN_REPERTOIRE)
-			PG_RE_THROW();
-		FlushErrorState();
-		FreeErrorData(edata);
 		jp_fail(jp, "has a character the database encoding cannot represent");
-		conv = NULL;
+		return NULL;
 	}
-	PG_END_TRY();
+	if (conv == buf)
+		return conv;
+	if (!jwt_server_to_utf8(conv, strlen(conv), &back) ||
+		strlen(back) != (size_t) len || memcmp(back, buf, len) != 0)
+	{
+		jp_fail(jp, "has a character the database encoding would turn into another");
+		return NULL;
+	}
+	if (shared_character(conv))
+	{
+		jp_fail(jp, "has a character the database encoding does not tell apart from another");
+		return NULL;
+	}
 	return conv;
 }
 
@@ -901,7 +891,8 @@ jwt_json_parse(const char *data, int len, const char *what,
 	jp.p = data;
 	jp.end = data + len;
 	jp.max_depth = jwt_max_json_depth;
-	jp.convert = (GetDatabaseEncoding() != PG_UTF8);
+	jp.convert = (GetDatabaseEncoding() != PG_UTF8 &&
+				  GetDatabaseEncoding() != PG_SQL_ASCII);
 
 	jp_skip_ws(&jp);
 	if (jp.p >= jp.end || *jp.p != '{')

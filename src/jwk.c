@@ -40,6 +40,7 @@
 #include "utils/jsonb.h"
 
 #include "base64url.h"
+#include "encoding.h"
 #include "errors.h"
 #include "json_in.h"
 #include "json_out.h"
@@ -720,8 +721,14 @@ parse_server_json(const char *json, int len, Jsonb **out, char **detail)
 		 * itself, a datum's data that need not end in NUL: only a new,
 		 * converted buffer has its length found by strlen.
 		 */
-		const char *conv = pg_server_to_any(json, len, PG_UTF8);
+		char	   *conv;
 
+		if (!jwt_server_to_utf8(json, len, &conv))
+		{
+			*detail = psprintf("The key has a character the database encoding %s has no UTF-8 form for",
+							   GetDatabaseEncodingName());
+			return JWT_REASON_MALFORMED;
+		}
 		if (conv != json)
 		{
 			JwtReason	r;

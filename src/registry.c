@@ -80,6 +80,7 @@
 
 #include "api.h"
 #include "base64url.h"
+#include "encoding.h"
 #include "entry.h"
 #include "errors.h"
 #include "extension.h"
@@ -783,7 +784,7 @@ has_private_pem(const char *s, int len)
 static char *
 b64url_utf8(const char *s, int len)
 {
-	char	   *utf8 = pg_server_to_any(s, len, PG_UTF8);
+	char	   *utf8 = jwt_server_to_utf8_or_error(s, len, "the key");
 	int			ulen = (utf8 == s) ? len : strlen(utf8);
 	char	   *out = palloc(B64URL_ENC_LEN(ulen) + 1);
 	int			n = b64url_encode((const unsigned char *) utf8, ulen, out);
@@ -800,7 +801,7 @@ oct_thumbprint(text *k)
 {
 	char	   *member = k ? text_to_cstring(k) : pstrdup("");
 	char	   *json = psprintf("{\"k\":\"%s\",\"kty\":\"oct\"}", member);
-	char	   *utf8 = pg_server_to_any(json, strlen(json), PG_UTF8);
+	char	   *utf8 = jwt_server_to_utf8_or_error(json, strlen(json), "the key");
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	char		out[B64URL_ENC_LEN(EVP_MAX_MD_SIZE) + 1];

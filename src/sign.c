@@ -27,6 +27,7 @@
 #include "utils/builtins.h"
 
 #include "base64url.h"
+#include "encoding.h"
 #include "errors.h"
 #include "json_out.h"
 #include "sign.h"
@@ -320,10 +321,20 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 	/* JOSE is UTF-8 (RFC 7515 section 5.1); jsonb text is in the server's */
 	if (GetDatabaseEncoding() != PG_UTF8)
 	{
-		hjson.data = pg_server_to_any(hjson.data, hjson.len, PG_UTF8);
-		hjson.len = strlen(hjson.data);
-		pjson.data = pg_server_to_any(pjson.data, pjson.len, PG_UTF8);
-		pjson.len = strlen(pjson.data);
+		char	   *conv;
+
+		conv = jwt_server_to_utf8_or_error(hjson.data, hjson.len, "the header");
+		if (conv != hjson.data)
+		{
+			hjson.data = conv;
+			hjson.len = strlen(conv);
+		}
+		conv = jwt_server_to_utf8_or_error(pjson.data, pjson.len, "the claims");
+		if (conv != pjson.data)
+		{
+			pjson.data = conv;
+			pjson.len = strlen(conv);
+		}
 	}
 
 	/* header.payload.signature, encoded in place */
