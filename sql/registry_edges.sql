@@ -123,11 +123,14 @@ SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
-SET force_parallel_mode = on;
+-- debug_parallel_query, named force_parallel_mode before PostgreSQL 16
+SELECT set_config(name, 'on', false) AS forced FROM pg_settings
+WHERE name IN ('debug_parallel_query', 'force_parallel_mode');
 SELECT count(*) FILTER (WHERE (jwt_registry_validate(t)).valid) AS valid_in_workers,
        count(*) FILTER (WHERE jwt_registry_verify(t)->>'sub' = 'par') AS verified_in_workers
   FROM par_tokens;
-RESET force_parallel_mode;
+SELECT set_config(name, 'off', false) AS unforced FROM pg_settings
+WHERE name IN ('debug_parallel_query', 'force_parallel_mode');
 RESET max_parallel_workers_per_gather;
 RESET min_parallel_table_scan_size;
 RESET parallel_tuple_cost;
