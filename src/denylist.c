@@ -73,6 +73,7 @@
 #include "entry.h"
 #include "errors.h"
 #include "extension.h"
+#include "json_out.h"
 #include "jwt.h"
 #include "stats.h"
 
@@ -177,7 +178,6 @@ static bool dl_callback_registered = false;
 static void dl_relcache_callback(Datum arg, Oid relid);
 static void dl_resolve(void);
 static Relation dl_open(DlRel which);
-static text *dl_claim_text(Jsonb *claims, const char *name);
 static bool dl_lookup(DlRel which, text *key, Jsonb *claims);
 static bool dl_subject_matches(Relation rel, HeapTuple tup, Jsonb *claims);
 static uint64 dl_execute(DlPlan which, Datum *args, const char *nulls,
@@ -278,35 +278,6 @@ dl_open(DlRel which)
 }
 
 /*
- * A claim as ->> gives it: a string without quotes, a number or boolean as
- * written, an object or array as JSON text; NULL for JSON null and for a
- * missing claim.
- */
-static text *
-dl_claim_text(Jsonb *claims, const char *name)
-{
-	JsonbValue	v;
-
-	if (getKeyJsonValueFromContainer(&claims->root, name, strlen(name), &v) == NULL)
-		return NULL;
-	switch (v.type)
-	{
-		case jbvString:
-			return cstring_to_text_with_len(v.val.string.val, v.val.string.len);
-		case jbvNumeric:
-			return cstring_to_text(DatumGetCString(DirectFunctionCall1(numeric_out,
-																	   NumericGetDatum(v.val.numeric))));
-		case jbvBool:
-			return cstring_to_text(v.val.boolean ? "true" : "false");
-		case jbvBinary:
-			return cstring_to_text(JsonbToCString(NULL, v.val.binary.data,
-												  v.val.binary.len));
-		default:
-			return NULL;
-	}
-}
-
-/*
  * Is there a row of "which" whose key equals "key"?  For jwt_revoked_
  * subjects, one that also covers the token's "iat" (dl_subject_matches).
  */
@@ -379,10 +350,10 @@ jwt_denylist_is_revoked(Jsonb *claims)
 
 	if (!JB_ROOT_IS_OBJECT(claims))
 		return false;
-	jti = dl_claim_text(claims, "jti");
+	jti = json_out_member_text(claims, "jti", 3);
 	if (jti != NULL && dl_lookup(DL_TOKENS, jti, claims))
 		return true;
-	sub = dl_claim_text(claims, "sub");
+	sub = json_out_member_text(claims, "sub", 3);
 	return sub != NULL && dl_lookup(DL_SUBJECTS, sub, claims);
 }
 
