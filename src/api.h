@@ -96,6 +96,7 @@ extern void jwt_verify_with(JwtVerifySite *site, const char *token, int len,
 extern void jwt_verify_params_from_args(FunctionCallInfo fcinfo, int first,
 										bool with_at, JwtVerifyParams *p);
 extern Datum jwt_validate_row(TupleDesc td, const JwtVerifyResult *res);
+extern TupleDesc jwt_result_tupdesc(FunctionCallInfo fcinfo, TupleDesc *cached);
 
 /*
  * "ts" plus (sign = 1) or minus (sign = -1) the interval argument "iv",

@@ -49,6 +49,7 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
+#include "base64url.h"
 #include "encoding.h"
 #include "json_in.h"
 #include "jwt.h"
@@ -104,18 +105,6 @@ jp_fail(JsonParser *jp, const char *failure)
 	return false;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool
 read_hex4(JsonParser *jp, const char *s, pg_wchar *out)
 {
@@ -126,7 +115,7 @@ read_hex4(JsonParser *jp, const char *s, pg_wchar *out)
 		return jp_fail(jp, "has an invalid Unicode escape");
 	for (i = 0; i < 4; i++)
 	{
-		int			h = hexval(s[i]);
+		int			h = b64url_hex_value((unsigned char) s[i]);
 
 		if (h < 0)
 			return jp_fail(jp, "has an invalid Unicode escape");

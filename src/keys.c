@@ -259,18 +259,6 @@ is_b64_char(unsigned char c)
 }
 
 static inline int
-hex_val(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static inline int
 b64_val(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -482,18 +470,18 @@ secret_unescape(const unsigned char *bytes, int len, int *outlen)
 						v = e;
 						break;
 					case 'u':
-						if (i + 5 < curlen && hex_val(src[i + 2]) == 0 && hex_val(src[i + 3]) == 0 &&
-							hex_val(src[i + 4]) >= 0 && hex_val(src[i + 5]) >= 0 &&
-							hex_val(src[i + 4]) < 8)
+						if (i + 5 < curlen && b64url_hex_value(src[i + 2]) == 0 && b64url_hex_value(src[i + 3]) == 0 &&
+							b64url_hex_value(src[i + 4]) >= 0 && b64url_hex_value(src[i + 5]) >= 0 &&
+							b64url_hex_value(src[i + 4]) < 8)
 						{
-							v = hex_val(src[i + 4]) * 16 + hex_val(src[i + 5]);
+							v = b64url_hex_value(src[i + 4]) * 16 + b64url_hex_value(src[i + 5]);
 							used = 6;
 						}
 						break;
 					case 'x':
-						if (i + 3 < curlen && hex_val(src[i + 2]) >= 0 && hex_val(src[i + 3]) >= 0)
+						if (i + 3 < curlen && b64url_hex_value(src[i + 2]) >= 0 && b64url_hex_value(src[i + 3]) >= 0)
 						{
-							v = hex_val(src[i + 2]) * 16 + hex_val(src[i + 3]);
+							v = b64url_hex_value(src[i + 2]) * 16 + b64url_hex_value(src[i + 3]);
 							used = 4;
 						}
 						break;
@@ -512,9 +500,9 @@ secret_unescape(const unsigned char *bytes, int len, int *outlen)
 				}
 			}
 			else if (c == '%' && i + 2 < curlen &&
-					 hex_val(src[i + 1]) >= 0 && hex_val(src[i + 2]) >= 0)
+					 b64url_hex_value(src[i + 1]) >= 0 && b64url_hex_value(src[i + 2]) >= 0)
 			{
-				v = hex_val(src[i + 1]) * 16 + hex_val(src[i + 2]);
+				v = b64url_hex_value(src[i + 1]) * 16 + b64url_hex_value(src[i + 2]);
 				used = 3;
 			}
 			else if (c == '&' && i + 3 < curlen && src[i + 1] == '#')
@@ -528,9 +516,9 @@ secret_unescape(const unsigned char *bytes, int len, int *outlen)
 					base = 16;
 					j++;
 				}
-				while (j < curlen && j < i + 8 && hex_val(src[j]) >= 0 &&
-					   (base == 16 || hex_val(src[j]) < 10))
-					acc = acc * base + hex_val(src[j++]);
+				while (j < curlen && j < i + 8 && b64url_hex_value(src[j]) >= 0 &&
+					   (base == 16 || b64url_hex_value(src[j]) < 10))
+					acc = acc * base + b64url_hex_value(src[j++]);
 				if (j < curlen && src[j] == ';' && j > i + 2 && acc < 128)
 				{
 					v = acc;
@@ -547,7 +535,7 @@ secret_unescape(const unsigned char *bytes, int len, int *outlen)
 					 is_upper_hex(src[i + 2]))
 			{
 				/* quoted-printable */
-				v = hex_val(src[i + 1]) * 16 + hex_val(src[i + 2]);
+				v = b64url_hex_value(src[i + 1]) * 16 + b64url_hex_value(src[i + 2]);
 				used = 3;
 			}
 			else if (c == '=' && i + 1 < curlen && (src[i + 1] == '\n' ||
@@ -921,7 +909,7 @@ decoded_run_kind(const unsigned char *run, int n, bool hex, int depth)
 		if (hex)
 		{
 			for (i = off; i + 2 <= n; i += 2)
-				dec[declen++] = (unsigned char) (hex_val(run[i]) * 16 + hex_val(run[i + 1]));
+				dec[declen++] = (unsigned char) (b64url_hex_value(run[i]) * 16 + b64url_hex_value(run[i + 1]));
 		}
 		else
 		{
@@ -1004,7 +992,7 @@ run_may_be_key(const unsigned char *run, int n, bool hex, bool spaced)
 			seen[run[i]] = true;
 			distinct++;
 		}
-		if (hex_val(run[i]) < 0)
+		if (b64url_hex_value(run[i]) < 0)
 			all_hex = false;
 		if (run[i] < '0' || run[i] > '9')
 			all_digits = false;
@@ -1039,16 +1027,16 @@ run_compressed(const unsigned char *run, int n, bool hex)
 
 	for (k = 0; k < 4; k++)
 	{
-		if (hex ? hex_val(run[k]) < 0 : b64_val(run[k]) < 0)
+		if (hex ? b64url_hex_value(run[k]) < 0 : b64_val(run[k]) < 0)
 			return false;
 	}
 	if (hex)
 	{
-		b[0] = hex_val(run[0]) * 16 + hex_val(run[1]);
-		b[1] = hex_val(run[2]) * 16 + hex_val(run[3]);
-		if (n < 6 || hex_val(run[4]) < 0 || hex_val(run[5]) < 0)
+		b[0] = b64url_hex_value(run[0]) * 16 + b64url_hex_value(run[1]);
+		b[1] = b64url_hex_value(run[2]) * 16 + b64url_hex_value(run[3]);
+		if (n < 6 || b64url_hex_value(run[4]) < 0 || b64url_hex_value(run[5]) < 0)
 			return false;
-		b[2] = hex_val(run[4]) * 16 + hex_val(run[5]);
+		b[2] = b64url_hex_value(run[4]) * 16 + b64url_hex_value(run[5]);
 	}
 	else
 	{
@@ -1088,7 +1076,7 @@ scan_runs(const unsigned char *bytes, int len, bool hex, bool decode, int depth)
 		{
 			unsigned char c = bytes[i];
 
-			if (hex ? hex_val(c) >= 0 : is_b64_char(c))
+			if (hex ? b64url_hex_value(c) >= 0 : is_b64_char(c))
 				run[n++] = c;
 			else if (n > 0 && is_space_char(c))
 				spaced |= (c != '\n' && c != '\r');
@@ -1218,7 +1206,7 @@ scan_byte_tokens(const unsigned char *bytes, int len, bool decimal, bool decode,
 			else if (wl > 1 && (w[0] == 'x' || w[0] == 'X') && i > 0 && bytes[i - 1] == '\\')
 				w += 1, wl -= 1;
 			for (k = 0; k < wl && ok; k++)
-				ok = hex_val(w[k]) >= 0;
+				ok = b64url_hex_value(w[k]) >= 0;
 			if (ok && line_start && wl >= 6 && wl <= 8 && j < len &&
 				(bytes[j] == ':' || bytes[j] == ' '))
 			{
@@ -1229,7 +1217,7 @@ scan_byte_tokens(const unsigned char *bytes, int len, bool decimal, bool decode,
 			}
 			ok = ok && wl % 2 == 0 && wl >= 2 && wl <= 8;
 			for (k = 0; ok && k < wl; k += 2)
-				run[n++] = (unsigned char) (hex_val(w[k]) * 16 + hex_val(w[k + 1]));
+				run[n++] = (unsigned char) (b64url_hex_value(w[k]) * 16 + b64url_hex_value(w[k + 1]));
 		}
 		if (!ok)
 		{

@@ -659,17 +659,7 @@ JWT_FUNCTION(jwt_registry_validate)
 	RegistryVerifyCache *vc = verify_cache(fcinfo);
 	JwtVerifyResult res;
 
-	if (vc->tupdesc == NULL)
-	{
-		TupleDesc	td;
-		MemoryContext old;
-
-		if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
-			jwt_elog(ERROR, "return type must be a row type");
-		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		vc->tupdesc = BlessTupleDesc(CreateTupleDescCopy(td));
-		MemoryContextSwitchTo(old);
-	}
+	(void) jwt_result_tupdesc(fcinfo, &vc->tupdesc);
 	if (PG_ARGISNULL(RV_TOKEN))
 		PG_RETURN_DATUM(jwt_validate_row(vc->tupdesc, NULL));
 	registry_verify(fcinfo, vc, &res);

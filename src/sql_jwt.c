@@ -98,10 +98,14 @@ get_cache(FunctionCallInfo fcinfo)
 	return cc;
 }
 
-static TupleDesc
-get_tupdesc(FunctionCallInfo fcinfo, JwtCallCache *cc)
+/*
+ * The blessed row type of the calling function's result, made once per
+ * call site in fn_mcxt and kept in *cached.
+ */
+TupleDesc
+jwt_result_tupdesc(FunctionCallInfo fcinfo, TupleDesc *cached)
 {
-	if (cc->tupdesc == NULL)
+	if (*cached == NULL)
 	{
 		TupleDesc	td;
 		MemoryContext old;
@@ -109,10 +113,10 @@ get_tupdesc(FunctionCallInfo fcinfo, JwtCallCache *cc)
 		if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
 			jwt_elog(ERROR, "return type must be a row type");
 		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		cc->tupdesc = BlessTupleDesc(CreateTupleDescCopy(td));
+		*cached = BlessTupleDesc(CreateTupleDescCopy(td));
 		MemoryContextSwitchTo(old);
 	}
-	return cc->tupdesc;
+	return *cached;
 }
 
 static JwtStr
@@ -226,7 +230,7 @@ validate_row(FunctionCallInfo fcinfo, JwtKeyForm form)
 
 	if (PG_ARGISNULL(VA_TOKEN) || PG_ARGISNULL(VA_KEY))
 		PG_RETURN_NULL();
-	td = get_tupdesc(fcinfo, get_cache(fcinfo));
+	td = jwt_result_tupdesc(fcinfo, &get_cache(fcinfo)->tupdesc);
 	verify_common(fcinfo, form, &res);
 	PG_RETURN_DATUM(jwt_validate_row(td, &res));
 }
@@ -322,7 +326,7 @@ JWT_FUNCTION(jwt_decode)
 	bytea	   *sig;
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
-	TupleDesc	td = get_tupdesc(fcinfo, get_cache(fcinfo));
+	TupleDesc	td = jwt_result_tupdesc(fcinfo, &get_cache(fcinfo)->tupdesc);
 
 	reason = jwt_split(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), &seg, &detail);
 	if (reason != JWT_REASON_NONE)
