@@ -16,6 +16,7 @@
 #include <openssl/err.h>
 
 #include "lib/stringinfo.h"
+#include "access/parallel.h"
 #include "mb/pg_wchar.h"
 
 #include "encoding.h"
@@ -108,6 +109,33 @@ void
 jwt_hide_statement_callback(void *arg)
 {
 	errhidestmt(true);
+
+	/*
+	 * A parallel worker's error is raised again in the leader, which is not
+	 * running one of our functions then and does not receive hide_stmt: the
+	 * context line marks it, and jwt_leader_log_hook hides it there too.
+	 */
+	if (IsParallelWorker())
+		errcontext("%s", JWT_WORKER_CONTEXT);
+}
+
+static emit_log_hook_type prev_emit_log_hook = NULL;
+
+/* emit_log_hook: hide the statement of an error a worker marked. */
+static void
+jwt_leader_log_hook(ErrorData *edata)
+{
+	if (edata->context != NULL && strstr(edata->context, JWT_WORKER_CONTEXT) != NULL)
+		edata->hide_stmt = true;
+	if (prev_emit_log_hook)
+		prev_emit_log_hook(edata);
+}
+
+void
+jwt_errors_init(void)
+{
+	prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = jwt_leader_log_hook;
 }
 
 /*

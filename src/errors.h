@@ -58,6 +58,12 @@ extern const char *jwt_reason_keyword(JwtReason reason);
 pg_noreturn extern void jwt_report(JwtReason reason, const char *detail,
 								   bool as_input_error);
 
+/* The context line a parallel worker adds to errors of our functions. */
+#define JWT_WORKER_CONTEXT "function of the jwt extension in a parallel worker"
+
+/* _PG_init: hide the statement of such errors in the leader too. */
+extern void jwt_errors_init(void);
+
 pg_noreturn extern void jwt_openssl_error(const char *what);
 extern const char *jwt_clip(const char *s, int maxbytes);
 extern bool jwt_append_quoted_value(StringInfo buf, const char *s,

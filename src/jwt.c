@@ -14,6 +14,7 @@
 
 #include "claims_ctx.h"
 #include "entry.h"
+#include "errors.h"
 #include "jwt.h"
 #include "keys.h"
 #include "stats.h"
@@ -34,6 +35,7 @@ _PG_init(void)
 {
 	/* jwt.log_failures, and the counters' shared memory when preloaded */
 	jwt_stats_init();
+	jwt_errors_init();
 
 	DefineCustomIntVariable("jwt.max_token_size",
 							"Largest token, in bytes, that is parsed at all.",
