@@ -31,7 +31,15 @@ OBJS = \
 EXTENSION = jwt
 # The version lives in jwt.control alone; META.json must agree (make check-version).
 EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(srcdir)/jwt.control)
+# The install script of the current version, jwt--$(EXTVERSION).sql, is
+# built from the per-feature files sql/install/*.sql, concatenated in the
+# order of their names.  jwt--0.1.0.sql and the upgrade scripts bring an
+# installed 0.1.0 or 0.1.1 to the current version (test "upgrade" checks
+# that both ways leave the same objects).
+INSTALL_SQL = $(sort $(wildcard $(srcdir)/sql/install/*.sql))
+DATA_built = jwt--$(EXTVERSION).sql
 DATA = jwt--0.1.0.sql jwt--0.1.0--0.1.1.sql jwt--0.1.1--0.1.2.sql
+EXTRA_CLEAN = jwt--$(EXTVERSION).sql
 PGFILEDESC = "jwt - JSON Web Tokens inside PostgreSQL"
 
 REGRESS = schema sign verify claims_time malformed errors json keys keys_secret registry registry_plants registry_edges keys_rfc claims revoke rls stats refresh_lifecycle refresh_triggers refresh_sessions harden roles messages denylist_lookalikes
@@ -53,6 +61,22 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# The install script: the guard against running it in psql, then every
+# sql/install/*.sql.  It must hold no PL/pgSQL (the extension's functions are
+# C with SQL declarations): a build that finds any fails.
+jwt--$(EXTVERSION).sql: $(INSTALL_SQL) $(srcdir)/jwt.control $(srcdir)/Makefile
+	@test -n "$(INSTALL_SQL)" || { echo "no sql/install/*.sql" >&2; exit 1; }
+	{ printf -- '-- $@: generated from the files in sql/install, in name order; edit those\n\n'; \
+	  printf -- '-- complain if script is sourced in psql, rather than via CREATE EXTENSION\n'; \
+	  printf '\\echo Use "CREATE EXTENSION jwt" to load this file. \\quit\n'; \
+	  for f in $(INSTALL_SQL); do printf '\n'; cat "$$f"; done; } >$@.tmp
+	@n=$$(grep -ciE 'LANGUAGE[[:space:]]+.?plpgsql|^[[:space:]]*DO[[:space:]]+([$$]|LANGUAGE)' $@.tmp); \
+	if [ "$$n" -ne 0 ]; then \
+		echo "$@: $$n line(s) of PL/pgSQL or DO in sql/install/*.sql:" >&2; \
+		grep -niE 'LANGUAGE[[:space:]]+.?plpgsql|^[[:space:]]*DO[[:space:]]+([$$]|LANGUAGE)' $@.tmp >&2; rm -f $@.tmp; exit 1; \
+	fi
+	mv $@.tmp $@
+
 # Rebuild every object when a header changes (PGXS tracks no dependencies
 # unless PostgreSQL was configured with --enable-depend).
 $(OBJS): $(wildcard $(srcdir)/src/*.h)
@@ -66,8 +90,9 @@ prove_installcheck = @echo "error: $(PG_CONFIG) names a PostgreSQL configured wi
 endif
 endif
 
-# META.json's two versions, the CHANGELOG's newest heading and the last
-# upgrade script all name jwt.control's default_version.
+# META.json's two versions, the CHANGELOG's newest heading, the last
+# upgrade script and .gitignore's entry for the built install script all
+# name jwt.control's default_version.
 .PHONY: check-version
 check-version:
 	@test -n "$(EXTVERSION)" || { echo "no default_version in jwt.control"; exit 1; }
@@ -77,5 +102,7 @@ check-version:
 		{ echo "CHANGELOG.md's newest heading is not $(EXTVERSION)"; exit 1; }
 	@test -f $(srcdir)/jwt--$$(ls $(srcdir)/jwt--*--$(EXTVERSION).sql | sed 's/.*jwt--\(.*\)--.*/\1/')--$(EXTVERSION).sql || \
 		{ echo "no upgrade script to $(EXTVERSION)"; exit 1; }
-	@echo "version $(EXTVERSION): jwt.control, META.json, CHANGELOG.md and the upgrade script agree"
+	@grep -qxF '/jwt--$(EXTVERSION).sql' $(srcdir)/.gitignore || \
+		{ echo ".gitignore does not name the built install script /jwt--$(EXTVERSION).sql"; exit 1; }
+	@echo "version $(EXTVERSION): jwt.control, META.json, CHANGELOG.md, the upgrade script and .gitignore agree"
 

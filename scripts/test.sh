@@ -190,7 +190,7 @@ main() {
 	if out="$(make -s check-version PG_CONFIG="$(jwt_pg_config)" 2>&1)"; then
 		pass "$out"
 	else
-		fail "the version in jwt.control, META.json, CHANGELOG.md and the upgrade scripts: $out"
+		fail "the version in jwt.control, META.json, CHANGELOG.md, the upgrade scripts and .gitignore: $out"
 	fi
 	if ! jwt_cluster_start; then
 		fail "start a throwaway server"
