@@ -45,10 +45,10 @@ if [ "$(id -u)" -eq 0 ]; then chown -R postgres "$WORK"; fi
 data="$WORK/data"
 jwt_private_initdb "$data" "$WORK" "jit = off" || jwt_die "initdb failed"
 stop_server() {
-	_jwt_priv_run "$JWT_PRIV_BINDIR/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
+	jwt_as_postgres "$JWT_PRIV_BINDIR/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
 }
 jwt_at_exit stop_server
-if ! _jwt_priv_run env \
+if ! jwt_as_postgres env \
 	LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so) $WORK/asan_stub.so" \
 	ASAN_OPTIONS="detect_leaks=0:allocator_may_return_null=1:log_path=$WORK/reports/asan" \
 	UBSAN_OPTIONS="print_stacktrace=1:log_path=$WORK/reports/ubsan" \

@@ -6,6 +6,9 @@
 #   jwt_cluster_start / jwt_cluster_stop         throwaway PostgreSQL server
 #   jwt_at_exit COMMAND                          run COMMAND when the script ends
 #   jwt_pg_config                                print the pg_config to use
+#   jwt_as_postgres CMD...                       run CMD as the postgres user
+#                                                when we are root
+#   jwt_initdb / jwt_server_conf                 a cluster's data directory
 #
 # The helpers own the EXIT, INT and TERM traps: add your own cleanup with
 # jwt_at_exit rather than with trap. One cluster per script.
@@ -137,13 +140,49 @@ jwt_build_install() {
 	rm -f "$logf"
 }
 
-# Run a PostgreSQL server binary as the postgres user when we are root.
-_jwt_pg_run() {
+# Run a command (a PostgreSQL server binary: initdb, pg_ctl and postgres
+# refuse to run as root) as the postgres user when we are root.  The current
+# directory must be one the postgres user may enter.
+jwt_as_postgres() {
 	if [ "$(id -u)" -eq 0 ]; then
-		(cd "$JWT_CLUSTER_DIR" && runuser -u postgres -- "$@")
+		runuser -u postgres -- "$@"
 	else
 		"$@"
 	fi
+}
+
+# jwt_initdb BINDIR DATADIR [INITDB ARGS...]: initdb a cluster in DATADIR
+# (its parent directory must exist; it is given to the postgres user when we
+# are root) with the binaries in BINDIR: trust authentication, superuser
+# postgres, locale C, encoding UTF8 unless the arguments give another
+# (-E ENC).  initdb's output goes to initdb.log next to DATADIR; on failure
+# its tail is printed as "#" lines and the status is non-zero.
+jwt_initdb() {
+	local bindir="$1" data="$2" parent
+	shift 2
+	parent="$(dirname "$data")"
+	if [ "$(id -u)" -eq 0 ]; then chown postgres: "$parent"; fi
+	if ! (cd "$parent" && jwt_as_postgres "$bindir/initdb" -D "$data" -A trust -U postgres \
+		-E UTF8 --locale=C "$@") >"$parent/initdb.log" 2>&1; then
+		sed 's/^/# /' "$parent/initdb.log" | tail -n 20
+		return 1
+	fi
+}
+
+# jwt_server_conf DATADIR SOCKDIR PORT [LINE...]: a server of DATADIR is
+# reachable only through a Unix socket in SOCKDIR (PORT names the socket),
+# runs without fsync, and has the postgresql.conf lines LINE.
+jwt_server_conf() {
+	local data="$1" sockdir="$2" port="$3"
+	shift 3
+	{
+		echo "# added by jwt_server_conf (scripts/lib.sh)"
+		echo "listen_addresses = ''"
+		echo "unix_socket_directories = '$sockdir'"
+		echo "port = $port"
+		echo "fsync = off"
+		if [ "$#" -gt 0 ]; then printf '%s\n' "$@"; fi
+	} >>"$data/postgresql.conf"
 }
 
 # Print a TCP port that nothing listens on.
@@ -176,26 +215,19 @@ jwt_cluster_start() {
 	data="$JWT_CLUSTER_DIR/data"
 	JWT_CLUSTER_LOG="$JWT_CLUSTER_DIR/server.log"
 
-	if ! _jwt_pg_run "$bindir/initdb" -D "$data" -A trust -E UTF8 --locale=C \
-		-U postgres >"$JWT_CLUSTER_DIR/initdb.log" 2>&1; then
-		cat "$JWT_CLUSTER_DIR/initdb.log" >&2
+	if ! jwt_initdb "$bindir" "$data" >&2; then
 		echo "error: initdb failed" >&2
 		return 1
 	fi
 	port="$(_jwt_free_port)" || { echo "error: no free port" >&2; return 1; }
-	{
-		echo "# added by scripts/lib.sh"
-		echo "listen_addresses = ''"
-		echo "unix_socket_directories = '$JWT_CLUSTER_DIR'"
-		echo "port = $port"
-		echo "fsync = off"
-		if [ -n "${JWT_CLUSTER_CONF:-}" ]; then
-			printf '%s\n' "$JWT_CLUSTER_CONF"
-		fi
-	} >>"$data/postgresql.conf"
+	if [ -n "${JWT_CLUSTER_CONF:-}" ]; then
+		jwt_server_conf "$data" "$JWT_CLUSTER_DIR" "$port" "$JWT_CLUSTER_CONF"
+	else
+		jwt_server_conf "$data" "$JWT_CLUSTER_DIR" "$port"
+	fi
 
-	if ! _jwt_pg_run "$bindir/pg_ctl" -D "$data" -l "$JWT_CLUSTER_LOG" -w -t 60 \
-		start >/dev/null 2>&1; then
+	if ! (cd "$JWT_CLUSTER_DIR" && jwt_as_postgres "$bindir/pg_ctl" -D "$data" -l "$JWT_CLUSTER_LOG" \
+		-w -t 60 start) >/dev/null 2>&1; then
 		echo "error: the server did not start; log tail:" >&2
 		tail -n 30 "$JWT_CLUSTER_LOG" >&2 || true
 		return 1
@@ -209,10 +241,10 @@ jwt_cluster_start() {
 jwt_cluster_stop() {
 	[ -n "${JWT_CLUSTER_DIR:-}" ] && [ -d "$JWT_CLUSTER_DIR" ] || return 0
 	if [ -f "$JWT_CLUSTER_DIR/data/postmaster.pid" ]; then
-		_jwt_pg_run "$JWT_CLUSTER_BINDIR/pg_ctl" -D "$JWT_CLUSTER_DIR/data" \
-			-m fast -w -t 30 stop >/dev/null 2>&1 ||
-			_jwt_pg_run "$JWT_CLUSTER_BINDIR/pg_ctl" -D "$JWT_CLUSTER_DIR/data" \
-				-m immediate -w stop >/dev/null 2>&1 || true
+		(cd "$JWT_CLUSTER_DIR" && jwt_as_postgres "$JWT_CLUSTER_BINDIR/pg_ctl" -D "$JWT_CLUSTER_DIR/data" \
+			-m fast -w -t 30 stop) >/dev/null 2>&1 ||
+			(cd "$JWT_CLUSTER_DIR" && jwt_as_postgres "$JWT_CLUSTER_BINDIR/pg_ctl" -D "$JWT_CLUSTER_DIR/data" \
+				-m immediate -w stop) >/dev/null 2>&1 || true
 	fi
 	rm -rf "$JWT_CLUSTER_DIR"
 	JWT_CLUSTER_DIR=""
@@ -283,21 +315,9 @@ jwt_private_install() {
 # (third argument, postgresql.conf lines). Sets JWT_PRIV_PORT.
 jwt_private_initdb() {
 	local data="$1" sockdir="$2" extra="${3:-}"
-	_jwt_priv_run "$JWT_PRIV_BINDIR/initdb" -D "$data" -A trust -U postgres -E UTF8 --locale=C \
-		>"$sockdir/initdb.log" 2>&1 || { cat "$sockdir/initdb.log" >&2; return 1; }
+	jwt_initdb "$JWT_PRIV_BINDIR" "$data" >&2 || return 1
 	JWT_PRIV_PORT="$(_jwt_free_port)"
-	{
-		echo "listen_addresses = ''"
-		echo "unix_socket_directories = '$sockdir'"
-		echo "port = $JWT_PRIV_PORT"
-		echo "fsync = off"
-		printf '%s\n' "$extra"
-	} >>"$data/postgresql.conf"
-}
-
-# Run a command as the postgres user when we are root.
-_jwt_priv_run() {
-	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+	jwt_server_conf "$data" "$sockdir" "$JWT_PRIV_PORT" "$extra"
 }
 
 # jwt_check_suites TAG WORKDIR: against the server PGHOST/PGPORT/PGUSER

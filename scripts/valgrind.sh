@@ -50,14 +50,14 @@ jwt_private_initdb "$data" "$WORK" "autovacuum = off
 max_parallel_workers_per_gather = 0
 jit = off
 max_connections = 20" || jwt_die "initdb failed"
-_jwt_priv_run valgrind --quiet --trace-children=yes --num-callers=40 \
+jwt_as_postgres valgrind --quiet --trace-children=yes --num-callers=40 \
 	--leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
 	--suppressions="$WORK/valgrind.supp" --gen-suppressions=all \
 	--log-file="$WORK/vg/%p.log" \
 	"$JWT_PRIV_BINDIR/postgres" -D "$data" >"$WORK/server.log" 2>&1 &
 pm=$!
 stop_server() {
-	_jwt_priv_run "$JWT_PRIV_BINDIR/pg_ctl" -D "$data" -m fast -w -t 300 stop >/dev/null 2>&1 || true
+	jwt_as_postgres "$JWT_PRIV_BINDIR/pg_ctl" -D "$data" -m fast -w -t 300 stop >/dev/null 2>&1 || true
 	wait "$pm" 2>/dev/null || true
 }
 jwt_at_exit stop_server

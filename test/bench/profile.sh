@@ -167,7 +167,7 @@ profile_callgrind() {
 	data="$JWT_CLUSTER_DIR/data"
 	bindir="$JWT_CLUSTER_BINDIR"
 	jwt_cluster_stop_server() {
-		_jwt_pg_run "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null
+		(cd "$JWT_CLUSTER_DIR" && jwt_as_postgres "$bindir/pg_ctl" -D "$data" -m fast -w stop) >/dev/null
 	}
 	jwt_cluster_stop_server
 	for op in "${PROFILES[@]}"; do
@@ -178,9 +178,9 @@ profile_callgrind() {
 		printf 'SET max_parallel_workers_per_gather = 0;\nSET jit = off;\n%s;\n' "$q" >"$WORK/$f.sql"
 		chmod 644 "$WORK/$f.sql"
 		chown postgres "$WORK" 2>/dev/null || true
-		_jwt_pg_run valgrind --tool=callgrind --toggle-collect=standard_ExecutorRun \
+		(cd "$JWT_CLUSTER_DIR" && jwt_as_postgres valgrind --tool=callgrind --toggle-collect=standard_ExecutorRun \
 			--callgrind-out-file="$WORK/callgrind.out.$f" \
-			"$bindir/postgres" --single -j -D "$data" "${PGDATABASE:-postgres}" \
+			"$bindir/postgres" --single -j -D "$data" "${PGDATABASE:-postgres}") \
 			<"$WORK/$f.sql" >"$WORK/$f.log" 2>&1 || { tail -n 20 "$WORK/$f.log" >&2; bench_die "callgrind run failed"; }
 		grep -q "count = \"${COUNT[$op]}\"" "$WORK/$f.log" ||
 			{ tail -n 20 "$WORK/$f.log" >&2; bench_die "the $op query gave no result under callgrind"; }

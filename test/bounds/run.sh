@@ -253,7 +253,7 @@ count_calls() {
 	local func="$1" sql="$2" f
 	rm -f "$work"/cg.out*
 	{ setup_sql; printf '%s\n' "$sql"; } >"$work/in.sql"
-	as_pg valgrind --tool=callgrind --toggle-collect="$func" --dump-before="$func" \
+	jwt_as_postgres valgrind --tool=callgrind --toggle-collect="$func" --dump-before="$func" \
 		--callgrind-out-file="$work/cg.out" \
 		"$bindir/postgres" --single -D "$work/data" -F -c log_min_messages=warning \
 		postgres <"$work/in.sql" >"$work/single-$func.log" 2>&1 || true
@@ -268,12 +268,11 @@ count_calls() {
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 chmod 777 "$work"
-bindir="$("$(jwt_test_pg_config)" --bindir)"
+bindir="$(jwt_test_bindir)"
 if ! command -v valgrind >/dev/null; then
 	not_ok "bounds: valgrind is installed (it counts the instructions)"
-elif ! as_pg "$bindir/initdb" -D "$work/data" -A trust -U postgres -E UTF8 --locale=C >"$work/initdb.log" 2>&1; then
+elif ! jwt_initdb "$bindir" "$work/data"; then
 	not_ok "bounds: initdb of the cluster that counts instructions"
-	tail -n 10 "$work/initdb.log" | sed 's/^/# /'
 else
 	mapfile -t counts < <(count_calls jwt_decode "$(decode_sql)"; count_calls jwt_validate_text "$(validate_sql)")
 	names=("${SHAPE_NAMES[@]}" "huge exp/nbf/iat (verify)")

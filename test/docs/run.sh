@@ -13,15 +13,12 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=test/lib.sh
+source "$here/../lib.sh"
 doc="${JWT_REFERENCE:-$here/../../docs/reference.md}"
-if [ ! -f "$doc" ]; then
-	echo "not ok - docs: $doc exists"
-	exit 1
-fi
+[ -f "$doc" ] || bail "docs: $doc exists"
 out="$(psql -X -q -At -v ON_ERROR_STOP=1 -v doc="$(cat "$doc")" -f "$here/check.sql" 2>&1)" || {
-	echo "not ok - docs: check.sql ran"
-	printf '%s\n' "$out" | sed 's/^/# /'
-	exit 1
+	bail "docs: check.sql ran" "$out"
 }
 printf '%s\n' "$out"
 ! printf '%s\n' "$out" | grep -q '^not ok'

@@ -47,14 +47,6 @@ print(signing_input + "." + b64(hmac.new(key, signing_input.encode(), hashlib.sh
 PY
 }
 
-check_eq() { # description, got, expected
-	if [ "$2" = "$3" ]; then
-		ok "encoding: $1"
-	else
-		not_ok "encoding: $1"
-		printf '#   expected: %s\n#   got:      %s\n' "$3" "$2" | cut -c 1-300
-	fi
-}
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" "$@"; }
 # qt TOKEN SQL: SQL with the token as :'tok'
 qt() { q -v tok="$1" <<<"$2"; }
@@ -66,7 +58,7 @@ if ! psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $DB ENCODING 
 fi
 
 # The premise: both characters are the same bytes in EUC_JP.
-check_eq "U+00A6 and U+FFE4 are one character in EUC_JP" \
+check_eq "encoding: U+00A6 and U+FFE4 are one character in EUC_JP" \
 	"$(q -c "SELECT U&'\00A6' = U&'\FFE4', encode(convert_to(U&'\00A6', 'EUC_JP'), 'hex')")" "t|8fa2c3"
 
 H='{"alg":"HS256"}'
@@ -81,25 +73,25 @@ reason() {
 for c in FW BB; do
 	ch="${!c}"
 	name="$([ "$c" = FW ] && echo U+FFE4 || echo U+00A6)"
-	check_eq "sub \"victim$name\" does not pass subject => 'victim¦'" \
+	check_eq "encoding: sub \"victim$name\" does not pass subject => 'victim¦'" \
 		"$(reason "$(token "$H" "{\"sub\":\"victim$ch\"}")" ", subject => 'victim¦'")" malformed
-	check_eq "iss \"issuer$name\" does not pass issuer => 'issuer¦'" \
+	check_eq "encoding: iss \"issuer$name\" does not pass issuer => 'issuer¦'" \
 		"$(reason "$(token "$H" "{\"iss\":\"issuer$ch\"}")" ", issuer => 'issuer¦'")" malformed
-	check_eq "aud [\"api$name\"] does not pass audience => 'api¦'" \
+	check_eq "encoding: aud [\"api$name\"] does not pass audience => 'api¦'" \
 		"$(reason "$(token "$H" "{\"aud\":[\"x\",\"api$ch\"]}")" ", audience => 'api¦'")" malformed
-	check_eq "typ \"jwt$name\" does not pass typ => 'jwt¦'" \
+	check_eq "encoding: typ \"jwt$name\" does not pass typ => 'jwt¦'" \
 		"$(reason "$(token "{\"alg\":\"HS256\",\"typ\":\"jwt$ch\"}" '{}')" ", typ => 'jwt¦'")" malformed
-	check_eq "any claim holding $name is malformed (its value would reach jwt_claim)" \
+	check_eq "encoding: any claim holding $name is malformed (its value would reach jwt_claim)" \
 		"$(reason "$(token "$H" "{\"tenant\":{\"name\":\"t$ch\"}}")")" malformed
 done
 check_eq 'the \u escapes of both characters are malformed too' \
 	"$(reason "$(token "$H" '{"sub":"victim\uffe4"}')" ", subject => 'victim¦'")|$(reason "$(token "$H" '{"sub":"victim\u00a6"}')" ", subject => 'victim¦'")" \
 	"malformed|malformed"
-check_eq "a kid holding U+FFE4 is malformed" \
+check_eq "encoding: a kid holding U+FFE4 is malformed" \
 	"$(reason "$(token "{\"alg\":\"HS256\",\"kid\":\"k$FW\"}" '{}')")" malformed
 
 # The detail says why, without the value.
-check_eq "the error names the rule, 28000" \
+check_eq "encoding: the error names the rule, 28000" \
 	"$(qt "$(token "$H" "{\"sub\":\"victim$FW\"}")" "\\set VERBOSITY default
 \\set ON_ERROR_STOP 0
 SELECT jwt_verify(:'tok', '$KEY');
@@ -108,9 +100,9 @@ SELECT jwt_verify(:'tok', '$KEY');
 28000"
 
 # Other non-ASCII text, which EUC_JP keeps apart, still works.
-check_eq "a Japanese subject verifies and matches" \
+check_eq "encoding: a Japanese subject verifies and matches" \
 	"$(reason "$(token "$H" '{"sub":"日本語の名前","iss":"発行者"}')" ", subject => '日本語の名前', issuer => '発行者'")" valid
-check_eq "jwt_verify returns it unchanged" \
+check_eq "encoding: jwt_verify returns it unchanged" \
 	"$(qt "$(token "$H" '{"sub":"日本語の名前"}')" "SELECT jwt_verify(:'tok', '$KEY')->>'sub'")" "日本語の名前"
 
 # Row-level security keyed on jwt_claim('sub'): the rows of 'victim¦' are
@@ -138,11 +130,11 @@ SELECT jwt_authenticate(:'tok', '$KEY', role_claim => 'role') IS NOT NULL AS aut
 SELECT 'rows ' || coalesce(string_agg(body, ','), 'none') FROM docs;
 ROLLBACK;" 2>/dev/null | grep -E '^(auth|rows) ' | paste -sd ' '
 }
-check_eq "RLS: a token for \"victim\" + U+FFE4 reads nothing (28000)" \
+check_eq "encoding: RLS: a token for \"victim\" + U+FFE4 reads nothing (28000)" \
 	"$(rows "$(token "$H" "{\"sub\":\"victim$FW\",\"role\":\"regress_jwt_enc_user\"}")")" "auth 28000"
-check_eq "RLS: a token for \"victim\" + U+00A6 reads nothing (28000)" \
+check_eq "encoding: RLS: a token for \"victim\" + U+00A6 reads nothing (28000)" \
 	"$(rows "$(token "$H" "{\"sub\":\"victim$BB\",\"role\":\"regress_jwt_enc_user\"}")")" "auth 28000"
-check_eq "RLS: a Japanese subject reads its own row" \
+check_eq "encoding: RLS: a Japanese subject reads its own row" \
 	"$(rows "$(token "$H" '{"sub":"日本語の名前","role":"regress_jwt_enc_user"}')")" "auth 00000 rows ok"
 
 # Then every other server encoding, each in a database of its own

@@ -15,6 +15,9 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=test/lib.sh
+source "$HERE/../lib.sh"
+JWT_TEST_PREFIX="example: "
 DB=jwt_example
 ROLES=(todo_authenticator todo_pgrst todo_anon todo_user todo_admin todo_owner)
 
@@ -26,8 +29,7 @@ existing="$(psql -X -q -At -d postgres -c "
 		UNION ALL
 		SELECT 'database ' || datname FROM pg_database WHERE datname = '$DB') AS found(name)")"
 if [ -n "$existing" ]; then
-	echo "not ok - example: the server already has $existing; drop them, or run against another server"
-	exit 1
+	bail "the server already has $existing; drop them, or run against another server"
 fi
 cleanup() {
 	dropdb --if-exists "$DB" >/dev/null 2>&1 || true
@@ -39,15 +41,12 @@ cleanup() {
 trap cleanup EXIT
 createdb "$DB"
 if ! out="$(psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$HERE/app.sql" 2>&1)"; then
-	echo "not ok - example: app.sql loads"
+	not_ok "app.sql loads"
 	printf '%s\n' "$out" | sed 's/^/# /'
 	exit 1
 fi
-echo "ok - example: app.sql loads"
+ok "app.sql loads"
 
-failed=0
-ok() { echo "ok - example: $*"; }
-not_ok() { echo "not ok - example: $*"; failed=1; }
 
 # psql as ROLE, a script on stdin; errors show as "ERROR:  <message>".
 run() {

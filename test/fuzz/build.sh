@@ -15,10 +15,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 out="$here/build"
 CLANG="${CLANG:-clang-14}"
-if [ -z "${PG_CONFIG:-}" ]; then
-	PG_CONFIG=pg_config
-	[ -x /usr/lib/postgresql/15/bin/pg_config ] && PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-fi
+# shellcheck source=test/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+PG_CONFIG="$(jwt_pg_config)"
 
 command -v "$CLANG" >/dev/null || { echo "error: $CLANG not found (apt-get install clang-14 libclang-rt-14-dev)" >&2; exit 1; }
 rtdir="$("$CLANG" -print-runtime-dir)"

@@ -56,29 +56,16 @@ targets="${JWT_FUZZ_TARGETS:-b64url json token signed key}"
 sql_seconds="${JWT_FUZZ_SQL_SECONDS:-8}"
 [ "$mode" = long ] && sql_seconds="${JWT_FUZZ_SQL_SECONDS:-$((seconds / 4))}"
 jobs="${JWT_FUZZ_JOBS:-2}"
-if [ -z "${PG_CONFIG:-}" ]; then
-	PG_CONFIG=pg_config
-	[ -x /usr/lib/postgresql/15/bin/pg_config ] && PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
-fi
-bindir="$("$PG_CONFIG" --bindir)"
+# shellcheck source=test/lib.sh
+source "$here/../lib.sh"
+PG_CONFIG="$(jwt_pg_config)"
+export PG_CONFIG
+bindir="$(jwt_test_bindir)"
 CLANG="${CLANG:-clang-14}"
-
-failed=0
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failed=1; }
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 chmod 755 "$tmp"
-
-# Run a server binary as the postgres user when we are root.
-as_pg() {
-	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u postgres -- "$@"
-	else
-		"$@"
-	fi
-}
 
 # --- build ------------------------------------------------------------------
 if ! buildlog="$("$here/build.sh" 2>&1)"; then
@@ -115,13 +102,10 @@ setup_sql() {
 	echo "CREATE FUNCTION jwt_fuzz(text, jsonb, text[]) RETURNS int AS '$so', 'jwt_fuzz' LANGUAGE C STRICT;"
 }
 if [[ " $targets " =~ \ (json|token|signed|key)\  ]] || [ "$mode" = repro ]; then
-	if ! as_pg "$bindir/initdb" -D "$tmp/data0" -A trust -U postgres -E "${JWT_FUZZ_ENCODING:-UTF8}" \
-		--locale=C >"$tmp/initdb.log" 2>&1; then
-		not_ok "fuzz: initdb of the fuzzing cluster"
-		sed 's/^/# /' "$tmp/initdb.log" | tail -n 10
-		exit 1
+	if ! jwt_initdb "$bindir" "$tmp/data0" -E "${JWT_FUZZ_ENCODING:-UTF8}"; then
+		bail "fuzz: initdb of the fuzzing cluster"
 	fi
-	setup_sql | as_pg env "${asan_env[@]}" ASAN_OPTIONS=detect_leaks=0 "$bindir/postgres" --single -D "$tmp/data0" -F -c log_min_messages=warning postgres >"$tmp/setup.log" 2>&1
+	setup_sql | jwt_as_postgres env "${asan_env[@]}" ASAN_OPTIONS=detect_leaks=0 "$bindir/postgres" --single -D "$tmp/data0" -F -c log_min_messages=warning postgres >"$tmp/setup.log" 2>&1
 	if grep -q ERROR "$tmp/setup.log"; then
 		not_ok "fuzz: declare the functions in the fuzzing cluster"
 		grep ERROR "$tmp/setup.log" | head -n 5 | sed 's/^/# /'
@@ -160,7 +144,7 @@ run_target() {
 	cp -a "$tmp/data0" "$data"
 	args="$(printf "'%s'," "${flags[@]}")"
 	echo "SELECT jwt_fuzz('$t', pg_read_file('$tmp/keys.json')::jsonb, ARRAY[${args%,}]);" |
-		as_pg env "${asan_env[@]}" "$bindir/postgres" --single -D "$data" -F \
+		jwt_as_postgres env "${asan_env[@]}" "$bindir/postgres" --single -D "$data" -F \
 			-c log_min_messages=warning postgres >"$tmp/$t.log" 2>&1 || rc=$?
 	rm -rf "$data"
 	echo "$rc" >"$tmp/$t.rc"
@@ -237,7 +221,7 @@ fi
 # --- part 2: mutation fuzzing through SQL -------------------------------------
 if [ "$sql_seconds" -gt 0 ]; then
 	if [ -z "${PGHOST:-}" ] || ! psql -XAtq -c "SELECT 1 FROM pg_extension WHERE extname = 'jwt'" 2>/dev/null | grep -q 1; then
-		echo "# skip: fuzz/sql needs PGHOST/PGPORT/PGUSER/PGDATABASE for a database with the extension"
+		skip "fuzz/sql needs PGHOST/PGPORT/PGUSER/PGDATABASE for a database with the extension"
 	else
 		"$here/sql_fuzz.sh" "$sql_seconds" || failed=1
 	fi

@@ -35,38 +35,39 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PYTHON=/usr/bin/python3
 PSQL=(psql -XAtq -v ON_ERROR_STOP=1)
 
-fail() { echo "not ok - $1"; shift; for l in "$@"; do echo "# $l"; done; exit 1; }
+# shellcheck source=test/lib.sh
+source "$here/../lib.sh"
 
-command -v node >/dev/null || fail "interop: node is on PATH"
-command -v npm >/dev/null || fail "interop: npm is on PATH"
-command -v psql >/dev/null || fail "interop: psql is on PATH"
-command -v openssl >/dev/null || fail "interop: openssl is on PATH (it makes the test certificates)"
-[[ -x "$PYTHON" ]] || fail "interop: $PYTHON exists"
+command -v node >/dev/null || bail "interop: node is on PATH"
+command -v npm >/dev/null || bail "interop: npm is on PATH"
+command -v psql >/dev/null || bail "interop: psql is on PATH"
+command -v openssl >/dev/null || bail "interop: openssl is on PATH (it makes the test certificates)"
+[[ -x "$PYTHON" ]] || bail "interop: $PYTHON exists"
 # -I: not the current directory's jwt.so (the extension) as module "jwt".
 if ! pyerr="$("$PYTHON" -I -c 'import jwt; jwt.encode; jwt.decode' 2>&1)"; then
-	fail "interop: $PYTHON can import jwt (Debian package python3-jwt)" \
+	bail "interop: $PYTHON can import jwt (Debian package python3-jwt)" \
 		"${pyerr##*$'\n'}" "install it with: apt-get install python3-jwt python3-jwcrypto"
 fi
 if ! pyerr="$("$PYTHON" -I -c 'import jwcrypto.jwk, jwcrypto.jwt' 2>&1)"; then
-	fail "interop: $PYTHON can import jwcrypto (Debian package python3-jwcrypto)" \
+	bail "interop: $PYTHON can import jwcrypto (Debian package python3-jwcrypto)" \
 		"${pyerr##*$'\n'}" "install it with: apt-get install python3-jwt python3-jwcrypto"
 fi
 
 export PGCLIENTENCODING=UTF8
 if ! dbinfo="$("${PSQL[@]}" -c "SELECT current_setting('server_encoding') || ' ' ||
 		coalesce((SELECT extversion FROM pg_extension WHERE extname = 'jwt'), 'missing')" 2>&1)"; then
-	fail "interop: connect to the test database" "$dbinfo"
+	bail "interop: connect to the test database" "$dbinfo"
 fi
-[[ "${dbinfo#* }" != missing ]] || fail "interop: extension jwt is installed in the test database"
+[[ "${dbinfo#* }" != missing ]] || bail "interop: extension jwt is installed in the test database"
 # The claims hold non-ASCII text (also as \u escapes, which jsonb accepts only in UTF8).
-[[ "${dbinfo%% *}" == UTF8 ]] || fail "interop: test database encoding is UTF8 (is ${dbinfo%% *})"
+[[ "${dbinfo%% *}" == UTF8 ]] || bail "interop: test database encoding is UTF8 (is ${dbinfo%% *})"
 
 # Install the pinned node packages unless node_modules already matches package.json.
 stamp="$here/node_modules/.interop-package.json"
 if ! cmp -s "$here/package.json" "$stamp"; then
 	rm -f "$stamp"
 	if ! npmout="$(cd "$here" && npm install --no-audit --no-fund --no-package-lock --silent 2>&1)"; then
-		fail "interop: npm install of jose and jsonwebtoken" "$npmout"
+		bail "interop: npm install of jose and jsonwebtoken" "$npmout"
 	fi
 	cp "$here/package.json" "$stamp"
 fi

@@ -120,9 +120,8 @@ SQL
 SQL
 }
 
-failed=0
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failed=1; }
+# shellcheck source=test/lib.sh
+source "$(dirname "$0")/../lib.sh"
 
 start=$SECONDS
 if ! out="$(script | psql -X -q -At 2>&1)"; then

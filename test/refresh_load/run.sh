@@ -32,11 +32,12 @@ WORK="$(mktemp -d)"
 # JWT_LOAD_KEEP=1 keeps the database for a look afterwards.
 trap 'rm -rf "$WORK"; [ -n "${JWT_LOAD_KEEP:-}" ] || dropdb --if-exists "$DB" >/dev/null 2>&1 || true' EXIT
 
-failed=0
+# shellcheck source=test/lib.sh
+source "$(dirname "$0")/../lib.sh"
 check() { # description, command...
 	local desc="$1"
 	shift
-	if "$@"; then echo "ok - refresh_load: $desc"; else echo "not ok - refresh_load: $desc"; failed=1; fi
+	if "$@"; then ok "refresh_load: $desc"; else not_ok "refresh_load: $desc"; fi
 }
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -c "$1"; }
 
@@ -144,8 +145,7 @@ start=$(date +%s%N)
 if ! PGOPTIONS='-c client_min_messages=error' "$PGBENCH" -n -M prepared -c "$CLIENTS" -j "$CLIENTS" -T "$SECS" \
 	-f "$WORK/shared.sql@20" -f "$WORK/separate.sql@20" -f "$WORK/thief.sql@1" "$DB" >"$WORK/pgbench.out" 2>&1; then
 	cat "$WORK/pgbench.out"
-	echo "not ok - refresh_load: pgbench failed"
-	exit 1
+	bail "refresh_load: pgbench failed"
 fi
 elapsed="$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
 check "pgbench ran $CLIENTS clients for ${SECS}s without errors" \

@@ -5,9 +5,9 @@
 # arguments out of range) and the ones PostgreSQL raises inside its
 # functions (a write in a read-only transaction) alike.
 #
-# Starts its own throwaway server (a Unix socket in a temp directory, as
-# the postgres OS user when run as root) from the binaries in JWT_PG_BINDIR,
-# default `${PG_CONFIG:-pg_config} --bindir`, with
+# Starts its own throwaway server (test/lib.sh: a Unix socket in a temp
+# directory, as the postgres OS user when run as root) from the binaries
+# in JWT_PG_BINDIR, default PG_CONFIG's, with
 # log_min_error_statement = debug5, so that any error that does not hide
 # its statement would log it; then greps the log for a marker that every
 # statement carries.
@@ -19,54 +19,15 @@ cd "$(dirname "$0")"
 # shellcheck source=test/lib.sh
 source ../lib.sh
 
-PG_CONFIG="$(jwt_test_pg_config)"
-BINDIR="${JWT_PG_BINDIR:-$("$PG_CONFIG" --bindir)}"
 WORK="$(mktemp -d)"
-DATA="$WORK/data"
-LOG="$WORK/server.log"
-PORT=5432	# only a socket name: the socket is in $WORK
-
-stop_server() {
-	if [ -f "$DATA/postmaster.pid" ]; then
-		(cd "$WORK" && as_pg "$BINDIR/pg_ctl" -D "$DATA" -m fast -w -t 30 stop) >/dev/null 2>&1 ||
-			(cd "$WORK" && as_pg "$BINDIR/pg_ctl" -D "$DATA" -m immediate -w stop) >/dev/null 2>&1 || true
-	fi
-	rm -rf "$WORK"
-}
-trap stop_server EXIT
-
-check_eq() {
-	if [ "$2" = "$3" ]; then
-		ok "refresh_log: $1"
-	else
-		not_ok "refresh_log: $1"
-		printf '#   expected: %s\n#   got:      %s\n' "$3" "$2"
-	fi
-}
-
-if [ "$(id -u)" -eq 0 ]; then
-	chown postgres: "$WORK"
-fi
-if ! (cd "$WORK" && as_pg "$BINDIR/initdb" -D "$DATA" -A trust -U postgres -E UTF8 --locale=C) >"$WORK/initdb.log" 2>&1; then
-	cat "$WORK/initdb.log"
-	not_ok "refresh_log: initdb with $BINDIR"
+trap 'jwt_test_server_stop; rm -rf "$WORK"' EXIT
+chmod 755 "$WORK"
+if ! jwt_test_server_start "$WORK/server" "log_min_error_statement = debug5"; then
+	not_ok "refresh_log: start a server from $(jwt_test_bindir)"
 	exit 1
 fi
-cat >>"$DATA/postgresql.conf" <<EOF
-listen_addresses = ''
-unix_socket_directories = '$WORK'
-port = $PORT
-fsync = off
-log_min_error_statement = debug5
-EOF
-if ! (cd "$WORK" && as_pg "$BINDIR/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start) >/dev/null 2>&1; then
-	tail -n 20 "$LOG" 2>/dev/null | sed 's/^/# /'
-	not_ok "refresh_log: start a server from $BINDIR"
-	exit 1
-fi
-
-export PGHOST="$WORK" PGPORT="$PORT" PGUSER=postgres PGDATABASE=postgres
-PSQL="$BINDIR/psql"
+LOG="$JWT_TEST_LOG"
+PSQL="$JWT_TEST_BINDIR/psql"
 q() { "$PSQL" -X -q -At -v ON_ERROR_STOP=1 -c "$1"; }
 
 q "CREATE EXTENSION jwt" >/dev/null
@@ -110,15 +71,15 @@ newlog="$(tail -n +"$((lines_before + 1))" "$LOG")"
 printf '%s\n' "$newlog" | sed 's/^/#   log: /'
 count_in_log() { printf '%s\n' "$newlog" | grep -cF -- "$1" || true; }
 
-check_eq "six out-of-range interval arguments are logged as 22008 errors naming the argument" \
+check_eq "refresh_log: six out-of-range interval arguments are logged as 22008 errors naming the argument" \
 	"$(count_in_log 'ERROR:  interval argument "')" 6
-check_eq "six writes in read-only transactions are logged as errors" \
+check_eq "refresh_log: six writes in read-only transactions are logged as errors" \
 	"$(count_in_log "in a read-only transaction")" 6
-check_eq "twelve errors in all" "$(count_in_log "ERROR:")" 12
-check_eq "no STATEMENT line, even with log_min_error_statement = debug5" "$(count_in_log "STATEMENT:")" 0
-check_eq "neither the marker (secret, subject, reason, comment) nor the token is in the log" \
+check_eq "refresh_log: twelve errors in all" "$(count_in_log "ERROR:")" 12
+check_eq "refresh_log: no STATEMENT line, even with log_min_error_statement = debug5" "$(count_in_log "STATEMENT:")" 0
+check_eq "refresh_log: neither the marker (secret, subject, reason, comment) nor the token is in the log" \
 	"$(count_in_log "$mark")|$(count_in_log "$tok")" "0|0"
-check_eq "the token is still live" \
+check_eq "refresh_log: the token is still live" \
 	"$(q "SELECT used_at IS NULL AND revoked_at IS NULL FROM refresh_tokens WHERE token_hash = jwt_refresh_token_hash('$tok')")" t
 
 if grep -qE 'terminated by signal|PANIC|TRAP:' "$LOG"; then

@@ -49,15 +49,6 @@ PSQL=("$JWT_TEST_BINDIR/psql" -X -q -At -v ON_ERROR_STOP=1)
 # q DB SQL: one statement, its output
 q() { "${PSQL[@]}" -d "$1" -c "$2"; }
 
-# check DESC GOT WANT
-check() {
-	if [ "$2" = "$3" ]; then
-		ok "security: $1"
-	else
-		not_ok "security: $1"
-		printf '#   expected: %s\n#   got:      %s\n' "$3" "$2" | cut -c 1-400
-	fi
-}
 
 q postgres "CREATE ROLE regress_hostile LOGIN; CREATE ROLE regress_app LOGIN" >/dev/null
 
@@ -269,7 +260,7 @@ layout() {
 		return
 	fi
 	planted="$(sed -nE 's/.*planted ([0-9]+).*/\1/p' <<<"$out" | head -n 1)"
-	check "($name): an unprivileged role planted look-alikes of every function (more than 150)" \
+	check_eq "security: ($name): an unprivileged role planted look-alikes of every function (more than 150)" \
 		"$([ "${planted:-0}" -gt 150 ] && echo yes)" yes
 
 	# Every call: the extension's schema first in search_path, then pg_catalog.
@@ -282,74 +273,74 @@ layout() {
 
 	# the registry
 	kid="$(a "adm.rotate('ES256')")"
-	check "($name): jwt_registry_rotate('ES256') gives a kid" "$(grep -oE '^[A-Za-z0-9_-]{43}$' <<<"$kid" | sed 's/.*/a thumbprint/')" "a thumbprint"
-	check "($name): jwt_registry_rotate('HS256') gives a kid" "$(a "adm.rotate('HS256')" | grep -oE '^[A-Za-z0-9_-]{43}$' | sed 's/.*/a thumbprint/')" "a thumbprint"
-	check "($name): jwt_registry_add of an HMAC secret" "$(a "adm.add('$K', 'HS256', 'hs-extra')")" hs-extra
-	check "($name): jwt_registry_add of a public key" \
+	check_eq "security: ($name): jwt_registry_rotate('ES256') gives a kid" "$(grep -oE '^[A-Za-z0-9_-]{43}$' <<<"$kid" | sed 's/.*/a thumbprint/')" "a thumbprint"
+	check_eq "security: ($name): jwt_registry_rotate('HS256') gives a kid" "$(a "adm.rotate('HS256')" | grep -oE '^[A-Za-z0-9_-]{43}$' | sed 's/.*/a thumbprint/')" "a thumbprint"
+	check_eq "security: ($name): jwt_registry_add of an HMAC secret" "$(a "adm.add('$K', 'HS256', 'hs-extra')")" hs-extra
+	check_eq "security: ($name): jwt_registry_add of a public key" \
 		"$(a "adm.add(adm.public_of('ES256'), 'ES256', 'es-public')")" es-public
 	tok="$(a "adm.rsign('{\"sub\":\"u1\",\"jti\":\"r1\",\"exp\":4000000000}', 'ES256')")"
-	check "($name): jwt_registry_sign signs" "$(tr -cd . <<<"$tok")" ..
-	check "($name): jwt_registry_verify verifies" "$(a "adm.rverify('$tok')")" u1
-	check "($name): jwt_registry_validate validates" "$(a "adm.rvalidate('$tok')")" t
-	check "($name): jwt_jwks lists the two ES256 keys" "$(a "adm.jwks()")" 2
-	check "($name): jwt_registry_authenticate" "$(a "adm.rauthenticate('$tok')")" u1
-	check "($name): jwt_registry_consume" "$(a "adm.rconsume('$tok')")" r1
-	check "($name): jwt_registry_retire" "$(a "adm.retire('es-public')")" t
-	check "($name): jwt_registry_retire_due" "$(a "adm.retire_due()")" 0
-	check "($name): jwt_key_health reads" "$(a "adm.key_health()")" 4
+	check_eq "security: ($name): jwt_registry_sign signs" "$(tr -cd . <<<"$tok")" ..
+	check_eq "security: ($name): jwt_registry_verify verifies" "$(a "adm.rverify('$tok')")" u1
+	check_eq "security: ($name): jwt_registry_validate validates" "$(a "adm.rvalidate('$tok')")" t
+	check_eq "security: ($name): jwt_jwks lists the two ES256 keys" "$(a "adm.jwks()")" 2
+	check_eq "security: ($name): jwt_registry_authenticate" "$(a "adm.rauthenticate('$tok')")" u1
+	check_eq "security: ($name): jwt_registry_consume" "$(a "adm.rconsume('$tok')")" r1
+	check_eq "security: ($name): jwt_registry_retire" "$(a "adm.retire('es-public')")" t
+	check_eq "security: ($name): jwt_registry_retire_due" "$(a "adm.retire_due()")" 0
+	check_eq "security: ($name): jwt_key_health reads" "$(a "adm.key_health()")" 4
 
 	# sign, verify, decode
 	tok="$(a "adm.sign('{\"sub\":\"u2\",\"jti\":\"j2\",\"exp\":4000000000}', '$K')")"
-	check "($name): jwt_sign" "$(tr -cd . <<<"$tok")" ..
-	check "($name): jwt_verify" "$(a "adm.verify('$tok', '$K')")" u2
-	check "($name): jwt_validate" "$(a "adm.validate('$tok', '$K')")" t
-	check "($name): jwt_decode" "$(a "adm.decode('$tok')")" u2
-	check "($name): jwt_generate_key and jwt_public_jwk" "$(a "adm.public_kty(adm.genkey('EdDSA'))")" OKP
+	check_eq "security: ($name): jwt_sign" "$(tr -cd . <<<"$tok")" ..
+	check_eq "security: ($name): jwt_verify" "$(a "adm.verify('$tok', '$K')")" u2
+	check_eq "security: ($name): jwt_validate" "$(a "adm.validate('$tok', '$K')")" t
+	check_eq "security: ($name): jwt_decode" "$(a "adm.decode('$tok')")" u2
+	check_eq "security: ($name): jwt_generate_key and jwt_public_jwk" "$(a "adm.public_kty(adm.genkey('EdDSA'))")" OKP
 
 	# authenticate, revoke, consume
-	check "($name): jwt_authenticate" "$(a "adm.authenticate('$tok', '$K')")" u2
-	check "($name): jwt_revoke (new)" "$(a "adm.revoke('j2')")" t
-	check "($name): jwt_revoke (again)" "$(a "adm.revoke('j2')")" f
-	check "($name): jwt_is_revoked" "$(a "adm.is_revoked('{\"jti\":\"j2\"}')")" t
-	check "($name): jwt_authenticate refuses the revoked token" \
+	check_eq "security: ($name): jwt_authenticate" "$(a "adm.authenticate('$tok', '$K')")" u2
+	check_eq "security: ($name): jwt_revoke (new)" "$(a "adm.revoke('j2')")" t
+	check_eq "security: ($name): jwt_revoke (again)" "$(a "adm.revoke('j2')")" f
+	check_eq "security: ($name): jwt_is_revoked" "$(a "adm.is_revoked('{\"jti\":\"j2\"}')")" t
+	check_eq "security: ($name): jwt_authenticate refuses the revoked token" \
 		"$(a "adm.authenticate('$tok', '$K')" | grep -o 'has been revoked')" "has been revoked"
-	check "($name): jwt_revoke_subject" "$(a "adm.revoke_subject('u3')")" t
-	check "($name): jwt_purge_expired" "$(a "adm.purge()")" 0
+	check_eq "security: ($name): jwt_revoke_subject" "$(a "adm.revoke_subject('u3')")" t
+	check_eq "security: ($name): jwt_purge_expired" "$(a "adm.purge()")" 0
 	c1="$(a "adm.sign('{\"sub\":\"u4\",\"jti\":\"c1\",\"exp\":4000000000}', '$K')")"
-	check "($name): jwt_consume" "$(a "adm.consume('$c1', '$K')")" c1
-	check "($name): jwt_consume refuses a second use" \
+	check_eq "security: ($name): jwt_consume" "$(a "adm.consume('$c1', '$K')")" c1
+	check_eq "security: ($name): jwt_consume refuses a second use" \
 		"$(a "adm.consume('$c1', '$K')" | grep -o 'already been used')" "already been used"
 
 	# refresh tokens
 	rt="$(a "adm.issue('u5')")"
-	check "($name): jwt_refresh_issue" "${#rt}" 43
+	check_eq "security: ($name): jwt_refresh_issue" "${#rt}" 43
 	fam="$(a "adm.family('$rt')")"
 	out="$(a "adm.rt_rotate('$rt', '$K', '10 seconds')")"
 	rt2="$(cut -d ' ' -f 2 <<<"$out")"
-	check "($name): jwt_refresh_rotate rotates and signs" "$(cut -d ' ' -f 1,3 <<<"$out")" "rotated u5"
-	check "($name): jwt_refresh_rotate retried within the grace window" \
+	check_eq "security: ($name): jwt_refresh_rotate rotates and signs" "$(cut -d ' ' -f 1,3 <<<"$out")" "rotated u5"
+	check_eq "security: ($name): jwt_refresh_rotate retried within the grace window" \
 		"$(a "adm.rt_rotate('$rt', '$K', '10 seconds')")" "$out"
 	out="$(a "adm.rt_rotate_registry('$rt2')")"
-	check "($name): jwt_refresh_rotate with the registry's key" "$(cut -d ' ' -f 1,3 <<<"$out")" "rotated u5"
+	check_eq "security: ($name): jwt_refresh_rotate with the registry's key" "$(cut -d ' ' -f 1,3 <<<"$out")" "rotated u5"
 	rt="$(cut -d ' ' -f 2 <<<"$out")"
-	check "($name): jwt_refresh_rotate without a grace window" \
+	check_eq "security: ($name): jwt_refresh_rotate without a grace window" \
 		"$(a "adm.rt_rotate('$rt', '$K', '0')" | cut -d ' ' -f 1,3)" "rotated u5"
-	check "($name): a reuse is detected" "$(a "adm.rt_rotate('$rt', '$K', '0')" | cut -d ' ' -f 1)" reused
-	check "($name): the reuse revoked the family" "$(a "adm.rt_active('$fam')")" f
+	check_eq "security: ($name): a reuse is detected" "$(a "adm.rt_rotate('$rt', '$K', '0')" | cut -d ' ' -f 1)" reused
+	check_eq "security: ($name): the reuse revoked the family" "$(a "adm.rt_active('$fam')")" f
 	rt="$(a "adm.issue('u6')")"
 	a "adm.issue('u6')" >/dev/null
-	check "($name): jwt_refresh_sessions" "$(a "adm.rt_sessions('u6')")" 2
-	check "($name): jwt_refresh_revoke" "$(a "adm.rt_revoke('$rt', false)")" 1
+	check_eq "security: ($name): jwt_refresh_sessions" "$(a "adm.rt_sessions('u6')")" 2
+	check_eq "security: ($name): jwt_refresh_revoke" "$(a "adm.rt_revoke('$rt', false)")" 1
 	rt="$(a "adm.issue('u6')")"
-	check "($name): jwt_refresh_revoke everywhere" "$(a "adm.rt_revoke('$rt', true)")" 2
+	check_eq "security: ($name): jwt_refresh_revoke everywhere" "$(a "adm.rt_revoke('$rt', true)")" 2
 	rt="$(a "adm.issue('u7')")"
-	check "($name): jwt_refresh_revoke_family" "$(a "adm.rt_revoke_family(adm.family('$rt'))")" t
+	check_eq "security: ($name): jwt_refresh_revoke_family" "$(a "adm.rt_revoke_family(adm.family('$rt'))")" t
 	a "adm.issue('u8')" >/dev/null
-	check "($name): jwt_refresh_revoke_subject" "$(a "adm.rt_revoke_subject('u8')")" 1
-	check "($name): jwt_refresh_purge" "$(a "adm.rt_purge()")" 0
+	check_eq "security: ($name): jwt_refresh_revoke_subject" "$(a "adm.rt_revoke_subject('u8')")" 1
+	check_eq "security: ($name): jwt_refresh_purge" "$(a "adm.rt_purge()")" 0
 
 	n="$(a "adm.hits()")"
-	check "($name): no look-alike ran" "$n" 0
+	check_eq "security: ($name): no look-alike ran" "$n" 0
 	unset PGOPTIONS
 }
 
@@ -394,11 +385,11 @@ provoke "jwt_verify raising in a parallel worker (the leader raises it again)" \
 	 SELECT jwt_verify(t, '$MK', algorithms => '{HS256}') FROM par_toks"
 sleep 0.2
 leaks="$(tail -n +"$((log_before + 1))" "$JWT_TEST_LOG" | grep -c "$M" || true)"
-check "log: none of these errors wrote the statement, the secret or the token to the log" "$leaks" 0
+check_eq "security: log: none of these errors wrote the statement, the secret or the token to the log" "$leaks" 0
 if [ "$leaks" != 0 ]; then
 	tail -n +"$((log_before + 1))" "$JWT_TEST_LOG" | grep "$M" | head -n 5 | cut -c 1-200 | sed 's/^/#   /'
 fi
-check "log: the errors themselves were logged" \
+check_eq "security: log: the errors themselves were logged" \
 	"$(tail -n +"$((log_before + 1))" "$JWT_TEST_LOG" | grep -c 'ERROR' | awk '$1 >= 5 { print "yes" }')" yes
 
 exit "$failed"

@@ -316,9 +316,8 @@ script() {
 	done
 }
 
-failed=0
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; failed=1; }
+# shellcheck source=test/lib.sh
+source "$(dirname "$0")/../lib.sh"
 
 keys_file="${JWT_ROOT:-$here/../..}/test/fuzz/keys.json"
 start=$SECONDS
@@ -342,17 +341,14 @@ echo "#   wrong audience, tampered), $(value rot_n_m) with 60 keys in turn (a ca
 echo "#   $(value ssig_m) ES256/EdDSA and $(value rsig_m) RS/PS signatures, $(value err_m) errors raised and caught after"
 echo "#   a good call each, $(value dec_m) decodes, $cancelled statements cancelled mid-way"
 
-check_eq() { # check_eq WHAT GOT WANT
-	if [ "$2" = "$3" ] && [ -n "$2" ]; then ok "soak: $1 ($2)"; else not_ok "soak: $1 (got $2, want $3)"; fi
-}
-check_eq "every seed token of every algorithm gave its expected reason, every round" \
+check_eq "soak: every seed token of every algorithm gave its expected reason, every round" \
 	"$(($(value hs_m) + $(value asym_m) + $(value slow_m)))" "$(($(value hs_n_m) + $(value asym_n_m) + $(value slow_n_m)))"
-check_eq "every invalid shape gave its reason" "$(value bad_m)" "$(value bad_n_m)"
-check_eq "every uncached key verified its token" "$(value rot_m)" "$(value exp_rot_m)"
-check_eq "every signed token verified" "$(value sign_m)" "$(value exp_sign_m)"
-check_eq "every ES256/EdDSA/RS/PS signature was made" "$(($(value ssig_m) + $(value rsig_m)))" "$(($(value exp_ssig_m) + $(value exp_rsig_m)))"
-check_eq "every error case raised its error" "$(value err_m)" "$(value exp_err_m)"
-check_eq "every long statement was cancelled" "$cancelled" "$ncancel"
+check_eq "soak: every invalid shape gave its reason" "$(value bad_m)" "$(value bad_n_m)"
+check_eq "soak: every uncached key verified its token" "$(value rot_m)" "$(value exp_rot_m)"
+check_eq "soak: every signed token verified" "$(value sign_m)" "$(value exp_sign_m)"
+check_eq "soak: every ES256/EdDSA/RS/PS signature was made" "$(($(value ssig_m) + $(value rsig_m)))" "$(($(value exp_ssig_m) + $(value exp_rsig_m)))"
+check_eq "soak: every error case raised its error" "$(value err_m)" "$(value exp_err_m)"
+check_eq "soak: every long statement was cancelled" "$cancelled" "$ncancel"
 if [ "$calls" -ge "$CALLS" ]; then
 	ok "soak: at least $CALLS calls in the measured round ($calls)"
 else

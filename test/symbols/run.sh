@@ -21,7 +21,7 @@ expected="$(mktemp)"
 actual="$(mktemp)"
 trap 'rm -f "$expected" "$actual"' EXIT
 {
-	sed -nE "s/.*AS 'MODULE_PATHNAME', '([A-Za-z0-9_]+)'.*/\1/p" jwt--*.sql |
+	sed -nE "s/.*AS 'MODULE_PATHNAME', '([A-Za-z0-9_]+)'.*/\1/p" jwt--*.sql sql/install/*.sql |
 		while read -r sym; do echo "$sym"; echo "pg_finfo_$sym"; done
 	echo Pg_magic_func
 	echo _PG_init
@@ -29,17 +29,17 @@ trap 'rm -f "$expected" "$actual"' EXIT
 nm -D --defined-only jwt.so | awk '$2 ~ /^[TDBRVW]$/ { print $3 }' | LC_ALL=C sort -u >"$actual"
 
 extra="$(comm -13 "$expected" "$actual")"
-missing="$(comm -23 "$expected" "$actual")"
+unexported="$(comm -23 "$expected" "$actual")"
 if [ -z "$extra" ]; then
 	ok "symbols: jwt.so exports nothing but the $(wc -l <"$expected") symbols PostgreSQL looks up"
 else
 	not_ok "symbols: jwt.so exports nothing but the symbols PostgreSQL looks up"
 	printf '# exported, not named by any script: %s\n' $extra
 fi
-if [ -z "$missing" ]; then
+if [ -z "$unexported" ]; then
 	ok "symbols: every symbol the scripts name is exported"
 else
 	not_ok "symbols: every symbol the scripts name is exported"
-	printf '# named by a script, not exported: %s\n' $missing
+	printf '# named by a script, not exported: %s\n' $unexported
 fi
 exit "$failed"

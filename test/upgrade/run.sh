@@ -5,8 +5,9 @@
 # created with CREATE EXTENSION jwt VERSION '<old>' and used (registry keys,
 # a signed token, a refresh token), then updated.  After the update the
 # version is the default one, the data still works (the token verifies, the
-# refresh token rotates), what the update fixed is fixed, and the
-# extension's objects and their definitions are those of a fresh install.
+# refresh token rotates) and what the update fixed is fixed; in databases of
+# three encodings.  That the extension's objects and their definitions are
+# those of a fresh install is the pg_regress test "upgrade" (sql/upgrade.sql).
 #
 # Runs against the server in PGHOST/PGPORT/PGUSER (a superuser; the test
 # suite sets them) in databases of its own, dropped at the end.  Prints
@@ -21,44 +22,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failed=0
-ok() { echo "ok - upgrade: $*"; }
-not_ok() { echo "not ok - upgrade: $*"; failed=1; }
-check_eq() { # description, got, expected
-	if [ "$2" = "$3" ]; then
-		ok "$1"
-	else
-		not_ok "$1"
-		printf '#   expected: %s\n#   got:      %s\n' "$3" "$2"
-	fi
-}
+# shellcheck source=test/lib.sh
+source "$(dirname "$0")/../lib.sh"
+JWT_TEST_PREFIX="upgrade: "
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
-
-# The extension's objects, one line each with a digest of its definition.
-objects() {
-	q "$1" "
-	SELECT pg_describe_object(d.classid, d.objid, 0) || ' ' ||
-	       md5(coalesce(CASE d.classid
-	           WHEN 'pg_proc'::regclass THEN pg_get_functiondef(d.objid)
-	                || (SELECT coalesce(proacl::text, '') FROM pg_proc WHERE oid = d.objid)
-	           WHEN 'pg_class'::regclass THEN
-	               (SELECT string_agg(attname || ':' || format_type(atttypid, atttypmod) || ':' ||
-	                                  attnotnull, ',' ORDER BY attnum)
-	                  FROM pg_attribute WHERE attrelid = d.objid AND attnum > 0 AND NOT attisdropped)
-	                || (SELECT coalesce(relacl::text, '') FROM pg_class WHERE oid = d.objid)
-	                || coalesce(pg_get_viewdef(d.objid), '')
-	           END, ''))
-	  FROM pg_depend d
-	 WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
-	   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'jwt')
-	 ORDER BY 1"
-}
 
 cleanup
 createdb "$NEW"
 q "$NEW" "CREATE EXTENSION jwt" >/dev/null
 default="$(q "$NEW" "SELECT extversion FROM pg_extension WHERE extname = 'jwt'")"
-fresh="$(objects "$NEW")"
 olds="$(q "$NEW" "SELECT source FROM pg_extension_update_paths('jwt')
                    WHERE target = '$default' AND path IS NOT NULL ORDER BY source")"
 if [ -z "$olds" ]; then
@@ -99,8 +71,6 @@ for enc in UTF8 LATIN1 SQL_ASCII; do
 			"$(q "$OLD" "SELECT jwt_registry_rotate('ES256') IS NOT NULL;
 			             SELECT jwt_registry_verify(jwt_registry_sign('{\"sub\": \"carol\"}', 'ES256'))->>'sub'" 2>&1 |
 				tr '\n' ' ')" "t carol "
-		[ "$enc" = UTF8 ] && check_eq "$enc, $old: the objects and their definitions are those of a fresh install" \
-			"$(objects "$OLD")" "$fresh"
 		# 0.1.1: jwt_registry_add reads an HMAC key with the key reader first,
 		# so a malformed "oct" JWK is not quoted by a jsonb error context.
 		out="$(q "$OLD" "SELECT jwt_registry_add('{\"kty\":\"oct\",\"k\":\"dXBncmFkZWQtc2VjcmV0LXF1b3RlZC1ub3doZXJl\",}', 'HS256')" 2>&1 || true)"
