@@ -64,7 +64,6 @@ pg_noreturn extern void jwt_report(JwtReason reason, const char *detail,
 /* _PG_init: hide the statement of such errors in the leader too. */
 extern void jwt_errors_init(void);
 
-pg_noreturn extern void jwt_openssl_error(const char *what);
 extern const char *jwt_clip(const char *s, int maxbytes);
 extern bool jwt_append_quoted_value(StringInfo buf, const char *s,
 									int maxbytes);

@@ -27,6 +27,7 @@
 #include "utils/builtins.h"
 
 #include "base64url.h"
+#include "crypto.h"
 #include "encoding.h"
 #include "errors.h"
 #include "json_out.h"
@@ -338,7 +339,7 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 	}
 
 	/* header.payload.signature, encoded in place */
-	siglen = alg->family == JWT_FAMILY_HMAC ? alg->hash_len : jwt_pkey_sig_len(key, alg);
+	siglen = jwt_crypto_sig_len(key, alg);
 	hlen = B64URL_ENC_LEN(hjson.len);
 	plen = B64URL_ENC_LEN(pjson.len);
 	slen = B64URL_ENC_LEN(siglen);
@@ -349,19 +350,8 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 	p += b64url_encode((unsigned char *) pjson.data, pjson.len, p);
 
 	sig = siglen <= (int) sizeof(sigbuf) ? sigbuf : palloc(siglen);
-	if (alg->family == JWT_FAMILY_HMAC)
-	{
-		if (!jwt_key_hmac(key, alg, VARDATA(result), p - VARDATA(result), sig, &actual) ||
-			actual != (size_t) siglen)
-			jwt_openssl_error("could not compute HMAC");
-	}
-	else
-	{
-		actual = siglen;
-		if (!jwt_pkey_sign(key, alg, VARDATA(result), p - VARDATA(result), sig, &actual) ||
-			actual > (size_t) siglen)
-			jwt_openssl_error("could not sign");
-	}
+	if (!jwt_crypto_sign(key, alg, VARDATA(result), p - VARDATA(result), sig, &actual))
+		jwt_crypto_error(alg, true);
 	*p++ = '.';
 	p += b64url_encode(sig, (int) actual, p);
 	SET_VARSIZE(result, p - (char *) result);

@@ -21,12 +21,10 @@
  */
 #include "postgres.h"
 
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-
 #include "utils/memutils.h"
 
 #include "base64url.h"
+#include "crypto.h"
 #include "verify.h"
 
 static void
@@ -60,10 +58,7 @@ jwt_verify_token(const char *token, int len, JwtKey *key,
 	JwtKey	   *picked;
 	char	   *sig;
 	int			siglen;
-	int			expected_len;
 	size_t		signing_input_len;
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	size_t		maclen = 0;
 	bool		valid = false;
 
 	res->detail = NULL;
@@ -134,26 +129,13 @@ jwt_verify_token(const char *token, int len, JwtKey *key,
 		return;
 	}
 	signing_input_len = (seg.payload + seg.payload_len) - seg.header;
-	if (alg->family == JWT_FAMILY_HMAC)
-	{
-		if (siglen != alg->hash_len)
-			valid = false;
-		else if (!jwt_key_hmac(key, alg, seg.header, signing_input_len, mac, &maclen))
-			jwt_openssl_error("could not compute HMAC");
-		else
-			valid = (maclen == (size_t) siglen &&
-					 CRYPTO_memcmp(mac, sig, siglen) == 0);
-		expected_len = alg->hash_len;
-	}
-	else
-	{
-		if (!jwt_pkey_verify(key, alg, seg.header, signing_input_len,
-							 (unsigned char *) sig, siglen, &valid))
-			jwt_openssl_error("could not verify the signature");
-		expected_len = jwt_pkey_sig_len(key, alg);
-	}
+	if (!jwt_crypto_verify(key, alg, seg.header, signing_input_len,
+						   (unsigned char *) sig, siglen, &valid))
+		jwt_crypto_error(alg, false);
 	if (!valid)
 	{
+		int			expected_len = jwt_crypto_sig_len(key, alg);
+
 		res->reason = JWT_REASON_BAD_SIGNATURE;
 		if (siglen != expected_len)
 			res->detail = psprintf("The signature has %d bytes, %s signatures with this key have %d",
