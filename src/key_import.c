@@ -6,7 +6,8 @@
  *
  * PEM: PKCS#8 and SEC1/PKCS#1 private keys, SPKI and PKCS#1 public keys
  * (through OpenSSL's decoder, never prompting for a pass phrase: encrypted
- * keys are refused) and X.509 certificates (their public key).
+ * keys are refused) and X.509 certificates (their public key); a body
+ * OpenSSL cannot read is named by its PEM type, never shown.
  * JWK: kty "oct", "RSA", "EC" (P-256, P-384, P-521, secp256k1) and "OKP"
  * (Ed25519, Ed448); members "alg", "use", "key_ops" and "kid" are honoured.
  * JWK Set: {"keys": [...]}; members that cannot sign or verify (use "enc",
@@ -199,7 +200,6 @@ jwt_key_from_pem(JwtKey *key, const char *pem, int len)
 	int			i;
 	EVP_PKEY   *pkey = NULL;
 	bool		has_private;
-	char	   *fail = NULL;
 
 	for (i = 0; i + 11 <= len; i++)
 	{
@@ -233,8 +233,6 @@ jwt_key_from_pem(JwtKey *key, const char *pem, int len)
 			pkey = X509_get_pubkey(cert);
 		X509_free(cert);
 		BIO_free(bio);
-		if (pkey == NULL)
-			fail = jwt_openssl_reason();
 	}
 	else if (strstr(label, "KEY") != NULL)
 	{
@@ -253,16 +251,28 @@ jwt_key_from_pem(JwtKey *key, const char *pem, int len)
 			pkey = NULL;
 		}
 		OSSL_DECODER_CTX_free(dctx);
-		if (pkey == NULL)
-			fail = jwt_openssl_reason();
 	}
 	else
 		bad_key("unsupported PEM document",
 				psprintf("The document is a \"%s\"; a key is a PUBLIC KEY, a PRIVATE KEY or a CERTIFICATE.",
 						 label));
 
+	/*
+	 * OpenSSL's reason ("unsupported", "ASN1 lib") says nothing to the
+	 * caller: name the block and what its body should have been.
+	 */
 	if (pkey == NULL)
-		bad_key("could not read the PEM key", fail);
+	{
+		ERR_clear_error();
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("key is not a valid PEM document"),
+				 errdetail("The body of its \"%s\" block is not %s that OpenSSL can read.",
+						   jwt_clip(label, 64),
+						   strcmp(label, "CERTIFICATE") == 0 ? "an X.509 certificate" :
+						   has_private ? "a private key" : "a public key"),
+				 errhint("Pass the whole key, base64 lines and all, between its -----BEGIN and -----END lines.")));
+	}
 	key_set_pkey(key, pkey, has_private);
 }
 
