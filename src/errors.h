@@ -14,16 +14,7 @@
 #include "compat.h"
 #include "lib/stringinfo.h"
 
-/*
- * Every error and message of the extension is raised through these two.
- * They keep the statement out of the server log (errhidestmt): the
- * statement carries the tokens, secrets and keys it was called with, and
- * log_min_error_statement (default error) would log it with every error.
- */
-#define jwt_ereport(elevel, ...) \
-	ereport(elevel, __VA_ARGS__, errhidestmt(true))
-#define jwt_elog(elevel, ...) \
-	ereport(elevel, errmsg_internal(__VA_ARGS__), errhidestmt(true))
+#include "report.h"
 
 typedef enum JwtReason
 {
