@@ -148,7 +148,7 @@ jwt_key_get(const char *bytes, int len, JwtKeyForm form)
 	int			i;
 	MemoryContext cxt;
 	MemoryContext old;
-	JwtKey	   *key;
+	JwtKey	   *volatile key = NULL;
 
 	if (len > jwt_max_key_size)
 		jwt_ereport(ERROR,
@@ -180,13 +180,14 @@ jwt_key_get(const char *bytes, int len, JwtKeyForm form)
 		key_cache_cxt = AllocSetContextCreate(TopMemoryContext, "jwt key cache",
 											  ALLOCSET_SMALL_SIZES);
 	cxt = AllocSetContextCreate(key_cache_cxt, "jwt key", ALLOCSET_SMALL_SIZES);
-	key = key_new(cxt);
 	old = MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
 		int			skip = jwt_skip_bom_space(bytes, len);
 		Jsonb	   *jb = NULL;
 		char	   *detail = NULL;
+
+		key = key_new(cxt);
 
 		if (form == JWT_FORM_JSONB)
 			jwt_key_from_jwk_jsonb(key, (Jsonb *) bytes);
