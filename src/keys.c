@@ -100,7 +100,6 @@ key_free_contents(JwtKey *key)
 		OPENSSL_cleanse(key->bytes, key->len);
 }
 
-
 /* The reset callback of a key's context: see "Cache" above. */
 static void
 key_reset(void *arg)
