@@ -9,9 +9,11 @@ OBJS = \
 	src/json_in.o \
 	src/claims.o \
 	src/algs.o \
+	src/crypto.o \
+	src/key_material.o \
+	src/key_import.o \
+	src/key_export.o \
 	src/keys.o \
-	src/jwk.o \
-	src/pkey.o \
 	src/sign.o \
 	src/verify.o \
 	src/errors.o \

@@ -83,6 +83,11 @@ SELECT jwt_verify(jwt_sign('{}', :k32), convert_to(E'  -----BEGIN PUBLIC KEY----
 \set VERBOSITY default
 SELECT jwt_verify(jwt_sign('{"iat":1}', :k32), 'a different secret of 32 bytes!!', at => :at);
 SELECT jwt_sign('{}', 'short secret');
+-- A PEM body OpenSSL cannot read: named by its block type, never shown.
+SELECT jwt_verify('x.y.z', E'-----BEGIN PUBLIC KEY-----\nc2VjcmV0IGJvZHkgYnl0ZXM=\n-----END PUBLIC KEY-----\n');
+SELECT jwt_sign('{}', E'-----BEGIN PRIVATE KEY-----\nc2VjcmV0IGJvZHkgYnl0ZXM=\n-----END PRIVATE KEY-----\n', 'ES256');
+SELECT jwt_verify('x.y.z', E'-----BEGIN CERTIFICATE-----\nc2VjcmV0IGJvZHkgYnl0ZXM=\n-----END CERTIFICATE-----\n');
+SELECT jwt_verify('x.y.z', E'-----BEGIN RSA\nPUBLIC KEY-----\nc2VjcmV0IGJvZHkgYnl0ZXM=\n-----END RSA PUBLIC KEY-----\n');
 
 -- No secret and no token text in any message, for every failure above and
 -- a few more; collected through PL/pgSQL.
@@ -104,6 +109,7 @@ SELECT leaks(jwt_sign('{"sub":"x"}', :k32), 'a different secret of 32 bytes!!') 
        leaks(jwt_sign('{"sub":"x"}', :k32, expires_in => '-1 hour'), :k32) AS expired,
        leaks(jwt_sign('{"sub":"x"}', :k32), :k32, '{HS384}') AS not_allowed,
        leaks('not a token at all, with secrets inside', :k32) AS malformed,
-       leaks(jwt_sign('{"sub":"x"}', :k32) || 'AAAA', :k32) AS longer_signature;
+       leaks(jwt_sign('{"sub":"x"}', :k32) || 'AAAA', :k32) AS longer_signature,
+       leaks(jwt_sign('{"sub":"x"}', :k32), E'-----BEGIN PUBLIC KEY-----\nc2VjcmV0IGJvZHkgYnl0ZXM=\n-----END PUBLIC KEY-----\n') AS bad_pem;
 
 DROP FUNCTION leaks(text, text, text[]);

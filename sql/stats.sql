@@ -85,6 +85,18 @@ SELECT (jwt_validate(jwt_sign(jsonb_build_object('iss', 'https://id.example', 's
 SELECT (jwt_validate(jwt_sign(jsonb_build_object('sub', repeat('x', 100)), repeat('z', 32)),
                      repeat('k', 32))).reason;
 SELECT (jwt_validate('e30.e30.', repeat('k', 32))).reason;
+-- rejected before the signature: iss and sub still come from the payload
+SELECT (jwt_validate(jwt_sign('{"iss":"i1","sub":"s1"}', repeat('k', 48), 'HS384'),
+                     repeat('k', 48), algorithms => '{HS256}')).reason;
+-- rejected after the signature, before the claims (typ)
+SELECT (jwt_validate(jwt_sign('{"iss":"i2","sub":"s2"}', repeat('k', 32)),
+                     repeat('k', 32), typ => 'at+jwt')).reason;
+-- forged payloads: a claim of the wrong type, iss and sub that are not
+-- strings, a payload that is not JSON
+SELECT (jwt_validate('eyJhbGciOiJIUzI1NiJ9.' ||
+                     rtrim(translate(encode(convert_to(p, 'UTF8'), 'base64'), '+/', '-_'), '=') ||
+                     '.c2ln', repeat('k', 32))).reason
+  FROM unnest(ARRAY['{"sub":"s3","exp":"soon"}', '{"iss":1,"sub":["s4"]}', 'not json']) AS p;
 SELECT jwt_verify(jwt_sign('{"aud":"api"}', repeat('k', 32), 'HS256'), repeat('k', 32),
                   audience => 'web');
 \set VERBOSITY terse

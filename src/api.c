@@ -275,9 +275,11 @@ jwt_verify_with(JwtVerifySite *site, const char *token, int len, JwtKey *key,
 	JwtVerifyOptions opts;
 
 	build_options(site, params, key, &opts);
-	jwt_verify_token(token, len, key, &opts, &site->memo, res);
+	jwt_verify_token(token, len, key, &opts, &site->memo,
+					 (stats & JWT_STATS_COUNT) != 0 && jwt_stats_logs_failures(),
+					 res);
 	if (stats & JWT_STATS_COUNT)
-		jwt_stats_verified(res, token, len, (stats & JWT_STATS_KID) != 0);
+		jwt_stats_verified(res, (stats & JWT_STATS_KID) != 0);
 }
 
 text *

@@ -99,11 +99,13 @@ jwt_check_typ(const char *typ, const JwtVerifyOptions *opts, char **detail)
 
 /*
  * Decode, parse and check the payload segment.  On success and on every
- * check failure after parsing, *claims is the parsed claims set.
+ * check failure after parsing, *claims is the parsed claims set, and *iss
+ * and *sub are its "iss" and "sub" when they are strings (else NULL).
  */
 JwtReason
 jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
-				 Jsonb **claims, char **detail)
+				 Jsonb **claims, const char **iss, const char **sub,
+				 char **detail)
 {
 	JwtJsonField f[F_COUNT] = {
 		[F_EXP] = {.name = "exp"},
@@ -124,11 +126,16 @@ jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
 	int			i;
 
 	*claims = NULL;
+	*iss = *sub = NULL;
 	if (!jwt_decode_segment(b64, len, 1, &json, &json_len, detail))
 		return JWT_REASON_MALFORMED;
 	reason = jwt_json_parse(json, json_len, "payload", f, F_COUNT, claims, detail);
 	if (reason != JWT_REASON_NONE)
 		return reason;
+	if (f[F_ISS].type == JWT_JSON_STRING)
+		*iss = f[F_ISS].str;
+	if (f[F_SUB].type == JWT_JSON_STRING)
+		*sub = f[F_SUB].str;
 
 	/* Types of the registered claims. */
 	if (f[F_EXP].type != JWT_JSON_ABSENT && !time_claim(&f[F_EXP], &exp))

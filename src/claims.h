@@ -40,7 +40,8 @@ typedef struct JwtVerifyOptions
 
 extern JwtReason jwt_claims_parse(const char *b64, int len,
 								  const JwtVerifyOptions *opts,
-								  Jsonb **claims, char **detail);
+								  Jsonb **claims, const char **iss,
+								  const char **sub, char **detail);
 extern JwtReason jwt_check_typ(const char *typ, const JwtVerifyOptions *opts,
 							   char **detail);
 

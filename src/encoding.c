@@ -33,7 +33,7 @@
 #include "utils/memutils.h"
 
 #include "encoding.h"
-#include "errors.h"
+#include "report.h"
 
 typedef struct JwtConversion
 {

@@ -13,8 +13,6 @@
  */
 #include "postgres.h"
 
-#include <openssl/err.h>
-
 #include "lib/stringinfo.h"
 #include "access/parallel.h"
 #include "mb/pg_wchar.h"
@@ -297,24 +295,4 @@ jwt_clip(const char *s, int maxbytes)
 	if (jwt_append_quoted_value(&buf, s, maxbytes))
 		appendStringInfoString(&buf, "...");
 	return buf.data;
-}
-
-/*
- * Raise 39000 for an OpenSSL call that failed where no input can make it
- * fail.  The OpenSSL reason goes in the detail; the error queue is emptied
- * first, so that the next call starts clean (hot paths do not clear it
- * before each call: the last error is always the one that just happened).
- */
-void
-jwt_openssl_error(const char *what)
-{
-	unsigned long e = ERR_peek_last_error();
-	const char *r = e ? ERR_reason_error_string(e) : NULL;
-	char	   *reason = pstrdup(r ? r : "no reason given");
-
-	ERR_clear_error();
-	jwt_ereport(ERROR,
-			(errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
-			 errmsg("%s", what),
-			 errdetail("OpenSSL: %s.", reason)));
 }

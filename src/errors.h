@@ -14,16 +14,7 @@
 #include "compat.h"
 #include "lib/stringinfo.h"
 
-/*
- * Every error and message of the extension is raised through these two.
- * They keep the statement out of the server log (errhidestmt): the
- * statement carries the tokens, secrets and keys it was called with, and
- * log_min_error_statement (default error) would log it with every error.
- */
-#define jwt_ereport(elevel, ...) \
-	ereport(elevel, __VA_ARGS__, errhidestmt(true))
-#define jwt_elog(elevel, ...) \
-	ereport(elevel, errmsg_internal(__VA_ARGS__), errhidestmt(true))
+#include "report.h"
 
 typedef enum JwtReason
 {
@@ -64,7 +55,6 @@ pg_noreturn extern void jwt_report(JwtReason reason, const char *detail,
 /* _PG_init: hide the statement of such errors in the leader too. */
 extern void jwt_errors_init(void);
 
-pg_noreturn extern void jwt_openssl_error(const char *what);
 extern const char *jwt_clip(const char *s, int maxbytes);
 extern bool jwt_append_quoted_value(StringInfo buf, const char *s,
 									int maxbytes);

@@ -35,6 +35,10 @@
  * any non-ASCII string when the encoding has no conversion from UTF-8
  * (MULE_INTERNAL) (jp_to_server).
  *
+ * jwt_json_parse_server reads JSON text in the database encoding (a key
+ * argument, or JSON built from jsonb strings) by way of UTF-8, and wipes
+ * the converted copy, which may hold a key.
+ *
  * Never ereports for bad input.  Allocates in CurrentMemoryContext.
  *
  * src/json_in.c
@@ -42,6 +46,8 @@
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include <openssl/crypto.h>
 
 #include "catalog/namespace.h"
 #include "mb/pg_wchar.h"
@@ -930,4 +936,44 @@ jwt_json_parse(const char *data, int len, const char *what,
 	if (out)
 		*out = JsonbValueToJsonb(&root);
 	return JWT_REASON_NONE;
+}
+
+/*
+ * Parse JSON text in the database encoding with jwt_json_parse, which
+ * reads UTF-8, JOSE's encoding, and converts strings to the database
+ * encoding.  In a database that is not UTF-8, a "kid" of "café" would
+ * otherwise not be valid UTF-8.  The converted copy is wiped: the text is
+ * usually a key.
+ */
+JwtReason
+jwt_json_parse_server(const char *json, int len, const char *what,
+					  Jsonb **out, char **detail)
+{
+	if (GetDatabaseEncoding() != PG_UTF8)
+	{
+		/*
+		 * In a SQL_ASCII database (or for pure ASCII) this returns "json"
+		 * itself, a datum's data that need not end in NUL: only a new,
+		 * converted buffer has its length found by strlen.
+		 */
+		char	   *conv;
+
+		if (!jwt_server_to_utf8(json, len, &conv))
+		{
+			*detail = psprintf("The %s has a character the database encoding %s has no UTF-8 form for",
+							   what, GetDatabaseEncodingName());
+			return JWT_REASON_MALFORMED;
+		}
+		if (conv != json)
+		{
+			JwtReason	r;
+			int			convlen = strlen(conv);
+
+			r = jwt_json_parse(conv, convlen, what, NULL, 0, out, detail);
+			OPENSSL_cleanse(conv, convlen);
+			pfree(conv);
+			return r;
+		}
+	}
+	return jwt_json_parse(json, len, what, NULL, 0, out, detail);
 }

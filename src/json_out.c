@@ -182,14 +182,18 @@ json_out_container(StringInfo buf, JsonbContainer *container)
  * Append the top-level members of "object" as `"k":v` pairs separated by
  * commas, without braces, leaving out the keys in "skip".  "first" says
  * whether nothing precedes them inside the braces; the updated state is
- * returned so that the caller can add members before and after.
+ * returned so that the caller can add members before and after.  "hook",
+ * when not NULL, sees each member written (its value written from
+ * buf->data + start) and may raise.
  */
 bool
 json_out_members(StringInfo buf, JsonbContainer *object,
-				 const char *const *skip, int nskip, bool first)
+				 const char *const *skip, int nskip, bool first,
+				 JsonOutMemberHook hook, void *arg)
 {
 	JsonbIterator *it = JsonbIteratorInit(object);
 	JsonbValue	v;
+	JsonbValue	key = {0};
 	JsonbIteratorToken tok;
 	bool		skipping = false;
 
@@ -216,11 +220,16 @@ json_out_members(StringInfo buf, JsonbContainer *object,
 			json_out_string(buf, v.val.string.val, v.val.string.len);
 			appendStringInfoCharMacro(buf, ':');
 			first = false;
+			key = v;
 		}
-		else if (tok == WJB_VALUE)
+		else if (tok == WJB_VALUE && !skipping)
 		{
-			if (!skipping)
-				json_out_value(buf, &v);
+			int			start = buf->len;
+
+			json_out_value(buf, &v);
+			if (hook)
+				hook(arg, key.val.string.val, key.val.string.len, &v,
+					 buf->data + start, buf->len - start);
 		}
 	}
 	return first;

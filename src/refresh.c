@@ -51,7 +51,6 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "access/genam.h"
@@ -83,6 +82,7 @@
 
 #include "api.h"
 #include "base64url.h"
+#include "crypto.h"
 #include "entry.h"
 #include "errors.h"
 #include "jwt.h"
@@ -178,16 +178,13 @@ JWT_FUNCTION(jwt_refresh_new_token)
 static text *
 refresh_successor(text *parent, const unsigned char *key)
 {
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
-	unsigned char *ok;
+	unsigned char mac[REFRESH_TOKEN_BYTES];
 	text	   *res;
 
+	StaticAssertStmt(REFRESH_TOKEN_BYTES == 32, "HMAC-SHA256 gives 32 bytes");
 	ERR_clear_error();
-	ok = HMAC(EVP_sha256(), key, REFRESH_TOKEN_BYTES,
-			  (const unsigned char *) VARDATA_ANY(parent),
-			  VARSIZE_ANY_EXHDR(parent), mac, &maclen);
-	if (ok == NULL || maclen != REFRESH_TOKEN_BYTES)
+	if (!jwt_crypto_hmac_sha256(key, REFRESH_TOKEN_BYTES, VARDATA_ANY(parent),
+								VARSIZE_ANY_EXHDR(parent), mac))
 		jwt_openssl_error("could not compute HMAC-SHA256");
 	res = refresh_encode(mac);
 	explicit_bzero(mac, sizeof(mac));

@@ -80,11 +80,13 @@
 
 #include "api.h"
 #include "base64url.h"
+#include "crypto.h"
 #include "encoding.h"
 #include "entry.h"
 #include "errors.h"
 #include "extension.h"
 #include "json_out.h"
+#include "key_export.h"
 #include "registry.h"
 
 #define REGISTRY_TABLE		"jwt_keys"
@@ -785,27 +787,15 @@ b64url_utf8(const char *s, int len)
 	return out;
 }
 
-/* The RFC 7638 thumbprint of an "oct" key: SHA-256 of {"k":...,"kty":"oct"} */
+/* The RFC 7638 thumbprint of an "oct" key whose "k" is given */
 static text *
 oct_thumbprint(text *k)
 {
 	char	   *member = k ? text_to_cstring(k) : pstrdup("");
-	char	   *json = psprintf("{\"k\":\"%s\",\"kty\":\"oct\"}", member);
-	char	   *utf8 = jwt_server_to_utf8_or_error(json, strlen(json), "the key");
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char		out[B64URL_ENC_LEN(EVP_MAX_MD_SIZE) + 1];
-	int			n;
+	char	   *kid = jwt_oct_thumbprint(member);
 
-	ERR_clear_error();
-	if (EVP_Digest(utf8, strlen(utf8), md, &mdlen, EVP_sha256(), NULL) != 1)
-		jwt_openssl_error("could not compute a key thumbprint");
 	OPENSSL_cleanse(member, strlen(member));
-	OPENSSL_cleanse(json, strlen(json));
-	if (utf8 != json)
-		OPENSSL_cleanse(utf8, strlen(utf8));
-	n = b64url_encode(md, mdlen, out);
-	return cstring_to_text_with_len(out, n);
+	return cstring_to_text(kid);
 }
 
 /*

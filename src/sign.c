@@ -27,6 +27,7 @@
 #include "utils/builtins.h"
 
 #include "base64url.h"
+#include "crypto.h"
 #include "encoding.h"
 #include "errors.h"
 #include "json_out.h"
@@ -66,13 +67,6 @@ claim_type_error(const char *name, const char *what)
 }
 
 /*
- * Write the members of "claims" into "buf" (without braces) in one pass,
- * checking the registered claims' types on the way (RFC 7519 section 4.1:
- * exp, nbf and iat numbers; iss, sub and jti strings; aud a string or an
- * array of strings), so that jwt_sign never makes a token that jwt_verify
- * would call malformed.  Reports which of iat, exp and nbf were present.
- */
-/*
  * Whether a number as json_out_value wrote it (numeric_out: digits, no
  * exponent, ending the NUL-terminated buffer) is a finite double, as
  * jwt_verify reads a time claim.  Only one of 309 or more integer digits
@@ -92,76 +86,78 @@ finite_as_double(const char *num, int len)
 	return digits < 309 || isfinite(strtod(num, NULL));
 }
 
+typedef struct ClaimsSeen
+{
+	bool		has_iat;
+	bool		has_exp;
+	bool		has_nbf;
+} ClaimsSeen;
+
+/*
+ * Check a registered claim's type as json_out_members writes it (RFC 7519
+ * section 4.1: exp, nbf and iat numbers; iss, sub and jti strings; aud a
+ * string or an array of strings), so that jwt_sign never makes a token
+ * that jwt_verify would call malformed, and note iat, exp and nbf.
+ */
+static void
+check_claim(void *arg, const char *name, int namelen, JsonbValue *v,
+			const char *text, int textlen)
+{
+	static const char *const names[] = {"exp", "nbf", "iat", "iss", "sub", "jti", "aud"};
+	static const char kinds[] = "nnnsssa";	/* 'n'umber, 's'tring, 'a'ud */
+	ClaimsSeen *seen = (ClaimsSeen *) arg;
+	const char *pending = NULL;
+	char		kind = 0;
+	int			i;
+
+	if (namelen != 3)
+		return;
+	for (i = 0; i < lengthof(names); i++)
+	{
+		if (memcmp(name, names[i], 3) == 0)
+		{
+			pending = names[i];
+			kind = kinds[i];
+			seen->has_exp |= (i == 0);
+			seen->has_nbf |= (i == 1);
+			seen->has_iat |= (i == 2);
+			break;
+		}
+	}
+	if (pending == NULL)
+		return;
+	if (kind == 'n' && v->type != jbvNumeric)
+		claim_type_error(pending, "a number");
+	if (kind == 's' && v->type != jbvString)
+		claim_type_error(pending, "a string");
+	if (kind == 'a' && v->type != jbvString && !is_string_array(v))
+		claim_type_error(pending, "a string or an array of strings");
+	if (kind == 'n' && !finite_as_double(text, textlen))
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("claim \"%s\" is out of range", pending),
+				 errdetail("A NumericDate must be a finite number of seconds (at most about 1.8e308).")));
+}
+
+/*
+ * Write the members of "claims" into "buf" (without braces) in one pass,
+ * checking the registered claims' types on the way (check_claim).
+ * Reports which of iat, exp and nbf were present.
+ */
 static void
 write_claims(StringInfo buf, Jsonb *claims, bool *has_iat, bool *has_exp,
 			 bool *has_nbf)
 {
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-	const char *pending = NULL;
-	char		kind = 0;		/* 'n'umber, 's'tring, 'a'ud */
-	bool		first = true;
+	ClaimsSeen	seen = {false, false, false};
 
 	if (!JB_ROOT_IS_OBJECT(claims) || JB_ROOT_IS_SCALAR(claims))
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("claims must be a JSON object")));
-
-	*has_iat = *has_exp = *has_nbf = false;
-	it = JsonbIteratorInit(&claims->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		if (tok == WJB_KEY)
-		{
-			pending = NULL;
-			if (v.val.string.len == 3)
-			{
-				static const char *const names[] = {"exp", "nbf", "iat", "iss", "sub", "jti", "aud"};
-				static const char kinds[] = "nnnsssa";
-				int			i;
-
-				for (i = 0; i < lengthof(names); i++)
-				{
-					if (memcmp(v.val.string.val, names[i], 3) == 0)
-					{
-						pending = names[i];
-						kind = kinds[i];
-						*has_exp |= (i == 0);
-						*has_nbf |= (i == 1);
-						*has_iat |= (i == 2);
-						break;
-					}
-				}
-			}
-			if (!first)
-				appendStringInfoCharMacro(buf, ',');
-			json_out_string(buf, v.val.string.val, v.val.string.len);
-			appendStringInfoCharMacro(buf, ':');
-			first = false;
-		}
-		else if (tok == WJB_VALUE)
-		{
-			int			start = buf->len;
-
-			if (pending)
-			{
-				if (kind == 'n' && v.type != jbvNumeric)
-					claim_type_error(pending, "a number");
-				if (kind == 's' && v.type != jbvString)
-					claim_type_error(pending, "a string");
-				if (kind == 'a' && v.type != jbvString && !is_string_array(&v))
-					claim_type_error(pending, "a string or an array of strings");
-			}
-			json_out_value(buf, &v);
-			if (pending && kind == 'n' &&
-				!finite_as_double(buf->data + start, buf->len - start))
-				jwt_ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("claim \"%s\" is out of range", pending),
-						 errdetail("A NumericDate must be a finite number of seconds (at most about 1.8e308).")));
-		}
-	}
+	(void) json_out_members(buf, &claims->root, NULL, 0, true, check_claim, &seen);
+	*has_iat = seen.has_iat;
+	*has_exp = seen.has_exp;
+	*has_nbf = seen.has_nbf;
 }
 
 /* Check the caller's extra header members. */
@@ -289,7 +285,7 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 	}
 	if (header)
 		(void) json_out_members(&hjson, &header->root, header_skip,
-								lengthof(header_skip), false);
+								lengthof(header_skip), false, NULL, NULL);
 	appendStringInfoCharMacro(&hjson, '}');
 
 	/* payload JSON */
@@ -338,7 +334,7 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 	}
 
 	/* header.payload.signature, encoded in place */
-	siglen = alg->family == JWT_FAMILY_HMAC ? alg->hash_len : jwt_pkey_sig_len(key, alg);
+	siglen = jwt_crypto_sig_len(key, alg);
 	hlen = B64URL_ENC_LEN(hjson.len);
 	plen = B64URL_ENC_LEN(pjson.len);
 	slen = B64URL_ENC_LEN(siglen);
@@ -349,19 +345,8 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 	p += b64url_encode((unsigned char *) pjson.data, pjson.len, p);
 
 	sig = siglen <= (int) sizeof(sigbuf) ? sigbuf : palloc(siglen);
-	if (alg->family == JWT_FAMILY_HMAC)
-	{
-		if (!jwt_key_hmac(key, alg, VARDATA(result), p - VARDATA(result), sig, &actual) ||
-			actual != (size_t) siglen)
-			jwt_openssl_error("could not compute HMAC");
-	}
-	else
-	{
-		actual = siglen;
-		if (!jwt_pkey_sign(key, alg, VARDATA(result), p - VARDATA(result), sig, &actual) ||
-			actual > (size_t) siglen)
-			jwt_openssl_error("could not sign");
-	}
+	if (!jwt_crypto_sign(key, alg, VARDATA(result), p - VARDATA(result), sig, &actual))
+		jwt_crypto_error(alg, true);
 	*p++ = '.';
 	p += b64url_encode(sig, (int) actual, p);
 	SET_VARSIZE(result, p - (char *) result);

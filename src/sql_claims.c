@@ -249,14 +249,6 @@ JWT_FUNCTION(jwt_claim)
  * ---------------------------------------------------------------------
  */
 
-/* Seconds in an interval, a month counted as 30 days (as jwt_verify does). */
-static double
-interval_seconds(Interval *iv)
-{
-	return (double) iv->time / USECS_PER_SEC +
-		((double) iv->day + (double) iv->month * DAYS_PER_MONTH) * SECS_PER_DAY;
-}
-
 static AuthSite *
 auth_site(FunctionCallInfo fcinfo)
 {
@@ -664,7 +656,7 @@ claims_op(FunctionCallInfo fcinfo, ClaimsOp op, JwtKeyForm form, bool registry)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("key must not be NULL")));
 	if (!PG_ARGISNULL(arg_leeway))
-		leeway = interval_seconds(PG_GETARG_INTERVAL_P(arg_leeway));
+		leeway = jwt_interval_seconds(PG_GETARG_INTERVAL_P(arg_leeway));
 
 	site = auth_site(fcinfo);
 	claims = verify_claims(fcinfo, site, form, registry);

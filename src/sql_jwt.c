@@ -45,6 +45,7 @@
 #include "jose_header.h"
 #include "json_in.h"
 #include "jwt.h"
+#include "key_export.h"
 #include "sign.h"
 #include "stats.h"
 #include "verify.h"

@@ -32,7 +32,10 @@
  *
  * The failure log.  jwt.log_failures = off | debug5..debug1 | log | info |
  * notice | warning.  The line names the reason, alg, kid, iss, sub and
- * whether the signature had been checked; values are clipped and escaped
+ * whether the signature had been checked, all as the verification result
+ * carries them (verify.c reads iss and sub of a token rejected before its
+ * claims were parsed when jwt_stats_logs_failures says a line will be
+ * written): nothing here parses a token.  Values are clipped and escaped
  * (a kid with a newline cannot forge a log line).  It never contains the
  * token, a segment of it, or a key, and it is emitted with errhidestmt and
  * errhidecontext, since the statement text and a PL/pgSQL context may hold
@@ -60,8 +63,6 @@
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
-#include "jose_header.h"
-#include "json_in.h"
 #include "stats.h"
 
 #define JWT_STATS_SHARDS		16	/* power of two */
@@ -127,7 +128,7 @@ static const struct config_enum_entry log_failures_options[] = {
 static void jwt_stats_shmem_request(void);
 static void jwt_stats_shmem_startup(void);
 static void kid_touch(const char *kid, bool for_signing);
-static void log_failure(const JwtVerifyResult *res, const char *token, int len);
+static void log_failure(const JwtVerifyResult *res);
 
 /*
  * Called first thing in _PG_init: the jwt.log_failures setting, and the
@@ -222,8 +223,7 @@ jwt_stats_count(JwtStatKind kind, const JwtAlg *alg, JwtReason reason)
 }
 
 void
-jwt_stats_verified(const JwtVerifyResult *res, const char *token, int len,
-				   bool track_kid)
+jwt_stats_verified(const JwtVerifyResult *res, bool track_kid)
 {
 	if (stats_shared != NULL)
 	{
@@ -233,7 +233,13 @@ jwt_stats_verified(const JwtVerifyResult *res, const char *token, int len,
 			kid_touch(res->kid, false);
 	}
 	if (res->reason != JWT_REASON_NONE && jwt_log_failures != 0)
-		log_failure(res, token, len);
+		log_failure(res);
+}
+
+bool
+jwt_stats_logs_failures(void)
+{
+	return jwt_log_failures != 0 && message_level_is_interesting(jwt_log_failures);
 }
 
 void
@@ -562,66 +568,14 @@ log_value(StringInfo buf, const char *key, const char *val)
 		appendStringInfoString(buf, "...");
 }
 
-static char *
-claim_string(Jsonb *claims, const char *name)
-{
-	JsonbValue	buf;
-	JsonbValue *v;
-
-	v = getKeyJsonValueFromContainer(&claims->root, name, strlen(name), &buf);
-
-	if (v == NULL || v->type != jbvString)
-		return NULL;
-	return pnstrdup(v->val.string.val, v->val.string.len);
-}
-
-/*
- * iss and sub of a token whose claims were not parsed (rejected before or
- * at the signature): read from the payload, best effort, never raising for
- * a bad payload.  The log marks them as not verified.
- */
 static void
-unverified_claims(const char *token, int len, char **iss, char **sub)
-{
-	JwtSegments seg;
-	char	   *detail = NULL;
-	char	   *json;
-	int			json_len;
-	JwtJsonField f[2];
-
-	memset(f, 0, sizeof(f));
-	f[0].name = "iss";
-	f[1].name = "sub";
-	if (jwt_split(token, len, &seg, &detail) != JWT_REASON_NONE ||
-		!jwt_decode_segment(seg.payload, seg.payload_len, 1,
-							&json, &json_len, &detail) ||
-		jwt_json_parse(json, json_len, "payload", f, lengthof(f),
-					   NULL, &detail) != JWT_REASON_NONE)
-		return;
-	if (f[0].type == JWT_JSON_STRING)
-		*iss = f[0].str;
-	if (f[1].type == JWT_JSON_STRING)
-		*sub = f[1].str;
-}
-
-static void
-log_failure(const JwtVerifyResult *res, const char *token, int len)
+log_failure(const JwtVerifyResult *res)
 {
 	StringInfoData buf;
-	char	   *iss = NULL;
-	char	   *sub = NULL;
 	const char *signature;
 
 	if (!message_level_is_interesting(jwt_log_failures))
 		return;
-
-	if (res->claims != NULL)
-	{
-		iss = claim_string(res->claims, "iss");
-		sub = claim_string(res->claims, "sub");
-	}
-	else if (res->header != NULL && res->reason != JWT_REASON_LIMIT_EXCEEDED)
-		unverified_claims(token, len, &iss, &sub);
 
 	if (res->signature_ok)
 		signature = "valid";
@@ -633,8 +587,8 @@ log_failure(const JwtVerifyResult *res, const char *token, int len)
 	initStringInfo(&buf);
 	log_value(&buf, "alg", res->alg ? res->alg->name : NULL);
 	log_value(&buf, "kid", res->kid);
-	log_value(&buf, "iss", iss);
-	log_value(&buf, "sub", sub);
+	log_value(&buf, "iss", res->iss);
+	log_value(&buf, "sub", res->sub);
 	appendStringInfo(&buf, " signature=%s", signature);
 
 	jwt_ereport(jwt_log_failures,

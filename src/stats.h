@@ -64,10 +64,13 @@ extern void jwt_stats_count(JwtStatKind kind, const JwtAlg *alg,
 
 /*
  * The verify and sign paths (api.c): count, log a failure, and when
- * "track_kid" record the kid's last use.
+ * "track_kid" record the kid's last use.  The failure log prints what the
+ * result carries (alg, kid, iss, sub) and never reads the token.
  */
-extern void jwt_stats_verified(const JwtVerifyResult *res,
-							   const char *token, int len, bool track_kid);
+extern void jwt_stats_verified(const JwtVerifyResult *res, bool track_kid);
+
+/* Whether a failure would be logged: the verifier then reads iss and sub. */
+extern bool jwt_stats_logs_failures(void);
 extern void jwt_stats_signed(const JwtAlg *alg, const JwtKey *key,
 							 Jsonb *header, bool track_kid);
 

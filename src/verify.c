@@ -10,6 +10,10 @@
  *	3. signature, compared in constant time;
  *	4. only then the payload: JSON object, typ, then the claims.
  *
+ * For the failure log, a token rejected after its header parsed but before
+ * step 4 has its payload read once, only for "iss" and "sub", and only
+ * when the caller asks (read_rejected); nothing else sees them.
+ *
  * Nothing here ereports for a bad token: the outcome is a JwtVerifyResult
  * whose reason and detail the caller raises (jwt_verify) or returns
  * (jwt_validate).  An OpenSSL failure, which no token can cause, is raised
@@ -21,12 +25,10 @@
  */
 #include "postgres.h"
 
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-
 #include "utils/memutils.h"
 
 #include "base64url.h"
+#include "crypto.h"
 #include "verify.h"
 
 static void
@@ -48,50 +50,44 @@ memo_store(JwtHeaderMemo *memo, const char *seg, int seg_len, JoseHeader *hdr)
 	MemoryContextSwitchTo(old);
 }
 
-void
-jwt_verify_token(const char *token, int len, JwtKey *key,
-				 const JwtVerifyOptions *opts, JwtHeaderMemo *memo,
-				 JwtVerifyResult *res)
+/*
+ * The pipeline; sets *payload_read once it parsed the payload (or tried
+ * to), and leaves the segments of a token that split in *segs.
+ */
+static void
+verify_pipeline(const char *token, int len, JwtKey *key,
+				const JwtVerifyOptions *opts, JwtHeaderMemo *memo,
+				JwtVerifyResult *res, JwtSegments *segs, bool *payload_read)
 {
-	JwtSegments seg;
 	JoseHeader	parsed;
 	JoseHeader *hdr;
 	const JwtAlg *alg;
 	JwtKey	   *picked;
 	char	   *sig;
 	int			siglen;
-	int			expected_len;
 	size_t		signing_input_len;
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	size_t		maclen = 0;
 	bool		valid = false;
 
-	res->detail = NULL;
-	res->header = NULL;
-	res->claims = NULL;
-	res->alg = NULL;
-	res->kid = NULL;
-	res->signature_ok = false;
 
 	/* 1. shape */
-	res->reason = jwt_split(token, len, &seg, &res->detail);
+	res->reason = jwt_split(token, len, segs, &res->detail);
 	if (res->reason != JWT_REASON_NONE)
 		return;
 
 	/* 2. header, from the memo when this call site saw it last time */
-	if (memo && memo->seg && memo->seg_len == seg.header_len &&
-		memcmp(memo->seg, seg.header, seg.header_len) == 0)
+	if (memo && memo->seg && memo->seg_len == segs->header_len &&
+		memcmp(memo->seg, segs->header, segs->header_len) == 0)
 		hdr = &memo->hdr;
 	else
 	{
-		res->reason = jose_header_parse(seg.header, seg.header_len, &parsed,
+		res->reason = jose_header_parse(segs->header, segs->header_len, &parsed,
 										&res->detail);
 		res->header = parsed.json;
 		if (res->reason != JWT_REASON_NONE)
 			return;
 		hdr = &parsed;
 		if (memo)
-			memo_store(memo, seg.header, seg.header_len, &parsed);
+			memo_store(memo, segs->header, segs->header_len, &parsed);
 	}
 	res->header = hdr->json;
 	res->alg = alg = hdr->alg;
@@ -127,33 +123,20 @@ jwt_verify_token(const char *token, int len, JwtKey *key,
 	jwt_key_check_alg(key, alg, false);
 
 	/* 3. signature */
-	if (!jwt_decode_segment(seg.signature, seg.signature_len, 2, &sig, &siglen,
+	if (!jwt_decode_segment(segs->signature, segs->signature_len, 2, &sig, &siglen,
 							&res->detail))
 	{
 		res->reason = JWT_REASON_MALFORMED;
 		return;
 	}
-	signing_input_len = (seg.payload + seg.payload_len) - seg.header;
-	if (alg->family == JWT_FAMILY_HMAC)
-	{
-		if (siglen != alg->hash_len)
-			valid = false;
-		else if (!jwt_key_hmac(key, alg, seg.header, signing_input_len, mac, &maclen))
-			jwt_openssl_error("could not compute HMAC");
-		else
-			valid = (maclen == (size_t) siglen &&
-					 CRYPTO_memcmp(mac, sig, siglen) == 0);
-		expected_len = alg->hash_len;
-	}
-	else
-	{
-		if (!jwt_pkey_verify(key, alg, seg.header, signing_input_len,
-							 (unsigned char *) sig, siglen, &valid))
-			jwt_openssl_error("could not verify the signature");
-		expected_len = jwt_pkey_sig_len(key, alg);
-	}
+	signing_input_len = (segs->payload + segs->payload_len) - segs->header;
+	if (!jwt_crypto_verify(key, alg, segs->header, signing_input_len,
+						   (unsigned char *) sig, siglen, &valid))
+		jwt_crypto_error(alg, false);
 	if (!valid)
 	{
+		int			expected_len = jwt_crypto_sig_len(key, alg);
+
 		res->reason = JWT_REASON_BAD_SIGNATURE;
 		if (siglen != expected_len)
 			res->detail = psprintf("The signature has %d bytes, %s signatures with this key have %d",
@@ -169,9 +152,47 @@ jwt_verify_token(const char *token, int len, JwtKey *key,
 	res->reason = jwt_check_typ(hdr->typ, opts, &res->detail);
 	if (res->reason != JWT_REASON_NONE)
 		return;
-	res->reason = jwt_claims_parse(seg.payload, seg.payload_len, opts,
-								   &res->claims, &res->detail);
+	*payload_read = true;
+	res->reason = jwt_claims_parse(segs->payload, segs->payload_len, opts,
+								   &res->claims, &res->iss, &res->sub,
+								   &res->detail);
 	if (res->reason == JWT_REASON_MALFORMED ||
 		res->reason == JWT_REASON_LIMIT_EXCEEDED)
 		res->claims = NULL;
+}
+
+void
+jwt_verify_token(const char *token, int len, JwtKey *key,
+				 const JwtVerifyOptions *opts, JwtHeaderMemo *memo,
+				 bool read_rejected, JwtVerifyResult *res)
+{
+	JwtSegments seg;
+	bool		payload_read = false;
+
+	res->detail = NULL;
+	res->header = NULL;
+	res->claims = NULL;
+	res->alg = NULL;
+	res->kid = NULL;
+	res->iss = NULL;
+	res->sub = NULL;
+	res->signature_ok = false;
+
+	verify_pipeline(token, len, key, opts, memo, res, &seg, &payload_read);
+
+	/*
+	 * A token rejected once its header parsed but before its payload was:
+	 * iss and sub for the failure log, read from a payload whose signature
+	 * did not verify (or was not checked).  Best effort; the reason and
+	 * detail stay the rejection's.
+	 */
+	if (read_rejected && !payload_read && res->reason != JWT_REASON_NONE &&
+		res->header != NULL && res->reason != JWT_REASON_LIMIT_EXCEEDED)
+	{
+		Jsonb	   *claims;
+		char	   *detail;
+
+		(void) jwt_claims_parse(seg.payload, seg.payload_len, opts,
+								&claims, &res->iss, &res->sub, &detail);
+	}
 }

@@ -35,11 +35,23 @@ typedef struct JwtVerifyResult
 	Jsonb	   *claims;			/* set only once the signature verified */
 	const JwtAlg *alg;			/* the header's alg, once the header parsed */
 	const char *kid;			/* the header's kid, if any (not a copy) */
+
+	/*
+	 * The payload's "iss" and "sub" when strings, for the failure log
+	 * only: once the claims parsed, and for a token rejected before then
+	 * when read_rejected asked for them (unverified: see signature_ok).
+	 */
+	const char *iss;
+	const char *sub;
 	bool		signature_ok;	/* the signature verified */
 } JwtVerifyResult;
 
+/*
+ * Verify "token" with "key".  read_rejected: also read iss and sub of a
+ * token rejected before its payload was parsed (for jwt.log_failures).
+ */
 extern void jwt_verify_token(const char *token, int len, JwtKey *key,
 							 const JwtVerifyOptions *opts, JwtHeaderMemo *memo,
-							 JwtVerifyResult *res);
+							 bool read_rejected, JwtVerifyResult *res);
 
 #endif							/* JWT_VERIFY_H */

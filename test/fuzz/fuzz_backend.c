@@ -69,6 +69,7 @@
 
 #include "algs.h"
 #include "base64url.h"
+#include "crypto.h"
 #include "json_in.h"
 #include "json_out.h"
 #include "jwt.h"
@@ -794,10 +795,7 @@ sign_input(RingKey *rk, const JwtAlg *alg, const char *input, int len,
 		key = jwt_key_get(VARDATA_ANY(DatumGetPointer(rk->value)),
 						  VARSIZE_ANY_EXHDR(DatumGetPointer(rk->value)),
 						  rk->form == FORM_TEXT ? JWT_FORM_TEXT : JWT_FORM_BYTEA);
-	if (alg->family == JWT_FAMILY_HMAC)
-		ok = jwt_key_hmac(key, alg, input, len, sig, &siglen);
-	else
-		ok = jwt_pkey_sign(key, alg, input, len, sig, &siglen);
+	ok = jwt_crypto_sign(key, alg, input, len, sig, &siglen);
 	if (!ok)
 		fuzz_fail("the harness could not sign with %s", alg->name);
 	*siglen_out = (int) siglen;

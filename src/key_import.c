@@ -1,24 +1,32 @@
 /*-------------------------------------------------------------------------
  *
- * jwk.c
- *		Asymmetric keys: PEM and JWK (RFC 7517, RFC 8037) in, public JWK
- *		and RFC 7638 thumbprints out, and key generation.
+ * key_import.c
+ *		Building a key: PEM (PKCS#8, SEC1, PKCS#1, SPKI, X.509) and JWK
+ *		(RFC 7517, RFC 8037) in, and the raw HMAC secret.
  *
  * PEM: PKCS#8 and SEC1/PKCS#1 private keys, SPKI and PKCS#1 public keys
  * (through OpenSSL's decoder, never prompting for a pass phrase: encrypted
- * keys are refused) and X.509 certificates (their public key).
+ * keys are refused) and X.509 certificates (their public key); a body
+ * OpenSSL cannot read is named by its PEM type, never shown.
  * JWK: kty "oct", "RSA", "EC" (P-256, P-384, P-521, secp256k1) and "OKP"
  * (Ed25519, Ed448); members "alg", "use", "key_ops" and "kid" are honoured.
  * JWK Set: {"keys": [...]}; members that cannot sign or verify (use "enc",
  * other key types or curves) are skipped, as JOSE libraries do.
+ * Secret: refused when it holds key material (key_material.c), or when it
+ * is empty or shorter than HS256's hash; it serves the HS algorithms whose
+ * hash it is at least as long as (RFC 7518 section 3.2).
+ *
+ * Raises 22023 for a key that cannot be used, with a message that names
+ * what is wrong and never any key material.
  *
  * Memory: called by jwt_key_get with CurrentMemoryContext set to the new
  * cache entry's context, so everything palloc'd here lives with the key.
  * OpenSSL objects that become part of the key are stored in it at once,
- * so that jwt_key_get's PG_CATCH frees them if anything later raises;
- * temporary OpenSSL objects are freed before anything here can raise.
+ * so that the entry's context, when it is deleted after a failure, frees
+ * them (keys.c); temporary OpenSSL objects are freed before anything here
+ * can raise.  A member of a set that is skipped is unbuilt here at once.
  *
- * src/jwk.c
+ * src/key_import.c
  *
  *-------------------------------------------------------------------------
  */
@@ -30,29 +38,24 @@
 #include <openssl/err.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 
-#include "lib/stringinfo.h"
-#include "mb/pg_wchar.h"
-#include "port/pg_bitutils.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
 #include "base64url.h"
-#include "encoding.h"
+#include "crypto.h"
 #include "errors.h"
 #include "json_in.h"
-#include "json_out.h"
-#include "keys.h"
+#include "key_export.h"
+#include "key_import.h"
+#include "key_material.h"
 
 #define MAX_JWKS_KEYS	256
 
 static int	no_passphrase(char *buf, int size, int rwflag, void *u);
 static void key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private);
 static void key_from_jwk(JwtKey *key, JsonbContainer *jwk, bool in_set, bool *skip);
-static JwtReason parse_server_json(const char *json, int len, Jsonb **out,
-								   char **detail);
 
 static int
 no_passphrase(char *buf, int size, int rwflag, void *u)
@@ -69,16 +72,19 @@ bad_key(const char *msg, const char *detail)
 			 detail ? errdetail("%s", detail) : 0));
 }
 
-/* The reason of the last OpenSSL error, for a detail; clears the queue. */
-static char *
-openssl_reason(void)
+/*
+ * Undo what building a member of a set did, when the set skips it: its
+ * OpenSSL key and its secret.  Nothing else of a member holds resources
+ * before its first signature.
+ */
+static void
+unbuild(JwtKey *key)
 {
-	unsigned long e = ERR_peek_last_error();
-	const char *r = e ? ERR_reason_error_string(e) : NULL;
-	char	   *s = psprintf("OpenSSL: %s.", r ? r : "no reason given");
-
-	ERR_clear_error();
-	return s;
+	Assert(key->crypto == NULL && key->nmembers == 0);
+	EVP_PKEY_free(key->pkey);
+	key->pkey = NULL;
+	if (key->secret)
+		OPENSSL_cleanse(key->secret, key->secret_len);
 }
 
 /*
@@ -194,7 +200,6 @@ jwt_key_from_pem(JwtKey *key, const char *pem, int len)
 	int			i;
 	EVP_PKEY   *pkey = NULL;
 	bool		has_private;
-	char	   *fail = NULL;
 
 	for (i = 0; i + 11 <= len; i++)
 	{
@@ -228,8 +233,6 @@ jwt_key_from_pem(JwtKey *key, const char *pem, int len)
 			pkey = X509_get_pubkey(cert);
 		X509_free(cert);
 		BIO_free(bio);
-		if (pkey == NULL)
-			fail = openssl_reason();
 	}
 	else if (strstr(label, "KEY") != NULL)
 	{
@@ -248,16 +251,28 @@ jwt_key_from_pem(JwtKey *key, const char *pem, int len)
 			pkey = NULL;
 		}
 		OSSL_DECODER_CTX_free(dctx);
-		if (pkey == NULL)
-			fail = openssl_reason();
 	}
 	else
 		bad_key("unsupported PEM document",
 				psprintf("The document is a \"%s\"; a key is a PUBLIC KEY, a PRIVATE KEY or a CERTIFICATE.",
 						 label));
 
+	/*
+	 * OpenSSL's reason ("unsupported", "ASN1 lib") says nothing to the
+	 * caller: name the block and what its body should have been.
+	 */
 	if (pkey == NULL)
-		bad_key("could not read the PEM key", fail);
+	{
+		ERR_clear_error();
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("key is not a valid PEM document"),
+				 errdetail("The body of its \"%s\" block is not %s that OpenSSL can read.",
+						   jwt_clip(label, 64),
+						   strcmp(label, "CERTIFICATE") == 0 ? "an X.509 certificate" :
+						   has_private ? "a private key" : "a public key"),
+				 errhint("Pass the whole key, base64 lines and all, between its -----BEGIN and -----END lines.")));
+	}
 	key_set_pkey(key, pkey, has_private);
 }
 
@@ -395,7 +410,7 @@ jwk_rsa(JsonbContainer *jwk, bool *has_private)
 		jwk_wipe(priv[i], priv_len[i]);
 
 	if (pkey == NULL)
-		bad_key("could not build the RSA key from the JWK", openssl_reason());
+		bad_key("could not build the RSA key from the JWK", jwt_openssl_reason());
 	return pkey;
 }
 
@@ -522,7 +537,7 @@ jwk_okp(JsonbContainer *jwk, bool *has_private)
 		bad_key("OKP JWK private key does not match its public key", NULL);
 	}
 	if (pkey == NULL)
-		bad_key("could not build the OKP key from the JWK", openssl_reason());
+		bad_key("could not build the OKP key from the JWK", jwt_openssl_reason());
 	return pkey;
 }
 
@@ -693,7 +708,7 @@ jwt_key_from_jwk_jsonb(JwtKey *key, Jsonb *jb)
 			key_from_jwk(m, e.val.binary.data, true, &skip);
 			if (skip)
 			{
-				jwt_key_free_contents(m);
+				unbuild(m);
 				key->nmembers--;
 				continue;
 			}
@@ -706,44 +721,6 @@ jwt_key_from_jwk_jsonb(JwtKey *key, Jsonb *jb)
 }
 
 /*
- * Parse JSON text in the database encoding (a key argument, or JSON built
- * here from jsonb strings) with jwt_json_parse, which reads UTF-8, JOSE's
- * encoding, and converts strings to the database encoding.  In a database
- * that is not UTF-8, a "kid" of "café" would otherwise not be valid UTF-8.
- */
-static JwtReason
-parse_server_json(const char *json, int len, Jsonb **out, char **detail)
-{
-	if (GetDatabaseEncoding() != PG_UTF8)
-	{
-		/*
-		 * In a SQL_ASCII database (or for pure ASCII) this returns "json"
-		 * itself, a datum's data that need not end in NUL: only a new,
-		 * converted buffer has its length found by strlen.
-		 */
-		char	   *conv;
-
-		if (!jwt_server_to_utf8(json, len, &conv))
-		{
-			*detail = psprintf("The key has a character the database encoding %s has no UTF-8 form for",
-							   GetDatabaseEncodingName());
-			return JWT_REASON_MALFORMED;
-		}
-		if (conv != json)
-		{
-			JwtReason	r;
-			int			convlen = strlen(conv);
-
-			r = jwt_json_parse(conv, convlen, "key", NULL, 0, out, detail);
-			OPENSSL_cleanse((char *) conv, convlen);	/* a copy of a key */
-			pfree((char *) conv);
-			return r;
-		}
-	}
-	return jwt_json_parse(json, len, "key", NULL, 0, out, detail);
-}
-
-/*
  * A JWK or JWK Set as JSON text.
  */
 void
@@ -752,7 +729,7 @@ jwt_key_from_jwk_text(JwtKey *key, const char *json, int len)
 	Jsonb	   *jb;
 	char	   *detail;
 
-	if (parse_server_json(json, len, &jb, &detail) != JWT_REASON_NONE)
+	if (jwt_json_parse_server(json, len, "key", &jb, &detail) != JWT_REASON_NONE)
 		bad_key("key is neither a PEM document nor a valid JWK", detail);
 	jwt_key_from_jwk_jsonb(key, jb);
 	/* the key holds nothing of the parsed JWK, which has its private members */
@@ -761,311 +738,54 @@ jwt_key_from_jwk_text(JwtKey *key, const char *json, int len)
 }
 
 /*
- * Free the OpenSSL objects of a key (and of its members) and wipe its
- * secret.  The memory itself belongs to the cache entry's context.
+ * Set up a raw HMAC secret (a bare secret, or the "k" of an "oct" JWK).
  */
 void
-jwt_key_free_contents(JwtKey *key)
+jwt_key_init_secret(JwtKey *key, const unsigned char *bytes, int len)
 {
 	int			i;
+	const char *kind;
+	const char *hint = NULL;
 
-	for (i = 0; i < key->nmembers; i++)
+	/*
+	 * A key in another form is never a secret: whoever knows a public key
+	 * could sign with it.  jwt_key_get sends PEM and JWK elsewhere; this
+	 * catches every other form of key text (jwt_key_material_kind), and PEM or
+	 * JSON in the "k" of an "oct" JWK.
+	 */
+	kind = jwt_key_material_kind(bytes, len);
+	if (kind && strncmp(kind, "a DER-encoded", 13) == 0)
+		hint = "Pass the key as PEM or as a JWK.";
+	else if (kind && strncmp(kind, "the base64 or hex of", 20) == 0)
+		hint = "Pass the key as PEM, between -----BEGIN and -----END lines, or as a JWK.";
+	if (kind)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("key is %s, which is never an HMAC secret", kind),
+				 errdetail("Whoever knows a public key could sign tokens with it as an HMAC secret."),
+				 hint ? errhint("%s", hint) : 0));
+
+	if (len == 0)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("HMAC secret must not be empty")));
+	if (len < jwt_alg_by_id(JWT_ALG_HS256)->hash_len)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("HMAC secret is too short"),
+				 errdetail("The secret has %d bytes; HS256 needs at least %d (RFC 7518, section 3.2).",
+						   len, jwt_alg_by_id(JWT_ALG_HS256)->hash_len),
+				 errhint("Use a longer secret, for example one from jwt_generate_secret().")));
+	key->kind = JWT_KEY_SECRET;
+	key->secret_maybe_key = jwt_secret_maybe_key(bytes, len);
+	key->secret = palloc(len);
+	memcpy(key->secret, bytes, len);
+	key->secret_len = len;
+	key->has_private = true;
+	key->usable = 0;
+	for (i = JWT_ALG_HS256; i <= JWT_ALG_HS512; i++)
 	{
-		if (key->members[i])
-			jwt_key_free_contents(key->members[i]);
+		if (len >= jwt_alg_by_id(i)->hash_len)
+			key->usable |= JWT_ALG_BIT(i);
 	}
-	key->nmembers = 0;
-	for (i = 0; i < lengthof(key->hmac); i++)
-	{
-		EVP_MAC_CTX_free(key->hmac[i]);
-		key->hmac[i] = NULL;
-	}
-	for (i = 0; i < JWT_ALG_COUNT; i++)
-	{
-		EVP_PKEY_CTX_free(key->vctx[i]);
-		EVP_PKEY_CTX_free(key->sctx[i]);
-		key->vctx[i] = key->sctx[i] = NULL;
-	}
-	EVP_MD_CTX_free(key->mdctx);
-	key->mdctx = NULL;
-	EVP_PKEY_free(key->pkey);
-	key->pkey = NULL;
-	if (key->secret)
-		OPENSSL_cleanse(key->secret, key->secret_len);
-	if (key->bytes)
-		OPENSSL_cleanse(key->bytes, key->len);
-}
-
-/*
- * Exporting.
- */
-
-/* Append ,"name":"<base64url of bytes>" */
-static void
-put_b64(StringInfo buf, const char *name, const unsigned char *bytes, int len)
-{
-	char	   *enc = palloc(B64URL_ENC_LEN(len) + 1);
-	int			n = b64url_encode(bytes, len, enc);
-
-	if (buf->len > 1)
-		appendStringInfoChar(buf, ',');
-	json_out_string(buf, name, strlen(name));
-	appendStringInfoChar(buf, ':');
-	json_out_string(buf, enc, n);
-	pfree(enc);
-}
-
-static void
-put_str(StringInfo buf, const char *name, const char *value)
-{
-	if (buf->len > 1)
-		appendStringInfoChar(buf, ',');
-	json_out_string(buf, name, strlen(name));
-	appendStringInfoChar(buf, ':');
-	json_out_string(buf, value, strlen(value));
-}
-
-/* A BIGNUM parameter of the key, big-endian, padded to "pad" bytes if > 0. */
-static unsigned char *
-get_bn(EVP_PKEY *pkey, const char *param, int pad, int *len)
-{
-	BIGNUM	   *bn = NULL;
-	unsigned char *buf = NULL;
-	int			n = 0;
-
-	if (EVP_PKEY_get_bn_param(pkey, param, &bn) == 1)
-	{
-		n = pad > 0 ? pad : BN_num_bytes(bn);
-		buf = malloc(Max(n, 1));
-		if (buf && BN_bn2binpad(bn, buf, n) < 0)
-		{
-			free(buf);
-			buf = NULL;
-		}
-	}
-	BN_clear_free(bn);
-	if (buf == NULL)
-	{
-		ERR_clear_error();
-		jwt_elog(ERROR, "could not read key parameter \"%s\"", param);
-	}
-	*len = n;
-	return buf;
-}
-
-static void
-put_bn(StringInfo buf, const char *name, EVP_PKEY *pkey, const char *param, int pad)
-{
-	int			len;
-	unsigned char *bytes = get_bn(pkey, param, pad, &len);
-
-	/* copy out of malloc'd memory before anything can raise */
-	unsigned char *copy = palloc(len);
-
-	memcpy(copy, bytes, len);
-	OPENSSL_cleanse(bytes, len);
-	free(bytes);
-	put_b64(buf, name, copy, len);
-	OPENSSL_cleanse(copy, len);
-}
-
-/*
- * Write the members of the key's public JWK that RFC 7638 hashes, in its
- * lexicographic order, into buf (which holds "{").
- */
-static void
-put_public_members(StringInfo buf, JwtKey *key)
-{
-	switch (key->kind)
-	{
-		case JWT_KEY_RSA:
-			put_bn(buf, "e", key->pkey, OSSL_PKEY_PARAM_RSA_E, 0);
-			put_str(buf, "kty", "RSA");
-			put_bn(buf, "n", key->pkey, OSSL_PKEY_PARAM_RSA_N, 0);
-			break;
-		case JWT_KEY_EC:
-			{
-				const JwtAlg *alg = jwt_alg_by_id(pg_rightmost_one_pos32(key->usable));
-				const char *crv = alg->id == JWT_ALG_ES256 ? "P-256" :
-				alg->id == JWT_ALG_ES384 ? "P-384" :
-				alg->id == JWT_ALG_ES512 ? "P-521" : "secp256k1";
-
-				put_str(buf, "crv", crv);
-				put_str(buf, "kty", "EC");
-				put_bn(buf, "x", key->pkey, OSSL_PKEY_PARAM_EC_PUB_X, alg->coord_len);
-				put_bn(buf, "y", key->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, alg->coord_len);
-			}
-			break;
-		case JWT_KEY_OKP:
-			{
-				unsigned char raw[57];
-				size_t		rawlen = sizeof(raw);
-
-				if (EVP_PKEY_get_raw_public_key(key->pkey, raw, &rawlen) != 1)
-					jwt_openssl_error("could not read the public key");
-				put_str(buf, "crv", rawlen == 32 ? "Ed25519" : "Ed448");
-				put_str(buf, "kty", "OKP");
-				put_b64(buf, "x", raw, rawlen);
-			}
-			break;
-		case JWT_KEY_SECRET:
-			put_b64(buf, "k", key->secret, key->secret_len);
-			put_str(buf, "kty", "oct");
-			break;
-		case JWT_KEY_SET:
-			Assert(false);
-			break;
-	}
-}
-
-/* RFC 7638 thumbprint (SHA-256) of the key, base64url. */
-static char *
-thumbprint(JwtKey *key)
-{
-	StringInfoData buf;
-	unsigned char md[32];
-	char		enc[B64URL_ENC_LEN(32) + 1];
-	int			n;
-
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '{');
-	put_public_members(&buf, key);
-	appendStringInfoChar(&buf, '}');
-	if (!EVP_Digest(buf.data, buf.len, md, NULL, EVP_sha256(), NULL))
-		jwt_openssl_error("could not compute the key thumbprint");
-	if (key->kind == JWT_KEY_SECRET)
-		OPENSSL_cleanse(buf.data, buf.len);
-	n = b64url_encode(md, 32, enc);
-	return pnstrdup(enc, n);
-}
-
-static Jsonb *
-text_to_jsonb(StringInfo buf)
-{
-	Jsonb	   *jb;
-	char	   *detail;
-
-	if (parse_server_json(buf->data, buf->len, &jb, &detail) != JWT_REASON_NONE)
-		jwt_elog(ERROR, "could not build a JWK: %s", detail);
-	return jb;
-}
-
-/*
- * The public JWK of a single asymmetric key, with its kid (given, or the
- * thumbprint) and its alg when the key serves exactly one algorithm.
- */
-Jsonb *
-jwt_key_public_jwk(JwtKey *key)
-{
-	StringInfoData buf;
-
-	if (key->kind == JWT_KEY_SET)
-		bad_key("a JWK Set has no single public key", NULL);
-	if (key->kind == JWT_KEY_SECRET)
-		bad_key("an HMAC secret has no public key",
-				"Only RSA, EC and OKP keys have a public part to publish.");
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '{');
-	put_public_members(&buf, key);
-	put_str(&buf, "use", "sig");
-	put_str(&buf, "kid", key->kid ? key->kid : thumbprint(key));
-	if ((key->usable & (key->usable - 1)) == 0)
-		put_str(&buf, "alg", jwt_alg_by_id(pg_rightmost_one_pos32(key->usable))->name);
-	appendStringInfoChar(&buf, '}');
-	return text_to_jsonb(&buf);
-}
-
-/*
- * A new private JWK for "alg", with "kid" (its RFC 7638 thumbprint) and
- * "alg".  RS and PS algorithms get 2048-bit RSA keys, ES their curve,
- * EdDSA Ed25519, HS a secret of the hash's size.
- */
-Jsonb *
-jwt_key_generate(const JwtAlg *alg)
-{
-	JwtKey		key;
-	StringInfoData buf;
-	EVP_PKEY   *volatile pkey = NULL;
-
-	memset(&key, 0, sizeof(key));
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '{');
-
-	if (alg->family == JWT_FAMILY_HMAC)
-	{
-		unsigned char secret[64];
-
-		if (RAND_bytes(secret, alg->hash_len) != 1)
-			jwt_openssl_error("could not generate random bytes");
-		key.kind = JWT_KEY_SECRET;
-		key.secret = secret;
-		key.secret_len = alg->hash_len;
-		put_public_members(&buf, &key);
-		put_str(&buf, "kid", thumbprint(&key));
-		put_str(&buf, "alg", alg->name);
-		appendStringInfoChar(&buf, '}');
-		OPENSSL_cleanse(secret, sizeof(secret));
-		return text_to_jsonb(&buf);
-	}
-
-	ERR_clear_error();
-	switch (alg->family)
-	{
-		case JWT_FAMILY_RSA:
-		case JWT_FAMILY_RSA_PSS:
-			pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
-			break;
-		case JWT_FAMILY_EC:
-			pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", alg->curve);
-			break;
-		case JWT_FAMILY_EDDSA:
-			pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-			break;
-		default:
-			break;
-	}
-	if (pkey == NULL)
-		jwt_openssl_error("could not generate a key");
-
-	PG_TRY();
-	{
-		key_set_pkey(&key, pkey, true);
-		put_public_members(&buf, &key);
-		switch (key.kind)
-		{
-			case JWT_KEY_RSA:
-				put_bn(&buf, "d", pkey, OSSL_PKEY_PARAM_RSA_D, 0);
-				put_bn(&buf, "p", pkey, OSSL_PKEY_PARAM_RSA_FACTOR1, 0);
-				put_bn(&buf, "q", pkey, OSSL_PKEY_PARAM_RSA_FACTOR2, 0);
-				put_bn(&buf, "dp", pkey, OSSL_PKEY_PARAM_RSA_EXPONENT1, 0);
-				put_bn(&buf, "dq", pkey, OSSL_PKEY_PARAM_RSA_EXPONENT2, 0);
-				put_bn(&buf, "qi", pkey, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, 0);
-				break;
-			case JWT_KEY_EC:
-				put_bn(&buf, "d", pkey, OSSL_PKEY_PARAM_PRIV_KEY, alg->coord_len);
-				break;
-			case JWT_KEY_OKP:
-				{
-					unsigned char raw[57];
-					size_t		rawlen = sizeof(raw);
-
-					if (EVP_PKEY_get_raw_private_key(pkey, raw, &rawlen) != 1)
-						jwt_openssl_error("could not read the private key");
-					put_b64(&buf, "d", raw, rawlen);
-					OPENSSL_cleanse(raw, sizeof(raw));
-				}
-				break;
-			default:
-				break;
-		}
-		put_str(&buf, "kid", thumbprint(&key));
-		put_str(&buf, "alg", alg->name);
-		appendStringInfoChar(&buf, '}');
-	}
-	PG_FINALLY();
-	{
-		EVP_PKEY_free(pkey);
-	}
-	PG_END_TRY();
-	return text_to_jsonb(&buf);
 }

@@ -1,0 +1,466 @@
+/*-------------------------------------------------------------------------
+ *
+ * crypto.c
+ *		JWS signatures and MACs (RFC 7518 sections 3.2-3.5, RFC 8037):
+ *		HMAC, RSASSA-PKCS1-v1_5, RSASSA-PSS, ECDSA in JOSE r||s form and
+ *		EdDSA, behind one sign and one verify call, and the formatting of
+ *		OpenSSL errors.  The only module that calls OpenSSL's signature
+ *		and MAC primitives (as pgcrypto's openssl.c is for pgcrypto).
+ *
+ * State.  What a key needs for its signatures lives in a JwtCryptoState
+ * of its own, made at its first signature and freed by jwt_crypto_release
+ * (keys.c calls it when the key leaves the cache): a keyed HMAC context
+ * per HS algorithm, re-initialised per call (EVP_MAC_init with a NULL key
+ * keeps the key), and for RS, PS and ES an EVP_PKEY_CTX per algorithm and
+ * direction, set up once, so that a call does only the digest and the
+ * public key operation.  EdDSA signs the message itself (EVP_DigestSign
+ * and EVP_DigestVerify on a context reinitialised per call).  The state
+ * is opaque to every other module, so a faster keyed MAC (a precomputed
+ * inner and outer hash state, say) can take the HMAC contexts' place
+ * without anyone else changing.
+ *
+ * ECDSA: JOSE carries r||s, each zero-padded to the curve's size; OpenSSL
+ * wants DER.  A signature whose r or s is zero (the "psychic signature")
+ * is refused before OpenSSL sees it.  PSS uses a salt as long as the hash
+ * and MGF1 with the same hash, as RFC 7518 section 3.5 requires.  An HMAC
+ * is compared in constant time.
+ *
+ * Nothing here ereports but jwt_crypto_error and jwt_openssl_error: the
+ * other functions return false when OpenSSL fails for a reason no input
+ * explains, and the caller raises after they returned, so no temporary
+ * OpenSSL object can be left behind.  A signature that does not verify is
+ * not a failure: *valid is false and the error queue is cleared.  The
+ * state is allocated with OpenSSL's allocator, never palloc.
+ *
+ * src/crypto.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ecdsa.h>
+#include <openssl/hmac.h>
+#include <openssl/err.h>
+#include <openssl/rsa.h>
+
+#include "crypto.h"
+
+#define JWT_HMAC_SLOTS	3		/* HS256, HS384, HS512 */
+
+struct JwtCryptoState
+{
+	EVP_MAC_CTX *hmac[JWT_HMAC_SLOTS];	/* keyed HS contexts, lazily */
+	EVP_PKEY_CTX *vctx[JWT_ALG_COUNT];	/* verify contexts, lazily */
+	EVP_PKEY_CTX *sctx[JWT_ALG_COUNT];	/* sign contexts, lazily */
+	EVP_MD_CTX *mdctx;			/* EdDSA, reinitialised per call */
+};
+
+/* fetched once per backend */
+static EVP_MAC *hmac_mac = NULL;
+static EVP_MD *digests[3];		/* SHA-256/384/512 */
+
+static const EVP_MD *
+alg_md(const JwtAlg *alg)
+{
+	int			i = alg->hash_len == 32 ? 0 : alg->hash_len == 48 ? 1 : 2;
+
+	if (digests[i] == NULL)
+		digests[i] = EVP_MD_fetch(NULL, alg->digest, NULL);
+	return digests[i];
+}
+
+static JwtCryptoState *
+state_of(JwtKey *key)
+{
+	if (key->crypto == NULL)
+		key->crypto = OPENSSL_zalloc(sizeof(JwtCryptoState));
+	return key->crypto;
+}
+
+void
+jwt_crypto_release(JwtKey *key)
+{
+	JwtCryptoState *st = key->crypto;
+	int			i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < JWT_HMAC_SLOTS; i++)
+		EVP_MAC_CTX_free(st->hmac[i]);
+	for (i = 0; i < JWT_ALG_COUNT; i++)
+	{
+		EVP_PKEY_CTX_free(st->vctx[i]);
+		EVP_PKEY_CTX_free(st->sctx[i]);
+	}
+	EVP_MD_CTX_free(st->mdctx);
+	OPENSSL_free(st);
+	key->crypto = NULL;
+}
+
+int
+jwt_crypto_sig_len(const JwtKey *key, const JwtAlg *alg)
+{
+	if (alg->family == JWT_FAMILY_HMAC)
+		return alg->hash_len;
+	if (alg->family == JWT_FAMILY_EC)
+		return 2 * alg->coord_len;
+	return key->sig_len;
+}
+
+/* ---------------------------------------------------------------- HMAC */
+
+/*
+ * HMAC "data" with the secret under "alg" (an HS algorithm the key may
+ * serve) into "out" (EVP_MAX_MD_SIZE bytes).
+ */
+static bool
+hmac(JwtKey *key, const JwtAlg *alg, const char *data, size_t len,
+	 unsigned char *out, size_t *outlen)
+{
+	int			slot = alg->id - JWT_ALG_HS256;
+	JwtCryptoState *st;
+	EVP_MAC_CTX *ctx;
+
+	Assert(alg->family == JWT_FAMILY_HMAC && key->kind == JWT_KEY_SECRET);
+
+	if (hmac_mac == NULL)
+	{
+		hmac_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+		if (hmac_mac == NULL)
+			return false;
+	}
+	if ((st = state_of(key)) == NULL)
+		return false;
+
+	ctx = st->hmac[slot];
+	if (ctx == NULL)
+	{
+		OSSL_PARAM	params[2];
+
+		ctx = EVP_MAC_CTX_new(hmac_mac);
+		if (ctx == NULL)
+			return false;
+		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+													 (char *) alg->digest, 0);
+		params[1] = OSSL_PARAM_construct_end();
+		if (!EVP_MAC_init(ctx, key->secret, key->secret_len, params))
+		{
+			EVP_MAC_CTX_free(ctx);
+			return false;
+		}
+		st->hmac[slot] = ctx;
+	}
+	else if (!EVP_MAC_init(ctx, NULL, 0, NULL))
+		return false;
+
+	if (!EVP_MAC_update(ctx, (const unsigned char *) data, len))
+		return false;
+	return EVP_MAC_final(ctx, out, outlen, EVP_MAX_MD_SIZE) == 1;
+}
+
+bool
+jwt_crypto_hmac_sha256(const unsigned char *key, int keylen,
+					   const char *data, size_t len, unsigned char *out)
+{
+	unsigned int outlen = 0;
+
+	return HMAC(EVP_sha256(), key, keylen, (const unsigned char *) data, len,
+				out, &outlen) != NULL && outlen == 32;
+}
+
+/* ---------------------------------------------------------------- RS, PS, ES */
+
+/* Set up a sign or verify context for the key under alg. */
+static EVP_PKEY_CTX *
+pctx_for(JwtKey *key, const JwtAlg *alg, bool sign)
+{
+	JwtCryptoState *st = state_of(key);
+	EVP_PKEY_CTX **slot;
+	EVP_PKEY_CTX *ctx;
+	const EVP_MD *md;
+	bool		ok;
+
+	if (st == NULL)
+		return NULL;
+	slot = sign ? &st->sctx[alg->id] : &st->vctx[alg->id];
+	if ((ctx = *slot) != NULL)
+		return ctx;
+	md = alg_md(alg);
+	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
+	ok = md != NULL && ctx != NULL &&
+		(sign ? EVP_PKEY_sign_init(ctx) : EVP_PKEY_verify_init(ctx)) == 1 &&
+		EVP_PKEY_CTX_set_signature_md(ctx, md) == 1;
+	if (ok && alg->family == JWT_FAMILY_RSA)
+		ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1;
+	if (ok && alg->family == JWT_FAMILY_RSA_PSS)
+		ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+			EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST) == 1 &&
+			EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) == 1;
+	if (!ok)
+	{
+		EVP_PKEY_CTX_free(ctx);
+		return NULL;
+	}
+	*slot = ctx;
+	return ctx;
+}
+
+/* The EdDSA context, or NULL. */
+static EVP_MD_CTX *
+mdctx_for(JwtKey *key)
+{
+	JwtCryptoState *st = state_of(key);
+
+	if (st == NULL)
+		return NULL;
+	if (st->mdctx == NULL)
+		st->mdctx = EVP_MD_CTX_new();
+	return st->mdctx;
+}
+
+static bool
+all_zero(const unsigned char *p, int n)
+{
+	unsigned char acc = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		acc |= p[i];
+	return acc == 0;
+}
+
+static bool
+pkey_verify(JwtKey *key, const JwtAlg *alg, const char *data, size_t len,
+			const unsigned char *sig, size_t siglen, bool *valid)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_PKEY_CTX *ctx;
+	int			rc;
+
+	if (alg->family == JWT_FAMILY_EDDSA)
+	{
+		EVP_MD_CTX *mdctx = mdctx_for(key);
+
+		if (mdctx == NULL ||
+			EVP_DigestVerifyInit_ex(mdctx, NULL, NULL, NULL, NULL, key->pkey, NULL) != 1)
+			return false;
+		rc = EVP_DigestVerify(mdctx, sig, siglen, (const unsigned char *) data, len);
+		*valid = (rc == 1);
+		if (!*valid)
+			ERR_clear_error();
+		return true;
+	}
+
+	if (EVP_Digest(data, len, md, &mdlen, alg_md(alg), NULL) != 1)
+		return false;
+	ctx = pctx_for(key, alg, false);
+	if (ctx == NULL)
+		return false;
+
+	if (alg->family == JWT_FAMILY_EC)
+	{
+		int			n = alg->coord_len;
+		unsigned char der[2 * 66 + 16];
+		unsigned char *p = der;
+		int			derlen;
+		ECDSA_SIG  *es;
+		BIGNUM	   *r,
+				   *s;
+
+		/* r = 0 or s = 0 is never a valid signature (psychic signatures) */
+		if (all_zero(sig, n) || all_zero(sig + n, n))
+			return true;
+		es = ECDSA_SIG_new();
+		r = BN_bin2bn(sig, n, NULL);
+		s = BN_bin2bn(sig + n, n, NULL);
+		if (es == NULL || r == NULL || s == NULL || !ECDSA_SIG_set0(es, r, s))
+		{
+			ECDSA_SIG_free(es);
+			BN_free(r);
+			BN_free(s);
+			return false;
+		}
+		derlen = i2d_ECDSA_SIG(es, NULL);
+		if (derlen <= 0 || derlen > (int) sizeof(der))
+		{
+			ECDSA_SIG_free(es);
+			return false;
+		}
+		derlen = i2d_ECDSA_SIG(es, &p);
+		ECDSA_SIG_free(es);
+		rc = EVP_PKEY_verify(ctx, der, derlen, md, mdlen);
+	}
+	else
+		rc = EVP_PKEY_verify(ctx, sig, siglen, md, mdlen);
+
+	*valid = (rc == 1);
+	if (!*valid)
+		ERR_clear_error();
+	return true;
+}
+
+static bool
+pkey_sign(JwtKey *key, const JwtAlg *alg, const char *data, size_t len,
+		  unsigned char *out, size_t *outlen)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_PKEY_CTX *ctx;
+
+	if (alg->family == JWT_FAMILY_EDDSA)
+	{
+		EVP_MD_CTX *mdctx = mdctx_for(key);
+
+		*outlen = key->sig_len;
+		return mdctx != NULL &&
+			EVP_DigestSignInit_ex(mdctx, NULL, NULL, NULL, NULL, key->pkey, NULL) == 1 &&
+			EVP_DigestSign(mdctx, out, outlen, (const unsigned char *) data, len) == 1;
+	}
+
+	if (EVP_Digest(data, len, md, &mdlen, alg_md(alg), NULL) != 1)
+		return false;
+	ctx = pctx_for(key, alg, true);
+	if (ctx == NULL)
+		return false;
+
+	if (alg->family == JWT_FAMILY_EC)
+	{
+		int			n = alg->coord_len;
+		unsigned char der[2 * 66 + 16];
+		size_t		derlen = sizeof(der);
+		const unsigned char *p = der;
+		ECDSA_SIG  *es;
+		const BIGNUM *r,
+				   *s;
+		bool		ok;
+
+		if (EVP_PKEY_sign(ctx, der, &derlen, md, mdlen) != 1)
+			return false;
+		es = d2i_ECDSA_SIG(NULL, &p, derlen);
+		if (es == NULL)
+			return false;
+		ECDSA_SIG_get0(es, &r, &s);
+		ok = BN_bn2binpad(r, out, n) == n && BN_bn2binpad(s, out + n, n) == n;
+		ECDSA_SIG_free(es);
+		*outlen = 2 * n;
+		return ok;
+	}
+
+	*outlen = key->sig_len;
+	return EVP_PKEY_sign(ctx, out, outlen, md, mdlen) == 1;
+}
+
+/* ---------------------------------------------------------------- the calls */
+
+bool
+jwt_crypto_sign(JwtKey *key, const JwtAlg *alg, const char *data, size_t len,
+				unsigned char *out, size_t *outlen)
+{
+	size_t		siglen = jwt_crypto_sig_len(key, alg);
+
+	if (alg->family == JWT_FAMILY_HMAC)
+	{
+		/* out has room for siglen bytes; HMAC writes EVP_MAX_MD_SIZE at most */
+		unsigned char mac[EVP_MAX_MD_SIZE];
+
+		*outlen = 0;
+		if (!hmac(key, alg, data, len, mac, outlen) || *outlen != siglen)
+			return false;
+		memcpy(out, mac, siglen);
+		return true;
+	}
+	*outlen = siglen;
+	return pkey_sign(key, alg, data, len, out, outlen) && *outlen <= siglen;
+}
+
+bool
+jwt_crypto_verify(JwtKey *key, const JwtAlg *alg, const char *data, size_t len,
+				  const unsigned char *sig, size_t siglen, bool *valid)
+{
+	*valid = false;
+	if ((int) siglen != jwt_crypto_sig_len(key, alg))
+		return true;
+	if (alg->family == JWT_FAMILY_HMAC)
+	{
+		unsigned char mac[EVP_MAX_MD_SIZE];
+		size_t		maclen = 0;
+
+		if (!hmac(key, alg, data, len, mac, &maclen))
+			return false;
+		*valid = (maclen == siglen && CRYPTO_memcmp(mac, sig, siglen) == 0);
+		return true;
+	}
+	return pkey_verify(key, alg, data, len, sig, siglen, valid);
+}
+
+void
+jwt_crypto_error(const JwtAlg *alg, bool signing)
+{
+	if (alg->family == JWT_FAMILY_HMAC)
+		jwt_openssl_error("could not compute HMAC");
+	jwt_openssl_error(signing ? "could not sign" : "could not verify the signature");
+}
+
+/*
+ * Does the private key make signatures that its public half verifies?  A
+ * corrupted or mixed-up key (an RSA modulus, or an EC "d", that belongs to
+ * another key) signs tokens that nobody can verify.  Signs a fixed message
+ * under alg and verifies it; false when it does not verify or OpenSSL
+ * fails.  The caller runs it once per key, before its first signature.
+ */
+bool
+jwt_crypto_pair_ok(JwtKey *key, const JwtAlg *alg)
+{
+	static const char msg[] = "jwt key pair check";
+	unsigned char sig[JWT_MAX_SIG_LEN];
+	size_t		siglen = sizeof(sig);
+	bool		valid = false;
+
+	Assert(alg->family != JWT_FAMILY_HMAC);
+	if (jwt_crypto_sig_len(key, alg) > (int) sizeof(sig))
+		return false;
+	ERR_clear_error();
+	if (!pkey_sign(key, alg, msg, sizeof(msg) - 1, sig, &siglen) ||
+		!pkey_verify(key, alg, msg, sizeof(msg) - 1, sig, siglen, &valid))
+		valid = false;
+	ERR_clear_error();
+	return valid;
+}
+
+/* ---------------------------------------------------------------- errors */
+
+/*
+ * The reason of the last OpenSSL error, as "OpenSSL: <reason>." for a
+ * detail.  Empties the error queue, so that the next call starts clean
+ * (hot paths do not clear it before each call: the last error is always
+ * the one that just happened).
+ */
+char *
+jwt_openssl_reason(void)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+	char	   *s = psprintf("OpenSSL: %s.", r ? r : "no reason given");
+
+	ERR_clear_error();
+	return s;
+}
+
+/*
+ * Raise 39000 for an OpenSSL call that failed where no input can make it
+ * fail, with the OpenSSL reason in the detail.
+ */
+void
+jwt_openssl_error(const char *what)
+{
+	char	   *reason = jwt_openssl_reason();
+
+	jwt_ereport(ERROR,
+			(errcode(ERRCODE_EXTERNAL_ROUTINE_INVOCATION_EXCEPTION),
+			 errmsg("%s", what),
+			 errdetail("%s", reason)));
+}
