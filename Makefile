@@ -24,7 +24,9 @@ OBJS = \
 	src/denylist.o \
 	src/stats.o \
 	src/sql_stats.o \
-	src/refresh.o \
+	src/refresh_token.o \
+	src/refresh_guard.o \
+	src/refresh_rotate.o \
 	src/refresh_sessions.o \
 	src/registry.o
 
