@@ -24,6 +24,7 @@
 #include "access/tupdesc.h"
 #include "datatype/timestamp.h"
 #include "utils/array.h"
+#include "utils/jsonb.h"
 
 /* Bytes of a token, of its hash and of a retry key */
 #define REFRESH_TOKEN_BYTES 32
@@ -64,6 +65,10 @@ typedef struct RefreshCols
 	AttrNumber	client_ip;
 	AttrNumber	user_agent;
 	AttrNumber	metadata;
+	/* 0.1.2's session columns; 0 on a table not upgraded yet */
+	AttrNumber	access_claims;
+	AttrNumber	session_expires_at;
+	AttrNumber	idle_timeout;
 } RefreshCols;
 
 /* Find the columns of refresh_tokens by name; elog when one is missing */
@@ -72,7 +77,42 @@ extern void jwt_refresh_cols(TupleDesc desc, RefreshCols *cols);
 /* Binary equality of two non-NULL values of one column */
 extern bool jwt_refresh_value_equal(Datum a, Datum b, Form_pg_attribute attr);
 
+/*
+ * Whether the session of the token in "values"/"nulls" (a row of
+ * refresh_tokens) ended by its absolute lifetime or idle timeout at "now":
+ * NULL when not, else "session_expired" or "idle_timeout".
+ */
+extern const char *jwt_refresh_session_ended(const RefreshCols *cols,
+											 Datum *values, bool *nulls,
+											 TimestampTz now);
+
+/* refresh_rotate.c */
+
+/*
+ * An access token of session "family" (uuid) of "subject" (text): the
+ * session's stored claims "stored", overridden by "claims" (either may be
+ * NULL), plus "sub", "sid" and "exp" (now + "access", whole seconds, in
+ * *expires_at), signed with "key" in form "form" and "algorithm" (HS256
+ * when NULL), or by the key registry when key is NULL.
+ */
+extern text *jwt_refresh_sign_access(NullableDatum key, int form,
+									 text *algorithm, Jsonb *stored,
+									 Jsonb *claims, Interval *access,
+									 Datum subject, Datum family,
+									 TimestampTz *expires_at);
+
 /* refresh_sessions.c */
+
+/*
+ * The session check of jwt_authenticate (jwt.require_session): the reason
+ * to refuse verified claims whose "sid" names no live session of their
+ * "sub", or JWT_REASON_NONE.  One index lookup, with the active snapshot;
+ * no privilege check (as the denylist's lookup).
+ */
+extern int	jwt_refresh_session_check(Jsonb *claims);
+
+/* jwt.require_session: jwt_authenticate runs the session check */
+extern bool jwt_require_session;
 
 /*
  * Revoke every row of the families in "families" (uuid[]) that is not

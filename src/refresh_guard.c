@@ -47,6 +47,7 @@
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/builtins.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
@@ -111,6 +112,12 @@ jwt_refresh_cols(TupleDesc desc, RefreshCols *cols)
 			cols->user_agent = n;
 		else if (strcmp(name, "metadata") == 0)
 			cols->metadata = n;
+		else if (strcmp(name, "access_claims") == 0)
+			cols->access_claims = n;
+		else if (strcmp(name, "session_expires_at") == 0)
+			cols->session_expires_at = n;
+		else if (strcmp(name, "idle_timeout") == 0)
+			cols->idle_timeout = n;
 	}
 	if (!cols->token_hash || !cols->family_id || !cols->generation ||
 		!cols->parent_hash || !cols->subject || !cols->issued_at ||
@@ -189,6 +196,43 @@ guard_error(Relation rel, AttrNumber att, const char *msg,
 }
 
 /*
+ * Whether the session of a token ended at "now": at or past its
+ * session_expires_at, or its token (created_at: the last rotation or the
+ * login) at least idle_timeout old.  NULL when not, else the status
+ * keyword of the rotation, which is also the family's revocation reason.
+ */
+const char *
+jwt_refresh_session_ended(const RefreshCols *cols, Datum *values,
+						  bool *nulls, TimestampTz now)
+{
+	if (cols->session_expires_at && !nulls[cols->session_expires_at - 1] &&
+		DatumGetTimestampTz(values[cols->session_expires_at - 1]) <= now)
+		return "session_expired";
+	if (cols->idle_timeout && !nulls[cols->idle_timeout - 1])
+	{
+		TimestampTz idle_end = DatumGetTimestampTz(
+			DirectFunctionCall2(timestamptz_pl_interval,
+								values[cols->created_at - 1],
+								values[cols->idle_timeout - 1]));
+
+		if (idle_end <= now)
+			return "idle_timeout";
+	}
+	return NULL;
+}
+
+static bool
+guard_session_ended(TupleDesc desc, const RefreshCols *cols, HeapTuple tup,
+					TimestampTz now)
+{
+	Datum	   *values = palloc(desc->natts * sizeof(Datum));
+	bool	   *nulls = palloc(desc->natts * sizeof(bool));
+
+	heap_deform_tuple(tup, desc, values, nulls);
+	return jwt_refresh_session_ended(cols, values, nulls, now) != NULL;
+}
+
+/*
  * UPDATE: identity columns never change; revoked and used are final;
  * used_at is set only on a live token; expiries only come forward.
  */
@@ -199,7 +243,8 @@ guard_update(Relation rel, const RefreshCols *cols, HeapTuple oldtup,
 	TupleDesc	desc = RelationGetDescr(rel);
 	const AttrNumber fixed[] = {cols->token_hash, cols->family_id,
 		cols->generation, cols->parent_hash, cols->subject,
-	cols->issued_at, cols->created_at};
+		cols->issued_at, cols->created_at, cols->access_claims,
+	cols->session_expires_at, cols->idle_timeout};
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	TimestampTz oldts,
 				newts;
@@ -208,6 +253,8 @@ guard_update(Relation rel, const RefreshCols *cols, HeapTuple oldtup,
 
 	for (int i = 0; i < lengthof(fixed); i++)
 	{
+		if (fixed[i] == 0)
+			continue;			/* a session column of a table not upgraded */
 		if (!same_value(desc, fixed[i], oldtup, newtup))
 			guard_error(rel, fixed[i],
 						"refresh token identity cannot change",
@@ -283,6 +330,11 @@ guard_update(Relation rel, const RefreshCols *cols, HeapTuple oldtup,
 						"an expired refresh token cannot rotate",
 						"Column \"used_at\" cannot be set on a token at or past its \"expires_at\".",
 						NULL);
+		if (guard_session_ended(desc, cols, oldtup, now))
+			guard_error(rel, cols->used_at,
+						"a refresh token of an ended session cannot rotate",
+						"The session is at or past its \"session_expires_at\", or its token is older than its \"idle_timeout\".",
+						NULL);
 	}
 }
 
@@ -327,6 +379,31 @@ guard_shape(Relation rel, const RefreshCols *cols, HeapTuple tup)
 					"a revoked refresh token needs a reason",
 					"Columns \"revoked_at\" and \"revoked_reason\" are both set or both NULL.",
 					NULL);
+	if (cols->session_expires_at)
+	{
+		bool		enull;
+		TimestampTz send = get_ts(desc, cols->session_expires_at, tup,
+								  &isnull);
+		TimestampTz exp = get_ts(desc, cols->expires_at, tup, &enull);
+
+		if (!isnull && !enull && exp > send)
+			guard_error(rel, cols->expires_at,
+						"a refresh token cannot outlive its session",
+						"Column \"expires_at\" must not be later than \"session_expires_at\".",
+						NULL);
+	}
+	if (cols->idle_timeout && !is_null(desc, cols->idle_timeout, tup))
+	{
+		Interval   *idle = DatumGetIntervalP(heap_getattr(tup, cols->idle_timeout,
+														 desc, &isnull));
+
+		if (idle->month < 0 || idle->day < 0 || idle->time < 0 ||
+			(idle->month == 0 && idle->day == 0 && idle->time == 0))
+			guard_error(rel, cols->idle_timeout,
+						"the idle timeout of a session must be positive",
+						"Column \"idle_timeout\" is NULL or a positive interval.",
+						NULL);
+	}
 }
 
 /*
@@ -348,6 +425,8 @@ guard_insert(Relation rel, const RefreshCols *cols, HeapTuple newtup)
 	ScanKeyData key;
 	SysScanDesc scan;
 	HeapTuple	p;
+	const AttrNumber session[] = {cols->access_claims,
+	cols->session_expires_at, cols->idle_timeout};
 
 	guard_shape(rel, cols, newtup);
 	if (!is_null(desc, cols->used_at, newtup) ||
@@ -376,10 +455,12 @@ guard_insert(Relation rel, const RefreshCols *cols, HeapTuple newtup)
 		ok = same_value(desc, cols->family_id, p, newtup) &&
 			same_value(desc, cols->subject, p, newtup) &&
 			pgen + 1 == ngen;
+		for (int i = 0; ok && i < lengthof(session); i++)
+			ok = session[i] == 0 || same_value(desc, session[i], p, newtup);
 		if (!ok)
 			guard_error(rel, cols->parent_hash,
 						"a refresh token must succeed its parent",
-						"Its parent token belongs to another family or subject, or is not one generation earlier.",
+						"Its parent token belongs to another family or subject, is not one generation earlier, or has other session claims or limits.",
 						NULL);
 		if (!is_null(desc, cols->revoked_at, p))
 			guard_error(rel, cols->parent_hash,

@@ -118,6 +118,7 @@ typedef struct RotateOutcome
 	TimestampTz refresh_expires_at;
 	Datum		subject;		/* text; (Datum) 0 when unknown */
 	Datum		family_id;		/* uuid; (Datum) 0 when unknown */
+	Jsonb	   *access_claims;	/* the session's stored claims, or NULL */
 } RotateOutcome;
 
 /* A column of the presented token's row, in slot "old" */
@@ -328,8 +329,14 @@ rotate_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 	ExecStoreVirtualTuple(upd);
 	ExecSimpleRelationUpdate(rri, estate, &epq, old, upd);
 
-	/* its successor */
+	/* its successor, within the session's lifetime */
 	out->refresh_expires_at = ts_plus(now, lifetime);
+	if (cols->session_expires_at &&
+		!old->tts_isnull[cols->session_expires_at - 1] &&
+		DatumGetTimestampTz(OLDVAL(cols->session_expires_at)) <
+		out->refresh_expires_at)
+		out->refresh_expires_at =
+			DatumGetTimestampTz(OLDVAL(cols->session_expires_at));
 	ins = ExecInitExtraTupleSlot(estate, desc, &TTSOpsVirtual);
 	ExecClearTuple(ins);
 	for (int i = 0; i < desc->natts; i++)
@@ -367,6 +374,12 @@ rotate_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 	else
 		COPYCOL(cols->user_agent);
 	COPYCOL(cols->metadata);
+	if (cols->access_claims)
+	{
+		COPYCOL(cols->access_claims);
+		COPYCOL(cols->session_expires_at);
+		COPYCOL(cols->idle_timeout);
+	}
 #undef SETCOL
 #undef COPYCOL
 	ExecStoreVirtualTuple(ins);
@@ -387,6 +400,26 @@ rotate_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 
 	/* later statements and calls of this transaction see the rotation */
 	CommandCounterIncrement();
+}
+
+/*
+ * The presented token is live and locked in "old", but its session ended
+ * (absolute lifetime or idle timeout, "why"): revoke the family with that
+ * reason and return it as the status.  Returns, never raises, so that the
+ * caller's transaction commits the revocation.
+ */
+static void
+rotate_session_ended(const RefreshCols *cols, TupleTableSlot *old,
+					 const char *why, RotateOutcome *out)
+{
+	out->subject = datumCopy(OLDVAL(cols->subject), false, -1);
+	out->family_id = datumCopy(OLDVAL(cols->family_id), false, UUID_LEN);
+	jwt_refresh_revoke_families_internal(construct_array(&out->family_id, 1,
+														 UUIDOID, UUID_LEN,
+														 false,
+														 TYPALIGN_CHAR),
+										 cstring_to_text(why));
+	out->status = why;
 }
 
 /*
@@ -500,23 +533,25 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 }
 
 /*
- * The access token of a rotation: the caller's claims plus "sub", "sid"
- * and "exp", signed with the key argument (by jwt_sign's C function, so
- * that keys and algorithms behave exactly as there) or, when it is NULL,
- * by the key registry's (a C call: no function is looked up by name).
+ * An access token of a session: the stored claims, the caller's over them,
+ * plus "sub", "sid" and "exp", signed with the key argument (by jwt_sign's
+ * C function, so that keys and algorithms behave exactly as there) or,
+ * when it is NULL, by the key registry's (a C call: no function is looked
+ * up by name).  Used by rotation and login.
  */
-static text *
-rotate_sign(FunctionCallInfo fcinfo, JwtKeyForm form, RotateOutcome *rot,
-			TimestampTz *access_expires_at)
+text *
+jwt_refresh_sign_access(NullableDatum keyarg, int form, text *algorithm,
+						Jsonb *stored, Jsonb *claims, Interval *access,
+						Datum subject, Datum family,
+						TimestampTz *access_expires_at)
 {
-	Interval   *access = PG_GETARG_INTERVAL_P(RA_ACCESS_EXPIRES_IN);
 	TimestampTz exp_ts;
 	int64		exp;
 	JsonbParseState *ps = NULL;
 	JsonbValue	k,
 				v;
 	Jsonb	   *ours;
-	Datum		claims;
+	Datum		all;
 	text	   *tok;
 	JwtSignParams params;
 	char	   *sid;
@@ -533,14 +568,14 @@ rotate_sign(FunctionCallInfo fcinfo, JwtKeyForm form, RotateOutcome *rot,
 	exp = exp_ts / USECS_PER_SEC + JWT_UNIX_EPOCH_OFFSET_SECS;
 	*access_expires_at = exp_ts;
 
-	sid = DatumGetCString(DirectFunctionCall1(uuid_out, rot->family_id));
+	sid = DatumGetCString(DirectFunctionCall1(uuid_out, family));
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 	k.type = jbvString;
 	k.val.string.val = "sub";
 	k.val.string.len = 3;
 	pushJsonbValue(&ps, WJB_KEY, &k);
 	v.type = jbvString;
-	v.val.string.val = TextDatumGetCString(rot->subject);
+	v.val.string.val = TextDatumGetCString(subject);
 	v.val.string.len = strlen(v.val.string.val);
 	pushJsonbValue(&ps, WJB_VALUE, &v);
 	k.val.string.val = "sid";
@@ -554,28 +589,32 @@ rotate_sign(FunctionCallInfo fcinfo, JwtKeyForm form, RotateOutcome *rot,
 	v.val.numeric = int64_to_numeric(exp);
 	pushJsonbValue(&ps, WJB_VALUE, &v);
 	ours = JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
-	if (PG_ARGISNULL(RA_CLAIMS))
-		claims = JsonbPGetDatum(ours);
-	else
-		claims = DirectFunctionCall2(jsonb_concat, PG_GETARG_DATUM(RA_CLAIMS),
-									 JsonbPGetDatum(ours));
+	all = JsonbPGetDatum(ours);
+	if (claims)
+		all = DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(claims), all);
+	if (stored)
+	{
+		/* stored, then the caller's over it, then ours over both */
+		Datum		base = JsonbPGetDatum(stored);
+
+		if (claims)
+			base = DirectFunctionCall2(jsonb_concat, base,
+									   JsonbPGetDatum(claims));
+		all = DirectFunctionCall2(jsonb_concat, base, JsonbPGetDatum(ours));
+	}
 
 	memset(&params, 0, sizeof(params));
-	if (PG_ARGISNULL(RA_KEY))
-		tok = jwt_registry_sign_with(DatumGetJsonbP(claims),
-									 PG_ARGISNULL(RA_ALGORITHM) ? NULL :
-									 PG_GETARG_TEXT_PP(RA_ALGORITHM),
-									 &params);
+	if (keyarg.isnull)
+		tok = jwt_registry_sign_with(DatumGetJsonbP(all), algorithm, &params);
 	else
 	{
 		/* jwt_sign(claims, key, algorithm): the key is read first */
-		JwtKey	   *key = jwt_key_from_datum(PG_GETARG_DATUM(RA_KEY), form);
-		text	   *algname = PG_ARGISNULL(RA_ALGORITHM) ?
-			cstring_to_text("HS256") : PG_GETARG_TEXT_PP(RA_ALGORITHM);
+		JwtKey	   *key = jwt_key_from_datum(keyarg.value, (JwtKeyForm) form);
+		text	   *algname = algorithm ? algorithm : cstring_to_text("HS256");
 		const JwtAlg *alg = jwt_alg_from_name(VARDATA_ANY(algname),
 											  VARSIZE_ANY_EXHDR(algname));
 
-		tok = jwt_sign_with(DatumGetJsonbP(claims), key, alg, &params,
+		tok = jwt_sign_with(DatumGetJsonbP(all), key, alg, &params,
 							JWT_STATS_COUNT);
 	}
 	return tok;
@@ -649,6 +688,7 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 		Oid			pkindex;
 		Datum		hash;
 		bool		found;
+		const char *ended;
 
 		if (!OidIsValid(relid))
 			jwt_elog(ERROR, "jwt_refresh_rotate: table refresh_tokens not found");
@@ -660,7 +700,18 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 		hash = PointerGetDatum(jwt_refresh_hash(token));
 		slot = table_slot_create(rel, NULL);
 		found = rotate_find_and_lock(rel, pkindex, hash, slot);
-		if (found && refresh_live(&cols, slot))
+		if (found && cols.access_claims)
+		{
+			slot_getallattrs(slot);
+			if (!slot->tts_isnull[cols.access_claims - 1])
+				rot.access_claims = DatumGetJsonbPCopy(slot->tts_values[cols.access_claims - 1]);
+		}
+		if (found && refresh_live(&cols, slot) &&
+			(ended = jwt_refresh_session_ended(&cols, slot->tts_values,
+											   slot->tts_isnull,
+											   GetCurrentTransactionStartTimestamp())) != NULL)
+			rotate_session_ended(&cols, slot, ended, &rot);
+		else if (found && refresh_live(&cols, slot))
 			rotate_live(rel, &cols, slot, token, grace, refresh_expires_in,
 						client_ip, user_agent, &rot);
 		else
@@ -682,15 +733,26 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 	if (rot.refresh_token)
 	{
 		TimestampTz access_expires_at;
+		NullableDatum key;
 
 		values[RO_REFRESH_TOKEN] = PointerGetDatum(rot.refresh_token);
 		nulls[RO_REFRESH_TOKEN] = false;
 		values[RO_REFRESH_EXPIRES_AT] =
 			TimestampTzGetDatum(rot.refresh_expires_at);
 		nulls[RO_REFRESH_EXPIRES_AT] = false;
+
+		key.isnull = PG_ARGISNULL(RA_KEY);
+		key.value = key.isnull ? (Datum) 0 : PG_GETARG_DATUM(RA_KEY);
 		values[RO_ACCESS_TOKEN] =
-			PointerGetDatum(rotate_sign(fcinfo, form, &rot,
-										&access_expires_at));
+			PointerGetDatum(jwt_refresh_sign_access(key, form,
+													PG_ARGISNULL(RA_ALGORITHM) ? NULL :
+													PG_GETARG_TEXT_PP(RA_ALGORITHM),
+													rot.access_claims,
+													PG_ARGISNULL(RA_CLAIMS) ? NULL :
+													PG_GETARG_JSONB_P(RA_CLAIMS),
+													PG_GETARG_INTERVAL_P(RA_ACCESS_EXPIRES_IN),
+													rot.subject, rot.family_id,
+													&access_expires_at));
 		nulls[RO_ACCESS_TOKEN] = false;
 		values[RO_ACCESS_EXPIRES_AT] = TimestampTzGetDatum(access_expires_at);
 		nulls[RO_ACCESS_EXPIRES_AT] = false;
