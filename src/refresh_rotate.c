@@ -457,7 +457,12 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 	}
 	if (old->tts_isnull[cols->used_at - 1])
 	{
-		out->status = "expired";
+		/* its expiry is the session's end: the session is over */
+		out->status = jwt_refresh_session_ended(cols, old->tts_values,
+												old->tts_isnull,
+												GetCurrentTransactionStartTimestamp());
+		if (out->status == NULL)
+			out->status = "expired";
 		return;
 	}
 

@@ -144,6 +144,11 @@ typedef struct SessQueryDef
 	" t.used_at IS NULL AND t.generation OPERATOR(pg_catalog.>=) 0" \
 	" AND t.revoked_at IS NULL"
 
+/* ... that are not idle for longer than their idle timeout */
+#define NOT_IDLE \
+	" AND (t.idle_timeout IS NULL OR (t.created_at OPERATOR(pg_catalog.+)" \
+	" t.idle_timeout) OPERATOR(pg_catalog.>) pg_catalog.now())"
+
 static const SessQueryDef sess_queries[SQ_COUNT] = {
 	[SQ_REVOKE] = {
 		"UPDATE %s t SET revoked_at = pg_catalog.now(), revoked_reason = $2"
@@ -209,7 +214,7 @@ static const SessQueryDef sess_queries[SQ_COUNT] = {
 		"SELECT t.family_id, t.issued_at, t.created_at, t.expires_at,"
 		" t.generation, t.client_ip, t.user_agent, t.metadata FROM %s t"
 		" WHERE t.subject OPERATOR(pg_catalog.=) $1 AND" LIVE_FAMILY
-		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()"
+		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()" NOT_IDLE
 		" ORDER BY t.created_at DESC, t.family_id",
 		1, {TEXTOID}
 	},
@@ -224,7 +229,7 @@ static const SessQueryDef sess_queries[SQ_COUNT] = {
 	[SQ_LIVE_NEWEST] = {
 		"SELECT t.family_id FROM %s t"
 		" WHERE t.subject OPERATOR(pg_catalog.=) $1 AND" LIVE_FAMILY
-		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()"
+		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()" NOT_IDLE
 		" ORDER BY t.issued_at DESC, t.family_id",
 		1, {TEXTOID}
 	},
@@ -239,7 +244,7 @@ static const SessQueryDef sess_queries[SQ_COUNT] = {
 	[SQ_SESSION_ACTIVE] = {
 		"SELECT FROM %s t WHERE t.family_id OPERATOR(pg_catalog.=) $1 AND"
 		LIVE_FAMILY
-		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()",
+		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()" NOT_IDLE,
 		1, {UUIDOID}
 	},
 };
