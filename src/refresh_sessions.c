@@ -73,6 +73,7 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -1097,6 +1098,27 @@ sid_is_uuid(const char *s, int len)
 }
 
 /*
+ * The session check's table, index and columns, per backend; forgotten by
+ * a relcache invalidation of the table (or of everything), which DROP and
+ * CREATE EXTENSION, ALTER EXTENSION ... SET SCHEMA and ALTER TABLE cause.
+ */
+static struct
+{
+	bool		valid;
+	Oid			relid;
+	Oid			indexid;
+	RefreshCols cols;
+}			sc_cache;
+static bool sc_callback_registered = false;
+
+static void
+sc_relcache_callback(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid) || relid == sc_cache.relid)
+		sc_cache.valid = false;
+}
+
+/*
  * The session check (see refresh.h).  The session is the family's unused
  * token, found through refresh_tokens_one_unused: live when unrevoked,
  * unexpired, within its session lifetime and idle timeout, and of the
@@ -1107,14 +1129,10 @@ jwt_refresh_session_check(Jsonb *claims)
 {
 	text	   *sid;
 	text	   *sub;
-	Oid			nsp;
-	Oid			relid;
-	Oid			indexid;
 	Relation	rel;
 	ScanKeyData skey;
 	SysScanDesc scan;
 	HeapTuple	tup;
-	RefreshCols cols;
 	JwtReason	reason = JWT_REASON_SESSION_UNKNOWN;
 	Datum		uuid;
 
@@ -1127,19 +1145,34 @@ jwt_refresh_session_check(Jsonb *claims)
 		return JWT_REASON_SESSION_UNKNOWN;
 	uuid = DirectFunctionCall1(uuid_in, CStringGetDatum(text_to_cstring(sid)));
 
-	nsp = jwt_extension_schema(NULL);
-	relid = get_relname_relid("refresh_tokens", nsp);
-	indexid = get_relname_relid("refresh_tokens_one_unused", nsp);
-	if (!OidIsValid(relid) || !OidIsValid(indexid))
-		jwt_elog(ERROR, "jwt_authenticate: table refresh_tokens or its index refresh_tokens_one_unused not found");
-	rel = table_open(relid, AccessShareLock);
-	jwt_refresh_cols(RelationGetDescr(rel), &cols);
-	ScanKeyInit(&skey, cols.family_id, BTEqualStrategyNumber, F_UUID_EQ, uuid);
-	scan = systable_beginscan(rel, indexid, true, GetActiveSnapshot(), 1,
-							  &skey);
+	if (!sc_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(sc_relcache_callback, (Datum) 0);
+		sc_callback_registered = true;
+	}
+	if (!sc_cache.valid)
+	{
+		Oid			nsp = jwt_extension_schema(NULL);
+
+		sc_cache.relid = get_relname_relid("refresh_tokens", nsp);
+		sc_cache.indexid = get_relname_relid("refresh_tokens_one_unused", nsp);
+		if (!OidIsValid(sc_cache.relid) || !OidIsValid(sc_cache.indexid))
+			jwt_elog(ERROR, "jwt_authenticate: table refresh_tokens or its index refresh_tokens_one_unused not found");
+	}
+	rel = table_open(sc_cache.relid, AccessShareLock);
+	if (!sc_cache.valid)
+	{
+		jwt_refresh_cols(RelationGetDescr(rel), &sc_cache.cols);
+		sc_cache.valid = true;	/* an invalidation from here on clears it */
+	}
+	ScanKeyInit(&skey, sc_cache.cols.family_id, BTEqualStrategyNumber,
+				F_UUID_EQ, uuid);
+	scan = systable_beginscan(rel, sc_cache.indexid, true, GetActiveSnapshot(),
+							  1, &skey);
 	tup = systable_getnext(scan);
 	if (HeapTupleIsValid(tup))
 	{
+		const RefreshCols *cols = &sc_cache.cols;
 		TupleDesc	desc = RelationGetDescr(rel);
 		Datum	   *values = palloc(desc->natts * sizeof(Datum));
 		bool	   *nulls = palloc(desc->natts * sizeof(bool));
@@ -1147,15 +1180,15 @@ jwt_refresh_session_check(Jsonb *claims)
 		text	   *owner;
 
 		heap_deform_tuple(tup, desc, values, nulls);
-		owner = DatumGetTextPP(values[cols.subject - 1]);
+		owner = DatumGetTextPP(values[cols->subject - 1]);
 		if (VARSIZE_ANY_EXHDR(owner) != VARSIZE_ANY_EXHDR(sub) ||
 			memcmp(VARDATA_ANY(owner), VARDATA_ANY(sub),
 				   VARSIZE_ANY_EXHDR(sub)) != 0)
 			reason = JWT_REASON_SESSION_UNKNOWN;	/* another subject's */
-		else if (!nulls[cols.revoked_at - 1])
+		else if (!nulls[cols->revoked_at - 1])
 			reason = JWT_REASON_SESSION_REVOKED;
-		else if (DatumGetTimestampTz(values[cols.expires_at - 1]) <= now ||
-				 jwt_refresh_session_ended(&cols, values, nulls, now))
+		else if (DatumGetTimestampTz(values[cols->expires_at - 1]) <= now ||
+				 jwt_refresh_session_ended(cols, values, nulls, now))
 			reason = JWT_REASON_SESSION_EXPIRED;
 		else
 			reason = JWT_REASON_NONE;
