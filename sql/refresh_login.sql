@@ -81,6 +81,10 @@ BEGIN;
 SELECT jwt_authenticate(jwt_sign(jsonb_build_object('sub', 'alice', 'aud', 'api', 'sid', :'b_family'), :key),
 						:key, audience => 'api');
 ROLLBACK;
+-- a well-formed sid that names no session
+BEGIN;
+SELECT jwt_authenticate(jwt_sign('{"sub": "alice", "aud": "api", "sid": "7f3c1d2e-0000-4000-8000-000000000000"}', :key), :key, audience => 'api');
+ROLLBACK;
 -- a sid that is not a uuid, or not a string
 BEGIN;
 SELECT jwt_authenticate(jwt_sign('{"sub": "alice", "aud": "api", "sid": "not-a-uuid"}', :key), :key, audience => 'api');
