@@ -35,6 +35,10 @@ SELECT access_claims, session_expires_at, idle_timeout FROM refresh_tokens
 SELECT status, stable_claims(access_token) AS claims, refresh_token AS a_r1
   FROM jwt_refresh_rotate(:'a_refresh_token', :key) \gset
 SELECT :'status' AS status, :'claims' AS claims;
+-- a retry within the grace window gets the same successor, and an access
+-- token with the stored claims again
+SELECT status, stable_claims(access_token) AS claims, refresh_token = :'a_r1' AS same_successor
+  FROM jwt_refresh_rotate(:'a_refresh_token', :key);
 -- a claim given to one rotation overrides the stored one for that token
 SELECT status, stable_claims(access_token) AS claims, refresh_token AS a_r2
   FROM jwt_refresh_rotate(:'a_r1', :key, claims => '{"role": "admin", "x": 1}') \gset
