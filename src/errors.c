@@ -64,6 +64,12 @@ static const JwtReasonInfo reason_table[JWT_REASON_COUNT] = {
 	ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION},
 	[JWT_REASON_CONSUMED] = {"consumed", "JSON Web Token has already been used",
 	ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION},
+	[JWT_REASON_SESSION_REVOKED] = {"session_revoked", "JSON Web Token session has been revoked",
+	ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION},
+	[JWT_REASON_SESSION_EXPIRED] = {"session_expired", "JSON Web Token session has ended",
+	ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION},
+	[JWT_REASON_SESSION_UNKNOWN] = {"session_unknown", "JSON Web Token names no live session",
+	ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION},
 };
 
 const char *

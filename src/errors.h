@@ -36,6 +36,9 @@ typedef enum JwtReason
 	JWT_REASON_LIMIT_EXCEEDED,
 	JWT_REASON_REVOKED,			/* on the denylist */
 	JWT_REASON_CONSUMED,		/* single-use token presented again */
+	JWT_REASON_SESSION_REVOKED, /* its "sid" session was revoked */
+	JWT_REASON_SESSION_EXPIRED, /* its session ended (lifetime, idle) */
+	JWT_REASON_SESSION_UNKNOWN, /* no session of its "sub" by its "sid" */
 	JWT_REASON_COUNT
 } JwtReason;
 

@@ -17,6 +17,7 @@
 #include "errors.h"
 #include "jwt.h"
 #include "keys.h"
+#include "refresh.h"
 #include "stats.h"
 
 PG_MODULE_MAGIC;
@@ -113,6 +114,16 @@ _PG_init(void)
 							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
+
+	/* refresh_sessions.c: the session check of jwt_authenticate */
+	DefineCustomBoolVariable("jwt.require_session",
+							 "Makes jwt_authenticate and jwt_registry_authenticate refuse a token whose \"sid\" names no live session.",
+							 "The session is a refresh token family of the token's \"sub\": unrevoked, unexpired, within its lifetime and idle timeout.",
+							 &jwt_require_session,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("jwt");
 }

@@ -1,9 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * refresh.h
- *		What the refresh token modules share: token text and hashes
- *		(refresh.c), family revocation and checked interval arithmetic
- *		(refresh_sessions.c).
+ *		What the refresh token modules share: token text, successors and
+ *		hashes (refresh_token.c), the table's columns and value comparison
+ *		(refresh_guard.c, which also holds the trigger), and family
+ *		revocation (refresh_sessions.c).  The rotation engine
+ *		(refresh_rotate.c) uses all three and exports nothing but its SQL
+ *		entry points.
  *
  * None of these resolves a function by name: the extension's own code is
  * called directly, and the table is reached through its schema-qualified
@@ -17,18 +20,99 @@
 #ifndef JWT_REFRESH_H
 #define JWT_REFRESH_H
 
+#include "access/attnum.h"
+#include "access/tupdesc.h"
 #include "datatype/timestamp.h"
 #include "utils/array.h"
+#include "utils/jsonb.h"
 
-/* refresh.c */
+/* Bytes of a token, of its hash and of a retry key */
+#define REFRESH_TOKEN_BYTES 32
+#define REFRESH_HASH_BYTES 32
+
+/* refresh_token.c */
 
 /* A first token of a family: 256 bits from OpenSSL's CSPRNG, base64url */
 extern text *jwt_refresh_first_token(void);
 
+/*
+ * The token that succeeds "parent": HMAC-SHA256 under the successor's
+ * retry key "key" (REFRESH_TOKEN_BYTES), base64url.
+ */
+extern text *jwt_refresh_successor(text *parent, const unsigned char *key);
+
 /* SHA-256 of a token's text, as refresh_tokens.token_hash stores it */
 extern bytea *jwt_refresh_hash(text *token);
 
+/* refresh_guard.c */
+
+/* Attribute numbers of the refresh_tokens columns, found by name */
+typedef struct RefreshCols
+{
+	AttrNumber	token_hash;
+	AttrNumber	family_id;
+	AttrNumber	generation;
+	AttrNumber	parent_hash;
+	AttrNumber	subject;
+	AttrNumber	issued_at;
+	AttrNumber	created_at;
+	AttrNumber	expires_at;
+	AttrNumber	used_at;
+	AttrNumber	revoked_at;
+	AttrNumber	revoked_reason;
+	AttrNumber	retry_key;
+	AttrNumber	retry_until;
+	AttrNumber	client_ip;
+	AttrNumber	user_agent;
+	AttrNumber	metadata;
+	/* 0.1.2's session columns; 0 on a table not upgraded yet */
+	AttrNumber	access_claims;
+	AttrNumber	session_expires_at;
+	AttrNumber	idle_timeout;
+} RefreshCols;
+
+/* Find the columns of refresh_tokens by name; elog when one is missing */
+extern void jwt_refresh_cols(TupleDesc desc, RefreshCols *cols);
+
+/* Binary equality of two non-NULL values of one column */
+extern bool jwt_refresh_value_equal(Datum a, Datum b, Form_pg_attribute attr);
+
+/*
+ * Whether the session of the token in "values"/"nulls" (a row of
+ * refresh_tokens) ended by its absolute lifetime or idle timeout at "now":
+ * NULL when not, else "session_expired" or "idle_timeout".
+ */
+extern const char *jwt_refresh_session_ended(const RefreshCols *cols,
+											 Datum *values, bool *nulls,
+											 TimestampTz now);
+
+/* refresh_rotate.c */
+
+/*
+ * An access token of session "family" (uuid) of "subject" (text): the
+ * session's stored claims "stored", overridden by "claims" (either may be
+ * NULL), plus "sub", "sid" and "exp" (now + "access", whole seconds, in
+ * *expires_at), signed with "key" in form "form" and "algorithm" (HS256
+ * when NULL), or by the key registry when key is NULL.
+ */
+extern text *jwt_refresh_sign_access(NullableDatum key, int form,
+									 text *algorithm, Jsonb *stored,
+									 Jsonb *claims, Interval *access,
+									 Datum subject, Datum family,
+									 TimestampTz *expires_at);
+
 /* refresh_sessions.c */
+
+/*
+ * The session check of jwt_authenticate (jwt.require_session): the reason
+ * to refuse verified claims whose "sid" names no live session of their
+ * "sub", or JWT_REASON_NONE.  One index lookup, with the active snapshot;
+ * no privilege check (as the denylist's lookup).
+ */
+extern int	jwt_refresh_session_check(Jsonb *claims);
+
+/* jwt.require_session: jwt_authenticate runs the session check */
+extern bool jwt_require_session;
 
 /*
  * Revoke every row of the families in "families" (uuid[]) that is not

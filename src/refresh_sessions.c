@@ -2,6 +2,10 @@
  *
  * refresh_sessions.c
  *		The refresh token session functions: login (jwt_refresh_issue),
+ *		the one-call login (jwt_refresh_login: a session, its access
+ *		and refresh tokens, its lifetimes, the cap of live sessions per
+ *		subject and the new-device answer), the session check of
+ *		jwt_authenticate (jwt.require_session),
  *		logout (jwt_refresh_revoke, jwt_refresh_revoke_family,
  *		jwt_refresh_revoke_subject and the revocation loop they share,
  *		jwt_refresh_revoke_families), jwt_refresh_purge, and the reads
@@ -23,6 +27,27 @@
  * dropped and created again); the plan cache replans it when the table
  * changes.
  *
+ * The session check (jwt_refresh_session_check, once per authenticated
+ * request) reads the table through its unique partial index
+ * refresh_tokens_one_unused directly, with the active snapshot and no
+ * privilege check, as the denylist's lookup does: one index lookup.  It
+ * trusts "sid" only in claims whose signature was verified, and only for
+ * a session of the token's own "sub".
+ *
+ * The cap of live sessions per subject serializes the logins of one
+ * subject with a transaction-level advisory lock of the extension's own
+ * (database, hash of the subject, field4 JWT_SESSION_LOCK: no SQL advisory
+ * lock function takes that field), then ends the oldest sessions beyond
+ * the cap, reason "session_limit".  In READ COMMITTED the next login waits
+ * and then sees the first one's session.
+ *
+ * Raises 22023 for bad arguments, 22008 for lifetimes that leave the
+ * timestamp range, 25006 on a hot standby, the signing errors of jwt_sign,
+ * and the trigger's 23514; the session check raises 28000 with reason
+ * session_revoked, session_expired or session_unknown.  No token or claim
+ * appears in an error; the new-device answer reads only rows of the
+ * login's own subject.
+ *
  * Memory: per call in CurrentMemoryContext; results are copied out of SPI
  * before SPI_finish.  The kept plans live under CacheMemoryContext.
  *
@@ -34,18 +59,26 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
 #include "access/table.h"
 #include "access/xlog.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/lock.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/uuid.h"
@@ -54,6 +87,8 @@
 #include "entry.h"
 #include "errors.h"
 #include "extension.h"
+#include "json_out.h"
+#include "keys.h"
 #include "refresh.h"
 #include "stats.h"
 
@@ -73,6 +108,9 @@ typedef enum SessQuery
 	SQ_PURGE_KEYS,
 	SQ_SESSIONS,
 	SQ_SESSION_ACTIVE,
+	SQ_LOGIN,					/* jwt_refresh_login's INSERT */
+	SQ_LIVE_NEWEST,				/* a subject's live sessions, newest first */
+	SQ_KNOWN_DEVICE,			/* a subject's latest session on a device */
 	SQ_COUNT
 } SessQuery;
 
@@ -84,7 +122,7 @@ typedef struct SessQueryDef
 {
 	const char *text;
 	int			nargs;
-	Oid			argtypes[8];
+	Oid			argtypes[10];
 } SessQueryDef;
 
 /* The columns of a token's row that SQ_TOKEN returns */
@@ -106,6 +144,11 @@ typedef struct SessQueryDef
 #define LIVE_FAMILY \
 	" t.used_at IS NULL AND t.generation OPERATOR(pg_catalog.>=) 0" \
 	" AND t.revoked_at IS NULL"
+
+/* ... that are not idle for longer than their idle timeout */
+#define NOT_IDLE \
+	" AND (t.idle_timeout IS NULL OR (t.created_at OPERATOR(pg_catalog.+)" \
+	" t.idle_timeout) OPERATOR(pg_catalog.>) pg_catalog.now())"
 
 static const SessQueryDef sess_queries[SQ_COUNT] = {
 	[SQ_REVOKE] = {
@@ -172,14 +215,37 @@ static const SessQueryDef sess_queries[SQ_COUNT] = {
 		"SELECT t.family_id, t.issued_at, t.created_at, t.expires_at,"
 		" t.generation, t.client_ip, t.user_agent, t.metadata FROM %s t"
 		" WHERE t.subject OPERATOR(pg_catalog.=) $1 AND" LIVE_FAMILY
-		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()"
+		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()" NOT_IDLE
 		" ORDER BY t.created_at DESC, t.family_id",
 		1, {TEXTOID}
+	},
+	[SQ_LOGIN] = {
+		"INSERT INTO %s (token_hash, family_id, generation, subject,"
+		" expires_at, client_ip, user_agent, metadata, access_claims,"
+		" session_expires_at, idle_timeout)"
+		" VALUES ($1, $2, 0, $3, $4, $5, $6, $7, $8, $9, $10)",
+		10, {BYTEAOID, UUIDOID, TEXTOID, TIMESTAMPTZOID, INETOID, TEXTOID,
+		JSONBOID, JSONBOID, TIMESTAMPTZOID, INTERVALOID}
+	},
+	[SQ_LIVE_NEWEST] = {
+		"SELECT t.family_id FROM %s t"
+		" WHERE t.subject OPERATOR(pg_catalog.=) $1 AND" LIVE_FAMILY
+		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()" NOT_IDLE
+		" ORDER BY t.issued_at DESC, t.family_id",
+		1, {TEXTOID}
+	},
+	[SQ_KNOWN_DEVICE] = {
+		"SELECT t.family_id FROM %s t"
+		" WHERE t.subject OPERATOR(pg_catalog.=) $1"
+		" AND t.used_at IS NULL AND t.generation OPERATOR(pg_catalog.>=) 0"
+		" AND t.user_agent OPERATOR(pg_catalog.=) $2"
+		" ORDER BY t.created_at DESC, t.family_id LIMIT 1",
+		2, {TEXTOID, TEXTOID}
 	},
 	[SQ_SESSION_ACTIVE] = {
 		"SELECT FROM %s t WHERE t.family_id OPERATOR(pg_catalog.=) $1 AND"
 		LIVE_FAMILY
-		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()",
+		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()" NOT_IDLE,
 		1, {UUIDOID}
 	},
 };
@@ -739,4 +805,395 @@ JWT_FUNCTION(jwt_refresh_session_active)
 	active = SPI_processed > 0;
 	SPI_finish();
 	PG_RETURN_BOOL(active);
+}
+
+/* The field4 of the advisory lock tag that serializes a subject's logins */
+#define JWT_SESSION_LOCK 0x4A57
+
+bool		jwt_require_session = false;
+
+/* Positions of jwt_refresh_login's arguments and result columns */
+enum
+{
+	LA_SUBJECT,
+	LA_KEY,
+	LA_ALGORITHM,
+	LA_CLAIMS,
+	LA_ACCESS_EXPIRES_IN,
+	LA_REFRESH_EXPIRES_IN,
+	LA_SESSION_LIFETIME,
+	LA_IDLE_TIMEOUT,
+	LA_MAX_SESSIONS,
+	LA_CLIENT_IP,
+	LA_USER_AGENT,
+	LA_METADATA
+};
+
+enum
+{
+	LO_ACCESS_TOKEN,
+	LO_ACCESS_EXPIRES_AT,
+	LO_REFRESH_TOKEN,
+	LO_REFRESH_EXPIRES_AT,
+	LO_FAMILY_ID,
+	LO_NEW_DEVICE,
+	LO_KNOWN_DEVICE,
+	LO_NCOLS
+};
+
+/* An optional interval argument: NULL, or positive (22023 otherwise) */
+static Interval *
+login_interval(FunctionCallInfo fcinfo, int arg, bool required,
+			   const char *name)
+{
+	if (PG_ARGISNULL(arg))
+	{
+		if (required)
+			jwt_ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s must not be NULL", name)));
+		return NULL;
+	}
+	if (sess_interval_sign(PG_GETARG_INTERVAL_P(arg)) <= 0)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be positive", name)));
+	return PG_GETARG_INTERVAL_P(arg);
+}
+
+/*
+ * Serialize the logins of "subject" until the transaction ends, and end
+ * its oldest live sessions so that, with the one about to start, at most
+ * "max" are live.
+ */
+static void
+login_enforce_cap(const char *table, Datum subject, int32 max)
+{
+	text	   *sub = DatumGetTextPP(subject);
+	uint64		h = hash_bytes_extended((const unsigned char *) VARDATA_ANY(sub),
+										VARSIZE_ANY_EXHDR(sub), 0);
+	LOCKTAG		tag;
+	Datum	   *families;
+	int			n;
+	MemoryContext outer = CurrentMemoryContext;
+	ArrayType  *arr = NULL;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (h >> 32), (uint32) h,
+						 JWT_SESSION_LOCK);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		jwt_elog(ERROR, "SPI_connect failed");
+	families = sess_families(table, SQ_LIVE_NEWEST, &subject, &n);
+	if (n >= max)
+	{
+		MemoryContext spicxt = MemoryContextSwitchTo(outer);
+
+		/* the newest max - 1 stay */
+		arr = sess_families_array(families + (max - 1), n - (max - 1));
+		MemoryContextSwitchTo(spicxt);
+	}
+	SPI_finish();
+	if (arr)
+		jwt_refresh_revoke_families_internal(arr,
+											 cstring_to_text("session_limit"));
+}
+
+/*
+ * jwt_refresh_login(subject, key, algorithm, claims, access_expires_in,
+ *		refresh_expires_in, session_lifetime, idle_timeout, max_sessions,
+ *		client_ip, user_agent, metadata)
+ *		-> (access_token, access_expires_at, refresh_token,
+ *			refresh_expires_at, family_id, new_device, known_device)
+ *
+ * Login in one call: a new session (family) of "subject" whose rows keep
+ * "claims" (the access token's claims: aud, iss, role, ...), its absolute
+ * end (now + session_lifetime) and idle timeout; its first refresh token;
+ * an access token with "claims", "sub", "sid" and "exp", signed as
+ * jwt_refresh_rotate signs.  With max_sessions, the subject's oldest live
+ * sessions beyond it end.  new_device: whether the subject had no session
+ * (live or ended, still in the table) with this user_agent, and
+ * known_device the latest such session; both NULL without a user_agent.
+ */
+static Datum
+refresh_login(FunctionCallInfo fcinfo, JwtKeyForm form)
+{
+	const char *table = sess_table(fcinfo);
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	TupleDesc	resdesc;
+	Datum		values[LO_NCOLS];
+	bool		nulls[LO_NCOLS];
+	Datum		args[10];
+	char		argnulls[10];
+	Interval   *access;
+	Interval   *refresh;
+	Interval   *lifetime;
+	Interval   *idle;
+	Jsonb	   *claims = NULL;
+	TimestampTz expires_at;
+	TimestampTz session_end = 0;
+	text	   *token;
+	pg_uuid_t  *family;
+	NullableDatum key;
+	TimestampTz access_expires_at;
+	MemoryContext outer = CurrentMemoryContext;
+
+	if (get_call_result_type(fcinfo, NULL, &resdesc) != TYPEFUNC_COMPOSITE)
+		jwt_elog(ERROR, "jwt_refresh_login: return type must be a row type");
+	resdesc = BlessTupleDesc(resdesc);
+
+	sess_not_on_standby(SESS_ISSUED);
+	PreventCommandIfReadOnly("jwt_refresh_login()");
+	if (PG_ARGISNULL(LA_SUBJECT) ||
+		VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(LA_SUBJECT)) == 0)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("subject must not be NULL or empty")));
+	access = login_interval(fcinfo, LA_ACCESS_EXPIRES_IN, true,
+							"access_expires_in");
+	refresh = login_interval(fcinfo, LA_REFRESH_EXPIRES_IN, true,
+							 "refresh_expires_in");
+	lifetime = login_interval(fcinfo, LA_SESSION_LIFETIME, false,
+							  "session_lifetime");
+	idle = login_interval(fcinfo, LA_IDLE_TIMEOUT, false, "idle_timeout");
+	if (!PG_ARGISNULL(LA_MAX_SESSIONS) && PG_GETARG_INT32(LA_MAX_SESSIONS) < 1)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_sessions must be at least 1")));
+	if (!PG_ARGISNULL(LA_CLAIMS))
+	{
+		claims = PG_GETARG_JSONB_P(LA_CLAIMS);
+		if (!JB_ROOT_IS_OBJECT(claims) || JB_ROOT_IS_SCALAR(claims))
+			jwt_ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("claims must be a JSON object")));
+	}
+	(void) jwt_time_arg(GetCurrentStatementStartTimestamp(), access, 1,
+						"access_expires_in");
+	expires_at = jwt_time_arg(now, refresh, 1, "refresh_expires_in");
+	if (lifetime)
+	{
+		session_end = jwt_time_arg(now, lifetime, 1, "session_lifetime");
+		if (session_end < expires_at)
+			expires_at = session_end;
+	}
+	if (idle)
+		(void) jwt_time_arg(now, idle, 1, "idle_timeout");
+
+	if (!PG_ARGISNULL(LA_MAX_SESSIONS))
+		login_enforce_cap(table, PG_GETARG_DATUM(LA_SUBJECT),
+						  PG_GETARG_INT32(LA_MAX_SESSIONS));
+
+	token = jwt_refresh_first_token();
+	family = palloc(sizeof(pg_uuid_t));
+	if (!pg_strong_random(family->data, UUID_LEN))
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate random values")));
+	/* version 4 (random), variant RFC 4122, as gen_random_uuid() */
+	family->data[6] = (family->data[6] & 0x0f) | 0x40;
+	family->data[8] = (family->data[8] & 0x3f) | 0x80;
+
+	memset(nulls, true, sizeof(nulls));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		jwt_elog(ERROR, "SPI_connect failed");
+
+	/* a device this subject used before, among its own sessions only */
+	if (!PG_ARGISNULL(LA_USER_AGENT))
+	{
+		args[0] = PG_GETARG_DATUM(LA_SUBJECT);
+		args[1] = PG_GETARG_DATUM(LA_USER_AGENT);
+		sess_run(table, SQ_KNOWN_DEVICE, args, NULL, false, 1, SPI_OK_SELECT);
+		values[LO_NEW_DEVICE] = BoolGetDatum(SPI_processed == 0);
+		nulls[LO_NEW_DEVICE] = false;
+		if (SPI_processed > 0)
+		{
+			bool		isnull;
+			MemoryContext spicxt = MemoryContextSwitchTo(outer);
+
+			values[LO_KNOWN_DEVICE] =
+				datumCopy(SPI_getbinval(SPI_tuptable->vals[0],
+										SPI_tuptable->tupdesc, 1, &isnull),
+						  false, UUID_LEN);
+			MemoryContextSwitchTo(spicxt);
+			nulls[LO_KNOWN_DEVICE] = false;
+		}
+	}
+
+	memset(argnulls, ' ', sizeof(argnulls));
+	args[0] = PointerGetDatum(jwt_refresh_hash(token));
+	args[1] = UUIDPGetDatum(family);
+	args[2] = PG_GETARG_DATUM(LA_SUBJECT);
+	args[3] = TimestampTzGetDatum(expires_at);
+	args[4] = PG_ARGISNULL(LA_CLIENT_IP) ? (Datum) 0 : PG_GETARG_DATUM(LA_CLIENT_IP);
+	argnulls[4] = PG_ARGISNULL(LA_CLIENT_IP) ? 'n' : ' ';
+	args[5] = PG_ARGISNULL(LA_USER_AGENT) ? (Datum) 0 : PG_GETARG_DATUM(LA_USER_AGENT);
+	argnulls[5] = PG_ARGISNULL(LA_USER_AGENT) ? 'n' : ' ';
+	args[6] = PG_ARGISNULL(LA_METADATA) ? (Datum) 0 : PG_GETARG_DATUM(LA_METADATA);
+	argnulls[6] = PG_ARGISNULL(LA_METADATA) ? 'n' : ' ';
+	args[7] = claims ? JsonbPGetDatum(claims) : (Datum) 0;
+	argnulls[7] = claims ? ' ' : 'n';
+	args[8] = TimestampTzGetDatum(session_end);
+	argnulls[8] = lifetime ? ' ' : 'n';
+	args[9] = idle ? IntervalPGetDatum(idle) : (Datum) 0;
+	argnulls[9] = idle ? ' ' : 'n';
+	sess_run(table, SQ_LOGIN, args, argnulls, false, 0, SPI_OK_INSERT);
+	SPI_finish();
+
+	key.isnull = PG_ARGISNULL(LA_KEY);
+	key.value = key.isnull ? (Datum) 0 : PG_GETARG_DATUM(LA_KEY);
+	values[LO_ACCESS_TOKEN] =
+		PointerGetDatum(jwt_refresh_sign_access(key, form,
+												PG_ARGISNULL(LA_ALGORITHM) ? NULL :
+												PG_GETARG_TEXT_PP(LA_ALGORITHM),
+												claims, NULL, access,
+												PG_GETARG_DATUM(LA_SUBJECT),
+												UUIDPGetDatum(family),
+												&access_expires_at));
+	nulls[LO_ACCESS_TOKEN] = false;
+	values[LO_ACCESS_EXPIRES_AT] = TimestampTzGetDatum(access_expires_at);
+	nulls[LO_ACCESS_EXPIRES_AT] = false;
+	values[LO_REFRESH_TOKEN] = PointerGetDatum(token);
+	nulls[LO_REFRESH_TOKEN] = false;
+	values[LO_REFRESH_EXPIRES_AT] = TimestampTzGetDatum(expires_at);
+	nulls[LO_REFRESH_EXPIRES_AT] = false;
+	values[LO_FAMILY_ID] = UUIDPGetDatum(family);
+	nulls[LO_FAMILY_ID] = false;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(resdesc, values,
+													  nulls)));
+}
+
+JWT_FUNCTION(jwt_refresh_login_text)
+{
+	return refresh_login(fcinfo, JWT_FORM_TEXT);
+}
+
+JWT_FUNCTION(jwt_refresh_login_bytea)
+{
+	return refresh_login(fcinfo, JWT_FORM_BYTEA);
+}
+
+JWT_FUNCTION(jwt_refresh_login_jsonb)
+{
+	return refresh_login(fcinfo, JWT_FORM_JSONB);
+}
+
+/* Whether "s" is a uuid in its canonical text form (8-4-4-4-12 hex) */
+static bool
+sid_is_uuid(const char *s, int len)
+{
+	if (len != 36)
+		return false;
+	for (int i = 0; i < 36; i++)
+	{
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+		{
+			if (s[i] != '-')
+				return false;
+		}
+		else if (!isxdigit((unsigned char) s[i]))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The session check's table, index and columns, per backend; forgotten by
+ * a relcache invalidation of the table (or of everything), which DROP and
+ * CREATE EXTENSION, ALTER EXTENSION ... SET SCHEMA and ALTER TABLE cause.
+ */
+static struct
+{
+	bool		valid;
+	Oid			relid;
+	Oid			indexid;
+	RefreshCols cols;
+}			sc_cache;
+static bool sc_callback_registered = false;
+
+static void
+sc_relcache_callback(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid) || relid == sc_cache.relid)
+		sc_cache.valid = false;
+}
+
+/*
+ * The session check (see refresh.h).  The session is the family's unused
+ * token, found through refresh_tokens_one_unused: live when unrevoked,
+ * unexpired, within its session lifetime and idle timeout, and of the
+ * token's "sub".
+ */
+int
+jwt_refresh_session_check(Jsonb *claims)
+{
+	text	   *sid;
+	text	   *sub;
+	Relation	rel;
+	ScanKeyData skey;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	JwtReason	reason = JWT_REASON_SESSION_UNKNOWN;
+	Datum		uuid;
+
+	if (!JB_ROOT_IS_OBJECT(claims))
+		return JWT_REASON_SESSION_UNKNOWN;
+	sid = json_out_member_text(claims, "sid", 3);
+	sub = json_out_member_text(claims, "sub", 3);
+	if (sid == NULL || sub == NULL ||
+		!sid_is_uuid(VARDATA_ANY(sid), VARSIZE_ANY_EXHDR(sid)))
+		return JWT_REASON_SESSION_UNKNOWN;
+	uuid = DirectFunctionCall1(uuid_in, CStringGetDatum(text_to_cstring(sid)));
+
+	if (!sc_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(sc_relcache_callback, (Datum) 0);
+		sc_callback_registered = true;
+	}
+	if (!sc_cache.valid)
+	{
+		Oid			nsp = jwt_extension_schema(NULL);
+
+		sc_cache.relid = get_relname_relid("refresh_tokens", nsp);
+		sc_cache.indexid = get_relname_relid("refresh_tokens_one_unused", nsp);
+		if (!OidIsValid(sc_cache.relid) || !OidIsValid(sc_cache.indexid))
+			jwt_elog(ERROR, "jwt_authenticate: table refresh_tokens or its index refresh_tokens_one_unused not found");
+	}
+	rel = table_open(sc_cache.relid, AccessShareLock);
+	if (!sc_cache.valid)
+	{
+		jwt_refresh_cols(RelationGetDescr(rel), &sc_cache.cols);
+		sc_cache.valid = true;	/* an invalidation from here on clears it */
+	}
+	ScanKeyInit(&skey, sc_cache.cols.family_id, BTEqualStrategyNumber,
+				F_UUID_EQ, uuid);
+	scan = systable_beginscan(rel, sc_cache.indexid, true, GetActiveSnapshot(),
+							  1, &skey);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		const RefreshCols *cols = &sc_cache.cols;
+		TupleDesc	desc = RelationGetDescr(rel);
+		Datum	   *values = palloc(desc->natts * sizeof(Datum));
+		bool	   *nulls = palloc(desc->natts * sizeof(bool));
+		TimestampTz now = GetCurrentTransactionStartTimestamp();
+		text	   *owner;
+
+		heap_deform_tuple(tup, desc, values, nulls);
+		owner = DatumGetTextPP(values[cols->subject - 1]);
+		if (VARSIZE_ANY_EXHDR(owner) != VARSIZE_ANY_EXHDR(sub) ||
+			memcmp(VARDATA_ANY(owner), VARDATA_ANY(sub),
+				   VARSIZE_ANY_EXHDR(sub)) != 0)
+			reason = JWT_REASON_SESSION_UNKNOWN;	/* another subject's */
+		else if (!nulls[cols->revoked_at - 1])
+			reason = JWT_REASON_SESSION_REVOKED;
+		else if (DatumGetTimestampTz(values[cols->expires_at - 1]) <= now ||
+				 jwt_refresh_session_ended(cols, values, nulls, now))
+			reason = JWT_REASON_SESSION_EXPIRED;
+		else
+			reason = JWT_REASON_NONE;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return reason;
 }

@@ -58,6 +58,7 @@
 #include "entry.h"
 #include "errors.h"
 #include "extension.h"
+#include "refresh.h"
 #include "json_out.h"
 #include "jwt.h"
 #include "registry.h"
@@ -663,6 +664,27 @@ claims_op(FunctionCallInfo fcinfo, ClaimsOp op, JwtKeyForm form, bool registry)
 
 	if (PG_ARGISNULL(arg_check) || PG_GETARG_BOOL(arg_check))
 		check_not_revoked(fcinfo, site, claims);
+
+	/*
+	 * The session check, after verification (a cached one too): "sid" is
+	 * trusted only in signed claims, and only for a session of their "sub".
+	 */
+	if (op == OP_AUTHENTICATE && jwt_require_session)
+	{
+		JwtReason	sr = (JwtReason) jwt_refresh_session_check(claims);
+
+		if (sr != JWT_REASON_NONE)
+		{
+			jwt_stats_count(JWT_STAT_REVOCATION, NULL, sr);
+			jwt_report(sr,
+					   sr == JWT_REASON_SESSION_UNKNOWN ?
+					   "The token's \"sid\" names no session of its \"sub\"" :
+					   sr == JWT_REASON_SESSION_REVOKED ?
+					   "The token's session was logged out or revoked" :
+					   "The token's session has expired or was idle too long",
+					   false);
+		}
+	}
 
 	if (op == OP_CONSUME)
 	{

@@ -4,10 +4,15 @@
 --
 -- Users sign up and log in with a password (pgcrypto's crypt()); login
 -- returns a 15-minute access token (ES256, from the key registry) and a
--- refresh token (the extension's: jwt_refresh_issue starts a session,
--- jwt_refresh_rotate rotates it and detects reuse, jwt_refresh_revoke_*
--- end sessions); each user sees and changes only their own todos, a token
--- whose "role" claim is todo_admin sees all of them.  test/example/run.sh
+-- refresh token in one call (jwt_refresh_login starts a session that
+-- keeps the access token's claims, jwt_refresh_rotate re-mints them and
+-- detects reuse, jwt_refresh_revoke_* end sessions).  Access tokens are
+-- bound to their session (jwt.require_session): logout and reuse end them
+-- at once, with no extra term in any policy.  Sessions last 90 days at
+-- most, end after 14 idle days, and a user has at most 5; login says
+-- when a device is new, and users list their devices.  Each user sees
+-- and changes only their own todos, a token whose "role" claim is
+-- todo_admin sees all of them.  test/example/run.sh
 -- loads this file into a fresh database and drives it the way an API
 -- would: one transaction per request, authenticated by
 -- jwt_registry_authenticate with the bearer token; and the PostgREST way.
@@ -28,6 +33,9 @@ CREATE EXTENSION pgcrypto SCHEMA extensions;
 -- become the roles tokens name, and holds no privileges of its own
 -- (NOINHERIT), so RESET ROLE gains a client nothing.
 CREATE ROLE todo_authenticator LOGIN NOINHERIT;
+-- Its requests accept only access tokens of a live session (a superuser
+-- setting, so that no request can turn it off).
+ALTER ROLE todo_authenticator SET jwt.require_session = on;
 -- The roles a request runs as: todo_anon without a token (sign up, log
 -- in, refresh), todo_user and todo_admin as the token's "role" claim says.
 CREATE ROLE todo_anon NOLOGIN;
@@ -40,21 +48,21 @@ CREATE ROLE todo_pgrst LOGIN NOINHERIT;
 GRANT todo_anon, todo_user, todo_admin TO todo_pgrst;
 ALTER ROLE todo_pgrst SET jwt.claims_source = 'request.jwt.claims';
 -- todo_owner owns the application and its SECURITY DEFINER functions: it
--- may mint tokens with the registry's key, put tokens on the denylist, and
--- start, rotate and end refresh token sessions.  The extension grants
+-- may start, rotate, list and end sessions (which mint tokens with the
+-- registry's key) and put a subject on the denylist.  The extension grants
 -- these functions to nobody; todo_owner gets exactly the ones it calls
--- (jwt_refresh_rotate with a text key, NULL here: the registry's).
+-- (jwt_refresh_login and jwt_refresh_rotate with a text key, NULL here:
+-- the registry's).
 CREATE ROLE todo_owner NOLOGIN;
 
 GRANT USAGE ON SCHEMA auth, extensions TO todo_owner;
 GRANT EXECUTE ON FUNCTION
-	auth.jwt_registry_sign(jsonb, text, jsonb, interval, interval),
-	auth.jwt_revoke(text, timestamptz, text),
 	auth.jwt_revoke_subject(text, timestamptz, timestamptz, text),
-	auth.jwt_refresh_issue(text, interval, inet, text, jsonb),
+	auth.jwt_refresh_login(text, text, text, jsonb, interval, interval, interval, interval, integer, inet, text, jsonb),
 	auth.jwt_refresh_rotate(text, text, text, jsonb, interval, interval, interval, inet, text),
 	auth.jwt_refresh_revoke_family(uuid, text),
-	auth.jwt_refresh_revoke_subject(text, text)
+	auth.jwt_refresh_revoke_subject(text, text),
+	auth.jwt_refresh_sessions(text)
   TO todo_owner;
 GRANT USAGE ON SCHEMA auth TO todo_authenticator, todo_anon, todo_user, todo_admin;
 GRANT EXECUTE ON FUNCTION auth.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean)
@@ -101,20 +109,6 @@ CREATE POLICY todos_admin ON app.todos
 	WITH CHECK (auth.jwt_claim('role') = 'todo_admin');
 GRANT SELECT, INSERT, UPDATE, DELETE ON app.todos TO todo_user, todo_admin;
 
--- A new access token for a user's session (its refresh token family,
--- the "sid" claim): 15 minutes, audience todo-api, typed (RFC 9068), with
--- a jti so that it can be revoked.
-CREATE FUNCTION app.access_token(u app.users, sid uuid)
-RETURNS text
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT auth.jwt_registry_sign(
-		jsonb_build_object('sub', u.id, 'sid', sid, 'role', u.role, 'email', u.email,
-						   'aud', 'todo-api', 'jti', gen_random_uuid()),
-		'ES256', header => '{"typ": "at+jwt"}', expires_in => '15 minutes')
-$$;
-
 -- Sign up: a user with a bcrypt password hash.
 CREATE FUNCTION app.signup(email text, password text)
 RETURNS uuid
@@ -126,10 +120,13 @@ AS $$
 	RETURNING id
 $$;
 
--- Log in: a new session (a refresh token family, 30 days from its last
--- refresh), an access token and a refresh token.  The same error, after
--- the same work, for an unknown email and a wrong password.
-CREATE FUNCTION app.login(email text, password text)
+-- Log in: one call starts a session (a refresh token family, 30 days from
+-- its last refresh, 90 days at most, ended after 14 idle days; the user's
+-- oldest ends beyond 5) that keeps the access token's claims, and returns
+-- a 15-minute access token (with "sub" and the session's "sid"), a refresh
+-- token, and whether the user agent is new for this user.  The same
+-- error, after the same work, for an unknown email and a wrong password.
+CREATE FUNCTION app.login(email text, password text, user_agent text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -142,12 +139,17 @@ BEGIN
 	IF u.id IS NULL THEN
 		PERFORM extensions.crypt(password, extensions.gen_salt('bf', 8));
 	ELSIF u.password_hash = extensions.crypt(password, u.password_hash) THEN
-		SELECT * INTO s FROM auth.jwt_refresh_issue(u.id::text, expires_in => '30 days');
+		SELECT * INTO s FROM auth.jwt_refresh_login(u.id::text, algorithm => 'ES256',
+			claims => jsonb_build_object('role', u.role, 'email', u.email, 'aud', 'todo-api'),
+			access_expires_in => '15 minutes', refresh_expires_in => '30 days',
+			session_lifetime => '90 days', idle_timeout => '14 days', max_sessions => 5,
+			user_agent => login.user_agent);
 		RETURN jsonb_build_object(
 			'token_type', 'Bearer',
-			'access_token', app.access_token(u, s.family_id),
+			'access_token', s.access_token,
 			'expires_in', 900,
-			'refresh_token', s.refresh_token);
+			'refresh_token', s.refresh_token,
+			'new_device', s.new_device);
 	END IF;
 	RAISE EXCEPTION 'invalid email or password' USING ERRCODE = 'invalid_password';
 END
@@ -161,10 +163,8 @@ $$;
 -- seconds: as long as the window lasts, a used token (a stolen copy too)
 -- still gets the successor.
 --
--- The access token is app.access_token's, with the user's current role
--- and the at+jwt type the API requires (jwt_refresh_rotate's own cannot
--- carry a typ header, and the user is known only once it names the
--- subject), so the one jwt_refresh_rotate signs is not used.
+-- The access token is jwt_refresh_rotate's: the claims the session keeps
+-- since login, re-minted without passing them again.
 --
 -- A refused token is an answer, never an error: an error would roll back
 -- the revocation that a reused token has just caused.
@@ -178,7 +178,7 @@ DECLARE
 	u app.users;
 	status text;
 BEGIN
-	SELECT * INTO r FROM auth.jwt_refresh_rotate(refresh.refresh_token,
+	SELECT * INTO r FROM auth.jwt_refresh_rotate(refresh.refresh_token, algorithm => 'ES256',
 		grace => least(coalesce(refresh.grace, interval '10 seconds'), interval '10 seconds'));
 	status := r.status;
 	IF status = 'rotated' THEN
@@ -191,21 +191,21 @@ BEGIN
 	END IF;
 	IF status <> 'rotated' THEN
 		-- 'reused': the session is revoked now and a WARNING was logged;
-		-- 'revoked', 'expired', 'invalid': the client has to log in again.
+		-- 'revoked', 'expired', 'session_expired', 'idle_timeout', 'invalid':
+		-- the client has to log in again.
 		PERFORM set_config('response.status', '401', true);	-- PostgREST
 		RETURN jsonb_build_object('error', status);
 	END IF;
 	RETURN jsonb_build_object(
 		'token_type', 'Bearer',
-		'access_token', app.access_token(u, r.family_id),
+		'access_token', r.access_token,
 		'expires_in', 900,
 		'refresh_token', r.refresh_token);
 END
 $$;
 
--- Log out (an authenticated request): the access token goes on the
--- denylist until it expires, and its session ends: no refresh token of it
--- works any more.
+-- Log out (an authenticated request): its session ends, so neither its
+-- refresh tokens nor its access tokens (session-bound) work any more.
 CREATE FUNCTION app.logout()
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -215,9 +215,20 @@ BEGIN
 	IF auth.jwt_claims() IS NULL THEN
 		RAISE EXCEPTION 'not authenticated' USING ERRCODE = 'insufficient_privilege';
 	END IF;
-	PERFORM auth.jwt_revoke(auth.jwt_claim('jti'), to_timestamp(auth.jwt_claim('exp')::float8), 'logout');
 	PERFORM auth.jwt_refresh_revoke_family(auth.jwt_claim('sid')::uuid, 'logout');
 END
+$$;
+
+-- "Your devices" (an authenticated request): the user's live sessions,
+-- newest first, with the user agent and address each last refreshed from.
+CREATE FUNCTION app.my_devices()
+RETURNS TABLE (session uuid, user_agent text, client_ip inet, signed_in timestamptz, this_one boolean)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT s.family_id, s.user_agent, s.client_ip, s.issued_at,
+		   s.family_id::text = auth.jwt_claim('sid')
+	  FROM auth.jwt_refresh_sessions(auth.jwt_claim('sub')) s
 $$;
 
 -- Deactivate a user (admins): no more logins or refreshes (every session
@@ -237,8 +248,8 @@ BEGIN
 END
 $$;
 
-GRANT EXECUTE ON FUNCTION app.signup(text, text), app.login(text, text), app.refresh(text, interval) TO todo_anon;
-GRANT EXECUTE ON FUNCTION app.logout() TO todo_user, todo_admin;
+GRANT EXECUTE ON FUNCTION app.signup(text, text), app.login(text, text, text), app.refresh(text, interval) TO todo_anon;
+GRANT EXECUTE ON FUNCTION app.logout(), app.my_devices() TO todo_user, todo_admin;
 GRANT EXECUTE ON FUNCTION app.deactivate_user(uuid) TO todo_admin;
 
 RESET ROLE;

@@ -3,7 +3,8 @@
 # drives a database: every request is a transaction of its own on a
 # connection of the API's role, authenticated by jwt_registry_authenticate
 # with the request's bearer token (which also switches to the token's
-# role); then the PostgREST way, where the gateway verifies the token
+# role, and, with jwt.require_session, refuses a token whose session has
+# ended); then the PostgREST way, where the gateway verifies the token
 # itself and hands the claims over with SET LOCAL ROLE and
 # set_config('request.jwt.claims', ...).
 #
@@ -61,7 +62,7 @@ api() {
 	run todo_authenticator -v token="$token" <<-SQL
 		\\set VERBOSITY terse
 		BEGIN;
-		SELECT auth.jwt_registry_authenticate(:'token', audience => 'todo-api', typ => 'at+jwt',
+		SELECT auth.jwt_registry_authenticate(:'token', audience => 'todo-api',
 		                                      role_claim => 'role') AS claims \\gset
 		$sql
 		COMMIT;
@@ -121,18 +122,29 @@ fi
 expect "passwords are stored as bcrypt hashes" "3" \
 	super "SELECT count(*) FROM app.users WHERE password_hash LIKE '\$2a\$08\$%'"
 
-# Log in: an access token and a refresh token.
+# Log in: one call, an access token and a refresh token (and whether the
+# device is new).
 login() {
-	anon "SELECT r->>'access_token', r->>'refresh_token' FROM app.login('$1', '$2') AS r;" | tr '|' ' ' || true
+	anon "SELECT r->>'access_token', r->>'refresh_token', r->>'new_device' FROM app.login('$1', '$2', ${3:-NULL}) AS r;" | tr '|' ' ' || true
 }
-read -r at_alice rt_alice <<<"$(login alice@example.com 'correct horse battery')"
-read -r at_bob rt_bob <<<"$(login bob@example.com 'hunter2 hunter2')"
-read -r at_root _ <<<"$(login root@example.com 'root password')"
-expect "login returns an ES256 access token for the API, typed at+jwt, with sub, role and jti" \
-	"ES256|at+jwt|$alice_id|todo_user|todo-api|t" \
-	super "SELECT header->>'alg', header->>'typ', claims->>'sub', claims->>'role', claims->>'aud',
-	              claims ? 'jti' AND (claims->>'exp')::int - (claims->>'iat')::int = 900
+read -r at_alice rt_alice new_alice <<<"$(login alice@example.com 'correct horse battery' "'Firefox on a laptop'")"
+read -r at_bob rt_bob _ <<<"$(login bob@example.com 'hunter2 hunter2')"
+read -r at_root _ _ <<<"$(login root@example.com 'root password')"
+expect "login returns an ES256 access token for the API, with sub, role, the session's sid and 15 minutes" \
+	"ES256|$alice_id|todo_user|todo-api|t" \
+	super "SELECT header->>'alg', claims->>'sub', claims->>'role', claims->>'aud',
+	              claims ? 'sid' AND (claims->>'exp')::int - (claims->>'iat')::int = 900
 	         FROM auth.jwt_decode('$at_alice')"
+expect "the session keeps the claims, its lifetime and idle timeout" \
+	"{\"aud\": \"todo-api\", \"role\": \"todo_user\", \"email\": \"alice@example.com\"}|90 days|14 days" \
+	super "SELECT access_claims, session_expires_at - issued_at, idle_timeout FROM auth.refresh_tokens
+	        WHERE token_hash = auth.jwt_refresh_token_hash('$rt_alice')"
+sid_alice="$(super "SELECT claims->>'sid' FROM auth.jwt_decode('$at_alice')" || true)"
+if [ "$new_alice" = "true" ]; then
+	ok "a first login from a device says it is new"
+else
+	not_ok "a first login from a device says it is new"
+fi
 if [[ "$rt_alice" =~ ^[A-Za-z0-9_-]{43}$ ]]; then
 	ok "a refresh token is opaque: 256 random bits, URL-safe"
 else
@@ -184,10 +196,18 @@ expect "a token for another audience is refused" "ERROR:  JSON Web Token audienc
 	api "$(super "SELECT auth.jwt_registry_sign('{\"sub\":\"$alice_id\",\"role\":\"todo_user\",\"aud\":\"billing\"}', 'ES256', '{\"typ\":\"at+jwt\"}', expires_in => '1 minute')")" \
 	"SELECT count(*) FROM app.todos;"
 expect "a token naming a role the API may not become is refused" "ERROR:  JSON Web Token names a role the session may not assume" \
-	api "$(super "SELECT auth.jwt_registry_sign('{\"sub\":\"$alice_id\",\"role\":\"todo_owner\",\"aud\":\"todo-api\"}', 'ES256', '{\"typ\":\"at+jwt\"}', expires_in => '1 minute')")" \
+	api "$(super "SELECT auth.jwt_registry_sign('{\"sub\":\"$alice_id\",\"sid\":\"$sid_alice\",\"role\":\"todo_owner\",\"aud\":\"todo-api\"}', 'ES256', expires_in => '1 minute')")" \
 	"SELECT count(*) FROM app.todos;"
-expect "the functions that mint tokens are not for clients" "ERROR:  permission denied for function access_token" \
-	anon "SELECT app.access_token(u, NULL) FROM (SELECT NULL::app.users AS u) s;"
+expect "the functions that mint tokens are not for clients" "ERROR:  permission denied for function jwt_refresh_login" \
+	anon "SELECT auth.jwt_refresh_login('$bob_id');"
+expect "nor for a signed-in user, for another subject" "ERROR:  permission denied for function jwt_refresh_login" \
+	api "$at_alice" "SELECT auth.jwt_refresh_login('$bob_id');"
+expect "a token the registry signed outside a session is refused" "ERROR:  JSON Web Token names no live session" \
+	api "$(super "SELECT auth.jwt_registry_sign('{\"sub\":\"$alice_id\",\"role\":\"todo_user\",\"aud\":\"todo-api\"}', 'ES256', expires_in => '1 minute')")" \
+	"SELECT count(*) FROM app.todos;"
+expect "so is one naming another user's session" "ERROR:  JSON Web Token names no live session" \
+	api "$(super "SELECT auth.jwt_registry_sign('{\"sub\":\"$bob_id\",\"sid\":\"$sid_alice\",\"role\":\"todo_user\",\"aud\":\"todo-api\"}', 'ES256', expires_in => '1 minute')")" \
+	"SELECT count(*) FROM app.todos;"
 expect "nor is starting a refresh token session" "ERROR:  permission denied for function jwt_refresh_issue" \
 	api "$at_alice" "SELECT auth.jwt_refresh_issue('$bob_id');"
 expect "nor is rotating one other than through app.refresh" "ERROR:  permission denied for function jwt_refresh_rotate" \
@@ -195,12 +215,11 @@ expect "nor is rotating one other than through app.refresh" "ERROR:  permission 
 expect "nor is the refresh token table" "ERROR:  permission denied for table refresh_tokens" \
 	api "$at_alice" "SELECT count(*) FROM auth.refresh_tokens;"
 expect "the application's owner holds EXECUTE on just the extension functions it calls" \
-	"auth.jwt_refresh_issue(text,interval,inet,text,jsonb)
+	"auth.jwt_refresh_login(text,text,text,jsonb,interval,interval,interval,interval,integer,inet,text,jsonb)
 auth.jwt_refresh_revoke_family(uuid,text)
 auth.jwt_refresh_revoke_subject(text,text)
 auth.jwt_refresh_rotate(text,text,text,jsonb,interval,interval,interval,inet,text)
-auth.jwt_registry_sign(jsonb,text,jsonb,interval,interval)
-auth.jwt_revoke(text,timestamp with time zone,text)
+auth.jwt_refresh_sessions(text)
 auth.jwt_revoke_subject(text,timestamp with time zone,timestamp with time zone,text)" \
 	super "SELECT p.oid::regprocedure FROM pg_proc p, aclexplode(p.proacl) a
 	        WHERE p.pronamespace = 'auth'::regnamespace AND a.grantee = 'todo_owner'::regrole
@@ -220,8 +239,8 @@ refresh() {
 read -r at_alice2 rt_alice2 <<<"$(refresh "'$rt_alice', grace => '1 hour'")"
 expect "a refresh gives a working access token" "2" \
 	api "$at_alice2" "SELECT count(*) FROM app.todos;"
-expect "of the same session, with a jti of its own" "t" \
-	super "SELECT a.claims->>'sid' = b.claims->>'sid' AND a.claims->>'jti' <> b.claims->>'jti'
+expect "of the same session, with the claims it keeps (none passed again)" "t" \
+	super "SELECT a.claims->>'sid' = b.claims->>'sid' AND a.claims - 'exp' - 'iat' = b.claims - 'exp' - 'iat'
 	         FROM auth.jwt_decode('$at_alice') a, auth.jwt_decode('$at_alice2') b"
 if [[ "$rt_alice2" =~ ^[A-Za-z0-9_-]{43}$ && "$rt_alice2" != "$rt_alice" ]]; then
 	ok "a refresh rotates the refresh token: a new one"
@@ -237,8 +256,19 @@ expect "an access token is not a refresh token" "invalid" \
 	anon "SELECT app.refresh('$at_alice')->>'error';"
 # A second session of alice's (her phone), whose client asks for strict
 # single use: no grace window.
-read -r _ rt_phone <<<"$(login alice@example.com 'correct horse battery')"
-read -r _ rt_phone2 <<<"$(refresh "'$rt_phone', grace => '0'")"
+read -r at_phone rt_phone new_phone <<<"$(login alice@example.com 'correct horse battery' "'Safari on a phone'")"
+read -r at_phone2 rt_phone2 <<<"$(refresh "'$rt_phone', grace => '0'")"
+if [ "$new_phone" = "true" ]; then
+	ok "a login from another device says it is new"
+else
+	not_ok "a login from another device says it is new"
+fi
+expect "your devices: alice's two sessions, newest first, this one marked" \
+	"Safari on a phone|t
+Firefox on a laptop|f" \
+	api "$at_phone2" "SELECT user_agent, this_one FROM app.my_devices();"
+expect "bob's devices do not show alice's" "0" \
+	api "$at_bob" "SELECT count(*) FROM app.my_devices() WHERE user_agent IS NOT NULL;"
 if [[ "$rt_phone2" =~ ^[A-Za-z0-9_-]{43}$ && "$rt_phone2" != "$rt_phone" ]]; then
 	ok "a refresh without a grace window rotates too"
 else
@@ -250,6 +280,8 @@ reused" \
 	anon "SELECT app.refresh('$rt_phone')->>'error';"
 expect "a reuse revokes the session: its newest token stops working too" "revoked" \
 	anon "SELECT app.refresh('$rt_phone2')->>'error';"
+expect "and its access tokens at once" "ERROR:  JSON Web Token session has been revoked" \
+	api "$at_phone2" "SELECT count(*) FROM app.todos;"
 expect "and only that session: alice's first one is still live" "t" \
 	super "SELECT string_agg(family_id::text, ',') = (SELECT claims->>'sid' FROM auth.jwt_decode('$at_alice2'))
 	         FROM auth.jwt_refresh_sessions('$alice_id')"
@@ -257,20 +289,26 @@ expect "and only that session: alice's first one is still live" "t" \
 # Logout ends the session.
 expect "logout" "" \
 	api "$at_alice2" "SELECT app.logout();"
-expect "after logout the access token is revoked" "ERROR:  JSON Web Token has been revoked" \
+expect "after logout the access token is refused at once" "ERROR:  JSON Web Token session has been revoked" \
 	api "$at_alice2" "SELECT count(*) FROM app.todos;"
 expect "after logout the session's refresh token is refused: revoked, HTTP 401 the PostgREST way" "revoked|401" \
 	anon "SELECT app.refresh('$rt_alice2')->>'error' AS error \\gset
 	SELECT :'error', current_setting('response.status', true);"
 expect "alice has no live session left" "0" \
 	super "SELECT count(*) FROM auth.jwt_refresh_sessions('$alice_id')"
-expect "alice's earlier access token (not on the denylist) still works until it expires" "2" \
+expect "and so is every earlier access token of the session" "ERROR:  JSON Web Token session has been revoked" \
 	api "$at_alice" "SELECT count(*) FROM app.todos;"
+read -r at_alice3 _ new_alice3 <<<"$(login alice@example.com 'correct horse battery' "'Firefox on a laptop'")"
+if [ "$new_alice3" = "false" ]; then
+	ok "signing in again from a known device is not new"
+else
+	not_ok "signing in again from a known device is not new"
+fi
 
 # Deactivating a user revokes every token already issued to them.
-read -r _ rt_bob_laptop <<<"$(login bob@example.com 'hunter2 hunter2')"
+read -r _ rt_bob_laptop _ <<<"$(login bob@example.com 'hunter2 hunter2')"
 expect "a user may not deactivate users" "ERROR:  permission denied for function deactivate_user" \
-	api "$at_alice" "SELECT app.deactivate_user('$bob_id');"
+	api "$at_alice3" "SELECT app.deactivate_user('$bob_id');"
 expect "bob's token works before deactivation" "1" \
 	api "$at_bob" "SELECT count(*) FROM app.todos;"
 expect "bob has two live sessions before deactivation" "2" \
@@ -290,7 +328,7 @@ expect "and so is his other session's" "revoked" \
 # A user made inactive other than by app.deactivate_user cannot refresh
 # either: the rotation finds no active user and ends the session.
 carol_id="$(anon "SELECT app.signup('carol@example.com', 'carol password');" || true)"
-read -r _ rt_carol <<<"$(login carol@example.com 'carol password')"
+read -r _ rt_carol _ <<<"$(login carol@example.com 'carol password')"
 super "UPDATE app.users SET active = false WHERE id = '$carol_id'" || true
 expect "a user made inactive by hand cannot refresh" "revoked" \
 	anon "SELECT app.refresh('$rt_carol')->>'error';"
@@ -301,9 +339,9 @@ expect "and the session is ended, not just refused" "0" \
 # JWKS, then SET LOCAL ROLE and set_config('request.jwt.claims', ...).
 jwks="$(super "SELECT auth.jwt_jwks()" || true)"
 gateway_claims() {
-	super "SELECT auth.jwt_verify('$1', '$jwks'::jsonb, audience => 'todo-api', typ => 'at+jwt')"
+	super "SELECT auth.jwt_verify('$1', '$jwks'::jsonb, audience => 'todo-api')"
 }
-claims_alice="$(gateway_claims "$at_alice" || true)"
+claims_alice="$(gateway_claims "$at_alice3" || true)"
 claims_root="$(gateway_claims "$at_root" || true)"
 expect "PostgREST way: alice sees her todos only" "buy milk,write report" \
 	pgrst "$claims_alice" todo_user "SELECT string_agg(title, ',' ORDER BY id) FROM app.todos;"

@@ -90,6 +90,17 @@ CREATE FUNCTION adm.rt_rotate(t text, k text, g interval) RETURNS text BEGIN ATO
 CREATE FUNCTION adm.rt_rotate_registry(t text) RETURNS text BEGIN ATOMIC
 	SELECT r.status || ' ' || coalesce(r.refresh_token, '-') || ' ' || coalesce($x.jwt_registry_verify(r.access_token) ->> 'sub', '-')
 	  FROM $x.jwt_refresh_rotate(t, NULL::text, 'ES256') r; END;
+CREATE FUNCTION adm.login(u text, k text) RETURNS text BEGIN ATOMIC
+	SELECT l.refresh_token || ' ' || ($x.jwt_verify(l.access_token, k) ->> 'sub') || ' ' || ($x.jwt_verify(l.access_token, k) ->> 'role')
+	       || ' ' || l.new_device
+	  FROM $x.jwt_refresh_login(u, k, claims => '{"role": "r"}', session_lifetime => '1 day',
+	                            idle_timeout => '1 hour', max_sessions => 1, user_agent => 'ua') l; END;
+CREATE FUNCTION adm.rlogin(u text) RETURNS text BEGIN ATOMIC
+	SELECT l.access_token FROM $x.jwt_refresh_login(u, NULL::text, 'ES256') l; END;
+CREATE FUNCTION adm.sauthenticate(t text, k text) RETURNS text BEGIN ATOMIC
+	SELECT $x.jwt_authenticate(t, k) ->> 'sub' FROM (SELECT set_config('jwt.require_session', 'on', true) AS s) s; END;
+CREATE FUNCTION adm.srauthenticate(t text) RETURNS text BEGIN ATOMIC
+	SELECT $x.jwt_registry_authenticate(t) ->> 'sub' FROM (SELECT set_config('jwt.require_session', 'on', true) AS s) s; END;
 CREATE FUNCTION adm.rt_revoke(t text, everywhere boolean) RETURNS integer BEGIN ATOMIC SELECT $x.jwt_refresh_revoke(t, NULL, everywhere); END;
 CREATE FUNCTION adm.rt_revoke_family(f uuid) RETURNS boolean BEGIN ATOMIC SELECT $x.jwt_refresh_revoke_family(f); END;
 CREATE FUNCTION adm.rt_revoke_subject(s text) RETURNS integer BEGIN ATOMIC SELECT $x.jwt_refresh_revoke_subject(s); END;
@@ -338,6 +349,19 @@ layout() {
 	a "adm.issue('u8')" >/dev/null
 	check_eq "security: ($name): jwt_refresh_revoke_subject" "$(a "adm.rt_revoke_subject('u8')")" 1
 	check_eq "security: ($name): jwt_refresh_purge" "$(a "adm.rt_purge()")" 0
+
+	# one-call login, session-bound access tokens
+	out="$(a "adm.login('u9', '$K')")"
+	check "($name): jwt_refresh_login" "$(cut -d ' ' -f 2- <<<"$out")" "u9 r true"
+	out="$(a "adm.login('u9', '$K')")"
+	check "($name): jwt_refresh_login: a known device, the cap" "$(cut -d ' ' -f 2- <<<"$out") $(a "adm.rt_sessions('u9')")" "u9 r false 1"
+	out="$(a "adm.rt_rotate('$(cut -d ' ' -f 1 <<<"$out")', '$K', '0')")"
+	check "($name): jwt_refresh_rotate re-mints the session's claims" "$(cut -d ' ' -f 1,3 <<<"$out")" "rotated u9"
+	at="$(a "adm.rlogin('u10')")"
+	check "($name): jwt_registry_authenticate with jwt.require_session" "$(a "adm.srauthenticate('$at')")" u10
+	tok="$(a "adm.sign('{\"sub\":\"u11\",\"exp\":4000000000}', '$K')")"
+	check "($name): jwt_authenticate with jwt.require_session refuses a token of no session" \
+		"$(a "adm.sauthenticate('$tok', '$K')" | grep -o 'names no live session')" "names no live session"
 
 	n="$(a "adm.hits()")"
 	check_eq "security: ($name): no look-alike ran" "$n" 0

@@ -1,7 +1,8 @@
 # test/t/004_crash_safety.pl: crash recovery in the middle of a mixed load.
 #
 # 8 clients, each a psql session driven by a process of its own, run a
-# mixed load on one server: refresh token logins, rotations (with and
+# mixed load on one server: refresh token logins (jwt_refresh_login, with
+# stored claims and session limits), rotations (with and
 # without a grace window), retries within the window (the same successor
 # again), replays outside it (a detected reuse, which revokes the family),
 # logouts, jwt_consume of single-use tokens (and a second presentation,
@@ -16,7 +17,9 @@
 # - the invariants of the table hold for every family: one chain of
 #   contiguous generations whose parent hashes link, each used token with
 #   exactly one successor, at most one unused token, a revoked family
-#   revoked in every row, and the shapes the guard trigger enforces;
+#   revoked in every row, one set of session claims and limits per family
+#   and no token outliving its session, and the shapes the guard trigger
+#   enforces;
 # - the indexes agree with the tables (amcheck, heapallindexed);
 # - per client, the database holds exactly the state its acknowledged
 #   operations built, plus the one operation it had in flight either wholly
@@ -138,7 +141,7 @@ sub client
 		if (!defined $fam)
 		{
 			($op, $sql) = ('ISSUE',
-				"SELECT family_id || ' ' || refresh_token FROM jwt_refresh_issue('$subject', '1 day')"
+				"SELECT family_id || ' ' || refresh_token FROM jwt_refresh_login('$subject', '$KEY', claims => '{\"role\": \"r$c\"}', refresh_expires_in => '1 day', session_lifetime => '2 days', idle_timeout => '1 day')"
 			);
 			$want = qr/^\S+ \S+$/;
 		}
@@ -495,6 +498,12 @@ sub check_invariants
 			SELECT family_id FROM refresh_tokens GROUP BY family_id
 			HAVING bool_or(revoked_at IS NOT NULL)
 			   AND (bool_or(revoked_at IS NULL) OR count(DISTINCT revoked_reason) <> 1)},
+		'one set of session claims and limits per family, no token outliving its session' => q{
+			SELECT family_id FROM refresh_tokens GROUP BY family_id
+			HAVING count(DISTINCT coalesce(access_claims::text, '-')) <> 1
+				OR count(DISTINCT coalesce(session_expires_at::text, '-')) <> 1
+				OR count(DISTINCT coalesce(idle_timeout::text, '-')) <> 1
+				OR bool_or(expires_at > session_expires_at)},
 		"the guard trigger's shapes: 32-byte hashes and keys, revoked_at and revoked_reason together, used before expiry" => q{
 			SELECT token_hash FROM refresh_tokens
 			WHERE octet_length(token_hash) <> 32

@@ -1,0 +1,284 @@
+--
+-- Sessions: the one-call login, rotation that re-mints the session's
+-- claims, session-bound access tokens (jwt.require_session), session
+-- lifetimes (absolute, idle, a cap per subject) and new-device answers.
+--
+-- Tokens are random: the output shows statuses, claims without exp and
+-- sid, counts and booleans.  Lifetime edges are tested inside one
+-- transaction, where now() is fixed, on rows written by hand.
+--
+\set VERBOSITY terse
+\set key '''a secret of at least 32 bytes for HS256!'''
+
+-- the claims of a token without the ones that change each run
+CREATE FUNCTION stable_claims(token text) RETURNS jsonb
+LANGUAGE sql AS $$
+	SELECT jwt_verify(token, 'a secret of at least 32 bytes for HS256!',
+					  audience => 'api') - 'exp' - 'iat' - 'sid'
+$$;
+
+--
+-- One call: both tokens, the claims stored with the session
+--
+SELECT * FROM jwt_refresh_login('alice', :key,
+		claims => '{"aud": "api", "iss": "app", "role": "app_user"}',
+		user_agent => 'Firefox', client_ip => '192.0.2.1') \gset a_
+SELECT stable_claims(:'a_access_token') AS claims,
+	   jwt_verify(:'a_access_token', :key, audience => 'api')->>'sid' = :'a_family_id' AS sid_is_family,
+	   :'a_access_expires_at'::timestamptz > now() AS access_later,
+	   :'a_refresh_expires_at'::timestamptz > now() + interval '29 days' AS refresh_30_days,
+	   :'a_new_device' AS new_device;
+SELECT access_claims, session_expires_at, idle_timeout FROM refresh_tokens
+ WHERE family_id = :'a_family_id';
+
+-- a rotation re-mints the stored claims without the caller repeating them
+SELECT status, stable_claims(access_token) AS claims, refresh_token AS a_r1
+  FROM jwt_refresh_rotate(:'a_refresh_token', :key) \gset
+SELECT :'status' AS status, :'claims' AS claims;
+-- a retry within the grace window gets the same successor, and an access
+-- token with the stored claims again
+SELECT status, stable_claims(access_token) AS claims, refresh_token = :'a_r1' AS same_successor
+  FROM jwt_refresh_rotate(:'a_refresh_token', :key);
+-- a claim given to one rotation overrides the stored one for that token
+SELECT status, stable_claims(access_token) AS claims, refresh_token AS a_r2
+  FROM jwt_refresh_rotate(:'a_r1', :key, claims => '{"role": "admin", "x": 1}') \gset
+SELECT :'status' AS status, :'claims' AS claims;
+-- ... and only for that one; sub and sid cannot be overridden
+SELECT status, stable_claims(access_token) AS claims,
+	   jwt_verify(access_token, :key, audience => 'api')->>'sid' = :'a_family_id' AS same_sid,
+	   refresh_token AS a_r3
+  FROM jwt_refresh_rotate(:'a_r2', :key, claims => '{"sub": "mallory", "sid": "00000000-0000-4000-8000-000000000000"}') \gset
+SELECT :'status' AS status, :'claims' AS claims, :'same_sid' AS same_sid;
+
+-- the registry signs when key is NULL
+SELECT jwt_registry_rotate('ES256') IS NOT NULL AS registry_key;
+SELECT jwt_registry_verify(access_token, audience => 'api')->>'role' AS role
+  FROM jwt_refresh_login('reg', algorithm => 'ES256', claims => '{"aud": "api", "role": "r"}');
+
+-- arguments
+SELECT jwt_refresh_login('', :key);
+SELECT jwt_refresh_login(NULL, :key);
+SELECT jwt_refresh_login('x', :key, access_expires_in => '0');
+SELECT jwt_refresh_login('x', :key, refresh_expires_in => NULL);
+SELECT jwt_refresh_login('x', :key, session_lifetime => '-1 second');
+SELECT jwt_refresh_login('x', :key, idle_timeout => '0');
+SELECT jwt_refresh_login('x', :key, max_sessions => 0);
+SELECT jwt_refresh_login('x', :key, claims => '[1]');
+SELECT jwt_refresh_login('x', :key, session_lifetime => '300000 years');
+SELECT count(*) AS rows_of_x FROM refresh_tokens WHERE subject = 'x';
+
+--
+-- Session-bound access tokens
+--
+SET jwt.require_session = on;
+-- a live session authenticates
+BEGIN;
+SELECT jwt_authenticate(:'a_access_token', :key, audience => 'api')->>'sub' AS sub;
+ROLLBACK;
+-- a token not minted from a session (no sid) is refused
+BEGIN;
+SELECT jwt_authenticate(jwt_sign('{"sub": "alice", "aud": "api"}', :key), :key, audience => 'api');
+ROLLBACK;
+-- a sid of another subject's session, signed with the right key
+SELECT family_id AS b_family FROM jwt_refresh_login('bob', :key) \gset
+BEGIN;
+SELECT jwt_authenticate(jwt_sign(jsonb_build_object('sub', 'alice', 'aud', 'api', 'sid', :'b_family'), :key),
+						:key, audience => 'api');
+ROLLBACK;
+-- a well-formed sid that names no session
+BEGIN;
+SELECT jwt_authenticate(jwt_sign('{"sub": "alice", "aud": "api", "sid": "7f3c1d2e-0000-4000-8000-000000000000"}', :key), :key, audience => 'api');
+ROLLBACK;
+-- a sid that is not a uuid, or not a string
+BEGIN;
+SELECT jwt_authenticate(jwt_sign('{"sub": "alice", "aud": "api", "sid": "not-a-uuid"}', :key), :key, audience => 'api');
+ROLLBACK;
+BEGIN;
+SELECT jwt_authenticate(jwt_sign('{"sub": "alice", "aud": "api", "sid": 12}', :key), :key, audience => 'api');
+ROLLBACK;
+-- a forged sid is trusted only after the signature: a token signed with
+-- another key fails on its signature, before any session lookup
+BEGIN;
+SELECT jwt_authenticate(jwt_sign(jsonb_build_object('sub', 'alice', 'aud', 'api', 'sid', :'a_family_id'),
+								 'another secret of at least 32 bytes!!'), :key, audience => 'api');
+ROLLBACK;
+
+-- logout ends the session's access tokens at once
+SELECT jwt_refresh_revoke(:'a_r3') AS logout;
+BEGIN;
+SELECT jwt_authenticate(:'a_access_token', :key, audience => 'api');
+ROLLBACK;
+-- without the setting the same token still authenticates (until its exp)
+SET jwt.require_session = off;
+BEGIN;
+SELECT jwt_authenticate(:'a_access_token', :key, audience => 'api')->>'sub' AS sub;
+ROLLBACK;
+SET jwt.require_session = on;
+
+-- reuse ends them at once too
+SELECT refresh_token AS c_r0, access_token AS c_at FROM jwt_refresh_login('carol', :key, claims => '{"aud": "api"}') \gset
+SELECT status FROM jwt_refresh_rotate(:'c_r0', :key, grace => '0');
+BEGIN;
+SELECT jwt_authenticate(:'c_at', :key, audience => 'api')->>'sub' AS sub;
+ROLLBACK;
+SELECT status FROM jwt_refresh_rotate(:'c_r0', :key, grace => '0');
+BEGIN;
+SELECT jwt_authenticate(:'c_at', :key, audience => 'api');
+ROLLBACK;
+
+-- the registry's authenticate checks the session too
+SELECT access_token AS r_at, family_id AS r_family FROM jwt_refresh_login('reg2', algorithm => 'ES256', claims => '{"aud": "api"}') \gset
+BEGIN;
+SELECT jwt_registry_authenticate(:'r_at', audience => 'api')->>'sub' AS sub;
+ROLLBACK;
+SELECT jwt_refresh_revoke_family(:'r_family');
+BEGIN;
+SELECT jwt_registry_authenticate(:'r_at', audience => 'api');
+ROLLBACK;
+-- jwt_consume is not session-bound (single-use tokens carry no session)
+SELECT jwt_consume(jwt_sign('{"sub": "s", "jti": "j1", "exp": 4102444800}', :key), :key)->>'sub' AS consumed;
+
+--
+-- Lifetimes, at their edges: rows written by hand in one transaction
+--
+-- absolute lifetime: the refresh token never outlives the session
+SELECT refresh_expires_at AS d_exp, family_id AS d_family
+  FROM jwt_refresh_login('dan', :key, refresh_expires_in => '30 days', session_lifetime => '1 hour') \gset
+SELECT :'d_exp'::timestamptz = session_expires_at AS capped,
+	   session_expires_at = issued_at + interval '1 hour' AS one_hour
+  FROM refresh_tokens WHERE family_id = :'d_family';
+
+BEGIN;
+-- a session whose end is exactly now: its token (capped) is expired, the
+-- rotation says the session is over
+INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at, session_expires_at, access_claims)
+VALUES (jwt_refresh_token_hash('edge-abs-0'), '10000000-0000-4000-8000-000000000001', 0, 'edge',
+		now(), now(), '{"aud": "api"}');
+SELECT status FROM jwt_refresh_rotate('edge-abs-0', :key);
+-- one microsecond before its end it still rotates, and the successor
+-- ends with the session
+INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at, session_expires_at)
+VALUES (jwt_refresh_token_hash('edge-abs-1'), '10000000-0000-4000-8000-000000000002', 0, 'edge',
+		now() + interval '1 microsecond', now() + interval '1 microsecond');
+SELECT status, refresh_expires_at = now() + interval '1 microsecond' AS ends_with_session
+  FROM jwt_refresh_rotate('edge-abs-1', :key, refresh_expires_in => '1 day');
+-- idle: a token exactly idle_timeout old has ended; the family is revoked
+INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at, created_at, issued_at, idle_timeout)
+VALUES (jwt_refresh_token_hash('edge-idle-0'), '10000000-0000-4000-8000-000000000003', 0, 'edge',
+		now() + interval '1 day', now() - interval '10 minutes', now() - interval '10 minutes', '10 minutes');
+SELECT jwt_refresh_session_active('10000000-0000-4000-8000-000000000003') AS active;
+SELECT status FROM jwt_refresh_rotate('edge-idle-0', :key);
+SELECT revoked_reason FROM refresh_tokens WHERE family_id = '10000000-0000-4000-8000-000000000003';
+-- one microsecond younger, it rotates
+INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at, created_at, issued_at, idle_timeout)
+VALUES (jwt_refresh_token_hash('edge-idle-1'), '10000000-0000-4000-8000-000000000004', 0, 'edge',
+		now() + interval '1 day', now() - interval '10 minutes' + interval '1 microsecond',
+		now() - interval '10 minutes', '10 minutes');
+SELECT jwt_refresh_session_active('10000000-0000-4000-8000-000000000004') AS active;
+SELECT status FROM jwt_refresh_rotate('edge-idle-1', :key);
+-- the session check sees the same ends
+SELECT jwt_authenticate(jwt_sign('{"sub": "edge", "sid": "10000000-0000-4000-8000-000000000002"}', :key), :key)->>'sub' AS sub;
+ROLLBACK;
+BEGIN;
+INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at, created_at, issued_at, idle_timeout)
+VALUES (jwt_refresh_token_hash('edge-idle-2'), '10000000-0000-4000-8000-000000000005', 0, 'edge',
+		now() + interval '1 day', now() - interval '10 minutes', now() - interval '10 minutes', '10 minutes');
+SELECT jwt_authenticate(jwt_sign('{"sub": "edge", "sid": "10000000-0000-4000-8000-000000000005"}', :key), :key);
+ROLLBACK;
+BEGIN;
+INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at, session_expires_at)
+VALUES (jwt_refresh_token_hash('edge-abs-2'), '10000000-0000-4000-8000-000000000006', 0, 'edge',
+		now(), now());
+SELECT jwt_authenticate(jwt_sign('{"sub": "edge", "sid": "10000000-0000-4000-8000-000000000006"}', :key), :key);
+ROLLBACK;
+
+-- the trigger: session columns are fixed, a token cannot outlive its
+-- session, an ended session cannot rotate by hand either
+SELECT refresh_token AS e_r0, family_id AS e_family
+  FROM jwt_refresh_login('eve', :key, claims => '{"role": "user"}', session_lifetime => '1 day', idle_timeout => '1 hour') \gset
+UPDATE refresh_tokens SET access_claims = '{"role": "admin"}' WHERE family_id = :'e_family';
+UPDATE refresh_tokens SET session_expires_at = session_expires_at + interval '1 day' WHERE family_id = :'e_family';
+UPDATE refresh_tokens SET idle_timeout = NULL WHERE family_id = :'e_family';
+INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at, session_expires_at)
+VALUES (jwt_refresh_token_hash('outlives'), gen_random_uuid(), 0, 'eve', now() + interval '2 days', now() + interval '1 day');
+INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at, idle_timeout)
+VALUES (jwt_refresh_token_hash('neg-idle'), gen_random_uuid(), 0, 'eve', now() + interval '2 days', '-1 hour');
+BEGIN;
+INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at, created_at, issued_at, idle_timeout)
+VALUES (jwt_refresh_token_hash('idle-by-hand'), gen_random_uuid(), 0, 'eve',
+		now() + interval '1 day', now() - interval '2 hours', now() - interval '2 hours', '1 hour');
+UPDATE refresh_tokens SET used_at = now() WHERE token_hash = jwt_refresh_token_hash('idle-by-hand');
+ROLLBACK;
+-- a successor with other claims than its parent's
+BEGIN;
+UPDATE refresh_tokens SET used_at = now() WHERE token_hash = jwt_refresh_token_hash(:'e_r0');
+INSERT INTO refresh_tokens (token_hash, family_id, generation, parent_hash, subject, expires_at, session_expires_at, idle_timeout, access_claims)
+SELECT jwt_refresh_token_hash('successor-by-hand'), family_id, 1, token_hash, subject, expires_at, session_expires_at, idle_timeout,
+	   '{"role": "admin"}'
+  FROM refresh_tokens WHERE token_hash = jwt_refresh_token_hash(:'e_r0');
+ROLLBACK;
+
+--
+-- A cap of live sessions per subject: the oldest end
+--
+-- (one transaction each: the oldest is the earliest login time)
+SELECT count(*) FROM jwt_refresh_login('fay', :key, max_sessions => 2);
+SELECT count(*) FROM jwt_refresh_login('fay', :key, max_sessions => 2);
+SELECT count(*) FROM jwt_refresh_login('fay', :key, max_sessions => 2);
+SELECT count(*) FROM jwt_refresh_login('fay', :key, max_sessions => 2);
+SELECT count(*) AS live FROM jwt_refresh_sessions('fay');
+SELECT revoked_reason, count(*) FROM refresh_tokens WHERE subject = 'fay' GROUP BY 1 ORDER BY 1;
+-- the newest two stay
+SELECT bool_and(revoked_at IS NULL) AS newest_live FROM (
+	SELECT revoked_at FROM refresh_tokens WHERE subject = 'fay' ORDER BY issued_at DESC, created_at DESC LIMIT 2) s;
+-- other subjects' sessions are not counted nor ended
+SELECT count(*) AS gus_live FROM (SELECT jwt_refresh_login('gus', :key) FROM generate_series(1, 3)) s;
+SELECT count(*) FROM jwt_refresh_login('fay', :key, max_sessions => 1);
+SELECT count(*) AS fay_live FROM jwt_refresh_sessions('fay');
+SELECT count(*) AS gus_live FROM jwt_refresh_sessions('gus');
+
+--
+-- New devices: from the subject's own sessions only
+--
+SELECT new_device, known_device IS NULL AS no_match FROM jwt_refresh_login('hal', :key, user_agent => 'Phone');
+SELECT family_id AS h_family FROM refresh_tokens WHERE subject = 'hal' \gset
+SELECT new_device, known_device = :'h_family' AS matches_first FROM jwt_refresh_login('hal', :key, user_agent => 'Phone');
+SELECT new_device FROM jwt_refresh_login('hal', :key, user_agent => 'Laptop');
+-- another subject on the same device is new, and sees no session of hal
+SELECT new_device, known_device IS NULL AS no_match FROM jwt_refresh_login('ivy', :key, user_agent => 'Phone');
+-- no user agent: no answer
+SELECT new_device IS NULL AS unknown, known_device IS NULL AS no_match FROM jwt_refresh_login('hal', :key);
+-- "your devices"
+SELECT user_agent, count(*) FROM jwt_refresh_sessions('hal') GROUP BY 1 ORDER BY 1;
+
+--
+-- Nothing half-created: a failed or rolled-back login leaves no row
+--
+SELECT count(*) AS before FROM refresh_tokens \gset
+SELECT jwt_refresh_login('jay', :key, algorithm => 'none');
+SELECT jwt_refresh_login('jay', 'short', algorithm => 'HS256', max_sessions => 1);
+BEGIN;
+SAVEPOINT s;
+SELECT count(*) FROM jwt_refresh_login('jay', :key);
+ROLLBACK TO SAVEPOINT s;
+SELECT count(*) FROM jwt_refresh_login('fay', :key, max_sessions => 1);
+ROLLBACK;
+SELECT count(*) - :before AS new_rows FROM refresh_tokens;
+SELECT count(*) AS fay_live FROM jwt_refresh_sessions('fay');
+
+--
+-- Privileges: login is granted to nobody; an unprivileged role cannot log
+-- in any subject, nor change the setting
+--
+CREATE ROLE regress_login_nobody;
+SET ROLE regress_login_nobody;
+SELECT jwt_refresh_login('alice', 'a secret of at least 32 bytes for HS256!');
+SET jwt.require_session = off;
+RESET ROLE;
+DROP ROLE regress_login_nobody;
+
+RESET jwt.require_session;
+DROP FUNCTION stable_claims(text);
+TRUNCATE refresh_tokens;
+DELETE FROM jwt_keys;
+DELETE FROM jwt_consumed_tokens WHERE jti = 'j1';
