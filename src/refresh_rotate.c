@@ -51,6 +51,7 @@
 
 #include "api.h"
 #include "compat.h"
+#include "crypto.h"
 #include "entry.h"
 #include "errors.h"
 #include "jwt.h"
