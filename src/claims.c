@@ -46,13 +46,15 @@ str_eq(JwtStr a, const char *b)
 	return a.len == (int) strlen(b) && memcmp(a.data, b, a.len) == 0;
 }
 
-/* A time for an error detail: whole seconds without fraction. */
+/*
+ * A time for an error detail: whole seconds (rounded down), as the time
+ * claims are usually written; the evaluation time, which has microseconds,
+ * is shown the same way.
+ */
 static char *
 fmt_time(double t)
 {
-	if (t == floor(t) && fabs(t) < 1e15)
-		return psprintf("%.0f", t);
-	return psprintf("%.6f", t);
+	return psprintf("%.0f", floor(t));
 }
 
 /* Read a time claim; false when present but not a finite number. */

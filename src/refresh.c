@@ -1169,8 +1169,11 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 	grace = PG_GETARG_INTERVAL_P(RA_GRACE);
 	if (!PG_ARGISNULL(RA_REFRESH_EXPIRES_IN))
 		refresh_expires_in = PG_GETARG_INTERVAL_P(RA_REFRESH_EXPIRES_IN);
+	if (PG_ARGISNULL(RA_ACCESS_EXPIRES_IN))
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("access_expires_in must not be NULL")));
 	if ((refresh_expires_in && !interval_positive(refresh_expires_in)) ||
-		PG_ARGISNULL(RA_ACCESS_EXPIRES_IN) ||
 		!interval_positive(PG_GETARG_INTERVAL_P(RA_ACCESS_EXPIRES_IN)))
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

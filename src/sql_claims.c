@@ -653,9 +653,9 @@ claims_op(FunctionCallInfo fcinfo, ClaimsOp op, JwtKeyForm form, bool registry)
 		if (jwt_claims_established())
 			jwt_ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("JSON Web Token claims are already established for this transaction"),
-					 errdetail("jwt_authenticate establishes claims once per transaction."),
-					 errhint("Authenticate each request in a transaction of its own.")));
+					 errmsg(JWT_ALREADY_ESTABLISHED_MSG),
+					 errdetail(JWT_ALREADY_ESTABLISHED_DETAIL),
+					 errhint(JWT_ALREADY_ESTABLISHED_HINT)));
 	}
 	if (PG_ARGISNULL(0))
 		jwt_report(JWT_REASON_MALFORMED, "No token was given", false);

@@ -386,6 +386,16 @@ q "$db" "CREATE FUNCTION login(t text) RETURNS jsonb LANGUAGE plpgsql SECURITY D
 	\$\$ BEGIN RETURN jwt_authenticate(t, '$MK', role_claim => 'role'); END \$\$;
 	ALTER FUNCTION login(text) OWNER TO regress_api" >/dev/null
 provoke "SET ROLE refused inside a SECURITY DEFINER function" "SELECT login('$tok')"
+# a second jwt_authenticate after a switch to a role without EXECUTE on it:
+# the executor refuses the call before the function runs
+if out="$("${PSQL[@]}" -U regress_api -d "$db" -c "BEGIN" \
+	-c "SELECT jwt_authenticate('$tok', '$MK', role_claim => 'role') IS NOT NULL" \
+	-c "SELECT jwt_authenticate('$tok', '$MK')" 2>&1)"; then
+	not_ok "security: log: a second jwt_authenticate after the role switch fails"
+else
+	check "log: a second jwt_authenticate after the role switch fails with 55000's message" \
+		"$(grep -c 'claims are already established' <<<"$out")" 1
+fi
 q "$db" "CREATE TABLE par_toks AS SELECT 'x.y.z'::text AS t" >/dev/null
 provoke "jwt_verify raising in a parallel worker (the leader raises it again)" \
 	"SELECT set_config(name, 'on', false) FROM pg_settings
