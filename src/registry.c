@@ -619,16 +619,57 @@ verify_cache(FunctionCallInfo fcinfo)
 	return vc;
 }
 
+/*
+ * The JWK Set to verify with, or NULL when the registry has no key that is
+ * not retired (a JWK Set without keys is no key at all).
+ */
+Jsonb *
+jwt_registry_verify_keyset(void)
+{
+	Jsonb	   *ks = jwt_registry_keyset_get();
+	JsonbValue	v;
+
+	if (getKeyJsonValueFromContainer(&ks->root, "keys", 4, &v) == NULL ||
+		v.type != jbvBinary || JsonContainerSize(v.val.binary.data) == 0)
+		return NULL;
+	return ks;
+}
+
+void
+jwt_registry_no_key_error(void)
+{
+	jwt_ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("the key registry has no key to verify with"),
+			 errhint("Create one with jwt_registry_rotate('ES256').")));
+}
+
+/*
+ * Verify with the registry's keys.  An empty registry raises 55000 when
+ * "raise" (jwt_registry_verify, as jwt_registry_authenticate and
+ * jwt_registry_consume do); otherwise (jwt_registry_validate) the token is
+ * rejected as unknown_key.
+ */
 static void
-registry_verify(FunctionCallInfo fcinfo, RegistryVerifyCache *vc,
+registry_verify(FunctionCallInfo fcinfo, RegistryVerifyCache *vc, bool raise,
 				JwtVerifyResult *res)
 {
 	text	   *token = PG_GETARG_TEXT_PP(RV_TOKEN);
-	Jsonb	   *ks = jwt_registry_keyset_get();
-	JwtKey	   *key = jwt_key_get((const char *) ks, VARSIZE(ks), JWT_FORM_JSONB);
+	Jsonb	   *ks = jwt_registry_verify_keyset();
+	JwtKey	   *key;
 	JwtVerifyParams params;
 
 	jwt_verify_params_from_args(fcinfo, RV_ALGORITHMS, true, &params);
+	if (ks == NULL)
+	{
+		if (raise)
+			jwt_registry_no_key_error();
+		memset(res, 0, sizeof(*res));
+		res->reason = JWT_REASON_UNKNOWN_KEY;
+		res->detail = pstrdup("The key registry has no key to verify with");
+		return;
+	}
+	key = jwt_key_get((const char *) ks, VARSIZE(ks), JWT_FORM_JSONB);
 	jwt_verify_with(vc->site, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
 					key, &params, JWT_STATS_COUNT | JWT_STATS_KID, res);
 }
@@ -644,7 +685,7 @@ JWT_FUNCTION(jwt_registry_verify)
 
 	if (PG_ARGISNULL(RV_TOKEN))
 		PG_RETURN_NULL();
-	registry_verify(fcinfo, verify_cache(fcinfo), &res);
+	registry_verify(fcinfo, verify_cache(fcinfo), true, &res);
 	if (res.reason != JWT_REASON_NONE)
 		jwt_report(res.reason, res.detail, false);
 	PG_RETURN_JSONB_P(res.claims);
@@ -662,7 +703,7 @@ JWT_FUNCTION(jwt_registry_validate)
 	(void) jwt_result_tupdesc(fcinfo, &vc->tupdesc);
 	if (PG_ARGISNULL(RV_TOKEN))
 		PG_RETURN_DATUM(jwt_validate_row(vc->tupdesc, NULL));
-	registry_verify(fcinfo, vc, &res);
+	registry_verify(fcinfo, vc, false, &res);
 	PG_RETURN_DATUM(jwt_validate_row(vc->tupdesc, &res));
 }
 

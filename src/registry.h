@@ -25,6 +25,13 @@
 extern Jsonb *jwt_registry_keyset_get(void);
 
 /*
+ * The same for verifying: NULL when it holds no key.  An empty registry is
+ * refused with jwt_registry_no_key_error() (55000).
+ */
+extern Jsonb *jwt_registry_verify_keyset(void);
+pg_noreturn extern void jwt_registry_no_key_error(void);
+
+/*
  * jwt_registry_sign: "claims" signed with the active key of "algorithm"
  * (NULL: the only active key), its kid in the header.  Raises 55000 when
  * there is no such key, 22023 when algorithm is NULL and there are several.

@@ -275,15 +275,10 @@ auth_site(FunctionCallInfo fcinfo)
 static Jsonb *
 registry_keyset(void)
 {
-	Jsonb	   *ks = jwt_registry_keyset_get();
-	JsonbValue	v;
+	Jsonb	   *ks = jwt_registry_verify_keyset();
 
-	if (getKeyJsonValueFromContainer(&ks->root, "keys", 4, &v) == NULL ||
-		v.type != jbvBinary || JsonContainerSize(v.val.binary.data) == 0)
-		jwt_ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("the key registry has no key to verify with"),
-				 errhint("Create one with jwt_registry_rotate('ES256').")));
+	if (ks == NULL)
+		jwt_registry_no_key_error();
 	return ks;
 }
 
