@@ -260,3 +260,45 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'jwt_purge_expired'
 LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
+
+-- jwt_sign: the algorithm from the key
+--
+-- algorithm defaults to NULL instead of 'HS256': a key that serves one
+-- algorithm signs with it (a JWK with "alg", an EC key by its curve,
+-- Ed25519/Ed448 EdDSA), an HMAC secret with HS256 as before, an RSA key
+-- without "alg" or a JWK Set is refused (22023, the hint names the
+-- argument).  A NULL algorithm now means the same (it gave NULL).  Same
+-- signatures: privileges and comments are kept; the markings are 0.1.0's.
+--
+CREATE OR REPLACE FUNCTION @extschema@.jwt_sign(
+	claims jsonb,
+	key text,
+	algorithm text DEFAULT NULL,
+	header jsonb DEFAULT NULL,
+	expires_in interval DEFAULT NULL,
+	not_before interval DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_sign_text'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+
+CREATE OR REPLACE FUNCTION @extschema@.jwt_sign(
+	claims jsonb,
+	key bytea,
+	algorithm text DEFAULT NULL,
+	header jsonb DEFAULT NULL,
+	expires_in interval DEFAULT NULL,
+	not_before interval DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_sign_bytea'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+
+CREATE OR REPLACE FUNCTION @extschema@.jwt_sign(
+	claims jsonb,
+	key jsonb,
+	algorithm text DEFAULT NULL,
+	header jsonb DEFAULT NULL,
+	expires_in interval DEFAULT NULL,
+	not_before interval DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_sign_jsonb'
+LANGUAGE C VOLATILE PARALLEL SAFE;

@@ -1125,10 +1125,10 @@ rotate_sign(FunctionCallInfo fcinfo, JwtKeyForm form, RotateOutcome *rot,
 	{
 		/* jwt_sign(claims, key, algorithm): the key is read first */
 		JwtKey	   *key = jwt_key_from_datum(PG_GETARG_DATUM(RA_KEY), form);
-		text	   *algname = PG_ARGISNULL(RA_ALGORITHM) ?
-			cstring_to_text("HS256") : PG_GETARG_TEXT_PP(RA_ALGORITHM);
-		const JwtAlg *alg = jwt_alg_from_name(VARDATA_ANY(algname),
-											  VARSIZE_ANY_EXHDR(algname));
+		text	   *algname = PG_ARGISNULL(RA_ALGORITHM) ? NULL :
+			PG_GETARG_TEXT_PP(RA_ALGORITHM);
+		const JwtAlg *alg = algname == NULL ? jwt_sign_default_alg(key) :
+			jwt_alg_from_name(VARDATA_ANY(algname), VARSIZE_ANY_EXHDR(algname));
 
 		tok = jwt_sign_with(DatumGetJsonbP(claims), key, alg, &params,
 							JWT_STATS_COUNT);

@@ -5,8 +5,9 @@
  *		jwt_generate_secret.
  *
  * Argument conventions: the optional arguments default to NULL, which rules
- * out STRICT, so the required ones (token, key, claims, algorithm) are
- * checked here and a NULL among them yields NULL, as STRICT would.
+ * out STRICT, so the required ones (token, key, claims) are checked here
+ * and a NULL among them yields NULL, as STRICT would.  jwt_sign's
+ * algorithm defaults to NULL: the key's (jwt_sign_default_alg).
  *
  * The entry points only unpack their arguments: the work is done by
  * jwt_sign_with and jwt_verify_with (api.c), which the extension's own C
@@ -274,13 +275,18 @@ sign_common(FunctionCallInfo fcinfo, JwtKeyForm form)
 	const JwtAlg *alg;
 	JwtSignParams params;
 
-	if (PG_ARGISNULL(SA_CLAIMS) || PG_ARGISNULL(SA_KEY) || PG_ARGISNULL(SA_ALGORITHM))
+	if (PG_ARGISNULL(SA_CLAIMS) || PG_ARGISNULL(SA_KEY))
 		PG_RETURN_NULL();
 
 	claims = PG_GETARG_JSONB_P(SA_CLAIMS);
 	key = jwt_key_from_datum(PG_GETARG_DATUM(SA_KEY), form);
-	algname = PG_GETARG_TEXT_PP(SA_ALGORITHM);
-	alg = jwt_alg_from_name(VARDATA_ANY(algname), VARSIZE_ANY_EXHDR(algname));
+	if (PG_ARGISNULL(SA_ALGORITHM))
+		alg = jwt_sign_default_alg(key);
+	else
+	{
+		algname = PG_GETARG_TEXT_PP(SA_ALGORITHM);
+		alg = jwt_alg_from_name(VARDATA_ANY(algname), VARSIZE_ANY_EXHDR(algname));
+	}
 
 	params.header = PG_ARGISNULL(SA_HEADER) ? NULL : PG_GETARG_JSONB_P(SA_HEADER);
 	params.expires_in = PG_ARGISNULL(SA_EXPIRES_IN) ? NULL :
