@@ -53,6 +53,7 @@
 #include "utils/timestamp.h"
 
 #include "api.h"
+#include "claim_path.h"
 #include "claims_ctx.h"
 #include "denylist.h"
 #include "entry.h"
@@ -524,17 +525,23 @@ role_refusal(Oid roleid, const char *role, const char *shown, Oid fn_oid)
  * it.  42501 otherwise.
  */
 static void
-assume_role(Jsonb *claims, const char *claim, Oid fn_oid)
+assume_role(Jsonb *claims, const char *claim, const JwtClaimPath *path,
+			Oid fn_oid)
 {
-	char	   *role = string_claim(claims, claim);
+	char	   *role;
 	const char *shown;
 	Oid			roleid = InvalidOid;
 	const char *why = NULL;
+	JsonbValue	v;
 
-	if (role == NULL)
+	if (!jwt_claim_path_find(claims, path, &v))
 		jwt_report(JWT_REASON_MISSING_CLAIM,
 				   psprintf("Claim \"%s\" names the role to assume but is missing",
 							jwt_clip(claim, 64)), false);
+	if (v.type != jbvString)
+		jwt_report(JWT_REASON_MALFORMED,
+				   psprintf("Claim \"%s\" is not a string", jwt_clip(claim, 64)), false);
+	role = pnstrdup(v.val.string.val, v.val.string.len);
 	shown = jwt_clip(role, 64);
 	if (strlen(role) < NAMEDATALEN)
 		roleid = get_role_oid(role, true);
@@ -634,6 +641,8 @@ claims_op(FunctionCallInfo fcinfo, ClaimsOp op, JwtKeyForm form, bool registry)
 	AuthSite   *site;
 	Jsonb	   *claims;
 	double		leeway = 0;
+	char	   *role_claim = NULL;
+	JwtClaimPath role_path;
 
 	if (op == OP_AUTHENTICATE)
 	{
@@ -660,6 +669,12 @@ claims_op(FunctionCallInfo fcinfo, ClaimsOp op, JwtKeyForm form, bool registry)
 				 errmsg("key must not be NULL")));
 	if (!PG_ARGISNULL(arg_leeway))
 		leeway = interval_seconds(PG_GETARG_INTERVAL_P(arg_leeway));
+	/* the role claim's path: a caller's error, before the token's */
+	if (op == OP_AUTHENTICATE && !PG_ARGISNULL(arg_role))
+	{
+		role_claim = text_to_cstring(PG_GETARG_TEXT_PP(arg_role));
+		jwt_claim_path_parse(role_claim, &role_path);
+	}
 
 	site = auth_site(fcinfo);
 	claims = verify_claims(fcinfo, site, form, registry);
@@ -673,9 +688,8 @@ claims_op(FunctionCallInfo fcinfo, ClaimsOp op, JwtKeyForm form, bool registry)
 		PG_RETURN_JSONB_P(claims);
 	}
 
-	if (!PG_ARGISNULL(arg_role))
-		assume_role(claims, text_to_cstring(PG_GETARG_TEXT_PP(arg_role)),
-					fcinfo->flinfo->fn_oid);
+	if (role_claim != NULL)
+		assume_role(claims, role_claim, &role_path, fcinfo->flinfo->fn_oid);
 	jwt_claims_establish(claims);
 	PG_RETURN_JSONB_P(claims);
 }
