@@ -145,8 +145,8 @@ jwt_sign_default_alg(JwtKey *key)
 /*
  * Deconstruct a one-dimensional text[] argument with no NULL elements.
  */
-static void
-text_array_elems(ArrayType *arr, const char *argname, Datum **elems, int *n)
+void
+jwt_text_array_elems(ArrayType *arr, const char *argname, Datum **elems, int *n)
 {
 	bool	   *nulls;
 	int			i;
@@ -178,7 +178,7 @@ resolve_algorithms(JwtVerifySite *site, ArrayType *arr)
 		memcmp(site->algs_raw, arr, VARSIZE(arr)) == 0)
 		return site->algs_named;
 
-	text_array_elems(arr, "algorithms", &elems, &n);
+	jwt_text_array_elems(arr, "algorithms", &elems, &n);
 	if (n == 0)
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -213,7 +213,7 @@ resolve_require(JwtVerifySite *site, ArrayType *arr)
 		memcmp(site->req_raw, arr, VARSIZE(arr)) == 0)
 		return;
 
-	text_array_elems(arr, "require", &elems, &n);
+	jwt_text_array_elems(arr, "require", &elems, &n);
 	old = MemoryContextSwitchTo(site->cxt);
 	site->require = palloc(sizeof(char *) * Max(n, 1));
 	for (i = 0; i < n; i++)
@@ -249,7 +249,8 @@ build_options(JwtVerifySite *site, const JwtVerifyParams *p, JwtKey *key,
 		o->allowed = named;
 	}
 
-	o->audience = p->audience;
+	o->naudiences = p->naudiences;
+	o->audiences = p->audiences;
 	o->issuer = p->issuer;
 	o->subject = p->subject;
 	o->typ = p->typ;

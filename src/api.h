@@ -45,7 +45,8 @@ typedef struct JwtSignParams
 typedef struct JwtVerifyParams
 {
 	ArrayType  *algorithms;		/* NULL: the algorithms the key serves */
-	JwtStr		audience;
+	int			naudiences;		/* "audience": text or text[], 0 if NULL */
+	JwtStr	   *audiences;
 	JwtStr		issuer;
 	JwtStr		subject;
 	JwtStr		typ;
@@ -75,6 +76,10 @@ extern const JwtAlg *jwt_alg_from_name(const char *name, int len);
  * serves one (HS256 for an HMAC secret); 22023 otherwise.
  */
 extern const JwtAlg *jwt_sign_default_alg(JwtKey *key);
+
+/* A one-dimensional text[] argument without NULLs (22023 otherwise) */
+extern void jwt_text_array_elems(ArrayType *arr, const char *argname,
+								 Datum **elems, int *n);
 
 extern double jwt_interval_seconds(Interval *iv);
 extern double jwt_timestamptz_unix(TimestampTz ts);

@@ -136,6 +136,61 @@ str_arg(FunctionCallInfo fcinfo, int argno)
 }
 
 /*
+ * The "audience" argument (anycompatible): one text, or a text[] of which
+ * the token must name at least one (jose, jsonwebtoken and fast-jwt take
+ * a list too).  An untyped literal is text, varchar is read as text; an
+ * empty array, a NULL element or another type (varchar[] included: cast
+ * it to text[]) is refused.
+ */
+static void
+audience_arg(FunctionCallInfo fcinfo, int argno, JwtVerifyParams *p)
+{
+	Oid			type;
+
+	p->naudiences = 0;
+	p->audiences = NULL;
+	if (PG_ARGISNULL(argno))
+		return;
+	type = get_fn_expr_argtype(fcinfo->flinfo, argno);
+	if (type == TEXTOID || type == VARCHAROID)
+	{
+		p->audiences = palloc(sizeof(JwtStr));
+		p->audiences[0] = str_arg(fcinfo, argno);
+		p->naudiences = 1;
+	}
+	else if (type == TEXTARRAYOID)
+	{
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(argno);
+		Datum	   *elems;
+		int			n;
+		int			i;
+
+		jwt_text_array_elems(arr, "audience", &elems, &n);
+		if (n == 0)
+			jwt_ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("audience must not be an empty array"),
+					 errhint("Name the audiences the token may be for, or pass NULL for a token without \"aud\".")));
+		p->audiences = palloc(sizeof(JwtStr) * n);
+		for (i = 0; i < n; i++)
+		{
+			text	   *t = DatumGetTextPP(elems[i]);
+
+			p->audiences[i].data = VARDATA_ANY(t);
+			p->audiences[i].len = VARSIZE_ANY_EXHDR(t);
+		}
+		p->naudiences = n;
+	}
+	else
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("audience must be text or text[]"),
+				 OidIsValid(type) ?
+				 errdetail("It is of type %s.", format_type_be(type)) :
+				 errdetail("Its type is unknown to the function.")));
+}
+
+/*
  * jwt_verify's optional arguments, from argument "first" (algorithms) on:
  * algorithms, audience, issuer, subject, typ, require, max_age, leeway,
  * and "at" when with_at.  Also the layout of jwt_registry_verify's.
@@ -147,7 +202,7 @@ jwt_verify_params_from_args(FunctionCallInfo fcinfo, int first, bool with_at,
 	memset(p, 0, sizeof(*p));
 	if (!PG_ARGISNULL(first))
 		p->algorithms = PG_GETARG_ARRAYTYPE_P(first);
-	p->audience = str_arg(fcinfo, first + 1);
+	audience_arg(fcinfo, first + 1, p);
 	p->issuer = str_arg(fcinfo, first + 2);
 	p->subject = str_arg(fcinfo, first + 3);
 	p->typ = str_arg(fcinfo, first + 4);
