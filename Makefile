@@ -35,7 +35,7 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(srcdir)/jwt.c
 DATA = jwt--0.1.0.sql jwt--0.1.0--0.1.1.sql jwt--0.1.1--0.1.2.sql
 PGFILEDESC = "jwt - JSON Web Tokens inside PostgreSQL"
 
-REGRESS = schema sign verify claims_time malformed errors json keys keys_secret registry registry_plants registry_edges keys_rfc claims revoke rls stats refresh_lifecycle refresh_triggers refresh_sessions harden roles messages denylist_lookalikes details sign_alg role_path audiences
+REGRESS = schema sign verify claims_time malformed errors json keys keys_secret registry registry_plants registry_edges keys_rfc claims revoke rls stats refresh_lifecycle refresh_triggers refresh_sessions harden roles messages denylist_lookalikes details sign_alg role_path audiences jwks_import
 REGRESS_OPTS = --load-extension=jwt
 ISOLATION = consume refresh_rotate refresh_rotate_rr refresh_logout registry_cache revoke_purge
 ISOLATION_OPTS = --inputdir=test --load-extension=jwt

@@ -700,3 +700,30 @@ UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
 COMMENT ON FUNCTION @extschema@.jwt_verify(text, text, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)
 	IS 'verify a compact JWS with a text key (HMAC secret, PEM or JWK) and return its claims, or raise';
 DROP FUNCTION @extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz);
+
+-- The keys of external identity providers
+--
+-- jwt_registry_import_jwks(jwks, issuer) replaces the keys of "issuer" in
+-- the registry with the signature keys of its published JWK Set, as
+-- verify-only keys bound to that issuer: a token they verify must carry
+-- that "iss" (issuer_mismatch otherwise), they never sign, and jwt_jwks()
+-- does not publish them.  The issuer column is NULL for the database's
+-- own keys; the CHECK keeps an imported key from ever being a signing
+-- key.  The table stays in pg_dump's data (pg_extension_config_dump of
+-- 0.1.0 covers the new column).  EXECUTE is revoked from PUBLIC, as for
+-- jwt_registry_add: the caller also needs INSERT and DELETE on jwt_keys.
+--
+ALTER TABLE @extschema@.jwt_keys ADD COLUMN issuer text CHECK (issuer <> '');
+ALTER TABLE @extschema@.jwt_keys ADD CONSTRAINT jwt_keys_imported_verify_only
+	CHECK (issuer IS NULL OR (signing_key IS NULL AND status <> 'active'));
+COMMENT ON COLUMN @extschema@.jwt_keys.issuer
+	IS 'the identity provider (its "iss") a key was imported for by jwt_registry_import_jwks; NULL for the database''s own keys';
+
+CREATE FUNCTION @extschema@.jwt_registry_import_jwks(jwks jsonb, issuer text)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'jwt_registry_import_jwks'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_import_jwks(jsonb, text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.jwt_registry_import_jwks(jsonb, text)
+	IS 'replace an identity provider''s keys in the registry with the signature keys of its JWK Set (verify-only, bound to its issuer)';

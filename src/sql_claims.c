@@ -309,6 +309,8 @@ verify_claims(FunctionCallInfo fcinfo, AuthSite *site, JwtKeyForm form,
 	jwt_verify_with(site->verify, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
 					key, &params,
 					registry ? JWT_STATS_COUNT | JWT_STATS_KID : JWT_STATS_COUNT, &res);
+	if (registry)
+		jwt_registry_check_issuer(&res);
 	if (res.reason != JWT_REASON_NONE)
 		jwt_report(res.reason, res.detail, false);
 	return res.claims;
