@@ -37,7 +37,7 @@ PGFILEDESC = "jwt - JSON Web Tokens inside PostgreSQL"
 
 REGRESS = schema sign verify claims_time malformed errors json keys keys_secret registry registry_plants registry_edges keys_rfc claims revoke rls stats refresh_lifecycle refresh_triggers refresh_sessions harden roles messages denylist_lookalikes details sign_alg role_path audiences jwks_import
 REGRESS_OPTS = --load-extension=jwt
-ISOLATION = consume refresh_rotate refresh_rotate_rr refresh_logout registry_cache revoke_purge
+ISOLATION = consume refresh_rotate refresh_rotate_rr refresh_logout registry_cache revoke_purge jwks_import
 ISOLATION_OPTS = --inputdir=test --load-extension=jwt
 # TAP tests (PostgreSQL::Test::Cluster; Debian: libipc-run-perl): servers of
 # their own for a standby, a preloaded library, dump and restore, crashes.

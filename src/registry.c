@@ -1470,7 +1470,12 @@ JWT_FUNCTION(jwt_registry_import_jwks)
 	if (ret != SPI_OK_UTILITY)
 		jwt_elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 
-	/* a kid held by a key of another issuer, or by one of ours */
+	/*
+	 * A kid held by a key of another issuer, or by one of ours.  Not read
+	 * only, so that in READ COMMITTED the query sees what committed while
+	 * the lock was awaited (the primary key would refuse it anyway, less
+	 * clearly).
+	 */
 	for (j = 0; j < nimported; j++)
 	{
 		Oid			types[2] = {TEXTOID, TEXTOID};
@@ -1482,7 +1487,7 @@ JWT_FUNCTION(jwt_registry_import_jwks)
 											 " WHERE k.kid OPERATOR(pg_catalog.=) $1"
 											 " AND k.issuer IS DISTINCT FROM $2",
 											 table),
-									2, types, values, NULL, true, 1);
+									2, types, values, NULL, false, 1);
 		if (ret != SPI_OK_SELECT)
 			jwt_elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 		if (SPI_processed > 0)
