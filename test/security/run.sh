@@ -72,6 +72,10 @@ CREATE FUNCTION adm.add(k text, a text, kid text) RETURNS text BEGIN ATOMIC SELE
 CREATE FUNCTION adm.rsign(c jsonb, a text) RETURNS text BEGIN ATOMIC SELECT $x.jwt_registry_sign(c, a); END;
 CREATE FUNCTION adm.rverify(t text) RETURNS text BEGIN ATOMIC SELECT $x.jwt_registry_verify(t) ->> 'sub'; END;
 CREATE FUNCTION adm.rvalidate(t text) RETURNS boolean BEGIN ATOMIC SELECT ($x.jwt_registry_validate(t)).valid; END;
+CREATE FUNCTION adm.import(k text, kid text, iss text) RETURNS integer BEGIN ATOMIC
+	SELECT $x.jwt_registry_import_jwks(pg_catalog.jsonb_build_object('keys', pg_catalog.jsonb_build_array(
+		k::jsonb OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('kid', kid))), iss); END;
+CREATE FUNCTION adm.rverify_aud(t text, aud text[]) RETURNS text BEGIN ATOMIC SELECT $x.jwt_registry_verify(t, audience => aud) ->> 'sub'; END;
 CREATE FUNCTION adm.jwks() RETURNS integer BEGIN ATOMIC SELECT jsonb_array_length($x.jwt_jwks() -> 'keys'); END;
 CREATE FUNCTION adm.retire(kid text) RETURNS boolean BEGIN ATOMIC SELECT $x.jwt_registry_retire(kid); END;
 CREATE FUNCTION adm.retire_due() RETURNS integer BEGIN ATOMIC SELECT $x.jwt_registry_retire_due(); END;
@@ -297,6 +301,10 @@ layout() {
 	check "($name): jwt_registry_retire" "$(a "adm.retire('es-public')")" t
 	check "($name): jwt_registry_retire_due" "$(a "adm.retire_due()")" 0
 	check "($name): jwt_key_health reads" "$(a "adm.key_health()")" 4
+	check "($name): jwt_registry_import_jwks imports a provider's key" \
+		"$(a "adm.import(adm.public_of('ES256'), 'idp-1', 'https://idp.example/')")" 1
+	tok="$(a "adm.rsign('{\"sub\":\"u9\",\"aud\":\"api\"}', 'ES256')")"
+	check "($name): jwt_registry_verify with an audience array" "$(a "adm.rverify_aud('$tok', ARRAY['web', 'api'])")" u9
 
 	# sign, verify, decode
 	tok="$(a "adm.sign('{\"sub\":\"u2\",\"jti\":\"j2\",\"exp\":4000000000}', '$K')")"
