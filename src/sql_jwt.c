@@ -140,7 +140,8 @@ str_arg(FunctionCallInfo fcinfo, int argno)
  * the token must name at least one (jose, jsonwebtoken and fast-jwt take
  * a list too).  An untyped literal is text, varchar is read as text; an
  * empty array, a NULL element or another type (varchar[] included: cast
- * it to text[]) is refused.
+ * it to text[]) is refused.  Without call information (fn_expr) the
+ * argument is text, the only type it had before 0.1.2.
  */
 static void
 audience_arg(FunctionCallInfo fcinfo, int argno, JwtVerifyParams *p)
@@ -152,7 +153,11 @@ audience_arg(FunctionCallInfo fcinfo, int argno, JwtVerifyParams *p)
 	if (PG_ARGISNULL(argno))
 		return;
 	type = get_fn_expr_argtype(fcinfo->flinfo, argno);
-	if (type == TEXTOID || type == VARCHAROID)
+	/*
+	 * A call through fmgr without an expression (a C caller, a declaration
+	 * of 0.1.1 whose audience was text) says no type: text, as before.
+	 */
+	if (type == TEXTOID || type == VARCHAROID || !OidIsValid(type))
 	{
 		p->audiences = palloc(sizeof(JwtStr));
 		p->audiences[0] = str_arg(fcinfo, argno);
@@ -185,9 +190,7 @@ audience_arg(FunctionCallInfo fcinfo, int argno, JwtVerifyParams *p)
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("audience must be text or text[]"),
-				 OidIsValid(type) ?
-				 errdetail("It is of type %s.", format_type_be(type)) :
-				 errdetail("Its type is unknown to the function.")));
+				 errdetail("It is of type %s.", format_type_be(type))));
 }
 
 /*
