@@ -372,3 +372,470 @@ COMMENT ON FUNCTION @extschema@.jwt_refresh_login(text, bytea, text, jsonb, inte
 	IS 'log in: start a session and return its access and refresh tokens, signed with a binary secret';
 COMMENT ON FUNCTION @extschema@.jwt_refresh_login(text, jsonb, text, jsonb, interval, interval, interval, interval, integer, inet, text, jsonb)
 	IS 'log in: start a session and return its access and refresh tokens, signed with a JWK';
+
+-- jwt_sign: the algorithm from the key
+--
+-- algorithm defaults to NULL instead of 'HS256': a key that serves one
+-- algorithm signs with it (a JWK with "alg", an EC key by its curve,
+-- Ed25519/Ed448 EdDSA), an HMAC secret with HS256 as before, an RSA key
+-- without "alg" or a JWK Set is refused (22023, the hint names the
+-- argument).  A NULL algorithm now means the same (it gave NULL).  Same
+-- signatures: privileges and comments are kept; the markings are 0.1.0's.
+--
+CREATE OR REPLACE FUNCTION @extschema@.jwt_sign(
+	claims jsonb,
+	key text,
+	algorithm text DEFAULT NULL,
+	header jsonb DEFAULT NULL,
+	expires_in interval DEFAULT NULL,
+	not_before interval DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_sign_text'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+
+CREATE OR REPLACE FUNCTION @extschema@.jwt_sign(
+	claims jsonb,
+	key bytea,
+	algorithm text DEFAULT NULL,
+	header jsonb DEFAULT NULL,
+	expires_in interval DEFAULT NULL,
+	not_before interval DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_sign_bytea'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+
+CREATE OR REPLACE FUNCTION @extschema@.jwt_sign(
+	claims jsonb,
+	key jsonb,
+	algorithm text DEFAULT NULL,
+	header jsonb DEFAULT NULL,
+	expires_in interval DEFAULT NULL,
+	not_before interval DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_sign_jsonb'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+
+-- audience: text or text[]
+--
+-- The audience argument of jwt_verify, jwt_validate, jwt_authenticate,
+-- jwt_consume and of their registry variants takes one audience or an
+-- array of them, of which the token must name at least one (as jose,
+-- jsonwebtoken and fast-jwt do).  Its type is anycompatible: an untyped
+-- literal (audience => 'x') and text values resolve to text as before,
+-- ARRAY['a', 'b'] and '{a,b}'::text[] to text[].  text[] overloads cannot
+-- do it: with the defaulted arguments, every call that leaves audience
+-- out would match both and be ambiguous; nor can a text[] parameter:
+-- audience => 'x' would be read as an array literal and fail.
+--
+-- A new parameter type is a new function, so each is created anew and the
+-- old one dropped.  Privileges granted on the old one (EXECUTE on
+-- jwt_authenticate to the API's role, ...) are carried over by copying its
+-- ACL after the REVOKE that records the extension's own (so pg_dump still
+-- tells the two apart); comments are restated.  Objects that depend on
+-- the old functions (views, functions with SQL-standard bodies calling
+-- them) make the DROP, and so the update, fail: drop them first and create
+-- them again after.  Markings are those of the functions replaced.
+--
+CREATE FUNCTION @extschema@.jwt_authenticate(
+	token text,
+	key bytea,
+	algorithms text[] DEFAULT NULL,
+	audience anycompatible DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	role_claim text DEFAULT NULL,
+	check_revoked boolean DEFAULT true)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_authenticate_bytea'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean) FROM PUBLIC;
+UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
+ WHERE o.oid = '@extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure
+   AND n.oid = '@extschema@.jwt_authenticate(text, bytea, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)
+	IS 'verify a bearer token with a binary secret and establish its claims for the transaction, optionally SET LOCAL ROLE';
+DROP FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean);
+
+CREATE FUNCTION @extschema@.jwt_authenticate(
+	token text,
+	key jsonb,
+	algorithms text[] DEFAULT NULL,
+	audience anycompatible DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	role_claim text DEFAULT NULL,
+	check_revoked boolean DEFAULT true)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_authenticate_jsonb'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean) FROM PUBLIC;
+UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
+ WHERE o.oid = '@extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure
+   AND n.oid = '@extschema@.jwt_authenticate(text, jsonb, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)
+	IS 'verify a bearer token with a JWK or JWK Set and establish its claims for the transaction, optionally SET LOCAL ROLE';
+DROP FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean);
+
+CREATE FUNCTION @extschema@.jwt_authenticate(
+	token text,
+	key text,
+	algorithms text[] DEFAULT NULL,
+	audience anycompatible DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	role_claim text DEFAULT NULL,
+	check_revoked boolean DEFAULT true)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_authenticate_text'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean) FROM PUBLIC;
+UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
+ WHERE o.oid = '@extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure
+   AND n.oid = '@extschema@.jwt_authenticate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)
+	IS 'verify a bearer token with a text key and establish its claims for the transaction, optionally SET LOCAL ROLE';
+DROP FUNCTION @extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean);
+
+CREATE FUNCTION @extschema@.jwt_consume(
+	token text,
+	key bytea,
+	algorithms text[] DEFAULT NULL,
+	audience anycompatible DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	check_revoked boolean DEFAULT true)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_consume_bytea'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, bytea, text[], anycompatible, text, text, text, text[], interval, interval, boolean) FROM PUBLIC;
+UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
+ WHERE o.oid = '@extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure
+   AND n.oid = '@extschema@.jwt_consume(text, bytea, text[], anycompatible, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_consume(text, bytea, text[], anycompatible, text, text, text, text[], interval, interval, boolean)
+	IS 'verify a single-use token with a binary secret and consume its jti';
+DROP FUNCTION @extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean);
+
+CREATE FUNCTION @extschema@.jwt_consume(
+	token text,
+	key jsonb,
+	algorithms text[] DEFAULT NULL,
+	audience anycompatible DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	check_revoked boolean DEFAULT true)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_consume_jsonb'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, jsonb, text[], anycompatible, text, text, text, text[], interval, interval, boolean) FROM PUBLIC;
+UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
+ WHERE o.oid = '@extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure
+   AND n.oid = '@extschema@.jwt_consume(text, jsonb, text[], anycompatible, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_consume(text, jsonb, text[], anycompatible, text, text, text, text[], interval, interval, boolean)
+	IS 'verify a single-use token with a JWK or JWK Set and consume its jti';
+DROP FUNCTION @extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean);
+
+CREATE FUNCTION @extschema@.jwt_consume(
+	token text,
+	key text,
+	algorithms text[] DEFAULT NULL,
+	audience anycompatible DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	check_revoked boolean DEFAULT true)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_consume_text'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, text, text[], anycompatible, text, text, text, text[], interval, interval, boolean) FROM PUBLIC;
+UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
+ WHERE o.oid = '@extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure
+   AND n.oid = '@extschema@.jwt_consume(text, text, text[], anycompatible, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_consume(text, text, text[], anycompatible, text, text, text, text[], interval, interval, boolean)
+	IS 'verify a single-use token with a text key and consume its jti';
+DROP FUNCTION @extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean);
+
+CREATE FUNCTION @extschema@.jwt_registry_authenticate(
+	token text,
+	algorithms text[] DEFAULT NULL,
+	audience anycompatible DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	role_claim text DEFAULT NULL,
+	check_revoked boolean DEFAULT true)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_registry_authenticate'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_authenticate(text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean) FROM PUBLIC;
+UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
+ WHERE o.oid = '@extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure
+   AND n.oid = '@extschema@.jwt_registry_authenticate(text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_registry_authenticate(text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)
+	IS 'verify a bearer token with the registry keys and establish its claims for the transaction, optionally SET LOCAL ROLE';
+DROP FUNCTION @extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean);
+
+CREATE FUNCTION @extschema@.jwt_registry_consume(
+	token text,
+	algorithms text[] DEFAULT NULL,
+	audience anycompatible DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	check_revoked boolean DEFAULT true)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_registry_consume'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
+ WHERE o.oid = '@extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure
+   AND n.oid = '@extschema@.jwt_registry_consume(text, text[], anycompatible, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_registry_consume(text, text[], anycompatible, text, text, text, text[], interval, interval, boolean)
+	IS 'verify a single-use token with the registry keys and consume its jti';
+DROP FUNCTION @extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean);
+
+CREATE FUNCTION @extschema@.jwt_registry_validate(
+	token text,
+	algorithms text[] DEFAULT NULL,
+	audience anycompatible DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	at timestamptz DEFAULT NULL,
+	OUT valid boolean,
+	OUT reason text,
+	OUT header jsonb,
+	OUT claims jsonb)
+RETURNS record
+AS 'MODULE_PATHNAME', 'jwt_registry_validate'
+LANGUAGE C STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
+ WHERE o.oid = '@extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
+   AND n.oid = '@extschema@.jwt_registry_validate(text, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_registry_validate(text, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)
+	IS 'verify a token against the registry keys by kid without raising';
+DROP FUNCTION @extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz);
+
+CREATE FUNCTION @extschema@.jwt_registry_verify(
+	token text,
+	algorithms text[] DEFAULT NULL,
+	audience anycompatible DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	at timestamptz DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_registry_verify'
+LANGUAGE C STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
+ WHERE o.oid = '@extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
+   AND n.oid = '@extschema@.jwt_registry_verify(text, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_registry_verify(text, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)
+	IS 'verify a token against the registry keys by kid, or raise';
+DROP FUNCTION @extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz);
+
+CREATE FUNCTION @extschema@.jwt_validate(
+	token text,
+	key bytea,
+	algorithms text[] DEFAULT NULL,
+	audience anycompatible DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	at timestamptz DEFAULT NULL,
+	OUT valid boolean,
+	OUT reason text,
+	OUT header jsonb,
+	OUT claims jsonb)
+RETURNS record
+AS 'MODULE_PATHNAME', 'jwt_validate_bytea'
+LANGUAGE C STABLE PARALLEL SAFE;
+UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
+ WHERE o.oid = '@extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
+   AND n.oid = '@extschema@.jwt_validate(text, bytea, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_validate(text, bytea, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)
+	IS 'verify a compact JWS with a binary secret without raising: valid, reason, header, claims';
+DROP FUNCTION @extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz);
+
+CREATE FUNCTION @extschema@.jwt_validate(
+	token text,
+	key jsonb,
+	algorithms text[] DEFAULT NULL,
+	audience anycompatible DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	at timestamptz DEFAULT NULL,
+	OUT valid boolean,
+	OUT reason text,
+	OUT header jsonb,
+	OUT claims jsonb)
+RETURNS record
+AS 'MODULE_PATHNAME', 'jwt_validate_jsonb'
+LANGUAGE C STABLE PARALLEL SAFE;
+UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
+ WHERE o.oid = '@extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
+   AND n.oid = '@extschema@.jwt_validate(text, jsonb, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_validate(text, jsonb, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)
+	IS 'verify a compact JWS with a JWK or JWK Set without raising: valid, reason, header, claims';
+DROP FUNCTION @extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz);
+
+CREATE FUNCTION @extschema@.jwt_validate(
+	token text,
+	key text,
+	algorithms text[] DEFAULT NULL,
+	audience anycompatible DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	at timestamptz DEFAULT NULL,
+	OUT valid boolean,
+	OUT reason text,
+	OUT header jsonb,
+	OUT claims jsonb)
+RETURNS record
+AS 'MODULE_PATHNAME', 'jwt_validate_text'
+LANGUAGE C STABLE PARALLEL SAFE;
+UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
+ WHERE o.oid = '@extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
+   AND n.oid = '@extschema@.jwt_validate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_validate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)
+	IS 'verify a compact JWS with a text key without raising: valid, reason, header, claims';
+DROP FUNCTION @extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz);
+
+CREATE FUNCTION @extschema@.jwt_verify(
+	token text,
+	key bytea,
+	algorithms text[] DEFAULT NULL,
+	audience anycompatible DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	at timestamptz DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_verify_bytea'
+LANGUAGE C STABLE PARALLEL SAFE;
+UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
+ WHERE o.oid = '@extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
+   AND n.oid = '@extschema@.jwt_verify(text, bytea, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_verify(text, bytea, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)
+	IS 'verify a compact JWS with a binary secret and return its claims, or raise';
+DROP FUNCTION @extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz);
+
+CREATE FUNCTION @extschema@.jwt_verify(
+	token text,
+	key jsonb,
+	algorithms text[] DEFAULT NULL,
+	audience anycompatible DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	at timestamptz DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_verify_jsonb'
+LANGUAGE C STABLE PARALLEL SAFE;
+UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
+ WHERE o.oid = '@extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
+   AND n.oid = '@extschema@.jwt_verify(text, jsonb, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_verify(text, jsonb, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)
+	IS 'verify a compact JWS with a JWK or JWK Set and return its claims, or raise';
+DROP FUNCTION @extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz);
+
+CREATE FUNCTION @extschema@.jwt_verify(
+	token text,
+	key text,
+	algorithms text[] DEFAULT NULL,
+	audience anycompatible DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	at timestamptz DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_verify_text'
+LANGUAGE C STABLE PARALLEL SAFE;
+UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
+ WHERE o.oid = '@extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
+   AND n.oid = '@extschema@.jwt_verify(text, text, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_verify(text, text, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)
+	IS 'verify a compact JWS with a text key (HMAC secret, PEM or JWK) and return its claims, or raise';
+DROP FUNCTION @extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz);
+
+-- The keys of external identity providers
+--
+-- jwt_registry_import_jwks(jwks, issuer) replaces the keys of "issuer" in
+-- the registry with the signature keys of its published JWK Set, as
+-- verify-only keys bound to that issuer: a token they verify must carry
+-- that "iss" (issuer_mismatch otherwise), they never sign, and jwt_jwks()
+-- does not publish them.  The issuer column is NULL for the database's
+-- own keys; the CHECK keeps an imported key from ever being a signing
+-- key.  The table stays in pg_dump's data (pg_extension_config_dump of
+-- 0.1.0 covers the new column).  EXECUTE is revoked from PUBLIC, as for
+-- jwt_registry_add: the caller also needs INSERT and DELETE on jwt_keys.
+--
+ALTER TABLE @extschema@.jwt_keys ADD COLUMN issuer text CHECK (issuer <> '');
+ALTER TABLE @extschema@.jwt_keys ADD CONSTRAINT jwt_keys_imported_verify_only
+	CHECK (issuer IS NULL OR (signing_key IS NULL AND status <> 'active'));
+COMMENT ON COLUMN @extschema@.jwt_keys.issuer
+	IS 'the identity provider (its "iss") a key was imported for by jwt_registry_import_jwks; NULL for the database''s own keys';
+
+CREATE FUNCTION @extschema@.jwt_registry_import_jwks(jwks jsonb, issuer text)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'jwt_registry_import_jwks'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_import_jwks(jsonb, text) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.jwt_registry_import_jwks(jsonb, text)
+	IS 'replace an identity provider''s keys in the registry with the signature keys of its JWK Set (verify-only, bound to its issuer)';

@@ -26,7 +26,18 @@ SELECT jwt_registry_rotate('none');
 -- An empty registry
 SELECT jwt_registry_keyset() AS keyset, jwt_jwks() AS jwks,
        jwt_registry_keyset_definer() = jwt_registry_keyset() AS same;
-SELECT (jwt_registry_validate('e30.e30.')).reason AS empty_registry;
+-- jwt_registry_validate rejects the token (unknown_key) without raising;
+-- jwt_registry_verify raises the 55000 of jwt_registry_authenticate and
+-- jwt_registry_consume (not the "JWK Set has no signature key" of a JWK
+-- Set the caller never passed).
+SELECT * FROM jwt_registry_validate('e30.e30.') AS empty_registry;
+SELECT * FROM jwt_registry_validate(NULL) AS null_token;
+SELECT jwt_registry_verify('e30.e30.');
+\echo :LAST_ERROR_SQLSTATE
+SELECT jwt_registry_authenticate('e30.e30.');
+\echo :LAST_ERROR_SQLSTATE
+SELECT jwt_registry_consume('e30.e30.');
+\echo :LAST_ERROR_SQLSTATE
 
 -- Messages and hints
 \set VERBOSITY default

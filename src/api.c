@@ -31,6 +31,7 @@
 #include "api.h"
 #include "errors.h"
 #include "jwt.h"
+#include "key_export.h"
 #include "sign.h"
 #include "stats.h"
 
@@ -114,10 +115,39 @@ jwt_alg_from_name(const char *name, int len)
 }
 
 /*
+ * The algorithm to sign with when the caller names none: the one the key
+ * serves, when that is unambiguous.  A key bound to one algorithm (a JWK
+ * with "alg", an EC key by its curve, an Ed25519 or Ed448 key) signs with
+ * it; an HMAC secret with HS256 (what jwt_sign always defaulted to; a JWK
+ * "oct" with "alg" with that); an RSA key without "alg" could serve six
+ * and a JWK Set several keys: 22023, with a hint.
+ */
+const JwtAlg *
+jwt_sign_default_alg(JwtKey *key)
+{
+	JwtAlgSet	usable = key->usable;
+
+	if (key->kind == JWT_KEY_SECRET && !(usable != 0 && (usable & (usable - 1)) == 0))
+		return jwt_alg_by_id(JWT_ALG_HS256);	/* too short: jwt_sign says so */
+	if (key->kind != JWT_KEY_SET && usable != 0 && (usable & (usable - 1)) == 0)
+		return jwt_alg_by_id(pg_rightmost_one_pos32(usable));
+	jwt_ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 key->kind == JWT_KEY_SET ?
+			 errmsg("cannot choose the signing algorithm for a JWK Set") :
+			 errmsg("cannot choose the signing algorithm for %s", jwt_key_describe(key)),
+			 key->kind == JWT_KEY_SET ?
+			 errdetail("The algorithm is taken from the key only when the key serves one: a JWK with \"alg\", an EC or EdDSA key, an HMAC secret (HS256).") :
+			 errdetail("The key could serve several algorithms and carries no \"alg\"."),
+			 errhint("Pass the algorithm argument, for example algorithm => 'RS256'.")));
+	return NULL;				/* not reached */
+}
+
+/*
  * Deconstruct a one-dimensional text[] argument with no NULL elements.
  */
-static void
-text_array_elems(ArrayType *arr, const char *argname, Datum **elems, int *n)
+void
+jwt_text_array_elems(ArrayType *arr, const char *argname, Datum **elems, int *n)
 {
 	bool	   *nulls;
 	int			i;
@@ -149,7 +179,7 @@ resolve_algorithms(JwtVerifySite *site, ArrayType *arr)
 		memcmp(site->algs_raw, arr, VARSIZE(arr)) == 0)
 		return site->algs_named;
 
-	text_array_elems(arr, "algorithms", &elems, &n);
+	jwt_text_array_elems(arr, "algorithms", &elems, &n);
 	if (n == 0)
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -184,7 +214,7 @@ resolve_require(JwtVerifySite *site, ArrayType *arr)
 		memcmp(site->req_raw, arr, VARSIZE(arr)) == 0)
 		return;
 
-	text_array_elems(arr, "require", &elems, &n);
+	jwt_text_array_elems(arr, "require", &elems, &n);
 	old = MemoryContextSwitchTo(site->cxt);
 	site->require = palloc(sizeof(char *) * Max(n, 1));
 	for (i = 0; i < n; i++)
@@ -220,7 +250,8 @@ build_options(JwtVerifySite *site, const JwtVerifyParams *p, JwtKey *key,
 		o->allowed = named;
 	}
 
-	o->audience = p->audience;
+	o->naudiences = p->naudiences;
+	o->audiences = p->audiences;
 	o->issuer = p->issuer;
 	o->subject = p->subject;
 	o->typ = p->typ;

@@ -45,7 +45,8 @@ typedef struct JwtSignParams
 typedef struct JwtVerifyParams
 {
 	ArrayType  *algorithms;		/* NULL: the algorithms the key serves */
-	JwtStr		audience;
+	int			naudiences;		/* "audience": text or text[], 0 if NULL */
+	JwtStr	   *audiences;
 	JwtStr		issuer;
 	JwtStr		subject;
 	JwtStr		typ;
@@ -69,6 +70,16 @@ extern JwtKey *jwt_key_from_datum(Datum key, JwtKeyForm form);
 
 /* An algorithm named by a caller; 22023 when unknown or "none" */
 extern const JwtAlg *jwt_alg_from_name(const char *name, int len);
+
+/*
+ * The algorithm jwt_sign uses when none is given: the key's, when it
+ * serves one (HS256 for an HMAC secret); 22023 otherwise.
+ */
+extern const JwtAlg *jwt_sign_default_alg(JwtKey *key);
+
+/* A one-dimensional text[] argument without NULLs (22023 otherwise) */
+extern void jwt_text_array_elems(ArrayType *arr, const char *argname,
+								 Datum **elems, int *n);
 
 extern double jwt_interval_seconds(Interval *iv);
 extern double jwt_timestamptz_unix(TimestampTz ts);

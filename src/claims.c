@@ -46,13 +46,15 @@ str_eq(JwtStr a, const char *b)
 	return a.len == (int) strlen(b) && memcmp(a.data, b, a.len) == 0;
 }
 
-/* A time for an error detail: whole seconds without fraction. */
+/*
+ * A time for an error detail: whole seconds (rounded down), as the time
+ * claims are usually written; the evaluation time, which has microseconds,
+ * is shown the same way.
+ */
 static char *
 fmt_time(double t)
 {
-	if (t == floor(t) && fabs(t) < 1e15)
-		return psprintf("%.0f", t);
-	return psprintf("%.6f", t);
+	return psprintf("%.0f", floor(t));
 }
 
 /* Read a time claim; false when present but not a finite number. */
@@ -242,26 +244,35 @@ jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
 			return JWT_REASON_SUBJECT_MISMATCH;
 		}
 	}
-	if (opts->audience.data)
+	if (opts->naudiences > 0)
 	{
 		bool		found = false;
+		int			j;
 
 		if (f[F_AUD].type == JWT_JSON_ABSENT)
 		{
 			*detail = pstrdup("Claim \"aud\" is missing");
 			return JWT_REASON_AUDIENCE_MISMATCH;
 		}
-		if (f[F_AUD].type == JWT_JSON_STRING)
-			found = str_eq(opts->audience, f[F_AUD].str);
-		else
+		/* one of the expected audiences among the token's */
+		for (j = 0; j < opts->naudiences && !found; j++)
 		{
-			for (i = 0; i < f[F_AUD].nelems && !found; i++)
-				found = str_eq(opts->audience, f[F_AUD].elems[i]);
+			if (f[F_AUD].type == JWT_JSON_STRING)
+				found = str_eq(opts->audiences[j], f[F_AUD].str);
+			else
+			{
+				for (i = 0; i < f[F_AUD].nelems && !found; i++)
+					found = str_eq(opts->audiences[j], f[F_AUD].elems[i]);
+			}
 		}
 		if (!found)
 		{
-			*detail = psprintf("Claim \"aud\" does not contain the expected audience \"%.*s\"",
-							   opts->audience.len, opts->audience.data);
+			if (opts->naudiences == 1)
+				*detail = psprintf("Claim \"aud\" does not contain the expected audience \"%.*s\"",
+								   opts->audiences[0].len, opts->audiences[0].data);
+			else
+				*detail = psprintf("Claim \"aud\" contains none of the %d expected audiences",
+								   opts->naudiences);
 			return JWT_REASON_AUDIENCE_MISMATCH;
 		}
 	}

@@ -26,7 +26,8 @@ typedef struct JwtStr
 typedef struct JwtVerifyOptions
 {
 	JwtAlgSet	allowed;		/* the allow-list, resolved */
-	JwtStr		audience;
+	int			naudiences;		/* 0: no audience given */
+	JwtStr	   *audiences;		/* the token must name one of them */
 	JwtStr		issuer;
 	JwtStr		subject;
 	JwtStr		typ;

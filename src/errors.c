@@ -17,6 +17,7 @@
 #include "access/parallel.h"
 #include "mb/pg_wchar.h"
 
+#include "claims_ctx.h"
 #include "encoding.h"
 #include "entry.h"
 #include "errors.h"
@@ -125,12 +126,57 @@ jwt_hide_statement_callback(void *arg)
 
 static emit_log_hook_type prev_emit_log_hook = NULL;
 
-/* emit_log_hook: hide the statement of an error a worker marked. */
+/*
+ * Is this the executor's refusal to run a function for want of EXECUTE
+ * (aclcheck_error), for one of the extension's functions?  Such an error
+ * is raised before the function runs, so its error context callback
+ * cannot hide the statement, whose text holds the token or key the call
+ * was given.  The function is known by the untranslated message and its
+ * name ("jwt_" in the formatted one: hiding the statement of some other
+ * function so named costs nothing but a log line).
+ */
+static bool
+execute_refused(const ErrorData *edata)
+{
+	return edata->elevel >= ERROR &&
+		edata->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE &&
+		edata->message_id != NULL &&
+		strcmp(edata->message_id, "permission denied for function %s") == 0 &&
+		edata->message != NULL && strstr(edata->message, "jwt_") != NULL;
+}
+
+/*
+ * emit_log_hook: hide the statement of an error a worker marked, and of an
+ * error refusing to run one of the extension's functions.
+ *
+ * A second jwt_authenticate in a transaction whose first one switched to a
+ * role without EXECUTE on it is refused by the executor (42501) before it
+ * can say that claims are already established (55000): the error is made
+ * the one jwt_authenticate raises, whatever role the transaction is in.
+ * The hook runs when the error goes to the server log (log_min_messages
+ * at error or below, the default); otherwise the client gets the 42501.
+ */
 static void
 jwt_leader_log_hook(ErrorData *edata)
 {
 	if (edata->context != NULL && strstr(edata->context, JWT_WORKER_CONTEXT) != NULL)
 		edata->hide_stmt = true;
+	if (execute_refused(edata))
+	{
+		edata->hide_stmt = true;
+		if (jwt_claims_established() &&
+			(strstr(edata->message, "jwt_authenticate") != NULL ||
+			 strstr(edata->message, "jwt_registry_authenticate") != NULL))
+		{
+			MemoryContext cxt = edata->assoc_context ? edata->assoc_context : ErrorContext;
+
+			edata->sqlerrcode = ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
+			edata->message_id = JWT_ALREADY_ESTABLISHED_MSG;
+			edata->message = MemoryContextStrdup(cxt, JWT_ALREADY_ESTABLISHED_MSG);
+			edata->detail = MemoryContextStrdup(cxt, JWT_ALREADY_ESTABLISHED_DETAIL);
+			edata->hint = MemoryContextStrdup(cxt, JWT_ALREADY_ESTABLISHED_HINT);
+		}
+	}
 	if (prev_emit_log_hook)
 		prev_emit_log_hook(edata);
 }

@@ -58,6 +58,10 @@ pg_noreturn extern void jwt_report(JwtReason reason, const char *detail,
 /* _PG_init: hide the statement of such errors in the leader too. */
 extern void jwt_errors_init(void);
 
+/* jwt_authenticate called again in a transaction (55000) */
+#define JWT_ALREADY_ESTABLISHED_MSG "JSON Web Token claims are already established for this transaction"
+#define JWT_ALREADY_ESTABLISHED_DETAIL "jwt_authenticate establishes claims once per transaction."
+#define JWT_ALREADY_ESTABLISHED_HINT "Authenticate each request in a transaction of its own."
 extern const char *jwt_clip(const char *s, int maxbytes);
 extern bool jwt_append_quoted_value(StringInfo buf, const char *s,
 									int maxbytes);

@@ -54,8 +54,10 @@ jwt_split(const char *token, int len, JwtSegments *seg, char **detail)
 
 		for (i = 0; i < len; i++)
 			ndots += (token[i] == '.');
-		*detail = psprintf("The token has %d segments, a compact JWS has 3",
-						   ndots + 1);
+		*detail = ndots == 0 ?
+			pstrdup("The token has 1 segment, a compact JWS has 3") :
+			psprintf("The token has %d segments, a compact JWS has 3",
+					 ndots + 1);
 		return JWT_REASON_MALFORMED;
 	}
 

@@ -616,9 +616,9 @@ jwt_refresh_sign_access(NullableDatum keyarg, int form, text *algorithm,
 	{
 		/* jwt_sign(claims, key, algorithm): the key is read first */
 		JwtKey	   *key = jwt_key_from_datum(keyarg.value, (JwtKeyForm) form);
-		text	   *algname = algorithm ? algorithm : cstring_to_text("HS256");
-		const JwtAlg *alg = jwt_alg_from_name(VARDATA_ANY(algname),
-											  VARSIZE_ANY_EXHDR(algname));
+		text	   *algname = algorithm;
+		const JwtAlg *alg = algname == NULL ? jwt_sign_default_alg(key) :
+			jwt_alg_from_name(VARDATA_ANY(algname), VARSIZE_ANY_EXHDR(algname));
 
 		tok = jwt_sign_with(DatumGetJsonbP(all), key, alg, &params,
 							JWT_STATS_COUNT);
@@ -659,8 +659,11 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 	grace = PG_GETARG_INTERVAL_P(RA_GRACE);
 	if (!PG_ARGISNULL(RA_REFRESH_EXPIRES_IN))
 		refresh_expires_in = PG_GETARG_INTERVAL_P(RA_REFRESH_EXPIRES_IN);
+	if (PG_ARGISNULL(RA_ACCESS_EXPIRES_IN))
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("access_expires_in must not be NULL")));
 	if ((refresh_expires_in && !interval_positive(refresh_expires_in)) ||
-		PG_ARGISNULL(RA_ACCESS_EXPIRES_IN) ||
 		!interval_positive(PG_GETARG_INTERVAL_P(RA_ACCESS_EXPIRES_IN)))
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -517,8 +517,11 @@ JWT_FUNCTION(jwt_refresh_issue)
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("subject must not be NULL or empty")));
-	if (PG_ARGISNULL(IA_EXPIRES_IN) ||
-		sess_interval_sign(PG_GETARG_INTERVAL_P(IA_EXPIRES_IN)) <= 0)
+	if (PG_ARGISNULL(IA_EXPIRES_IN))
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("expires_in must not be NULL")));
+	if (sess_interval_sign(PG_GETARG_INTERVAL_P(IA_EXPIRES_IN)) <= 0)
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("refresh token lifetime must be positive")));

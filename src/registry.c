@@ -101,6 +101,7 @@ typedef struct RegistryRow
 	Jsonb	   *vkey;			/* verification_key */
 	bool		active;
 	TimestampTz created_at;
+	text	   *issuer;			/* an identity provider's key: NULL for ours */
 } RegistryRow;
 
 /* The registry's keys, and what is built from them */
@@ -125,6 +126,7 @@ static const struct
 	{"verification_key", JSONBOID},
 	{"status", TEXTOID},
 	{"created_at", TIMESTAMPTZOID},
+	{"issuer", TEXTOID},		/* 0.1.2; absent before the update */
 };
 
 #define RC_KID			0
@@ -133,7 +135,8 @@ static const struct
 #define RC_VKEY			3
 #define RC_STATUS		4
 #define RC_CREATED_AT	5
-#define RC_COUNT		6
+#define RC_ISSUER		6
+#define RC_COUNT		7
 
 static RegistryKeys *registry_cache = NULL;
 static Oid	registry_cache_relid = InvalidOid;
@@ -350,7 +353,7 @@ registry_load(Oid relid, bool *cacheable)
 				a->atttypid == registry_columns[i].type)
 				att[i] = j;
 		}
-		if (att[i] < 0)
+		if (att[i] < 0 && i != RC_ISSUER)
 			jwt_elog(ERROR, "table jwt_keys has no column \"%s\" of the expected type",
 					 registry_columns[i].name);
 	}
@@ -382,7 +385,12 @@ registry_load(Oid relid, bool *cacheable)
 		RegistryRow *row;
 
 		for (i = 0; i < RC_COUNT; i++)
-			values[i] = heap_getattr(tup, att[i] + 1, td, &nulls[i]);
+		{
+			values[i] = (Datum) 0;
+			nulls[i] = true;
+			if (att[i] >= 0)
+				values[i] = heap_getattr(tup, att[i] + 1, td, &nulls[i]);
+		}
 		if (nulls[RC_KID] || nulls[RC_ALGORITHM] || nulls[RC_VKEY] ||
 			nulls[RC_STATUS] || nulls[RC_CREATED_AT])
 			continue;			/* NOT NULL columns */
@@ -401,6 +409,7 @@ registry_load(Oid relid, bool *cacheable)
 		row->vkey = DatumGetJsonbPCopy(values[RC_VKEY]);
 		row->active = text_is(DatumGetTextPP(values[RC_STATUS]), "active");
 		row->created_at = DatumGetTimestampTz(values[RC_CREATED_AT]);
+		row->issuer = nulls[RC_ISSUER] ? NULL : DatumGetTextPCopy(values[RC_ISSUER]);
 	}
 	table_endscan(scan);
 	UnregisterSnapshot(snap);
@@ -413,13 +422,18 @@ registry_load(Oid relid, bool *cacheable)
 		elems[i] = row_jwk(&keys->rows[i], false);
 	keys->keyset = jwk_set(elems, keys->nrows);
 
-	/* jwt_jwks(): no HMAC secret, newest first */
+	/*
+	 * jwt_jwks(): no HMAC secret, newest first; no identity provider's key
+	 * either: whoever trusts our JWKS would accept that provider's tokens
+	 * as ours.
+	 */
 	pub = palloc(sizeof(RegistryRow *) * Max(keys->nrows, 1));
 	for (i = 0; i < keys->nrows; i++)
 	{
 		text	   *alg = keys->rows[i].algorithm;
 
-		if (!(VARSIZE_ANY_EXHDR(alg) >= 2 && memcmp(VARDATA_ANY(alg), "HS", 2) == 0))
+		if (!(VARSIZE_ANY_EXHDR(alg) >= 2 && memcmp(VARDATA_ANY(alg), "HS", 2) == 0) &&
+			keys->rows[i].issuer == NULL)
 			pub[npub++] = &keys->rows[i];
 	}
 	qsort(pub, npub, sizeof(RegistryRow *), row_jwks_cmp);
@@ -621,18 +635,112 @@ verify_cache(FunctionCallInfo fcinfo)
 	return vc;
 }
 
+/*
+ * The JWK Set to verify with, or NULL when the registry has no key that is
+ * not retired (a JWK Set without keys is no key at all).
+ */
+Jsonb *
+jwt_registry_verify_keyset(void)
+{
+	Jsonb	   *ks = jwt_registry_keyset_get();
+	JsonbValue	v;
+
+	if (getKeyJsonValueFromContainer(&ks->root, "keys", 4, &v) == NULL ||
+		v.type != jbvBinary || JsonContainerSize(v.val.binary.data) == 0)
+		return NULL;
+	return ks;
+}
+
+void
+jwt_registry_no_key_error(void)
+{
+	jwt_ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("the key registry has no key to verify with"),
+			 errhint("Create one with jwt_registry_rotate('ES256').")));
+}
+
+/*
+ * A key imported for an identity provider verifies only that provider's
+ * tokens: when the key that verified "res" (the one its kid names, or
+ * without a kid the only one of its algorithm, as the key picker chose it)
+ * belongs to an issuer, the token's "iss" must be that issuer, else the
+ * token is rejected as issuer_mismatch.  Otherwise one provider's tokens
+ * (any of its users can get one) would pass for another's, or for ours,
+ * wherever the caller does not check "issuer".  Cost: one pass over the
+ * cached keys after a signature verified.
+ */
+void
+jwt_registry_check_issuer(JwtVerifyResult *res)
+{
+	RegistryKeys *keys;
+	RegistryRow *row = NULL;
+	text	   *issuer = NULL;
+	int			i;
+
+	if (res->reason != JWT_REASON_NONE || res->claims == NULL || res->alg == NULL)
+		return;
+	keys = registry_keys();
+	for (i = 0; i < keys->nrows; i++)
+	{
+		RegistryRow *r = &keys->rows[i];
+
+		if (res->kid != NULL ? text_is(r->kid, res->kid) :
+			text_is(r->algorithm, res->alg->name))
+		{
+			row = r;
+			break;
+		}
+	}
+	if (row != NULL && row->issuer != NULL)
+		issuer = DatumGetTextPCopy(PointerGetDatum(row->issuer));
+	registry_release(keys);
+
+	if (issuer != NULL)
+	{
+		JsonbValue	v;
+
+		if (getKeyJsonValueFromContainer(&res->claims->root, "iss", 3, &v) == NULL ||
+			v.type != jbvString ||
+			v.val.string.len != VARSIZE_ANY_EXHDR(issuer) ||
+			memcmp(v.val.string.val, VARDATA_ANY(issuer), v.val.string.len) != 0)
+		{
+			res->reason = JWT_REASON_ISSUER_MISMATCH;
+			res->detail = psprintf("The key that verified the token was imported for issuer \"%s\", which claim \"iss\" does not name",
+								   jwt_clip(text_to_cstring(issuer), 64));
+		}
+	}
+}
+
+/*
+ * Verify with the registry's keys.  An empty registry raises 55000 when
+ * "raise" (jwt_registry_verify, as jwt_registry_authenticate and
+ * jwt_registry_consume do); otherwise (jwt_registry_validate) the token is
+ * rejected as unknown_key.
+ */
 static void
-registry_verify(FunctionCallInfo fcinfo, RegistryVerifyCache *vc,
+registry_verify(FunctionCallInfo fcinfo, RegistryVerifyCache *vc, bool raise,
 				JwtVerifyResult *res)
 {
 	text	   *token = PG_GETARG_TEXT_PP(RV_TOKEN);
-	Jsonb	   *ks = jwt_registry_keyset_get();
-	JwtKey	   *key = jwt_key_get((const char *) ks, VARSIZE(ks), JWT_FORM_JSONB);
+	Jsonb	   *ks = jwt_registry_verify_keyset();
+	JwtKey	   *key;
 	JwtVerifyParams params;
 
 	jwt_verify_params_from_args(fcinfo, RV_ALGORITHMS, true, &params);
+	if (ks == NULL)
+	{
+		if (raise)
+			jwt_registry_no_key_error();
+		memset(res, 0, sizeof(*res));
+		res->reason = JWT_REASON_UNKNOWN_KEY;
+		res->detail = pstrdup("The key registry has no key to verify with");
+		return;
+	}
+	key = jwt_key_get((const char *) ks, VARSIZE(ks), JWT_FORM_JSONB);
 	jwt_verify_with(vc->site, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
 					key, &params, JWT_STATS_COUNT | JWT_STATS_KID, res);
+	jwt_registry_check_issuer(res);
 }
 
 /*
@@ -646,7 +754,7 @@ JWT_FUNCTION(jwt_registry_verify)
 
 	if (PG_ARGISNULL(RV_TOKEN))
 		PG_RETURN_NULL();
-	registry_verify(fcinfo, verify_cache(fcinfo), &res);
+	registry_verify(fcinfo, verify_cache(fcinfo), true, &res);
 	if (res.reason != JWT_REASON_NONE)
 		jwt_report(res.reason, res.detail, false);
 	PG_RETURN_JSONB_P(res.claims);
@@ -664,7 +772,7 @@ JWT_FUNCTION(jwt_registry_validate)
 	(void) jwt_result_tupdesc(fcinfo, &vc->tupdesc);
 	if (PG_ARGISNULL(RV_TOKEN))
 		PG_RETURN_DATUM(jwt_validate_row(vc->tupdesc, NULL));
-	registry_verify(fcinfo, vc, &res);
+	registry_verify(fcinfo, vc, false, &res);
 	PG_RETURN_DATUM(jwt_validate_row(vc->tupdesc, &res));
 }
 
@@ -1117,4 +1225,303 @@ JWT_FUNCTION(jwt_keys_invalidate)
 		jwt_elog(ERROR, "jwt_keys_invalidate: not called by trigger manager");
 	CacheInvalidateRelcache(trigdata->tg_relation);
 	return PointerGetDatum(NULL);
+}
+
+/* ---------------------------------------------------------------------
+ * Importing an identity provider's JWK Set
+ * ---------------------------------------------------------------------
+ */
+
+/* JWK members that hold private or secret key material (RFC 7518) */
+static const char *const private_members[] = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"};
+
+/* A string member of a JWK, or NULL; 22023 when present but not a string */
+static char *
+jwk_string_member(JsonbContainer *jwk, const char *name, int index)
+{
+	JsonbValue	v;
+
+	if (getKeyJsonValueFromContainer(jwk, name, strlen(name), &v) == NULL)
+		return NULL;
+	if (v.type != jbvString)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("key %d of the JWK Set has a \"%s\" that is not a string", index + 1, name),
+				 errdetail("Nothing was imported.")));
+	return pnstrdup(v.val.string.val, v.val.string.len);
+}
+
+/* Does the JWK's "key_ops", when present, allow verifying? */
+static bool
+jwk_ops_verify(JsonbContainer *jwk)
+{
+	JsonbValue	v;
+	JsonbValue	op;
+	int			i;
+	int			n;
+
+	if (getKeyJsonValueFromContainer(jwk, "key_ops", 7, &v) == NULL)
+		return true;
+	if (v.type != jbvBinary || !JsonContainerIsArray(v.val.binary.data))
+		return false;
+	n = JsonContainerSize(v.val.binary.data);
+	for (i = 0; i < n; i++)
+	{
+		JsonbValue *e = getIthJsonbValueFromContainer(v.val.binary.data, i);
+
+		op = *e;
+		if (op.type == jbvString && op.val.string.len == 6 &&
+			memcmp(op.val.string.val, "verify", 6) == 0)
+			return true;
+	}
+	return false;
+}
+
+typedef struct ImportedKey
+{
+	char	   *kid;
+	const char *alg;
+	Jsonb	   *vkey;
+} ImportedKey;
+
+/*
+ * jwt_registry_import_jwks(jwks, issuer) -> integer: replace the keys of
+ * "issuer" with the signature keys of the JWK Set "jwks" (an identity
+ * provider's published set), verify-only, and return how many there are.
+ *
+ * Refused (22023), with nothing changed: a set that is not {"keys": [...]},
+ * a key that is not an object, carries private or secret material ("d",
+ * "p", "q", "dp", "dq", "qi", "oth", or "k": the message names the member,
+ * never its value), has no "kid", a kid twice in the set or held by a key
+ * of another issuer or by one of ours, a key the reader refuses, an RSA key
+ * under jwt.min_rsa_bits, and a set with no signature key at all (so that a
+ * refresh job that fetched an error page cannot empty the issuer's keys).
+ * Skipped: keys for encryption ("use" other than "sig", "key_ops" without
+ * "verify", a JWE "alg" such as RSA-OAEP).  A key's algorithm is its "alg",
+ * else the one its curve or type serves, else RS256 for an RSA key (what
+ * OpenID Connect providers sign with when they do not say).
+ *
+ * As the caller, through SPI, like jwt_registry_add: EXECUTE is revoked
+ * from PUBLIC, and the caller needs INSERT and DELETE on jwt_keys.  One
+ * statement: an error leaves the registry as it was.
+ */
+JWT_FUNCTION(jwt_registry_import_jwks)
+{
+	Jsonb	   *jwks;
+	text	   *issuer;
+	JsonbValue	keys_v;
+	JsonbContainer *arr;
+	int			n;
+	int			i;
+	int			j;
+	ImportedKey *imported;
+	int			nimported = 0;
+	char	   *table;
+	int			ret;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("jwks and issuer must not be NULL")));
+	jwks = PG_GETARG_JSONB_P(0);
+	issuer = PG_GETARG_TEXT_PP(1);
+	if (VARSIZE_ANY_EXHDR(issuer) == 0)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("issuer must not be empty"),
+				 errhint("Pass the \"iss\" its tokens carry, for example 'https://example.eu.auth0.com/'.")));
+	PreventCommandIfReadOnly("jwt_registry_import_jwks()");
+	PreventCommandIfParallelMode("jwt_registry_import_jwks()");
+	if (!JB_ROOT_IS_OBJECT(jwks) ||
+		getKeyJsonValueFromContainer(&jwks->root, "keys", 4, &keys_v) == NULL ||
+		keys_v.type != jbvBinary || !JsonContainerIsArray(keys_v.val.binary.data))
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("jwks must be a JWK Set: a JSON object with a \"keys\" array"),
+				 errhint("Pass the document the provider publishes at its jwks_uri.")));
+	arr = keys_v.val.binary.data;
+	n = JsonContainerSize(arr);
+	imported = palloc(sizeof(ImportedKey) * Max(n, 1));
+
+	for (i = 0; i < n; i++)
+	{
+		JsonbValue	ev = *getIthJsonbValueFromContainer(arr, i);
+		JsonbContainer *jwk;
+		Jsonb	   *jb;
+		char	   *kid;
+		char	   *use;
+		char	   *alg_name;
+		const JwtAlg *alg = NULL;
+		JwtKey	   *key;
+		int			m;
+
+		if (ev.type != jbvBinary || !JsonContainerIsObject(ev.val.binary.data))
+			jwt_ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("key %d of the JWK Set is not a JSON object", i + 1),
+					 errdetail("Nothing was imported.")));
+		jwk = ev.val.binary.data;
+
+		/* private or secret material: refuse the whole set, quoting none */
+		for (m = 0; m < lengthof(private_members); m++)
+		{
+			JsonbValue	pv;
+
+			if (getKeyJsonValueFromContainer(jwk, private_members[m],
+											 strlen(private_members[m]), &pv) != NULL)
+				jwt_ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("the JWK Set carries private key material"),
+						 errdetail("Key %d has the member \"%s\"; an identity provider publishes public keys only.  Nothing was imported.",
+								   i + 1, private_members[m]),
+						 errhint("Import the provider's published JWK Set; add keys of your own with jwt_registry_add().")));
+		}
+
+		/* keys for encryption are skipped */
+		use = jwk_string_member(jwk, "use", i);
+		if ((use != NULL && strcmp(use, "sig") != 0) || !jwk_ops_verify(jwk))
+			continue;
+		alg_name = jwk_string_member(jwk, "alg", i);
+		if (alg_name != NULL)
+		{
+			alg = jwt_alg_by_name(alg_name, strlen(alg_name));
+			if (alg == NULL || alg->family == JWT_FAMILY_HMAC)
+				continue;		/* RSA-OAEP, ECDH-ES, ...: not for signatures */
+		}
+
+		kid = jwk_string_member(jwk, "kid", i);
+		if (kid == NULL || kid[0] == '\0')
+			jwt_ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("key %d of the JWK Set has no \"kid\"", i + 1),
+					 errdetail("The registry picks an imported key by the kid of the token.  Nothing was imported.")));
+		for (j = 0; j < nimported; j++)
+		{
+			if (strcmp(imported[j].kid, kid) == 0)
+				jwt_ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("kid \"%s\" appears twice in the JWK Set", jwt_clip(kid, 64)),
+						 errdetail("Nothing was imported.")));
+		}
+
+		/* read the key as verification would (raises for a bad one) */
+		jb = JsonbValueToJsonb(&ev);
+		key = jwt_key_get((const char *) jb, VARSIZE(jb), JWT_FORM_JSONB);
+		if (key->kind == JWT_KEY_SECRET || key->kind == JWT_KEY_SET || key->has_private)
+			jwt_ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("key %d of the JWK Set is not a public key", i + 1),
+					 errdetail("Nothing was imported.")));
+		if (key->kind == JWT_KEY_RSA && key->bits < jwt_min_rsa_bits)
+			jwt_ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("key %d of the JWK Set is a %d-bit RSA key, under jwt.min_rsa_bits (%d)",
+							i + 1, key->bits, jwt_min_rsa_bits),
+					 errdetail("Nothing was imported.")));
+		if (alg == NULL)
+		{
+			JwtAlgSet	u = key->usable;
+
+			if (u != 0 && (u & (u - 1)) == 0)
+				alg = jwt_alg_by_id(pg_rightmost_one_pos32(u));
+			else if (key->kind == JWT_KEY_RSA && (u & JWT_ALG_BIT(JWT_ALG_RS256)))
+				alg = jwt_alg_by_id(JWT_ALG_RS256);
+			else
+				jwt_ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("key %d of the JWK Set says no \"alg\" and serves several", i + 1),
+						 errdetail("Nothing was imported.")));
+		}
+		if ((key->usable & JWT_ALG_BIT(alg->id)) == 0)
+			jwt_ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("key %d of the JWK Set does not serve its algorithm \"%s\"", i + 1, alg->name),
+					 errdetail("It is %s.  Nothing was imported.", jwt_key_describe(key))));
+
+		imported[nimported].kid = kid;
+		imported[nimported].alg = alg->name;
+		imported[nimported].vkey = jsonb_minus(jsonb_minus(jsonb_minus(jwt_key_public_jwk(key), "kid"),
+														   "alg"), "use");
+		nimported++;
+	}
+	if (nimported == 0)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the JWK Set has no signature key to import"),
+				 errdetail("The keys of issuer \"%s\" are left as they were.",
+						   jwt_clip(text_to_cstring(issuer), 64))));
+
+	table = registry_table_name();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		jwt_elog(ERROR, "SPI_connect failed");
+	/* one change of the registry at a time, as jwt_registry_add */
+	ret = SPI_execute(psprintf("LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE", table),
+					  false, 0);
+	if (ret != SPI_OK_UTILITY)
+		jwt_elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
+
+	/*
+	 * A kid held by a key of another issuer, or by one of ours.  Not read
+	 * only, so that in READ COMMITTED the query sees what committed while
+	 * the lock was awaited (the primary key would refuse it anyway, less
+	 * clearly).
+	 */
+	for (j = 0; j < nimported; j++)
+	{
+		Oid			types[2] = {TEXTOID, TEXTOID};
+		Datum		values[2];
+
+		values[0] = CStringGetTextDatum(imported[j].kid);
+		values[1] = PointerGetDatum(issuer);
+		ret = SPI_execute_with_args(psprintf("SELECT k.issuer FROM %s k"
+											 " WHERE k.kid OPERATOR(pg_catalog.=) $1"
+											 " AND k.issuer IS DISTINCT FROM $2",
+											 table),
+									2, types, values, NULL, false, 1);
+		if (ret != SPI_OK_SELECT)
+			jwt_elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+		if (SPI_processed > 0)
+		{
+			bool		isnull;
+
+			(void) SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			jwt_ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("kid \"%s\" is already in the registry, %s",
+							jwt_clip(imported[j].kid, 64),
+							isnull ? "for a key of this database" : "for another issuer"),
+					 errdetail("A kid names one key of the registry.  Nothing was imported.")));
+		}
+	}
+
+	{
+		Oid			types[1] = {TEXTOID};
+		Datum		values[1];
+
+		values[0] = PointerGetDatum(issuer);
+		ret = SPI_execute_with_args(psprintf("DELETE FROM %s k WHERE k.issuer OPERATOR(pg_catalog.=) $1",
+											 table),
+									1, types, values, NULL, false, 0);
+		if (ret != SPI_OK_DELETE)
+			jwt_elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	}
+	for (j = 0; j < nimported; j++)
+	{
+		Oid			types[4] = {TEXTOID, TEXTOID, JSONBOID, TEXTOID};
+		Datum		values[4];
+
+		values[0] = CStringGetTextDatum(imported[j].kid);
+		values[1] = CStringGetTextDatum(imported[j].alg);
+		values[2] = JsonbPGetDatum(imported[j].vkey);
+		values[3] = PointerGetDatum(issuer);
+		ret = SPI_execute_with_args(psprintf("INSERT INTO %s"
+											 " (kid, algorithm, signing_key, verification_key, status, issuer)"
+											 " VALUES ($1, $2, NULL, $3, 'verify_only'::pg_catalog.text, $4)",
+											 table),
+									4, types, values, NULL, false, 0);
+		if (ret != SPI_OK_INSERT)
+			jwt_elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	}
+	SPI_finish();
+	PG_RETURN_INT32(nimported);
 }

@@ -25,6 +25,20 @@
 extern Jsonb *jwt_registry_keyset_get(void);
 
 /*
+ * The same for verifying: NULL when it holds no key.  An empty registry is
+ * refused with jwt_registry_no_key_error() (55000).
+ */
+extern Jsonb *jwt_registry_verify_keyset(void);
+pg_noreturn extern void jwt_registry_no_key_error(void);
+
+/*
+ * After verifying with the registry's keys: a token verified by a key
+ * imported for an issuer (jwt_registry_import_jwks) must name that issuer
+ * in "iss", else "res" becomes issuer_mismatch.
+ */
+extern void jwt_registry_check_issuer(JwtVerifyResult *res);
+
+/*
  * jwt_registry_sign: "claims" signed with the active key of "algorithm"
  * (NULL: the only active key), its kid in the header.  Raises 55000 when
  * there is no such key, 22023 when algorithm is NULL and there are several.

@@ -180,11 +180,16 @@ check_header(Jsonb *header, const JwtAlg *alg)
 				 errmsg("header member \"alg\" does not match the algorithm \"%s\"",
 						alg->name),
 				 errhint("Leave \"alg\" out of the header; it is set from the algorithm argument.")));
-	if (get_member(header, "crit", &buf) || get_member(header, "b64", &buf))
+	if (get_member(header, "crit", &buf))
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("header members \"crit\" and \"b64\" are not supported"),
+				 errmsg("header member \"crit\" is not supported"),
 				 errdetail("This version implements no JWS extension that \"crit\" could name.")));
+	if (get_member(header, "b64", &buf))
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("header member \"b64\" is not supported"),
+				 errdetail("\"b64\" is only meaningful when \"crit\" lists it (RFC 7797, section 6), and this version implements neither.")));
 	v = get_member(header, "typ", &buf);
 	if (v && v->type != jbvString && v->type != jbvNull)
 		jwt_ereport(ERROR,

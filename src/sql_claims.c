@@ -53,6 +53,7 @@
 #include "utils/timestamp.h"
 
 #include "api.h"
+#include "claim_path.h"
 #include "claims_ctx.h"
 #include "denylist.h"
 #include "entry.h"
@@ -268,15 +269,10 @@ auth_site(FunctionCallInfo fcinfo)
 static Jsonb *
 registry_keyset(void)
 {
-	Jsonb	   *ks = jwt_registry_keyset_get();
-	JsonbValue	v;
+	Jsonb	   *ks = jwt_registry_verify_keyset();
 
-	if (getKeyJsonValueFromContainer(&ks->root, "keys", 4, &v) == NULL ||
-		v.type != jbvBinary || JsonContainerSize(v.val.binary.data) == 0)
-		jwt_ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("the key registry has no key to verify with"),
-				 errhint("Create one with jwt_registry_rotate('ES256').")));
+	if (ks == NULL)
+		jwt_registry_no_key_error();
 	return ks;
 }
 
@@ -306,6 +302,8 @@ verify_claims(FunctionCallInfo fcinfo, AuthSite *site, JwtKeyForm form,
 	jwt_verify_with(site->verify, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
 					key, &params,
 					registry ? JWT_STATS_COUNT | JWT_STATS_KID : JWT_STATS_COUNT, &res);
+	if (registry)
+		jwt_registry_check_issuer(&res);
 	if (res.reason != JWT_REASON_NONE)
 		jwt_report(res.reason, res.detail, false);
 	return res.claims;
@@ -522,17 +520,23 @@ role_refusal(Oid roleid, const char *role, const char *shown, Oid fn_oid)
  * it.  42501 otherwise.
  */
 static void
-assume_role(Jsonb *claims, const char *claim, Oid fn_oid)
+assume_role(Jsonb *claims, const char *claim, const JwtClaimPath *path,
+			Oid fn_oid)
 {
-	char	   *role = string_claim(claims, claim);
+	char	   *role;
 	const char *shown;
 	Oid			roleid = InvalidOid;
 	const char *why = NULL;
+	JsonbValue	v;
 
-	if (role == NULL)
+	if (!jwt_claim_path_find(claims, path, &v))
 		jwt_report(JWT_REASON_MISSING_CLAIM,
 				   psprintf("Claim \"%s\" names the role to assume but is missing",
 							jwt_clip(claim, 64)), false);
+	if (v.type != jbvString)
+		jwt_report(JWT_REASON_MALFORMED,
+				   psprintf("Claim \"%s\" is not a string", jwt_clip(claim, 64)), false);
+	role = pnstrdup(v.val.string.val, v.val.string.len);
 	shown = jwt_clip(role, 64);
 	if (strlen(role) < NAMEDATALEN)
 		roleid = get_role_oid(role, true);
@@ -632,6 +636,8 @@ claims_op(FunctionCallInfo fcinfo, ClaimsOp op, JwtKeyForm form, bool registry)
 	AuthSite   *site;
 	Jsonb	   *claims;
 	double		leeway = 0;
+	char	   *role_claim = NULL;
+	JwtClaimPath role_path;
 
 	if (op == OP_AUTHENTICATE)
 	{
@@ -646,9 +652,9 @@ claims_op(FunctionCallInfo fcinfo, ClaimsOp op, JwtKeyForm form, bool registry)
 		if (jwt_claims_established())
 			jwt_ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("JSON Web Token claims are already established for this transaction"),
-					 errdetail("jwt_authenticate establishes claims once per transaction."),
-					 errhint("Authenticate each request in a transaction of its own.")));
+					 errmsg(JWT_ALREADY_ESTABLISHED_MSG),
+					 errdetail(JWT_ALREADY_ESTABLISHED_DETAIL),
+					 errhint(JWT_ALREADY_ESTABLISHED_HINT)));
 	}
 	if (PG_ARGISNULL(0))
 		jwt_report(JWT_REASON_MALFORMED, "No token was given", false);
@@ -658,6 +664,12 @@ claims_op(FunctionCallInfo fcinfo, ClaimsOp op, JwtKeyForm form, bool registry)
 				 errmsg("key must not be NULL")));
 	if (!PG_ARGISNULL(arg_leeway))
 		leeway = jwt_interval_seconds(PG_GETARG_INTERVAL_P(arg_leeway));
+	/* the role claim's path: a caller's error, before the token's */
+	if (op == OP_AUTHENTICATE && !PG_ARGISNULL(arg_role))
+	{
+		role_claim = text_to_cstring(PG_GETARG_TEXT_PP(arg_role));
+		jwt_claim_path_parse(role_claim, &role_path);
+	}
 
 	site = auth_site(fcinfo);
 	claims = verify_claims(fcinfo, site, form, registry);
@@ -692,9 +704,8 @@ claims_op(FunctionCallInfo fcinfo, ClaimsOp op, JwtKeyForm form, bool registry)
 		PG_RETURN_JSONB_P(claims);
 	}
 
-	if (!PG_ARGISNULL(arg_role))
-		assume_role(claims, text_to_cstring(PG_GETARG_TEXT_PP(arg_role)),
-					fcinfo->flinfo->fn_oid);
+	if (role_claim != NULL)
+		assume_role(claims, role_claim, &role_path, fcinfo->flinfo->fn_oid);
 	jwt_claims_establish(claims);
 	PG_RETURN_JSONB_P(claims);
 }

@@ -5,8 +5,9 @@
  *		jwt_generate_secret.
  *
  * Argument conventions: the optional arguments default to NULL, which rules
- * out STRICT, so the required ones (token, key, claims, algorithm) are
- * checked here and a NULL among them yields NULL, as STRICT would.
+ * out STRICT, so the required ones (token, key, claims) are checked here
+ * and a NULL among them yields NULL, as STRICT would.  jwt_sign's
+ * algorithm defaults to NULL: the key's (jwt_sign_default_alg).
  *
  * The entry points only unpack their arguments: the work is done by
  * jwt_sign_with and jwt_verify_with (api.c), which the extension's own C
@@ -136,6 +137,64 @@ str_arg(FunctionCallInfo fcinfo, int argno)
 }
 
 /*
+ * The "audience" argument (anycompatible): one text, or a text[] of which
+ * the token must name at least one (jose, jsonwebtoken and fast-jwt take
+ * a list too).  An untyped literal is text, varchar is read as text; an
+ * empty array, a NULL element or another type (varchar[] included: cast
+ * it to text[]) is refused.  Without call information (fn_expr) the
+ * argument is text, the only type it had before 0.1.2.
+ */
+static void
+audience_arg(FunctionCallInfo fcinfo, int argno, JwtVerifyParams *p)
+{
+	Oid			type;
+
+	p->naudiences = 0;
+	p->audiences = NULL;
+	if (PG_ARGISNULL(argno))
+		return;
+	type = get_fn_expr_argtype(fcinfo->flinfo, argno);
+	/*
+	 * A call through fmgr without an expression (a C caller, a declaration
+	 * of 0.1.1 whose audience was text) says no type: text, as before.
+	 */
+	if (type == TEXTOID || type == VARCHAROID || !OidIsValid(type))
+	{
+		p->audiences = palloc(sizeof(JwtStr));
+		p->audiences[0] = str_arg(fcinfo, argno);
+		p->naudiences = 1;
+	}
+	else if (type == TEXTARRAYOID)
+	{
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(argno);
+		Datum	   *elems;
+		int			n;
+		int			i;
+
+		jwt_text_array_elems(arr, "audience", &elems, &n);
+		if (n == 0)
+			jwt_ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("audience must not be an empty array"),
+					 errhint("Name the audiences the token may be for, or pass NULL for a token without \"aud\".")));
+		p->audiences = palloc(sizeof(JwtStr) * n);
+		for (i = 0; i < n; i++)
+		{
+			text	   *t = DatumGetTextPP(elems[i]);
+
+			p->audiences[i].data = VARDATA_ANY(t);
+			p->audiences[i].len = VARSIZE_ANY_EXHDR(t);
+		}
+		p->naudiences = n;
+	}
+	else
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("audience must be text or text[]"),
+				 errdetail("It is of type %s.", format_type_be(type))));
+}
+
+/*
  * jwt_verify's optional arguments, from argument "first" (algorithms) on:
  * algorithms, audience, issuer, subject, typ, require, max_age, leeway,
  * and "at" when with_at.  Also the layout of jwt_registry_verify's.
@@ -147,7 +206,7 @@ jwt_verify_params_from_args(FunctionCallInfo fcinfo, int first, bool with_at,
 	memset(p, 0, sizeof(*p));
 	if (!PG_ARGISNULL(first))
 		p->algorithms = PG_GETARG_ARRAYTYPE_P(first);
-	p->audience = str_arg(fcinfo, first + 1);
+	audience_arg(fcinfo, first + 1, p);
 	p->issuer = str_arg(fcinfo, first + 2);
 	p->subject = str_arg(fcinfo, first + 3);
 	p->typ = str_arg(fcinfo, first + 4);
@@ -275,13 +334,18 @@ sign_common(FunctionCallInfo fcinfo, JwtKeyForm form)
 	const JwtAlg *alg;
 	JwtSignParams params;
 
-	if (PG_ARGISNULL(SA_CLAIMS) || PG_ARGISNULL(SA_KEY) || PG_ARGISNULL(SA_ALGORITHM))
+	if (PG_ARGISNULL(SA_CLAIMS) || PG_ARGISNULL(SA_KEY))
 		PG_RETURN_NULL();
 
 	claims = PG_GETARG_JSONB_P(SA_CLAIMS);
 	key = jwt_key_from_datum(PG_GETARG_DATUM(SA_KEY), form);
-	algname = PG_GETARG_TEXT_PP(SA_ALGORITHM);
-	alg = jwt_alg_from_name(VARDATA_ANY(algname), VARSIZE_ANY_EXHDR(algname));
+	if (PG_ARGISNULL(SA_ALGORITHM))
+		alg = jwt_sign_default_alg(key);
+	else
+	{
+		algname = PG_GETARG_TEXT_PP(SA_ALGORITHM);
+		alg = jwt_alg_from_name(VARDATA_ANY(algname), VARSIZE_ANY_EXHDR(algname));
+	}
 
 	params.header = PG_ARGISNULL(SA_HEADER) ? NULL : PG_GETARG_JSONB_P(SA_HEADER);
 	params.expires_in = PG_ARGISNULL(SA_EXPIRES_IN) ? NULL :

@@ -63,6 +63,10 @@ CREATE FUNCTION adm.add(k text, a text, kid text) RETURNS text BEGIN ATOMIC SELE
 CREATE FUNCTION adm.rsign(c jsonb, a text) RETURNS text BEGIN ATOMIC SELECT $x.jwt_registry_sign(c, a); END;
 CREATE FUNCTION adm.rverify(t text) RETURNS text BEGIN ATOMIC SELECT $x.jwt_registry_verify(t) ->> 'sub'; END;
 CREATE FUNCTION adm.rvalidate(t text) RETURNS boolean BEGIN ATOMIC SELECT ($x.jwt_registry_validate(t)).valid; END;
+CREATE FUNCTION adm.import(k text, kid text, iss text) RETURNS integer BEGIN ATOMIC
+	SELECT $x.jwt_registry_import_jwks(pg_catalog.jsonb_build_object('keys', pg_catalog.jsonb_build_array(
+		k::jsonb OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('kid', kid))), iss); END;
+CREATE FUNCTION adm.rverify_aud(t text, aud text[]) RETURNS text BEGIN ATOMIC SELECT $x.jwt_registry_verify(t, audience => aud) ->> 'sub'; END;
 CREATE FUNCTION adm.jwks() RETURNS integer BEGIN ATOMIC SELECT jsonb_array_length($x.jwt_jwks() -> 'keys'); END;
 CREATE FUNCTION adm.retire(kid text) RETURNS boolean BEGIN ATOMIC SELECT $x.jwt_registry_retire(kid); END;
 CREATE FUNCTION adm.retire_due() RETURNS integer BEGIN ATOMIC SELECT $x.jwt_registry_retire_due(); END;
@@ -299,6 +303,10 @@ layout() {
 	check_eq "security: ($name): jwt_registry_retire" "$(a "adm.retire('es-public')")" t
 	check_eq "security: ($name): jwt_registry_retire_due" "$(a "adm.retire_due()")" 0
 	check_eq "security: ($name): jwt_key_health reads" "$(a "adm.key_health()")" 4
+	check_eq "security: ($name): jwt_registry_import_jwks imports a provider's key" \
+		"$(a "adm.import(adm.public_of('ES256'), 'idp-1', 'https://idp.example/')")" 1
+	tok="$(a "adm.rsign('{\"sub\":\"u9\",\"aud\":\"api\"}', 'ES256')")"
+	check_eq "security: ($name): jwt_registry_verify with an audience array" "$(a "adm.rverify_aud('$tok', ARRAY['web', 'api'])")" u9
 
 	# sign, verify, decode
 	tok="$(a "adm.sign('{\"sub\":\"u2\",\"jti\":\"j2\",\"exp\":4000000000}', '$K')")"
@@ -352,15 +360,15 @@ layout() {
 
 	# one-call login, session-bound access tokens
 	out="$(a "adm.login('u9', '$K')")"
-	check "($name): jwt_refresh_login" "$(cut -d ' ' -f 2- <<<"$out")" "u9 r true"
+	check_eq "security: ($name): jwt_refresh_login" "$(cut -d ' ' -f 2- <<<"$out")" "u9 r true"
 	out="$(a "adm.login('u9', '$K')")"
-	check "($name): jwt_refresh_login: a known device, the cap" "$(cut -d ' ' -f 2- <<<"$out") $(a "adm.rt_sessions('u9')")" "u9 r false 1"
+	check_eq "security: ($name): jwt_refresh_login: a known device, the cap" "$(cut -d ' ' -f 2- <<<"$out") $(a "adm.rt_sessions('u9')")" "u9 r false 1"
 	out="$(a "adm.rt_rotate('$(cut -d ' ' -f 1 <<<"$out")', '$K', '0')")"
-	check "($name): jwt_refresh_rotate re-mints the session's claims" "$(cut -d ' ' -f 1,3 <<<"$out")" "rotated u9"
+	check_eq "security: ($name): jwt_refresh_rotate re-mints the session's claims" "$(cut -d ' ' -f 1,3 <<<"$out")" "rotated u9"
 	at="$(a "adm.rlogin('u10')")"
-	check "($name): jwt_registry_authenticate with jwt.require_session" "$(a "adm.srauthenticate('$at')")" u10
+	check_eq "security: ($name): jwt_registry_authenticate with jwt.require_session" "$(a "adm.srauthenticate('$at')")" u10
 	tok="$(a "adm.sign('{\"sub\":\"u11\",\"exp\":4000000000}', '$K')")"
-	check "($name): jwt_authenticate with jwt.require_session refuses a token of no session" \
+	check_eq "security: ($name): jwt_authenticate with jwt.require_session refuses a token of no session" \
 		"$(a "adm.sauthenticate('$tok', '$K')" | grep -o 'names no live session')" "names no live session"
 
 	n="$(a "adm.hits()")"
@@ -377,7 +385,7 @@ db=jwt_security_log
 q postgres "CREATE DATABASE $db" >/dev/null
 q "$db" "CREATE EXTENSION jwt; CREATE ROLE regress_api LOGIN; CREATE ROLE regress_reader;
 	GRANT regress_reader TO regress_api;
-	GRANT EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean) TO regress_api" >/dev/null
+	GRANT EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean) TO regress_api" >/dev/null
 M="marker$RANDOM$RANDOM"
 MK="$(printf '%s' "$M"; printf 'x%.0s' {1..40})"	# a secret holding the marker
 log_before="$(wc -l <"$JWT_TEST_LOG")"
@@ -401,6 +409,16 @@ q "$db" "CREATE FUNCTION login(t text) RETURNS jsonb LANGUAGE plpgsql SECURITY D
 	\$\$ BEGIN RETURN jwt_authenticate(t, '$MK', role_claim => 'role'); END \$\$;
 	ALTER FUNCTION login(text) OWNER TO regress_api" >/dev/null
 provoke "SET ROLE refused inside a SECURITY DEFINER function" "SELECT login('$tok')"
+# a second jwt_authenticate after a switch to a role without EXECUTE on it:
+# the executor refuses the call before the function runs
+if out="$("${PSQL[@]}" -U regress_api -d "$db" -c "BEGIN" \
+	-c "SELECT jwt_authenticate('$tok', '$MK', role_claim => 'role') IS NOT NULL" \
+	-c "SELECT jwt_authenticate('$tok', '$MK')" 2>&1)"; then
+	not_ok "security: log: a second jwt_authenticate after the role switch fails"
+else
+	check_eq "security: log: a second jwt_authenticate after the role switch fails with 55000's message" \
+		"$(grep -c 'claims are already established' <<<"$out")" 1
+fi
 q "$db" "CREATE TABLE par_toks AS SELECT 'x.y.z'::text AS t" >/dev/null
 provoke "jwt_verify raising in a parallel worker (the leader raises it again)" \
 	"SELECT set_config(name, 'on', false) FROM pg_settings

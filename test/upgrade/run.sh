@@ -28,6 +28,8 @@ JWT_TEST_PREFIX="upgrade: "
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 
 cleanup
+psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS regress_upgrade_api" -c "CREATE ROLE regress_upgrade_api" >/dev/null
+trap 'cleanup; psql -X -q -d postgres -c "DROP ROLE IF EXISTS regress_upgrade_api" >/dev/null 2>&1 || true' EXIT
 createdb "$NEW"
 q "$NEW" "CREATE EXTENSION jwt" >/dev/null
 default="$(q "$NEW" "SELECT extversion FROM pg_extension WHERE extname = 'jwt'")"
@@ -60,7 +62,16 @@ for enc in UTF8 LATIN1 SQL_ASCII; do
 		                 SELECT jwt_registry_add('$secret', 'HS256', 'hs') IS NULL;
 		                 SELECT jwt_registry_sign('{\"sub\": \"alice\"}', 'ES256', expires_in => '1 hour')" | tail -n 1)"
 		rt="$(q "$OLD" "SELECT refresh_token FROM jwt_refresh_issue('alice')")"
+		# a privilege granted on a function the update re-creates (0.1.2:
+		# audience becomes anycompatible) is carried over
+		q "$OLD" "GRANT EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean) TO regress_upgrade_api" >/dev/null
 		q "$OLD" "ALTER EXTENSION jwt UPDATE" >/dev/null
+		check_eq "$enc, $old: EXECUTE granted on jwt_authenticate before the update is kept, PUBLIC still has none" \
+			"$(q "$OLD" "SELECT has_function_privilege('regress_upgrade_api', p.oid, 'EXECUTE') || ' ' || has_function_privilege('public', p.oid, 'EXECUTE')
+			               FROM pg_proc p WHERE p.oid = 'jwt_authenticate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)'::regprocedure")" "true false"
+		check_eq "$enc, $old: the old audience text signatures are gone" \
+			"$(q "$OLD" "SELECT count(*) FROM pg_proc WHERE proname ~ '^jwt_' AND pg_get_function_arguments(oid) ~ 'audience text'")" 0
+		q "$OLD" "REVOKE EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean) FROM regress_upgrade_api" >/dev/null
 		check_eq "$enc, $old: the update reaches $default" \
 			"$(q "$OLD" "SELECT extversion FROM pg_extension WHERE extname = 'jwt'")" "$default"
 		check_eq "$enc, $old: a token signed before the update verifies after it" \
