@@ -10,6 +10,7 @@ OBJS = \
 	src/claims.o \
 	src/algs.o \
 	src/keys.o \
+	src/hmac.o \
 	src/jwk.o \
 	src/pkey.o \
 	src/sign.o \

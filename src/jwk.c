@@ -42,6 +42,7 @@
 #include "base64url.h"
 #include "encoding.h"
 #include "errors.h"
+#include "hmac.h"
 #include "json_in.h"
 #include "json_out.h"
 #include "keys.h"
@@ -777,7 +778,7 @@ jwt_key_free_contents(JwtKey *key)
 	key->nmembers = 0;
 	for (i = 0; i < lengthof(key->hmac); i++)
 	{
-		EVP_MAC_CTX_free(key->hmac[i]);
+		jwt_hmac_state_free(key->hmac[i]);
 		key->hmac[i] = NULL;
 	}
 	for (i = 0; i < JWT_ALG_COUNT; i++)

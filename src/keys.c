@@ -58,6 +58,7 @@
 
 #include "base64url.h"
 #include "errors.h"
+#include "hmac.h"
 #include "json_in.h"
 #include "jwt.h"
 #include "keys.h"
@@ -73,7 +74,6 @@ typedef struct KeyCacheEntry
 static MemoryContext key_cache_cxt = NULL;
 static KeyCacheEntry key_cache[JWT_KEY_CACHE_SIZE];
 static int	key_cache_used = 0;
-static EVP_MAC *hmac_mac = NULL;
 
 /*
  * The length of a leading UTF-8 byte order mark and ASCII whitespace, which
@@ -1985,11 +1985,10 @@ jwt_key_pick(JwtKey *key, const JwtAlg *alg, const char *kid, bool for_signing,
 
 /*
  * HMAC "data" with the secret under "alg" (an HS algorithm the key may
- * serve) into "out" (EVP_MAX_MD_SIZE bytes).  Returns false when OpenSSL
- * fails; the caller reports that with jwt_openssl_error().  Never
- * ereports: nothing here may leave an OpenSSL object behind.  The keyed
- * context lives in the key's cache entry and is re-initialised per call
- * (EVP_MAC_init with a NULL key keeps the key).
+ * serve) into "out" (EVP_MAX_MD_SIZE bytes).  Returns false when the keyed
+ * state cannot be made; the caller reports that with jwt_openssl_error().
+ * The keyed inner and outer hash states (hmac.c) are made on first use and
+ * kept in the key's cache entry, in the key's own memory context.
  */
 bool
 jwt_key_hmac(JwtKey *key, const JwtAlg *alg,
@@ -1997,39 +1996,12 @@ jwt_key_hmac(JwtKey *key, const JwtAlg *alg,
 			 unsigned char *out, size_t *outlen)
 {
 	int			slot = alg->id - JWT_ALG_HS256;
-	EVP_MAC_CTX *ctx;
 
 	Assert(alg->family == JWT_FAMILY_HMAC && key->kind == JWT_KEY_SECRET);
 
-	if (hmac_mac == NULL)
-	{
-		hmac_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-		if (hmac_mac == NULL)
-			return false;
-	}
-
-	ctx = key->hmac[slot];
-	if (ctx == NULL)
-	{
-		OSSL_PARAM	params[2];
-
-		ctx = EVP_MAC_CTX_new(hmac_mac);
-		if (ctx == NULL)
-			return false;
-		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-													 (char *) alg->digest, 0);
-		params[1] = OSSL_PARAM_construct_end();
-		if (!EVP_MAC_init(ctx, key->secret, key->secret_len, params))
-		{
-			EVP_MAC_CTX_free(ctx);
-			return false;
-		}
-		key->hmac[slot] = ctx;
-	}
-	else if (!EVP_MAC_init(ctx, NULL, 0, NULL))
-		return false;
-
-	if (!EVP_MAC_update(ctx, (const unsigned char *) data, len))
-		return false;
-	return EVP_MAC_final(ctx, out, outlen, EVP_MAX_MD_SIZE) == 1;
+	if (key->hmac[slot] == NULL)
+		key->hmac[slot] = jwt_hmac_state_create(GetMemoryChunkContext(key), alg,
+												key->secret, key->secret_len);
+	jwt_hmac_compute(key->hmac[slot], data, len, out, outlen);
+	return true;
 }

@@ -59,7 +59,7 @@ struct JwtKey
 	/* JWT_KEY_SECRET */
 	int			secret_len;
 	unsigned char *secret;
-	EVP_MAC_CTX *hmac[3];		/* keyed HS256/384/512 contexts, lazily */
+	struct JwtHmacState *hmac[3];	/* keyed HS256/384/512 states (hmac.c), lazily */
 	bool		bare_secret;	/* given as text or bytea, not as a JWK */
 	bool		secret_maybe_key;	/* could be key text: see keys.c */
 
