@@ -27,7 +27,8 @@ OBJS = \
 	src/sql_stats.o \
 	src/refresh.o \
 	src/refresh_sessions.o \
-	src/registry.o
+	src/registry.o \
+	src/token_cache.o
 
 EXTENSION = jwt
 # The version lives in jwt.control alone; META.json must agree (make check-version).
@@ -35,9 +36,9 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(srcdir)/jwt.c
 DATA = jwt--0.1.0.sql jwt--0.1.0--0.1.1.sql jwt--0.1.1--0.1.2.sql
 PGFILEDESC = "jwt - JSON Web Tokens inside PostgreSQL"
 
-REGRESS = schema sign verify claims_time malformed errors json keys keys_secret registry registry_plants registry_edges keys_rfc claims revoke rls stats refresh_lifecycle refresh_triggers refresh_sessions harden roles messages denylist_lookalikes
+REGRESS = schema sign verify claims_time malformed errors json keys keys_secret registry registry_plants registry_edges keys_rfc claims revoke rls stats refresh_lifecycle refresh_triggers refresh_sessions harden roles messages denylist_lookalikes token_cache
 REGRESS_OPTS = --load-extension=jwt
-ISOLATION = consume refresh_rotate refresh_rotate_rr refresh_logout registry_cache revoke_purge
+ISOLATION = consume refresh_rotate refresh_rotate_rr refresh_logout registry_cache revoke_purge token_cache
 ISOLATION_OPTS = --inputdir=test --load-extension=jwt
 # TAP tests (PostgreSQL::Test::Cluster; Debian: libipc-run-perl): servers of
 # their own for a standby, a preloaded library, dump and restore, crashes.

@@ -86,6 +86,7 @@
 #include "extension.h"
 #include "json_out.h"
 #include "registry.h"
+#include "token_cache.h"
 
 #define REGISTRY_TABLE		"jwt_keys"
 #define REGISTRY_TRIGGER	"jwt_keys_invalidate"
@@ -167,6 +168,8 @@ registry_inval_callback(Datum arg, Oid relid)
 		relid != registry_loading_relid)
 		return;
 	registry_invals++;
+	/* tokens verified with the old key set (token_cache.c) */
+	jwt_token_cache_reset();
 	if (registry_cache != NULL &&
 		(relid == InvalidOid || relid == registry_cache_relid))
 	{

@@ -27,6 +27,7 @@
 #include "utils/memutils.h"
 
 #include "base64url.h"
+#include "token_cache.h"
 #include "verify.h"
 
 static void
@@ -65,6 +66,8 @@ jwt_verify_token(const char *token, int len, JwtKey *key,
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	size_t		maclen = 0;
 	bool		valid = false;
+	bool		cached = false;
+	unsigned char digest[JWT_TOKEN_DIGEST_LEN];
 
 	res->detail = NULL;
 	res->header = NULL;
@@ -126,15 +129,24 @@ jwt_verify_token(const char *token, int len, JwtKey *key,
 	key = picked;
 	jwt_key_check_alg(key, alg, false);
 
-	/* 3. signature */
-	if (!jwt_decode_segment(seg.signature, seg.signature_len, 2, &sig, &siglen,
-							&res->detail))
+	/*
+	 * 3. signature, unless this key verified this very token before in this
+	 * backend (token_cache.c: asymmetric algorithms only; everything else
+	 * is checked as usual)
+	 */
+	if (jwt_token_cache_applies(alg) &&
+		jwt_token_cache_lookup(token, len, key, digest))
+		cached = valid = true;
+	else if (!jwt_decode_segment(seg.signature, seg.signature_len, 2, &sig,
+								 &siglen, &res->detail))
 	{
 		res->reason = JWT_REASON_MALFORMED;
 		return;
 	}
 	signing_input_len = (seg.payload + seg.payload_len) - seg.header;
-	if (alg->family == JWT_FAMILY_HMAC)
+	if (cached)
+		;
+	else if (alg->family == JWT_FAMILY_HMAC)
 	{
 		if (siglen != alg->hash_len)
 			valid = false;
@@ -151,6 +163,8 @@ jwt_verify_token(const char *token, int len, JwtKey *key,
 							 (unsigned char *) sig, siglen, &valid))
 			jwt_openssl_error("could not verify the signature");
 		expected_len = jwt_pkey_sig_len(key, alg);
+		if (valid && jwt_token_cache_applies(alg))
+			jwt_token_cache_store(digest, key);
 	}
 	if (!valid)
 	{
