@@ -51,10 +51,12 @@
  *
  *-------------------------------------------------------------------------
  */
+/* SHA256(): deprecated in OpenSSL 3, still built in, no per-call fetch */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
 #include "postgres.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "access/htup_details.h"
 #include "funcapi.h"
@@ -149,10 +151,8 @@ jwt_token_cache_lookup(const char *token, int len, JwtKey *key,
 {
 	TokenCacheKey k;
 	TokenCacheEntry *e;
-	unsigned int dlen = 0;
 
-	if (EVP_Digest(token, len, digest, &dlen, EVP_sha256(), NULL) != 1 ||
-		dlen != JWT_TOKEN_DIGEST_LEN)
+	if (SHA256((const unsigned char *) token, len, digest) == NULL)
 	{
 		memset(digest, 0, JWT_TOKEN_DIGEST_LEN);
 		return false;
