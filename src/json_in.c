@@ -630,8 +630,12 @@ jp_object(JsonParser *jp, JsonbValue *out, const char ***starts)
 		{
 			if (n == cap)
 			{
-				/* nothing for {}, then 2, 4, 8...: see jp_array */
-				cap = cap ? cap * 2 : 2;
+				/*
+				 * nothing for {}, then 2, 4, 8...: see jp_array; but 16 at
+				 * once for the top-level object, of which there is one, and
+				 * whose claims would otherwise grow it twice
+				 */
+				cap = cap ? cap * 2 : (jp->depth == 1 ? 16 : 2);
 				pairs = pairs ? repalloc(pairs, sizeof(JsonbPair) * cap) :
 					palloc(sizeof(JsonbPair) * cap);
 				if (starts)
