@@ -55,6 +55,16 @@ SELECT jwt_public_jwk(:'ec_a'::jsonb || jsonb_build_object('pad', repeat('x', 10
 SELECT jwt_sign('{}', decode(repeat('ab', 1025), 'hex'));
 \echo :LAST_ERROR_SQLSTATE
 RESET jwt.max_key_size;
+-- A call site remembers its last key (jwt_key_get_memo) but still applies
+-- the limit on every call: lowered by the first row, it refuses the second.
+SELECT jwt_sign('{"sub":"m"}', repeat('k', 2000), 'HS256') AS memo_tok \gset
+SELECT (jwt_validate(:'memo_tok', repeat('k', 2000), algorithms => '{HS256}')).valid,
+       set_config('jwt.max_key_size', '1kB', false) AS lowered
+  FROM generate_series(1, 2);
+\echo :LAST_ERROR_SQLSTATE
+RESET jwt.max_key_size;
+SELECT (jwt_validate(:'memo_tok', repeat('k', 2000), algorithms => '{HS256}')).valid AS memo_valid
+  FROM generate_series(1, 2);
 
 -- In a database whose encoding is not UTF-8, a token with a character that
 -- encoding cannot represent is malformed: jwt_validate returns that reason

@@ -67,18 +67,32 @@ jwt_verify_site_create(MemoryContext parent)
 JwtKey *
 jwt_key_from_datum(Datum key, JwtKeyForm form)
 {
+	return jwt_key_from_datum_memo(key, form, NULL);
+}
+
+/* The same, remembering the key in "memo" (a call site's) when not NULL. */
+JwtKey *
+jwt_key_from_datum_memo(Datum key, JwtKeyForm form, JwtKeyMemo *memo)
+{
+	const char *bytes;
+	int			len;
+
 	if (form == JWT_FORM_JSONB)
 	{
 		Jsonb	   *jb = DatumGetJsonbP(key);
 
-		return jwt_key_get((const char *) jb, VARSIZE(jb), form);
+		bytes = (const char *) jb;
+		len = VARSIZE(jb);
 	}
 	else
 	{
 		bytea	   *k = DatumGetByteaPP(key);
 
-		return jwt_key_get(VARDATA_ANY(k), VARSIZE_ANY_EXHDR(k), form);
+		bytes = VARDATA_ANY(k);
+		len = VARSIZE_ANY_EXHDR(k);
 	}
+	return memo ? jwt_key_get_memo(memo, bytes, len, form) :
+		jwt_key_get(bytes, len, form);
 }
 
 /* Seconds in an interval, a month counted as 30 days as elsewhere. */

@@ -67,6 +67,8 @@ extern JwtVerifySite *jwt_verify_site_create(MemoryContext parent);
 
 /* Key arguments of the three SQL forms (text, bytea, jsonb) */
 extern JwtKey *jwt_key_from_datum(Datum key, JwtKeyForm form);
+extern JwtKey *jwt_key_from_datum_memo(Datum key, JwtKeyForm form,
+									   JwtKeyMemo *memo);
 
 /* An algorithm named by a caller; 22023 when unknown or "none" */
 extern const JwtAlg *jwt_alg_from_name(const char *name, int len);

@@ -9,15 +9,25 @@
  *
  * State.  What a key needs for its signatures lives in a JwtCryptoState
  * of its own, made at its first signature and freed by jwt_crypto_release
- * (keys.c calls it when the key leaves the cache): a keyed HMAC context
- * per HS algorithm, re-initialised per call (EVP_MAC_init with a NULL key
- * keeps the key), and for RS, PS and ES an EVP_PKEY_CTX per algorithm and
- * direction, set up once, so that a call does only the digest and the
- * public key operation.  EdDSA signs the message itself (EVP_DigestSign
- * and EVP_DigestVerify on a context reinitialised per call).  The state
- * is opaque to every other module, so a faster keyed MAC (a precomputed
- * inner and outer hash state, say) can take the HMAC contexts' place
- * without anyone else changing.
+ * (keys.c calls it when the key leaves the cache): per HS algorithm, the
+ * keyed inner and outer hash states of HMAC (see below), and for RS, PS
+ * and ES an EVP_PKEY_CTX per algorithm and direction, set up once, so that
+ * a call does only the digest and the public key operation.  EdDSA signs
+ * the message itself (EVP_DigestSign and EVP_DigestVerify on a context
+ * reinitialised per call).  The state is opaque to every other module.
+ *
+ * HMAC (RFC 2104): HMAC(K, m) = H((K' ^ opad) || H((K' ^ ipad) || m)), K'
+ * the key padded to the block size (hashed first when longer).  The hash
+ * states after the one block K' ^ ipad and K' ^ opad do not depend on the
+ * message: they are made once per key and algorithm and copied per call,
+ * so that a call costs the message's compression rounds plus two finals
+ * and one block, with no provider dispatch, no context allocation and no
+ * EVP_MD_CTX duplication (the "sha256-prekeyed" variant of
+ * test/bench/floor/hs256_floor.c).  The low-level SHA256_* / SHA512_*
+ * functions are deprecated in OpenSSL 3 (they bypass the provider layer)
+ * but still built into libcrypto; they are the compression functions the
+ * default provider calls.  The states are derived from the secret: they
+ * are wiped before being freed, and the stack copies after each call.
  *
  * ECDSA: JOSE carries r||s, each zero-padded to the curve's size; OpenSSL
  * wants DER.  A signature whose r or s is zero (the "psychic signature")
@@ -36,6 +46,9 @@
  *
  *-------------------------------------------------------------------------
  */
+/* the low-level SHA-2 functions of the HMAC states (see above) */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
 #include "postgres.h"
 
 #include <openssl/bn.h>
@@ -45,21 +58,32 @@
 #include <openssl/hmac.h>
 #include <openssl/err.h>
 #include <openssl/rsa.h>
+#include <openssl/sha.h>
 
 #include "crypto.h"
 
 #define JWT_HMAC_SLOTS	3		/* HS256, HS384, HS512 */
 
+/* HMAC's keyed inner and outer hash states for one HS algorithm */
+typedef struct HmacState
+{
+	int			id;				/* JWT_ALG_HS256, _HS384 or _HS512 */
+	union
+	{
+		SHA256_CTX	s256;
+		SHA512_CTX	s512;		/* SHA-384 too */
+	}			inner, outer;
+} HmacState;
+
 struct JwtCryptoState
 {
-	EVP_MAC_CTX *hmac[JWT_HMAC_SLOTS];	/* keyed HS contexts, lazily */
+	HmacState  *hmac[JWT_HMAC_SLOTS];	/* keyed HS states, lazily */
 	EVP_PKEY_CTX *vctx[JWT_ALG_COUNT];	/* verify contexts, lazily */
 	EVP_PKEY_CTX *sctx[JWT_ALG_COUNT];	/* sign contexts, lazily */
 	EVP_MD_CTX *mdctx;			/* EdDSA, reinitialised per call */
 };
 
 /* fetched once per backend */
-static EVP_MAC *hmac_mac = NULL;
 static EVP_MD *digests[3];		/* SHA-256/384/512 */
 
 static const EVP_MD *
@@ -89,7 +113,8 @@ jwt_crypto_release(JwtKey *key)
 	if (st == NULL)
 		return;
 	for (i = 0; i < JWT_HMAC_SLOTS; i++)
-		EVP_MAC_CTX_free(st->hmac[i]);
+		if (st->hmac[i])
+			OPENSSL_clear_free(st->hmac[i], sizeof(HmacState));
 	for (i = 0; i < JWT_ALG_COUNT; i++)
 	{
 		EVP_PKEY_CTX_free(st->vctx[i]);
@@ -113,6 +138,69 @@ jwt_crypto_sig_len(const JwtKey *key, const JwtAlg *alg)
 /* ---------------------------------------------------------------- HMAC */
 
 /*
+ * The keyed states of "secret" under "alg"; NULL when out of memory.
+ */
+static HmacState *
+hmac_state_new(const JwtAlg *alg, const unsigned char *secret, int len)
+{
+	HmacState  *st = OPENSSL_zalloc(sizeof(HmacState));
+	unsigned char k[SHA512_CBLOCK];
+	unsigned char pad[SHA512_CBLOCK];
+	int			block = alg->id == JWT_ALG_HS256 ? SHA256_CBLOCK : SHA512_CBLOCK;
+	int			i;
+
+	if (st == NULL)
+		return NULL;
+	st->id = alg->id;
+	memset(k, 0, sizeof(k));
+	if (len > block)
+	{
+		if (alg->id == JWT_ALG_HS256)
+			SHA256(secret, len, k);
+		else if (alg->id == JWT_ALG_HS384)
+			SHA384(secret, len, k);
+		else
+			SHA512(secret, len, k);
+	}
+	else
+		memcpy(k, secret, len);
+
+	for (i = 0; i < block; i++)
+		pad[i] = k[i] ^ 0x36;
+	if (alg->id == JWT_ALG_HS256)
+	{
+		SHA256_Init(&st->inner.s256);
+		SHA256_Update(&st->inner.s256, pad, block);
+	}
+	else
+	{
+		if (alg->id == JWT_ALG_HS384)
+			SHA384_Init(&st->inner.s512);
+		else
+			SHA512_Init(&st->inner.s512);
+		SHA512_Update(&st->inner.s512, pad, block);
+	}
+	for (i = 0; i < block; i++)
+		pad[i] = k[i] ^ 0x5c;
+	if (alg->id == JWT_ALG_HS256)
+	{
+		SHA256_Init(&st->outer.s256);
+		SHA256_Update(&st->outer.s256, pad, block);
+	}
+	else
+	{
+		if (alg->id == JWT_ALG_HS384)
+			SHA384_Init(&st->outer.s512);
+		else
+			SHA512_Init(&st->outer.s512);
+		SHA512_Update(&st->outer.s512, pad, block);
+	}
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(pad, sizeof(pad));
+	return st;
+}
+
+/*
  * HMAC "data" with the secret under "alg" (an HS algorithm the key may
  * serve) into "out" (EVP_MAX_MD_SIZE bytes).
  */
@@ -121,44 +209,53 @@ hmac(JwtKey *key, const JwtAlg *alg, const char *data, size_t len,
 	 unsigned char *out, size_t *outlen)
 {
 	int			slot = alg->id - JWT_ALG_HS256;
-	JwtCryptoState *st;
-	EVP_MAC_CTX *ctx;
+	JwtCryptoState *cs;
+	HmacState  *st;
+	unsigned char ih[SHA512_DIGEST_LENGTH];
 
 	Assert(alg->family == JWT_FAMILY_HMAC && key->kind == JWT_KEY_SECRET);
 
-	if (hmac_mac == NULL)
+	if ((cs = state_of(key)) == NULL)
+		return false;
+	if (cs->hmac[slot] == NULL &&
+		(cs->hmac[slot] = hmac_state_new(alg, key->secret, key->secret_len)) == NULL)
+		return false;
+	st = cs->hmac[slot];
+
+	if (st->id == JWT_ALG_HS256)
 	{
-		hmac_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-		if (hmac_mac == NULL)
-			return false;
-	}
-	if ((st = state_of(key)) == NULL)
-		return false;
+		SHA256_CTX	c = st->inner.s256;
 
-	ctx = st->hmac[slot];
-	if (ctx == NULL)
+		SHA256_Update(&c, data, len);
+		SHA256_Final(ih, &c);
+		c = st->outer.s256;
+		SHA256_Update(&c, ih, SHA256_DIGEST_LENGTH);
+		SHA256_Final(out, &c);
+		OPENSSL_cleanse(&c, sizeof(c));
+		*outlen = SHA256_DIGEST_LENGTH;
+	}
+	else
 	{
-		OSSL_PARAM	params[2];
+		SHA512_CTX	c = st->inner.s512;
+		int			hlen = st->id == JWT_ALG_HS384 ? SHA384_DIGEST_LENGTH : SHA512_DIGEST_LENGTH;
 
-		ctx = EVP_MAC_CTX_new(hmac_mac);
-		if (ctx == NULL)
-			return false;
-		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-													 (char *) alg->digest, 0);
-		params[1] = OSSL_PARAM_construct_end();
-		if (!EVP_MAC_init(ctx, key->secret, key->secret_len, params))
-		{
-			EVP_MAC_CTX_free(ctx);
-			return false;
-		}
-		st->hmac[slot] = ctx;
+		SHA512_Update(&c, data, len);
+		if (st->id == JWT_ALG_HS384)
+			SHA384_Final(ih, &c);
+		else
+			SHA512_Final(ih, &c);
+		c = st->outer.s512;
+		SHA512_Update(&c, ih, hlen);
+		if (st->id == JWT_ALG_HS384)
+			SHA384_Final(ih, &c);
+		else
+			SHA512_Final(ih, &c);
+		memcpy(out, ih, hlen);
+		OPENSSL_cleanse(&c, sizeof(c));
+		*outlen = hlen;
 	}
-	else if (!EVP_MAC_init(ctx, NULL, 0, NULL))
-		return false;
-
-	if (!EVP_MAC_update(ctx, (const unsigned char *) data, len))
-		return false;
-	return EVP_MAC_final(ctx, out, outlen, EVP_MAX_MD_SIZE) == 1;
+	OPENSSL_cleanse(ih, sizeof(ih));
+	return true;
 }
 
 bool

@@ -132,6 +132,29 @@ read_hex4(JsonParser *jp, const char *s, pg_wchar *out)
 }
 
 /*
+ * Bytes that end a run of plain characters in a string: the quote, the
+ * backslash, control characters and every non-ASCII byte.
+ */
+static const bool jp_special[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/*
  * Parse a string starting at the opening quote into a NUL-terminated
  * palloc'd buffer.
  */
@@ -150,6 +173,9 @@ jp_string(JsonParser *jp, char **out, int *outlen)
 	{
 		unsigned char c;
 
+		/* the run of plain ASCII characters, one table look-up each */
+		while (q < jp->end && !jp_special[(unsigned char) *q])
+			q++;
 		if (q >= jp->end)
 			return jp_fail(jp, "ends early");
 		c = (unsigned char) *q;
@@ -610,8 +636,12 @@ jp_object(JsonParser *jp, JsonbValue *out, const char ***starts)
 		{
 			if (n == cap)
 			{
-				/* nothing for {}, then 2, 4, 8...: see jp_array */
-				cap = cap ? cap * 2 : 2;
+				/*
+				 * nothing for {}, then 2, 4, 8...: see jp_array; but 16 at
+				 * once for the top-level object, of which there is one, and
+				 * whose claims would otherwise grow it twice
+				 */
+				cap = cap ? cap * 2 : (jp->depth == 1 ? 16 : 2);
 				pairs = pairs ? repalloc(pairs, sizeof(JsonbPair) * cap) :
 					palloc(sizeof(JsonbPair) * cap);
 				if (starts)

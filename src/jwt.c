@@ -19,6 +19,7 @@
 #include "keys.h"
 #include "refresh.h"
 #include "stats.h"
+#include "token_cache.h"
 
 PG_MODULE_MAGIC;
 
@@ -124,6 +125,15 @@ _PG_init(void)
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
+	/* token_cache.c */
+	DefineCustomIntVariable("jwt.token_cache_size",
+							"Most verified ES, EdDSA, RS and PS tokens each backend remembers.",
+							"A token seen again with the same key skips its signature check; every other check still runs. 0 turns the cache off.",
+							&jwt_token_cache_size,
+							1024, 0, 1000000,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("jwt");
 }

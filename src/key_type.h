@@ -76,6 +76,9 @@ struct JwtKey
 	int			nmembers;
 	JwtKey	  **members;
 
+	/* identity in the verified-token cache (token_cache.c), 0 until used */
+	uint64		serial;
+
 	/* cache identity (top-level keys only) */
 	uint32		hash;
 	JwtKeyForm	form;

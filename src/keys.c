@@ -74,6 +74,7 @@ typedef struct KeyCacheEntry
 static MemoryContext key_cache_cxt = NULL;
 static KeyCacheEntry key_cache[JWT_KEY_CACHE_SIZE];
 static int	key_cache_used = 0;
+static uint64 key_cache_evictions = 0;	/* see jwt_key_get_memo */
 
 /*
  * Free the OpenSSL objects of a key (and of its members) and wipe its
@@ -130,6 +131,7 @@ cache_evict_last(void)
 	KeyCacheEntry *e = &key_cache[--key_cache_used];
 
 	MemoryContextDelete(e->cxt);
+	key_cache_evictions++;
 }
 
 /*
@@ -140,6 +142,26 @@ cache_evict_last(void)
  * type).  The result stays valid until the next call (it may be evicted
  * after that).
  */
+JwtKey *
+jwt_key_get_memo(JwtKeyMemo *memo, const char *bytes, int len, JwtKeyForm form)
+{
+	JwtKey	   *k = memo->key;
+
+	/*
+	 * The key this call site found last time, if no key left the cache
+	 * since (so it is still allocated) and the argument has the same bytes:
+	 * no hashing, no search.  jwt.max_key_size is checked as below.
+	 */
+	if (k != NULL && memo->evictions == key_cache_evictions &&
+		len <= jwt_max_key_size && k->len == len && k->form == form &&
+		memcmp(k->bytes, bytes, len) == 0)
+		return k;
+	k = jwt_key_get(bytes, len, form);
+	memo->key = k;
+	memo->evictions = key_cache_evictions;
+	return k;
+}
+
 JwtKey *
 jwt_key_get(const char *bytes, int len, JwtKeyForm form)
 {

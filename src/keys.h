@@ -20,6 +20,16 @@ extern int	jwt_min_rsa_bits;
 extern bool jwt_require_algorithms_for_secrets;
 
 extern JwtKey *jwt_key_get(const char *bytes, int len, JwtKeyForm form);
+
+/* A call site's last key (jwt_key_get_memo), zeroed to start. */
+typedef struct JwtKeyMemo
+{
+	JwtKey	   *key;
+	uint64		evictions;		/* the key cache's evictions at the time */
+} JwtKeyMemo;
+
+extern JwtKey *jwt_key_get_memo(JwtKeyMemo *memo, const char *bytes, int len,
+								JwtKeyForm form);
 extern void jwt_key_check_implicit_algorithms(JwtKey *key);
 extern void jwt_key_check_alg(JwtKey *key, const JwtAlg *alg, bool for_signing);
 extern JwtReason jwt_key_pick(JwtKey *key, const JwtAlg *alg, const char *kid,

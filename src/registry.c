@@ -88,6 +88,7 @@
 #include "json_out.h"
 #include "key_export.h"
 #include "registry.h"
+#include "token_cache.h"
 
 #define REGISTRY_TABLE		"jwt_keys"
 #define REGISTRY_TRIGGER	"jwt_keys_invalidate"
@@ -172,6 +173,8 @@ registry_inval_callback(Datum arg, Oid relid)
 		relid != registry_loading_relid)
 		return;
 	registry_invals++;
+	/* tokens verified with the old key set (token_cache.c) */
+	jwt_token_cache_reset();
 	if (registry_cache != NULL &&
 		(relid == InvalidOid || relid == registry_cache_relid))
 	{

@@ -16,8 +16,10 @@
  * Memory: per call in CurrentMemoryContext (a per-tuple context in a
  * set-based query, so nothing accumulates across rows); per call site in a
  * JwtCallCache under fn_mcxt, holding the JwtVerifySite (the resolved
- * "algorithms" and "require" arguments, the last parsed header) and the
- * result tuple descriptor; per backend, the key cache of keys.c.
+ * "algorithms" and "require" arguments, the last parsed header), the key
+ * cache entry of the last key argument (jwt_key_get_memo: a constant key
+ * is found again without hashing it) and the result tuple descriptor; per
+ * backend, the key cache of keys.c.
  *
  * src/sql_jwt.c
  *
@@ -82,6 +84,7 @@ enum
 typedef struct JwtCallCache
 {
 	JwtVerifySite *site;		/* resolved arrays, last parsed header */
+	JwtKeyMemo	key;			/* the last key argument's cache entry */
 	/* result row type of jwt_validate / jwt_decode */
 	TupleDesc	tupdesc;
 } JwtCallCache;
@@ -261,7 +264,7 @@ verify_common(FunctionCallInfo fcinfo, JwtKeyForm form, JwtVerifyResult *res)
 {
 	JwtCallCache *cc = get_cache(fcinfo);
 	text	   *token = PG_GETARG_TEXT_PP(VA_TOKEN);
-	JwtKey	   *key = jwt_key_from_datum(PG_GETARG_DATUM(VA_KEY), form);
+	JwtKey	   *key = jwt_key_from_datum_memo(PG_GETARG_DATUM(VA_KEY), form, &cc->key);
 	JwtVerifyParams params;
 
 	jwt_verify_params_from_args(fcinfo, VA_ALGORITHMS, true, &params);
@@ -338,7 +341,7 @@ sign_common(FunctionCallInfo fcinfo, JwtKeyForm form)
 		PG_RETURN_NULL();
 
 	claims = PG_GETARG_JSONB_P(SA_CLAIMS);
-	key = jwt_key_from_datum(PG_GETARG_DATUM(SA_KEY), form);
+	key = jwt_key_from_datum_memo(PG_GETARG_DATUM(SA_KEY), form, &get_cache(fcinfo)->key);
 	if (PG_ARGISNULL(SA_ALGORITHM))
 		alg = jwt_sign_default_alg(key);
 	else

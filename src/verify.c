@@ -29,6 +29,7 @@
 
 #include "base64url.h"
 #include "crypto.h"
+#include "token_cache.h"
 #include "verify.h"
 
 static void
@@ -63,10 +64,12 @@ verify_pipeline(const char *token, int len, JwtKey *key,
 	JoseHeader *hdr;
 	const JwtAlg *alg;
 	JwtKey	   *picked;
-	char	   *sig;
-	int			siglen;
+	char	   *sig = NULL;
+	int			siglen = 0;
 	size_t		signing_input_len;
 	bool		valid = false;
+	bool		cached = false;
+	unsigned char digest[JWT_TOKEN_DIGEST_LEN];
 
 
 	/* 1. shape */
@@ -122,17 +125,29 @@ verify_pipeline(const char *token, int len, JwtKey *key,
 	key = picked;
 	jwt_key_check_alg(key, alg, false);
 
-	/* 3. signature */
-	if (!jwt_decode_segment(segs->signature, segs->signature_len, 2, &sig, &siglen,
-							&res->detail))
+	/*
+	 * 3. signature, unless this key verified this very token before in this
+	 * backend (token_cache.c: asymmetric algorithms only; everything else
+	 * is checked as usual)
+	 */
+	if (jwt_token_cache_applies(alg) &&
+		jwt_token_cache_lookup(token, len, key, digest))
+		cached = valid = true;
+	else if (!jwt_decode_segment(segs->signature, segs->signature_len, 2, &sig,
+								 &siglen, &res->detail))
 	{
 		res->reason = JWT_REASON_MALFORMED;
 		return;
 	}
-	signing_input_len = (segs->payload + segs->payload_len) - segs->header;
-	if (!jwt_crypto_verify(key, alg, segs->header, signing_input_len,
-						   (unsigned char *) sig, siglen, &valid))
-		jwt_crypto_error(alg, false);
+	if (!cached)
+	{
+		signing_input_len = (segs->payload + segs->payload_len) - segs->header;
+		if (!jwt_crypto_verify(key, alg, segs->header, signing_input_len,
+							   (unsigned char *) sig, siglen, &valid))
+			jwt_crypto_error(alg, false);
+		if (valid && jwt_token_cache_applies(alg))
+			jwt_token_cache_store(digest, key);
+	}
 	if (!valid)
 	{
 		int			expected_len = jwt_crypto_sig_len(key, alg);

@@ -129,7 +129,8 @@ profile_perf() {
 	bench_log "perf event: $ev"
 	# One psql session as a coprocess, so we know and keep its backend.
 	coproc PSQL { bench_psql 2>&1; }
-	printf 'SET max_parallel_workers_per_gather = 0; SET jit = off;\nSELECT pg_backend_pid();\n' >&"${PSQL[1]}"
+	# no verified-token cache: each profiled pass verifies the same tokens
+	printf 'SET max_parallel_workers_per_gather = 0; SET jit = off; SET jwt.token_cache_size = 0;\nSELECT pg_backend_pid();\n' >&"${PSQL[1]}"
 	read -r -t 30 pid <&"${PSQL[0]}" || bench_die "no answer from psql"
 	[[ "$pid" =~ ^[0-9]+$ ]] || bench_die "unexpected psql output: $pid"
 	bench_log "backend pid $pid"
@@ -175,7 +176,7 @@ profile_callgrind() {
 		bench_log "callgrind: $op (${COUNT[$op]} calls, once)"
 		# The query itself: wrapped in SELECT count(*) FROM (...), the planner
 		# would drop the unused STABLE jwt_verify call.
-		printf 'SET max_parallel_workers_per_gather = 0;\nSET jit = off;\n%s;\n' "$q" >"$WORK/$f.sql"
+		printf 'SET max_parallel_workers_per_gather = 0;\nSET jit = off;\nSET jwt.token_cache_size = 0;\n%s;\n' "$q" >"$WORK/$f.sql"
 		chmod 644 "$WORK/$f.sql"
 		chown postgres "$WORK" 2>/dev/null || true
 		(cd "$JWT_CLUSTER_DIR" && jwt_as_postgres valgrind --tool=callgrind --toggle-collect=standard_ExecutorRun \

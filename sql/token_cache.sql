@@ -1,0 +1,186 @@
+--
+-- The verified-token cache (src/token_cache.c): a signature check saved for
+-- an ES/EdDSA/RS/PS token seen again with the same key, and every other
+-- check still made on each call.  jwt_token_cache_info() shows this
+-- backend's hits and misses, so that each test below can show that the
+-- cached path was taken and still refused what it must refuse.
+--
+SET client_min_messages = warning;
+CREATE TEMP TABLE k AS
+SELECT jwt_generate_key('ES256') AS priv, NULL::jsonb AS pub,
+       jwt_generate_key('ES256') AS other_priv, NULL::jsonb AS other_pub;
+UPDATE k SET pub = jwt_public_jwk(priv), other_pub = jwt_public_jwk(other_priv);
+CREATE TEMP TABLE t AS
+SELECT jwt_sign(jsonb_build_object('sub', 'alice', 'aud', 'api', 'jti', 'j-1',
+                                   'exp', extract(epoch FROM now())::bigint + 3600,
+                                   'nbf', extract(epoch FROM now())::bigint - 60,
+                                   'iat', extract(epoch FROM now())::bigint - 60),
+                priv, 'ES256') AS tok
+  FROM k;
+-- hits and misses since the last call of this function
+CREATE TEMP TABLE last_info (hits bigint, misses bigint);
+INSERT INTO last_info SELECT hits, misses FROM jwt_token_cache_info();
+CREATE FUNCTION pg_temp.delta(OUT hits bigint, OUT misses bigint) AS $$
+	WITH now AS (SELECT i.hits, i.misses FROM jwt_token_cache_info() i),
+	     upd AS (UPDATE last_info l SET hits = now.hits, misses = now.misses FROM now
+	             RETURNING now.hits - (SELECT hits FROM last_info) AS dh,
+	                       now.misses - (SELECT misses FROM last_info) AS dm)
+	SELECT dh, dm FROM upd
+$$ LANGUAGE sql;
+SELECT max_entries FROM jwt_token_cache_info();
+
+-- First verification: a miss; the second: a hit, with the same claims.
+SELECT jwt_verify(tok, pub, audience => 'api')->>'sub' AS sub FROM t, k;
+SELECT * FROM pg_temp.delta();
+SELECT jwt_verify(tok, pub, audience => 'api')->>'sub' AS sub FROM t, k;
+SELECT * FROM pg_temp.delta();
+
+-- A different audience on the next call: refused, though the signature
+-- came from the cache.
+SELECT reason FROM t, k, jwt_validate(tok, pub, audience => 'other');
+SELECT * FROM pg_temp.delta();
+-- So are an issuer, subject, typ and required claim it does not have.
+SELECT (jwt_validate(tok, pub, audience => 'api', issuer => 'x')).reason AS iss,
+       (jwt_validate(tok, pub, audience => 'api', subject => 'bob')).reason AS sub,
+       (jwt_validate(tok, pub, audience => 'api', typ => 'at+jwt')).reason AS typ,
+       (jwt_validate(tok, pub, audience => 'api', require => '{scope}')).reason AS req
+  FROM t, k;
+SELECT * FROM pg_temp.delta();
+-- An algorithms list without ES256.
+SELECT reason FROM t, k, jwt_validate(tok, pub, algorithms => '{EdDSA}', audience => 'api');
+
+-- exp passes while the token is cached: refused, exactly at the same
+-- instants as without the cache, leeway included.
+CREATE TEMP TABLE times AS
+SELECT (t.tok) AS tok, at, leeway
+  FROM t,
+       LATERAL (SELECT to_timestamp((convert_from(decode(translate(split_part(t.tok, '.', 2), '-_', '+/')
+                || repeat('=', (4 - length(split_part(t.tok, '.', 2)) % 4) % 4), 'base64'), 'UTF8')::jsonb->>'exp')::bigint) AS exp) e,
+       LATERAL (VALUES (e.exp - interval '1 second', interval '0'), (e.exp, interval '0'),
+                       (e.exp, interval '1 second'), (e.exp + interval '1 second', interval '1 second'),
+                       (e.exp + interval '2 seconds', interval '1 second'),
+                       (e.exp - interval '3661 seconds', interval '0'),
+                       (e.exp - interval '3660 seconds', interval '0'),
+                       (e.exp - interval '3661 seconds', interval '1 second')) v(at, leeway);
+CREATE TEMP TABLE cached AS
+SELECT at - (SELECT min(at) FROM times) AS offset_, leeway, (jwt_validate(tok, pub, audience => 'api', at => at, leeway => leeway)).reason
+  FROM times, k;
+SELECT * FROM pg_temp.delta();
+SET jwt.token_cache_size = 0;
+CREATE TEMP TABLE uncached AS
+SELECT at - (SELECT min(at) FROM times) AS offset_, leeway, (jwt_validate(tok, pub, audience => 'api', at => at, leeway => leeway)).reason
+  FROM times, k;
+SELECT * FROM pg_temp.delta();
+RESET jwt.token_cache_size;
+SELECT c.offset_, c.leeway, c.reason, c.reason IS NOT DISTINCT FROM u.reason AS same_uncached
+  FROM cached c JOIN uncached u USING (offset_, leeway) ORDER BY 1, 2;
+
+-- Another key: never served from the cache (a miss), bad signature.
+SELECT reason FROM t, k, jwt_validate(tok, other_pub, audience => 'api');
+SELECT * FROM pg_temp.delta();
+-- The same key as a JWK Set: another key object, a miss, then valid.
+SELECT valid FROM t, k, jwt_validate(tok, jsonb_build_object('keys', jsonb_build_array(pub)), audience => 'api');
+SELECT * FROM pg_temp.delta();
+
+-- One byte of the signature changed: a miss and a bad signature, however
+-- many times the genuine token was verified.
+SELECT reason FROM k, t,
+       LATERAL (SELECT left(tok, length(tok) - 5)
+                       || CASE WHEN substr(tok, length(tok) - 4, 1) = 'A' THEN 'B' ELSE 'A' END
+                       || right(tok, 4) AS forged) f,
+       jwt_validate(forged, pub, audience => 'api');
+SELECT * FROM pg_temp.delta();
+-- Verified again, the genuine one is still a hit.
+SELECT valid FROM t, k, jwt_validate(tok, pub, audience => 'api');
+SELECT * FROM pg_temp.delta();
+
+-- HMAC tokens do not go through the cache.
+SELECT jwt_verify(jwt_sign('{"sub":"h"}', repeat('s', 32), 'HS256'), repeat('s', 32), algorithms => '{HS256}')->>'sub' AS sub;
+SELECT * FROM pg_temp.delta();
+
+-- The registry: a token verified (and cached) with a registry key, then
+-- denylisted, then its key retired.
+SELECT jwt_registry_rotate('ES256') IS NOT NULL AS rotated;
+CREATE TEMP TABLE rt AS
+SELECT jwt_registry_sign(jsonb_build_object('sub', 'carol', 'jti', 'r-1'), expires_in => interval '1 hour') AS tok;
+SELECT jwt_registry_verify(tok)->>'sub' AS sub FROM rt;
+SELECT jwt_registry_verify(tok)->>'sub' AS sub FROM rt;
+SELECT * FROM pg_temp.delta();
+BEGIN;
+SELECT jwt_authenticate(tok, jwt_registry_keyset())->>'sub' AS sub FROM rt;
+ROLLBACK;
+SELECT jwt_revoke('r-1', now() + interval '1 hour') AS revoked;
+BEGIN;
+SELECT jwt_authenticate(tok, jwt_registry_keyset())->>'sub' AS sub FROM rt;
+ROLLBACK;
+BEGIN;
+SELECT jwt_registry_authenticate(tok)->>'sub' AS sub FROM rt;
+ROLLBACK;
+SELECT * FROM pg_temp.delta();
+-- A second registry token, verified and cached, then its key retired
+-- in a transaction (another key staying active): refused there; after the
+-- rollback valid again, and the cache is used again.
+CREATE TEMP TABLE rt2 AS
+SELECT jwt_registry_sign('{"sub":"dave"}', expires_in => interval '1 hour') AS tok;
+SELECT jwt_registry_verify(tok)->>'sub' AS sub FROM rt2;
+SELECT jwt_registry_verify(tok)->>'sub' AS sub FROM rt2;
+SELECT entries > 0 AS cached FROM jwt_token_cache_info();
+SELECT jwt_registry_rotate('EdDSA') IS NOT NULL AS rotated;
+SELECT * FROM pg_temp.delta();
+BEGIN;
+SELECT jwt_registry_retire((jwt_decode(tok)).header->>'kid') AS retired FROM rt2;
+SELECT (jwt_registry_validate(tok)).reason FROM rt2;
+ROLLBACK;
+SELECT jwt_registry_verify(tok)->>'sub' AS sub FROM rt2;
+SELECT jwt_registry_verify(tok)->>'sub' AS sub FROM rt2;
+SELECT * FROM pg_temp.delta();
+-- Retired for good: the cache is emptied and the token refused.
+SELECT jwt_registry_retire((jwt_decode(tok)).header->>'kid') AS retired FROM rt2;
+SELECT entries FROM jwt_token_cache_info();
+SELECT (jwt_registry_validate(tok)).reason FROM rt2;
+SELECT * FROM pg_temp.delta();
+-- Rotated out: a token of the EdDSA key, cached, then a new key and the
+-- EdDSA key retired: refused.
+CREATE TEMP TABLE rt3 AS
+SELECT jwt_registry_sign('{"sub":"erin"}', algorithm => 'EdDSA', expires_in => interval '1 hour') AS tok;
+SELECT jwt_registry_verify(tok)->>'sub' AS sub FROM rt3;
+SELECT jwt_registry_verify(tok)->>'sub' AS sub FROM rt3;
+SELECT jwt_registry_rotate('EdDSA') IS NOT NULL AS rotated;
+SELECT jwt_registry_retire((jwt_decode(tok)).header->>'kid') AS retired FROM rt3;
+SELECT (jwt_registry_validate(tok)).reason FROM rt3;
+SELECT * FROM pg_temp.delta();
+
+-- A full cache: never more entries than jwt.token_cache_size, the least
+-- recently used evicted first, memory bounded.
+SET jwt.token_cache_size = 5;
+CREATE TEMP TABLE many AS
+SELECT i, jwt_sign(jsonb_build_object('sub', 'u' || i, 'aud', 'api'), priv, 'ES256') AS tok
+  FROM k, generate_series(1, 40) i;
+SELECT count(jwt_verify(tok, pub, audience => 'api')) FROM many, k;
+SELECT entries, max_entries FROM jwt_token_cache_info();
+SELECT * FROM pg_temp.delta();
+SELECT count(jwt_verify(tok, pub, audience => 'api')) FROM many, k WHERE i > 35;
+SELECT * FROM pg_temp.delta();
+SELECT count(jwt_verify(tok, pub, audience => 'api')) FROM many, k WHERE i = 1;
+SELECT * FROM pg_temp.delta();
+SET jwt.token_cache_size = 1000;
+SELECT count(jwt_verify(tok, pub, audience => 'api')) FROM many, k;
+SELECT count(jwt_verify(tok, pub, audience => 'api')) FROM many, k;
+SELECT entries FROM jwt_token_cache_info();
+SELECT total_bytes < 64 * 1024 AS bounded FROM pg_backend_memory_contexts WHERE name = 'jwt token cache';
+SET jwt.token_cache_size = 5;
+SELECT count(jwt_verify(tok, pub, audience => 'api')) FROM many, k WHERE i = 40;
+SELECT entries FROM jwt_token_cache_info();
+SET jwt.token_cache_size = 0;
+SELECT count(jwt_verify(tok, pub, audience => 'api')) FROM many, k WHERE i <= 2;
+SELECT entries FROM jwt_token_cache_info();
+SELECT count(*) AS contexts FROM pg_backend_memory_contexts WHERE name = 'jwt token cache';
+RESET jwt.token_cache_size;
+
+-- An unprivileged role may neither read the cache nor resize it.
+CREATE ROLE tc_nobody;
+SET ROLE tc_nobody;
+SELECT * FROM jwt_token_cache_info();
+SET jwt.token_cache_size = 0;
+RESET ROLE;
+DROP ROLE tc_nobody;

@@ -1,0 +1,241 @@
+/*-------------------------------------------------------------------------
+ *
+ * token_cache.c
+ *		Per-backend cache of verified signatures: a client that presents
+ *		the same ES256, EdDSA, RS256 or PS256 token again (an access token
+ *		is normally reused for its whole lifetime) costs a SHA-256 of the
+ *		token and a hash lookup instead of a signature check.
+ *
+ * What is cached is one fact: "this exact token text has a valid signature
+ * under this exact key object".  An entry is the SHA-256 of the whole
+ * token (header, payload and signature; the token text itself is never
+ * kept) and the serial number of the key that verified it (the member of
+ * a JWK Set that the token's kid picked), nothing else.  Every call still
+ * runs every other step of verify.c: shape, header, the algorithm
+ * allow-list, the choice of the key by kid, jwt.min_rsa_bits, then typ,
+ * the claims (exp, nbf, iat and max_age against the evaluation time with
+ * the call's leeway, iss, sub, aud, required claims) and, in the callers,
+ * the denylist and the session checks.  So a cached token is refused
+ * exactly when an uncached one would be: past exp, before nbf, for
+ * another audience, denylisted.  Storing the parsed claims instead would
+ * save their parsing (about a microsecond) but duplicate those checks;
+ * the signature check it saves is 30 to 60 us.
+ *
+ * Key identity.  A key object gets a serial number (never reused in the
+ * backend) the first time it verifies a token here.  A token verified with
+ * key K is thus never served to a call with key K2, nor after K left the
+ * key cache of keys.c and was parsed again, nor after the key registry
+ * changed: the registry's key set is then read again and its keys are new
+ * objects.  A rotation or retirement also empties the whole cache
+ * (registry.c's invalidation callback calls jwt_token_cache_reset), both
+ * when the change commits (in every backend) and when it rolls back (in
+ * the changing backend): emptying is always safe, since an entry only
+ * saves work.  No transaction state is involved, so a rollback can leave
+ * nothing stale in either direction.
+ *
+ * HMAC tokens are not cached: hashing the token costs as much as checking
+ * its MAC.  Only valid signatures are stored: a forged token, or one
+ * differing from a cached one in a single byte, has another digest and
+ * goes through the full check.
+ *
+ * Bounds.  At most jwt.token_cache_size entries (default 1024; 0 turns the
+ * cache off and frees it), least recently used evicted first.  An entry
+ * takes about 100 bytes with dynahash's overhead, so the default holds
+ * about 100 kB per backend, in the "jwt token cache" context under
+ * TopMemoryContext (visible in pg_backend_memory_contexts).
+ *
+ * A hit counts as a verification in jwt_stats like any other (api.c counts
+ * every call of jwt_verify_with, whatever its path).
+ *
+ * src/token_cache.c
+ *
+ *-------------------------------------------------------------------------
+ */
+/* SHA256(): deprecated in OpenSSL 3, still built in, no per-call fetch */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
+#include "postgres.h"
+
+#include <openssl/sha.h>
+
+#include "access/htup_details.h"
+#include "funcapi.h"
+#include "lib/ilist.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+
+#include "entry.h"
+#include "errors.h"
+#include "token_cache.h"
+
+int			jwt_token_cache_size = 1024;
+
+typedef struct TokenCacheKey
+{
+	unsigned char digest[JWT_TOKEN_DIGEST_LEN];
+	uint64		serial;			/* of the key that verified it */
+} TokenCacheKey;
+
+typedef struct TokenCacheEntry
+{
+	TokenCacheKey key;			/* hash key: must be first */
+	dlist_node	lru;			/* head: most recently used */
+} TokenCacheEntry;
+
+static HTAB *cache = NULL;		/* in its own context, "jwt token cache" */
+static dlist_head cache_lru = DLIST_STATIC_INIT(cache_lru);
+static int	cache_entries = 0;
+static uint64 next_serial = 0;
+static uint64 cache_hits = 0;
+static uint64 cache_misses = 0;
+
+static uint64
+key_serial(JwtKey *key)
+{
+	if (key->serial == 0)
+		key->serial = ++next_serial;
+	return key->serial;
+}
+
+void
+jwt_token_cache_reset(void)
+{
+	if (cache != NULL)
+		hash_destroy(cache);
+	cache = NULL;
+	dlist_init(&cache_lru);
+	cache_entries = 0;
+}
+
+/* Evict the least recently used entries until at most "max" are left. */
+static void
+cache_trim(int max)
+{
+	while (cache_entries > max && !dlist_is_empty(&cache_lru))
+	{
+		TokenCacheEntry *old = dlist_container(TokenCacheEntry, lru,
+											   dlist_tail_node(&cache_lru));
+
+		dlist_delete(&old->lru);
+		hash_search(cache, &old->key, HASH_REMOVE, NULL);
+		cache_entries--;
+	}
+}
+
+/*
+ * Whether a token signed with "alg" goes through the cache.  Also applies
+ * a smaller jwt.token_cache_size (0 frees the cache).
+ */
+bool
+jwt_token_cache_applies(const JwtAlg *alg)
+{
+	if (jwt_token_cache_size <= 0)
+	{
+		if (cache != NULL)
+			jwt_token_cache_reset();
+		return false;
+	}
+	if (cache_entries > jwt_token_cache_size)
+		cache_trim(jwt_token_cache_size);
+	return alg->family != JWT_FAMILY_HMAC;
+}
+
+/*
+ * Is the token, as verified by "key", in the cache?  Always computes its
+ * digest into "digest" (JWT_TOKEN_DIGEST_LEN bytes) for
+ * jwt_token_cache_store; false (and a zeroed digest) when SHA-256 fails.
+ */
+bool
+jwt_token_cache_lookup(const char *token, int len, JwtKey *key,
+					   unsigned char *digest)
+{
+	TokenCacheKey k;
+	TokenCacheEntry *e;
+
+	if (SHA256((const unsigned char *) token, len, digest) == NULL)
+	{
+		memset(digest, 0, JWT_TOKEN_DIGEST_LEN);
+		return false;
+	}
+	if (cache == NULL)
+	{
+		cache_misses++;
+		return false;
+	}
+	memcpy(k.digest, digest, JWT_TOKEN_DIGEST_LEN);
+	k.serial = key_serial(key);
+	e = hash_search(cache, &k, HASH_FIND, NULL);
+	if (e == NULL)
+	{
+		cache_misses++;
+		return false;
+	}
+	dlist_move_head(&cache_lru, &e->lru);
+	cache_hits++;
+	return true;
+}
+
+/* Remember that "key" verified the token of "digest". */
+void
+jwt_token_cache_store(const unsigned char *digest, JwtKey *key)
+{
+	static const unsigned char zero[JWT_TOKEN_DIGEST_LEN];
+	TokenCacheKey k;
+	TokenCacheEntry *e;
+	bool		found;
+
+	if (jwt_token_cache_size <= 0)
+	{
+		jwt_token_cache_reset();
+		return;
+	}
+	if (memcmp(digest, zero, JWT_TOKEN_DIGEST_LEN) == 0)
+		return;					/* no digest: see jwt_token_cache_lookup */
+	if (cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(TokenCacheKey);
+		ctl.entrysize = sizeof(TokenCacheEntry);
+		ctl.hcxt = TopMemoryContext;	/* dynahash makes its own child */
+		cache = hash_create("jwt token cache", Min(jwt_token_cache_size, 1024),
+							&ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		dlist_init(&cache_lru);
+		cache_entries = 0;
+	}
+
+	/* room first, so that the table never holds more than the setting */
+	cache_trim(jwt_token_cache_size - 1);
+
+	memcpy(k.digest, digest, JWT_TOKEN_DIGEST_LEN);
+	k.serial = key_serial(key);
+	e = hash_search(cache, &k, HASH_ENTER, &found);
+	if (found)
+		dlist_move_head(&cache_lru, &e->lru);
+	else
+	{
+		dlist_push_head(&cache_lru, &e->lru);
+		cache_entries++;
+	}
+}
+
+/*
+ * jwt_token_cache_info() -> (entries, max_entries, hits, misses) of this
+ * backend's cache; hits and misses since the backend started.
+ */
+JWT_FUNCTION(jwt_token_cache_info)
+{
+	TupleDesc	td;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &td) != TYPEFUNC_COMPOSITE)
+		jwt_elog(ERROR, "return type must be a row type");
+	td = BlessTupleDesc(td);
+	values[0] = Int32GetDatum(cache_entries);
+	values[1] = Int32GetDatum(jwt_token_cache_size);
+	values[2] = Int64GetDatum((int64) cache_hits);
+	values[3] = Int64GetDatum((int64) cache_misses);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(td, values, nulls)));
+}

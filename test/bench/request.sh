@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# test/bench/request.sh: one API request through pgbench, with the claims
+# established by the extension, against the same request with the claims
+# set by set_config and a constant policy.  A benchmark, not a test: it
+# prints transactions per second and ratios and never asserts the targets.
+#
+# The request (pgbench -M prepared, JWT_BENCH_REQ_SECONDS (8) per run,
+# 1 and 2 clients, best of JWT_BENCH_RUNS (3) runs, the variants
+# interleaved within a round so that load drift hits them alike):
+#   BEGIN;
+#   SELECT jwt_authenticate(token, ...);      -- or set_config(...) for the baseline
+#   SET LOCAL ROLE jwt_req_bench_user;
+#   SELECT body FROM docs WHERE id = :id;     -- under an RLS policy
+#   COMMIT;
+# Variants:
+#   baseline   set_config('request.jwt.claims', ..., true), policy
+#              owner_id = 'user-42' (a constant)
+#   HS256      jwt_authenticate(token, secret, algorithms => '{HS256}',
+#              audience => ...), policy owner_id = jwt_claim('sub')
+#   ES256 reg  jwt_registry_authenticate(token, audience => ...), the key
+#              in the registry, same policy; with the verified-token cache
+#              cold (jwt.token_cache_size = 0) and warm (the default: the
+#              client reuses its access token, as clients do)
+#   EdDSA reg  the same with an Ed25519 registry key
+# The denylist is checked in every variant (check_revoked defaults to true).
+#
+# Server: PGHOST/PGPORT from the environment when set (the jwt extension
+# must be installable there, and the user a superuser: the benchmark adds
+# registry keys of its own and sets jwt.token_cache_size); else
+# scripts/lib.sh builds, installs and starts a throwaway server.
+set -euo pipefail
+
+# shellcheck source-path=SCRIPTDIR source=common.sh
+source "$(dirname "$0")/common.sh"
+
+SECS="${JWT_BENCH_REQ_SECONDS:-8}"
+RUNS="$BENCH_RUNS"
+ROWS="${JWT_BENCH_REQ_ROWS:-100000}"
+ROLE=jwt_req_bench_user
+KEY="$BENCH_SECRET"
+
+bench_connect
+PGBENCH="pgbench"
+if command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/pgbench" ]; then
+	PGBENCH="$(pg_config --bindir)/pgbench"
+fi
+[ -n "${JWT_CLUSTER_BINDIR:-}" ] && [ -x "$JWT_CLUSTER_BINDIR/pgbench" ] && PGBENCH="$JWT_CLUSTER_BINDIR/pgbench"
+command -v "$PGBENCH" >/dev/null 2>&1 || bench_die "pgbench not found"
+bench_log "load average: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
+
+WORK="$(mktemp -d)"
+cleanup_req() {
+	bench_psql <<-SQL >/dev/null 2>&1 || true
+		DROP SCHEMA IF EXISTS jwt_req_bench CASCADE;
+		DELETE FROM jwt_keys WHERE kid LIKE 'jwt-req-bench-%';
+		DROP ROLE IF EXISTS $ROLE;
+	SQL
+	rm -rf "$WORK"
+}
+if declare -F jwt_at_exit >/dev/null; then jwt_at_exit cleanup_req; else trap cleanup_req EXIT; fi
+
+bench_log "setting up $ROWS rows, registry keys and tokens"
+cleanup_req
+WORK="$(mktemp -d)"
+bench_psql -v key="$KEY" <<-SQL >/dev/null
+	SET client_min_messages = warning;
+	CREATE EXTENSION IF NOT EXISTS jwt;
+	CREATE SCHEMA jwt_req_bench;
+	CREATE ROLE $ROLE;
+	GRANT USAGE ON SCHEMA jwt_req_bench TO $ROLE;
+	CREATE TABLE jwt_req_bench.docs_const (id int PRIMARY KEY, owner_id text NOT NULL, body text);
+	CREATE TABLE jwt_req_bench.docs_jwt (LIKE jwt_req_bench.docs_const INCLUDING ALL);
+	INSERT INTO jwt_req_bench.docs_const SELECT i, 'user-' || (i % 1000), 'document ' || i FROM generate_series(1, $ROWS) i;
+	INSERT INTO jwt_req_bench.docs_jwt SELECT * FROM jwt_req_bench.docs_const;
+	ALTER TABLE jwt_req_bench.docs_const ENABLE ROW LEVEL SECURITY;
+	ALTER TABLE jwt_req_bench.docs_jwt ENABLE ROW LEVEL SECURITY;
+	CREATE POLICY p ON jwt_req_bench.docs_const USING (owner_id = 'user-42');
+	CREATE POLICY p ON jwt_req_bench.docs_jwt USING (owner_id = jwt_claim('sub'));
+	GRANT SELECT ON jwt_req_bench.docs_const, jwt_req_bench.docs_jwt TO $ROLE;
+	VACUUM ANALYZE jwt_req_bench.docs_const, jwt_req_bench.docs_jwt;
+	-- verify-only registry keys of the benchmark's own; tokens are signed
+	-- with their private halves, kept here for the run
+	CREATE TABLE jwt_req_bench.keys AS
+		SELECT 'ES256' AS alg, 'jwt-req-bench-es' AS kid, jwt_generate_key('ES256') AS priv
+		UNION ALL
+		SELECT 'EdDSA', 'jwt-req-bench-ed', jwt_generate_key('EdDSA');
+	SELECT count(jwt_registry_add(jwt_public_jwk(priv)::text, alg, kid, 'verify_only')) AS added
+	  FROM jwt_req_bench.keys;
+SQL
+CLAIMS="{\"sub\":\"user-42\",\"aud\":\"jwt-bench-api\",\"role\":\"$ROLE\",\"jti\":\"req-1\"}"
+mint() { # algorithm or HS256
+	if [ "$1" = HS256 ]; then
+		echo "SELECT jwt_sign(:'c'::jsonb, :'key', 'HS256', expires_in => interval '1 day');" |
+			bench_psql -v key="$KEY" -v c="$CLAIMS"
+	else
+		echo "SELECT jwt_sign(:'c'::jsonb, priv, alg, header => jsonb_build_object('kid', kid), expires_in => interval '1 day') FROM jwt_req_bench.keys WHERE alg = '$1';" |
+			bench_psql -v c="$CLAIMS"
+	fi
+}
+TOK_HS="$(mint HS256)"
+TOK_ES="$(mint ES256)"
+TOK_ED="$(mint EdDSA)"
+[ -n "$TOK_HS" ] && [ -n "$TOK_ES" ] && [ -n "$TOK_ED" ] || bench_die "could not make the tokens"
+
+# One pgbench script per variant; ids of user-42's rows: 42, 1042, ...
+script() { # name, authentication statement, table
+	cat >"$WORK/$1.sql" <<-SQL
+		\\set n random(0, $((ROWS / 1000 - 1)))
+		BEGIN;
+		$2;
+		SET LOCAL ROLE $ROLE;
+		SELECT body FROM jwt_req_bench.$3 WHERE id = :n * 1000 + 42;
+		COMMIT;
+	SQL
+}
+script baseline "SELECT set_config('request.jwt.claims', '$CLAIMS', true)" docs_const
+script hs256 "SELECT jwt_authenticate('$TOK_HS', '$KEY', algorithms => '{HS256}', audience => 'jwt-bench-api')" docs_jwt
+script es256 "SELECT jwt_registry_authenticate('$TOK_ES', audience => 'jwt-bench-api')" docs_jwt
+script eddsa "SELECT jwt_registry_authenticate('$TOK_ED', audience => 'jwt-bench-api')" docs_jwt
+chmod -R a+rX "$WORK"
+
+# Check each once: one row, no error.
+for v in baseline hs256 es256 eddsa; do
+	"$PGBENCH" -n -M prepared -t 1 -f "$WORK/$v.sql" >"$WORK/check.log" 2>&1 ||
+		{ cat "$WORK/check.log" >&2; bench_die "the $v request failed"; }
+done
+
+# VARIANT label, script, PGOPTIONS
+VARIANTS=(
+	"baseline|baseline|"
+	"hs256|hs256|"
+	"es256_cold|es256|-c jwt.token_cache_size=0"
+	"es256_warm|es256|"
+	"eddsa_cold|eddsa|-c jwt.token_cache_size=0"
+	"eddsa_warm|eddsa|"
+)
+declare -A BEST=()
+run_one() { # label script options clients
+	local tps
+	tps="$(PGOPTIONS="$3" "$PGBENCH" -n -M prepared -c "$4" -j "$4" -T "$SECS" -f "$WORK/$2.sql" 2>&1 |
+		awk '/^tps = / { print int($3); exit }')"
+	[ -n "$tps" ] || bench_die "pgbench gave no tps for $1"
+	bench_log "  $1, $4 client(s): $tps tps"
+	if [ -z "${BEST[$1/$4]:-}" ] || [ "$tps" -gt "${BEST[$1/$4]}" ]; then BEST[$1/$4]="$tps"; fi
+}
+for clients in 1 2; do
+	bench_log "== $clients client(s): $RUNS rounds of ${#VARIANTS[@]} variants, $SECS s each"
+	for ((r = 1; r <= RUNS; r++)); do
+		for v in "${VARIANTS[@]}"; do
+			IFS='|' read -r label sc opts <<<"$v"
+			run_one "$label" "$sc" "$opts" "$clients"
+		done
+	done
+done
+
+echo
+echo "One API request (BEGIN; authenticate; SET LOCAL ROLE; one row by primary key under RLS; COMMIT),"
+echo "pgbench -M prepared, $SECS s per run, best of $RUNS; denylist checked"
+printf '  %-58s %10s %10s %9s %9s\n' "variant" "1 client" "2 clients" "vs base" "vs base"
+for v in "${VARIANTS[@]}"; do
+	IFS='|' read -r label sc opts <<<"$v"
+	case "$label" in
+		baseline) name="baseline: set_config claims, constant policy" ;;
+		hs256) name="HS256, key passed in, jwt_claim policy" ;;
+		es256_cold) name="ES256 registry, token cache cold (off)" ;;
+		es256_warm) name="ES256 registry, token cache warm" ;;
+		eddsa_cold) name="EdDSA registry, token cache cold (off)" ;;
+		eddsa_warm) name="EdDSA registry, token cache warm" ;;
+	esac
+	awk -v n="$name" -v a="${BEST[$label/1]}" -v b="${BEST[$label/2]}" \
+		-v ba="${BEST[baseline/1]}" -v bb="${BEST[baseline/2]}" 'BEGIN {
+		printf "  %-58s %10d %10d %+8.1f%% %+8.1f%%\n", n, a, b, (a / ba - 1) * 100, (b / bb - 1) * 100 }'
+done
+echo
+bench_log "load average: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
