@@ -4,7 +4,9 @@
  *		The refresh token session functions: login (jwt_refresh_issue),
  *		the one-call login (jwt_refresh_login: a session, its access
  *		and refresh tokens, its lifetimes, the cap of live sessions per
- *		subject and the new-device answer), the session check of
+ *		subject and the new-device answer), the access token of a
+ *		session (jwt_refresh_sign_access, also rotation's), the session
+ *		check of
  *		jwt_authenticate (jwt.require_session),
  *		logout (jwt_refresh_revoke, jwt_refresh_revoke_family,
  *		jwt_refresh_revoke_subject and the revocation loop they share,
@@ -77,6 +79,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
@@ -88,8 +91,10 @@
 #include "errors.h"
 #include "extension.h"
 #include "json_out.h"
+#include "jwt.h"
 #include "keys.h"
 #include "refresh.h"
+#include "registry.h"
 #include "stats.h"
 
 
@@ -900,6 +905,96 @@ login_enforce_cap(const char *table, Datum subject, int32 max)
 	if (arr)
 		jwt_refresh_revoke_families_internal(arr,
 											 cstring_to_text("session_limit"));
+}
+
+/*
+ * An access token of a session: the stored claims, the caller's over them,
+ * plus "sub", "sid" and "exp", signed with the key argument (by jwt_sign's
+ * C function, so that keys and algorithms behave exactly as there) or,
+ * when it is NULL, by the key registry's (a C call: no function is looked
+ * up by name).  Used by rotation and login.
+ */
+text *
+jwt_refresh_sign_access(NullableDatum keyarg, int form, text *algorithm,
+						Jsonb *stored, Jsonb *claims, Interval *access,
+						Datum subject, Datum family,
+						TimestampTz *access_expires_at)
+{
+	TimestampTz exp_ts;
+	int64		exp;
+	JsonbParseState *ps = NULL;
+	JsonbValue	k,
+				v;
+	Jsonb	   *ours;
+	Datum		all;
+	text	   *tok;
+	JwtSignParams params;
+	char	   *sid;
+
+	/* exp: whole seconds, from the statement's start as jwt_sign's iat */
+	exp_ts = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
+													  TimestampTzGetDatum(GetCurrentStatementStartTimestamp()),
+													  IntervalPGetDatum(access)));
+	{
+		int64		frac = exp_ts % USECS_PER_SEC;
+
+		if (frac < 0)
+			frac += USECS_PER_SEC;
+		exp_ts -= frac;
+	}
+	exp = exp_ts / USECS_PER_SEC + JWT_UNIX_EPOCH_OFFSET_SECS;
+	*access_expires_at = exp_ts;
+
+	sid = DatumGetCString(DirectFunctionCall1(uuid_out, family));
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	k.type = jbvString;
+	k.val.string.val = "sub";
+	k.val.string.len = 3;
+	pushJsonbValue(&ps, WJB_KEY, &k);
+	v.type = jbvString;
+	v.val.string.val = TextDatumGetCString(subject);
+	v.val.string.len = strlen(v.val.string.val);
+	pushJsonbValue(&ps, WJB_VALUE, &v);
+	k.val.string.val = "sid";
+	pushJsonbValue(&ps, WJB_KEY, &k);
+	v.val.string.val = sid;
+	v.val.string.len = strlen(sid);
+	pushJsonbValue(&ps, WJB_VALUE, &v);
+	k.val.string.val = "exp";
+	pushJsonbValue(&ps, WJB_KEY, &k);
+	v.type = jbvNumeric;
+	v.val.numeric = int64_to_numeric(exp);
+	pushJsonbValue(&ps, WJB_VALUE, &v);
+	ours = JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
+	all = JsonbPGetDatum(ours);
+	if (claims)
+		all = DirectFunctionCall2(jsonb_concat, JsonbPGetDatum(claims), all);
+	if (stored)
+	{
+		/* stored, then the caller's over it, then ours over both */
+		Datum		base = JsonbPGetDatum(stored);
+
+		if (claims)
+			base = DirectFunctionCall2(jsonb_concat, base,
+									   JsonbPGetDatum(claims));
+		all = DirectFunctionCall2(jsonb_concat, base, JsonbPGetDatum(ours));
+	}
+
+	memset(&params, 0, sizeof(params));
+	if (keyarg.isnull)
+		tok = jwt_registry_sign_with(DatumGetJsonbP(all), algorithm, &params);
+	else
+	{
+		/* jwt_sign(claims, key, algorithm): the key is read first */
+		JwtKey	   *key = jwt_key_from_datum(keyarg.value, (JwtKeyForm) form);
+		text	   *algname = algorithm;
+		const JwtAlg *alg = algname == NULL ? jwt_sign_default_alg(key) :
+			jwt_alg_from_name(VARDATA_ANY(algname), VARSIZE_ANY_EXHDR(algname));
+
+		tok = jwt_sign_with(DatumGetJsonbP(all), key, alg, &params,
+							JWT_STATS_COUNT);
+	}
+	return tok;
 }
 
 /*
