@@ -415,20 +415,22 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'jwt_sign_jsonb'
 LANGUAGE C VOLATILE PARALLEL SAFE;
 
--- audience: text or text[]
+-- audiences: a list of audiences
 --
--- The audience argument of jwt_verify, jwt_validate, jwt_authenticate,
--- jwt_consume and of their registry variants takes one audience or an
--- array of them, of which the token must name at least one (as jose,
--- jsonwebtoken and fast-jwt do).  Its type is anycompatible: an untyped
--- literal (audience => 'x') and text values resolve to text as before,
--- ARRAY['a', 'b'] and '{a,b}'::text[] to text[].  text[] overloads cannot
--- do it: with the defaulted arguments, every call that leaves audience
--- out would match both and be ambiguous; nor can a text[] parameter:
--- audience => 'x' would be read as an array literal and fail.
+-- jwt_verify, jwt_validate, jwt_authenticate, jwt_consume and their
+-- registry variants take a new last argument, audiences text[], of which
+-- the token must name at least one (as jose, jsonwebtoken and fast-jwt
+-- allow).  audience (one text) keeps its position and type; giving both
+-- is refused (22023), as are an empty array and a NULL element.  The
+-- types stay exact on purpose: a function of the extension is then the
+-- exact match of every call, so a look-alike that a role may create in the
+-- extension's schema with the same argument types collides with it
+-- ("already exists") instead of being preferred to it, as it would be over
+-- a polymorphic or otherwise wider parameter.  Being last, audiences
+-- leaves positional calls as they were.
 --
--- A new parameter type is a new function, so each is created anew and the
--- old one dropped.  Privileges granted on the old one (EXECUTE on
+-- A new parameter is a new function, so each is created anew and the old
+-- one dropped.  Privileges granted on the old one (EXECUTE on
 -- jwt_authenticate to the API's role, ...) are carried over by copying its
 -- ACL after the REVOKE that records the extension's own (so pg_dump still
 -- tells the two apart); comments are restated.  Objects that depend on
@@ -440,7 +442,7 @@ CREATE FUNCTION @extschema@.jwt_authenticate(
 	token text,
 	key bytea,
 	algorithms text[] DEFAULT NULL,
-	audience anycompatible DEFAULT NULL,
+	audience text DEFAULT NULL,
 	issuer text DEFAULT NULL,
 	subject text DEFAULT NULL,
 	typ text DEFAULT NULL,
@@ -448,15 +450,16 @@ CREATE FUNCTION @extschema@.jwt_authenticate(
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
 	role_claim text DEFAULT NULL,
-	check_revoked boolean DEFAULT true)
+	check_revoked boolean DEFAULT true,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_authenticate_bytea'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean, text[]) FROM PUBLIC;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
  WHERE o.oid = '@extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_authenticate(text, bytea, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure;
-COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)
+   AND n.oid = '@extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	IS 'verify a bearer token with a binary secret and establish its claims for the transaction, optionally SET LOCAL ROLE';
 DROP FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean);
 
@@ -464,7 +467,7 @@ CREATE FUNCTION @extschema@.jwt_authenticate(
 	token text,
 	key jsonb,
 	algorithms text[] DEFAULT NULL,
-	audience anycompatible DEFAULT NULL,
+	audience text DEFAULT NULL,
 	issuer text DEFAULT NULL,
 	subject text DEFAULT NULL,
 	typ text DEFAULT NULL,
@@ -472,15 +475,16 @@ CREATE FUNCTION @extschema@.jwt_authenticate(
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
 	role_claim text DEFAULT NULL,
-	check_revoked boolean DEFAULT true)
+	check_revoked boolean DEFAULT true,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_authenticate_jsonb'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean, text[]) FROM PUBLIC;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
  WHERE o.oid = '@extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_authenticate(text, jsonb, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure;
-COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)
+   AND n.oid = '@extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	IS 'verify a bearer token with a JWK or JWK Set and establish its claims for the transaction, optionally SET LOCAL ROLE';
 DROP FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean);
 
@@ -488,7 +492,7 @@ CREATE FUNCTION @extschema@.jwt_authenticate(
 	token text,
 	key text,
 	algorithms text[] DEFAULT NULL,
-	audience anycompatible DEFAULT NULL,
+	audience text DEFAULT NULL,
 	issuer text DEFAULT NULL,
 	subject text DEFAULT NULL,
 	typ text DEFAULT NULL,
@@ -496,15 +500,16 @@ CREATE FUNCTION @extschema@.jwt_authenticate(
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
 	role_claim text DEFAULT NULL,
-	check_revoked boolean DEFAULT true)
+	check_revoked boolean DEFAULT true,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_authenticate_text'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[]) FROM PUBLIC;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
  WHERE o.oid = '@extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_authenticate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure;
-COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)
+   AND n.oid = '@extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	IS 'verify a bearer token with a text key and establish its claims for the transaction, optionally SET LOCAL ROLE';
 DROP FUNCTION @extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean);
 
@@ -512,22 +517,23 @@ CREATE FUNCTION @extschema@.jwt_consume(
 	token text,
 	key bytea,
 	algorithms text[] DEFAULT NULL,
-	audience anycompatible DEFAULT NULL,
+	audience text DEFAULT NULL,
 	issuer text DEFAULT NULL,
 	subject text DEFAULT NULL,
 	typ text DEFAULT NULL,
 	require text[] DEFAULT NULL,
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
-	check_revoked boolean DEFAULT true)
+	check_revoked boolean DEFAULT true,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_consume_bytea'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, bytea, text[], anycompatible, text, text, text, text[], interval, interval, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean, text[]) FROM PUBLIC;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
  WHERE o.oid = '@extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_consume(text, bytea, text[], anycompatible, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure;
-COMMENT ON FUNCTION @extschema@.jwt_consume(text, bytea, text[], anycompatible, text, text, text, text[], interval, interval, boolean)
+   AND n.oid = '@extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean, text[])
 	IS 'verify a single-use token with a binary secret and consume its jti';
 DROP FUNCTION @extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean);
 
@@ -535,22 +541,23 @@ CREATE FUNCTION @extschema@.jwt_consume(
 	token text,
 	key jsonb,
 	algorithms text[] DEFAULT NULL,
-	audience anycompatible DEFAULT NULL,
+	audience text DEFAULT NULL,
 	issuer text DEFAULT NULL,
 	subject text DEFAULT NULL,
 	typ text DEFAULT NULL,
 	require text[] DEFAULT NULL,
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
-	check_revoked boolean DEFAULT true)
+	check_revoked boolean DEFAULT true,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_consume_jsonb'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, jsonb, text[], anycompatible, text, text, text, text[], interval, interval, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean, text[]) FROM PUBLIC;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
  WHERE o.oid = '@extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_consume(text, jsonb, text[], anycompatible, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure;
-COMMENT ON FUNCTION @extschema@.jwt_consume(text, jsonb, text[], anycompatible, text, text, text, text[], interval, interval, boolean)
+   AND n.oid = '@extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean, text[])
 	IS 'verify a single-use token with a JWK or JWK Set and consume its jti';
 DROP FUNCTION @extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean);
 
@@ -558,29 +565,30 @@ CREATE FUNCTION @extschema@.jwt_consume(
 	token text,
 	key text,
 	algorithms text[] DEFAULT NULL,
-	audience anycompatible DEFAULT NULL,
+	audience text DEFAULT NULL,
 	issuer text DEFAULT NULL,
 	subject text DEFAULT NULL,
 	typ text DEFAULT NULL,
 	require text[] DEFAULT NULL,
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
-	check_revoked boolean DEFAULT true)
+	check_revoked boolean DEFAULT true,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_consume_text'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, text, text[], anycompatible, text, text, text, text[], interval, interval, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean, text[]) FROM PUBLIC;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
  WHERE o.oid = '@extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_consume(text, text, text[], anycompatible, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure;
-COMMENT ON FUNCTION @extschema@.jwt_consume(text, text, text[], anycompatible, text, text, text, text[], interval, interval, boolean)
+   AND n.oid = '@extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean, text[])
 	IS 'verify a single-use token with a text key and consume its jti';
 DROP FUNCTION @extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean);
 
 CREATE FUNCTION @extschema@.jwt_registry_authenticate(
 	token text,
 	algorithms text[] DEFAULT NULL,
-	audience anycompatible DEFAULT NULL,
+	audience text DEFAULT NULL,
 	issuer text DEFAULT NULL,
 	subject text DEFAULT NULL,
 	typ text DEFAULT NULL,
@@ -588,43 +596,45 @@ CREATE FUNCTION @extschema@.jwt_registry_authenticate(
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
 	role_claim text DEFAULT NULL,
-	check_revoked boolean DEFAULT true)
+	check_revoked boolean DEFAULT true,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_registry_authenticate'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_authenticate(text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[]) FROM PUBLIC;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
  WHERE o.oid = '@extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_registry_authenticate(text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure;
-COMMENT ON FUNCTION @extschema@.jwt_registry_authenticate(text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)
+   AND n.oid = '@extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	IS 'verify a bearer token with the registry keys and establish its claims for the transaction, optionally SET LOCAL ROLE';
 DROP FUNCTION @extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean);
 
 CREATE FUNCTION @extschema@.jwt_registry_consume(
 	token text,
 	algorithms text[] DEFAULT NULL,
-	audience anycompatible DEFAULT NULL,
+	audience text DEFAULT NULL,
 	issuer text DEFAULT NULL,
 	subject text DEFAULT NULL,
 	typ text DEFAULT NULL,
 	require text[] DEFAULT NULL,
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
-	check_revoked boolean DEFAULT true)
+	check_revoked boolean DEFAULT true,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_registry_consume'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
  WHERE o.oid = '@extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_registry_consume(text, text[], anycompatible, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure;
-COMMENT ON FUNCTION @extschema@.jwt_registry_consume(text, text[], anycompatible, text, text, text, text[], interval, interval, boolean)
+   AND n.oid = '@extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean, text[])
 	IS 'verify a single-use token with the registry keys and consume its jti';
 DROP FUNCTION @extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean);
 
 CREATE FUNCTION @extschema@.jwt_registry_validate(
 	token text,
 	algorithms text[] DEFAULT NULL,
-	audience anycompatible DEFAULT NULL,
+	audience text DEFAULT NULL,
 	issuer text DEFAULT NULL,
 	subject text DEFAULT NULL,
 	typ text DEFAULT NULL,
@@ -632,6 +642,7 @@ CREATE FUNCTION @extschema@.jwt_registry_validate(
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
 	at timestamptz DEFAULT NULL,
+	audiences text[] DEFAULT NULL,
 	OUT valid boolean,
 	OUT reason text,
 	OUT header jsonb,
@@ -642,38 +653,15 @@ LANGUAGE C STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
  WHERE o.oid = '@extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_registry_validate(text, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure;
-COMMENT ON FUNCTION @extschema@.jwt_registry_validate(text, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)
+   AND n.oid = '@extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a token against the registry keys by kid without raising';
 DROP FUNCTION @extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz);
 
 CREATE FUNCTION @extschema@.jwt_registry_verify(
 	token text,
 	algorithms text[] DEFAULT NULL,
-	audience anycompatible DEFAULT NULL,
-	issuer text DEFAULT NULL,
-	subject text DEFAULT NULL,
-	typ text DEFAULT NULL,
-	require text[] DEFAULT NULL,
-	max_age interval DEFAULT NULL,
-	leeway interval DEFAULT '0',
-	at timestamptz DEFAULT NULL)
-RETURNS jsonb
-AS 'MODULE_PATHNAME', 'jwt_registry_verify'
-LANGUAGE C STABLE PARALLEL SAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp;
-UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid = '@extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_registry_verify(text, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure;
-COMMENT ON FUNCTION @extschema@.jwt_registry_verify(text, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)
-	IS 'verify a token against the registry keys by kid, or raise';
-DROP FUNCTION @extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz);
-
-CREATE FUNCTION @extschema@.jwt_validate(
-	token text,
-	key bytea,
-	algorithms text[] DEFAULT NULL,
-	audience anycompatible DEFAULT NULL,
+	audience text DEFAULT NULL,
 	issuer text DEFAULT NULL,
 	subject text DEFAULT NULL,
 	typ text DEFAULT NULL,
@@ -681,6 +669,31 @@ CREATE FUNCTION @extschema@.jwt_validate(
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
 	at timestamptz DEFAULT NULL,
+	audiences text[] DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_registry_verify'
+LANGUAGE C STABLE PARALLEL SAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
+ WHERE o.oid = '@extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
+   AND n.oid = '@extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
+	IS 'verify a token against the registry keys by kid, or raise';
+DROP FUNCTION @extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz);
+
+CREATE FUNCTION @extschema@.jwt_validate(
+	token text,
+	key bytea,
+	algorithms text[] DEFAULT NULL,
+	audience text DEFAULT NULL,
+	issuer text DEFAULT NULL,
+	subject text DEFAULT NULL,
+	typ text DEFAULT NULL,
+	require text[] DEFAULT NULL,
+	max_age interval DEFAULT NULL,
+	leeway interval DEFAULT '0',
+	at timestamptz DEFAULT NULL,
+	audiences text[] DEFAULT NULL,
 	OUT valid boolean,
 	OUT reason text,
 	OUT header jsonb,
@@ -690,8 +703,8 @@ AS 'MODULE_PATHNAME', 'jwt_validate_bytea'
 LANGUAGE C STABLE PARALLEL SAFE;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
  WHERE o.oid = '@extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_validate(text, bytea, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure;
-COMMENT ON FUNCTION @extschema@.jwt_validate(text, bytea, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)
+   AND n.oid = '@extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a binary secret without raising: valid, reason, header, claims';
 DROP FUNCTION @extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz);
 
@@ -699,7 +712,7 @@ CREATE FUNCTION @extschema@.jwt_validate(
 	token text,
 	key jsonb,
 	algorithms text[] DEFAULT NULL,
-	audience anycompatible DEFAULT NULL,
+	audience text DEFAULT NULL,
 	issuer text DEFAULT NULL,
 	subject text DEFAULT NULL,
 	typ text DEFAULT NULL,
@@ -707,6 +720,7 @@ CREATE FUNCTION @extschema@.jwt_validate(
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
 	at timestamptz DEFAULT NULL,
+	audiences text[] DEFAULT NULL,
 	OUT valid boolean,
 	OUT reason text,
 	OUT header jsonb,
@@ -716,8 +730,8 @@ AS 'MODULE_PATHNAME', 'jwt_validate_jsonb'
 LANGUAGE C STABLE PARALLEL SAFE;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
  WHERE o.oid = '@extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_validate(text, jsonb, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure;
-COMMENT ON FUNCTION @extschema@.jwt_validate(text, jsonb, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)
+   AND n.oid = '@extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a JWK or JWK Set without raising: valid, reason, header, claims';
 DROP FUNCTION @extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz);
 
@@ -725,7 +739,7 @@ CREATE FUNCTION @extschema@.jwt_validate(
 	token text,
 	key text,
 	algorithms text[] DEFAULT NULL,
-	audience anycompatible DEFAULT NULL,
+	audience text DEFAULT NULL,
 	issuer text DEFAULT NULL,
 	subject text DEFAULT NULL,
 	typ text DEFAULT NULL,
@@ -733,6 +747,7 @@ CREATE FUNCTION @extschema@.jwt_validate(
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
 	at timestamptz DEFAULT NULL,
+	audiences text[] DEFAULT NULL,
 	OUT valid boolean,
 	OUT reason text,
 	OUT header jsonb,
@@ -742,8 +757,8 @@ AS 'MODULE_PATHNAME', 'jwt_validate_text'
 LANGUAGE C STABLE PARALLEL SAFE;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
  WHERE o.oid = '@extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_validate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure;
-COMMENT ON FUNCTION @extschema@.jwt_validate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)
+   AND n.oid = '@extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a text key without raising: valid, reason, header, claims';
 DROP FUNCTION @extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz);
 
@@ -751,21 +766,22 @@ CREATE FUNCTION @extschema@.jwt_verify(
 	token text,
 	key bytea,
 	algorithms text[] DEFAULT NULL,
-	audience anycompatible DEFAULT NULL,
+	audience text DEFAULT NULL,
 	issuer text DEFAULT NULL,
 	subject text DEFAULT NULL,
 	typ text DEFAULT NULL,
 	require text[] DEFAULT NULL,
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
-	at timestamptz DEFAULT NULL)
+	at timestamptz DEFAULT NULL,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_verify_bytea'
 LANGUAGE C STABLE PARALLEL SAFE;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
  WHERE o.oid = '@extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_verify(text, bytea, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure;
-COMMENT ON FUNCTION @extschema@.jwt_verify(text, bytea, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)
+   AND n.oid = '@extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a binary secret and return its claims, or raise';
 DROP FUNCTION @extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz);
 
@@ -773,21 +789,22 @@ CREATE FUNCTION @extschema@.jwt_verify(
 	token text,
 	key jsonb,
 	algorithms text[] DEFAULT NULL,
-	audience anycompatible DEFAULT NULL,
+	audience text DEFAULT NULL,
 	issuer text DEFAULT NULL,
 	subject text DEFAULT NULL,
 	typ text DEFAULT NULL,
 	require text[] DEFAULT NULL,
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
-	at timestamptz DEFAULT NULL)
+	at timestamptz DEFAULT NULL,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_verify_jsonb'
 LANGUAGE C STABLE PARALLEL SAFE;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
  WHERE o.oid = '@extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_verify(text, jsonb, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure;
-COMMENT ON FUNCTION @extschema@.jwt_verify(text, jsonb, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)
+   AND n.oid = '@extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a JWK or JWK Set and return its claims, or raise';
 DROP FUNCTION @extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz);
 
@@ -795,21 +812,22 @@ CREATE FUNCTION @extschema@.jwt_verify(
 	token text,
 	key text,
 	algorithms text[] DEFAULT NULL,
-	audience anycompatible DEFAULT NULL,
+	audience text DEFAULT NULL,
 	issuer text DEFAULT NULL,
 	subject text DEFAULT NULL,
 	typ text DEFAULT NULL,
 	require text[] DEFAULT NULL,
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
-	at timestamptz DEFAULT NULL)
+	at timestamptz DEFAULT NULL,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_verify_text'
 LANGUAGE C STABLE PARALLEL SAFE;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
  WHERE o.oid = '@extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_verify(text, text, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure;
-COMMENT ON FUNCTION @extschema@.jwt_verify(text, text, text[], anycompatible, text, text, text, text[], interval, interval, timestamptz)
+   AND n.oid = '@extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+COMMENT ON FUNCTION @extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a text key (HMAC secret, PEM or JWK) and return its claims, or raise';
 DROP FUNCTION @extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz);
 

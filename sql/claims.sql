@@ -156,7 +156,7 @@ CREATE ROLE regress_claims_other;
 CREATE ROLE regress_claims_super SUPERUSER;
 CREATE ROLE regress_claims_api NOINHERIT;
 GRANT regress_claims_reader, regress_claims_super TO regress_claims_api;
-GRANT EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)
+GRANT EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	TO regress_claims_api;
 SELECT jwt_sign('{"sub":"o","role":"regress_claims_other"}', :'key') AS tok_other,
        jwt_sign('{"sub":"n","role":"regress_claims_nobody"}', :'key') AS tok_nobody,
@@ -341,7 +341,7 @@ SELECT jwt_claim('sub') AS in_leader;
 ROLLBACK;
 DROP FUNCTION regress_claims_sub();
 
-REVOKE EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)
+REVOKE EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	FROM regress_claims_api;
 DROP ROLE regress_claims_reader, regress_claims_other, regress_claims_super,
 	regress_claims_api, regress_claims_client;

@@ -34,7 +34,7 @@ SELECT * FROM jwt_refresh_issue('alice', '0');
 CREATE ROLE regress_details_reader;
 CREATE ROLE regress_details_api;
 GRANT regress_details_reader TO regress_details_api;
-GRANT EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)
+GRANT EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	TO regress_details_api;
 SELECT jwt_sign('{"sub":"d","role":"regress_details_reader"}', :'k32') AS tok \gset
 SET SESSION AUTHORIZATION regress_details_api;

@@ -12,7 +12,7 @@ CREATE ROLE regress_rls_user;
 CREATE ROLE regress_rls_admin;
 CREATE ROLE regress_rls_other;
 GRANT regress_rls_user, regress_rls_admin TO regress_rls_api;
-GRANT EXECUTE ON FUNCTION jwt_registry_authenticate(text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)
+GRANT EXECUTE ON FUNCTION jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	TO regress_rls_api;
 
 CREATE TABLE regress_rls_docs (id int PRIMARY KEY, owner_id text NOT NULL, body text);
@@ -176,7 +176,7 @@ RESET SESSION AUTHORIZATION;
 RESET jwt.claims_source;
 
 DROP TABLE regress_rls_docs, regress_rls_notes;
-REVOKE EXECUTE ON FUNCTION jwt_registry_authenticate(text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)
+REVOKE EXECUTE ON FUNCTION jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	FROM regress_rls_api;
 DROP ROLE regress_rls_api, regress_rls_user, regress_rls_admin, regress_rls_other;
 DELETE FROM jwt_keys;

@@ -8,7 +8,7 @@
 CREATE ROLE regress_path_reader;
 CREATE ROLE regress_path_api NOINHERIT;
 GRANT regress_path_reader TO regress_path_api;
-GRANT EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)
+GRANT EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	TO regress_path_api;
 SELECT jwt_sign(jsonb_build_object(
          'sub', 'p',

@@ -45,7 +45,7 @@ typedef struct JwtSignParams
 typedef struct JwtVerifyParams
 {
 	ArrayType  *algorithms;		/* NULL: the algorithms the key serves */
-	int			naudiences;		/* "audience": text or text[], 0 if NULL */
+	int			naudiences;		/* "audience" or "audiences", 0 if NULL */
 	JwtStr	   *audiences;
 	JwtStr		issuer;
 	JwtStr		subject;
@@ -103,11 +103,13 @@ extern void jwt_verify_with(JwtVerifySite *site, const char *token, int len,
 
 /*
  * For SQL entry points (sql_jwt.c): jwt_verify's optional arguments from
- * argument "first" (algorithms) on, "at" last when with_at; the row of
+ * argument "first" (algorithms) on, "at" last when with_at, "audiences"
+ * at aud_argno (absent when the call has fewer arguments); the row of
  * jwt_validate for "res" (all NULL when res is NULL).
  */
 extern void jwt_verify_params_from_args(FunctionCallInfo fcinfo, int first,
-										bool with_at, JwtVerifyParams *p);
+										bool with_at, int aud_argno,
+										JwtVerifyParams *p);
 extern Datum jwt_validate_row(TupleDesc td, const JwtVerifyResult *res);
 extern TupleDesc jwt_result_tupdesc(FunctionCallInfo fcinfo, TupleDesc *cached);
 

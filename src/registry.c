@@ -616,6 +616,7 @@ jwt_registry_sign_with(Jsonb *claims, text *algorithm,
 /* Positions of jwt_registry_verify's and jwt_registry_validate's arguments */
 #define RV_TOKEN		0
 #define RV_ALGORITHMS	1
+#define RV_AUDIENCES	10	/* after "at" */
 
 typedef struct RegistryVerifyCache
 {
@@ -730,7 +731,7 @@ registry_verify(FunctionCallInfo fcinfo, RegistryVerifyCache *vc, bool raise,
 	JwtKey	   *key;
 	JwtVerifyParams params;
 
-	jwt_verify_params_from_args(fcinfo, RV_ALGORITHMS, true, &params);
+	jwt_verify_params_from_args(fcinfo, RV_ALGORITHMS, true, RV_AUDIENCES, &params);
 	if (ks == NULL)
 	{
 		if (raise)
@@ -748,7 +749,7 @@ registry_verify(FunctionCallInfo fcinfo, RegistryVerifyCache *vc, bool raise,
 
 /*
  * jwt_registry_verify(token, algorithms, audience, issuer, subject, typ,
- * require, max_age, leeway, at) -> jsonb: jwt_verify with the registry's
+ * require, max_age, leeway, at, audiences) -> jsonb: jwt_verify with the registry's
  * keys; NULL for a NULL token.
  */
 JWT_FUNCTION(jwt_registry_verify)

@@ -68,9 +68,10 @@
 
 /*
  * jwt_verify's arguments: token, key, algorithms, audience, issuer,
- * subject, typ, require, max_age, leeway, at.  jwt_authenticate and
- * jwt_consume take the same up to leeway (never "at": authentication is
- * always about now), then their own; the registry variants have no key.
+ * subject, typ, require, max_age, leeway, at, audiences.  jwt_authenticate
+ * and jwt_consume take the same up to leeway (never "at": authentication
+ * is always about now), then their own, then audiences; the registry
+ * variants have no key.
  */
 #define VERIFY_SHARED		10	/* token .. leeway */
 #define ARG_LEEWAY			9	/* in the key variants */
@@ -282,7 +283,7 @@ registry_keyset(void)
  */
 static Jsonb *
 verify_claims(FunctionCallInfo fcinfo, AuthSite *site, JwtKeyForm form,
-			  bool registry)
+			  bool registry, int arg_audiences)
 {
 	text	   *token = PG_GETARG_TEXT_PP(0);
 	JwtKey	   *key;
@@ -298,7 +299,7 @@ verify_claims(FunctionCallInfo fcinfo, AuthSite *site, JwtKeyForm form,
 	else
 		key = jwt_key_from_datum(PG_GETARG_DATUM(1), form);
 	/* algorithms .. leeway; "at" is always now */
-	jwt_verify_params_from_args(fcinfo, registry ? 1 : 2, false, &params);
+	jwt_verify_params_from_args(fcinfo, registry ? 1 : 2, false, arg_audiences, &params);
 	jwt_verify_with(site->verify, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
 					key, &params,
 					registry ? JWT_STATS_COUNT | JWT_STATS_KID : JWT_STATS_COUNT, &res);
@@ -623,8 +624,8 @@ consume_jti(FunctionCallInfo fcinfo, AuthSite *site, Jsonb *claims,
  * The body of all eight entry points.
  *
  * Key variants: token, key, algorithms .. leeway, then for authenticate
- * role_claim, check_revoked; for consume check_revoked.  Registry
- * variants: the same without key.
+ * role_claim, check_revoked; for consume check_revoked; then audiences.
+ * Registry variants: the same without key.
  */
 static Datum
 claims_op(FunctionCallInfo fcinfo, ClaimsOp op, JwtKeyForm form, bool registry)
@@ -633,6 +634,7 @@ claims_op(FunctionCallInfo fcinfo, ClaimsOp op, JwtKeyForm form, bool registry)
 	int			arg_leeway = ARG_LEEWAY - shift;
 	int			arg_role = VERIFY_SHARED - shift;
 	int			arg_check = (op == OP_AUTHENTICATE ? arg_role + 1 : arg_role);
+	int			arg_audiences = arg_check + 1;
 	AuthSite   *site;
 	Jsonb	   *claims;
 	double		leeway = 0;
@@ -672,7 +674,7 @@ claims_op(FunctionCallInfo fcinfo, ClaimsOp op, JwtKeyForm form, bool registry)
 	}
 
 	site = auth_site(fcinfo);
-	claims = verify_claims(fcinfo, site, form, registry);
+	claims = verify_claims(fcinfo, site, form, registry, arg_audiences);
 
 	if (PG_ARGISNULL(arg_check) || PG_GETARG_BOOL(arg_check))
 		check_not_revoked(fcinfo, site, claims);

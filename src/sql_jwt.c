@@ -67,7 +67,8 @@ enum
 	VA_REQUIRE,
 	VA_MAX_AGE,
 	VA_LEEWAY,
-	VA_AT
+	VA_AT,
+	VA_AUDIENCES
 };
 
 /* Positions of jwt_sign's arguments */
@@ -140,76 +141,69 @@ str_arg(FunctionCallInfo fcinfo, int argno)
 }
 
 /*
- * The "audience" argument (anycompatible): one text, or a text[] of which
- * the token must name at least one (jose, jsonwebtoken and fast-jwt take
- * a list too).  An untyped literal is text, varchar is read as text; an
- * empty array, a NULL element or another type (varchar[] included: cast
- * it to text[]) is refused.  Without call information (fn_expr) the
- * argument is text, the only type it had before 0.1.2.
+ * The audiences the token must name one of: "audience" (text, argument
+ * argno) or "audiences" (text[], argument aud_argno, the last one), of
+ * which at most one may be given.  An empty array or a NULL element is
+ * refused.  A declaration without "audiences" (0.1.1's, before ALTER
+ * EXTENSION UPDATE; a C caller through fmgr) passes fewer arguments: then
+ * only "audience" counts.
  */
 static void
-audience_arg(FunctionCallInfo fcinfo, int argno, JwtVerifyParams *p)
+audience_args(FunctionCallInfo fcinfo, int argno, int aud_argno,
+			  JwtVerifyParams *p)
 {
-	Oid			type;
+	ArrayType  *arr;
+	Datum	   *elems;
+	int			n;
+	int			i;
 
 	p->naudiences = 0;
 	p->audiences = NULL;
-	if (PG_ARGISNULL(argno))
-		return;
-	type = get_fn_expr_argtype(fcinfo->flinfo, argno);
-	/*
-	 * A call through fmgr without an expression (a C caller, a declaration
-	 * of 0.1.1 whose audience was text) says no type: text, as before.
-	 */
-	if (type == TEXTOID || type == VARCHAROID || !OidIsValid(type))
+	if (!PG_ARGISNULL(argno))
 	{
 		p->audiences = palloc(sizeof(JwtStr));
 		p->audiences[0] = str_arg(fcinfo, argno);
 		p->naudiences = 1;
 	}
-	else if (type == TEXTARRAYOID)
-	{
-		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(argno);
-		Datum	   *elems;
-		int			n;
-		int			i;
-
-		jwt_text_array_elems(arr, "audience", &elems, &n);
-		if (n == 0)
-			jwt_ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("audience must not be an empty array"),
-					 errhint("Name the audiences the token may be for, or pass NULL for a token without \"aud\".")));
-		p->audiences = palloc(sizeof(JwtStr) * n);
-		for (i = 0; i < n; i++)
-		{
-			text	   *t = DatumGetTextPP(elems[i]);
-
-			p->audiences[i].data = VARDATA_ANY(t);
-			p->audiences[i].len = VARSIZE_ANY_EXHDR(t);
-		}
-		p->naudiences = n;
-	}
-	else
+	if (aud_argno >= PG_NARGS() || PG_ARGISNULL(aud_argno))
+		return;
+	if (p->naudiences > 0)
 		jwt_ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("audience must be text or text[]"),
-				 errdetail("It is of type %s.", format_type_be(type))));
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("audience and audiences must not both be given"),
+				 errhint("Put every audience the token may be for in audiences.")));
+	arr = PG_GETARG_ARRAYTYPE_P(aud_argno);
+	jwt_text_array_elems(arr, "audiences", &elems, &n);
+	if (n == 0)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("audiences must not be an empty array"),
+				 errhint("Name the audiences the token may be for, or pass NULL for a token without \"aud\".")));
+	p->audiences = palloc(sizeof(JwtStr) * n);
+	for (i = 0; i < n; i++)
+	{
+		text	   *t = DatumGetTextPP(elems[i]);
+
+		p->audiences[i].data = VARDATA_ANY(t);
+		p->audiences[i].len = VARSIZE_ANY_EXHDR(t);
+	}
+	p->naudiences = n;
 }
 
 /*
  * jwt_verify's optional arguments, from argument "first" (algorithms) on:
  * algorithms, audience, issuer, subject, typ, require, max_age, leeway,
- * and "at" when with_at.  Also the layout of jwt_registry_verify's.
+ * and "at" when with_at; "audiences" is argument aud_argno (each
+ * function's last).  Also the layout of jwt_registry_verify's.
  */
 void
 jwt_verify_params_from_args(FunctionCallInfo fcinfo, int first, bool with_at,
-							JwtVerifyParams *p)
+							int aud_argno, JwtVerifyParams *p)
 {
 	memset(p, 0, sizeof(*p));
 	if (!PG_ARGISNULL(first))
 		p->algorithms = PG_GETARG_ARRAYTYPE_P(first);
-	audience_arg(fcinfo, first + 1, p);
+	audience_args(fcinfo, first + 1, aud_argno, p);
 	p->issuer = str_arg(fcinfo, first + 2);
 	p->subject = str_arg(fcinfo, first + 3);
 	p->typ = str_arg(fcinfo, first + 4);
@@ -267,7 +261,7 @@ verify_common(FunctionCallInfo fcinfo, JwtKeyForm form, JwtVerifyResult *res)
 	JwtKey	   *key = jwt_key_from_datum_memo(PG_GETARG_DATUM(VA_KEY), form, &cc->key);
 	JwtVerifyParams params;
 
-	jwt_verify_params_from_args(fcinfo, VA_ALGORITHMS, true, &params);
+	jwt_verify_params_from_args(fcinfo, VA_ALGORITHMS, true, VA_AUDIENCES, &params);
 	jwt_verify_with(cc->site, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
 					key, &params, JWT_STATS_COUNT, res);
 }

@@ -53,6 +53,15 @@ LANGUAGE C VOLATILE PARALLEL SAFE;
 -- let the planner fold a call with constant arguments at plan time.
 -- A NULL token or key yields NULL.
 --
+-- The token must name the audience given as "audience" (one text) or at
+-- least one of "audiences" (text[], the last parameter; an empty array or
+-- a NULL element is refused, and so is giving both, 22023).  Every
+-- parameter has an exact type, here and in jwt_authenticate, jwt_consume
+-- and the registry's variants: a look-alike that a role creates in the
+-- extension's schema with the same types then collides with the real
+-- function instead of being preferred to it (as it would be over a
+-- polymorphic parameter).
+--
 CREATE FUNCTION @extschema@.jwt_verify(
 	token text,
 	key text,
@@ -64,7 +73,8 @@ CREATE FUNCTION @extschema@.jwt_verify(
 	require text[] DEFAULT NULL,
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
-	at timestamptz DEFAULT NULL)
+	at timestamptz DEFAULT NULL,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_verify_text'
 LANGUAGE C STABLE PARALLEL SAFE;
@@ -80,7 +90,8 @@ CREATE FUNCTION @extschema@.jwt_verify(
 	require text[] DEFAULT NULL,
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
-	at timestamptz DEFAULT NULL)
+	at timestamptz DEFAULT NULL,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_verify_bytea'
 LANGUAGE C STABLE PARALLEL SAFE;
@@ -96,7 +107,8 @@ CREATE FUNCTION @extschema@.jwt_verify(
 	require text[] DEFAULT NULL,
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
-	at timestamptz DEFAULT NULL)
+	at timestamptz DEFAULT NULL,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_verify_jsonb'
 LANGUAGE C STABLE PARALLEL SAFE;
@@ -118,6 +130,7 @@ CREATE FUNCTION @extschema@.jwt_validate(
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
 	at timestamptz DEFAULT NULL,
+	audiences text[] DEFAULT NULL,
 	OUT valid boolean,
 	OUT reason text,
 	OUT header jsonb,
@@ -138,6 +151,7 @@ CREATE FUNCTION @extschema@.jwt_validate(
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
 	at timestamptz DEFAULT NULL,
+	audiences text[] DEFAULT NULL,
 	OUT valid boolean,
 	OUT reason text,
 	OUT header jsonb,
@@ -158,6 +172,7 @@ CREATE FUNCTION @extschema@.jwt_validate(
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
 	at timestamptz DEFAULT NULL,
+	audiences text[] DEFAULT NULL,
 	OUT valid boolean,
 	OUT reason text,
 	OUT header jsonb,
@@ -185,17 +200,17 @@ COMMENT ON FUNCTION @extschema@.jwt_sign(jsonb, bytea, text, jsonb, interval, in
 	IS 'sign claims as a compact JWS with a binary secret';
 COMMENT ON FUNCTION @extschema@.jwt_sign(jsonb, jsonb, text, jsonb, interval, interval)
 	IS 'sign claims as a compact JWS with a JWK, or a JWK Set and a header kid';
-COMMENT ON FUNCTION @extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz)
+COMMENT ON FUNCTION @extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a text key (HMAC secret, PEM or JWK) and return its claims, or raise';
-COMMENT ON FUNCTION @extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz)
+COMMENT ON FUNCTION @extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a JWK or JWK Set and return its claims, or raise';
-COMMENT ON FUNCTION @extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz)
+COMMENT ON FUNCTION @extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a binary secret and return its claims, or raise';
-COMMENT ON FUNCTION @extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz)
+COMMENT ON FUNCTION @extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a text key without raising: valid, reason, header, claims';
-COMMENT ON FUNCTION @extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz)
+COMMENT ON FUNCTION @extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a JWK or JWK Set without raising: valid, reason, header, claims';
-COMMENT ON FUNCTION @extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz)
+COMMENT ON FUNCTION @extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a binary secret without raising: valid, reason, header, claims';
 COMMENT ON FUNCTION @extschema@.jwt_decode(text)
 	IS 'decode a compact JWS WITHOUT verifying it';

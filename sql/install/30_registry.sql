@@ -126,7 +126,8 @@ CREATE FUNCTION @extschema@.jwt_registry_verify(
 	require text[] DEFAULT NULL,
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
-	at timestamptz DEFAULT NULL)
+	at timestamptz DEFAULT NULL,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_registry_verify'
 LANGUAGE C STABLE PARALLEL SAFE SECURITY DEFINER
@@ -143,6 +144,7 @@ CREATE FUNCTION @extschema@.jwt_registry_validate(
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
 	at timestamptz DEFAULT NULL,
+	audiences text[] DEFAULT NULL,
 	OUT valid boolean,
 	OUT reason text,
 	OUT header jsonb,
@@ -180,9 +182,9 @@ COMMENT ON FUNCTION @extschema@.jwt_registry_retire_due()
 	IS 'retire the verify-only keys whose retire_after has passed';
 COMMENT ON FUNCTION @extschema@.jwt_registry_sign(jsonb, text, jsonb, interval, interval)
 	IS 'sign claims with the active registry key of an algorithm';
-COMMENT ON FUNCTION @extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz)
+COMMENT ON FUNCTION @extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a token against the registry keys by kid, or raise';
-COMMENT ON FUNCTION @extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz)
+COMMENT ON FUNCTION @extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a token against the registry keys by kid without raising';
 COMMENT ON FUNCTION @extschema@.jwt_jwks()
 	IS 'the public keys of the registry as a JWK Set';

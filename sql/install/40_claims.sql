@@ -53,7 +53,8 @@ CREATE FUNCTION @extschema@.jwt_authenticate(
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
 	role_claim text DEFAULT NULL,
-	check_revoked boolean DEFAULT true)
+	check_revoked boolean DEFAULT true,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_authenticate_text'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
@@ -70,7 +71,8 @@ CREATE FUNCTION @extschema@.jwt_authenticate(
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
 	role_claim text DEFAULT NULL,
-	check_revoked boolean DEFAULT true)
+	check_revoked boolean DEFAULT true,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_authenticate_bytea'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
@@ -87,7 +89,8 @@ CREATE FUNCTION @extschema@.jwt_authenticate(
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
 	role_claim text DEFAULT NULL,
-	check_revoked boolean DEFAULT true)
+	check_revoked boolean DEFAULT true,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_authenticate_jsonb'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
@@ -116,28 +119,29 @@ CREATE FUNCTION @extschema@.jwt_registry_authenticate(
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
 	role_claim text DEFAULT NULL,
-	check_revoked boolean DEFAULT true)
+	check_revoked boolean DEFAULT true,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_registry_authenticate'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean, text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean, text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[]) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_keyset_definer() FROM PUBLIC;
 
 COMMENT ON FUNCTION @extschema@.jwt_claims()
 	IS 'the claims in force for the current transaction, or NULL';
 COMMENT ON FUNCTION @extschema@.jwt_claim(text)
 	IS 'one claim of jwt_claims() as text, or NULL';
-COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean)
+COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	IS 'verify a bearer token with a text key and establish its claims for the transaction, optionally SET LOCAL ROLE';
-COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean)
+COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	IS 'verify a bearer token with a binary secret and establish its claims for the transaction, optionally SET LOCAL ROLE';
-COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean)
+COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	IS 'verify a bearer token with a JWK or JWK Set and establish its claims for the transaction, optionally SET LOCAL ROLE';
-COMMENT ON FUNCTION @extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean)
+COMMENT ON FUNCTION @extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	IS 'verify a bearer token with the registry keys and establish its claims for the transaction, optionally SET LOCAL ROLE';
 COMMENT ON FUNCTION @extschema@.jwt_registry_keyset_definer()
 	IS 'JWK Set of the registry keys that still verify, read as the owner (internal)';

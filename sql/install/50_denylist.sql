@@ -81,7 +81,8 @@ CREATE FUNCTION @extschema@.jwt_consume(
 	require text[] DEFAULT NULL,
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
-	check_revoked boolean DEFAULT true)
+	check_revoked boolean DEFAULT true,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_consume_text'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
@@ -97,7 +98,8 @@ CREATE FUNCTION @extschema@.jwt_consume(
 	require text[] DEFAULT NULL,
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
-	check_revoked boolean DEFAULT true)
+	check_revoked boolean DEFAULT true,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_consume_bytea'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
@@ -113,7 +115,8 @@ CREATE FUNCTION @extschema@.jwt_consume(
 	require text[] DEFAULT NULL,
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
-	check_revoked boolean DEFAULT true)
+	check_revoked boolean DEFAULT true,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_consume_jsonb'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
@@ -128,7 +131,8 @@ CREATE FUNCTION @extschema@.jwt_registry_consume(
 	require text[] DEFAULT NULL,
 	max_age interval DEFAULT NULL,
 	leeway interval DEFAULT '0',
-	check_revoked boolean DEFAULT true)
+	check_revoked boolean DEFAULT true,
+	audiences text[] DEFAULT NULL)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_registry_consume'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
@@ -185,22 +189,22 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume_jti(text, timestamptz) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean, text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean, text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean, text[]) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_revoke(text, timestamptz, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_revoke_subject(text, timestamptz, timestamptz, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_purge_expired() FROM PUBLIC;
 
 COMMENT ON FUNCTION @extschema@.jwt_consume_jti(text, timestamptz)
 	IS 'record a single-use token id until it expires (internal)';
-COMMENT ON FUNCTION @extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean)
+COMMENT ON FUNCTION @extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean, text[])
 	IS 'verify a single-use token with a text key and consume its jti';
-COMMENT ON FUNCTION @extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean)
+COMMENT ON FUNCTION @extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean, text[])
 	IS 'verify a single-use token with a binary secret and consume its jti';
-COMMENT ON FUNCTION @extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean)
+COMMENT ON FUNCTION @extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean, text[])
 	IS 'verify a single-use token with a JWK or JWK Set and consume its jti';
-COMMENT ON FUNCTION @extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean)
+COMMENT ON FUNCTION @extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean, text[])
 	IS 'verify a single-use token with the registry keys and consume its jti';
 COMMENT ON FUNCTION @extschema@.jwt_revoke(text, timestamptz, text)
 	IS 'put a token on the denylist by jti, until expires_at';

@@ -116,7 +116,7 @@ INSERT INTO docs VALUES ('victim¦', 'secret of the victim'), ('日本語の名�
 ALTER TABLE docs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY own_rows ON docs USING (owner_id = jwt_claim('sub'));
 GRANT SELECT ON docs TO regress_jwt_enc_user;
-GRANT EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)
+GRANT EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	TO regress_jwt_enc_api;
 SQL
 # rows TOKEN: "auth SQLSTATE" of jwt_authenticate, then "rows ..." of what

@@ -65,7 +65,7 @@ GRANT EXECUTE ON FUNCTION
 	auth.jwt_refresh_sessions(text)
   TO todo_owner;
 GRANT USAGE ON SCHEMA auth TO todo_authenticator, todo_anon, todo_user, todo_admin;
-GRANT EXECUTE ON FUNCTION auth.jwt_registry_authenticate(text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)
+GRANT EXECUTE ON FUNCTION auth.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	TO todo_authenticator;
 
 -- The signing key (rotate it with auth.jwt_registry_rotate('ES256') later).

@@ -385,7 +385,7 @@ db=jwt_security_log
 q postgres "CREATE DATABASE $db" >/dev/null
 q "$db" "CREATE EXTENSION jwt; CREATE ROLE regress_api LOGIN; CREATE ROLE regress_reader;
 	GRANT regress_reader TO regress_api;
-	GRANT EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean) TO regress_api" >/dev/null
+	GRANT EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[]) TO regress_api" >/dev/null
 M="marker$RANDOM$RANDOM"
 MK="$(printf '%s' "$M"; printf 'x%.0s' {1..40})"	# a secret holding the marker
 log_before="$(wc -l <"$JWT_TEST_LOG")"

@@ -62,16 +62,24 @@ for enc in UTF8 LATIN1 SQL_ASCII; do
 		                 SELECT jwt_registry_add('$secret', 'HS256', 'hs') IS NULL;
 		                 SELECT jwt_registry_sign('{\"sub\": \"alice\"}', 'ES256', expires_in => '1 hour')" | tail -n 1)"
 		rt="$(q "$OLD" "SELECT refresh_token FROM jwt_refresh_issue('alice')")"
+		# the new library behind the declarations of $old (audiences, the
+		# last argument of 0.1.2, is not passed): audience is read as text
+		check_eq "$enc, $old: before the update, audience reaches the new library as text" \
+			"$(q "$OLD" "SELECT jwt_verify(jwt_sign('{\"aud\": \"api\"}', '$secret'), '$secret', audience => 'api')->>'aud';
+			             SELECT (jwt_validate(jwt_sign('{\"aud\": \"api\"}', '$secret'), '$secret', audience => 'web')).reason;
+			             SELECT (jwt_registry_validate('$tok', audience => 'web')).reason" | tr '\n' ' ')" \
+			"api audience_mismatch audience_mismatch "
 		# a privilege granted on a function the update re-creates (0.1.2:
-		# audience becomes anycompatible) is carried over
+		# audiences text[] is added) is carried over
 		q "$OLD" "GRANT EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean) TO regress_upgrade_api" >/dev/null
 		q "$OLD" "ALTER EXTENSION jwt UPDATE" >/dev/null
 		check_eq "$enc, $old: EXECUTE granted on jwt_authenticate before the update is kept, PUBLIC still has none" \
 			"$(q "$OLD" "SELECT has_function_privilege('regress_upgrade_api', p.oid, 'EXECUTE') || ' ' || has_function_privilege('public', p.oid, 'EXECUTE')
-			               FROM pg_proc p WHERE p.oid = 'jwt_authenticate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean)'::regprocedure")" "true false"
-		check_eq "$enc, $old: the old audience text signatures are gone" \
-			"$(q "$OLD" "SELECT count(*) FROM pg_proc WHERE proname ~ '^jwt_' AND pg_get_function_arguments(oid) ~ 'audience text'")" 0
-		q "$OLD" "REVOKE EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], anycompatible, text, text, text, text[], interval, interval, text, boolean) FROM regress_upgrade_api" >/dev/null
+			               FROM pg_proc p WHERE p.oid = 'jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::regprocedure")" "true false"
+		check_eq "$enc, $old: every function with audience text has audiences text[], none is left without" \
+			"$(q "$OLD" "SELECT count(*) FILTER (WHERE pg_get_function_arguments(oid) !~ 'audiences text\\[\\]') || ' ' || count(*)
+			               FROM pg_proc WHERE proname ~ '^jwt_' AND pg_get_function_arguments(oid) ~ 'audience text'")" "0 16"
+		q "$OLD" "REVOKE EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[]) FROM regress_upgrade_api" >/dev/null
 		check_eq "$enc, $old: the update reaches $default" \
 			"$(q "$OLD" "SELECT extversion FROM pg_extension WHERE extname = 'jwt'")" "$default"
 		check_eq "$enc, $old: a token signed before the update verifies after it" \
