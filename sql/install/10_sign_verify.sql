@@ -9,13 +9,15 @@
 -- VOLATILE: it stamps the statement time into "iat"/"exp"/"nbf", and later
 -- algorithms (ES*, PS*) produce randomized signatures.  PARALLEL SAFE: it
 -- reads no backend-private state.  Not STRICT, because the optional
--- arguments default to NULL; a NULL claims, key or algorithm yields NULL,
--- as STRICT would.
+-- arguments default to NULL; a NULL claims or key yields NULL, as STRICT
+-- would.  A NULL algorithm is the key's: the one a key serves (a JWK with
+-- "alg", an EC key by its curve, Ed25519/Ed448 EdDSA), HS256 for an HMAC
+-- secret; an RSA key without "alg" or a JWK Set is refused (22023).
 --
 CREATE FUNCTION @extschema@.jwt_sign(
 	claims jsonb,
 	key text,
-	algorithm text DEFAULT 'HS256',
+	algorithm text DEFAULT NULL,
 	header jsonb DEFAULT NULL,
 	expires_in interval DEFAULT NULL,
 	not_before interval DEFAULT NULL)
@@ -26,7 +28,7 @@ LANGUAGE C VOLATILE PARALLEL SAFE;
 CREATE FUNCTION @extschema@.jwt_sign(
 	claims jsonb,
 	key bytea,
-	algorithm text DEFAULT 'HS256',
+	algorithm text DEFAULT NULL,
 	header jsonb DEFAULT NULL,
 	expires_in interval DEFAULT NULL,
 	not_before interval DEFAULT NULL)
@@ -37,7 +39,7 @@ LANGUAGE C VOLATILE PARALLEL SAFE;
 CREATE FUNCTION @extschema@.jwt_sign(
 	claims jsonb,
 	key jsonb,
-	algorithm text DEFAULT 'HS256',
+	algorithm text DEFAULT NULL,
 	header jsonb DEFAULT NULL,
 	expires_in interval DEFAULT NULL,
 	not_before interval DEFAULT NULL)

@@ -8,7 +8,10 @@
 -- Signing and verification keys that application roles cannot read.  One
 -- key per algorithm is "active" (signs); "verify_only" keys still verify,
 -- so that a rotation never invalidates tokens already issued; "retired"
--- keys do neither.  Rows are included in pg_dump.
+-- keys do neither.  Rows are included in pg_dump.  "issuer" is set on the
+-- keys imported from an identity provider's JWK Set
+-- (jwt_registry_import_jwks): they only verify, and only tokens whose
+-- "iss" names that issuer; the CHECK keeps them from ever signing.
 --
 -- The registry's functions are C (src/registry.c): they reach jwt_keys by
 -- its schema-qualified name and call none of the extension's functions by
@@ -28,12 +31,17 @@ CREATE TABLE @extschema@.jwt_keys (
 	created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	retire_after timestamptz,
 	retired_at timestamptz,
+	issuer text CHECK (issuer <> ''),
 	CHECK (status <> 'active' OR signing_key IS NOT NULL),
-	CHECK ((status = 'retired') = (retired_at IS NOT NULL))
+	CHECK ((status = 'retired') = (retired_at IS NOT NULL)),
+	CONSTRAINT jwt_keys_imported_verify_only
+		CHECK (issuer IS NULL OR (signing_key IS NULL AND status <> 'active'))
 );
 CREATE UNIQUE INDEX jwt_keys_one_active ON @extschema@.jwt_keys (algorithm)
 	WHERE status = 'active';
 COMMENT ON TABLE @extschema@.jwt_keys IS 'signing and verification keys of the jwt registry';
+COMMENT ON COLUMN @extschema@.jwt_keys.issuer
+	IS 'the identity provider (its "iss") a key was imported for by jwt_registry_import_jwks; NULL for the database''s own keys';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.jwt_keys', '');
 REVOKE ALL ON @extschema@.jwt_keys FROM PUBLIC;
 
@@ -155,8 +163,20 @@ LANGUAGE C STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
 --
+-- Replace the keys of an identity provider (an "iss") with the signature
+-- keys of its published JWK Set, as verify-only keys bound to that issuer;
+-- returns how many it imported.  EXECUTE is granted to nobody, as for
+-- jwt_registry_add: the caller also needs INSERT and DELETE on jwt_keys.
+--
+CREATE FUNCTION @extschema@.jwt_registry_import_jwks(jwks jsonb, issuer text)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'jwt_registry_import_jwks'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
+--
 -- The public keys of the registry as a JWK Set, for other services and
--- gateways.  HMAC secrets are never published.
+-- gateways.  HMAC secrets are never published, nor imported keys.
 --
 CREATE FUNCTION @extschema@.jwt_jwks()
 RETURNS jsonb
@@ -169,6 +189,7 @@ REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_add(text, text, text, text, 
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_rotate(text, interval) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_retire(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_retire_due() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_import_jwks(jsonb, text) FROM PUBLIC;
 
 COMMENT ON FUNCTION @extschema@.jwt_registry_keyset()
 	IS 'JWK Set of the registry keys that still verify (internal)';
@@ -186,5 +207,7 @@ COMMENT ON FUNCTION @extschema@.jwt_registry_verify(text, text[], text, text, te
 	IS 'verify a token against the registry keys by kid, or raise';
 COMMENT ON FUNCTION @extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a token against the registry keys by kid without raising';
+COMMENT ON FUNCTION @extschema@.jwt_registry_import_jwks(jsonb, text)
+	IS 'replace an identity provider''s keys in the registry with the signature keys of its JWK Set (verify-only, bound to its issuer)';
 COMMENT ON FUNCTION @extschema@.jwt_jwks()
 	IS 'the public keys of the registry as a JWK Set';
