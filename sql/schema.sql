@@ -34,6 +34,15 @@ SELECT count(*) AS functions, count(obj_description(p.oid, 'pg_proc')) AS commen
   FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
  WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'jwt');
 
+-- No parameter is polymorphic (anyelement, anycompatible, ...): each
+-- function stays the exact match of its calls, beside which a look-alike
+-- of the same types cannot be created (sql/audiences.sql).
+SELECT p.oid::regprocedure AS polymorphic, t::regtype AS type
+  FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass,
+       unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) t
+ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'jwt')
+   AND (SELECT typtype FROM pg_type WHERE oid = t) = 'p';
+
 DROP EXTENSION jwt;
 DROP SCHEMA auth;
 CREATE EXTENSION jwt;
