@@ -66,7 +66,7 @@ CREATE FUNCTION adm.rvalidate(t text) RETURNS boolean BEGIN ATOMIC SELECT ($x.jw
 CREATE FUNCTION adm.import(k text, kid text, iss text) RETURNS integer BEGIN ATOMIC
 	SELECT $x.jwt_registry_import_jwks(pg_catalog.jsonb_build_object('keys', pg_catalog.jsonb_build_array(
 		k::jsonb OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('kid', kid))), iss); END;
-CREATE FUNCTION adm.rverify_aud(t text, aud text[]) RETURNS text BEGIN ATOMIC SELECT $x.jwt_registry_verify(t, audience => aud) ->> 'sub'; END;
+CREATE FUNCTION adm.rverify_aud(t text, aud text[]) RETURNS text BEGIN ATOMIC SELECT $x.jwt_registry_verify(t, audiences => aud) ->> 'sub'; END;
 CREATE FUNCTION adm.jwks() RETURNS integer BEGIN ATOMIC SELECT jsonb_array_length($x.jwt_jwks() -> 'keys'); END;
 CREATE FUNCTION adm.retire(kid text) RETURNS boolean BEGIN ATOMIC SELECT $x.jwt_registry_retire(kid); END;
 CREATE FUNCTION adm.retire_due() RETURNS integer BEGIN ATOMIC SELECT $x.jwt_registry_retire_due(); END;
