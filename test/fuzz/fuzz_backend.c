@@ -31,6 +31,7 @@
  *			 claims JSON: the harness signs them with the ring key that serves
  *			 the header's alg, so that mutated claims get past the signature,
  *			 then calls jwt_validate with options chosen by the option bytes
+ *			 (the expected audience as "audience" or within "audiences")
  *			 and checks its answer against a reference implementation of the
  *			 claim rules written here from the README.
  *	key		 an input is a key argument (PEM, JWK, JWK Set or secret) as text,
@@ -96,6 +97,9 @@ PG_FUNCTION_INFO_V1(jwt_fuzz);
 
 #define MAX_RING	16
 #define MAX_ALLOWED	4
+
+/* jwt_verify's and jwt_validate's arguments: token .. at, audiences */
+#define VERIFY_NARGS	12
 
 typedef enum FuzzForm
 {
@@ -170,10 +174,10 @@ guarded_call(const char *what, const int *allowed, FmgrInfo *fn, int nargs,
 
 	PG_TRY();
 	{
-		LOCAL_FCINFO(fcinfo, 11);
+		LOCAL_FCINFO(fcinfo, VERIFY_NARGS);
 		int			i;
 
-		Assert(nargs <= 11);
+		Assert(nargs <= VERIFY_NARGS);
 		InitFunctionCallInfoData(*fcinfo, fn, nargs, InvalidOid, NULL, NULL);
 		for (i = 0; i < nargs; i++)
 		{
@@ -442,8 +446,8 @@ target_json(const uint8 *data, size_t size)
 
 typedef struct VerifyArgs
 {
-	Datum		args[11];
-	bool		nulls[11];
+	Datum		args[VERIFY_NARGS];
+	bool		nulls[VERIFY_NARGS];
 } VerifyArgs;
 
 static void
@@ -451,7 +455,7 @@ verify_args_init(VerifyArgs *va, Datum token, Datum key)
 {
 	int			i;
 
-	for (i = 0; i < 11; i++)
+	for (i = 0; i < VERIFY_NARGS; i++)
 	{
 		va->args[i] = (Datum) 0;
 		va->nulls[i] = true;
@@ -503,12 +507,12 @@ validate_and_verify(FuzzForm form, VerifyArgs *va, const int *validate_allowed,
 	char	   *want;
 
 	memset(out, 0, sizeof(*out));
-	if (!guarded_call("jwt_validate", validate_allowed, &fns.validate[form], 11,
+	if (!guarded_call("jwt_validate", validate_allowed, &fns.validate[form], VERIFY_NARGS,
 					  va->args, va->nulls, &d, &isnull, &err))
 	{
 		out->raised = true;
 		/* jwt_verify must raise the same error for a bad argument */
-		if (guarded_call("jwt_verify", validate_allowed, &fns.verify[form], 11,
+		if (guarded_call("jwt_verify", validate_allowed, &fns.verify[form], VERIFY_NARGS,
 						 va->args, va->nulls, &d, &isnull, NULL))
 			fuzz_fail("jwt_validate raised %s but jwt_verify did not",
 					  unpack_sql_state(err->sqlerrcode));
@@ -541,7 +545,7 @@ validate_and_verify(FuzzForm form, VerifyArgs *va, const int *validate_allowed,
 
 	/* jwt_verify agrees */
 	err = NULL;
-	if (guarded_call("jwt_verify", verify_errors, &fns.verify[form], 11,
+	if (guarded_call("jwt_verify", verify_errors, &fns.verify[form], VERIFY_NARGS,
 					 va->args, va->nulls, &d, &isnull, &err))
 	{
 		if (!out->valid)
@@ -597,7 +601,9 @@ target_token(const uint8 *data, size_t size)
 
 typedef struct SignedOpts
 {
-	const char *audience;
+	int			naud;			/* 0: no audience checked */
+	const char *auds[2];
+	bool		aud_array;		/* passed as "audiences", not "audience" */
 	const char *issuer;
 	const char *subject;
 	const char *typ;
@@ -621,7 +627,31 @@ signed_opts(const uint8 *o, const JwtAlg *alg, SignedOpts *so)
 	static const double nows[] = {0, -3600, 3600, 1e9};
 
 	memset(so, 0, sizeof(*so));
-	so->audience = (o[0] & 1) ? strs[(o[0] >> 1) & 3] : NULL;
+	if (o[0] & 1)
+	{
+		const char *aud = strs[(o[0] >> 1) & 3];
+
+		/* "audience", or "audiences" naming it alone, second or first */
+		so->naud = 1;
+		so->auds[0] = aud;
+		switch ((o[2] >> 6) & 3)
+		{
+			case 1:
+				so->aud_array = true;
+				break;
+			case 2:
+				so->aud_array = true;
+				so->naud = 2;
+				so->auds[0] = strs[((o[0] >> 1) + 1) & 3];
+				so->auds[1] = aud;
+				break;
+			case 3:
+				so->aud_array = true;
+				so->naud = 2;
+				so->auds[1] = "zz";
+				break;
+		}
+	}
 	so->issuer = (o[0] & 8) ? strs[(o[0] >> 4) & 3] : NULL;
 	so->subject = (o[0] & 64) ? strs[(o[0] >> 5) & 3] : NULL;
 	so->typ = (o[0] & 128) ? typs[o[1] & 3] : NULL;
@@ -745,24 +775,27 @@ expected_reason(Jsonb *header, Jsonb *claims, const SignedOpts *so)
 			return "subject_mismatch";
 	}
 	v = member(claims, "aud", &buf);
-	if (so->audience)
+	if (so->naud > 0)
 	{
 		bool		found = false;
 
 		if (v == NULL)
 			return "audience_mismatch";
-		if (v->type == jbvString)
-			found = jv_str_eq(v, so->audience);
-		else
+		for (i = 0; i < so->naud; i++)
 		{
-			JsonbIterator *it = JsonbIteratorInit(v->val.binary.data);
-			JsonbValue	e;
-			JsonbIteratorToken tok;
-
-			while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+			if (v->type == jbvString)
+				found |= jv_str_eq(v, so->auds[i]);
+			else
 			{
-				if (tok == WJB_ELEM && jv_str_eq(&e, so->audience))
-					found = true;
+				JsonbIterator *it = JsonbIteratorInit(v->val.binary.data);
+				JsonbValue	e;
+				JsonbIteratorToken tok;
+
+				while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+				{
+					if (tok == WJB_ELEM && jv_str_eq(&e, so->auds[i]))
+						found = true;
+				}
 			}
 		}
 		if (!found)
@@ -870,8 +903,10 @@ target_signed(const uint8 *data, size_t size)
 	verify_args_init(&va, text_datum(token, p - token), rk->value);
 	if (so.nalgs)
 		verify_arg(&va, 2, text_array(so.algs, so.nalgs));
-	if (so.audience)
-		verify_arg(&va, 3, CStringGetTextDatum(so.audience));
+	if (so.naud > 0 && !so.aud_array)
+		verify_arg(&va, 3, CStringGetTextDatum(so.auds[0]));
+	else if (so.naud > 0)
+		verify_arg(&va, 11, text_array(so.auds, so.naud));
 	if (so.issuer)
 		verify_arg(&va, 4, CStringGetTextDatum(so.issuer));
 	if (so.subject)
@@ -1113,7 +1148,7 @@ lookup(FmgrInfo *fi, const char *signature)
 	fmgr_info_cxt(oid, fi, TopMemoryContext);
 }
 
-#define VARGS "text[],text,text,text,text,text[],interval,interval,timestamptz)"
+#define VARGS "text[],text,text,text,text,text[],interval,interval,timestamptz,text[])"
 
 static void
 lookup_functions(void)

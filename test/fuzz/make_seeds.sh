@@ -91,6 +91,11 @@ for i, h in enumerate(headers):
         put("signed", "h%02d_c%d" % (i, j), opts + compact(h).encode() + b"\0" + compact(cl).encode())
 for j, cl in enumerate(claims):
     put("signed", "opts%d" % j, bytes([255, 255, j * 16 + 5, 0]) + b'{"alg":"HS256"}\0' + compact(cl).encode())
+# audience "a" (o[0] = 1), checked at the tokens' own time: as "audience",
+# then as "audiences" alone, second and first (o[2] bits 6-7)
+for m in range(4):
+    for j, cl in enumerate(claims[:2]):
+        put("signed", "auds%d_c%d" % (m, j), bytes([1, 0, m << 6, 0]) + b'{"alg":"HS256"}\0' + compact(cl).encode())
 
 docs = [compact(h) for h in headers] + [compact(cl) for cl in claims] + [
     '{"a":1,"a":2}', '{"o":{"p":{"q":[1,[2,[3,{"r":"s"}]]]}}}', '{"n":[0,-0,1.5,-1.5e10,1E+2,1e-2,1234567890123456789]}',

@@ -90,7 +90,7 @@ mkdir -p "$tmp/art" "$tmp/corpus"
 # declared on the instrumented library, and the driver.
 so="$tmp/jwt_fuzz.so"
 setup_sql() {
-	local f v="text[],text,text,text,text,text[],interval,interval,timestamptz"
+	local f v="text[],text,text,text,text,text[],interval,interval,timestamptz,text[]"
 	for f in text bytea jsonb; do
 		echo "CREATE FUNCTION jwt_validate(text, $f, $v, OUT valid boolean, OUT reason text, OUT header jsonb, OUT claims jsonb) RETURNS record AS '$so', 'jwt_validate_$f' LANGUAGE C STABLE;"
 		echo "CREATE FUNCTION jwt_verify(text, $f, $v) RETURNS jsonb AS '$so', 'jwt_verify_$f' LANGUAGE C STABLE;"
