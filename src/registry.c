@@ -749,8 +749,8 @@ registry_verify(FunctionCallInfo fcinfo, RegistryVerifyCache *vc, bool raise,
 
 /*
  * jwt_registry_verify(token, algorithms, audience, issuer, subject, typ,
- * require, max_age, leeway, at, audiences) -> jsonb: jwt_verify with the registry's
- * keys; NULL for a NULL token.
+ * require, max_age, leeway, at, audiences) -> jsonb: jwt_verify with the
+ * registry's keys; NULL for a NULL token.
  */
 JWT_FUNCTION(jwt_registry_verify)
 {
