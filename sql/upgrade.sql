@@ -82,6 +82,7 @@ SELECT 'constraint', c.oid::regclass::text || ' ' || quote_ident(k.conname),
 		   'validated=' || k.convalidated,
 		   'comment=' || obj_description(k.oid, 'pg_constraint'))
   FROM rels c JOIN pg_constraint k ON k.conrelid = c.oid
+ WHERE k.contype <> 'n'	-- 18's NOT NULL constraints: the columns say "not null"
 UNION ALL
 SELECT 'index', x.indexrelid::regclass::text,
 	   concat_ws(' ', pg_get_indexdef(x.indexrelid),
@@ -110,7 +111,11 @@ UNION ALL
 SELECT o.type, o.identity,
 	   'comment=' || coalesce(obj_description(m.objid, m.classid::regclass::name), '-')
   FROM members m, pg_identify_object(m.classid, m.objid, 0) o
- WHERE m.classid NOT IN ('pg_proc'::regclass, 'pg_class'::regclass);
+ WHERE m.classid NOT IN ('pg_proc'::regclass, 'pg_class'::regclass)
+   -- a table's row type and its array type (members of their own in 18)
+   AND NOT EXISTS (SELECT FROM pg_type t LEFT JOIN pg_type e ON e.oid = t.typelem
+					WHERE m.classid = 'pg_type'::regclass AND t.oid = m.objid
+					  AND (t.typrelid <> 0 OR e.typrelid <> 0));
 
 CREATE TEMP TABLE jwt_snapshot (way text, kind text, object text, detail text);
 
