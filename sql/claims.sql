@@ -327,6 +327,21 @@ BEGIN
 END
 $$;
 SELECT regress_claims_sites(:'tok', :'key') AS seen;
+-- A name that is a PL/pgSQL variable: one call site, several names.
+BEGIN;
+SELECT jwt_authenticate(:'tok', :'key') IS NOT NULL AS authenticated;
+DO $$
+DECLARE
+	seen text := '';
+	k text;
+BEGIN
+	FOREACH k IN ARRAY ARRAY['sub', 'sub', 'jti', 'nope', 'sub', 'n'] LOOP
+		seen := seen || coalesce(jwt_claim(k), '-') || ' ';
+	END LOOP;
+	RAISE NOTICE 'seen: %', seen;
+END
+$$;
+ROLLBACK;
 SELECT jwt_claim('sub') IS NULL AS gone_after_statement;
 CREATE PROCEDURE regress_claims_txns(tok text, key text)
 LANGUAGE plpgsql AS $$
