@@ -23,6 +23,7 @@ OBJS = \
 	src/sql_jwt.o \
 	src/claims_ctx.o \
 	src/sql_claims.o \
+	src/sql_claims_read.o \
 	src/claim_path.o \
 	src/denylist.o \
 	src/stats.o \

@@ -878,3 +878,24 @@ REVOKE ALL ON FUNCTION @extschema@.jwt_token_cache_info() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.jwt_token_cache_info() TO pg_monitor;
 COMMENT ON FUNCTION @extschema@.jwt_token_cache_info()
 	IS 'entries, capacity, hits and misses of this backend''s cache of verified tokens';
+
+-- jwt_claims() and jwt_claim(name) per call site (src/sql_claims_read.c)
+--
+-- Same functions, new C symbols: each call site keeps its answer ready to
+-- return while the claims stay the same (a counter, plus the text of
+-- request.jwt.claims in request mode), and a constant claim name is not
+-- read again, so a row of a policy such as owner_id = jwt_claim('sub')
+-- costs little more than a comparison with a constant.  Same signatures,
+-- so privileges, comments and dependent policies are kept; the markings
+-- are those of 0.1.1 (CREATE OR REPLACE restates them).  The symbols
+-- jwt_claims and jwt_claim stay in jwt.so for 0.1.1.
+--
+CREATE OR REPLACE FUNCTION @extschema@.jwt_claims()
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'jwt_claims_site'
+LANGUAGE C STABLE PARALLEL RESTRICTED;
+
+CREATE OR REPLACE FUNCTION @extschema@.jwt_claim(name text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_claim_site'
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;

@@ -294,6 +294,128 @@ SELECT jwt_claim('sub') IS NULL AS authenticate_mode;
 COMMIT;
 RESET jwt.claims_source;
 
+-- Each call site keeps its answer while the claims stay the same: every
+-- change is seen, even between two rows of one statement.
+-- Established by a volatile call between rows:
+BEGIN;
+SELECT i, CASE WHEN i = 2 THEN jwt_authenticate(:'tok', :'key') IS NOT NULL END AS authenticated,
+       jwt_claim('sub') AS sub, jwt_claims()->>'jti' AS jti
+  FROM generate_series(1, 3) i;
+ROLLBACK;
+-- Undone by the rollback of the subtransaction that established them, and
+-- by the end of the transaction, at a site that already answered.
+CREATE FUNCTION regress_claims_sites(tok text, key text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	seen text := '';
+BEGIN
+	FOR i IN 1 .. 3 LOOP
+		BEGIN
+			IF i = 2 THEN
+				PERFORM jwt_authenticate(tok, key);
+			END IF;
+			seen := seen || coalesce(jwt_claim('sub'), '-') || coalesce(jwt_claims()->>'jti', '-') || ' ';
+			IF i = 2 THEN
+				RAISE EXCEPTION 'undo';
+			END IF;
+		EXCEPTION WHEN raise_exception THEN
+			seen := seen || 'undone ';
+		END;
+	END LOOP;
+	PERFORM jwt_authenticate(tok, key);
+	RETURN seen || coalesce(jwt_claim('sub'), '-') || coalesce(jwt_claims()->>'jti', '-');
+END
+$$;
+SELECT regress_claims_sites(:'tok', :'key') AS seen;
+-- A name that is a PL/pgSQL variable: one call site, several names.
+BEGIN;
+SELECT jwt_authenticate(:'tok', :'key') IS NOT NULL AS authenticated;
+DO $$
+DECLARE
+	seen text := '';
+	k text;
+BEGIN
+	FOREACH k IN ARRAY ARRAY['sub', 'sub', 'jti', 'nope', 'sub', 'n'] LOOP
+		seen := seen || coalesce(jwt_claim(k), '-') || ' ';
+	END LOOP;
+	RAISE NOTICE 'seen: %', seen;
+END
+$$;
+ROLLBACK;
+SELECT jwt_claim('sub') IS NULL AS gone_after_statement;
+CREATE PROCEDURE regress_claims_txns(tok text, key text)
+LANGUAGE plpgsql AS $$
+DECLARE
+	seen text := '';
+BEGIN
+	FOR i IN 1 .. 3 LOOP
+		IF i <> 2 THEN
+			PERFORM jwt_authenticate(tok, key);
+		END IF;
+		seen := seen || coalesce(jwt_claim('sub'), '-') || ' ';
+		COMMIT;
+	END LOOP;
+	RAISE NOTICE 'seen: %', seen;
+END
+$$;
+CALL regress_claims_txns(:'tok', :'key');
+-- A role switch changes nothing: the claims belong to the transaction.
+BEGIN;
+SELECT jwt_authenticate(:'tok', :'key') IS NOT NULL AS authenticated;
+SELECT i, CASE i WHEN 2 THEN set_config('role', 'regress_claims_reader', true)
+                 WHEN 3 THEN set_config('role', 'none', true) END AS role,
+       current_user AS usr, jwt_claim('sub') AS sub
+  FROM generate_series(1, 3) i;
+ROLLBACK;
+-- Request mode: set_config between rows, values of the same length (a
+-- freed string's address may come back with another value), NULL and
+-- back, and the rollback to a savepoint.
+SET jwt.claims_source = 'request.jwt.claims';
+BEGIN;
+SELECT i, set_config('request.jwt.claims', CASE WHEN i IN (3, 4) THEN '' ELSE format('{"sub":"u%s"}', i % 3) END, true) AS claims,
+       jwt_claim('sub') AS sub, jwt_claims()->>'sub' AS sub_of_claims
+  FROM generate_series(1, 6) i;
+SELECT set_config('request.jwt.claims', '{"sub":"before"}', true) IS NOT NULL AS set;
+SAVEPOINT s;
+SELECT i, CASE WHEN i = 2 THEN set_config('request.jwt.claims', '{"sub":"inside"}', true) END AS claims,
+       jwt_claim('sub') AS sub
+  FROM generate_series(1, 2) i;
+ROLLBACK TO SAVEPOINT s;
+SELECT jwt_claim('sub') AS after_rollback;
+COMMIT;
+-- The same in one PL/pgSQL block, whose call sites outlive a statement.
+DO $$
+DECLARE
+	seen text := '';
+BEGIN
+	PERFORM set_config('request.jwt.claims', '{"sub":"v1"}', true);
+	FOR i IN 1 .. 4 LOOP
+		BEGIN
+			IF i = 2 THEN
+				PERFORM set_config('request.jwt.claims', '{"sub":"v2"}', true);
+			END IF;
+			seen := seen || coalesce(jwt_claim('sub'), '-') || ' ';
+			IF i = 2 THEN
+				RAISE EXCEPTION 'undo';
+			END IF;
+		EXCEPTION WHEN raise_exception THEN
+			seen := seen || 'undone ';
+		END;
+	END LOOP;
+	RAISE NOTICE 'seen: %', seen;
+END
+$$;
+-- A change of source is a change of claims.
+BEGIN;
+SELECT set_config('request.jwt.claims', '{"sub":"bob"}', true) IS NOT NULL AS set;
+SELECT i, CASE WHEN i = 2 THEN set_config('jwt.claims_source', 'authenticate', true) END AS source,
+       jwt_claim('sub') AS sub
+  FROM generate_series(1, 2) i;
+COMMIT;
+RESET jwt.claims_source;
+DROP FUNCTION regress_claims_sites(text, text);
+DROP PROCEDURE regress_claims_txns(text, text);
+
 -- A client's SET before the library is loaded in its backend does not
 -- survive the load: the setting is superuser-only.
 ALTER ROLE regress_claims_client LOGIN;

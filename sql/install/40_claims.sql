@@ -22,12 +22,12 @@
 --
 CREATE FUNCTION @extschema@.jwt_claims()
 RETURNS jsonb
-AS 'MODULE_PATHNAME', 'jwt_claims'
+AS 'MODULE_PATHNAME', 'jwt_claims_site'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 
 CREATE FUNCTION @extschema@.jwt_claim(name text)
 RETURNS text
-AS 'MODULE_PATHNAME', 'jwt_claim'
+AS 'MODULE_PATHNAME', 'jwt_claim_site'
 LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 
 --

@@ -1,0 +1,236 @@
+/*-------------------------------------------------------------------------
+ *
+ * sql_claims_read.c
+ *		SQL entry points jwt_claims() and jwt_claim(name) from 0.1.2 on
+ *		(C symbols jwt_claims_site and jwt_claim_site).
+ *
+ * Both run once per row in a row-level security policy such as
+ * USING (owner_id = jwt_claim('sub')), so each call site (fn_extra) keeps
+ * the answer it last computed, as a datum ready to return, with what it was
+ * computed under:
+ *
+ *	- jwt_claims_generation (claims_ctx.h), bumped whenever the claims may
+ *	  have changed: established, cleared at commit, abort or PREPARE, undone
+ *	  by a subtransaction's abort, or jwt.claims_source changed;
+ *	- in request mode, the text of request.jwt.claims it was parsed from:
+ *	  set_config(), SET LOCAL and the rollback of either change the setting
+ *	  without telling anyone, so its text is compared with strcmp on every
+ *	  call (a string the setting no longer holds may be freed and its
+ *	  address reused for another value: the pointer proves nothing);
+ *	- for jwt_claim, the name: a constant (a Const node, the policy case)
+ *	  is never read again; any other name is compared, and a site that sees
+ *	  a second name stops caching.
+ *
+ * The answer does not depend on the current role, so a role switch needs
+ * no check.  A call that finds its answer still valid raises no error and
+ * so returns without the error context that keeps the statement out of the
+ * log (entry.h); every other call runs under it, in a function of its
+ * own (pg_noinline) so that the check's path needs no stack frame.  Values cached in fn_mcxt
+ * are never freed before the query ends, since a row may still point to
+ * them; one copy is made per change of the claims.
+ *
+ * 0.1.1's declarations name the symbols jwt_claims and jwt_claim
+ * (sql_claims.c), which stay in jwt.so for installs not yet updated.
+ *
+ * src/sql_claims_read.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "nodes/primnodes.h"
+#include "utils/jsonb.h"
+
+#include "claims_ctx.h"
+#include "entry.h"
+#include "json_out.h"
+
+/* Per call site of jwt_claims() / jwt_claim(name) */
+typedef struct ClaimReadSite
+{
+	uint64		generation;		/* jwt_claims_generation of value; 0: none */
+	uint64		const_generation;	/* jwt_claim: generation, if name_const */
+	char	   *request_text;	/* request mode: the setting's text, or NULL */
+	bool		name_const;		/* jwt_claim: the name is a Const node */
+	bool		name_varies;	/* jwt_claim: saw two names; caches nothing */
+	char	   *name;			/* jwt_claim: the name value is for */
+	int			name_len;
+	bool		isnull;
+	Datum		value;			/* in fn_mcxt */
+} ClaimReadSite;
+
+/*
+ * Does the site's answer still hold?  Raises nothing: called outside the
+ * error context.
+ */
+static inline bool
+site_fresh(const ClaimReadSite *site)
+{
+	const char *text;
+
+	if (site->generation != jwt_claims_generation)
+		return false;
+	if (jwt_claims_source == JWT_CLAIMS_SOURCE_AUTHENTICATE)
+		return true;
+	text = jwt_request_claims_text();
+	if (text == NULL || site->request_text == NULL)
+		return text == site->request_text;
+	return strcmp(text, site->request_text) == 0;
+}
+
+static ClaimReadSite *
+site_get(FunctionCallInfo fcinfo)
+{
+	ClaimReadSite *site = (ClaimReadSite *) fcinfo->flinfo->fn_extra;
+
+	if (site == NULL)
+	{
+		Node	   *arg = NULL;
+
+		site = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ClaimReadSite));
+		if (fcinfo->nargs > 0 && fcinfo->flinfo->fn_expr != NULL &&
+			IsA(fcinfo->flinfo->fn_expr, FuncExpr))
+			arg = linitial(((FuncExpr *) fcinfo->flinfo->fn_expr)->args);
+		site->name_const = arg != NULL && IsA(arg, Const);
+		fcinfo->flinfo->fn_extra = site;
+	}
+	return site;
+}
+
+/*
+ * Keep a copy of value (a varlena, or NULL) as the site's answer under the
+ * current generation and the setting's text request_text.
+ */
+static Datum
+site_store(FunctionCallInfo fcinfo, ClaimReadSite *site,
+		   const struct varlena *value, const char *request_text)
+{
+	MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
+
+	site->isnull = (value == NULL);
+	if (value)
+	{
+		struct varlena *copy = MemoryContextAlloc(mcxt, VARSIZE(value));
+
+		memcpy(copy, value, VARSIZE(value));
+		site->value = PointerGetDatum(copy);
+	}
+	if (site->request_text)
+		pfree(site->request_text);
+	site->request_text = request_text ? MemoryContextStrdup(mcxt, request_text) : NULL;
+	site->generation = jwt_claims_generation;
+	site->const_generation = site->name_const ? site->generation : 0;
+	if (site->isnull)
+	{
+		fcinfo->isnull = true;
+		return (Datum) 0;
+	}
+	return site->value;
+}
+
+static inline Datum
+site_answer(FunctionCallInfo fcinfo, const ClaimReadSite *site)
+{
+	if (site->isnull)
+	{
+		fcinfo->isnull = true;
+		return (Datum) 0;
+	}
+	return site->value;
+}
+
+/* ---------------------------------------------------------------------
+ * jwt_claims() -> jsonb: the claims in force, NULL when there are none.
+ * ---------------------------------------------------------------------
+ */
+static Datum
+jwt_claims_site_body(PG_FUNCTION_ARGS)
+{
+	ClaimReadSite *site = site_get(fcinfo);
+	const char *request_text;
+	Jsonb	   *claims = jwt_claims_current(&request_text);
+
+	return site_store(fcinfo, site, (struct varlena *) claims, request_text);
+}
+
+static pg_noinline Datum
+jwt_claims_site_slow(FunctionCallInfo fcinfo)
+{
+	return jwt_call_hiding_statement(jwt_claims_site_body, fcinfo);
+}
+
+PG_FUNCTION_INFO_V1(jwt_claims_site);
+extern PGDLLEXPORT Datum jwt_claims_site(PG_FUNCTION_ARGS);
+
+Datum
+jwt_claims_site(PG_FUNCTION_ARGS)
+{
+	ClaimReadSite *site = (ClaimReadSite *) fcinfo->flinfo->fn_extra;
+
+	if (likely(site != NULL) && site_fresh(site))
+		return site_answer(fcinfo, site);
+	return jwt_claims_site_slow(fcinfo);
+}
+
+/* ---------------------------------------------------------------------
+ * jwt_claim(name) -> text: one claim of jwt_claims(), as text.  STRICT.
+ * ---------------------------------------------------------------------
+ */
+static Datum
+jwt_claim_site_body(PG_FUNCTION_ARGS)
+{
+	ClaimReadSite *site = site_get(fcinfo);
+	text	   *name = PG_GETARG_TEXT_PP(0);
+	const char *name_data = VARDATA_ANY(name);
+	int			name_len = VARSIZE_ANY_EXHDR(name);
+	const char *request_text;
+	text	   *result;
+
+	if (site->name != NULL && !site->name_varies &&
+		site->name_len == name_len && memcmp(site->name, name_data, name_len) == 0 &&
+		site_fresh(site))
+		return site_answer(fcinfo, site);
+
+	result = json_out_member_text(jwt_claims_current(&request_text), name_data, name_len);
+	if (site->name != NULL &&
+		(site->name_len != name_len || memcmp(site->name, name_data, name_len) != 0))
+		site->name_varies = true;
+	if (site->name_varies)
+	{
+		/* a name that varies by call: nothing to cache */
+		if (result == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_TEXT_P(result);
+	}
+	if (site->name == NULL)
+	{
+		site->name = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, name_len + 1);
+		memcpy(site->name, name_data, name_len);
+		site->name[name_len] = '\0';
+		site->name_len = name_len;
+	}
+	return site_store(fcinfo, site, (struct varlena *) result, request_text);
+}
+
+static pg_noinline Datum
+jwt_claim_site_slow(FunctionCallInfo fcinfo)
+{
+	return jwt_call_hiding_statement(jwt_claim_site_body, fcinfo);
+}
+
+PG_FUNCTION_INFO_V1(jwt_claim_site);
+extern PGDLLEXPORT Datum jwt_claim_site(PG_FUNCTION_ARGS);
+
+Datum
+jwt_claim_site(PG_FUNCTION_ARGS)
+{
+	ClaimReadSite *site = (ClaimReadSite *) fcinfo->flinfo->fn_extra;
+
+	/* the policy case: a constant name, nothing to read but the generation */
+	if (likely(site != NULL) &&
+		site->const_generation == jwt_claims_generation &&
+		(jwt_claims_source == JWT_CLAIMS_SOURCE_AUTHENTICATE || site_fresh(site)))
+		return site_answer(fcinfo, site);
+	return jwt_claim_site_slow(fcinfo);
+}
