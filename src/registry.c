@@ -673,6 +673,12 @@ jwt_registry_no_key_error(void)
  * (any of its users can get one) would pass for another's, or for ours,
  * wherever the caller does not check "issuer".  Cost: one pass over the
  * cached keys after a signature verified.
+ *
+ * The keys are read again here, and may have changed since the token was
+ * verified (an import that replaced the issuer's keys committed in
+ * between, its invalidation arriving while the verifying keys were read):
+ * a key that is no longer in the registry cannot say its issuer, so the
+ * token is rejected as unknown_key rather than let through unbound.
  */
 void
 jwt_registry_check_issuer(JwtVerifyResult *res)
@@ -699,6 +705,13 @@ jwt_registry_check_issuer(JwtVerifyResult *res)
 	if (row != NULL && row->issuer != NULL)
 		issuer = DatumGetTextPCopy(PointerGetDatum(row->issuer));
 	registry_release(keys);
+
+	if (row == NULL)
+	{
+		res->reason = JWT_REASON_UNKNOWN_KEY;
+		res->detail = pstrdup("The key that verified the token left the key registry while the token was checked");
+		return;
+	}
 
 	if (issuer != NULL)
 	{
