@@ -409,6 +409,28 @@ check_eq "security: race: a token of a key that left the registry during its che
 	"$(q "$db" "SELECT count(*) FROM outcome WHERE reason = 'accepted'")" 0
 check_eq "security: race: the verifications saw both the key and its absence" \
 	"$(q "$db" "SELECT count(DISTINCT reason) FILTER (WHERE reason IN ('issuer_mismatch', 'unknown_key')) FROM outcome")" 2
+# The same for a token without a kid, which the only key of its algorithm
+# verifies: a key of ours with that algorithm, added in between and first
+# in kid order, must not stand in for the issuer's.
+q "$db" "CREATE TABLE k2 AS SELECT jwt_generate_key('ES384') || '{\"kid\": \"a3\"}' AS a3,
+	                          jwt_generate_key('ES384') - '{d,kid}'::text[] AS ours;
+	SELECT jwt_registry_import_jwks(jsonb_build_object('keys', jsonb_build_array(a3 - 'd')), 'https://a.example') FROM k2;
+	CREATE TABLE t2 AS SELECT jwt_sign('{\"sub\": \"mallory\", \"iss\": \"https://b.example\"}', a3 - 'kid') AS tok FROM k2;
+	CREATE UNLOGGED TABLE outcome2 (reason text)" >/dev/null
+cat >"$WORK/verify2.sql" <<'SQL'
+SET jwt.token_cache_size = 0;
+INSERT INTO outcome2 SELECT coalesce(v.reason, 'accepted') FROM t2, jwt_registry_validate(t2.tok) v;
+SQL
+cat >"$WORK/ours.sql" <<'SQL'
+DELETE FROM jwt_keys WHERE kid = '0ours';
+INSERT INTO jwt_keys (kid, algorithm, verification_key, status)
+	SELECT '0ours', 'ES384', ours, 'verify_only' FROM k2 WHERE random() < 0.5;
+SQL
+"$JWT_TEST_BINDIR/pgbench" -n -d "$db" -T 8 -c 2 -f "$WORK/verify2.sql@10" -f "$WORK/ours.sql@1" >/dev/null 2>&1 || true
+check_eq "security: race: a token without a kid was not accepted by a key of ours added during its check" \
+	"$(q "$db" "SELECT count(*) FROM outcome2 WHERE reason = 'accepted'")" 0
+check_eq "security: race: the verifications without a kid saw one key and two" \
+	"$(q "$db" "SELECT count(DISTINCT reason) FILTER (WHERE reason IN ('issuer_mismatch', 'key_mismatch')) FROM outcome2")" 2
 
 # --- the server log -------------------------------------------------------------
 db=jwt_security_log
