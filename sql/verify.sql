@@ -116,6 +116,30 @@ SELECT count(*) FILTER (WHERE valid) AS valid, count(*) FILTER (WHERE reason = '
        LATERAL jwt_validate(jwt_sign(jsonb_build_object('n', g, 'iat', 1), :k32, header => jsonb_build_object('kid', 'k' || g % 3)),
                             CASE WHEN g % 10 = 0 THEN :other ELSE :k32 END, at => :at);
 
+-- HMAC against pgcrypto, for secrets shorter than, equal to and longer
+-- than the hash's block (64 bytes for SHA-256, 128 for SHA-384 and
+-- SHA-512: a longer secret is hashed first, RFC 2104), each algorithm in
+-- turn with the same secret (one key object, its keyed state per
+-- algorithm): signing matches, the forged token verifies, and the secret
+-- with its last byte changed does not verify it.
+CREATE FUNCTION forge_bytea(alg text, payload text, key bytea, h text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT si || '.' || rtrim(translate(encode(hmac(convert_to(si, 'UTF8'), key, h), 'base64'), E'+/\n', '-_'), '=')
+    FROM (SELECT b64url(format('{"alg":"%s","typ":"JWT"}', alg)) || '.' || b64url(payload) AS si) s
+$$;
+SELECT a.alg,
+       count(*) AS secrets,
+       bool_and(jwt_sign('{"iat":1}', k.key, a.alg) = forge_bytea(a.alg, '{"iat":1}', k.key, a.h)) AS sign_matches,
+       bool_and((jwt_validate(forge_bytea(a.alg, '{"iat":1}', k.key, a.h), k.key, ARRAY[a.alg], at => :at)).valid) AS verifies,
+       bool_and((jwt_validate(forge_bytea(a.alg, '{"iat":1}', k.key, a.h),
+                              overlay(k.key placing '\x00'::bytea from length(k.key)), ARRAY[a.alg], at => :at)).reason
+                = 'bad_signature') AS other_secret_refused
+  FROM (VALUES (32), (48), (63), (64), (65), (127), (128), (129), (200), (1000)) AS l(len),
+       LATERAL (SELECT substring(decode(repeat(md5('hmac secret ' || l.len), 63), 'hex') FROM 1 FOR l.len - 1)
+                       || '\x01'::bytea AS key) k,
+       (VALUES ('HS256', 'sha256', 32), ('HS384', 'sha384', 48), ('HS512', 'sha512', 64)) AS a(alg, h, min_len)
+ WHERE length(k.key) >= a.min_len
+ GROUP BY a.alg ORDER BY a.alg;
+DROP FUNCTION forge_bytea(text, text, bytea, text);
 DROP FUNCTION forge(text, text, text);
 DROP FUNCTION b64url(text);
 DROP EXTENSION pgcrypto;

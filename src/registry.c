@@ -673,6 +673,14 @@ jwt_registry_no_key_error(void)
  * (any of its users can get one) would pass for another's, or for ours,
  * wherever the caller does not check "issuer".  Cost: one pass over the
  * cached keys after a signature verified.
+ *
+ * The keys are read again here, and may have changed since the token was
+ * verified (an import that replaced the issuer's keys committed in
+ * between, its invalidation arriving while the verifying keys were read):
+ * a key that is no longer in the registry cannot say its issuer, nor can
+ * the first of several keys of the algorithm of a token without a kid (one
+ * added since), so the token is rejected as unknown_key rather than let
+ * through unbound.
  */
 void
 jwt_registry_check_issuer(JwtVerifyResult *res)
@@ -680,6 +688,7 @@ jwt_registry_check_issuer(JwtVerifyResult *res)
 	RegistryKeys *keys;
 	RegistryRow *row = NULL;
 	text	   *issuer = NULL;
+	int			nrows = 0;
 	int			i;
 
 	if (res->reason != JWT_REASON_NONE || res->claims == NULL || res->alg == NULL)
@@ -692,13 +701,21 @@ jwt_registry_check_issuer(JwtVerifyResult *res)
 		if (res->kid != NULL ? text_is(r->kid, res->kid) :
 			text_is(r->algorithm, res->alg->name))
 		{
-			row = r;
-			break;
+			if (row == NULL)
+				row = r;
+			nrows++;
 		}
 	}
 	if (row != NULL && row->issuer != NULL)
 		issuer = DatumGetTextPCopy(PointerGetDatum(row->issuer));
 	registry_release(keys);
+
+	if (nrows != 1)
+	{
+		res->reason = JWT_REASON_UNKNOWN_KEY;
+		res->detail = pstrdup("The key that verified the token is no longer the registry's one key for it");
+		return;
+	}
 
 	if (issuer != NULL)
 	{

@@ -380,6 +380,58 @@ layout public "" public after
 layout schema "SCHEMA auth" auth after
 layout early "" public before
 
+# --- an issuer's keys replaced while its tokens are verified ------------------
+# jwt_registry_validate verifies with the registry's keys, then reads them
+# again for the issuer of the key that verified.  An import replacing the
+# issuer's keys may commit in between (the invalidation trigger disabled,
+# the registry is read on every call, which widens that window): a token
+# of issuer A's key that names issuer B must then be refused, never accepted
+# because its key could no longer be found.  Two clients verify, one
+# imports A's set with the token's key and without it, in turn.
+db=jwt_security_race
+q postgres "CREATE DATABASE $db" >/dev/null
+q "$db" "CREATE EXTENSION jwt VERSION '0.1.1'; ALTER EXTENSION jwt UPDATE;
+	ALTER TABLE jwt_keys DISABLE TRIGGER jwt_keys_invalidate;
+	CREATE TABLE k AS SELECT jwt_generate_key('RS256') || '{\"kid\": \"a1\"}' AS a1,
+	                         jwt_generate_key('RS256') || '{\"kid\": \"a2\"}' AS a2;
+	CREATE TABLE t AS SELECT jwt_sign('{\"sub\": \"mallory\", \"iss\": \"https://b.example\"}', a1) AS tok FROM k;
+	CREATE UNLOGGED TABLE outcome (reason text)" >/dev/null
+cat >"$WORK/verify.sql" <<'SQL'
+SET jwt.token_cache_size = 0;
+INSERT INTO outcome SELECT coalesce(v.reason, 'accepted') FROM t, jwt_registry_validate(t.tok) v;
+SQL
+cat >"$WORK/import.sql" <<'SQL'
+SELECT jwt_registry_import_jwks(jsonb_build_object('keys', jsonb_build_array(
+	CASE WHEN random() < 0.5 THEN a1 ELSE a2 END - '{d,p,q,dp,dq,qi}'::text[])), 'https://a.example') FROM k;
+SQL
+"$JWT_TEST_BINDIR/pgbench" -n -d "$db" -T 8 -c 2 -f "$WORK/verify.sql@10" -f "$WORK/import.sql@1" >/dev/null 2>&1 || true
+check_eq "security: race: a token of a key that left the registry during its check was not accepted" \
+	"$(q "$db" "SELECT count(*) FROM outcome WHERE reason = 'accepted'")" 0
+check_eq "security: race: the verifications saw both the key and its absence" \
+	"$(q "$db" "SELECT count(DISTINCT reason) FILTER (WHERE reason IN ('issuer_mismatch', 'unknown_key')) FROM outcome")" 2
+# The same for a token without a kid, which the only key of its algorithm
+# verifies: a key of ours with that algorithm, added in between and first
+# in kid order, must not stand in for the issuer's.
+q "$db" "CREATE TABLE k2 AS SELECT jwt_generate_key('ES384') || '{\"kid\": \"a3\"}' AS a3,
+	                          jwt_generate_key('ES384') - '{d,kid}'::text[] AS ours;
+	SELECT jwt_registry_import_jwks(jsonb_build_object('keys', jsonb_build_array(a3 - 'd')), 'https://a.example') FROM k2;
+	CREATE TABLE t2 AS SELECT jwt_sign('{\"sub\": \"mallory\", \"iss\": \"https://b.example\"}', a3 - 'kid') AS tok FROM k2;
+	CREATE UNLOGGED TABLE outcome2 (reason text)" >/dev/null
+cat >"$WORK/verify2.sql" <<'SQL'
+SET jwt.token_cache_size = 0;
+INSERT INTO outcome2 SELECT coalesce(v.reason, 'accepted') FROM t2, jwt_registry_validate(t2.tok) v;
+SQL
+cat >"$WORK/ours.sql" <<'SQL'
+DELETE FROM jwt_keys WHERE kid = '0ours';
+INSERT INTO jwt_keys (kid, algorithm, verification_key, status)
+	SELECT '0ours', 'ES384', ours, 'verify_only' FROM k2 WHERE random() < 0.5;
+SQL
+"$JWT_TEST_BINDIR/pgbench" -n -d "$db" -T 8 -c 2 -f "$WORK/verify2.sql@10" -f "$WORK/ours.sql@1" >/dev/null 2>&1 || true
+check_eq "security: race: a token without a kid was not accepted by a key of ours added during its check" \
+	"$(q "$db" "SELECT count(*) FROM outcome2 WHERE reason = 'accepted'")" 0
+check_eq "security: race: the verifications without a kid saw one key and two" \
+	"$(q "$db" "SELECT count(DISTINCT reason) FILTER (WHERE reason IN ('issuer_mismatch', 'key_mismatch')) FROM outcome2")" 2
+
 # --- the server log -------------------------------------------------------------
 db=jwt_security_log
 q postgres "CREATE DATABASE $db" >/dev/null
