@@ -438,7 +438,7 @@ q postgres "CREATE DATABASE $db" >/dev/null
 q "$db" "CREATE EXTENSION jwt; CREATE ROLE regress_api LOGIN; CREATE ROLE regress_reader;
 	GRANT regress_reader TO regress_api;
 	GRANT EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[]) TO regress_api" >/dev/null
-M="marker$RANDOM$RANDOM"
+M="marker7395046128"	# fixed: the lines it is looked for in are those after log_before
 MK="$(printf '%s' "$M"; printf 'x%.0s' {1..40})"	# a secret holding the marker
 log_before="$(wc -l <"$JWT_TEST_LOG")"
 provoke() { # desc, sql: must fail, with a marker in the statement
@@ -468,8 +468,9 @@ if out="$("${PSQL[@]}" -U regress_api -d "$db" -c "BEGIN" \
 	-c "SELECT jwt_authenticate('$tok', '$MK')" 2>&1)"; then
 	not_ok "security: log: a second jwt_authenticate after the role switch fails"
 else
-	check_eq "security: log: a second jwt_authenticate after the role switch fails with 55000's message" \
-		"$(grep -c 'claims are already established' <<<"$out")" 1
+	n="$(grep -c 'claims are already established' <<<"$out")"
+	check_eq "security: log: a second jwt_authenticate after the role switch fails with 55000's message" "$n" 1
+	[ "$n" = 1 ] || sed 's/^/#   /' <<<"$out" | cut -c 1-160
 fi
 q "$db" "CREATE TABLE par_toks AS SELECT 'x.y.z'::text AS t" >/dev/null
 provoke "jwt_verify raising in a parallel worker (the leader raises it again)" \
