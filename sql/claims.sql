@@ -413,6 +413,37 @@ SELECT i, CASE WHEN i = 2 THEN set_config('jwt.claims_source', 'authenticate', t
   FROM generate_series(1, 2) i;
 COMMIT;
 RESET jwt.claims_source;
+-- Once request.jwt.claims exists in a session, jwt_claim() watches every
+-- change of it; what the setting shows stays as before.  In a new backend:
+-- a setting that does not exist still shows NULL after a call, and the
+-- first call that finds it comes with values stacked by SET LOCAL in a
+-- transaction and a savepoint, undone afterwards.
+\c
+SET jwt.claims_source = 'request.jwt.claims';
+SELECT jwt_claim('sub') IS NULL AS no_claims, current_setting('request.jwt.claims', true) IS NULL AS setting_absent;
+BEGIN;
+SET LOCAL request.jwt.claims = '{"sub":"outer"}';
+SAVEPOINT s;
+SET LOCAL request.jwt.claims = '{"sub":"inner"}';
+SELECT jwt_claim('sub') AS inner, current_setting('request.jwt.claims') AS setting;
+SELECT count(*) AS listed FROM pg_settings WHERE name = 'request.jwt.claims';
+ROLLBACK TO SAVEPOINT s;
+SELECT jwt_claim('sub') AS outer, current_setting('request.jwt.claims') AS setting;
+SELECT i, set_config('request.jwt.claims', format('{"sub":"r%s"}', i % 2), true) AS claims,
+       jwt_claim('sub') AS sub
+  FROM generate_series(1, 3) i;
+COMMIT;
+SELECT jwt_claim('sub') IS NULL AS no_claims_after_commit,
+       current_setting('request.jwt.claims', true) AS setting_after_commit;
+CREATE FUNCTION regress_claims_set() RETURNS text LANGUAGE sql
+SET request.jwt.claims = '{"sub":"in_function"}' AS $$ SELECT jwt_claim('sub') $$;
+SELECT regress_claims_set() AS in_function, jwt_claim('sub') IS NULL AS none_after;
+DROP FUNCTION regress_claims_set();
+SELECT set_config('request.jwt.claims', '{"sub":"session"}', false) IS NOT NULL AS set;
+RESET ALL;
+SET jwt.claims_source = 'request.jwt.claims';
+SELECT jwt_claim('sub') IS NULL AS none_after_reset_all;
+RESET jwt.claims_source;
 DROP FUNCTION regress_claims_sites(text, text);
 DROP PROCEDURE regress_claims_txns(text, text);
 

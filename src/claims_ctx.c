@@ -14,7 +14,9 @@
  *	most one set per transaction; the caller enforces that.
  *
  *	"request.jwt.claims": the claims PostgREST verified and put in that
- *	setting.  Parsed once per distinct text per transaction.
+ *	setting.  Parsed once per distinct text per transaction.  Once the
+ *	setting exists in the session, this module defines it, so as to be
+ *	told of every change (request_claims_watch).
  *
  * Memory: a small context under TopMemoryContext, reset at transaction end.
  * Callers get pointers that stay valid until jwt_claims_generation changes
@@ -59,6 +61,13 @@ static LocalTransactionId auth_lxid = InvalidLocalTransactionId;
 /* request mode: the setting text last parsed in this transaction */
 static char *req_text = NULL;
 static Jsonb *req_claims = NULL;
+
+/*
+ * request mode: the value of request.jwt.claims once this module defined
+ * the setting (request_claims_watch), and whether it did.
+ */
+static char *request_claims_value = NULL;
+bool		jwt_request_claims_watched = false;
 
 static void
 claims_clear(void)
@@ -118,6 +127,56 @@ jwt_claims_source_assign(int newval, void *extra)
 	jwt_claims_generation++;
 }
 
+/*
+ * Every change of request.jwt.claims, once watched: set_config(), SET,
+ * RESET, and their undoing at the end of a transaction or subtransaction
+ * or of a function with a SET clause all call the assign hook.
+ */
+static void
+request_claims_assign(const char *newval, void *extra)
+{
+	jwt_claims_generation++;
+}
+
+/*
+ * In request mode, a policy's jwt_claim() runs once per row and must notice
+ * any change of request.jwt.claims between two rows.  PostgreSQL tells
+ * nobody when a placeholder (a setting no library defined) changes, and
+ * comparing its text on every call costs as much as the rest of a row; a
+ * defined setting has an assign hook.  So once the setting exists as a
+ * placeholder, that is, once something in this session set it, this module
+ * defines it, with no default and hidden as a placeholder is: what
+ * current_setting(), SHOW, SET LOCAL and RESET do with it stays the same
+ * (an existing setting that was never given a value shows as an empty
+ * string either way), the placeholder's values, those stacked by SET LOCAL
+ * in open (sub)transactions included, carry over, and from then on a call
+ * site compares a counter instead of the text.  Not while the setting does
+ * not exist (current_setting(name, true) would show an empty string
+ * instead of NULL), nor when a library defined it, nor in parallel mode,
+ * where a setting cannot be given its value.
+ */
+static void
+request_claims_watch(void)
+{
+	int			flags;
+
+	if (jwt_request_claims_watched || IsInParallelMode() || IsParallelWorker())
+		return;
+	flags = GetConfigOptionFlags(JWT_REQUEST_CLAIMS_SETTING, true);
+	if ((flags & GUC_CUSTOM_PLACEHOLDER) == 0)
+		return;
+	DefineCustomStringVariable(JWT_REQUEST_CLAIMS_SETTING,
+							   "Claims of the current request, as JSON.",
+							   NULL,
+							   &request_claims_value,
+							   NULL,
+							   PGC_USERSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   NULL, request_claims_assign, NULL);
+	jwt_request_claims_watched = true;
+	jwt_claims_generation++;
+}
+
 /* Called once from _PG_init. */
 void
 jwt_claims_ctx_init(void)
@@ -147,8 +206,8 @@ get_claims_cxt(void)
  * While the setting does not exist, the array's length is remembered: it
  * can only appear by growing the array.
  */
-const char *
-jwt_request_claims_text(void)
+static const char *
+request_claims_lookup(void)
 {
 #ifdef JWT_GUC_SORTED_ARRAY
 	static struct config_generic *rec = NULL;
@@ -183,6 +242,15 @@ jwt_request_claims_text(void)
 		return *((struct config_string *) rec)->variable;
 #endif
 	return GetConfigOption(JWT_REQUEST_CLAIMS_SETTING, true, false);
+}
+
+/* The same, read from this module's variable once it watches the setting. */
+const char *
+jwt_request_claims_text(void)
+{
+	if (jwt_request_claims_watched)
+		return request_claims_value;
+	return request_claims_lookup();
 }
 
 /* True when jwt_authenticate already established claims in this transaction. */
@@ -239,6 +307,7 @@ jwt_claims_current(const char **request_text)
 		return NULL;
 	}
 
+	request_claims_watch();
 	text = jwt_request_claims_text();
 	*request_text = text;
 	if (text == NULL || text[0] == '\0')

@@ -31,10 +31,18 @@ extern void jwt_claims_source_assign(int newval, void *extra);
  * Bumped whenever the claims of this backend may have changed: established,
  * cleared at transaction or subtransaction end, or a change of
  * jwt.claims_source.  A call site that cached a value under the current
- * generation may return it without looking again (in authenticate mode;
- * in request mode the setting's text must also be compared).
+ * generation may return it without looking again (in authenticate mode,
+ * and in request mode once the setting is watched; before that the
+ * setting's text must also be compared).
  */
 extern uint64 jwt_claims_generation;
+
+/*
+ * True once this module watches request.jwt.claims (claims_ctx.c,
+ * request_claims_watch): every change of the setting then bumps
+ * jwt_claims_generation, and its text need not be compared.
+ */
+extern bool jwt_request_claims_watched;
 
 /* The name of the setting PostgREST puts the verified claims in. */
 #define JWT_REQUEST_CLAIMS_SETTING "request.jwt.claims"

@@ -12,11 +12,13 @@
  *	- jwt_claims_generation (claims_ctx.h), bumped whenever the claims may
  *	  have changed: established, cleared at commit, abort or PREPARE, undone
  *	  by a subtransaction's abort, or jwt.claims_source changed;
- *	- in request mode, the text of request.jwt.claims it was parsed from:
- *	  set_config(), SET LOCAL and the rollback of either change the setting
- *	  without telling anyone, so its text is compared with strcmp on every
- *	  call (a string the setting no longer holds may be freed and its
- *	  address reused for another value: the pointer proves nothing);
+ *	- in request mode, until claims_ctx.c watches request.jwt.claims
+ *	  (which bumps the generation on every change of the setting), the
+ *	  text it was parsed from: set_config(), SET LOCAL and the rollback of
+ *	  either change a placeholder without telling anyone, so its text is
+ *	  compared with strcmp on every call (a string the setting no longer
+ *	  holds may be freed and its address reused for another value: the
+ *	  pointer proves nothing);
  *	- for jwt_claim, the name: a constant (a Const node, the policy case)
  *	  is never read again; any other name is compared, and a site that sees
  *	  a second name stops caching.
@@ -71,7 +73,8 @@ site_fresh(const ClaimReadSite *site)
 
 	if (site->generation != jwt_claims_generation)
 		return false;
-	if (jwt_claims_source == JWT_CLAIMS_SOURCE_AUTHENTICATE)
+	if (jwt_claims_source == JWT_CLAIMS_SOURCE_AUTHENTICATE ||
+		jwt_request_claims_watched)
 		return true;
 	text = jwt_request_claims_text();
 	if (text == NULL || site->request_text == NULL)
