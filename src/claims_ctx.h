@@ -22,8 +22,19 @@ typedef enum JwtClaimsSource
 	JWT_CLAIMS_SOURCE_REQUEST
 } JwtClaimsSource;
 
+/*
+ * The variables below are read on every row of a policy: declared hidden,
+ * as -fvisibility=hidden defines them, they are read directly rather than
+ * through the global offset table.
+ */
+#ifdef __GNUC__
+#define JWT_CLAIMS_HIDDEN __attribute__((visibility("hidden")))
+#else
+#define JWT_CLAIMS_HIDDEN
+#endif
+
 /* GUC (jwt.c) */
-extern int	jwt_claims_source;
+extern JWT_CLAIMS_HIDDEN int jwt_claims_source;
 extern const struct config_enum_entry jwt_claims_source_options[];
 extern void jwt_claims_source_assign(int newval, void *extra);
 
@@ -35,14 +46,14 @@ extern void jwt_claims_source_assign(int newval, void *extra);
  * and in request mode once the setting is watched; before that the
  * setting's text must also be compared).
  */
-extern uint64 jwt_claims_generation;
+extern JWT_CLAIMS_HIDDEN uint64 jwt_claims_generation;
 
 /*
  * True once this module watches request.jwt.claims (claims_ctx.c,
  * request_claims_watch): every change of the setting then bumps
  * jwt_claims_generation, and its text need not be compared.
  */
-extern bool jwt_request_claims_watched;
+extern JWT_CLAIMS_HIDDEN bool jwt_request_claims_watched;
 
 /* The name of the setting PostgREST puts the verified claims in. */
 #define JWT_REQUEST_CLAIMS_SETTING "request.jwt.claims"

@@ -230,10 +230,16 @@ jwt_claim_site(PG_FUNCTION_ARGS)
 {
 	ClaimReadSite *site = (ClaimReadSite *) fcinfo->flinfo->fn_extra;
 
-	/* the policy case: a constant name, nothing to read but the generation */
+	/*
+	 * The policy case: a constant name, nothing to read but the generation
+	 * (and a tail call otherwise, so that this path saves no registers).
+	 * Request mode before the setting is watched goes the slow way, whose
+	 * body still returns the cached answer after comparing the text.
+	 */
 	if (likely(site != NULL) &&
 		site->const_generation == jwt_claims_generation &&
-		(jwt_claims_source == JWT_CLAIMS_SOURCE_AUTHENTICATE || site_fresh(site)))
+		(jwt_claims_source == JWT_CLAIMS_SOURCE_AUTHENTICATE ||
+		 jwt_request_claims_watched))
 		return site_answer(fcinfo, site);
 	return jwt_claim_site_slow(fcinfo);
 }
