@@ -97,7 +97,8 @@ prove_installcheck = @echo "error: $(PG_CONFIG) names a PostgreSQL configured wi
 endif
 endif
 
-# META.json's two versions, the CHANGELOG's newest heading, the last
+# META.json's two versions (and its "file", a file of the source tree, not
+# a built one), the CHANGELOG's newest heading, the last
 # upgrade script and .gitignore's entry for the built install script all
 # name jwt.control's default_version.
 .PHONY: check-version
@@ -105,6 +106,8 @@ check-version:
 	@test -n "$(EXTVERSION)" || { echo "no default_version in jwt.control"; exit 1; }
 	@test "$$(grep -c '"version": "$(EXTVERSION)"' $(srcdir)/META.json)" -eq 2 || \
 		{ echo "META.json does not name version $(EXTVERSION) twice"; exit 1; }
+	@f="$$(sed -n 's/.*"file": "\(.*\)".*/\1/p' $(srcdir)/META.json)"; test -n "$$f" && test -f "$(srcdir)/$$f" && ! grep -qxF "/$$f" $(srcdir)/.gitignore || \
+		{ echo "META.json's \"file\" is not a file of the repository"; exit 1; }
 	@grep -m 1 '^## ' $(srcdir)/CHANGELOG.md | grep -q '^## $(EXTVERSION) ' || \
 		{ echo "CHANGELOG.md's newest heading is not $(EXTVERSION)"; exit 1; }
 	@test -f $(srcdir)/jwt--$$(ls $(srcdir)/jwt--*--$(EXTVERSION).sql | sed 's/.*jwt--\(.*\)--.*/\1/')--$(EXTVERSION).sql || \
