@@ -443,6 +443,29 @@ SELECT set_config('request.jwt.claims', '{"sub":"session"}', false) IS NOT NULL 
 RESET ALL;
 SET jwt.claims_source = 'request.jwt.claims';
 SELECT jwt_claim('sub') IS NULL AS none_after_reset_all;
+-- Watched, the setting still refuses what PostgreSQL refuses for a setting
+-- no library defined: a role that is neither superuser nor granted SET on
+-- it stores no value in a role's settings or in a function's SET clause,
+-- where it would outlive the session.
+SELECT set_config('request.jwt.claims', '{"sub":"session"}', false) IS NOT NULL AS set;
+SELECT jwt_claim('sub') AS watched;
+ALTER ROLE regress_claims_other SET request.jwt.claims = '{"sub":"by_superuser"}';
+SET ROLE regress_claims_other;
+ALTER ROLE CURRENT_USER SET request.jwt.claims = '{"sub":"planted"}';
+CREATE FUNCTION pg_temp.regress_claims_planted() RETURNS text LANGUAGE sql
+SET request.jwt.claims = '{"sub":"planted"}' AS $$ SELECT 'planted' $$;
+SELECT set_config('request.jwt.claims', '{"sub":"own"}', false) IS NOT NULL AS own_session;
+RESET ROLE;
+SELECT jwt_claim('sub') AS own_session_claim;
+SELECT setconfig FROM pg_db_role_setting WHERE setrole = 'regress_claims_other'::regrole;
+GRANT SET ON PARAMETER request.jwt.claims TO regress_claims_other;
+SET ROLE regress_claims_other;
+ALTER ROLE CURRENT_USER SET request.jwt.claims = '{"sub":"granted"}';
+RESET ROLE;
+SELECT setconfig FROM pg_db_role_setting WHERE setrole = 'regress_claims_other'::regrole;
+ALTER ROLE regress_claims_other RESET ALL;
+REVOKE SET ON PARAMETER request.jwt.claims FROM regress_claims_other;
+RESET request.jwt.claims;
 RESET jwt.claims_source;
 DROP FUNCTION regress_claims_sites(text, text);
 DROP PROCEDURE regress_claims_txns(text, text);
