@@ -31,7 +31,9 @@
 
 #include "access/parallel.h"
 #include "access/xact.h"
+#include "miscadmin.h"
 #include "storage/proc.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/guc_tables.h"
@@ -128,6 +130,27 @@ jwt_claims_source_assign(int newval, void *extra)
 }
 
 /*
+ * ALTER ROLE/DATABASE ... SET and a function's SET clause validate a value
+ * to store with source PGC_S_TEST.  PostgreSQL lets only a superuser or a
+ * role granted SET on the parameter store a placeholder's value (it cannot
+ * know what the setting will turn out to be); the defined setting keeps
+ * that rule, so that what a role may store does not depend on whether the
+ * session called jwt_claim() before.
+ */
+static bool
+request_claims_check(char **newval, void **extra, GucSource source)
+{
+	if (source != PGC_S_TEST || superuser() ||
+		pg_parameter_aclcheck(JWT_REQUEST_CLAIMS_SETTING, GetUserId(),
+							  ACL_SET) == ACLCHECK_OK)
+		return true;
+	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+	GUC_check_errmsg("permission denied to set parameter \"%s\"",
+					 JWT_REQUEST_CLAIMS_SETTING);
+	return false;
+}
+
+/*
  * Every change of request.jwt.claims, once watched: set_config(), SET,
  * RESET, and their undoing at the end of a transaction or subtransaction
  * or of a function with a SET clause all call the assign hook.
@@ -150,7 +173,12 @@ request_claims_assign(const char *newval, void *extra)
  * (an existing setting that was never given a value shows as an empty
  * string either way), the placeholder's values, those stacked by SET LOCAL
  * in open (sub)transactions included, carry over, and from then on a call
- * site compares a counter instead of the text.  Not while the setting does
+ * site compares a counter instead of the text.  Who may store a value in a
+ * role's or database's settings or a function's SET clause stays the same
+ * too (request_claims_check); removing one with ALTER ROLE/DATABASE ...
+ * RESET calls no hook, and is then left to whoever may alter the role or
+ * database.  A library that defines the setting later fails to load
+ * ("attempt to redefine parameter").  Not while the setting does
  * not exist (current_setting(name, true) would show an empty string
  * instead of NULL), nor when a library defined it, nor in parallel mode,
  * where a setting cannot be given its value.
@@ -172,7 +200,7 @@ request_claims_watch(void)
 							   NULL,
 							   PGC_USERSET,
 							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
-							   NULL, request_claims_assign, NULL);
+							   request_claims_check, request_claims_assign, NULL);
 	jwt_request_claims_watched = true;
 	jwt_claims_generation++;
 }
