@@ -466,6 +466,38 @@ SELECT setconfig FROM pg_db_role_setting WHERE setrole = 'regress_claims_other':
 ALTER ROLE regress_claims_other RESET ALL;
 REVOKE SET ON PARAMETER request.jwt.claims FROM regress_claims_other;
 RESET request.jwt.claims;
+-- The first call that finds the setting carries over a value that RESET
+-- gave it in an open transaction, above the session's SET: the session's
+-- value does not come back, in the transaction nor after it; in a
+-- function, that is within one statement; under a savepoint rolled back.
+\c
+SET jwt.claims_source = 'request.jwt.claims';
+SET request.jwt.claims = '{"sub":"before_reset"}';
+BEGIN;
+RESET request.jwt.claims;
+SELECT jwt_claim('sub') IS NULL AS no_claims, current_setting('request.jwt.claims') AS setting;
+COMMIT;
+SELECT jwt_claim('sub') IS NULL AS no_claims_after_commit, current_setting('request.jwt.claims') AS setting;
+SET request.jwt.claims = '{"sub":"later"}';
+SELECT jwt_claim('sub') AS later;
+\c
+SET jwt.claims_source = 'request.jwt.claims';
+SET request.jwt.claims = '{"sub":"before_reset"}';
+CREATE FUNCTION pg_temp.regress_claims_reset() RETURNS text LANGUAGE plpgsql AS
+$$ BEGIN RESET request.jwt.claims; RETURN coalesce(jwt_claim('sub'), 'none'); END $$;
+SELECT pg_temp.regress_claims_reset() AS in_function, jwt_claim('sub') IS NULL AS none_after;
+\c
+SET jwt.claims_source = 'request.jwt.claims';
+SET request.jwt.claims = '{"sub":"before_reset"}';
+BEGIN;
+RESET request.jwt.claims;
+SAVEPOINT s;
+SET LOCAL request.jwt.claims = '{"sub":"local"}';
+SELECT jwt_claim('sub') AS local;
+ROLLBACK TO SAVEPOINT s;
+SELECT jwt_claim('sub') IS NULL AS no_claims_after_rollback_to;
+COMMIT;
+SELECT jwt_claim('sub') IS NULL AS no_claims_after_commit;
 RESET jwt.claims_source;
 DROP FUNCTION regress_claims_sites(text, text);
 DROP PROCEDURE regress_claims_txns(text, text);
