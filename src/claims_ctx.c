@@ -161,6 +161,66 @@ request_claims_assign(const char *newval, void *extra)
 	jwt_claims_generation++;
 }
 
+#ifdef JWT_GUC_SORTED_ARRAY
+/* The slot of request.jwt.claims among the n settings vars, or -1. */
+static int
+request_claims_slot(struct config_generic **vars, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (pg_strcasecmp(vars[i]->name, JWT_REQUEST_CLAIMS_SETTING) == 0)
+			return i;
+	return -1;
+}
+#endif
+
+/* The record of request.jwt.claims, or NULL while it does not exist. */
+static struct config_generic *
+request_claims_record(void)
+{
+#ifdef JWT_GUC_SORTED_ARRAY
+	struct config_generic **vars = get_guc_variables();
+	int			slot = request_claims_slot(vars, GetNumConfigOptions());
+
+	return slot < 0 ? NULL : vars[slot];
+#else
+	return find_option(JWT_REQUEST_CLAIMS_SETTING, false, true, ERROR);
+#endif
+}
+
+/*
+ * Would defining the setting now carry the placeholder's values over
+ * unchanged?  PostgreSQL re-applies the current value and those stacked by
+ * open transactions, savepoints and function SET clauses one by one, from
+ * the bottom of the stack up (define_custom_variable), and a value applied
+ * from a lower-priority source than the one below it is ignored.  Every
+ * value SET, SET LOCAL, set_config() or a SET clause gives comes from the
+ * session (PGC_S_SESSION, the highest); RESET and SET ... TO DEFAULT give
+ * the reset value and its source, such as the default's.  So after SET and
+ * then, in a transaction, RESET, the definition would bring the SET value
+ * back.  While any value above the bottom of the stack (whose value is the
+ * session's, applied first) is not the session's, the setting is not
+ * watched yet, and its text is compared; the next call after the stack
+ * unwinds watches it.
+ */
+static bool
+request_claims_carry_over(struct config_generic *rec)
+{
+	GucStack   *stack;
+
+	if (rec == NULL || rec->vartype != PGC_STRING)
+		return false;
+	if (rec->stack == NULL)
+		return true;
+	if (rec->source != PGC_S_SESSION)
+		return false;
+	for (stack = rec->stack; stack->prev != NULL; stack = stack->prev)
+		if (stack->source != PGC_S_SESSION)
+			return false;
+	return true;
+}
+
 /*
  * In request mode, a policy's jwt_claim() runs once per row and must notice
  * any change of request.jwt.claims between two rows.  PostgreSQL tells
@@ -181,7 +241,8 @@ request_claims_assign(const char *newval, void *extra)
  * ("attempt to redefine parameter").  Not while the setting does
  * not exist (current_setting(name, true) would show an empty string
  * instead of NULL), nor when a library defined it, nor in parallel mode,
- * where a setting cannot be given its value.
+ * where a setting cannot be given its value, nor while a stacked value
+ * would not carry over (request_claims_carry_over).
  */
 static void
 request_claims_watch(void)
@@ -191,7 +252,8 @@ request_claims_watch(void)
 	if (jwt_request_claims_watched || IsInParallelMode() || IsParallelWorker())
 		return;
 	flags = GetConfigOptionFlags(JWT_REQUEST_CLAIMS_SETTING, true);
-	if ((flags & GUC_CUSTOM_PLACEHOLDER) == 0)
+	if ((flags & GUC_CUSTOM_PLACEHOLDER) == 0 ||
+		!request_claims_carry_over(request_claims_record()))
 		return;
 	DefineCustomStringVariable(JWT_REQUEST_CLAIMS_SETTING,
 							   "Claims of the current request, as JSON.",
@@ -243,27 +305,19 @@ request_claims_lookup(void)
 	static int	absent_at_n = -1;
 	struct config_generic **vars = get_guc_variables();
 	int			n = GetNumConfigOptions();
-	int			i;
 
 	if (rec == NULL || rec_slot >= n || vars[rec_slot] != rec)
 	{
 		rec = NULL;
 		if (n == absent_at_n)
 			return NULL;
-		for (i = 0; i < n; i++)
-		{
-			if (pg_strcasecmp(vars[i]->name, JWT_REQUEST_CLAIMS_SETTING) == 0)
-			{
-				rec = vars[i];
-				rec_slot = i;
-				break;
-			}
-		}
-		if (rec == NULL)
+		rec_slot = request_claims_slot(vars, n);
+		if (rec_slot < 0)
 		{
 			absent_at_n = n;
 			return NULL;
 		}
+		rec = vars[rec_slot];
 		absent_at_n = -1;
 	}
 	if (rec->vartype == PGC_STRING)
