@@ -84,6 +84,83 @@ json_out_string(StringInfo buf, const char *s, int len)
 }
 
 /*
+ * Append an integer-valued numeric as numeric_out writes it, read from
+ * numeric's stored form: the short header (sign, display scale, weight)
+ * and base-10000 digits.  The stored form is the on-disk format, the same
+ * on every PostgreSQL version.  Returns false for anything else (the long
+ * header, a display scale, NaN or an infinity), which the caller hands to
+ * numeric_out.  NumericDates (exp, iat, nbf) take this way.
+ */
+#define JSON_NUMERIC_SHORT		0x8000
+#define JSON_NUMERIC_SIGN_MASK	0xC000
+#define JSON_NUMERIC_SHORT_SIGN	0x2000
+#define JSON_NUMERIC_SHORT_DSCALE_MASK 0x1F80
+#define JSON_NUMERIC_SHORT_WEIGHT_SIGN 0x0040
+#define JSON_NUMERIC_SHORT_WEIGHT_MASK 0x003F
+
+static bool
+json_out_integer(StringInfo buf, Numeric num)
+{
+	int			size = VARSIZE_ANY_EXHDR(num);
+	uint16		p[1 + 32];		/* the header and up to 32 digits */
+	int			ndigits = (size - (int) sizeof(uint16)) / (int) sizeof(int16);
+	uint16		head;
+	int			weight;
+	char		out[8 + 4 * 32 + 1];
+	char	   *o = out;
+	int			i;
+
+	/* the datum may have a one-byte header: not aligned, so copied */
+	if (size < (int) sizeof(uint16) || size > (int) sizeof(p))
+		return false;
+	memcpy(p, VARDATA_ANY(num), size);
+	head = p[0];
+	if ((head & JSON_NUMERIC_SIGN_MASK) != JSON_NUMERIC_SHORT ||
+		(head & JSON_NUMERIC_SHORT_DSCALE_MASK) != 0)
+		return false;
+	weight = (head & JSON_NUMERIC_SHORT_WEIGHT_SIGN) ?
+		(int) (head | ~JSON_NUMERIC_SHORT_WEIGHT_MASK) :
+		(int) (head & JSON_NUMERIC_SHORT_WEIGHT_MASK);
+	if (ndigits == 0)
+	{
+		appendStringInfoCharMacro(buf, '0');
+		return true;
+	}
+	/* an integer has no digit after the decimal point; keep to 32 groups */
+	if (weight < ndigits - 1 || weight >= 32)
+		return false;
+	if (head & JSON_NUMERIC_SHORT_SIGN)
+		*o++ = '-';
+	for (i = 0; i <= weight; i++)
+	{
+		int			d = i < ndigits ? (int16) p[1 + i] : 0;
+
+		if (d < 0 || d >= 10000 || (i == 0 && d == 0))
+			return false;
+		if (i == 0)
+		{
+			/* the first group without leading zeros */
+			if (d >= 1000)
+				*o++ = '0' + d / 1000;
+			if (d >= 100)
+				*o++ = '0' + d / 100 % 10;
+			if (d >= 10)
+				*o++ = '0' + d / 10 % 10;
+			*o++ = '0' + d % 10;
+		}
+		else
+		{
+			*o++ = '0' + d / 1000;
+			*o++ = '0' + d / 100 % 10;
+			*o++ = '0' + d / 10 % 10;
+			*o++ = '0' + d % 10;
+		}
+	}
+	appendBinaryStringInfo(buf, out, (int) (o - out));
+	return true;
+}
+
+/*
  * Append one value: a scalar, or a container as jbvBinary.
  */
 void
@@ -104,9 +181,10 @@ json_out_value(StringInfo buf, JsonbValue *v)
 			json_out_string(buf, v->val.string.val, v->val.string.len);
 			break;
 		case jbvNumeric:
-			appendStringInfoString(buf,
-								   DatumGetCString(DirectFunctionCall1(numeric_out,
-																	   NumericGetDatum(v->val.numeric))));
+			if (!json_out_integer(buf, v->val.numeric))
+				appendStringInfoString(buf,
+									   DatumGetCString(DirectFunctionCall1(numeric_out,
+																		   NumericGetDatum(v->val.numeric))));
 			break;
 		case jbvBinary:
 			json_out_container(buf, v->val.binary.data);
