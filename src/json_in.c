@@ -647,13 +647,32 @@ jp_number(JsonParser *jp)
 	return id;
 }
 
+/*
+ * memcmp, by hand for the short names of claims and header parameters,
+ * which a call to memcmp costs more than comparing.
+ */
+static inline int
+bytes_cmp(const char *a, const char *b, int len)
+{
+	int			i;
+
+	if (len > 16)
+		return memcmp(a, b, len);
+	for (i = 0; i < len; i++)
+	{
+		if (a[i] != b[i])
+			return (unsigned char) a[i] < (unsigned char) b[i] ? -1 : 1;
+	}
+	return 0;
+}
+
 /* jsonb's key order: shorter first, then bytewise. */
 static inline int
 key_cmp(const JNode *a, const JNode *b)
 {
 	if (a->len != b->len)
 		return a->len > b->len ? 1 : -1;
-	return memcmp(a->ptr, b->ptr, a->len);
+	return bytes_cmp(a->ptr, b->ptr, a->len);
 }
 
 /* a member of an object being parsed: node numbers of its key and value */
@@ -949,34 +968,55 @@ jw_integer(JsonWriter *jw, int64 v)
 	return len;
 }
 
+/* Write a container's members kids[from ... from + count) and their entries. */
+static inline void
+jw_members(JsonWriter *jw, JEntry *entries, int index, Size datastart,
+		   int from, int step, int count)
+{
+	int			i;
+
+	for (i = 0; i < count; i++, index++)
+	{
+		const JNode *c = &jw->nodes[jw->kids[from + i * step]];
+		JEntry		meta;
+
+		if (c->type == jbvString)
+		{
+			memcpy(jw->buf + jw->pos, c->ptr, c->len);
+			jw->pos += c->len;
+			meta = c->len;
+		}
+		else
+			meta = jw_value(jw, c);
+		if ((index % JB_OFFSET_STRIDE) == 0)
+			meta = (meta & JENTRY_TYPEMASK) | (jw->pos - datastart) | JENTRY_HAS_OFF;
+		entries[index] = meta;
+	}
+}
+
 static JEntry
 jw_container(JsonWriter *jw, const JNode *n)
 {
 	Size		base = jw->pos;
-	int			count = n->type == jbvObject ? n->len * 2 : n->len;
-	uint32		header;
-	Size		entries;
+	bool		object = n->type == jbvObject;
+	int			count = object ? n->len * 2 : n->len;
+	JEntry	   *entries;
 	Size		datastart;
-	int			i;
 
 	jw_pad(jw);
-	header = n->len | (n->type == jbvObject ? JB_FOBJECT : JB_FARRAY);
-	memcpy(jw->buf + jw->pos, &header, sizeof(uint32));
+	*(uint32 *) (jw->buf + jw->pos) = n->len | (object ? JB_FOBJECT : JB_FARRAY);
 	jw->pos += sizeof(uint32);
-	entries = jw->pos;
+	entries = (JEntry *) (jw->buf + jw->pos);
 	jw->pos += sizeof(JEntry) * count;
 	datastart = jw->pos;
-	for (i = 0; i < count; i++)
+	if (object)
 	{
-		/* an object's kids are key, value pairs: keys first, then values */
-		int			k = n->type == jbvObject ?
-			(i < n->len ? 2 * i : 2 * (i - n->len) + 1) : i;
-		JEntry		meta = jw_value(jw, &jw->nodes[jw->kids[n->u.first + k]]);
-
-		if ((i % JB_OFFSET_STRIDE) == 0)
-			meta = (meta & JENTRY_TYPEMASK) | (jw->pos - datastart) | JENTRY_HAS_OFF;
-		memcpy(jw->buf + entries + i * sizeof(JEntry), &meta, sizeof(JEntry));
+		/* kids are key, value pairs: the keys first, then the values */
+		jw_members(jw, entries, 0, datastart, n->u.first, 2, n->len);
+		jw_members(jw, entries, n->len, datastart, n->u.first + 1, 2, n->len);
 	}
+	else
+		jw_members(jw, entries, 0, datastart, n->u.first, 1, n->len);
 	return JENTRY_ISCONTAINER | (jw->pos - base);
 }
 
@@ -1191,7 +1231,7 @@ jwt_json_parse(const char *data, int len, const char *what,
 		for (j = 0; j < nfields; j++)
 		{
 			if (key->len == namelens[j] &&
-				memcmp(key->ptr, fields[j].name, key->len) == 0)
+				bytes_cmp(key->ptr, fields[j].name, key->len) == 0)
 			{
 				capture(&jp, &fields[j], &jp.nodes[jp.kids[r->u.first + 2 * i + 1]]);
 				break;
