@@ -1069,36 +1069,32 @@ capture(JsonParser *jp, JwtJsonField *f, const JNode *v)
 			break;
 		case jbvNumeric:
 			f->type = JWT_JSON_NUMBER;
+			if (v->isint)
 			{
-				const char *start = v->ptr;
-				char		tmp[64];
-				int			l = 0;
-				bool		integer = true;
-				double		d = 0;
-
 				/*
-				 * Integers, the usual NumericDate, are read here; anything
-				 * else is copied (the input need not end in NUL) for strtod.
+				 * An integer of fewer than 19 digits, the usual NumericDate:
+				 * converted exactly up to 2^53, correctly rounded beyond, as
+				 * strtod does; "-0" stays negative, as strtod has it.
 				 */
-				while (l < v->len && l < (int) sizeof(tmp) - 1)
-				{
-					char		c = start[l];
+				f->num = (v->u.ival == 0 && v->ptr[0] == '-') ? -0.0 : (double) v->u.ival;
+			}
+			else
+			{
+				/*
+				 * Anything else is copied (the input need not end in NUL)
+				 * for strtod, or read from the numeric when longer.
+				 */
+				char		tmp[64];
 
-					if (c >= '0' && c <= '9')
-						d = d * 10 + (c - '0');
-					else if (c == '.' || c == 'e' || c == 'E' || c == '+' ||
-							 (c == '-' && l > 0))
-						integer = false;
-					tmp[l++] = c;
-				}
-				tmp[l] = '\0';
-				if (l == (int) sizeof(tmp) - 1)
+				if (v->len >= (int) sizeof(tmp) - 1)
 					f->num = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
 																NumericGetDatum(v->u.num)));
-				else if (integer && l <= 15)
-					f->num = (start[0] == '-') ? -d : d;
 				else
+				{
+					memcpy(tmp, v->ptr, v->len);
+					tmp[v->len] = '\0';
 					f->num = strtod(tmp, NULL);
+				}
 			}
 			break;
 		case jbvBool:
