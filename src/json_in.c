@@ -3,11 +3,14 @@
  * json_in.c
  *		Parse a decoded JOSE header or JWT claims set into jsonb.
  *
- * A small recursive-descent parser for RFC 8259 JSON that builds the
- * JsonbValue tree directly, sorted the way jsonb stores objects, and hands
- * it to JsonbValueToJsonb.  It exists instead of pg_parse_json + 
- * pushJsonbValue (the jsonb_in route) because it does in one pass what
- * tokens need and jsonb_in does not do:
+ * A small recursive-descent parser for RFC 8259 JSON.  It keeps the values
+ * in a flat array allocated once (JNode), sorts each object's members the
+ * way jsonb stores them as the object ends, then writes the jsonb binary
+ * format in one pass into one allocation (jw_value): byte for byte what
+ * jsonb_in makes of the same text, without a JsonbValue tree nor
+ * JsonbValueToJsonb.  It exists instead of pg_parse_json + pushJsonbValue
+ * (the jsonb_in route) because it does in one pass what tokens need and
+ * jsonb_in does not do:
  *
  *	- it reports instead of raising, so a malformed token becomes our
  *	  "malformed" reason and jwt_validate can return it;
@@ -22,7 +25,8 @@
  *	  the way, so nothing looks them up again.
  * It is also several times cheaper per token than the jsonb_in route,
  * which copies strings one character at a time and sorts every object with
- * qsort.
+ * qsort.  Strings are not copied unless escapes or a conversion change them,
+ * and integers of fewer than 19 digits become numerics without numeric_in.
  *
  * JSON strings cannot hold U+0000 here, as in jsonb.  Numbers become
  * numeric; exponents numeric cannot hold are refused, so numeric_in never
@@ -85,7 +89,8 @@ typedef struct JNode
 	int32		len;			/* bytes of a string or of a number's text;
 								 * members of a container */
 	uint8		type;			/* enum jbvType */
-	bool		isint;
+	bool		isint;			/* a number: in ival, not num; a boolean:
+								 * its value */
 } JNode;
 
 typedef struct JsonParser
@@ -1170,12 +1175,15 @@ jwt_json_parse(const char *data, int len, const char *what,
 	 * included: a scalar takes a byte, and every further member of a
 	 * container a comma or colon and a byte at least, a key two), and the
 	 * text read so far, when it fails, at most one more per container still
-	 * open, of which there are jwt.max_json_depth at most.  Each value is
-	 * one node, at most one entry in kids and one on the stack.  The pages
-	 * of a large allocation that are never reached are never touched.
+	 * open (its bracket and its first member), of which there are
+	 * jwt.max_json_depth at most; twice that is left.  Each value is one
+	 * node, at most one entry in kids and one on the stack.  The pages of a
+	 * large allocation that are never reached are never touched; a key
+	 * (jwt.max_key_size, 64 MB at most) may need more than MaxAllocSize.
 	 */
-	maxnodes = len / 2 + jp.max_depth + 2;
-	scratch = palloc((Size) maxnodes * (sizeof(JNode) + 2 * sizeof(int32)));
+	maxnodes = len / 2 + 2 * jp.max_depth + 4;
+	scratch = palloc_extended((Size) maxnodes * (sizeof(JNode) + 2 * sizeof(int32)),
+							  MCXT_ALLOC_HUGE);
 	jp.nodes = (JNode *) scratch;
 	jp.stack = (int32 *) (scratch + (Size) maxnodes * sizeof(JNode));
 	jp.kids = jp.stack + maxnodes;
@@ -1205,7 +1213,11 @@ jwt_json_parse(const char *data, int len, const char *what,
 			jp_fail(&jp, "has data after the JSON value");
 		else if (jp.size > JENTRY_OFFLENMASK)
 		{
-			/* not reached with jwt.max_token_size's 16 MB at most */
+			/*
+			 * More than jsonb can hold (jp.size is an upper bound): not
+			 * reached by a token (jwt.max_token_size is 16 MB at most),
+			 * only by a large key
+			 */
 			jp.failure = "is too large for jsonb";
 			jp.reason = JWT_REASON_LIMIT_EXCEEDED;
 		}
