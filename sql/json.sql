@@ -55,6 +55,46 @@ SELECT count(*) AS docs, count(*) FILTER (WHERE ours(d)::text = core(d)::text) A
                )::text AS d
           FROM generate_series(1, 500) g) s;
 
+-- Documents the jsonb writer could get wrong: empty containers, nesting to
+-- jwt.max_json_depth, strings longer than 64 kB, containers of more than
+-- JB_OFFSET_STRIDE (32) members (where entries hold offsets), integers
+-- written as numerics directly, keys that sort differently by length than
+-- bytewise, duplicate keys at depth.  Besides equal text, the jsonb must
+-- have the size of jsonb_in's (alignment padding, numerics' headers), both
+-- stored in a table row the same way (a short varlena header when small).
+SET jwt.max_token_size = '1MB';
+CREATE TEMP TABLE wdocs (name text, doc text);
+INSERT INTO wdocs VALUES
+  ('empty containers', '{"a":{},"b":[],"c":[{},[],{"d":[]}],"e":[[[]]]}'),
+  ('depth 32', '{"d":' || repeat('[', 31) || '1' || repeat(']', 31) || '}'),
+  ('depth 32, objects', '{"d":' || repeat('{"x":', 30) || '{}' || repeat('}', 30) || '}'),
+  ('depth 33', '{"d":' || repeat('[', 32) || '1' || repeat(']', 32) || '}'),
+  ('string of 70000', '{"s":"' || repeat('x', 70000) || '","t":1}'),
+  ('strings of 40000 around a number', '{"a":"' || repeat('a', 40000) || '","b":1.5,"c":"' || repeat('c', 40000) || '"}'),
+  ('40 members', (SELECT '{' || string_agg(format('"k%s":%s', g, g), ',') || '}' FROM generate_series(1, 40) g)),
+  ('100 members of every type', (SELECT '{' || string_agg(format('"m%s":%s', g,
+      CASE g % 6 WHEN 0 THEN g::text WHEN 1 THEN '"' || repeat('v', g) || '"' WHEN 2 THEN 'true'
+                 WHEN 3 THEN 'null' WHEN 4 THEN '[' || g || ',"x"]' ELSE '{"n":' || g || '.25}' END), ',') || '}'
+    FROM generate_series(1, 100) g)),
+  ('array of 70', (SELECT '{"a":[' || string_agg(CASE WHEN g % 2 = 0 THEN g::text ELSE '"' || repeat('s', g) || '"' END, ',') || ']}'
+    FROM generate_series(1, 70) g)),
+  ('integers', '{"n":[0,-0,1,-1,9999,10000,-10000,10001,99990000,100000000,-100000000,1234,12345678,123456789012345678,-123456789012345678,999999999999999999,-999999999999999999,1000000000000000000,-9223372036854775808,99999999999999999999,-123]}'),
+  ('other numbers', '{"n":[1e3,1E3,1.50,-1.50,0.0,-0.0,1e-3,1.0e2,10.0,-0.5,1234567890123456789012345678901234567890]}'),
+  ('sort by length, then bytes', '{"b":1,"aa":2,"a":3,"ab":4,"ba":5,"":6,"é":7,"z":8,"zz":9,"\u00e8":10}'),
+  ('sort with escapes', '{"\u0062":1,"a\n":2,"a\"":3,"a\\":4,"a/":5}'),
+  ('duplicate at depth', '{"a":[{"b":1,"c":{"d":1,"d":2}}]}'),
+  ('duplicate by escape', '{"a":1,"\u0061":2}'),
+  ('duplicate among 40', (SELECT '{' || string_agg(format('"k%s":%s', g % 39, g), ',') || '}' FROM generate_series(1, 40) g));
+CREATE TEMP TABLE wres AS SELECT name, ours(doc) AS o, core(doc) AS c FROM wdocs;
+SELECT name,
+       CASE WHEN o IS NULL AND c IS NULL THEN 'both reject'
+            WHEN o IS NULL THEN 'token parser rejects'
+            WHEN c IS NULL THEN 'ONLY TOKEN PARSER ACCEPTS'
+            WHEN o::text = c::text AND pg_column_size(o) = pg_column_size(c) THEN 'equal'
+            ELSE 'DIFFERENT' END AS verdict
+  FROM wres;
+RESET jwt.max_token_size;
+
 DROP FUNCTION core(text);
 DROP FUNCTION ours(text);
 DROP FUNCTION b64url(text);

@@ -3,11 +3,14 @@
  * json_in.c
  *		Parse a decoded JOSE header or JWT claims set into jsonb.
  *
- * A small recursive-descent parser for RFC 8259 JSON that builds the
- * JsonbValue tree directly, sorted the way jsonb stores objects, and hands
- * it to JsonbValueToJsonb.  It exists instead of pg_parse_json + 
- * pushJsonbValue (the jsonb_in route) because it does in one pass what
- * tokens need and jsonb_in does not do:
+ * A small recursive-descent parser for RFC 8259 JSON.  It keeps the values
+ * in a flat array allocated once (JNode), sorts each object's members the
+ * way jsonb stores them as the object ends, then writes the jsonb binary
+ * format in one pass into one allocation (jw_value): byte for byte what
+ * jsonb_in makes of the same text, without a JsonbValue tree nor
+ * JsonbValueToJsonb.  It exists instead of pg_parse_json + pushJsonbValue
+ * (the jsonb_in route) because it does in one pass what tokens need and
+ * jsonb_in does not do:
  *
  *	- it reports instead of raising, so a malformed token becomes our
  *	  "malformed" reason and jwt_validate can return it;
@@ -22,7 +25,8 @@
  *	  the way, so nothing looks them up again.
  * It is also several times cheaper per token than the jsonb_in route,
  * which copies strings one character at a time and sorts every object with
- * qsort.
+ * qsort.  Strings are not copied unless escapes or a conversion change them,
+ * and integers of fewer than 19 digits become numerics without numeric_in.
  *
  * JSON strings cannot hold U+0000 here, as in jsonb.  Numbers become
  * numeric; exponents numeric cannot hold are refused, so numeric_in never
@@ -66,6 +70,29 @@
  */
 #define JWT_JSON_NUMBER_SLACK	20
 
+/*
+ * A parsed value, in a flat array of them (JsonParser.nodes), in the order
+ * of the text.  A container's members are the node numbers
+ * kids[first ... first + count) (an object's as key, value pairs, already
+ * sorted the way jsonb stores them).
+ */
+typedef struct JNode
+{
+	const char *ptr;			/* a string's bytes (not NUL-terminated); a
+								 * number's text */
+	union
+	{
+		int64		ival;		/* a number, when isint */
+		Numeric		num;		/* a number, otherwise */
+		int32		first;		/* a container */
+	}			u;
+	int32		len;			/* bytes of a string or of a number's text;
+								 * members of a container */
+	uint8		type;			/* enum jbvType */
+	bool		isint;			/* a number: in ival, not num; a boolean:
+								 * its value */
+} JNode;
+
 typedef struct JsonParser
 {
 	const char *p;
@@ -76,9 +103,23 @@ typedef struct JsonParser
 								 * SQL_ASCII */
 	JwtReason	reason;			/* set on failure */
 	const char *failure;		/* what is wrong, for the detail */
+
+	/*
+	 * The scratch space, allocated once for the most values text of this
+	 * length can hold: nodes; the node numbers of the members of the
+	 * containers being parsed (stack); those of finished containers (kids).
+	 */
+	JNode	   *nodes;
+	int32	   *stack;
+	int32	   *kids;
+	int			nnodes;
+	int			maxnodes;
+	int			nstack;
+	int			nkids;
+	Size		size;			/* at least the bytes of the jsonb */
 } JsonParser;
 
-static bool jp_value(JsonParser *jp, JsonbValue *out);
+static int	jp_value(JsonParser *jp);
 static char *jp_to_server(JsonParser *jp, char *buf, int len);
 static bool shared_character(const char *s);
 
@@ -155,11 +196,12 @@ static const bool jp_special[256] = {
 };
 
 /*
- * Parse a string starting at the opening quote into a NUL-terminated
- * palloc'd buffer.
+ * Parse a string starting at the opening quote.  *out is its value, not
+ * NUL-terminated: the text itself for a string without escapes that needs
+ * no conversion, else a palloc'd buffer.
  */
 static bool
-jp_string(JsonParser *jp, char **out, int *outlen)
+jp_string(JsonParser *jp, const char **out, int *outlen)
 {
 	const char *s = jp->p + 1;
 	const char *q = s;
@@ -203,6 +245,13 @@ jp_string(JsonParser *jp, char **out, int *outlen)
 		q++;
 	}
 
+	if (plain && (ascii || !jp->convert))
+	{
+		jp->p = q + 1;
+		*out = s;
+		*outlen = q - s;
+		return true;
+	}
 	buf = palloc((q - s) + 1);
 	if (plain)
 	{
@@ -504,8 +553,22 @@ number_short(long literal, bool negative, long intdigits, long fracdigits,
 	return rendered <= literal + JWT_JSON_NUMBER_SLACK;
 }
 
-static bool
-jp_number(JsonParser *jp, JsonbValue *out)
+/* A new node; the scratch space has room for every value (jwt_json_parse). */
+static inline int
+jp_node(JsonParser *jp, uint8 type)
+{
+	JNode	   *n;
+
+	if (unlikely(jp->nnodes >= jp->maxnodes))
+		elog(ERROR, "JSON parser node space exhausted");	/* cannot happen */
+	n = &jp->nodes[jp->nnodes];
+	n->type = type;
+	n->isint = false;
+	return jp->nnodes++;
+}
+
+static int
+jp_number(JsonParser *jp)
 {
 	const char *s = jp->p;
 	const char *q = s;
@@ -514,11 +577,13 @@ jp_number(JsonParser *jp, JsonbValue *out)
 	long		exponent = 0;
 	bool		simple = true;
 	int64		ival = 0;
+	int			id;
+	JNode	   *n;
 
 	if (q < jp->end && *q == '-')
 		q++;
 	if (q >= jp->end || !(*q >= '0' && *q <= '9'))
-		return jp_fail(jp, "is not valid JSON");
+		return jp_fail(jp, "is not valid JSON"), -1;
 	if (*q == '0')
 		q++, intdigits = 1;
 	else
@@ -535,7 +600,7 @@ jp_number(JsonParser *jp, JsonbValue *out)
 		q++;
 		simple = false;
 		if (q >= jp->end || !(*q >= '0' && *q <= '9'))
-			return jp_fail(jp, "is not valid JSON");
+			return jp_fail(jp, "is not valid JSON"), -1;
 		while (q < jp->end && *q >= '0' && *q <= '9')
 			q++, fracdigits++;
 	}
@@ -548,7 +613,7 @@ jp_number(JsonParser *jp, JsonbValue *out)
 		if (q < jp->end && (*q == '+' || *q == '-'))
 			neg = (*q++ == '-');
 		if (q >= jp->end || !(*q >= '0' && *q <= '9'))
-			return jp_fail(jp, "is not valid JSON");
+			return jp_fail(jp, "is not valid JSON"), -1;
 		while (q < jp->end && *q >= '0' && *q <= '9')
 		{
 			if (exponent <= 1000000)
@@ -560,37 +625,75 @@ jp_number(JsonParser *jp, JsonbValue *out)
 	}
 	jp->p = q;
 
-	out->type = jbvNumeric;
+	id = jp_node(jp, jbvNumeric);
+	n = &jp->nodes[id];
+	n->ptr = s;
+	n->len = q - s;
 	if (simple && intdigits <= 18)
-		out->val.numeric = int64_to_numeric(*s == '-' ? -ival : ival);
+	{
+		/* written by jw_integer: at most 5 digits of base 10000 */
+		n->isint = true;
+		n->u.ival = *s == '-' ? -ival : ival;
+		jp->size += sizeof(JEntry) + 3 + VARHDRSZ + sizeof(uint16) + 5 * sizeof(int16);
+	}
 	else
 	{
 		if (!number_in_range(intdigits, fracdigits, exponent))
-			return jp_fail(jp, "has a number out of range");
+			return jp_fail(jp, "has a number out of range"), -1;
 		if (!number_short(q - s, *s == '-', intdigits, fracdigits, exponent))
-			return jp_fail(jp, "has a number whose exponent makes its decimal form much longer than as written");
-		out->val.numeric =
+			return jp_fail(jp, "has a number whose exponent makes its decimal form much longer than as written"), -1;
+		n->u.num =
 			DatumGetNumeric(DirectFunctionCall3(numeric_in,
 												CStringGetDatum(pnstrdup(s, q - s)),
 												ObjectIdGetDatum(InvalidOid),
 												Int32GetDatum(-1)));
+		jp->size += sizeof(JEntry) + 3 + VARSIZE(n->u.num);
 	}
-	return true;
+	return id;
+}
+
+/*
+ * memcmp, by hand for the short names of claims and header parameters,
+ * which a call to memcmp costs more than comparing.
+ */
+static inline int
+bytes_cmp(const char *a, const char *b, int len)
+{
+	int			i;
+
+	if (len > 16)
+		return memcmp(a, b, len);
+	for (i = 0; i < len; i++)
+	{
+		if (a[i] != b[i])
+			return (unsigned char) a[i] < (unsigned char) b[i] ? -1 : 1;
+	}
+	return 0;
 }
 
 /* jsonb's key order: shorter first, then bytewise. */
 static inline int
-key_cmp(const JsonbValue *a, const JsonbValue *b)
+key_cmp(const JNode *a, const JNode *b)
 {
-	if (a->val.string.len != b->val.string.len)
-		return a->val.string.len > b->val.string.len ? 1 : -1;
-	return memcmp(a->val.string.val, b->val.string.val, a->val.string.len);
+	if (a->len != b->len)
+		return a->len > b->len ? 1 : -1;
+	return bytes_cmp(a->ptr, b->ptr, a->len);
 }
 
-static int
-pair_cmp(const void *a, const void *b)
+/* a member of an object being parsed: node numbers of its key and value */
+typedef struct JPair
 {
-	return key_cmp(&((const JsonbPair *) a)->key, &((const JsonbPair *) b)->key);
+	int32		key;
+	int32		value;
+} JPair;
+
+static int
+pair_cmp(const void *a, const void *b, void *arg)
+{
+	const JNode *nodes = (const JNode *) arg;
+
+	return key_cmp(&nodes[((const JPair *) a)->key],
+				   &nodes[((const JPair *) b)->key]);
 }
 
 static bool
@@ -610,23 +713,37 @@ jp_enter(JsonParser *jp)
 }
 
 /*
- * Parse an object.  When "starts" is not NULL, (*starts)[k] is set to where
- * the value of the k-th member in input order begins; pairs[].order keeps
- * that k across the sort.
+ * A container's members are on the stack from "base": move them to kids.
  */
-static bool
-jp_object(JsonParser *jp, JsonbValue *out, const char ***starts)
+static void
+jp_close(JsonParser *jp, int id, int base)
 {
-	JsonbPair  *pairs = NULL;
-	int			n = 0;
-	int			cap = 0;
+	JNode	   *n = &jp->nodes[id];
+	int			count = jp->nstack - base;
+
+	memcpy(jp->kids + jp->nkids, jp->stack + base, sizeof(int32) * count);
+	n->u.first = jp->nkids;
+	n->len = n->type == jbvObject ? count / 2 : count;
+	jp->nkids += count;
+	jp->nstack = base;
+	/* padding, header, and its entry in its parent */
+	jp->size += 3 + sizeof(uint32) + sizeof(JEntry);
+	jp->depth--;
+}
+
+static int
+jp_object(JsonParser *jp)
+{
+	int			id;
+	int			base = jp->nstack;
+	int			n;
 	int			i;
+	JPair	   *pairs;
 
 	if (!jp_enter(jp))
-		return false;
+		return -1;
+	id = jp_node(jp, jbvObject);
 	jp->p++;					/* '{' */
-	if (starts)
-		*starts = NULL;
 	jp_skip_ws(jp);
 	if (jp->p < jp->end && *jp->p == '}')
 		jp->p++;
@@ -634,37 +751,25 @@ jp_object(JsonParser *jp, JsonbValue *out, const char ***starts)
 	{
 		for (;;)
 		{
-			if (n == cap)
-			{
-				/*
-				 * nothing for {}, then 2, 4, 8...: see jp_array; but 16 at
-				 * once for the top-level object, of which there is one, and
-				 * whose claims would otherwise grow it twice
-				 */
-				cap = cap ? cap * 2 : (jp->depth == 1 ? 16 : 2);
-				pairs = pairs ? repalloc(pairs, sizeof(JsonbPair) * cap) :
-					palloc(sizeof(JsonbPair) * cap);
-				if (starts)
-					*starts = *starts ? repalloc(*starts, sizeof(char *) * cap) :
-						palloc(sizeof(char *) * cap);
-			}
+			int			k;
+			int			v;
+
 			jp_skip_ws(jp);
 			if (jp->p >= jp->end || *jp->p != '"')
-				return jp_fail(jp, jp->p >= jp->end ? "ends early" : "is not valid JSON");
-			pairs[n].key.type = jbvString;
-			if (!jp_string(jp, &pairs[n].key.val.string.val, &pairs[n].key.val.string.len))
-				return false;
+				return jp_fail(jp, jp->p >= jp->end ? "ends early" : "is not valid JSON"), -1;
+			k = jp_node(jp, jbvString);
+			if (!jp_string(jp, &jp->nodes[k].ptr, &jp->nodes[k].len))
+				return -1;
+			jp->size += sizeof(JEntry) + jp->nodes[k].len;
 			jp_skip_ws(jp);
 			if (jp->p >= jp->end || *jp->p != ':')
-				return jp_fail(jp, jp->p >= jp->end ? "ends early" : "is not valid JSON");
+				return jp_fail(jp, jp->p >= jp->end ? "ends early" : "is not valid JSON"), -1;
 			jp->p++;
 			jp_skip_ws(jp);
-			if (starts)
-				(*starts)[n] = jp->p;
-			if (!jp_value(jp, &pairs[n].value))
-				return false;
-			pairs[n].order = n;
-			n++;
+			if ((v = jp_value(jp)) < 0)
+				return -1;
+			jp->stack[jp->nstack++] = k;
+			jp->stack[jp->nstack++] = v;
 			jp_skip_ws(jp);
 			if (jp->p < jp->end && *jp->p == ',')
 			{
@@ -676,21 +781,24 @@ jp_object(JsonParser *jp, JsonbValue *out, const char ***starts)
 				jp->p++;
 				break;
 			}
-			return jp_fail(jp, jp->p >= jp->end ? "ends early" : "is not valid JSON");
+			return jp_fail(jp, jp->p >= jp->end ? "ends early" : "is not valid JSON"), -1;
 		}
 	}
 
 	/* Sort into jsonb order (insertion sort: objects are small). */
+	pairs = (JPair *) (jp->stack + base);
+	n = (jp->nstack - base) / 2;
 	if (n > 32)
-		qsort(pairs, n, sizeof(JsonbPair), pair_cmp);
+		qsort_arg(pairs, n, sizeof(JPair), pair_cmp, jp->nodes);
 	else
 	{
 		for (i = 1; i < n; i++)
 		{
-			JsonbPair	tmp = pairs[i];
+			JPair		tmp = pairs[i];
+			const JNode *key = &jp->nodes[tmp.key];
 			int			j = i - 1;
 
-			while (j >= 0 && key_cmp(&pairs[j].key, &tmp.key) > 0)
+			while (j >= 0 && key_cmp(&jp->nodes[pairs[j].key], key) > 0)
 			{
 				pairs[j + 1] = pairs[j];
 				j--;
@@ -700,26 +808,22 @@ jp_object(JsonParser *jp, JsonbValue *out, const char ***starts)
 	}
 	for (i = 1; i < n; i++)
 	{
-		if (key_cmp(&pairs[i - 1].key, &pairs[i].key) == 0)
-			return jp_fail(jp, "has a duplicate member name");
+		if (key_cmp(&jp->nodes[pairs[i - 1].key], &jp->nodes[pairs[i].key]) == 0)
+			return jp_fail(jp, "has a duplicate member name"), -1;
 	}
-
-	out->type = jbvObject;
-	out->val.object.nPairs = n;
-	out->val.object.pairs = pairs;
-	jp->depth--;
-	return true;
+	jp_close(jp, id, base);
+	return id;
 }
 
-static bool
-jp_array(JsonParser *jp, JsonbValue *out)
+static int
+jp_array(JsonParser *jp)
 {
-	JsonbValue *elems = NULL;
-	int			n = 0;
-	int			cap = 0;
+	int			id;
+	int			base = jp->nstack;
 
 	if (!jp_enter(jp))
-		return false;
+		return -1;
+	id = jp_node(jp, jbvArray);
 	jp->p++;					/* '[' */
 	jp_skip_ws(jp);
 	if (jp->p < jp->end && *jp->p == ']')
@@ -728,21 +832,12 @@ jp_array(JsonParser *jp, JsonbValue *out)
 	{
 		for (;;)
 		{
-			if (n == cap)
-			{
-				/*
-				 * Nothing for [], then 2, 4, 8...: a token of small containers
-				 * ("[{},{},...]") must not cost hundreds of times its size in
-				 * memory, as a fixed first allocation of 8 did.
-				 */
-				cap = cap ? cap * 2 : 2;
-				elems = elems ? repalloc(elems, sizeof(JsonbValue) * cap) :
-					palloc(sizeof(JsonbValue) * cap);
-			}
+			int			v;
+
 			jp_skip_ws(jp);
-			if (!jp_value(jp, &elems[n]))
-				return false;
-			n++;
+			if ((v = jp_value(jp)) < 0)
+				return -1;
+			jp->stack[jp->nstack++] = v;
 			jp_skip_ws(jp);
 			if (jp->p < jp->end && *jp->p == ',')
 			{
@@ -754,63 +849,220 @@ jp_array(JsonParser *jp, JsonbValue *out)
 				jp->p++;
 				break;
 			}
-			return jp_fail(jp, jp->p >= jp->end ? "ends early" : "is not valid JSON");
+			return jp_fail(jp, jp->p >= jp->end ? "ends early" : "is not valid JSON"), -1;
 		}
 	}
-	out->type = jbvArray;
-	out->val.array.nElems = n;
-	out->val.array.elems = elems;
-	out->val.array.rawScalar = false;
-	jp->depth--;
-	return true;
+	jp_close(jp, id, base);
+	return id;
 }
 
-static bool
-jp_literal(JsonParser *jp, const char *word, int len)
+static int
+jp_literal(JsonParser *jp, const char *word, int len, uint8 type, bool value)
 {
+	int			id;
+
 	if (jp->end - jp->p < len || memcmp(jp->p, word, len) != 0)
-		return jp_fail(jp, "is not valid JSON");
+		return jp_fail(jp, "is not valid JSON"), -1;
 	jp->p += len;
-	return true;
+	id = jp_node(jp, type);
+	jp->nodes[id].isint = value;	/* a boolean's value */
+	jp->size += sizeof(JEntry);
+	return id;
 }
 
-static bool
-jp_value(JsonParser *jp, JsonbValue *out)
+static int
+jp_value(JsonParser *jp)
 {
+	int			id;
+
 	if (jp->p >= jp->end)
-		return jp_fail(jp, "ends early");
+		return jp_fail(jp, "ends early"), -1;
 	switch (*jp->p)
 	{
 		case '{':
-			return jp_object(jp, out, NULL);
+			return jp_object(jp);
 		case '[':
-			return jp_array(jp, out);
+			return jp_array(jp);
 		case '"':
-			out->type = jbvString;
-			return jp_string(jp, &out->val.string.val, &out->val.string.len);
+			id = jp_node(jp, jbvString);
+			if (!jp_string(jp, &jp->nodes[id].ptr, &jp->nodes[id].len))
+				return -1;
+			jp->size += sizeof(JEntry) + jp->nodes[id].len;
+			return id;
 		case 't':
-			out->type = jbvBool;
-			out->val.boolean = true;
-			return jp_literal(jp, "true", 4);
+			return jp_literal(jp, "true", 4, jbvBool, true);
 		case 'f':
-			out->type = jbvBool;
-			out->val.boolean = false;
-			return jp_literal(jp, "false", 5);
+			return jp_literal(jp, "false", 5, jbvBool, false);
 		case 'n':
-			out->type = jbvNull;
-			return jp_literal(jp, "null", 4);
+			return jp_literal(jp, "null", 4, jbvNull, false);
 		default:
-			return jp_number(jp, out);
+			return jp_number(jp);
 	}
 }
 
 /*
- * Fill a captured field from its parsed value, whose text starts at
- * "start" (a valid JSON value, so a number there is read by strtod up to
- * its end).
+ * Writing the jsonb binary format (PostgreSQL's jsonb.h), byte for byte
+ * what JsonbValueToJsonb makes of the same values (convertToJsonb in
+ * jsonb_util.c): a container is its header, the JEntry of every member
+ * (of an object, the keys' and then the values'), then the members' data
+ * in the same order; every JB_OFFSET_STRIDE'th JEntry holds the end offset
+ * of its member's data instead of its length; containers and numerics
+ * start on a 4-byte boundary of the datum, their padding counted as their
+ * data.
+ */
+typedef struct JsonWriter
+{
+	char	   *buf;
+	Size		pos;
+	const JNode *nodes;
+	const int32 *kids;
+} JsonWriter;
+
+static JEntry jw_value(JsonWriter *jw, const JNode *n);
+
+static inline int
+jw_pad(JsonWriter *jw)
+{
+	int			pad = INTALIGN(jw->pos) - jw->pos;
+
+	memset(jw->buf + jw->pos, 0, pad);
+	jw->pos += pad;
+	return pad;
+}
+
+/*
+ * The numeric of an integer of fewer than 19 digits, as numeric_in and
+ * int64_to_numeric make it: the short format, base-10000 digits without
+ * trailing zero ones, dscale 0; zero has no digits and is positive.
+ */
+static int
+jw_integer(JsonWriter *jw, int64 v)
+{
+	uint64		u = v < 0 ? -(uint64) v : (uint64) v;
+	int16		groups[5];
+	int			ngroups = 0;
+	int			zeros = 0;
+	int			ndigits;
+	int			len;
+	uint16		header;
+	char	   *p = jw->buf + jw->pos;
+	int			i;
+
+	while (u > 0)
+	{
+		groups[ngroups++] = (int16) (u % 10000);
+		u /= 10000;
+	}
+	while (zeros < ngroups && groups[zeros] == 0)
+		zeros++;
+	ndigits = ngroups - zeros;
+	header = 0x8000;			/* NUMERIC_SHORT */
+	if (ndigits > 0)
+	{
+		if (v < 0)
+			header |= 0x2000;	/* NUMERIC_SHORT_SIGN_MASK */
+		header |= (ngroups - 1) & 0x003F;	/* the weight, >= 0 */
+	}
+	len = VARHDRSZ + sizeof(uint16) + ndigits * sizeof(int16);
+	SET_VARSIZE(p, len);
+	memcpy(p + VARHDRSZ, &header, sizeof(uint16));
+	for (i = 0; i < ndigits; i++)
+		memcpy(p + VARHDRSZ + sizeof(uint16) + i * sizeof(int16),
+			   &groups[ngroups - 1 - i], sizeof(int16));
+	jw->pos += len;
+	return len;
+}
+
+/* Write a container's members kids[from ... from + count) and their entries. */
+static inline void
+jw_members(JsonWriter *jw, JEntry *entries, int index, Size datastart,
+		   int from, int step, int count)
+{
+	int			i;
+
+	for (i = 0; i < count; i++, index++)
+	{
+		const JNode *c = &jw->nodes[jw->kids[from + i * step]];
+		JEntry		meta;
+
+		if (c->type == jbvString)
+		{
+			memcpy(jw->buf + jw->pos, c->ptr, c->len);
+			jw->pos += c->len;
+			meta = c->len;
+		}
+		else
+			meta = jw_value(jw, c);
+		if ((index % JB_OFFSET_STRIDE) == 0)
+			meta = (meta & JENTRY_TYPEMASK) | (jw->pos - datastart) | JENTRY_HAS_OFF;
+		entries[index] = meta;
+	}
+}
+
+static JEntry
+jw_container(JsonWriter *jw, const JNode *n)
+{
+	Size		base = jw->pos;
+	bool		object = n->type == jbvObject;
+	int			count = object ? n->len * 2 : n->len;
+	JEntry	   *entries;
+	Size		datastart;
+
+	jw_pad(jw);
+	*(uint32 *) (jw->buf + jw->pos) = n->len | (object ? JB_FOBJECT : JB_FARRAY);
+	jw->pos += sizeof(uint32);
+	entries = (JEntry *) (jw->buf + jw->pos);
+	jw->pos += sizeof(JEntry) * count;
+	datastart = jw->pos;
+	if (object)
+	{
+		/* kids are key, value pairs: the keys first, then the values */
+		jw_members(jw, entries, 0, datastart, n->u.first, 2, n->len);
+		jw_members(jw, entries, n->len, datastart, n->u.first + 1, 2, n->len);
+	}
+	else
+		jw_members(jw, entries, 0, datastart, n->u.first, 1, n->len);
+	return JENTRY_ISCONTAINER | (jw->pos - base);
+}
+
+static JEntry
+jw_value(JsonWriter *jw, const JNode *n)
+{
+	switch (n->type)
+	{
+		case jbvString:
+			memcpy(jw->buf + jw->pos, n->ptr, n->len);
+			jw->pos += n->len;
+			return n->len;
+		case jbvNumeric:
+			{
+				int			pad = jw_pad(jw);
+				int			len;
+
+				if (n->isint)
+					len = jw_integer(jw, n->u.ival);
+				else
+				{
+					len = VARSIZE(n->u.num);
+					memcpy(jw->buf + jw->pos, n->u.num, len);
+					jw->pos += len;
+				}
+				return JENTRY_ISNUMERIC | (pad + len);
+			}
+		case jbvBool:
+			return n->isint ? JENTRY_ISBOOL_TRUE : JENTRY_ISBOOL_FALSE;
+		case jbvNull:
+			return JENTRY_ISNULL;
+		default:
+			return jw_container(jw, n);
+	}
+}
+
+/*
+ * Fill a captured field from its parsed value.
  */
 static void
-capture(JwtJsonField *f, JsonbValue *v, const char *start, const char *end)
+capture(JsonParser *jp, JwtJsonField *f, const JNode *v)
 {
 	int			i;
 
@@ -818,41 +1070,36 @@ capture(JwtJsonField *f, JsonbValue *v, const char *start, const char *end)
 	{
 		case jbvString:
 			f->type = JWT_JSON_STRING;
-			f->str = v->val.string.val;
+			f->str = pnstrdup(v->ptr, v->len);
 			break;
 		case jbvNumeric:
 			f->type = JWT_JSON_NUMBER;
+			if (v->isint)
 			{
-				char		tmp[64];
-				int			l = 0;
-				bool		integer = true;
-				double		d = 0;
-
 				/*
-				 * Integers, the usual NumericDate, are read here; anything
-				 * else is copied (the input need not end in NUL) for strtod.
+				 * An integer of fewer than 19 digits, the usual NumericDate:
+				 * converted exactly up to 2^53, correctly rounded beyond, as
+				 * strtod does; "-0" stays negative, as strtod has it.
 				 */
-				while (start + l < end && l < (int) sizeof(tmp) - 1)
-				{
-					char		c = start[l];
+				f->num = (v->u.ival == 0 && v->ptr[0] == '-') ? -0.0 : (double) v->u.ival;
+			}
+			else
+			{
+				/*
+				 * Anything else is copied (the input need not end in NUL)
+				 * for strtod, or read from the numeric when longer.
+				 */
+				char		tmp[64];
 
-					if (c >= '0' && c <= '9')
-						d = d * 10 + (c - '0');
-					else if (c == '.' || c == 'e' || c == 'E' || c == '+' ||
-							 (c == '-' && l > 0))
-						integer = false;
-					else if (c != '-')
-						break;
-					tmp[l++] = c;
-				}
-				tmp[l] = '\0';
-				if (l == (int) sizeof(tmp) - 1)
+				if (v->len >= (int) sizeof(tmp) - 1)
 					f->num = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
-																NumericGetDatum(v->val.numeric)));
-				else if (integer && l <= 15)
-					f->num = (start[0] == '-') ? -d : d;
+																NumericGetDatum(v->u.num)));
 				else
+				{
+					memcpy(tmp, v->ptr, v->len);
+					tmp[v->len] = '\0';
 					f->num = strtod(tmp, NULL);
+				}
 			}
 			break;
 		case jbvBool:
@@ -867,13 +1114,15 @@ capture(JwtJsonField *f, JsonbValue *v, const char *start, const char *end)
 		case jbvArray:
 			f->type = JWT_JSON_ARRAY;
 			f->nelems = 0;
-			f->elems = palloc(sizeof(char *) * Max(v->val.array.nElems, 1));
-			for (i = 0; i < v->val.array.nElems; i++)
+			f->elems = palloc(sizeof(char *) * Max(v->len, 1));
+			for (i = 0; i < v->len; i++)
 			{
-				if (v->val.array.elems[i].type != jbvString)
+				const JNode *e = &jp->nodes[jp->kids[v->u.first + i]];
+
+				if (e->type != jbvString)
 					f->elems_ok = false;
 				else
-					f->elems[f->nelems++] = v->val.array.elems[i].val.string.val;
+					f->elems[f->nelems++] = pnstrdup(e->ptr, e->len);
 			}
 			break;
 		default:
@@ -895,9 +1144,11 @@ jwt_json_parse(const char *data, int len, const char *what,
 			   Jsonb **out, char **detail)
 {
 	JsonParser	jp;
-	JsonbValue	root;
-	const char **starts = NULL;
+	int			root;
 	int			namelens[16];
+	int			maxnodes;
+	char	   *scratch;
+	const JNode *r;
 	int			i,
 				j;
 
@@ -919,11 +1170,31 @@ jwt_json_parse(const char *data, int len, const char *what,
 	jp.convert = (GetDatabaseEncoding() != PG_UTF8 &&
 				  GetDatabaseEncoding() != PG_SQL_ASCII);
 
+	/*
+	 * A complete value of n bytes holds at most (n + 1) / 2 values (itself
+	 * included: a scalar takes a byte, and every further member of a
+	 * container a comma or colon and a byte at least, a key two), and the
+	 * text read so far, when it fails, at most one more per container still
+	 * open (its bracket and its first member), of which there are
+	 * jwt.max_json_depth at most; twice that is left.  Each value is one
+	 * node, at most one entry in kids and one on the stack.  The pages of a
+	 * large allocation that are never reached are never touched; a key
+	 * (jwt.max_key_size, 64 MB at most) may need more than MaxAllocSize.
+	 */
+	maxnodes = len / 2 + 2 * jp.max_depth + 4;
+	scratch = palloc_extended((Size) maxnodes * (sizeof(JNode) + 2 * sizeof(int32)),
+							  MCXT_ALLOC_HUGE);
+	jp.nodes = (JNode *) scratch;
+	jp.stack = (int32 *) (scratch + (Size) maxnodes * sizeof(JNode));
+	jp.kids = jp.stack + maxnodes;
+	jp.maxnodes = maxnodes;
+	jp.size = VARHDRSZ;
+
 	jp_skip_ws(&jp);
 	if (jp.p >= jp.end || *jp.p != '{')
 	{
 		/* say "not an object" only for JSON that is something else */
-		if (jp.p < jp.end && jp_value(&jp, &root))
+		if (jp.p < jp.end && jp_value(&jp) >= 0)
 		{
 			jp_skip_ws(&jp);
 			jp.failure = jp.p == jp.end ? "is not a JSON object" : "is not valid JSON";
@@ -931,40 +1202,65 @@ jwt_json_parse(const char *data, int len, const char *what,
 		else if (jp.failure == NULL || jp.reason != JWT_REASON_LIMIT_EXCEEDED)
 			jp.failure = jp.p >= jp.end && len == 0 ? "is empty" : "is not valid JSON";
 		*detail = psprintf("The %s %s", what, jp.failure);
+		pfree(scratch);
 		return jp.reason == JWT_REASON_LIMIT_EXCEEDED ? jp.reason : JWT_REASON_MALFORMED;
 	}
-	if (jp_object(&jp, &root, nfields > 0 ? &starts : NULL))
+	root = jp_object(&jp);
+	if (root >= 0)
 	{
 		jp_skip_ws(&jp);
 		if (jp.p != jp.end)
 			jp_fail(&jp, "has data after the JSON value");
+		else if (jp.size > JENTRY_OFFLENMASK)
+		{
+			/*
+			 * More than jsonb can hold (jp.size is an upper bound): not
+			 * reached by a token (jwt.max_token_size is 16 MB at most),
+			 * only by a large key
+			 */
+			jp.failure = "is too large for jsonb";
+			jp.reason = JWT_REASON_LIMIT_EXCEEDED;
+		}
 	}
 	if (jp.failure)
 	{
 		*detail = psprintf("The %s %s", what, jp.failure);
+		pfree(scratch);
 		return jp.reason;
 	}
 
+	r = &jp.nodes[root];
 	for (j = 0; j < nfields; j++)
 		namelens[j] = strlen(fields[j].name);
-	for (i = 0; i < root.val.object.nPairs; i++)
+	for (i = 0; i < r->len && nfields > 0; i++)
 	{
-		JsonbPair  *pair = &root.val.object.pairs[i];
+		const JNode *key = &jp.nodes[jp.kids[r->u.first + 2 * i]];
 
 		for (j = 0; j < nfields; j++)
 		{
-			if (pair->key.val.string.len == namelens[j] &&
-				memcmp(pair->key.val.string.val, fields[j].name,
-					   pair->key.val.string.len) == 0)
+			if (key->len == namelens[j] &&
+				bytes_cmp(key->ptr, fields[j].name, key->len) == 0)
 			{
-				capture(&fields[j], &pair->value, starts[pair->order], jp.end);
+				capture(&jp, &fields[j], &jp.nodes[jp.kids[r->u.first + 2 * i + 1]]);
 				break;
 			}
 		}
 	}
 
 	if (out)
-		*out = JsonbValueToJsonb(&root);
+	{
+		JsonWriter	jw;
+
+		jw.buf = palloc(jp.size);
+		jw.pos = VARHDRSZ;
+		jw.nodes = jp.nodes;
+		jw.kids = jp.kids;
+		jw_value(&jw, r);
+		Assert(jw.pos <= jp.size);
+		SET_VARSIZE(jw.buf, jw.pos);
+		*out = (Jsonb *) jw.buf;
+	}
+	pfree(scratch);
 	return JWT_REASON_NONE;
 }
 

@@ -105,6 +105,22 @@ for r in ring:
     docs.append(r["key"] if isinstance(r["key"], str) and r["key"].startswith("{") else compact(r["key"]) if not isinstance(r["key"], str) else '{"k":"v"}')
 for i, d in enumerate(docs):
     put("json", "doc%02d" % i, d)
+# for the jsonb writer: empty containers, depth, offsets (more than 32
+# members, long strings; the SQL test json has one over 64 kB), integers
+# written as numerics, key order
+writer = [
+    '{"a":{},"b":[],"c":[{},[],{"d":[]}],"e":[[[]]]}',
+    '{"d":' + "[" * 31 + "1" + "]" * 31 + "}",
+    '{"s":"' + "x" * 4000 + '","t":1}',
+    "{" + ",".join('"k%d":%s' % (g, g if g % 3 else '"%s"' % ("v" * g)) for g in range(1, 41)) + "}",
+    '{"a":[' + ",".join(str(g) if g % 2 else '"%s"' % ("s" * g) for g in range(1, 71)) + "]}",
+    '{"n":[0,-0,1,-1,9999,10000,-10000,10001,99990000,100000000,-100000000,123456789012345678,'
+    '-999999999999999999,1000000000000000000,99999999999999999999,-123,1e3,1.50,-0.0,1e-3]}',
+    '{"b":1,"aa":2,"a":3,"ab":4,"ba":5,"":6,"\\u00e9":7,"z":8,"\\u0062b":9}',
+    '{"exp":1800000000,"aud":["a","b",1],"iss":"\\u0069","sub":""}',
+]
+for i, d in enumerate(writer):
+    put("json", "writer%02d" % i, d)
 
 for r in ring:
     k = r["key"]
