@@ -305,7 +305,12 @@ jwt_private_install() {
 	# sources only: copied objects would pass for up to date
 	cp -r "$JWT_ROOT"/{Makefile,jwt.control,sql,expected} "$JWT_ROOT"/jwt--*.sql "$JWT_PRIV_BUILD/"
 	cp "$JWT_ROOT"/src/*.[ch] "$JWT_PRIV_BUILD/src/"
-	{ make -C "$JWT_PRIV_BUILD" -j2 PG_CONFIG="$pgc" JWT_CFLAGS="$JWT_DEFAULT_CFLAGS $cflags" &&
+	# the isolation specs, for "make installcheck"
+	mkdir -p "$JWT_PRIV_BUILD/test"
+	cp -r "$JWT_ROOT"/test/{specs,expected} "$JWT_PRIV_BUILD/test/"
+	# an install script built in the source tree is not a source: make it again
+	{ make -C "$JWT_PRIV_BUILD" clean PG_CONFIG="$pgc" &&
+		make -C "$JWT_PRIV_BUILD" -j2 PG_CONFIG="$pgc" JWT_CFLAGS="$JWT_DEFAULT_CFLAGS $cflags" &&
 		make -C "$JWT_PRIV_BUILD" install PG_CONFIG="$pgc" DESTDIR="$dir/pg" with_llvm=no; } \
 		>"$dir/build.log" 2>&1 || { tail -n 30 "$dir/build.log" >&2; return 1; }
 }
