@@ -12,9 +12,11 @@
  * (keys.c calls it when the key leaves the cache): per HS algorithm, the
  * keyed inner and outer hash states of HMAC (see below), and for RS, PS
  * and ES an EVP_PKEY_CTX per algorithm and direction, set up once, so that
- * a call does only the digest and the public key operation.  EdDSA signs
- * the message itself (EVP_DigestSign and EVP_DigestVerify on a context
- * reinitialised per call).  The state is opaque to every other module.
+ * a call does only the digest and the public key operation.  EdDSA signs the message itself: an
+ * EVP_MD_CTX per direction, set up with the key once and reinitialised
+ * without it per call (EVP_DigestSign and EVP_DigestVerify).  A context
+ * whose operation failed inside OpenSSL is freed and made anew at the
+ * next call.  The state is opaque to every other module.
  *
  * HMAC (RFC 2104): HMAC(K, m) = H((K' ^ opad) || H((K' ^ ipad) || m)), K'
  * the key padded to the block size (hashed first when longer).  The hash
@@ -30,7 +32,7 @@
  * are wiped before being freed, and the stack copies after each call.
  *
  * ECDSA: JOSE carries r||s, each zero-padded to the curve's size; OpenSSL
- * wants DER.  A signature whose r or s is zero (the "psychic signature")
+ * wants DER, converted both ways on the stack.  A signature whose r or s is zero (the "psychic signature")
  * is refused before OpenSSL sees it.  PSS uses a salt as long as the hash
  * and MGF1 with the same hash, as RFC 7518 section 3.5 requires.  An HMAC
  * is compared in constant time.
@@ -51,10 +53,8 @@
 
 #include "postgres.h"
 
-#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/ecdsa.h>
 #include <openssl/hmac.h>
 #include <openssl/err.h>
 #include <openssl/rsa.h>
@@ -80,10 +80,11 @@ struct JwtCryptoState
 	HmacState  *hmac[JWT_HMAC_SLOTS];	/* keyed HS states, lazily */
 	EVP_PKEY_CTX *vctx[JWT_ALG_COUNT];	/* verify contexts, lazily */
 	EVP_PKEY_CTX *sctx[JWT_ALG_COUNT];	/* sign contexts, lazily */
-	EVP_MD_CTX *mdctx;			/* EdDSA, reinitialised per call */
+	EVP_MD_CTX *ed_vctx;		/* EdDSA verify, reinitialised per call */
+	EVP_MD_CTX *ed_sctx;		/* EdDSA sign, reinitialised per call */
 };
 
-/* fetched once per backend */
+/* fetched once per backend, for the contexts' signature and MGF1 digests */
 static EVP_MD *digests[3];		/* SHA-256/384/512 */
 
 static const EVP_MD *
@@ -120,7 +121,8 @@ jwt_crypto_release(JwtKey *key)
 		EVP_PKEY_CTX_free(st->vctx[i]);
 		EVP_PKEY_CTX_free(st->sctx[i]);
 	}
-	EVP_MD_CTX_free(st->mdctx);
+	EVP_MD_CTX_free(st->ed_vctx);
+	EVP_MD_CTX_free(st->ed_sctx);
 	OPENSSL_free(st);
 	key->crypto = NULL;
 }
@@ -305,17 +307,180 @@ pctx_for(JwtKey *key, const JwtAlg *alg, bool sign)
 	return ctx;
 }
 
-/* The EdDSA context, or NULL. */
+/* Drop a context after an OpenSSL failure: the next call makes a new one. */
+static void
+pctx_discard(JwtKey *key, const JwtAlg *alg, bool sign)
+{
+	JwtCryptoState *st = key->crypto;
+	EVP_PKEY_CTX **slot = sign ? &st->sctx[alg->id] : &st->vctx[alg->id];
+
+	EVP_PKEY_CTX_free(*slot);
+	*slot = NULL;
+}
+
+/*
+ * The EdDSA context of the key for one direction, ready for a one-shot
+ * EVP_DigestSign or EVP_DigestVerify, or NULL.  Set up with the key at
+ * the first call; later calls reinitialise it without a key, which keeps
+ * its EVP_PKEY_CTX and fetched signature implementation (a context given
+ * the key again is rebuilt from scratch).  A context that fails to
+ * reinitialise is discarded, so that the next call starts afresh.
+ */
 static EVP_MD_CTX *
-mdctx_for(JwtKey *key)
+ed_ctx_for(JwtKey *key, bool sign)
 {
 	JwtCryptoState *st = state_of(key);
+	EVP_MD_CTX **slot;
+	int			rc;
 
 	if (st == NULL)
 		return NULL;
-	if (st->mdctx == NULL)
-		st->mdctx = EVP_MD_CTX_new();
-	return st->mdctx;
+	slot = sign ? &st->ed_sctx : &st->ed_vctx;
+	if (*slot != NULL)
+	{
+		rc = sign ?
+			EVP_DigestSignInit_ex(*slot, NULL, NULL, NULL, NULL, NULL, NULL) :
+			EVP_DigestVerifyInit_ex(*slot, NULL, NULL, NULL, NULL, NULL, NULL);
+		if (rc == 1)
+			return *slot;
+		EVP_MD_CTX_free(*slot);
+		*slot = NULL;
+	}
+	if ((*slot = EVP_MD_CTX_new()) == NULL)
+		return NULL;
+	rc = sign ?
+		EVP_DigestSignInit_ex(*slot, NULL, NULL, NULL, NULL, key->pkey, NULL) :
+		EVP_DigestVerifyInit_ex(*slot, NULL, NULL, NULL, NULL, key->pkey, NULL);
+	if (rc != 1)
+	{
+		EVP_MD_CTX_free(*slot);
+		*slot = NULL;
+	}
+	return *slot;
+}
+
+/* Drop a context after an OpenSSL failure: the next call makes a new one. */
+static void
+ed_ctx_discard(JwtKey *key, bool sign)
+{
+	JwtCryptoState *st = key->crypto;
+	EVP_MD_CTX **slot = sign ? &st->ed_sctx : &st->ed_vctx;
+
+	EVP_MD_CTX_free(*slot);
+	*slot = NULL;
+}
+
+/*
+ * ECDSA signatures: JOSE's r||s (each n bytes) and the DER SEQUENCE of two
+ * INTEGERs OpenSSL reads and writes, converted in place on the stack.
+ * n is at most 66 (P-521), so an INTEGER is at most 2 + 67 bytes and the
+ * SEQUENCE at most 3 + 2 * 69.
+ */
+#define JWT_ECDSA_DER_MAX	(3 + 2 * (2 + 67))
+
+/* one INTEGER of the unsigned big-endian v[0..n-1]; returns its length */
+static int
+der_int(unsigned char *out, const unsigned char *v, int n)
+{
+	int			i = 0;
+	int			pad;
+	int			len;
+
+	while (i < n - 1 && v[i] == 0)
+		i++;
+	pad = (v[i] & 0x80) != 0;
+	len = n - i + pad;
+	out[0] = 0x02;
+	out[1] = (unsigned char) len;
+	out[2] = 0;
+	memcpy(out + 2 + pad, v + i, n - i);
+	return 2 + len;
+}
+
+/* DER of r||s into der (JWT_ECDSA_DER_MAX bytes); returns its length */
+static int
+ecdsa_rs_to_der(const unsigned char *sig, int n, unsigned char *der)
+{
+	unsigned char body[2 * (2 + 67)];
+	int			blen;
+	int			h;
+
+	blen = der_int(body, sig, n);
+	blen += der_int(body + blen, sig + n, n);
+	der[0] = 0x30;
+	if (blen < 0x80)
+	{
+		der[1] = (unsigned char) blen;
+		h = 2;
+	}
+	else
+	{
+		der[1] = 0x81;
+		der[2] = (unsigned char) blen;
+		h = 3;
+	}
+	memcpy(der + h, body, blen);
+	return h + blen;
+}
+
+/*
+ * Read one INTEGER of a DER signature at *p (before end) into out[0..n-1],
+ * left-padded with zeros; false when it is not a non-negative INTEGER of
+ * at most n significant bytes.
+ */
+static bool
+der_read_int(const unsigned char **p, const unsigned char *end,
+			 unsigned char *out, int n)
+{
+	const unsigned char *q = *p;
+	int			len;
+
+	if (end - q < 2 || q[0] != 0x02 || q[1] >= 0x80)
+		return false;
+	len = q[1];
+	q += 2;
+	if (len == 0 || end - q < len || (q[0] & 0x80))
+		return false;
+	*p = q + len;
+	while (len > 0 && q[0] == 0)
+	{
+		q++;
+		len--;
+	}
+	if (len > n)
+		return false;
+	memset(out, 0, n - len);
+	memcpy(out + n - len, q, len);
+	return true;
+}
+
+/* r||s (2n bytes into out) of the DER signature der[0..len-1] */
+static bool
+ecdsa_der_to_rs(const unsigned char *der, size_t len, unsigned char *out, int n)
+{
+	const unsigned char *p = der;
+	const unsigned char *end = der + len;
+	size_t		slen;
+
+	if (len < 2 || p[0] != 0x30)
+		return false;
+	if (p[1] < 0x80)
+	{
+		slen = p[1];
+		p += 2;
+	}
+	else if (p[1] == 0x81 && len >= 3)
+	{
+		slen = p[2];
+		p += 3;
+	}
+	else
+		return false;
+	if (slen != (size_t) (end - p))
+		return false;
+	return der_read_int(&p, end, out, n) &&
+		der_read_int(&p, end, out + n, n) &&
+		p == end;
 }
 
 static bool
@@ -340,10 +505,9 @@ pkey_verify(JwtKey *key, const JwtAlg *alg, const char *data, size_t len,
 
 	if (alg->family == JWT_FAMILY_EDDSA)
 	{
-		EVP_MD_CTX *mdctx = mdctx_for(key);
+		EVP_MD_CTX *mdctx = ed_ctx_for(key, false);
 
-		if (mdctx == NULL ||
-			EVP_DigestVerifyInit_ex(mdctx, NULL, NULL, NULL, NULL, key->pkey, NULL) != 1)
+		if (mdctx == NULL)
 			return false;
 		rc = EVP_DigestVerify(mdctx, sig, siglen, (const unsigned char *) data, len);
 		*valid = (rc == 1);
@@ -352,44 +516,22 @@ pkey_verify(JwtKey *key, const JwtAlg *alg, const char *data, size_t len,
 		return true;
 	}
 
-	if (EVP_Digest(data, len, md, &mdlen, alg_md(alg), NULL) != 1)
-		return false;
 	ctx = pctx_for(key, alg, false);
 	if (ctx == NULL)
+		return false;
+	if (EVP_Digest(data, len, md, &mdlen, alg_md(alg), NULL) != 1)
 		return false;
 
 	if (alg->family == JWT_FAMILY_EC)
 	{
 		int			n = alg->coord_len;
-		unsigned char der[2 * 66 + 16];
-		unsigned char *p = der;
-		int			derlen;
-		ECDSA_SIG  *es;
-		BIGNUM	   *r,
-				   *s;
+		unsigned char der[JWT_ECDSA_DER_MAX];
 
+		Assert(n <= 66 && (int) siglen == 2 * n);
 		/* r = 0 or s = 0 is never a valid signature (psychic signatures) */
 		if (all_zero(sig, n) || all_zero(sig + n, n))
 			return true;
-		es = ECDSA_SIG_new();
-		r = BN_bin2bn(sig, n, NULL);
-		s = BN_bin2bn(sig + n, n, NULL);
-		if (es == NULL || r == NULL || s == NULL || !ECDSA_SIG_set0(es, r, s))
-		{
-			ECDSA_SIG_free(es);
-			BN_free(r);
-			BN_free(s);
-			return false;
-		}
-		derlen = i2d_ECDSA_SIG(es, NULL);
-		if (derlen <= 0 || derlen > (int) sizeof(der))
-		{
-			ECDSA_SIG_free(es);
-			return false;
-		}
-		derlen = i2d_ECDSA_SIG(es, &p);
-		ECDSA_SIG_free(es);
-		rc = EVP_PKEY_verify(ctx, der, derlen, md, mdlen);
+		rc = EVP_PKEY_verify(ctx, der, ecdsa_rs_to_der(sig, n, der), md, mdlen);
 	}
 	else
 		rc = EVP_PKEY_verify(ctx, sig, siglen, md, mdlen);
@@ -410,45 +552,49 @@ pkey_sign(JwtKey *key, const JwtAlg *alg, const char *data, size_t len,
 
 	if (alg->family == JWT_FAMILY_EDDSA)
 	{
-		EVP_MD_CTX *mdctx = mdctx_for(key);
+		EVP_MD_CTX *mdctx = ed_ctx_for(key, true);
 
 		*outlen = key->sig_len;
-		return mdctx != NULL &&
-			EVP_DigestSignInit_ex(mdctx, NULL, NULL, NULL, NULL, key->pkey, NULL) == 1 &&
-			EVP_DigestSign(mdctx, out, outlen, (const unsigned char *) data, len) == 1;
+		if (mdctx == NULL)
+			return false;
+		if (EVP_DigestSign(mdctx, out, outlen, (const unsigned char *) data, len) != 1)
+		{
+			ed_ctx_discard(key, true);
+			return false;
+		}
+		return true;
 	}
 
-	if (EVP_Digest(data, len, md, &mdlen, alg_md(alg), NULL) != 1)
-		return false;
 	ctx = pctx_for(key, alg, true);
 	if (ctx == NULL)
+		return false;
+	if (EVP_Digest(data, len, md, &mdlen, alg_md(alg), NULL) != 1)
 		return false;
 
 	if (alg->family == JWT_FAMILY_EC)
 	{
 		int			n = alg->coord_len;
-		unsigned char der[2 * 66 + 16];
+		unsigned char der[JWT_ECDSA_DER_MAX];
 		size_t		derlen = sizeof(der);
-		const unsigned char *p = der;
-		ECDSA_SIG  *es;
-		const BIGNUM *r,
-				   *s;
-		bool		ok;
 
-		if (EVP_PKEY_sign(ctx, der, &derlen, md, mdlen) != 1)
+		Assert(n <= 66);
+		if (EVP_PKEY_sign(ctx, der, &derlen, md, mdlen) != 1 ||
+			!ecdsa_der_to_rs(der, derlen, out, n))
+		{
+			pctx_discard(key, alg, true);
 			return false;
-		es = d2i_ECDSA_SIG(NULL, &p, derlen);
-		if (es == NULL)
-			return false;
-		ECDSA_SIG_get0(es, &r, &s);
-		ok = BN_bn2binpad(r, out, n) == n && BN_bn2binpad(s, out + n, n) == n;
-		ECDSA_SIG_free(es);
+		}
 		*outlen = 2 * n;
-		return ok;
+		return true;
 	}
 
 	*outlen = key->sig_len;
-	return EVP_PKEY_sign(ctx, out, outlen, md, mdlen) == 1;
+	if (EVP_PKEY_sign(ctx, out, outlen, md, mdlen) != 1)
+	{
+		pctx_discard(key, alg, true);
+		return false;
+	}
+	return true;
 }
 
 /* ---------------------------------------------------------------- the calls */

@@ -1,0 +1,71 @@
+--
+-- The signature contexts a key keeps between calls (crypto.c): many
+-- signatures under one key in one statement, failures in the middle
+-- (a corrupted signature, a zeroed one, one of the wrong length) followed
+-- by good ones with the same key, signing after a failed verification,
+-- and ECDSA's r||s <-> DER conversion on every curve (P-521's DER has a
+-- long-form length; r and s with leading zero bytes or the high bit set
+-- turn up among 40 signatures).
+--
+CREATE TEMP TABLE k AS
+  SELECT alg, jwt_generate_key(alg) AS priv
+    FROM unnest(ARRAY['RS256', 'PS256', 'PS512', 'ES256', 'ES384', 'ES512', 'ES256K', 'EdDSA']) AS alg;
+CREATE FUNCTION pg_temp.corrupt(tok text) RETURNS text LANGUAGE sql IMMUTABLE AS
+  $$ SELECT overlay(tok PLACING CASE WHEN substr(tok, length(tok) - 10, 1) = 'A' THEN 'B' ELSE 'A' END
+                    FROM length(tok) - 10 FOR 1) $$;
+CREATE FUNCTION pg_temp.sig(tok text) RETURNS bytea LANGUAGE sql IMMUTABLE AS
+  $$ SELECT decode(rpad(translate(split_part(tok, '.', 3), '-_', '+/'), (length(split_part(tok, '.', 3)) + 3) / 4 * 4, '='), 'base64') $$;
+CREATE FUNCTION pg_temp.resig(tok text, sig bytea) RETURNS text LANGUAGE sql IMMUTABLE AS
+  $$ SELECT regexp_replace(tok, '[^.]+$', '') || rtrim(translate(encode(sig, 'base64'), E'+/\n', '-_'), '=') $$;
+CREATE FUNCTION pg_temp.zeroed(tok text) RETURNS text LANGUAGE sql IMMUTABLE AS
+  $$ SELECT regexp_replace(tok, '[^.]+$', '') || repeat('A', length(tok) - length(regexp_replace(tok, '[^.]+$', ''))) $$;
+
+-- 40 signatures per key, each verified with the public JWK and with the
+-- private key, and the signatures all distinct where they are randomised
+SELECT alg, count(*) AS n,
+       count(*) FILTER (WHERE (jwt_validate(tok, jwt_public_jwk(priv))).valid) AS public_ok,
+       count(*) FILTER (WHERE (jwt_validate(tok, priv)).valid) AS private_ok,
+       count(DISTINCT split_part(tok, '.', 3)) AS distinct_sigs
+  FROM (SELECT alg, priv, jwt_sign(jsonb_build_object('i', i % 2), priv, alg) AS tok
+          FROM k, generate_series(1, 40) i) s
+ GROUP BY alg ORDER BY alg COLLATE "C";
+
+-- bad, good, bad, good ... with the same key in one statement: each good
+-- one verifies after a failure inside OpenSSL
+WITH t AS (SELECT alg, priv, jwt_public_jwk(priv) AS pub, jwt_sign('{"sub":"a"}', priv, alg) AS tok FROM k)
+SELECT alg, array_agg(coalesce((jwt_validate(CASE n % 3 WHEN 1 THEN pg_temp.corrupt(tok)
+                                                       WHEN 2 THEN pg_temp.zeroed(tok)
+                                                       ELSE tok END, pub)).reason, 'ok') ORDER BY n) AS results
+  FROM t, generate_series(1, 6) n GROUP BY alg ORDER BY alg COLLATE "C";
+
+-- ECDSA signatures of the wrong length (short, long, another curve's),
+-- then a good one, with the same key
+WITH t AS (SELECT jwt_public_jwk(priv) AS pub, jwt_sign('{"sub":"a"}', priv, 'ES256') AS tok,
+                  (SELECT jwt_sign('{"sub":"a"}', priv, 'ES384') FROM k WHERE alg = 'ES384') AS tok384
+             FROM k WHERE alg = 'ES256')
+SELECT n, length(pg_temp.sig(bad)) AS sig_len, coalesce((jwt_validate(bad, pub)).reason, 'ok') AS result
+  FROM t, generate_series(1, 6) n,
+       LATERAL (SELECT CASE n WHEN 1 THEN pg_temp.resig(tok, substr(pg_temp.sig(tok), 1, 63))
+                              WHEN 2 THEN pg_temp.resig(tok, substr(pg_temp.sig(tok), 2))
+                              WHEN 3 THEN pg_temp.resig(tok, pg_temp.sig(tok) || '\x00'::bytea)
+                              WHEN 4 THEN pg_temp.resig(tok, '\x00'::bytea || pg_temp.sig(tok))
+                              WHEN 5 THEN pg_temp.resig(tok, pg_temp.sig(tok384))
+                              ELSE tok END AS bad) b
+ ORDER BY n;
+
+-- signing after a failed verification with the same (private) key, then
+-- verifying what was signed
+SELECT alg,
+       (jwt_validate(pg_temp.corrupt(jwt_sign('{"sub":"a"}', priv, alg)), priv)).valid AS corrupted,
+       (jwt_validate(jwt_sign('{"sub":"b"}', priv, alg), priv)).valid AS signed_after,
+       (jwt_validate(jwt_sign('{"sub":"c"}', priv, alg), jwt_public_jwk(priv))).valid AS public_after
+  FROM k, generate_series(1, 2) ORDER BY alg COLLATE "C";
+
+-- the same, on a key given as PEM text (another cache entry)
+SELECT count(*) FILTER (WHERE NOT (jwt_validate(pg_temp.corrupt(jwt_sign('{"sub":"a"}', pem, 'ES256')), pem)).valid) AS corrupted_refused,
+       count(*) FILTER (WHERE (jwt_validate(jwt_sign('{"sub":"b"}', pem, 'ES256'), pem)).valid) AS good_ok
+  FROM (SELECT '-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgevZzL1gdAFr88hb2
+OF/2NxApJCzGCEDdfSp6VQO30hyhRANCAAQRWz+jn65BtOMvdyHKcvjBeBSDZH2r
+1RTwjmYSi9R/zpBnuQ4EiMnCqfMPWiZqB4QdbAd0E7oH50VpuZ1P087G
+-----END PRIVATE KEY-----'::text AS pem, i FROM generate_series(1, 10) i) s;
