@@ -1,7 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * jwt.c
- *		Module magic and settings of the jwt extension.
+ *		Module magic, settings and shared memory of the jwt extension.
+ *
+ * With the library in shared_preload_libraries, shared memory holds the
+ * counters of stats.c; without, they do not exist and nothing is counted.
  *
  * src/jwt.c
  *
@@ -10,6 +13,10 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
 #include "utils/guc.h"
 
 #include "claims_ctx.h"
@@ -30,12 +37,41 @@ int			jwt_max_key_size = 262144;
 bool		jwt_require_algorithms_for_secrets = false;
 int			jwt_max_leeway = 300;
 
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
 extern PGDLLEXPORT void _PG_init(void);
+
+static void
+jwt_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	jwt_stats_shmem_request();
+}
+
+static void
+jwt_shmem_startup(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	jwt_stats_shmem_startup();
+	LWLockRelease(AddinShmemInitLock);
+}
 
 void
 _PG_init(void)
 {
-	/* jwt.log_failures, and the counters' shared memory when preloaded */
+	if (process_shared_preload_libraries_in_progress)
+	{
+		prev_shmem_request_hook = shmem_request_hook;
+		shmem_request_hook = jwt_shmem_request;
+		prev_shmem_startup_hook = shmem_startup_hook;
+		shmem_startup_hook = jwt_shmem_startup;
+	}
+
+	/* jwt.log_failures */
 	jwt_stats_init();
 	jwt_errors_init();
 

@@ -98,8 +98,6 @@ typedef struct JwtStatsShared
 int			jwt_log_failures = 0;
 
 static JwtStatsShared *stats_shared = NULL;
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 static const char *const kind_names[JWT_STAT_KIND_COUNT] = {
 	[JWT_STAT_VERIFY] = "verify",
@@ -125,15 +123,10 @@ static const struct config_enum_entry log_failures_options[] = {
 	{NULL, 0, false}
 };
 
-static void jwt_stats_shmem_request(void);
-static void jwt_stats_shmem_startup(void);
 static void kid_touch(const char *kid, bool for_signing);
 static void log_failure(const JwtVerifyResult *res);
 
-/*
- * Called first thing in _PG_init: the jwt.log_failures setting, and the
- * shared memory hooks when the library is being preloaded.
- */
+/* Called first thing in _PG_init: the jwt.log_failures setting */
 void
 jwt_stats_init(void)
 {
@@ -145,33 +138,22 @@ jwt_stats_init(void)
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
-
-	if (!process_shared_preload_libraries_in_progress)
-		return;
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = jwt_stats_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = jwt_stats_shmem_startup;
 }
 
-static void
+/* jwt.c's shmem_request_hook, when the library is preloaded */
+void
 jwt_stats_shmem_request(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
 	RequestAddinShmemSpace(sizeof(JwtStatsShared));
 	RequestNamedLWLockTranche("jwt", 1);
 }
 
-static void
+/* jwt.c's shmem_startup_hook, with AddinShmemInitLock held */
+void
 jwt_stats_shmem_startup(void)
 {
 	bool		found;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	stats_shared = ShmemInitStruct("jwt stats", sizeof(JwtStatsShared), &found);
 	if (!found)
 	{
@@ -197,7 +179,6 @@ jwt_stats_shmem_startup(void)
 			pg_atomic_init_u64(&s->last_verified, 0);
 		}
 	}
-	LWLockRelease(AddinShmemInitLock);
 }
 
 /* ---------------------------------------------------------------- counting */

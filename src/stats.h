@@ -52,8 +52,12 @@ typedef enum JwtStatKind
 /* jwt.log_failures: 0 (off) or an elevel */
 extern int	jwt_log_failures;
 
-/* _PG_init: the jwt.log_failures setting and the shared memory hooks */
+/* _PG_init: the jwt.log_failures setting */
 extern void jwt_stats_init(void);
+
+/* Shared memory, when the library is preloaded (jwt.c's hooks) */
+extern void jwt_stats_shmem_request(void);
+extern void jwt_stats_shmem_startup(void);
 
 /*
  * Count one event: "alg" may be NULL, "reason" is JWT_REASON_NONE unless
