@@ -55,8 +55,10 @@
 #include "catalog/indexing.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -70,6 +72,7 @@
 #include "utils/timestamp.h"
 
 #include "denylist.h"
+#include "denylist_cache.h"
 #include "entry.h"
 #include "errors.h"
 #include "extension.h"
@@ -167,6 +170,7 @@ typedef struct DlState
 	Oid			relid[DL_NRELS];
 	AttrNumber	keyatt[DL_NRELS];
 	AttrNumber	issued_before_att;	/* of jwt_revoked_subjects */
+	bool		cache_ok;		/* both tables have jwt_denylist_changed */
 	Oid			plans_nspid;	/* the schema the plans name */
 	SPIPlanPtr	plans[DL_NPLANS];
 } DlState;
@@ -177,8 +181,10 @@ static bool dl_callback_registered = false;
 
 static void dl_relcache_callback(Datum arg, Oid relid);
 static void dl_resolve(void);
+static bool dl_trigger_ok(Oid relid, Oid nspid);
 static Relation dl_open(DlRel which);
-static bool dl_lookup(DlRel which, text *key, Jsonb *claims);
+static bool dl_lookup(DlRel which, text *key, Jsonb *claims,
+					  Snapshot snapshot);
 static bool dl_subject_matches(Relation rel, HeapTuple tup, Jsonb *claims);
 static uint64 dl_execute(DlPlan which, Datum *args, const char *nulls,
 						 bool *result);
@@ -249,11 +255,47 @@ dl_resolve(void)
 					 errmsg("table \"%s\" of the jwt extension is missing or altered",
 							dl_relnames[DL_SUBJECTS]),
 					 errhint("Reinstall the extension with DROP EXTENSION and CREATE EXTENSION.")));
+		dl.cache_ok = dl_trigger_ok(dl.relid[DL_TOKENS], nspid) &&
+			dl_trigger_ok(dl.relid[DL_SUBJECTS], nspid);
 		dl.nspid = nspid;
 		dl.owner = owner;
 		/* valid unless an invalidation arrived while looking */
 		dl.valid = (seen == dl_inval_count);
 	}
+}
+
+/*
+ * Does the table have the trigger that feeds denylist_cache.c, as the
+ * install script made it: jwt_denylist_changed() of the extension's
+ * schema, BEFORE INSERT OR UPDATE FOR EACH STATEMENT, no WHEN and no
+ * column list, enabled always?  Without it (a database whose extension was
+ * not updated to 0.1.2, or a trigger disabled or changed), the cache is
+ * not used: writes would not reach it.
+ */
+static bool
+dl_trigger_ok(Oid relid, Oid nspid)
+{
+	const int16 need = TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE;
+	Relation	rel = table_open(relid, AccessShareLock);
+	bool		ok = false;
+	int			i;
+
+	for (i = 0; rel->trigdesc != NULL && i < rel->trigdesc->numtriggers; i++)
+	{
+		Trigger    *t = &rel->trigdesc->triggers[i];
+		char	   *fname;
+
+		if (strcmp(t->tgname, "jwt_denylist_changed") != 0 ||
+			t->tgenabled != TRIGGER_FIRES_ALWAYS ||
+			(t->tgtype & (TRIGGER_TYPE_ROW | TRIGGER_TYPE_INSTEAD | need)) != need ||
+			t->tgqual != NULL || t->tgnattr != 0 ||
+			get_func_namespace(t->tgfoid) != nspid)
+			continue;
+		fname = get_func_name(t->tgfoid);
+		ok = fname != NULL && strcmp(fname, "jwt_denylist_changed") == 0;
+	}
+	table_close(rel, NoLock);
+	return ok;
 }
 
 /*
@@ -278,15 +320,15 @@ dl_open(DlRel which)
 }
 
 /*
- * Is there a row of "which" whose key equals "key"?  For jwt_revoked_
- * subjects, one that also covers the token's "iat" (dl_subject_matches).
+ * Is there a row of "which" whose key equals "key" in "snapshot"?  For
+ * jwt_revoked_subjects, one that also covers the token's "iat"
+ * (dl_subject_matches).
  */
 static bool
-dl_lookup(DlRel which, text *key, Jsonb *claims)
+dl_lookup(DlRel which, text *key, Jsonb *claims, Snapshot snapshot)
 {
 	Relation	rel = dl_open(which);
 	Oid			pkey = RelationGetPrimaryKeyIndex_compat(rel);
-	Snapshot	snapshot;
 	ScanKeyData skey;
 	SysScanDesc scan;
 	HeapTuple	tup;
@@ -298,7 +340,6 @@ dl_lookup(DlRel which, text *key, Jsonb *claims)
 				 errmsg("table \"%s\" of the jwt extension has no primary key",
 						dl_relnames[which]),
 				 errhint("Reinstall the extension with DROP EXTENSION and CREATE EXTENSION.")));
-	snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot();
 
 	/* systable_beginscan gives the key the index column's collation */
 	ScanKeyInit(&skey, dl.keyatt[which], BTEqualStrategyNumber, F_TEXTEQ,
@@ -342,19 +383,81 @@ dl_subject_matches(Relation rel, HeapTuple tup, Jsonb *claims)
 	return iat < before_secs;
 }
 
+/* Both lookups: the token's jti, then its sub (either may be NULL) */
+static bool
+dl_lookups(text *jti, text *sub, Jsonb *claims, Snapshot snapshot)
+{
+	return (jti != NULL && dl_lookup(DL_TOKENS, jti, claims, snapshot)) ||
+		(sub != NULL && dl_lookup(DL_SUBJECTS, sub, claims, snapshot));
+}
+
+/*
+ * The key of denylist_cache.c for the lookups' inputs: the jti and sub
+ * text, and iat's numeric as stored (dl_subject_matches treats an iat that
+ * is no number as an absent one).  False when too long to cache.
+ */
+static bool
+dl_cache_key(JwtDenylistKey *k, text *jti, text *sub, Jsonb *claims)
+{
+	JsonbValue	v;
+	const char *iat = NULL;
+	int			iat_len = 0;
+
+	if (sub != NULL &&
+		getKeyJsonValueFromContainer(&claims->root, "iat", 3, &v) != NULL &&
+		v.type == jbvNumeric)
+	{
+		iat = (const char *) v.val.numeric;
+		iat_len = VARSIZE_ANY(v.val.numeric);
+	}
+	k->len = 0;
+	return jwt_denylist_key_add(k, jti ? VARDATA_ANY(jti) : NULL,
+								jti ? VARSIZE_ANY_EXHDR(jti) : 0) &&
+		jwt_denylist_key_add(k, sub ? VARDATA_ANY(sub) : NULL,
+							 sub ? VARSIZE_ANY_EXHDR(sub) : 0) &&
+		jwt_denylist_key_add(k, iat, iat_len);
+}
+
+/*
+ * With the active snapshot; or, through the cache, as of now: a remembered
+ * answer, or lookups with a new snapshot whose negative answer is
+ * remembered (denylist_cache.c says why that is exact).
+ */
 bool
 jwt_denylist_is_revoked(Jsonb *claims)
 {
 	text	   *jti;
 	text	   *sub;
+	JwtDenylistKey k;
+	uint64		generation;
+	Snapshot	snapshot;
+	bool		revoked;
+	bool		cached = false;
 
 	if (!JB_ROOT_IS_OBJECT(claims))
 		return false;
 	jti = json_out_member_text(claims, "jti", 3);
-	if (jti != NULL && dl_lookup(DL_TOKENS, jti, claims))
-		return true;
 	sub = json_out_member_text(claims, "sub", 3);
-	return sub != NULL && dl_lookup(DL_SUBJECTS, sub, claims);
+	if (jti == NULL && sub == NULL)
+		return false;
+
+	if (jwt_denylist_cache_usable())
+	{
+		dl_resolve();
+		cached = dl.cache_ok && dl_cache_key(&k, jti, sub, claims);
+	}
+	if (!cached)
+		return dl_lookups(jti, sub, claims,
+						  ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot());
+
+	if (jwt_denylist_cache_lookup(&k, &generation))
+		return false;
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	revoked = dl_lookups(jti, sub, claims, snapshot);
+	UnregisterSnapshot(snapshot);
+	if (!revoked)
+		jwt_denylist_cache_store(&k, generation);
+	return revoked;
 }
 
 /*

@@ -30,7 +30,8 @@ typedef enum JwtConsumeStatus
 
 /*
  * Are verified claims on the denylist: their "jti" revoked, or their "sub"
- * revoked for tokens issued before a time?  Reads with the active snapshot.
+ * revoked for tokens issued before a time?  Reads with the active snapshot,
+ * or, when the library is preloaded, as of now through denylist_cache.c.
  */
 extern bool jwt_denylist_is_revoked(Jsonb *claims);
 

@@ -4,7 +4,8 @@
  *		Module magic, settings and shared memory of the jwt extension.
  *
  * With the library in shared_preload_libraries, shared memory holds the
- * counters of stats.c; without, they do not exist and nothing is counted.
+ * counters of stats.c and the denylist generation of denylist_cache.c;
+ * without, neither exists and both modules do without.
  *
  * src/jwt.c
  *
@@ -20,6 +21,7 @@
 #include "utils/guc.h"
 
 #include "claims_ctx.h"
+#include "denylist_cache.h"
 #include "entry.h"
 #include "errors.h"
 #include "jwt.h"
@@ -48,6 +50,7 @@ jwt_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	jwt_stats_shmem_request();
+	RequestAddinShmemSpace(jwt_denylist_cache_shmem_size());
 }
 
 static void
@@ -57,6 +60,7 @@ jwt_shmem_startup(void)
 		prev_shmem_startup_hook();
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	jwt_stats_shmem_startup();
+	jwt_denylist_cache_shmem_startup();
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -167,6 +171,15 @@ _PG_init(void)
 							"A token seen again with the same key skips its signature check; every other check still runs. 0 turns the cache off.",
 							&jwt_token_cache_size,
 							1024, 0, 1000000,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+	/* denylist_cache.c */
+	DefineCustomIntVariable("jwt.denylist_cache_size",
+							"Most tokens found on no denylist each backend remembers, when jwt is preloaded.",
+							"A token seen again skips the denylist lookups until any transaction that wrote the denylist commits. 0 turns the cache off.",
+							&jwt_denylist_cache_size,
+							1024, 0, 65536,
 							PGC_SUSET,
 							0,
 							NULL, NULL, NULL);

@@ -1,0 +1,228 @@
+
+# test/t/005_denylist_cache.pl: the denylist cache of a server with jwt in
+# shared_preload_libraries (src/denylist_cache.c).
+#
+# Session A remembers tokens it found on no denylist; every way another
+# session can put them on it must reach A at once: jwt_revoke and
+# jwt_revoke_subject, plain INSERT and UPDATE by the owner or by a role
+# granted INSERT, under session_replication_role = replica, a revocation
+# committed while A had a hit ready, A's own uncommitted revocation.  Each
+# case first shows that A answers from the cache (its hit count moves), so
+# that a stale answer would fail the test.
+
+use strict;
+use warnings;
+
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('denylist_cache');
+$node->init;
+$node->append_conf(
+	'postgresql.conf', q{
+shared_preload_libraries = 'jwt'
+max_prepared_transactions = 2
+log_statement = none
+});
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION jwt');
+
+# A psql session kept open: ->(SQL) runs it and returns (stdout, stderr).
+sub session
+{
+	my ($db) = @_;
+	my ($in, $out, $err) = ('', '', '');
+	my $timer = IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default);
+	my $h = IPC::Run::start(
+		[ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=0', '-d', $node->connstr($db // 'postgres') ],
+		'<', \$in, '>', \$out, '2>', \$err, $timer);
+	my $n = 0;
+	return sub {
+		my ($sql) = @_;
+		$n++;
+		$in .= "$sql\n;\n\\echo '-- done $n'\n\\warn '-- done $n'\n";
+		$timer->start;
+		$h->pump until $out =~ /-- done $n\n/ && $err =~ /-- done $n\n/;
+		(my $o = $out) =~ s/-- done $n\n//;
+		(my $e = $err) =~ s/-- done $n\n//;
+		($out, $err) = ('', '');
+		chomp $o;
+		return ($o, $e);
+	};
+}
+
+my $a = session();
+my $b = session();
+
+sub A { my ($o) = $a->(@_); return $o; }
+sub B { my ($o, $e) = $b->(@_); return $e eq '' ? $o : "ERROR: $e"; }
+
+sub hits { return A('SELECT hits FROM jwt_denylist_cache_info()'); }
+
+# claims of a token: jti, sub, iat
+sub claims
+{
+	my ($jti, $sub, $iat) = @_;
+	return "'{\"jti\":\"$jti\",\"sub\":\"$sub\",\"iat\":$iat}'::jsonb";
+}
+
+sub revoked { return A('SELECT jwt_is_revoked(' . claims(@_) . ')'); }
+
+# Looks the claims up twice; the second time must come from the cache.
+sub cached
+{
+	my ($name, @c) = @_;
+	is(revoked(@c), 'f', "$name: not revoked");
+	my $before = hits();
+	is(revoked(@c), 'f', "$name: not revoked, again");
+	is(hits(), $before + 1, "$name: answered from the cache");
+}
+
+is(A('SELECT active FROM jwt_denylist_cache_info()'), 't', 'the cache is active when preloaded');
+
+cached('jwt_revoke', 'j1', 's1', 1000);
+B("SELECT jwt_revoke('j1')");
+is(revoked('j1', 's1', 1000), 't', 'jwt_revoke in another session reaches the cache');
+is(revoked('j1', 's1', 1000), 't', 'a revoked token is never cached');
+
+cached('jwt_revoke_subject', 'j2', 's2', 1000);
+cached('later iat', 'j3', 's2', 3000);
+B("SELECT jwt_revoke_subject('s2', to_timestamp(2000))");
+is(revoked('j2', 's2', 1000), 't', 'jwt_revoke_subject reaches the cache');
+is(revoked('j3', 's2', 3000), 'f', 'a token issued after issued_before stays valid');
+B("UPDATE jwt_revoked_subjects SET issued_before = to_timestamp(4000) WHERE subject = 's2'");
+is(revoked('j3', 's2', 3000), 't', 'an UPDATE of issued_before reaches the cache');
+
+cached('open transaction', 'j4', 's4', 1000);
+B('BEGIN');
+B("SELECT jwt_revoke('j4')");
+is(revoked('j4', 's4', 1000), 'f', 'an uncommitted revocation is not seen');
+B('COMMIT');
+is(revoked('j4', 's4', 1000), 't', 'it is seen once committed');
+
+cached('own transaction', 'j5', 's5', 1000);
+A('BEGIN');
+A("SELECT jwt_revoke('j5')");
+is(revoked('j5', 's5', 1000), 't', 'the session sees its own uncommitted revocation');
+A('ROLLBACK');
+is(revoked('j5', 's5', 1000), 'f', 'and not after rolling it back');
+A('BEGIN');
+A('SAVEPOINT s');
+A("SELECT jwt_revoke('j5')");
+A('ROLLBACK TO SAVEPOINT s');
+A("INSERT INTO jwt_revoked_tokens (jti) VALUES ('j5')");
+is(revoked('j5', 's5', 1000), 't', 'nor after a savepoint rolled back');
+A('COMMIT');
+
+cached('plain INSERT', 'j6', 's6', 1000);
+B("INSERT INTO jwt_revoked_tokens (jti) VALUES ('j6')");
+is(revoked('j6', 's6', 1000), 't', 'a plain INSERT by the owner reaches the cache');
+
+cached('replica role', 'j7', 's7', 1000);
+B("SET session_replication_role = replica");
+B("INSERT INTO jwt_revoked_tokens (jti) VALUES ('j7')");
+B("RESET session_replication_role");
+is(revoked('j7', 's7', 1000), 't', 'an INSERT under session_replication_role = replica reaches the cache');
+
+B('CREATE ROLE revoker LOGIN');
+B('GRANT INSERT ON jwt_revoked_tokens TO revoker');
+is(B("SELECT has_function_privilege('revoker', 'jwt_denylist_changed()', 'EXECUTE')"),
+	'f', 'the trigger function is not executable by others');
+cached('granted role', 'j8', 's8', 1000);
+is(B("SET ROLE revoker; INSERT INTO jwt_revoked_tokens (jti) VALUES ('j8'); RESET ROLE"),
+	'', 'a role granted INSERT revokes by hand');
+is(revoked('j8', 's8', 1000), 't', 'that reaches the cache');
+
+cached('trigger disabled', 'j9', 's9', 1000);
+B('ALTER TABLE jwt_revoked_tokens DISABLE TRIGGER jwt_denylist_changed');
+B("INSERT INTO jwt_revoked_tokens (jti) VALUES ('j9')");
+B('ALTER TABLE jwt_revoked_tokens ENABLE ALWAYS TRIGGER jwt_denylist_changed');
+is(revoked('j9', 's9', 1000), 'f', 'with the trigger disabled, a cached answer stays (documented)');
+B('SELECT jwt_denylist_cache_invalidate()');
+is(revoked('j9', 's9', 1000), 't', 'jwt_denylist_cache_invalidate() reaches every session');
+like(B("SET ROLE revoker; SELECT jwt_denylist_cache_invalidate()"),
+	qr/ERROR:  permission denied for function jwt_denylist_cache_invalidate/,
+	'jwt_denylist_cache_invalidate is not for everyone');
+B('RESET ROLE');
+
+# PREPARE TRANSACTION: refused after a write to the denylist only
+like(B("BEGIN; SELECT jwt_revoke('j10'); PREPARE TRANSACTION 'p1'"),
+	qr/cannot PREPARE a transaction that changed the jwt denylist/,
+	'PREPARE TRANSACTION after a revocation is refused');
+B('ROLLBACK');
+is(B("SELECT count(*) FROM jwt_revoked_tokens WHERE jti = 'j10'"), '0', 'and nothing was revoked');
+is(B("BEGIN; SELECT jwt_consume_jti('c1', now() + interval '1 hour'); PREPARE TRANSACTION 'p2'"),
+	'ok', 'a prepared transaction that only consumes a jti is fine');
+B("ROLLBACK PREPARED 'p2'");
+
+# cases that do not use the cache
+A('BEGIN ISOLATION LEVEL SERIALIZABLE');
+my $h = hits();
+revoked('j11', 's11', 1000) for 1 .. 3;
+is(hits(), $h, 'SERIALIZABLE transactions do not use the cache');
+A('COMMIT');
+A('SET jwt.denylist_cache_size = 0');
+$h = hits();
+revoked('j11', 's11', 1000) for 1 .. 3;
+is(hits(), $h, 'jwt.denylist_cache_size = 0 turns it off');
+is(A('SELECT entries FROM jwt_denylist_cache_info()'), '0', 'and frees it');
+A('RESET jwt.denylist_cache_size');
+like(B("SET ROLE revoker; SET jwt.denylist_cache_size = 0"),
+	qr/ERROR:  permission denied to set parameter "jwt.denylist_cache_size"/,
+	'jwt.denylist_cache_size is for superusers');
+B('RESET ROLE');
+
+# a trigger not as the install script made it: the cache is not used
+for my $change ('ENABLE TRIGGER jwt_denylist_changed', 'DISABLE TRIGGER jwt_denylist_changed')
+{
+	B("ALTER TABLE jwt_revoked_subjects $change");
+	A('SELECT 1');    # a new transaction takes the relcache invalidation
+	$h = hits();
+	revoked('j13', 's13', 1000) for 1 .. 3;
+	is(hits(), $h, "with the trigger changed ($change) the cache is not used");
+	B('ALTER TABLE jwt_revoked_subjects ENABLE ALWAYS TRIGGER jwt_denylist_changed');
+}
+cached('trigger restored', 'j13', 's13', 1000);
+
+# through jwt_authenticate
+my $key = "'authenticate-secret-0123456789abcdef0123456789'";
+my $tok = B(
+	"SELECT jwt_sign(jsonb_build_object('sub', 'u12', 'jti', 'j12', 'iat', 1000, 'exp', extract(epoch FROM now())::int + 3600), $key)"
+);
+my $auth = "SELECT jwt_authenticate('$tok', $key, algorithms => '{HS256}')->>'jti'";
+is(A($auth), 'j12', 'jwt_authenticate accepts the token');
+$h = hits();
+is(A($auth), 'j12', 'again');
+is(hits(), $h + 1, 'the second time from the cache');
+B("SELECT jwt_revoke('j12')");
+my ($o, $e) = $a->($auth);
+like($e, qr/revoked/, 'jwt_authenticate refuses it once revoked elsewhere');
+
+# A database whose extension is still 0.1.1 (no trigger) runs the same
+# library: its denylist checks must not use the cache.
+$node->safe_psql('postgres', 'CREATE DATABASE old');
+$node->safe_psql('old', "CREATE EXTENSION jwt VERSION '0.1.1'");
+my $old = session('old');
+my $oldauth = "SELECT jwt_authenticate('$tok', $key, algorithms => '{HS256}')->>'jti'";
+$old->("SELECT jwt_revoke('j12')");    # that database's own denylist
+my ($o1, $e1) = $old->($oldauth);
+like($e1, qr/revoked/, 'the 0.1.1 database refuses its revoked token');
+$old->("DELETE FROM jwt_revoked_tokens");
+($o1) = $old->($oldauth);
+is($o1, 'j12', 'and accepts it once deleted');
+($o1) = $old->('SELECT hits FROM jwt_denylist_cache_info()');
+is($o1, '', 'jwt_denylist_cache_info does not exist there');
+($o1) = $old->($oldauth);
+$node->safe_psql('old', "INSERT INTO jwt_revoked_tokens (jti) VALUES ('j12')");
+my ($o2, $e2) = $old->($oldauth);
+like($e2, qr/revoked/, 'without the trigger a revocation is seen by the next call (no cache)');
+$node->safe_psql('old', "DELETE FROM jwt_revoked_tokens; ALTER EXTENSION jwt UPDATE");
+$old->($oldauth);
+$old->($oldauth);
+($o1) = $old->('SELECT hits > 0 FROM jwt_denylist_cache_info()');
+is($o1, 't', 'after ALTER EXTENSION UPDATE the cache is used there');
+
+$node->stop;
+done_testing();
