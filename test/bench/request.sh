@@ -16,18 +16,23 @@
 #   baseline   set_config('request.jwt.claims', ..., true), policy
 #              owner_id = 'user-42' (a constant)
 #   HS256      jwt_authenticate(token, secret, algorithms => '{HS256}',
-#              audience => ...), policy owner_id = jwt_claim('sub')
+#              audience => ...), policy owner_id = jwt_claim('sub'); with
+#              the denylist cache off (jwt.denylist_cache_size = 0: both
+#              lookups on every request) and on (the default)
 #   ES256 reg  jwt_registry_authenticate(token, audience => ...), the key
 #              in the registry, same policy; with the verified-token cache
 #              cold (jwt.token_cache_size = 0) and warm (the default: the
 #              client reuses its access token, as clients do)
 #   EdDSA reg  the same with an Ed25519 registry key
 # The denylist is checked in every variant (check_revoked defaults to true).
+# The ES256 and EdDSA variants run with the denylist cache on.
 #
 # Server: PGHOST/PGPORT from the environment when set (the jwt extension
 # must be installable there, and the user a superuser: the benchmark adds
 # registry keys of its own and sets jwt.token_cache_size); else
-# scripts/lib.sh builds, installs and starts a throwaway server.
+# scripts/lib.sh builds, installs and starts a throwaway server, with jwt
+# in shared_preload_libraries (the denylist cache needs it; without it the
+# "on" variant equals the "off" one, and the output says so).
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -39,6 +44,8 @@ ROWS="${JWT_BENCH_REQ_ROWS:-100000}"
 ROLE=jwt_req_bench_user
 KEY="$BENCH_SECRET"
 
+JWT_CLUSTER_CONF="${JWT_CLUSTER_CONF:-}
+shared_preload_libraries = 'jwt'"
 bench_connect
 PGBENCH="pgbench"
 if command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/pgbench" ]; then
@@ -125,9 +132,13 @@ for v in baseline hs256 es256 eddsa; do
 		{ cat "$WORK/check.log" >&2; bench_die "the $v request failed"; }
 done
 
+DL_ACTIVE="$(echo "SELECT CASE WHEN active THEN 'yes' ELSE 'no (jwt is not in shared_preload_libraries)' END FROM jwt_denylist_cache_info();" | bench_psql)"
+bench_log "denylist cache active: $DL_ACTIVE"
+
 # VARIANT label, script, PGOPTIONS
 VARIANTS=(
 	"baseline|baseline|"
+	"hs256_nodl|hs256|-c jwt.denylist_cache_size=0"
 	"hs256|hs256|"
 	"es256_cold|es256|-c jwt.token_cache_size=0"
 	"es256_warm|es256|"
@@ -161,7 +172,8 @@ for v in "${VARIANTS[@]}"; do
 	IFS='|' read -r label sc opts <<<"$v"
 	case "$label" in
 		baseline) name="baseline: set_config claims, constant policy" ;;
-		hs256) name="HS256, key passed in, jwt_claim policy" ;;
+		hs256_nodl) name="HS256, key passed in, denylist cache off" ;;
+		hs256) name="HS256, key passed in, denylist cache on" ;;
 		es256_cold) name="ES256 registry, token cache cold (off)" ;;
 		es256_warm) name="ES256 registry, token cache warm" ;;
 		eddsa_cold) name="EdDSA registry, token cache cold (off)" ;;
@@ -171,5 +183,6 @@ for v in "${VARIANTS[@]}"; do
 		-v ba="${BEST[baseline/1]}" -v bb="${BEST[baseline/2]}" 'BEGIN {
 		printf "  %-58s %10d %10d %+8.1f%% %+8.1f%%\n", n, a, b, (a / ba - 1) * 100, (b / bb - 1) * 100 }'
 done
+echo "  (policy owner_id = jwt_claim('sub') in every variant but the baseline; denylist cache active: $DL_ACTIVE)"
 echo
 bench_log "load average: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
