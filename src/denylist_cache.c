@@ -166,12 +166,16 @@ dlc_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
-			/* the generation first, then leave the window */
-			if (xact_counted)
-			{
+			/*
+			 * The generation first, then leave the window.  Also when the
+			 * transaction was not counted at pre-commit: a write made after
+			 * it (another module's pre-commit callback) must still move
+			 * the generation, if late.
+			 */
+			if (dlc_shared != NULL)
 				pg_atomic_fetch_add_u64(&dlc_shared->generation, 1);
+			if (xact_counted)
 				pg_atomic_fetch_sub_u32(&dlc_shared->writers, 1);
-			}
 			xact_wrote = false;
 			xact_counted = false;
 			break;
