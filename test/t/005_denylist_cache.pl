@@ -6,7 +6,9 @@
 # session can put them on it must reach A at once: jwt_revoke and
 # jwt_revoke_subject, plain INSERT and UPDATE by the owner or by a role
 # granted INSERT, under session_replication_role = replica, a revocation
-# committed while A had a hit ready, A's own uncommitted revocation.  Each
+# committed while A had a hit ready, A's own uncommitted revocation, and
+# A's own deletion or TRUNCATE rolled back (a lookup in that transaction
+# sees the deletion, so its answer must not be kept).  Each
 # case first shows that A answers from the cache (its hit count moves), so
 # that a stale answer would fail the test.
 
@@ -199,6 +201,31 @@ is(hits(), $h + 1, 'the second time from the cache');
 B("SELECT jwt_revoke('j12')");
 my ($o, $e) = $a->($auth);
 like($e, qr/revoked/, 'jwt_authenticate refuses it once revoked elsewhere');
+
+# A lookup in a transaction that deleted revocations sees the deletions:
+# its "not revoked" must not outlive a rollback of the deletion.
+cached('own deletion', 'j14', 's14', 1000);
+B("SELECT jwt_revoke('j14')");
+is(revoked('j14', 's14', 1000), 't', 'revoked');
+A('BEGIN');
+A("DELETE FROM jwt_revoked_tokens WHERE jti = 'j14'");
+is(revoked('j14', 's14', 1000), 'f', 'not revoked in the transaction that deleted it');
+A('ROLLBACK');
+is(revoked('j14', 's14', 1000), 't', 'revoked again once the deletion rolled back');
+A('BEGIN');
+A('SAVEPOINT s');
+A('TRUNCATE jwt_revoked_tokens');
+is(revoked('j14', 's14', 1000), 'f', 'not revoked after an uncommitted TRUNCATE');
+A('ROLLBACK TO SAVEPOINT s');
+is(revoked('j14', 's14', 1000), 't', 'revoked after rolling the TRUNCATE back');
+A('COMMIT');
+is(revoked('j14', 's14', 1000), 't', 'and after the commit');
+B("UPDATE jwt_revoked_subjects SET issued_before = to_timestamp(500) WHERE subject = 's2'");
+A('BEGIN');
+A("UPDATE jwt_revoked_subjects SET issued_before = to_timestamp(100) WHERE subject = 's2'");
+is(revoked('j2', 's2', 200), 'f', 'an uncommitted UPDATE that narrows a revocation is seen');
+A('ROLLBACK');
+is(revoked('j2', 's2', 200), 't', 'and its rollback');
 
 # A database whose extension is still 0.1.1 (no trigger) runs the same
 # library: its denylist checks must not use the cache.
