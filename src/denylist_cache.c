@@ -29,6 +29,10 @@
  * transaction callback adds one to "writers" at pre-commit, and at the
  * end adds one to "generation" and then takes one from "writers".
  * Deletions need no mark: they can only take a token off the denylist.
+ * But a lookup sees its own transaction's uncommitted deletions, which a
+ * rollback undoes without moving the generation: so an entry is stored
+ * only by a transaction that has changed nothing yet (has no transaction
+ * id), whose lookups see committed rows only.
  *
  * An entry is stored with the generation read before its lookups, which
  * run with a snapshot taken after reading "writers" as zero; it is used
@@ -289,9 +293,13 @@ jwt_denylist_cache_lookup(const JwtDenylistKey *k, uint64 *generation)
 	}
 	dlc_misses++;
 
-	/* for a store: the generation before "writers" reads zero */
+	/*
+	 * For a store: the generation before "writers" reads zero, in a
+	 * transaction that changed nothing (its own deletions would be seen).
+	 */
 	pg_read_barrier();
-	if (pg_atomic_read_u32(&dlc_shared->writers) == 0)
+	if (pg_atomic_read_u32(&dlc_shared->writers) == 0 &&
+		!TransactionIdIsValid(GetTopTransactionIdIfAny()))
 		*generation = gen;
 	/* the lookups' snapshot is taken after these reads */
 	pg_memory_barrier();
