@@ -5,7 +5,9 @@
 # Session A remembers tokens it found on no denylist; every way another
 # session can put them on it must reach A at once: jwt_revoke and
 # jwt_revoke_subject, plain INSERT and UPDATE by the owner or by a role
-# granted INSERT, under session_replication_role = replica, a revocation
+# granted INSERT, COPY, MERGE, INSERT ... ON CONFLICT, a writable CTE, a
+# rule, a procedure committing in its body, under session_replication_role
+# = replica, a revocation
 # committed while A had a hit ready, A's own uncommitted revocation, and
 # A's own deletion or TRUNCATE rolled back (a lookup in that transaction
 # sees the deletion, so its answer must not be kept).  Each
@@ -226,6 +228,32 @@ A("UPDATE jwt_revoked_subjects SET issued_before = to_timestamp(100) WHERE subje
 is(revoked('j2', 's2', 200), 'f', 'an uncommitted UPDATE that narrows a revocation is seen');
 A('ROLLBACK');
 is(revoked('j2', 's2', 200), 't', 'and its rollback');
+
+# Every other way of writing the denylist, one at a time: COPY, MERGE,
+# a writable CTE, a rule, a procedure that commits in its body.
+B(q{CREATE VIEW revoke_here AS SELECT 1 AS x WHERE false;
+	CREATE RULE r AS ON INSERT TO revoke_here DO INSTEAD
+		INSERT INTO jwt_revoked_tokens (jti) VALUES ('j20-rule')});
+B(q{CREATE PROCEDURE revoke_and_commit(j text) LANGUAGE plpgsql AS $$
+	BEGIN INSERT INTO jwt_revoked_tokens (jti) VALUES (j); COMMIT; END $$});
+my @paths = (
+	[ 'COPY', q{COPY jwt_revoked_tokens (jti) FROM PROGRAM 'echo j20-copy'}, 'j20-copy' ],
+	[ 'MERGE', q{MERGE INTO jwt_revoked_tokens t USING (VALUES ('j20-merge')) v(j) ON t.jti = v.j
+		WHEN NOT MATCHED THEN INSERT (jti) VALUES (v.j)}, 'j20-merge' ],
+	[ 'writable CTE', q{WITH i AS (INSERT INTO jwt_revoked_tokens (jti) VALUES ('j20-cte') RETURNING 1)
+		SELECT count(*) FROM i}, 'j20-cte' ],
+	[ 'rule', 'INSERT INTO revoke_here VALUES (1)', 'j20-rule' ],
+	[ 'procedure with COMMIT', q{CALL revoke_and_commit('j20-proc')}, 'j20-proc' ],
+	[ 'INSERT ON CONFLICT DO UPDATE', q{INSERT INTO jwt_revoked_subjects (subject, issued_before)
+		VALUES ('s2', to_timestamp(9000)) ON CONFLICT (subject) DO UPDATE SET issued_before = excluded.issued_before},
+		'j20-upsert', 's2', 5000 ]);
+for my $p (@paths)
+{
+	my ($name, $sql, $jti, $sub, $iat) = @$p;
+	cached($name, $jti, $sub // 's20', $iat // 1000);
+	like(B($sql), qr/^(\d*)$/, "$name: done");
+	is(revoked($jti, $sub // 's20', $iat // 1000), 't', "$name: reaches the cache");
+}
 
 # A database whose extension is still 0.1.1 (no trigger) runs the same
 # library: its denylist checks must not use the cache.
