@@ -7,7 +7,7 @@
 # jwt_revoke_subject, plain INSERT and UPDATE by the owner or by a role
 # granted INSERT, COPY, MERGE, INSERT ... ON CONFLICT, a writable CTE, a
 # rule, a procedure committing in its body, under session_replication_role
-# = replica, a revocation
+# = replica, logical replication from another server, a revocation
 # committed while A had a hit ready, A's own uncommitted revocation, and
 # A's own deletion or TRUNCATE rolled back (a lookup in that transaction
 # sees the deletion, so its answer must not be kept).  Each
@@ -254,6 +254,30 @@ for my $p (@paths)
 	like(B($sql), qr/^(\d*)$/, "$name: done");
 	is(revoked($jti, $sub // 's20', $iat // 1000), 't', "$name: reaches the cache");
 }
+
+# Logical replication: the apply worker fires row triggers only, never
+# statement triggers.  A publisher without the library preloaded, so that
+# its own writes move nothing here.
+my $pub = PostgreSQL::Test::Cluster->new('publisher');
+$pub->init(allows_streaming => 'logical');
+$pub->start;
+$pub->safe_psql('postgres',
+	'CREATE EXTENSION jwt; CREATE PUBLICATION denylist FOR TABLE jwt_revoked_tokens, jwt_revoked_subjects');
+(my $pubconn = $pub->connstr('postgres')) =~ s/'/''/g;
+is(B("SET client_min_messages = warning; CREATE SUBSCRIPTION denylist CONNECTION '$pubconn' PUBLICATION denylist WITH (copy_data = false)"),
+	'', 'a subscription to the denylist of another server');
+$node->wait_for_subscription_sync($pub, 'denylist');
+cached('logical replication', 'j21', 's21', 1000);
+cached('logical replication of a subject', 'j22', 's22', 1000);
+$pub->safe_psql('postgres', "SELECT jwt_revoke('j21')");
+$pub->wait_for_catchup('denylist');
+is(B("SELECT count(*) FROM jwt_revoked_tokens WHERE jti = 'j21'"), '1', 'the revocation is replicated');
+is(revoked('j21', 's21', 1000), 't', 'a replicated revocation reaches the cache');
+$pub->safe_psql('postgres', "SELECT jwt_revoke_subject('s22', to_timestamp(2000))");
+$pub->wait_for_catchup('denylist');
+is(revoked('j22', 's22', 1000), 't', 'a replicated subject revocation reaches the cache');
+B('DROP SUBSCRIPTION denylist; RESET client_min_messages');
+$pub->stop;
 
 # A database whose extension is still 0.1.1 (no trigger) runs the same
 # library: its denylist checks must not use the cache.
