@@ -23,9 +23,11 @@
  * a transaction that wrote to jwt_revoked_tokens or jwt_revoked_subjects
  * ends, and "writers", the number of such transactions between their
  * pre-commit and their end (the window in which a commit becomes visible
- * to snapshots before the generation moves).  A statement-level trigger on
- * both tables (BEFORE INSERT OR UPDATE, ENABLE ALWAYS, so also under
- * session_replication_role = replica) marks the writing transaction; its
+ * to snapshots before the generation moves).  A row-level trigger on both
+ * tables (BEFORE INSERT OR UPDATE, ENABLE ALWAYS, so also under
+ * session_replication_role = replica) marks the writing transaction before
+ * its first row; row-level, because the apply worker of logical
+ * replication fires no statement-level trigger.  Its
  * transaction callback adds one to "writers" at pre-commit, and at the
  * end adds one to "generation" and then takes one from "writers".
  * Deletions need no mark: they can only take a token off the denylist.
@@ -183,25 +185,29 @@ dlc_xact_callback(XactEvent event, void *arg)
 }
 
 /*
- * jwt_denylist_changed() -> trigger: BEFORE INSERT OR UPDATE FOR EACH
- * STATEMENT on jwt_revoked_tokens and jwt_revoked_subjects.
+ * jwt_denylist_changed() -> trigger: BEFORE INSERT OR UPDATE FOR EACH ROW
+ * on jwt_revoked_tokens and jwt_revoked_subjects; returns the row as is.
  */
 JWT_FUNCTION(jwt_denylist_changed)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!(TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
+		  TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event)))
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("jwt_denylist_changed() must be called as a statement-level trigger")));
+				 errmsg("jwt_denylist_changed() must be called as a BEFORE INSERT OR UPDATE row-level trigger")));
 	if (!xact_callback_registered)
 	{
 		RegisterXactCallback(dlc_xact_callback, NULL);
 		xact_callback_registered = true;
 	}
 	xact_wrote = true;
-	return PointerGetDatum(NULL);
+	return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+						   trigdata->tg_newtuple : trigdata->tg_trigtuple);
 }
 
 /* -------------------------------------------------------------------- cache */
