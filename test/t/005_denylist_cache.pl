@@ -10,7 +10,8 @@
 # = replica, logical replication from another server, a revocation
 # committed while A had a hit ready, A's own uncommitted revocation, and
 # A's own deletion or TRUNCATE rolled back (a lookup in that transaction
-# sees the deletion, so its answer must not be kept).  Each
+# sees the deletion, so its answer must not be kept), COMMIT PREPARED of
+# a transaction prepared before the library was preloaded.  Each
 # case first shows that A answers from the cache (its hit count moves), so
 # that a stale answer would fail the test.
 
@@ -302,6 +303,19 @@ $old->($oldauth);
 $old->($oldauth);
 ($o1) = $old->('SELECT hits > 0 FROM jwt_denylist_cache_info()');
 is($o1, 't', 'after ALTER EXTENSION UPDATE the cache is used there');
+
+# A transaction that revoked and was prepared while the library was not
+# preloaded (nothing refused PREPARE then), committed once it is
+$node->adjust_conf('postgresql.conf', 'shared_preload_libraries', "''");
+$node->restart;
+$node->safe_psql('postgres', "BEGIN; SELECT jwt_revoke('j23'); PREPARE TRANSACTION 'p3'");
+$node->adjust_conf('postgresql.conf', 'shared_preload_libraries', "'jwt'");
+$node->restart;
+$a = session();
+$b = session();
+cached('a revocation prepared before preloading', 'j23', 's23', 1000);
+is(B("COMMIT PREPARED 'p3'"), '', 'COMMIT PREPARED');
+is(revoked('j23', 's23', 1000), 't', 'a revocation made visible by COMMIT PREPARED reaches the cache');
 
 $node->stop;
 done_testing();
