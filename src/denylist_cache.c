@@ -55,7 +55,10 @@
  * (its reads must take predicate locks); during recovery (a standby
  * replays revocations without triggers).  PREPARE TRANSACTION of a
  * transaction that wrote the denylist is refused while the counters
- * exist: its commit could happen in another session, unseen by them.
+ * exist: its commit could happen in another session, unseen by them.  One
+ * prepared before the library was preloaded can still be there: every
+ * COMMIT PREPARED counts as a writer around its work and then moves the
+ * generation (a ProcessUtility hook; it is rare enough).
  * A revocation made with the trigger disabled (by a table owner or a
  * superuser, e.g. pg_restore --disable-triggers) is not seen by entries
  * cached before it: such a load must be followed, once committed, by
@@ -83,7 +86,9 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
+#include "storage/ipc.h"
 #include "storage/shmem.h"
+#include "tcop/utility.h"
 #include "utils/memutils.h"
 
 #include "denylist_cache.h"
@@ -144,6 +149,72 @@ jwt_denylist_cache_shmem_startup(void)
 }
 
 /* ------------------------------------------------------------------ writers */
+
+static ProcessUtility_hook_type prev_process_utility = NULL;
+static bool hook_counted = false;	/* COMMIT PREPARED counted as a writer */
+static bool hook_exit_registered = false;
+
+/* The end of COMMIT PREPARED's window (also at exit after a FATAL in it) */
+static void
+dlc_hook_writer_end(int code, Datum arg)
+{
+	if (!hook_counted)
+		return;
+	hook_counted = false;
+	pg_atomic_fetch_add_u64(&dlc_shared->generation, 1);
+	pg_atomic_fetch_sub_u32(&dlc_shared->writers, 1);
+}
+
+/*
+ * COMMIT PREPARED makes another transaction's rows visible, in the middle
+ * of its work: it is a writer from before to after, whatever the prepared
+ * transaction wrote (one prepared before the library was preloaded may
+ * have revoked).
+ */
+static void
+dlc_process_utility(PlannedStmt *pstmt, const char *queryString,
+					bool readOnlyTree, ProcessUtilityContext context,
+					ParamListInfo params, QueryEnvironment *queryEnv,
+					DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *stmt = pstmt->utilityStmt;
+	bool		commit_prepared = dlc_shared != NULL &&
+		IsA(stmt, TransactionStmt) &&
+		((TransactionStmt *) stmt)->kind == TRANS_STMT_COMMIT_PREPARED;
+	ProcessUtility_hook_type next = prev_process_utility ?
+		prev_process_utility : standard_ProcessUtility;
+
+	if (!commit_prepared)
+	{
+		next(pstmt, queryString, readOnlyTree, context, params, queryEnv,
+			 dest, qc);
+		return;
+	}
+	if (!hook_exit_registered)
+	{
+		before_shmem_exit(dlc_hook_writer_end, (Datum) 0);
+		hook_exit_registered = true;
+	}
+	pg_atomic_fetch_add_u32(&dlc_shared->writers, 1);
+	hook_counted = true;
+	PG_TRY();
+	{
+		next(pstmt, queryString, readOnlyTree, context, params, queryEnv,
+			 dest, qc);
+	}
+	PG_FINALLY();
+	{
+		dlc_hook_writer_end(0, (Datum) 0);
+	}
+	PG_END_TRY();
+}
+
+void
+jwt_denylist_cache_preload(void)
+{
+	prev_process_utility = ProcessUtility_hook;
+	ProcessUtility_hook = dlc_process_utility;
+}
 
 static void
 dlc_xact_callback(XactEvent event, void *arg)

@@ -25,6 +25,8 @@ extern int	jwt_denylist_cache_size;	/* GUC jwt.denylist_cache_size */
 /* Shared memory, when the library is preloaded (jwt.c's hooks) */
 extern Size jwt_denylist_cache_shmem_size(void);
 extern void jwt_denylist_cache_shmem_startup(void);
+/* Its ProcessUtility hook (COMMIT PREPARED), installed by _PG_init */
+extern void jwt_denylist_cache_preload(void);
 
 /*
  * Whether this call may use the cache: preloaded, jwt.denylist_cache_size

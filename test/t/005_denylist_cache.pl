@@ -316,6 +316,8 @@ $b = session();
 cached('a revocation prepared before preloading', 'j23', 's23', 1000);
 is(B("COMMIT PREPARED 'p3'"), '', 'COMMIT PREPARED');
 is(revoked('j23', 's23', 1000), 't', 'a revocation made visible by COMMIT PREPARED reaches the cache');
+like(B("COMMIT PREPARED 'p3'"), qr/does not exist/, 'a COMMIT PREPARED that fails');
+cached('after a failed COMMIT PREPARED', 'j24', 's24', 1000);
 
 $node->stop;
 done_testing();
