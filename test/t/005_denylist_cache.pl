@@ -318,6 +318,17 @@ is(B("COMMIT PREPARED 'p3'"), '', 'COMMIT PREPARED');
 is(revoked('j23', 's23', 1000), 't', 'a revocation made visible by COMMIT PREPARED reaches the cache');
 like(B("COMMIT PREPARED 'p3'"), qr/does not exist/, 'a COMMIT PREPARED that fails');
 cached('after a failed COMMIT PREPARED', 'j24', 's24', 1000);
+# Any role may try COMMIT PREPARED: one refused for want of a prepared
+# transaction (or of the right to it) must not empty everyone's cache
+$node->safe_psql('postgres', "BEGIN; SELECT jwt_consume_jti('c2', now() + interval '1 hour'); PREPARE TRANSACTION 'p4'");
+my $hits = hits();
+like(B("SET ROLE revoker; COMMIT PREPARED 'nope'"), qr/does not exist/, 'COMMIT PREPARED of nothing, by anyone');
+B('RESET ROLE');
+like(B("SET ROLE revoker; COMMIT PREPARED 'p4'"), qr/permission denied/, 'COMMIT PREPARED of another role\'s transaction');
+B('RESET ROLE');
+is(revoked('j24', 's24', 1000), 'f', 'still not revoked');
+is(hits(), $hits + 1, 'and still from the cache');
+B("ROLLBACK PREPARED 'p4'");
 
 $node->stop;
 done_testing();
