@@ -58,7 +58,8 @@
  * exist: its commit could happen in another session, unseen by them.  One
  * prepared before the library was preloaded can still be there: every
  * COMMIT PREPARED counts as a writer around its work and then moves the
- * generation (a ProcessUtility hook; it is rare enough).
+ * generation (a ProcessUtility hook; it is rare enough), unless refused
+ * before touching any prepared transaction (which any role can cause).
  * A revocation made with the trigger disabled (by a table owner or a
  * superuser, e.g. pg_restore --disable-triggers) is not seen by entries
  * cached before it: such a load must be followed, once committed, by
@@ -154,15 +155,35 @@ static ProcessUtility_hook_type prev_process_utility = NULL;
 static bool hook_counted = false;	/* COMMIT PREPARED counted as a writer */
 static bool hook_exit_registered = false;
 
-/* The end of COMMIT PREPARED's window (also at exit after a FATAL in it) */
+/*
+ * The end of COMMIT PREPARED's window (also at exit after a FATAL in it):
+ * the generation moves unless "refused" says nothing was made visible.
+ */
 static void
-dlc_hook_writer_end(int code, Datum arg)
+dlc_hook_writer_end(int code, Datum refused)
 {
 	if (!hook_counted)
 		return;
 	hook_counted = false;
-	pg_atomic_fetch_add_u64(&dlc_shared->generation, 1);
+	if (!DatumGetBool(refused))
+		pg_atomic_fetch_add_u64(&dlc_shared->generation, 1);
 	pg_atomic_fetch_sub_u32(&dlc_shared->writers, 1);
+}
+
+/*
+ * Errors of COMMIT PREPARED raised before it touches the prepared
+ * transaction: no such transaction (42704), not its owner (42501), of
+ * another database (0A000), busy (55000), in a transaction block (25001).
+ * Any role may cause them; they leave every entry valid.
+ */
+static bool
+dlc_commit_prepared_refused(int sqlerrcode)
+{
+	return sqlerrcode == ERRCODE_UNDEFINED_OBJECT ||
+		sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE ||
+		sqlerrcode == ERRCODE_FEATURE_NOT_SUPPORTED ||
+		sqlerrcode == ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE ||
+		sqlerrcode == ERRCODE_ACTIVE_SQL_TRANSACTION;
 }
 
 /*
@@ -196,17 +217,19 @@ dlc_process_utility(PlannedStmt *pstmt, const char *queryString,
 		hook_exit_registered = true;
 	}
 	pg_atomic_fetch_add_u32(&dlc_shared->writers, 1);
-	hook_counted = true;
+	hook_counted = true;	/* before_shmem_exit: refused = false */
 	PG_TRY();
 	{
 		next(pstmt, queryString, readOnlyTree, context, params, queryEnv,
 			 dest, qc);
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
-		dlc_hook_writer_end(0, (Datum) 0);
+		dlc_hook_writer_end(0, BoolGetDatum(dlc_commit_prepared_refused(geterrcode())));
+		PG_RE_THROW();
 	}
 	PG_END_TRY();
+	dlc_hook_writer_end(0, BoolGetDatum(false));
 }
 
 void
