@@ -261,11 +261,12 @@ for my $p (@paths)
 # its own writes move nothing here.
 my $pub = PostgreSQL::Test::Cluster->new('publisher');
 $pub->init(allows_streaming => 'logical');
+$pub->append_conf('postgresql.conf', 'max_prepared_transactions = 2');
 $pub->start;
 $pub->safe_psql('postgres',
 	'CREATE EXTENSION jwt; CREATE PUBLICATION denylist FOR TABLE jwt_revoked_tokens, jwt_revoked_subjects');
 (my $pubconn = $pub->connstr('postgres')) =~ s/'/''/g;
-is(B("SET client_min_messages = warning; CREATE SUBSCRIPTION denylist CONNECTION '$pubconn' PUBLICATION denylist WITH (copy_data = false)"),
+is(B("SET client_min_messages = warning; CREATE SUBSCRIPTION denylist CONNECTION '$pubconn' PUBLICATION denylist WITH (copy_data = false, two_phase = true)"),
 	'', 'a subscription to the denylist of another server');
 $node->wait_for_subscription_sync($pub, 'denylist');
 cached('logical replication', 'j21', 's21', 1000);
@@ -277,6 +278,12 @@ is(revoked('j21', 's21', 1000), 't', 'a replicated revocation reaches the cache'
 $pub->safe_psql('postgres', "SELECT jwt_revoke_subject('s22', to_timestamp(2000))");
 $pub->wait_for_catchup('denylist');
 is(revoked('j22', 's22', 1000), 't', 'a replicated subject revocation reaches the cache');
+# two_phase: the apply of a prepared revocation is refused as PREPARE is
+my $logpos = -s $node->logfile;
+$pub->safe_psql('postgres', "BEGIN; SELECT jwt_revoke('j25'); PREPARE TRANSACTION 'p5'");
+$node->wait_for_log(qr/cannot PREPARE a transaction that changed the jwt denylist/, $logpos);
+is(B("SELECT count(*) FROM pg_prepared_xacts"), '0', 'the apply of a prepared revocation is refused');
+$pub->safe_psql('postgres', "COMMIT PREPARED 'p5'");
 B('DROP SUBSCRIPTION denylist; RESET client_min_messages');
 $pub->stop;
 
