@@ -11,7 +11,8 @@
 # committed while A had a hit ready, A's own uncommitted revocation, and
 # A's own deletion or TRUNCATE rolled back (a lookup in that transaction
 # sees the deletion, so its answer must not be kept), COMMIT PREPARED of
-# a transaction prepared before the library was preloaded.  Each
+# a transaction prepared before the library was preloaded, the extension
+# re-created without its trigger and written.  Each
 # case first shows that A answers from the cache (its hit count moves), so
 # that a stale answer would fail the test.
 
@@ -310,6 +311,24 @@ $old->($oldauth);
 $old->($oldauth);
 ($o1) = $old->('SELECT hits > 0 FROM jwt_denylist_cache_info()');
 is($o1, 't', 'after ALTER EXTENSION UPDATE the cache is used there');
+
+# The extension dropped and created again at 0.1.1 (no trigger), written,
+# then updated: entries cached from the tables that went away must not
+# answer for the new ones, which were written unseen.
+$node->safe_psql('postgres', 'CREATE DATABASE recreate');
+$node->safe_psql('recreate', 'CREATE EXTENSION jwt');
+my $re = session('recreate');
+my $recheck = q{SELECT jwt_is_revoked('{"jti":"j26","sub":"s26","iat":1000}')};
+$re->($recheck);
+($o1) = $re->($recheck);
+is($o1, 'f', 'not revoked in another database');
+($o1) = $re->('SELECT hits FROM jwt_denylist_cache_info()');
+is($o1, '1', 'answered from the cache');
+$node->safe_psql('recreate',
+	"DROP EXTENSION jwt; CREATE EXTENSION jwt VERSION '0.1.1'; INSERT INTO jwt_revoked_tokens (jti) VALUES ('j26'); ALTER EXTENSION jwt UPDATE"
+);
+($o1) = $re->($recheck);
+is($o1, 't', 'a revocation written while the extension had no trigger is seen once it has one again');
 
 # A transaction that revoked and was prepared while the library was not
 # preloaded (nothing refused PREPARE then), committed once it is
