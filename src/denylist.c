@@ -232,6 +232,12 @@ dl_resolve(void)
 		Oid			owner = InvalidOid;
 		int			i;
 
+		/*
+		 * The tables or their trigger changed (or everything was
+		 * invalidated): rows may have been written unmarked meanwhile.
+		 */
+		jwt_denylist_cache_forget();
+
 		nspid = jwt_extension_schema(&owner);
 		for (i = 0; i < DL_NRELS; i++)
 		{

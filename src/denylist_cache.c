@@ -60,11 +60,16 @@
  * COMMIT PREPARED counts as a writer around its work and then moves the
  * generation (a ProcessUtility hook; it is rare enough), unless refused
  * before touching any prepared transaction (which any role can cause).
- * A revocation made with the trigger disabled (by a table owner or a
- * superuser, e.g. pg_restore --disable-triggers) is not seen by entries
- * cached before it: such a load must be followed, once committed, by
- * jwt_denylist_cache_invalidate(), which moves the generation for all.  A crash resets shared memory; an entry
- * never outlives its backend.
+ * A revocation made with the trigger disabled or absent (by a table owner
+ * or a superuser, e.g. pg_restore --disable-triggers, or into the tables
+ * of an extension dropped and created again at 0.1.1) moves nothing.  A
+ * backend forgets all its entries whenever denylist.c looks the tables up
+ * again (a relcache invalidation of one of them: the trigger disabled or
+ * enabled, the tables dropped), which it takes at its next transaction at
+ * the latest; a transaction that was open across such a load keeps its
+ * entries, so the load must still be followed, once committed, by
+ * jwt_denylist_cache_invalidate(), which moves the generation for all.  A
+ * crash resets shared memory; an entry never outlives its backend.
  *
  * Bounds.  jwt.denylist_cache_size slots (default 1024, 0 turns the cache
  * off and frees it), direct-mapped by a hash of the key: a new entry
@@ -316,6 +321,13 @@ dlc_free(void)
 	dlc_slots = NULL;
 	dlc_nslots = 0;
 	dlc_entries = 0;
+}
+
+/* denylist.c looks its tables up again: they, or their trigger, changed */
+void
+jwt_denylist_cache_forget(void)
+{
+	dlc_free();
 }
 
 bool

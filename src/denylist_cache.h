@@ -35,6 +35,9 @@ extern void jwt_denylist_cache_preload(void);
  */
 extern bool jwt_denylist_cache_usable(void);
 
+/* Drop every entry of this backend (the denylist tables changed) */
+extern void jwt_denylist_cache_forget(void);
+
 /* Build a key part by part; false when it grows too long to cache */
 extern bool jwt_denylist_key_add(JwtDenylistKey *k, const char *data, int len);
 

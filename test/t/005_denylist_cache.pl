@@ -141,13 +141,21 @@ is(B("SET ROLE revoker; INSERT INTO jwt_revoked_tokens (jti) VALUES ('j8'); RESE
 	'', 'a role granted INSERT revokes by hand');
 is(revoked('j8', 's8', 1000), 't', 'that reaches the cache');
 
+A('BEGIN');
 cached('trigger disabled', 'j9', 's9', 1000);
 B('ALTER TABLE jwt_revoked_tokens DISABLE TRIGGER jwt_denylist_changed');
 B("INSERT INTO jwt_revoked_tokens (jti) VALUES ('j9')");
 B('ALTER TABLE jwt_revoked_tokens ENABLE ALWAYS TRIGGER jwt_denylist_changed');
-is(revoked('j9', 's9', 1000), 'f', 'with the trigger disabled, a cached answer stays (documented)');
+is(revoked('j9', 's9', 1000), 'f',
+	'with the trigger disabled, a transaction open across the load keeps its cached answer (documented)');
 B('SELECT jwt_denylist_cache_invalidate()');
-is(revoked('j9', 's9', 1000), 't', 'jwt_denylist_cache_invalidate() reaches every session');
+is(revoked('j9', 's9', 1000), 't', 'jwt_denylist_cache_invalidate() reaches every session at once');
+A('COMMIT');
+cached('trigger disabled, then a new transaction', 'j9b', 's9', 1000);
+B('ALTER TABLE jwt_revoked_tokens DISABLE TRIGGER jwt_denylist_changed');
+B("INSERT INTO jwt_revoked_tokens (jti) VALUES ('j9b')");
+B('ALTER TABLE jwt_revoked_tokens ENABLE ALWAYS TRIGGER jwt_denylist_changed');
+is(revoked('j9b', 's9', 1000), 't', 'the next transaction forgets what was cached before the trigger changed');
 like(B("SET ROLE revoker; SELECT jwt_denylist_cache_invalidate()"),
 	qr/ERROR:  permission denied for function jwt_denylist_cache_invalidate/,
 	'jwt_denylist_cache_invalidate is not for everyone');
