@@ -906,11 +906,12 @@ LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
 -- jwt.denylist_cache_size tokens, that a jti, sub and iat are on no
 -- denylist, until a transaction that wrote the denylist commits anywhere
 -- (src/denylist_cache.c).  This trigger tells the shared generation
--- counter about every such transaction: BEFORE ... FOR EACH STATEMENT, so
--- the transaction is marked before its first row, and ENABLE ALWAYS, so it
--- fires under session_replication_role = replica too (logical replication
--- of the denylist).  Deletions need no mark.  Without preloading the
--- trigger only sets a flag.
+-- counter about every such transaction: BEFORE ... FOR EACH ROW, so the
+-- transaction is marked before its first row, also by the apply worker of
+-- logical replication (which fires no statement-level trigger), and ENABLE
+-- ALWAYS, so it fires under session_replication_role = replica (as that
+-- worker runs).  Deletions need no mark.  Without preloading the trigger
+-- only sets a flag.
 --
 CREATE FUNCTION @extschema@.jwt_denylist_changed()
 RETURNS trigger
@@ -922,11 +923,11 @@ COMMENT ON FUNCTION @extschema@.jwt_denylist_changed()
 
 CREATE TRIGGER jwt_denylist_changed
 	BEFORE INSERT OR UPDATE ON @extschema@.jwt_revoked_tokens
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.jwt_denylist_changed();
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.jwt_denylist_changed();
 ALTER TABLE @extschema@.jwt_revoked_tokens ENABLE ALWAYS TRIGGER jwt_denylist_changed;
 CREATE TRIGGER jwt_denylist_changed
 	BEFORE INSERT OR UPDATE ON @extschema@.jwt_revoked_subjects
-	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.jwt_denylist_changed();
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.jwt_denylist_changed();
 ALTER TABLE @extschema@.jwt_revoked_subjects ENABLE ALWAYS TRIGGER jwt_denylist_changed;
 
 --

@@ -5,7 +5,8 @@
 --
 SELECT entries, max_entries, hits, misses, active FROM jwt_denylist_cache_info();
 
--- one trigger per denylist table: BEFORE INSERT OR UPDATE, per statement,
+-- one trigger per denylist table: BEFORE INSERT OR UPDATE, per row (the
+-- apply worker of logical replication fires no statement-level trigger),
 -- enabled always (also under session_replication_role = replica)
 SELECT tgrelid::regclass, tgname, tgenabled,
 	   (tgtype & 1) = 0 AS per_statement, (tgtype & 2) <> 0 AS before,
@@ -24,10 +25,23 @@ SELECT has_function_privilege('regress_dlc_user', 'jwt_denylist_changed()', 'EXE
 	   has_function_privilege('regress_dlc_user', 'jwt_denylist_cache_invalidate()', 'EXECUTE') AS inval,
 	   has_function_privilege('regress_dlc_user', 'jwt_denylist_cache_info()', 'EXECUTE') AS info,
 	   has_function_privilege('pg_monitor', 'jwt_denylist_cache_info()', 'EXECUTE') AS monitor;
--- attached by hand to a row trigger, it refuses
+-- attached by hand as a statement-level, AFTER or DELETE trigger, it refuses
 CREATE TABLE dlc_t (x int);
-CREATE TRIGGER dlc_row BEFORE INSERT ON dlc_t FOR EACH ROW EXECUTE FUNCTION jwt_denylist_changed();
+CREATE TRIGGER dlc_stmt BEFORE INSERT ON dlc_t FOR EACH STATEMENT EXECUTE FUNCTION jwt_denylist_changed();
 INSERT INTO dlc_t VALUES (1);
+DROP TRIGGER dlc_stmt ON dlc_t;
+CREATE TRIGGER dlc_after AFTER INSERT ON dlc_t FOR EACH ROW EXECUTE FUNCTION jwt_denylist_changed();
+INSERT INTO dlc_t VALUES (1);
+DROP TRIGGER dlc_after ON dlc_t;
+CREATE TRIGGER dlc_delete BEFORE DELETE ON dlc_t FOR EACH ROW EXECUTE FUNCTION jwt_denylist_changed();
+INSERT INTO dlc_t VALUES (1);
+DELETE FROM dlc_t;
+-- as a BEFORE row trigger, it lets rows through unchanged
+DROP TRIGGER dlc_delete ON dlc_t;
+CREATE TRIGGER dlc_row BEFORE INSERT OR UPDATE ON dlc_t FOR EACH ROW EXECUTE FUNCTION jwt_denylist_changed();
+INSERT INTO dlc_t VALUES (2);
+UPDATE dlc_t SET x = x + 10;
+SELECT x FROM dlc_t ORDER BY x;
 DROP TABLE dlc_t;
 
 -- the setting is for superusers

@@ -232,6 +232,12 @@ dl_resolve(void)
 		Oid			owner = InvalidOid;
 		int			i;
 
+		/*
+		 * The tables or their trigger changed (or everything was
+		 * invalidated): rows may have been written unmarked meanwhile.
+		 */
+		jwt_denylist_cache_forget();
+
 		nspid = jwt_extension_schema(&owner);
 		for (i = 0; i < DL_NRELS; i++)
 		{
@@ -267,15 +273,16 @@ dl_resolve(void)
 /*
  * Does the table have the trigger that feeds denylist_cache.c, as the
  * install script made it: jwt_denylist_changed() of the extension's
- * schema, BEFORE INSERT OR UPDATE FOR EACH STATEMENT, no WHEN and no
- * column list, enabled always?  Without it (a database whose extension was
+ * schema, BEFORE INSERT OR UPDATE FOR EACH ROW, no WHEN and no column
+ * list, enabled always?  Without it (a database whose extension was
  * not updated to 0.1.2, or a trigger disabled or changed), the cache is
  * not used: writes would not reach it.
  */
 static bool
 dl_trigger_ok(Oid relid, Oid nspid)
 {
-	const int16 need = TRIGGER_TYPE_BEFORE | TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE;
+	const int16 need = TRIGGER_TYPE_ROW | TRIGGER_TYPE_BEFORE |
+		TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE;
 	Relation	rel = table_open(relid, AccessShareLock);
 	bool		ok = false;
 	int			i;
@@ -287,7 +294,7 @@ dl_trigger_ok(Oid relid, Oid nspid)
 
 		if (strcmp(t->tgname, "jwt_denylist_changed") != 0 ||
 			t->tgenabled != TRIGGER_FIRES_ALWAYS ||
-			(t->tgtype & (TRIGGER_TYPE_ROW | TRIGGER_TYPE_INSTEAD | need)) != need ||
+			(t->tgtype & (TRIGGER_TYPE_INSTEAD | need)) != need ||
 			t->tgqual != NULL || t->tgnattr != 0 ||
 			get_func_namespace(t->tgfoid) != nspid)
 			continue;

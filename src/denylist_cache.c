@@ -23,12 +23,18 @@
  * a transaction that wrote to jwt_revoked_tokens or jwt_revoked_subjects
  * ends, and "writers", the number of such transactions between their
  * pre-commit and their end (the window in which a commit becomes visible
- * to snapshots before the generation moves).  A statement-level trigger on
- * both tables (BEFORE INSERT OR UPDATE, ENABLE ALWAYS, so also under
- * session_replication_role = replica) marks the writing transaction; its
+ * to snapshots before the generation moves).  A row-level trigger on both
+ * tables (BEFORE INSERT OR UPDATE, ENABLE ALWAYS, so also under
+ * session_replication_role = replica) marks the writing transaction before
+ * its first row; row-level, because the apply worker of logical
+ * replication fires no statement-level trigger.  Its
  * transaction callback adds one to "writers" at pre-commit, and at the
  * end adds one to "generation" and then takes one from "writers".
  * Deletions need no mark: they can only take a token off the denylist.
+ * But a lookup sees its own transaction's uncommitted deletions, which a
+ * rollback undoes without moving the generation: so an entry is stored
+ * only by a transaction that has changed nothing yet (has no transaction
+ * id), whose lookups see committed rows only.
  *
  * An entry is stored with the generation read before its lookups, which
  * run with a snapshot taken after reading "writers" as zero; it is used
@@ -49,12 +55,21 @@
  * (its reads must take predicate locks); during recovery (a standby
  * replays revocations without triggers).  PREPARE TRANSACTION of a
  * transaction that wrote the denylist is refused while the counters
- * exist: its commit could happen in another session, unseen by them.
- * A revocation made with the trigger disabled (by a table owner or a
- * superuser, e.g. pg_restore --disable-triggers) is not seen by entries
- * cached before it: such a load must be followed, once committed, by
- * jwt_denylist_cache_invalidate(), which moves the generation for all.  A crash resets shared memory; an entry
- * never outlives its backend.
+ * exist: its commit could happen in another session, unseen by them.  One
+ * prepared before the library was preloaded can still be there: every
+ * COMMIT PREPARED counts as a writer around its work and then moves the
+ * generation (a ProcessUtility hook; it is rare enough), unless refused
+ * before touching any prepared transaction (which any role can cause).
+ * A revocation made with the trigger disabled or absent (by a table owner
+ * or a superuser, e.g. pg_restore --disable-triggers, or into the tables
+ * of an extension dropped and created again at 0.1.1) moves nothing.  A
+ * backend forgets all its entries whenever denylist.c looks the tables up
+ * again (a relcache invalidation of one of them: the trigger disabled or
+ * enabled, the tables dropped), which it takes at its next transaction at
+ * the latest; a transaction that was open across such a load keeps its
+ * entries, so the load must still be followed, once committed, by
+ * jwt_denylist_cache_invalidate(), which moves the generation for all.  A
+ * crash resets shared memory; an entry never outlives its backend.
  *
  * Bounds.  jwt.denylist_cache_size slots (default 1024, 0 turns the cache
  * off and frees it), direct-mapped by a hash of the key: a new entry
@@ -77,7 +92,9 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
+#include "storage/ipc.h"
 #include "storage/shmem.h"
+#include "tcop/utility.h"
 #include "utils/memutils.h"
 
 #include "denylist_cache.h"
@@ -139,6 +156,94 @@ jwt_denylist_cache_shmem_startup(void)
 
 /* ------------------------------------------------------------------ writers */
 
+static ProcessUtility_hook_type prev_process_utility = NULL;
+static bool hook_counted = false;	/* COMMIT PREPARED counted as a writer */
+static bool hook_exit_registered = false;
+
+/*
+ * The end of COMMIT PREPARED's window (also at exit after a FATAL in it):
+ * the generation moves unless "refused" says nothing was made visible.
+ */
+static void
+dlc_hook_writer_end(int code, Datum refused)
+{
+	if (!hook_counted)
+		return;
+	hook_counted = false;
+	if (!DatumGetBool(refused))
+		pg_atomic_fetch_add_u64(&dlc_shared->generation, 1);
+	pg_atomic_fetch_sub_u32(&dlc_shared->writers, 1);
+}
+
+/*
+ * Errors of COMMIT PREPARED raised before it touches the prepared
+ * transaction: no such transaction (42704), not its owner (42501), of
+ * another database (0A000), busy (55000), in a transaction block (25001).
+ * Any role may cause them; they leave every entry valid.
+ */
+static bool
+dlc_commit_prepared_refused(int sqlerrcode)
+{
+	return sqlerrcode == ERRCODE_UNDEFINED_OBJECT ||
+		sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE ||
+		sqlerrcode == ERRCODE_FEATURE_NOT_SUPPORTED ||
+		sqlerrcode == ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE ||
+		sqlerrcode == ERRCODE_ACTIVE_SQL_TRANSACTION;
+}
+
+/*
+ * COMMIT PREPARED makes another transaction's rows visible, in the middle
+ * of its work: it is a writer from before to after, whatever the prepared
+ * transaction wrote (one prepared before the library was preloaded may
+ * have revoked).
+ */
+static void
+dlc_process_utility(PlannedStmt *pstmt, const char *queryString,
+					bool readOnlyTree, ProcessUtilityContext context,
+					ParamListInfo params, QueryEnvironment *queryEnv,
+					DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *stmt = pstmt->utilityStmt;
+	bool		commit_prepared = dlc_shared != NULL &&
+		IsA(stmt, TransactionStmt) &&
+		((TransactionStmt *) stmt)->kind == TRANS_STMT_COMMIT_PREPARED;
+	ProcessUtility_hook_type next = prev_process_utility ?
+		prev_process_utility : standard_ProcessUtility;
+
+	if (!commit_prepared)
+	{
+		next(pstmt, queryString, readOnlyTree, context, params, queryEnv,
+			 dest, qc);
+		return;
+	}
+	if (!hook_exit_registered)
+	{
+		before_shmem_exit(dlc_hook_writer_end, (Datum) 0);
+		hook_exit_registered = true;
+	}
+	pg_atomic_fetch_add_u32(&dlc_shared->writers, 1);
+	hook_counted = true;	/* before_shmem_exit: refused = false */
+	PG_TRY();
+	{
+		next(pstmt, queryString, readOnlyTree, context, params, queryEnv,
+			 dest, qc);
+	}
+	PG_CATCH();
+	{
+		dlc_hook_writer_end(0, BoolGetDatum(dlc_commit_prepared_refused(geterrcode())));
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	dlc_hook_writer_end(0, BoolGetDatum(false));
+}
+
+void
+jwt_denylist_cache_preload(void)
+{
+	prev_process_utility = ProcessUtility_hook;
+	ProcessUtility_hook = dlc_process_utility;
+}
+
 static void
 dlc_xact_callback(XactEvent event, void *arg)
 {
@@ -183,25 +288,29 @@ dlc_xact_callback(XactEvent event, void *arg)
 }
 
 /*
- * jwt_denylist_changed() -> trigger: BEFORE INSERT OR UPDATE FOR EACH
- * STATEMENT on jwt_revoked_tokens and jwt_revoked_subjects.
+ * jwt_denylist_changed() -> trigger: BEFORE INSERT OR UPDATE FOR EACH ROW
+ * on jwt_revoked_tokens and jwt_revoked_subjects; returns the row as is.
  */
 JWT_FUNCTION(jwt_denylist_changed)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
-		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!(TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
+		  TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event)))
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("jwt_denylist_changed() must be called as a statement-level trigger")));
+				 errmsg("jwt_denylist_changed() must be called as a BEFORE INSERT OR UPDATE row-level trigger")));
 	if (!xact_callback_registered)
 	{
 		RegisterXactCallback(dlc_xact_callback, NULL);
 		xact_callback_registered = true;
 	}
 	xact_wrote = true;
-	return PointerGetDatum(NULL);
+	return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+						   trigdata->tg_newtuple : trigdata->tg_trigtuple);
 }
 
 /* -------------------------------------------------------------------- cache */
@@ -216,6 +325,13 @@ dlc_free(void)
 	dlc_slots = NULL;
 	dlc_nslots = 0;
 	dlc_entries = 0;
+}
+
+/* denylist.c looks its tables up again: they, or their trigger, changed */
+void
+jwt_denylist_cache_forget(void)
+{
+	dlc_free();
 }
 
 bool
@@ -293,9 +409,13 @@ jwt_denylist_cache_lookup(const JwtDenylistKey *k, uint64 *generation)
 	}
 	dlc_misses++;
 
-	/* for a store: the generation before "writers" reads zero */
+	/*
+	 * For a store: the generation before "writers" reads zero, in a
+	 * transaction that changed nothing (its own deletions would be seen).
+	 */
 	pg_read_barrier();
-	if (pg_atomic_read_u32(&dlc_shared->writers) == 0)
+	if (pg_atomic_read_u32(&dlc_shared->writers) == 0 &&
+		!TransactionIdIsValid(GetTopTransactionIdIfAny()))
 		*generation = gen;
 	/* the lookups' snapshot is taken after these reads */
 	pg_memory_barrier();

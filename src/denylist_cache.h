@@ -25,6 +25,8 @@ extern int	jwt_denylist_cache_size;	/* GUC jwt.denylist_cache_size */
 /* Shared memory, when the library is preloaded (jwt.c's hooks) */
 extern Size jwt_denylist_cache_shmem_size(void);
 extern void jwt_denylist_cache_shmem_startup(void);
+/* Its ProcessUtility hook (COMMIT PREPARED), installed by _PG_init */
+extern void jwt_denylist_cache_preload(void);
 
 /*
  * Whether this call may use the cache: preloaded, jwt.denylist_cache_size
@@ -32,6 +34,9 @@ extern void jwt_denylist_cache_shmem_startup(void);
  * snapshot (see denylist_cache.c).
  */
 extern bool jwt_denylist_cache_usable(void);
+
+/* Drop every entry of this backend (the denylist tables changed) */
+extern void jwt_denylist_cache_forget(void);
 
 /* Build a key part by part; false when it grows too long to cache */
 extern bool jwt_denylist_key_add(JwtDenylistKey *k, const char *data, int len);

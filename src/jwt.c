@@ -73,6 +73,7 @@ _PG_init(void)
 		shmem_request_hook = jwt_shmem_request;
 		prev_shmem_startup_hook = shmem_startup_hook;
 		shmem_startup_hook = jwt_shmem_startup;
+		jwt_denylist_cache_preload();
 	}
 
 	/* jwt.log_failures */

@@ -5,8 +5,14 @@
 # Session A remembers tokens it found on no denylist; every way another
 # session can put them on it must reach A at once: jwt_revoke and
 # jwt_revoke_subject, plain INSERT and UPDATE by the owner or by a role
-# granted INSERT, under session_replication_role = replica, a revocation
-# committed while A had a hit ready, A's own uncommitted revocation.  Each
+# granted INSERT, COPY, MERGE, INSERT ... ON CONFLICT, a writable CTE, a
+# rule, a procedure committing in its body, under session_replication_role
+# = replica, logical replication from another server, a revocation
+# committed while A had a hit ready, A's own uncommitted revocation, and
+# A's own deletion or TRUNCATE rolled back (a lookup in that transaction
+# sees the deletion, so its answer must not be kept), COMMIT PREPARED of
+# a transaction prepared before the library was preloaded, the extension
+# re-created without its trigger and written.  Each
 # case first shows that A answers from the cache (its hit count moves), so
 # that a stale answer would fail the test.
 
@@ -135,13 +141,21 @@ is(B("SET ROLE revoker; INSERT INTO jwt_revoked_tokens (jti) VALUES ('j8'); RESE
 	'', 'a role granted INSERT revokes by hand');
 is(revoked('j8', 's8', 1000), 't', 'that reaches the cache');
 
+A('BEGIN');
 cached('trigger disabled', 'j9', 's9', 1000);
 B('ALTER TABLE jwt_revoked_tokens DISABLE TRIGGER jwt_denylist_changed');
 B("INSERT INTO jwt_revoked_tokens (jti) VALUES ('j9')");
 B('ALTER TABLE jwt_revoked_tokens ENABLE ALWAYS TRIGGER jwt_denylist_changed');
-is(revoked('j9', 's9', 1000), 'f', 'with the trigger disabled, a cached answer stays (documented)');
+is(revoked('j9', 's9', 1000), 'f',
+	'with the trigger disabled, a transaction open across the load keeps its cached answer (documented)');
 B('SELECT jwt_denylist_cache_invalidate()');
-is(revoked('j9', 's9', 1000), 't', 'jwt_denylist_cache_invalidate() reaches every session');
+is(revoked('j9', 's9', 1000), 't', 'jwt_denylist_cache_invalidate() reaches every session at once');
+A('COMMIT');
+cached('trigger disabled, then a new transaction', 'j9b', 's9', 1000);
+B('ALTER TABLE jwt_revoked_tokens DISABLE TRIGGER jwt_denylist_changed');
+B("INSERT INTO jwt_revoked_tokens (jti) VALUES ('j9b')");
+B('ALTER TABLE jwt_revoked_tokens ENABLE ALWAYS TRIGGER jwt_denylist_changed');
+is(revoked('j9b', 's9', 1000), 't', 'the next transaction forgets what was cached before the trigger changed');
 like(B("SET ROLE revoker; SELECT jwt_denylist_cache_invalidate()"),
 	qr/ERROR:  permission denied for function jwt_denylist_cache_invalidate/,
 	'jwt_denylist_cache_invalidate is not for everyone');
@@ -200,6 +214,88 @@ B("SELECT jwt_revoke('j12')");
 my ($o, $e) = $a->($auth);
 like($e, qr/revoked/, 'jwt_authenticate refuses it once revoked elsewhere');
 
+# A lookup in a transaction that deleted revocations sees the deletions:
+# its "not revoked" must not outlive a rollback of the deletion.
+cached('own deletion', 'j14', 's14', 1000);
+B("SELECT jwt_revoke('j14')");
+is(revoked('j14', 's14', 1000), 't', 'revoked');
+A('BEGIN');
+A("DELETE FROM jwt_revoked_tokens WHERE jti = 'j14'");
+is(revoked('j14', 's14', 1000), 'f', 'not revoked in the transaction that deleted it');
+A('ROLLBACK');
+is(revoked('j14', 's14', 1000), 't', 'revoked again once the deletion rolled back');
+A('BEGIN');
+A('SAVEPOINT s');
+A('TRUNCATE jwt_revoked_tokens');
+is(revoked('j14', 's14', 1000), 'f', 'not revoked after an uncommitted TRUNCATE');
+A('ROLLBACK TO SAVEPOINT s');
+is(revoked('j14', 's14', 1000), 't', 'revoked after rolling the TRUNCATE back');
+A('COMMIT');
+is(revoked('j14', 's14', 1000), 't', 'and after the commit');
+B("UPDATE jwt_revoked_subjects SET issued_before = to_timestamp(500) WHERE subject = 's2'");
+A('BEGIN');
+A("UPDATE jwt_revoked_subjects SET issued_before = to_timestamp(100) WHERE subject = 's2'");
+is(revoked('j2', 's2', 200), 'f', 'an uncommitted UPDATE that narrows a revocation is seen');
+A('ROLLBACK');
+is(revoked('j2', 's2', 200), 't', 'and its rollback');
+
+# Every other way of writing the denylist, one at a time: COPY, MERGE,
+# a writable CTE, a rule, a procedure that commits in its body.
+B(q{CREATE VIEW revoke_here AS SELECT 1 AS x WHERE false;
+	CREATE RULE r AS ON INSERT TO revoke_here DO INSTEAD
+		INSERT INTO jwt_revoked_tokens (jti) VALUES ('j20-rule')});
+B(q{CREATE PROCEDURE revoke_and_commit(j text) LANGUAGE plpgsql AS $$
+	BEGIN INSERT INTO jwt_revoked_tokens (jti) VALUES (j); COMMIT; END $$});
+my @paths = (
+	[ 'COPY', q{COPY jwt_revoked_tokens (jti) FROM PROGRAM 'echo j20-copy'}, 'j20-copy' ],
+	[ 'MERGE', q{MERGE INTO jwt_revoked_tokens t USING (VALUES ('j20-merge')) v(j) ON t.jti = v.j
+		WHEN NOT MATCHED THEN INSERT (jti) VALUES (v.j)}, 'j20-merge' ],
+	[ 'writable CTE', q{WITH i AS (INSERT INTO jwt_revoked_tokens (jti) VALUES ('j20-cte') RETURNING 1)
+		SELECT count(*) FROM i}, 'j20-cte' ],
+	[ 'rule', 'INSERT INTO revoke_here VALUES (1)', 'j20-rule' ],
+	[ 'procedure with COMMIT', q{CALL revoke_and_commit('j20-proc')}, 'j20-proc' ],
+	[ 'INSERT ON CONFLICT DO UPDATE', q{INSERT INTO jwt_revoked_subjects (subject, issued_before)
+		VALUES ('s2', to_timestamp(9000)) ON CONFLICT (subject) DO UPDATE SET issued_before = excluded.issued_before},
+		'j20-upsert', 's2', 5000 ]);
+for my $p (@paths)
+{
+	my ($name, $sql, $jti, $sub, $iat) = @$p;
+	cached($name, $jti, $sub // 's20', $iat // 1000);
+	like(B($sql), qr/^(\d*)$/, "$name: done");
+	is(revoked($jti, $sub // 's20', $iat // 1000), 't', "$name: reaches the cache");
+}
+
+# Logical replication: the apply worker fires row triggers only, never
+# statement triggers.  A publisher without the library preloaded, so that
+# its own writes move nothing here.
+my $pub = PostgreSQL::Test::Cluster->new('publisher');
+$pub->init(allows_streaming => 'logical');
+$pub->append_conf('postgresql.conf', 'max_prepared_transactions = 2');
+$pub->start;
+$pub->safe_psql('postgres',
+	'CREATE EXTENSION jwt; CREATE PUBLICATION denylist FOR TABLE jwt_revoked_tokens, jwt_revoked_subjects');
+(my $pubconn = $pub->connstr('postgres')) =~ s/'/''/g;
+is(B("SET client_min_messages = warning; CREATE SUBSCRIPTION denylist CONNECTION '$pubconn' PUBLICATION denylist WITH (copy_data = false, two_phase = true)"),
+	'', 'a subscription to the denylist of another server');
+$node->wait_for_subscription_sync($pub, 'denylist');
+cached('logical replication', 'j21', 's21', 1000);
+cached('logical replication of a subject', 'j22', 's22', 1000);
+$pub->safe_psql('postgres', "SELECT jwt_revoke('j21')");
+$pub->wait_for_catchup('denylist');
+is(B("SELECT count(*) FROM jwt_revoked_tokens WHERE jti = 'j21'"), '1', 'the revocation is replicated');
+is(revoked('j21', 's21', 1000), 't', 'a replicated revocation reaches the cache');
+$pub->safe_psql('postgres', "SELECT jwt_revoke_subject('s22', to_timestamp(2000))");
+$pub->wait_for_catchup('denylist');
+is(revoked('j22', 's22', 1000), 't', 'a replicated subject revocation reaches the cache');
+# two_phase: the apply of a prepared revocation is refused as PREPARE is
+my $logpos = -s $node->logfile;
+$pub->safe_psql('postgres', "BEGIN; SELECT jwt_revoke('j25'); PREPARE TRANSACTION 'p5'");
+$node->wait_for_log(qr/cannot PREPARE a transaction that changed the jwt denylist/, $logpos);
+is(B("SELECT count(*) FROM pg_prepared_xacts"), '0', 'the apply of a prepared revocation is refused');
+$pub->safe_psql('postgres', "COMMIT PREPARED 'p5'");
+B('DROP SUBSCRIPTION denylist; RESET client_min_messages');
+$pub->stop;
+
 # A database whose extension is still 0.1.1 (no trigger) runs the same
 # library: its denylist checks must not use the cache.
 $node->safe_psql('postgres', 'CREATE DATABASE old');
@@ -223,6 +319,50 @@ $old->($oldauth);
 $old->($oldauth);
 ($o1) = $old->('SELECT hits > 0 FROM jwt_denylist_cache_info()');
 is($o1, 't', 'after ALTER EXTENSION UPDATE the cache is used there');
+
+# The extension dropped and created again at 0.1.1 (no trigger), written,
+# then updated: entries cached from the tables that went away must not
+# answer for the new ones, which were written unseen.
+$node->safe_psql('postgres', 'CREATE DATABASE recreate');
+$node->safe_psql('recreate', 'CREATE EXTENSION jwt');
+my $re = session('recreate');
+my $recheck = q{SELECT jwt_is_revoked('{"jti":"j26","sub":"s26","iat":1000}')};
+$re->($recheck);
+($o1) = $re->($recheck);
+is($o1, 'f', 'not revoked in another database');
+($o1) = $re->('SELECT hits FROM jwt_denylist_cache_info()');
+is($o1, '1', 'answered from the cache');
+$node->safe_psql('recreate',
+	"DROP EXTENSION jwt; CREATE EXTENSION jwt VERSION '0.1.1'; INSERT INTO jwt_revoked_tokens (jti) VALUES ('j26'); ALTER EXTENSION jwt UPDATE"
+);
+($o1) = $re->($recheck);
+is($o1, 't', 'a revocation written while the extension had no trigger is seen once it has one again');
+
+# A transaction that revoked and was prepared while the library was not
+# preloaded (nothing refused PREPARE then), committed once it is
+$node->adjust_conf('postgresql.conf', 'shared_preload_libraries', "''");
+$node->restart;
+$node->safe_psql('postgres', "BEGIN; SELECT jwt_revoke('j23'); PREPARE TRANSACTION 'p3'");
+$node->adjust_conf('postgresql.conf', 'shared_preload_libraries', "'jwt'");
+$node->restart;
+$a = session();
+$b = session();
+cached('a revocation prepared before preloading', 'j23', 's23', 1000);
+is(B("COMMIT PREPARED 'p3'"), '', 'COMMIT PREPARED');
+is(revoked('j23', 's23', 1000), 't', 'a revocation made visible by COMMIT PREPARED reaches the cache');
+like(B("COMMIT PREPARED 'p3'"), qr/does not exist/, 'a COMMIT PREPARED that fails');
+cached('after a failed COMMIT PREPARED', 'j24', 's24', 1000);
+# Any role may try COMMIT PREPARED: one refused for want of a prepared
+# transaction (or of the right to it) must not empty everyone's cache
+$node->safe_psql('postgres', "BEGIN; SELECT jwt_consume_jti('c2', now() + interval '1 hour'); PREPARE TRANSACTION 'p4'");
+my $hits = hits();
+like(B("SET ROLE revoker; COMMIT PREPARED 'nope'"), qr/does not exist/, 'COMMIT PREPARED of nothing, by anyone');
+B('RESET ROLE');
+like(B("SET ROLE revoker; COMMIT PREPARED 'p4'"), qr/permission denied/, 'COMMIT PREPARED of another role\'s transaction');
+B('RESET ROLE');
+is(revoked('j24', 's24', 1000), 'f', 'still not revoked');
+is(hits(), $hits + 1, 'and still from the cache');
+B("ROLLBACK PREPARED 'p4'");
 
 $node->stop;
 done_testing();
