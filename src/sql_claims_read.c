@@ -32,8 +32,9 @@
  * since a row may still point to them; one copy is made per change of the
  * claims.
  *
- * 0.1.1's declarations name the symbols jwt_claims and jwt_claim
- * (sql_claims.c), which stay in jwt.so for installs not yet updated.
+ * 0.1.0's and 0.1.1's declarations name the symbols jwt_claims and
+ * jwt_claim, which stay in jwt.so for installs not yet updated: the same
+ * functions under their old names.
  *
  * src/sql_claims_read.c
  *
@@ -245,4 +246,26 @@ jwt_claim_site(PG_FUNCTION_ARGS)
 		 jwt_request_claims_watched))
 		return site_answer(fcinfo, site);
 	return site_compute(fcinfo, jwt_claim_site_body);
+}
+
+/* ---------------------------------------------------------------------
+ * The symbols of 0.1.0's and 0.1.1's declarations.
+ * ---------------------------------------------------------------------
+ */
+PG_FUNCTION_INFO_V1(jwt_claims);
+extern PGDLLEXPORT Datum jwt_claims(PG_FUNCTION_ARGS);
+
+Datum
+jwt_claims(PG_FUNCTION_ARGS)
+{
+	return jwt_claims_site(fcinfo);
+}
+
+PG_FUNCTION_INFO_V1(jwt_claim);
+extern PGDLLEXPORT Datum jwt_claim(PG_FUNCTION_ARGS);
+
+Datum
+jwt_claim(PG_FUNCTION_ARGS)
+{
+	return jwt_claim_site(fcinfo);
 }
