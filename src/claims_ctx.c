@@ -287,14 +287,16 @@ get_claims_cxt(void)
 /*
  * The text of the request.jwt.claims setting, NULL when it has none.
  *
- * Request mode reads it once per row of a policy, and GetConfigOption
- * costs a binary search with case-insensitive name comparisons (about as
- * much as the rest of a row).  On PostgreSQL 15 the setting's record is
- * remembered with its slot in the GUC array instead, and trusted while the
- * slot still holds it: records are never freed except a placeholder that a
- * library's definition replaces, and that replacement changes the slot.
- * While the setting does not exist, the array's length is remembered: it
- * can only appear by growing the array.
+ * Until this module watches the setting (request_claims_watch: not while
+ * it does not exist, nor in parallel mode), request mode reads it once per
+ * row of a policy, and GetConfigOption costs a binary search with
+ * case-insensitive name comparisons (about as much as the rest of a row).
+ * On PostgreSQL 15 the setting's record is remembered with its slot in the
+ * GUC array instead, and trusted while the slot still holds it: records
+ * are never freed except a placeholder that a library's definition
+ * replaces, and that replacement changes the slot.  While the setting does
+ * not exist, the array's length is remembered: it can only appear by
+ * growing the array.
  */
 static const char *
 request_claims_lookup(void)
