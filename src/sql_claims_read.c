@@ -104,6 +104,18 @@ site_get(FunctionCallInfo fcinfo)
 	return site;
 }
 
+/* The site's answer, NULL or a datum in fn_mcxt. */
+static inline Datum
+site_answer(FunctionCallInfo fcinfo, const ClaimReadSite *site)
+{
+	if (site->isnull)
+	{
+		fcinfo->isnull = true;
+		return (Datum) 0;
+	}
+	return site->value;
+}
+
 /*
  * Keep a copy of value (a varlena, or NULL) as the site's answer under the
  * current generation and the setting's text request_text.
@@ -128,23 +140,7 @@ site_store(FunctionCallInfo fcinfo, ClaimReadSite *site,
 		MemoryContextStrdup(mcxt, request_text) : NULL;
 	site->generation = jwt_claims_generation;
 	site->const_generation = site->name_const ? site->generation : 0;
-	if (site->isnull)
-	{
-		fcinfo->isnull = true;
-		return (Datum) 0;
-	}
-	return site->value;
-}
-
-static inline Datum
-site_answer(FunctionCallInfo fcinfo, const ClaimReadSite *site)
-{
-	if (site->isnull)
-	{
-		fcinfo->isnull = true;
-		return (Datum) 0;
-	}
-	return site->value;
+	return site_answer(fcinfo, site);
 }
 
 /*
