@@ -27,7 +27,7 @@
  * no check.  A call that finds its answer still valid raises no error and
  * so returns without the error context that keeps the statement out of the
  * log (entry.h); every other call runs under it, in a function of its own
- * (site_compute, never inlined) so that the check's path needs no stack
+ * (SITE_COMPUTE, never inlined) so that the check's path needs no stack
  * frame.  Values cached in fn_mcxt are never freed before the query ends,
  * since a row may still point to them; one copy is made per change of the
  * claims.
@@ -144,15 +144,18 @@ site_store(FunctionCallInfo fcinfo, ClaimReadSite *site,
 }
 
 /*
- * Compute the answer with body, under the error context that keeps the
- * statement out of the log: the entry points' way when the site's answer
- * does not hold.  Not inlined, so that their check needs no stack frame.
+ * Define name##_compute(fcinfo): the answer computed by name##_body under
+ * the error context that keeps the statement out of the log, the entry
+ * point's way when its site's answer does not hold.  Not inlined, so that
+ * the entry point's check needs no stack frame; one per body, which it
+ * calls directly (and inlines).
  */
-static pg_noinline Datum
-site_compute(FunctionCallInfo fcinfo, PGFunction body)
-{
-	return jwt_call_hiding_statement(body, fcinfo);
-}
+#define SITE_COMPUTE(name) \
+	static pg_noinline Datum \
+	name##_compute(FunctionCallInfo fcinfo) \
+	{ \
+		return jwt_call_hiding_statement(name##_body, fcinfo); \
+	}
 
 /* ---------------------------------------------------------------------
  * jwt_claims() -> jsonb: the claims in force, NULL when there are none.
@@ -168,6 +171,8 @@ jwt_claims_site_body(PG_FUNCTION_ARGS)
 	return site_store(fcinfo, site, (struct varlena *) claims, request_text);
 }
 
+SITE_COMPUTE(jwt_claims_site)
+
 PG_FUNCTION_INFO_V1(jwt_claims_site);
 extern PGDLLEXPORT Datum jwt_claims_site(PG_FUNCTION_ARGS);
 
@@ -178,7 +183,7 @@ jwt_claims_site(PG_FUNCTION_ARGS)
 
 	if (likely(site != NULL) && site_fresh(site))
 		return site_answer(fcinfo, site);
-	return site_compute(fcinfo, jwt_claims_site_body);
+	return jwt_claims_site_compute(fcinfo);
 }
 
 /* ---------------------------------------------------------------------
@@ -222,6 +227,8 @@ jwt_claim_site_body(PG_FUNCTION_ARGS)
 	return site_store(fcinfo, site, (struct varlena *) result, request_text);
 }
 
+SITE_COMPUTE(jwt_claim_site)
+
 PG_FUNCTION_INFO_V1(jwt_claim_site);
 extern PGDLLEXPORT Datum jwt_claim_site(PG_FUNCTION_ARGS);
 
@@ -241,7 +248,7 @@ jwt_claim_site(PG_FUNCTION_ARGS)
 		(jwt_claims_source == JWT_CLAIMS_SOURCE_AUTHENTICATE ||
 		 jwt_request_claims_watched))
 		return site_answer(fcinfo, site);
-	return site_compute(fcinfo, jwt_claim_site_body);
+	return jwt_claim_site_compute(fcinfo);
 }
 
 /* ---------------------------------------------------------------------
