@@ -84,6 +84,10 @@ site_fresh(const ClaimReadSite *site)
 	return strcmp(text, site->request_text) == 0;
 }
 
+/*
+ * The call site's state, made zeroed (no answer yet) in fn_mcxt on the
+ * first call, with whether jwt_claim's name is a constant.
+ */
 static ClaimReadSite *
 site_get(FunctionCallInfo fcinfo)
 {
