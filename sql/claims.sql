@@ -302,17 +302,18 @@ SELECT i, CASE WHEN i = 2 THEN jwt_authenticate(:'tok', :'key') IS NOT NULL END 
        jwt_claim('sub') AS sub, jwt_claims()->>'jti' AS jti
   FROM generate_series(1, 3) i;
 ROLLBACK;
--- Undone by the rollback of the subtransaction that established them, and
--- by the end of the transaction, at a site that already answered.
-CREATE FUNCTION regress_claims_sites(tok text, key text) RETURNS text
+-- What the call sites of one PL/pgSQL function see over n rounds, each a
+-- subtransaction: the second runs the statement "change" (with $1 = args)
+-- first, and is rolled back.
+CREATE FUNCTION regress_claims_rounds(n int, change text, args text[]) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
 	seen text := '';
 BEGIN
-	FOR i IN 1 .. 3 LOOP
+	FOR i IN 1 .. n LOOP
 		BEGIN
 			IF i = 2 THEN
-				PERFORM jwt_authenticate(tok, key);
+				EXECUTE change USING args;
 			END IF;
 			seen := seen || coalesce(jwt_claim('sub'), '-') || coalesce(jwt_claims()->>'jti', '-') || ' ';
 			IF i = 2 THEN
@@ -322,6 +323,17 @@ BEGIN
 			seen := seen || 'undone ';
 		END;
 	END LOOP;
+	RETURN seen;
+END
+$$;
+-- Undone by the rollback of the subtransaction that established them, and
+-- by the end of the transaction, at a site that already answered.
+CREATE FUNCTION regress_claims_sites(tok text, key text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	seen text;
+BEGIN
+	seen := regress_claims_rounds(3, 'SELECT jwt_authenticate($1[1], $1[2])', ARRAY[tok, key]);
 	PERFORM jwt_authenticate(tok, key);
 	RETURN seen || coalesce(jwt_claim('sub'), '-') || coalesce(jwt_claims()->>'jti', '-');
 END
@@ -383,28 +395,11 @@ SELECT i, CASE WHEN i = 2 THEN set_config('request.jwt.claims', '{"sub":"inside"
 ROLLBACK TO SAVEPOINT s;
 SELECT jwt_claim('sub') AS after_rollback;
 COMMIT;
--- The same in one PL/pgSQL block, whose call sites outlive a statement.
-DO $$
-DECLARE
-	seen text := '';
-BEGIN
-	PERFORM set_config('request.jwt.claims', '{"sub":"v1"}', true);
-	FOR i IN 1 .. 4 LOOP
-		BEGIN
-			IF i = 2 THEN
-				PERFORM set_config('request.jwt.claims', '{"sub":"v2"}', true);
-			END IF;
-			seen := seen || coalesce(jwt_claim('sub'), '-') || ' ';
-			IF i = 2 THEN
-				RAISE EXCEPTION 'undo';
-			END IF;
-		EXCEPTION WHEN raise_exception THEN
-			seen := seen || 'undone ';
-		END;
-	END LOOP;
-	RAISE NOTICE 'seen: %', seen;
-END
-$$;
+-- The same in one PL/pgSQL function, whose call sites outlive a statement.
+BEGIN;
+SELECT set_config('request.jwt.claims', '{"sub":"v1"}', true) IS NOT NULL AS set;
+SELECT regress_claims_rounds(4, 'SELECT set_config(''request.jwt.claims'', $1[1], true)', ARRAY['{"sub":"v2"}']) AS seen;
+COMMIT;
 -- A change of source is a change of claims.
 BEGIN;
 SELECT set_config('request.jwt.claims', '{"sub":"bob"}', true) IS NOT NULL AS set;
@@ -500,6 +495,7 @@ COMMIT;
 SELECT jwt_claim('sub') IS NULL AS no_claims_after_commit;
 RESET jwt.claims_source;
 DROP FUNCTION regress_claims_sites(text, text);
+DROP FUNCTION regress_claims_rounds(int, text, text[]);
 DROP PROCEDURE regress_claims_txns(text, text);
 
 -- A client's SET before the library is loaded in its backend does not

@@ -161,33 +161,66 @@ request_claims_assign(const char *newval, void *extra)
 	jwt_claims_generation++;
 }
 
+/*
+ * The record of request.jwt.claims, or NULL while it does not exist.
+ *
+ * Until this module watches the setting (request_claims_watch: not while
+ * it does not exist, nor in parallel mode), request mode reads its text
+ * once per row of a policy, and GetConfigOption costs a binary search with
+ * case-insensitive name comparisons (about as much as the rest of a row).
+ * On PostgreSQL 15 the record is remembered with its slot in the GUC array
+ * instead, and trusted while the slot still holds it: records are never
+ * freed except a placeholder that a library's definition replaces, and
+ * that replacement changes the slot.  While the setting does not exist,
+ * the array's length is remembered: it can only appear by growing the
+ * array.
+ */
 #ifdef JWT_GUC_SORTED_ARRAY
-/* The slot of request.jwt.claims among the n settings vars, or -1. */
-static int
-request_claims_slot(struct config_generic **vars, int n)
+static struct config_generic *request_claims_rec = NULL;
+static int	request_claims_rec_slot = -1;
+static int	request_claims_absent_at_n = -1;
+
+/* Look the record up among the n settings vars; remember what was found. */
+static pg_noinline struct config_generic *
+request_claims_search(struct config_generic **vars, int n)
 {
 	int			i;
 
+	request_claims_rec = NULL;
 	for (i = 0; i < n; i++)
+	{
 		if (pg_strcasecmp(vars[i]->name, JWT_REQUEST_CLAIMS_SETTING) == 0)
-			return i;
-	return -1;
+		{
+			request_claims_rec = vars[i];
+			request_claims_rec_slot = i;
+			request_claims_absent_at_n = -1;
+			return request_claims_rec;
+		}
+	}
+	request_claims_absent_at_n = n;
+	return NULL;
 }
-#endif
 
-/* The record of request.jwt.claims, or NULL while it does not exist. */
+static inline struct config_generic *
+request_claims_record(void)
+{
+	struct config_generic **vars = get_guc_variables();
+	int			n = GetNumConfigOptions();
+
+	if (likely(request_claims_rec != NULL) && request_claims_rec_slot < n &&
+		vars[request_claims_rec_slot] == request_claims_rec)
+		return request_claims_rec;
+	if (n == request_claims_absent_at_n)
+		return NULL;
+	return request_claims_search(vars, n);
+}
+#else
 static struct config_generic *
 request_claims_record(void)
 {
-#ifdef JWT_GUC_SORTED_ARRAY
-	struct config_generic **vars = get_guc_variables();
-	int			slot = request_claims_slot(vars, GetNumConfigOptions());
-
-	return slot < 0 ? NULL : vars[slot];
-#else
 	return find_option(JWT_REQUEST_CLAIMS_SETTING, false, true, ERROR);
-#endif
 }
+#endif
 
 /*
  * Would defining the setting now carry the placeholder's values over
@@ -285,43 +318,19 @@ get_claims_cxt(void)
 }
 
 /*
- * The text of the request.jwt.claims setting, NULL when it has none.
- *
- * Request mode reads it once per row of a policy, and GetConfigOption
- * costs a binary search with case-insensitive name comparisons (about as
- * much as the rest of a row).  On PostgreSQL 15 the setting's record is
- * remembered with its slot in the GUC array instead, and trusted while the
- * slot still holds it: records are never freed except a placeholder that a
- * library's definition replaces, and that replacement changes the slot.
- * While the setting does not exist, the array's length is remembered: it
- * can only appear by growing the array.
+ * The text of the request.jwt.claims setting, NULL when it has none; on
+ * PostgreSQL 15 read from its remembered record (request_claims_record).
  */
 static const char *
 request_claims_lookup(void)
 {
 #ifdef JWT_GUC_SORTED_ARRAY
-	static struct config_generic *rec = NULL;
-	static int	rec_slot = -1;
-	static int	absent_at_n = -1;
-	struct config_generic **vars = get_guc_variables();
-	int			n = GetNumConfigOptions();
+	struct config_generic *rec = request_claims_record();
 
-	if (rec == NULL || rec_slot >= n || vars[rec_slot] != rec)
-	{
-		rec = NULL;
-		if (n == absent_at_n)
-			return NULL;
-		rec_slot = request_claims_slot(vars, n);
-		if (rec_slot < 0)
-		{
-			absent_at_n = n;
-			return NULL;
-		}
-		rec = vars[rec_slot];
-		absent_at_n = -1;
-	}
-	if (rec->vartype == PGC_STRING)
+	if (likely(rec != NULL) && rec->vartype == PGC_STRING)
 		return *((struct config_string *) rec)->variable;
+	if (rec == NULL)
+		return NULL;
 #endif
 	return GetConfigOption(JWT_REQUEST_CLAIMS_SETTING, true, false);
 }

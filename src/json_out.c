@@ -84,12 +84,8 @@ json_out_string(StringInfo buf, const char *s, int len)
 }
 
 /*
- * Append an integer-valued numeric as numeric_out writes it, read from
- * numeric's stored form: the short header (sign, display scale, weight)
- * and base-10000 digits.  The stored form is the on-disk format, the same
- * on every PostgreSQL version.  Returns false for anything else (the long
- * header, a display scale, NaN or an infinity), which the caller hands to
- * numeric_out.  NumericDates (exp, iat, nbf) take this way.
+ * The bits of numeric's short header, which numeric.c keeps to itself
+ * (NUMERIC_SHORT, NUMERIC_SIGN_MASK, NUMERIC_SHORT_SIGN_MASK, ...).
  */
 #define JSON_NUMERIC_SHORT		0x8000
 #define JSON_NUMERIC_SIGN_MASK	0xC000
@@ -98,6 +94,14 @@ json_out_string(StringInfo buf, const char *s, int len)
 #define JSON_NUMERIC_SHORT_WEIGHT_SIGN 0x0040
 #define JSON_NUMERIC_SHORT_WEIGHT_MASK 0x003F
 
+/*
+ * Append an integer-valued numeric as numeric_out writes it, read from
+ * numeric's stored form: the short header (sign, display scale, weight)
+ * and base-10000 digits.  The stored form is the on-disk format, the same
+ * on every PostgreSQL version.  Returns false for anything else (the long
+ * header, a display scale, NaN or an infinity), which the caller hands to
+ * numeric_out.  NumericDates (exp, iat, nbf) take this way.
+ */
 static bool
 json_out_integer(StringInfo buf, Numeric num)
 {

@@ -1,16 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * sql_claims.c
- *		SQL entry points for claims in queries and row-level security:
- *		jwt_claims, jwt_claim, jwt_authenticate, jwt_registry_authenticate,
- *		jwt_consume, jwt_registry_consume.
- *
- * jwt_claims() and jwt_claim(name) run once per row in a policy, so their
- * answer is cached per call site (fn_extra) under jwt_claims_generation:
- * the fast path is a counter comparison (plus, in request mode, reading
- * the setting and comparing its text).  Values cached in fn_mcxt are never
- * freed before the query ends, since a row may still point to them; one
- * copy is made per change of the claims, which is at most a few per query.
+ *		SQL entry points that establish the claims of a transaction:
+ *		jwt_authenticate, jwt_registry_authenticate, jwt_consume,
+ *		jwt_registry_consume.  jwt_claims() and jwt_claim(name), which read
+ *		them, are in sql_claims_read.c.
  *
  * jwt_authenticate and jwt_consume verify with jwt_verify_with (api.c:
  * same checks, same errors), each call site keeping its own JwtVerifySite.
@@ -60,7 +54,6 @@
 #include "errors.h"
 #include "extension.h"
 #include "refresh.h"
-#include "json_out.h"
 #include "jwt.h"
 #include "registry.h"
 #include "stats.h"
@@ -82,170 +75,11 @@ typedef enum ClaimsOp
 	OP_CONSUME
 } ClaimsOp;
 
-/* Per call site of jwt_claims / jwt_claim */
-typedef struct ClaimsSiteCache
-{
-	uint64		generation;
-	char	   *request_text;	/* request mode: the setting it came from */
-	bool		name_stable;	/* jwt_claim: the name is a constant */
-	char	   *name;
-	int			name_len;
-	bool		isnull;
-	Datum		value;			/* in fn_mcxt */
-} ClaimsSiteCache;
-
 /* Per call site of jwt_authenticate / jwt_consume */
 typedef struct AuthSite
 {
 	JwtVerifySite *verify;		/* jwt_verify's per call site state */
 } AuthSite;
-
-/* ---------------------------------------------------------------------
- * jwt_claims() and jwt_claim(name)
- * ---------------------------------------------------------------------
- */
-
-static ClaimsSiteCache *
-site_cache(FunctionCallInfo fcinfo)
-{
-	ClaimsSiteCache *sc = (ClaimsSiteCache *) fcinfo->flinfo->fn_extra;
-
-	if (sc == NULL)
-	{
-		sc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ClaimsSiteCache));
-		sc->name_stable = fcinfo->nargs > 0 &&
-			get_fn_expr_arg_stable(fcinfo->flinfo, 0);
-		fcinfo->flinfo->fn_extra = sc;
-	}
-	return sc;
-}
-
-/*
- * Does what the site cached still hold?  In authenticate mode the
- * generation says it all; in request mode the setting may have been
- * changed by set_config() since, so its text is compared too.
- */
-static inline bool
-site_valid(ClaimsSiteCache *sc)
-{
-	const char *text;
-
-	if (sc->generation != jwt_claims_generation)
-		return false;
-	if (jwt_claims_source == JWT_CLAIMS_SOURCE_AUTHENTICATE)
-		return true;
-	text = jwt_request_claims_text();
-	if (text == NULL || sc->request_text == NULL)
-		return text == sc->request_text;
-	return strcmp(text, sc->request_text) == 0;
-}
-
-/* Remember the setting text the site's value came from. */
-static void
-site_store_source(FunctionCallInfo fcinfo, ClaimsSiteCache *sc,
-				  const char *request_text)
-{
-	if (sc->request_text)
-		pfree(sc->request_text);
-	sc->request_text = request_text ?
-		MemoryContextStrdup(fcinfo->flinfo->fn_mcxt, request_text) : NULL;
-	sc->generation = jwt_claims_generation;
-}
-
-/*
- * jwt_claims() -> jsonb: the claims in force for the current transaction,
- * NULL when there are none.
- */
-JWT_FUNCTION(jwt_claims)
-{
-	ClaimsSiteCache *sc = (ClaimsSiteCache *) fcinfo->flinfo->fn_extra;
-	const char *request_text;
-	Jsonb	   *claims;
-
-	if (likely(sc != NULL) && site_valid(sc))
-	{
-		if (sc->isnull)
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(sc->value);
-	}
-
-	sc = site_cache(fcinfo);
-	claims = jwt_claims_current(&request_text);
-	sc->isnull = (claims == NULL);
-	if (claims)
-	{
-		Jsonb	   *copy = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE(claims));
-
-		memcpy(copy, claims, VARSIZE(claims));
-		sc->value = JsonbPGetDatum(copy);
-	}
-	site_store_source(fcinfo, sc, request_text);
-	if (sc->isnull)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(sc->value);
-}
-
-/*
- * jwt_claim(name) -> text: one claim of jwt_claims().  STRICT.
- *
- * The hot path of a policy such as USING (owner_id = jwt_claim('sub')):
- * with a constant name the answer is cached per call site, so a row costs
- * a counter comparison and a short memcmp.
- */
-JWT_FUNCTION(jwt_claim)
-{
-	text	   *name = PG_GETARG_TEXT_PP(0);
-	const char *name_data = VARDATA_ANY(name);
-	int			name_len = VARSIZE_ANY_EXHDR(name);
-	ClaimsSiteCache *sc = (ClaimsSiteCache *) fcinfo->flinfo->fn_extra;
-	const char *request_text;
-	text	   *result;
-
-	if (likely(sc != NULL) && sc->name != NULL && sc->name_len == name_len &&
-		site_valid(sc) && memcmp(sc->name, name_data, name_len) == 0)
-	{
-		if (sc->isnull)
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(sc->value);
-	}
-
-	sc = site_cache(fcinfo);
-	result = json_out_member_text(jwt_claims_current(&request_text), name_data, name_len);
-	/*
-	 * A name that is a parameter can still change between calls (PL/pgSQL
-	 * reuses simple expressions): stop caching at a site that saw two.
-	 */
-	if (sc->name != NULL &&
-		(sc->name_len != name_len || memcmp(sc->name, name_data, name_len) != 0))
-		sc->name_stable = false;
-	if (!sc->name_stable)
-	{
-		/* a name that varies by row: nothing to cache */
-		if (result == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_TEXT_P(result);
-	}
-
-	if (sc->name == NULL)
-	{
-		sc->name = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, name_len + 1);
-		memcpy(sc->name, name_data, name_len);
-		sc->name[name_len] = '\0';
-		sc->name_len = name_len;
-	}
-	sc->isnull = (result == NULL);
-	if (result)
-	{
-		text	   *copy = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE(result));
-
-		memcpy(copy, result, VARSIZE(result));
-		sc->value = PointerGetDatum(copy);
-	}
-	site_store_source(fcinfo, sc, request_text);
-	if (sc->isnull)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(sc->value);
-}
 
 /* ---------------------------------------------------------------------
  * jwt_authenticate, jwt_consume and their registry variants

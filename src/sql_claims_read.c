@@ -26,13 +26,15 @@
  * The answer does not depend on the current role, so a role switch needs
  * no check.  A call that finds its answer still valid raises no error and
  * so returns without the error context that keeps the statement out of the
- * log (entry.h); every other call runs under it, in a function of its
- * own (pg_noinline) so that the check's path needs no stack frame.  Values cached in fn_mcxt
- * are never freed before the query ends, since a row may still point to
- * them; one copy is made per change of the claims.
+ * log (entry.h); every other call runs under it, in a function of its own
+ * (SITE_COMPUTE, never inlined) so that the check's path needs no stack
+ * frame.  Values cached in fn_mcxt are never freed before the query ends,
+ * since a row may still point to them; one copy is made per change of the
+ * claims.
  *
- * 0.1.1's declarations name the symbols jwt_claims and jwt_claim
- * (sql_claims.c), which stay in jwt.so for installs not yet updated.
+ * 0.1.0's and 0.1.1's declarations name the symbols jwt_claims and
+ * jwt_claim, which stay in jwt.so for installs not yet updated: the same
+ * functions under their old names.
  *
  * src/sql_claims_read.c
  *
@@ -52,8 +54,8 @@
 typedef struct ClaimReadSite
 {
 	uint64		generation;		/* jwt_claims_generation of value; 0: none */
-	uint64		const_generation;	/* jwt_claim: generation, if name_const */
-	char	   *request_text;	/* request mode: the setting's text, or NULL */
+	uint64		const_generation;	/* jwt_claim: generation if name_const */
+	char	   *request_text;	/* request mode: the setting's text */
 	bool		name_const;		/* jwt_claim: the name is a Const node */
 	bool		name_varies;	/* jwt_claim: saw two names; caches nothing */
 	char	   *name;			/* jwt_claim: the name value is for */
@@ -82,6 +84,10 @@ site_fresh(const ClaimReadSite *site)
 	return strcmp(text, site->request_text) == 0;
 }
 
+/*
+ * The call site's state, made zeroed (no answer yet) in fn_mcxt on the
+ * first call, with whether jwt_claim's name is a constant.
+ */
 static ClaimReadSite *
 site_get(FunctionCallInfo fcinfo)
 {
@@ -91,7 +97,8 @@ site_get(FunctionCallInfo fcinfo)
 	{
 		Node	   *arg = NULL;
 
-		site = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ClaimReadSite));
+		site = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+									  sizeof(ClaimReadSite));
 		if (fcinfo->nargs > 0 && fcinfo->flinfo->fn_expr != NULL &&
 			IsA(fcinfo->flinfo->fn_expr, FuncExpr))
 			arg = linitial(((FuncExpr *) fcinfo->flinfo->fn_expr)->args);
@@ -99,6 +106,18 @@ site_get(FunctionCallInfo fcinfo)
 		fcinfo->flinfo->fn_extra = site;
 	}
 	return site;
+}
+
+/* The site's answer, NULL or a datum in fn_mcxt. */
+static inline Datum
+site_answer(FunctionCallInfo fcinfo, const ClaimReadSite *site)
+{
+	if (site->isnull)
+	{
+		fcinfo->isnull = true;
+		return (Datum) 0;
+	}
+	return site->value;
 }
 
 /*
@@ -121,27 +140,26 @@ site_store(FunctionCallInfo fcinfo, ClaimReadSite *site,
 	}
 	if (site->request_text)
 		pfree(site->request_text);
-	site->request_text = request_text ? MemoryContextStrdup(mcxt, request_text) : NULL;
+	site->request_text = request_text ?
+		MemoryContextStrdup(mcxt, request_text) : NULL;
 	site->generation = jwt_claims_generation;
 	site->const_generation = site->name_const ? site->generation : 0;
-	if (site->isnull)
-	{
-		fcinfo->isnull = true;
-		return (Datum) 0;
-	}
-	return site->value;
+	return site_answer(fcinfo, site);
 }
 
-static inline Datum
-site_answer(FunctionCallInfo fcinfo, const ClaimReadSite *site)
-{
-	if (site->isnull)
-	{
-		fcinfo->isnull = true;
-		return (Datum) 0;
+/*
+ * Define name##_compute(fcinfo): the answer computed by name##_body under
+ * the error context that keeps the statement out of the log, the entry
+ * point's way when its site's answer does not hold.  Not inlined, so that
+ * the entry point's check needs no stack frame; one per body, which it
+ * calls directly (and inlines).
+ */
+#define SITE_COMPUTE(name) \
+	static pg_noinline Datum \
+	name##_compute(FunctionCallInfo fcinfo) \
+	{ \
+		return jwt_call_hiding_statement(name##_body, fcinfo); \
 	}
-	return site->value;
-}
 
 /* ---------------------------------------------------------------------
  * jwt_claims() -> jsonb: the claims in force, NULL when there are none.
@@ -157,11 +175,7 @@ jwt_claims_site_body(PG_FUNCTION_ARGS)
 	return site_store(fcinfo, site, (struct varlena *) claims, request_text);
 }
 
-static pg_noinline Datum
-jwt_claims_site_slow(FunctionCallInfo fcinfo)
-{
-	return jwt_call_hiding_statement(jwt_claims_site_body, fcinfo);
-}
+SITE_COMPUTE(jwt_claims_site)
 
 PG_FUNCTION_INFO_V1(jwt_claims_site);
 extern PGDLLEXPORT Datum jwt_claims_site(PG_FUNCTION_ARGS);
@@ -173,7 +187,7 @@ jwt_claims_site(PG_FUNCTION_ARGS)
 
 	if (likely(site != NULL) && site_fresh(site))
 		return site_answer(fcinfo, site);
-	return jwt_claims_site_slow(fcinfo);
+	return jwt_claims_site_compute(fcinfo);
 }
 
 /* ---------------------------------------------------------------------
@@ -187,17 +201,18 @@ jwt_claim_site_body(PG_FUNCTION_ARGS)
 	text	   *name = PG_GETARG_TEXT_PP(0);
 	const char *name_data = VARDATA_ANY(name);
 	int			name_len = VARSIZE_ANY_EXHDR(name);
+	bool		same_name;
 	const char *request_text;
 	text	   *result;
 
-	if (site->name != NULL && !site->name_varies &&
-		site->name_len == name_len && memcmp(site->name, name_data, name_len) == 0 &&
-		site_fresh(site))
+	same_name = site->name != NULL && site->name_len == name_len &&
+		memcmp(site->name, name_data, name_len) == 0;
+	if (same_name && !site->name_varies && site_fresh(site))
 		return site_answer(fcinfo, site);
 
-	result = json_out_member_text(jwt_claims_current(&request_text), name_data, name_len);
-	if (site->name != NULL &&
-		(site->name_len != name_len || memcmp(site->name, name_data, name_len) != 0))
+	result = json_out_member_text(jwt_claims_current(&request_text),
+								  name_data, name_len);
+	if (site->name != NULL && !same_name)
 		site->name_varies = true;
 	if (site->name_varies)
 	{
@@ -216,11 +231,7 @@ jwt_claim_site_body(PG_FUNCTION_ARGS)
 	return site_store(fcinfo, site, (struct varlena *) result, request_text);
 }
 
-static pg_noinline Datum
-jwt_claim_site_slow(FunctionCallInfo fcinfo)
-{
-	return jwt_call_hiding_statement(jwt_claim_site_body, fcinfo);
-}
+SITE_COMPUTE(jwt_claim_site)
 
 PG_FUNCTION_INFO_V1(jwt_claim_site);
 extern PGDLLEXPORT Datum jwt_claim_site(PG_FUNCTION_ARGS);
@@ -241,5 +252,27 @@ jwt_claim_site(PG_FUNCTION_ARGS)
 		(jwt_claims_source == JWT_CLAIMS_SOURCE_AUTHENTICATE ||
 		 jwt_request_claims_watched))
 		return site_answer(fcinfo, site);
-	return jwt_claim_site_slow(fcinfo);
+	return jwt_claim_site_compute(fcinfo);
+}
+
+/* ---------------------------------------------------------------------
+ * The symbols of 0.1.0's and 0.1.1's declarations.
+ * ---------------------------------------------------------------------
+ */
+PG_FUNCTION_INFO_V1(jwt_claims);
+extern PGDLLEXPORT Datum jwt_claims(PG_FUNCTION_ARGS);
+
+Datum
+jwt_claims(PG_FUNCTION_ARGS)
+{
+	return jwt_claims_site(fcinfo);
+}
+
+PG_FUNCTION_INFO_V1(jwt_claim);
+extern PGDLLEXPORT Datum jwt_claim(PG_FUNCTION_ARGS);
+
+Datum
+jwt_claim(PG_FUNCTION_ARGS)
+{
+	return jwt_claim_site(fcinfo);
 }

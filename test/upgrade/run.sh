@@ -69,6 +69,18 @@ for enc in UTF8 LATIN1 SQL_ASCII; do
 			             SELECT (jwt_validate(jwt_sign('{\"aud\": \"api\"}', '$secret'), '$secret', audience => 'web')).reason;
 			             SELECT (jwt_registry_validate('$tok', audience => 'web')).reason" | tr '\n' ' ')" \
 			"api audience_mismatch audience_mismatch "
+		# the new library behind the C symbols of $old's jwt_claims() and
+		# jwt_claim(name): claims established, changed between rows, a name
+		# that varies by row
+		check_eq "$enc, $old: before the update, jwt_claims() and jwt_claim() read the claims in force" \
+			"$(q "$OLD" "SELECT jwt_authenticate(jwt_sign('{\"sub\": \"dave\"}', '$secret'), '$secret') IS NOT NULL;
+			             SELECT jwt_claim('sub') || ' ' || (jwt_claims()->>'sub');
+			             SELECT coalesce(jwt_claim(n), '-') FROM unnest(ARRAY['sub', 'nope', 'sub']) n;
+			             SET LOCAL jwt.claims_source = 'request.jwt.claims';
+			             SELECT set_config('request.jwt.claims', format('{\"sub\": \"r%s\"}', i % 2), true) IS NOT NULL,
+			                    jwt_claim('sub'), jwt_claims()->>'sub'
+			               FROM generate_series(1, 3) i" | tr '\n' ' ')" \
+			"t dave dave dave - dave t|r1|r1 t|r0|r0 t|r1|r1 "
 		# a privilege granted on a function the update re-creates (0.1.2:
 		# audiences text[] is added) is carried over
 		q "$OLD" "GRANT EXECUTE ON FUNCTION jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean) TO regress_upgrade_api" >/dev/null
