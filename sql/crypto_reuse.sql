@@ -72,13 +72,13 @@ OF/2NxApJCzGCEDdfSp6VQO30hyhRANCAAQRWz+jn65BtOMvdyHKcvjBeBSDZH2r
 
 -- Forged ECDSA signatures of the right length on every curve, built from
 -- a good one (r, s) and the curve's order q: r or s equal to q, or q
--- added to them where r||s has room for it (P-521's 66-byte halves hold
--- 7 bits more than q), all bits set, every byte 0x80 (the high bit that
--- needs a DER pad), r = s = 1, a zero r or s, then the original and
--- (r, q - s), which is a valid signature of the same message (ECDSA's
--- malleability: a verifier cannot refuse it) and exercises the DER
--- conversion on an s of other leading bytes.  The good ones still verify
--- after the forgeries, with the same key.
+-- added to them on P-521 (its 66-byte halves hold 7 bits more than q;
+-- the other curves' halves have no room for it), all bits set, every
+-- byte 0x80 (the high bit that needs a DER pad), r = s = 1, a zero r or
+-- s, then the original and (r, q - s), which is a valid signature of the
+-- same message (ECDSA's malleability: a verifier cannot refuse it) and
+-- exercises the DER conversion on an s of other leading bytes.  The good
+-- ones still verify after the forgeries, with the same key.
 CREATE TEMP TABLE ecq (alg text, n int, q numeric);
 CREATE FUNCTION pg_temp.b2n(b bytea) RETURNS numeric LANGUAGE sql IMMUTABLE AS
   $$ SELECT coalesce(sum(get_byte(b, i)::numeric * 256::numeric ^ (length(b) - 1 - i)), 0)
@@ -99,8 +99,8 @@ SELECT alg, array_agg(v || ':' || coalesce((jwt_validate(pg_temp.resig(tok, sig)
   FROM rs, LATERAL (VALUES
     (1, 'r=q', pg_temp.n2b(q, n) || pg_temp.n2b(s, n)),
     (2, 's=q', pg_temp.n2b(r, n) || pg_temp.n2b(q, n)),
-    (3, 'r+q', CASE WHEN r + q < 256::numeric ^ n THEN pg_temp.n2b(r + q, n) || pg_temp.n2b(s, n) END),
-    (4, 's+q', CASE WHEN s + q < 256::numeric ^ n THEN pg_temp.n2b(r, n) || pg_temp.n2b(s + q, n) END),
+    (3, 'r+q', CASE WHEN n = 66 THEN pg_temp.n2b(r + q, n) || pg_temp.n2b(s, n) END),
+    (4, 's+q', CASE WHEN n = 66 THEN pg_temp.n2b(r, n) || pg_temp.n2b(s + q, n) END),
     (5, 'ff', decode(repeat('ff', 2 * n), 'hex')),
     (6, '80', decode(repeat('80', 2 * n), 'hex')),
     (7, 'ones', pg_temp.n2b(1, n) || pg_temp.n2b(1, n)),
