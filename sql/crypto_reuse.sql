@@ -69,3 +69,54 @@ MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgevZzL1gdAFr88hb2
 OF/2NxApJCzGCEDdfSp6VQO30hyhRANCAAQRWz+jn65BtOMvdyHKcvjBeBSDZH2r
 1RTwjmYSi9R/zpBnuQ4EiMnCqfMPWiZqB4QdbAd0E7oH50VpuZ1P087G
 -----END PRIVATE KEY-----'::text AS pem, i FROM generate_series(1, 10) i) s;
+
+-- Forged ECDSA signatures of the right length on every curve, built from
+-- a good one (r, s) and the curve's order q: r or s equal to q, or q
+-- added to them on P-521 (its 66-byte halves hold 7 bits more than q;
+-- the other curves' halves have no room for it), all bits set, every
+-- byte 0x80 (the high bit that needs a DER pad), r = s = 1, a zero r or
+-- s, then the original and (r, q - s), which is a valid signature of the
+-- same message (ECDSA's malleability: a verifier cannot refuse it) and
+-- exercises the DER conversion on an s of other leading bytes.  The good
+-- ones still verify after the forgeries, with the same key.
+CREATE TEMP TABLE ecq (alg text, n int, q numeric);
+CREATE FUNCTION pg_temp.b2n(b bytea) RETURNS numeric LANGUAGE sql IMMUTABLE AS
+  $$ SELECT coalesce(sum(get_byte(b, i)::numeric * 256::numeric ^ (length(b) - 1 - i)), 0)
+       FROM generate_series(0, length(b) - 1) i $$;
+CREATE FUNCTION pg_temp.n2b(v numeric, len int) RETURNS bytea LANGUAGE sql IMMUTABLE AS
+  $$ SELECT decode(string_agg(lpad(to_hex(mod(div(v, 256::numeric ^ (len - 1 - i)), 256)::int), 2, '0'), '' ORDER BY i), 'hex')
+       FROM generate_series(0, len - 1) i $$;
+INSERT INTO ecq SELECT alg, n, pg_temp.b2n(decode(q, 'hex')) FROM (VALUES
+  ('ES256', 32, 'ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551'),
+  ('ES384', 48, 'ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973'),
+  ('ES512', 66, '01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409'),
+  ('ES256K', 32, 'fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141')) v(alg, n, q);
+WITH t AS (SELECT alg, n, q, jwt_public_jwk(priv) AS pub, jwt_sign('{"sub":"a"}', priv, alg) AS tok
+             FROM k JOIN ecq USING (alg)),
+     rs AS (SELECT *, pg_temp.b2n(substr(pg_temp.sig(tok), 1, n)) AS r,
+                      pg_temp.b2n(substr(pg_temp.sig(tok), n + 1)) AS s FROM t)
+SELECT alg, array_agg(v || ':' || coalesce((jwt_validate(pg_temp.resig(tok, sig), pub)).reason, 'ok') ORDER BY o) AS results
+  FROM rs, LATERAL (VALUES
+    (1, 'r=q', pg_temp.n2b(q, n) || pg_temp.n2b(s, n)),
+    (2, 's=q', pg_temp.n2b(r, n) || pg_temp.n2b(q, n)),
+    (3, 'r+q', CASE WHEN n = 66 THEN pg_temp.n2b(r + q, n) || pg_temp.n2b(s, n) END),
+    (4, 's+q', CASE WHEN n = 66 THEN pg_temp.n2b(r, n) || pg_temp.n2b(s + q, n) END),
+    (5, 'ff', decode(repeat('ff', 2 * n), 'hex')),
+    (6, '80', decode(repeat('80', 2 * n), 'hex')),
+    (7, 'ones', pg_temp.n2b(1, n) || pg_temp.n2b(1, n)),
+    (8, 'r=0', pg_temp.n2b(0, n) || pg_temp.n2b(s, n)),
+    (9, 's=0', pg_temp.n2b(r, n) || pg_temp.n2b(0, n)),
+    (10, 'good', pg_temp.n2b(r, n) || pg_temp.n2b(s, n)),
+    (11, 'q-s', pg_temp.n2b(r, n) || pg_temp.n2b(q - s, n))) AS x(o, v, sig)
+ WHERE sig IS NOT NULL
+ GROUP BY alg ORDER BY alg COLLATE "C";
+
+-- ECDSA signatures of every length from 0 to 140 bytes but the right one
+-- (P-521's 132 among them), the same key verifying a good one after each
+SELECT alg, count(*) AS lengths,
+       count(*) FILTER (WHERE (jwt_validate(pg_temp.resig(tok, substr(decode(repeat('a5', 140), 'hex'), 1, l)), pub)).reason = 'bad_signature') AS refused,
+       count(*) FILTER (WHERE (jwt_validate(tok, pub)).valid) AS good_after
+  FROM (SELECT alg, n, jwt_public_jwk(priv) AS pub, jwt_sign('{"sub":"a"}', priv, alg) AS tok FROM k JOIN ecq USING (alg)) t,
+       generate_series(0, 140) l
+ WHERE l <> 2 * n
+ GROUP BY alg ORDER BY alg COLLATE "C";

@@ -61,7 +61,9 @@ SELECT count(*) AS docs, count(*) FILTER (WHERE ours(d)::text = core(d)::text) A
 -- written as numerics directly, keys that sort differently by length than
 -- bytewise, duplicate keys at depth.  Besides equal text, the jsonb must
 -- have the size of jsonb_in's (alignment padding, numerics' headers), both
--- stored in a table row the same way (a short varlena header when small).
+-- stored in a table row the same way (a short varlena header when small;
+-- a row whose two documents pass TOAST's threshold together has only the
+-- first compressed, so none of them is between 1 and 2 kB).
 SET jwt.max_token_size = '1MB';
 CREATE TEMP TABLE wdocs (name text, doc text);
 INSERT INTO wdocs VALUES
@@ -84,7 +86,13 @@ INSERT INTO wdocs VALUES
   ('sort with escapes', '{"\u0062":1,"a\n":2,"a\"":3,"a\\":4,"a/":5}'),
   ('duplicate at depth', '{"a":[{"b":1,"c":{"d":1,"d":2}}]}'),
   ('duplicate by escape', '{"a":1,"\u0061":2}'),
-  ('duplicate among 40', (SELECT '{' || string_agg(format('"k%s":%s', g % 39, g), ',') || '}' FROM generate_series(1, 40) g));
+  ('duplicate among 40', (SELECT '{' || string_agg(format('"k%s":%s', g % 39, g), ',') || '}' FROM generate_series(1, 40) g)),
+  ('integers of 18 to 20 digits, exponents', '{"n":[1e5,100000,1E+5,100000.0,0e0,-0e0,-0.0e1,0.1e1,5e17,5e18,-5e19,123456789012345678e2,-999999999999999999,9999999999999999999,-99999999999999999999,100000000000000000,-100000000000000000000]}'),
+  ('duplicate by escape, not ASCII', '{"é":1,"\u00e9":2}'),
+  ('duplicate by surrogate pair', '{"😀":1,"\ud83d\ude00":2}'),
+  ('escaped and plain keys', '{"\u00e9\u00e8":1,"éé":2,"\ud83d\ude00":3,"😁":4,"\u00ff":5,"\u0100":6,"~":7}'),
+  ('34 keys past 16 bytes, shuffled', (SELECT '{' || string_agg(format('"%s":%s', repeat('k', 15 + g % 4) || g, (g % 3 = 0)::text), ',' ORDER BY (g * 13) % 37) || '}'
+    FROM generate_series(1, 34) g));
 CREATE TEMP TABLE wres AS SELECT name, ours(doc) AS o, core(doc) AS c FROM wdocs;
 SELECT name,
        CASE WHEN o IS NULL AND c IS NULL THEN 'both reject'
@@ -93,6 +101,31 @@ SELECT name,
             WHEN o::text = c::text AND pg_column_size(o) = pg_column_size(c) THEN 'equal'
             ELSE 'DIFFERENT' END AS verdict
   FROM wres;
+
+-- The parser's scratch space is sized from the text's length and
+-- jwt.max_json_depth: the densest documents, complete and cut short, at
+-- the deepest nesting allowed.
+SET jwt.max_json_depth = 1000;
+CREATE TEMP TABLE sdocs (name text, doc text);
+INSERT INTO sdocs VALUES
+  ('depth 1000, a member at each level', '{"a":' || repeat('[1,', 999) || '1' || repeat(']', 999) || '}'),
+  ('depth 1001', '{"a":' || repeat('[1,', 1000) || '1' || repeat(']', 1000) || '}'),
+  ('depth 1000, cut short, then dense', '{"a":' || repeat('[1,', 999) || repeat('1,', 50000)),
+  ('depth 1000 of objects, cut short', repeat('{"":[1,', 500) || repeat('1,', 50000)),
+  ('depth 1000, bare', '{"a":' || repeat('[', 999) || repeat(']', 999) || '}'),
+  ('depth 1000, bare, cut short', '{"a":' || repeat('[', 999) || '1'),
+  ('a one-digit number every two bytes', '{"a":[' || repeat('1,', 200000) || '1]}'),
+  ('an empty array every three bytes', '{"a":[' || repeat('[],', 100000) || '[]]}'),
+  ('an object of an empty object every nine bytes', '{"a":[' || repeat('{"a":{}},', 40000) || '{}]}');
+CREATE TEMP TABLE sres AS SELECT name, ours(doc) AS o, core(doc) AS c FROM sdocs;
+SELECT name,
+       CASE WHEN o IS NULL AND c IS NULL THEN 'both reject'
+            WHEN o IS NULL THEN 'token parser rejects'
+            WHEN c IS NULL THEN 'ONLY TOKEN PARSER ACCEPTS'
+            WHEN o::text = c::text AND pg_column_size(o) = pg_column_size(c) THEN 'equal'
+            ELSE 'DIFFERENT' END AS verdict
+  FROM sres;
+RESET jwt.max_json_depth;
 RESET jwt.max_token_size;
 
 DROP FUNCTION core(text);
