@@ -367,3 +367,20 @@ DROP FUNCTION ks_outcomes(bytea, text, boolean), ks_try(text, text, text, bytea,
               ks_colons(bytea), ks_hex_tokens(bytea, text, text), ks_dec_tokens(bytea, text),
               ks_xxd(bytea), ks_hexdump(bytea), ks_printable(bytea, int, int), ks_text_block(bytea);
 DROP EXTENSION pgcrypto;
+
+-- JWK members written with \u escapes (every character of "k" and "d"):
+-- the same keys as plain ones, as text and as bytea.  The parser's
+-- unescaped copies of such members are wiped and freed after the parse.
+CREATE FUNCTION ks_escape_all(s text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT string_agg(format('\u%s', lpad(to_hex(ascii(c)), 4, '0')), '' ORDER BY n)
+    FROM regexp_split_to_table(s, '') WITH ORDINALITY AS t(c, n) $$;
+SELECT jwt_generate_key('ES256') AS ec_jwk, jwt_generate_key('HS256') AS oct_jwk \gset
+SELECT replace(:'oct_jwk', :'oct_jwk'::jsonb->>'k', ks_escape_all(:'oct_jwk'::jsonb->>'k')) AS oct_esc,
+       replace(:'ec_jwk', :'ec_jwk'::jsonb->>'d', ks_escape_all(:'ec_jwk'::jsonb->>'d')) AS ec_esc \gset
+SELECT position('\u' IN :'oct_esc') > 0 AS oct_escaped, position('\u' IN :'ec_esc') > 0 AS ec_escaped;
+SELECT jwt_sign('{"sub":"s"}', :'oct_esc', 'HS256') = jwt_sign('{"sub":"s"}', :'oct_jwk', 'HS256') AS oct_text_same,
+       jwt_sign('{"sub":"s"}', convert_to(:'oct_esc', 'UTF8'), 'HS256') = jwt_sign('{"sub":"s"}', :'oct_jwk', 'HS256') AS oct_bytea_same;
+SELECT (jwt_validate(jwt_sign('{"sub":"s"}', :'ec_esc', 'ES256'), jwt_public_jwk(:'ec_jwk'))).valid AS ec_text_signs,
+       (jwt_validate(jwt_sign('{"sub":"s"}', convert_to(:'ec_esc', 'UTF8'), 'ES256'), jwt_public_jwk(:'ec_jwk'))).valid AS ec_bytea_signs,
+       jwt_public_jwk(:'ec_esc') = jwt_public_jwk(:'ec_jwk') AS same_public;
+DROP FUNCTION ks_escape_all(text);

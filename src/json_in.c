@@ -41,7 +41,10 @@
  *
  * jwt_json_parse_server reads JSON text in the database encoding (a key
  * argument, or JSON built from jsonb strings) by way of UTF-8, and wipes
- * the converted copy, which may hold a key.
+ * the converted copy, which may hold a key.  It and jwt_json_parse_key
+ * (a key's JSON in UTF-8) also wipe the copies of strings the parser made
+ * (unescaped, converted): a secret written with \u escapes is not left
+ * in freed memory.
  *
  * Never ereports for bad input.  Allocates in CurrentMemoryContext.
  *
@@ -117,9 +120,20 @@ typedef struct JsonParser
 	int			nstack;
 	int			nkids;
 	Size		size;			/* at least the bytes of the jsonb */
+
+	/*
+	 * Parsing a key: the string copies made (unescaped, converted), wiped
+	 * and freed at the end, since they may hold its secret members.
+	 */
+	bool		wipe;
+	char	  **copies;
+	int		   *copylens;
+	int			ncopies;
+	int			maxcopies;
 } JsonParser;
 
 static int	jp_value(JsonParser *jp);
+static void jp_keep_copy(JsonParser *jp, char *copy, int len);
 static char *jp_to_server(JsonParser *jp, char *buf, int len);
 static bool shared_character(const char *s);
 
@@ -253,6 +267,8 @@ jp_string(JsonParser *jp, const char **out, int *outlen)
 		return true;
 	}
 	buf = palloc((q - s) + 1);
+	if (jp->wipe)
+		jp_keep_copy(jp, buf, (q - s) + 1);
 	if (plain)
 	{
 		memcpy(buf, s, q - s);
@@ -372,6 +388,7 @@ jp_to_server(JsonParser *jp, char *buf, int len)
 {
 	char	   *conv;
 	char	   *back;
+	bool		same;
 
 	if (!jwt_utf8_to_server(buf, len, &conv))
 	{
@@ -380,8 +397,20 @@ jp_to_server(JsonParser *jp, char *buf, int len)
 	}
 	if (conv == buf)
 		return conv;
-	if (!jwt_server_to_utf8(conv, strlen(conv), &back) ||
-		strlen(back) != (size_t) len || memcmp(back, buf, len) != 0)
+	if (jp->wipe)
+		jp_keep_copy(jp, conv, strlen(conv) + 1);
+	if (!jwt_server_to_utf8(conv, strlen(conv), &back))
+		same = false;
+	else
+	{
+		same = strlen(back) == (size_t) len && memcmp(back, buf, len) == 0;
+		if (back != conv)
+		{
+			OPENSSL_cleanse(back, strlen(back));
+			pfree(back);
+		}
+	}
+	if (!same)
 	{
 		jp_fail(jp, "has a character the database encoding would turn into another");
 		return NULL;
@@ -551,6 +580,44 @@ number_short(long literal, bool negative, long intdigits, long fracdigits,
 	long		rendered = (negative ? 1 : 0) + whole + (scale > 0 ? scale + 1 : 0);
 
 	return rendered <= literal + JWT_JSON_NUMBER_SLACK;
+}
+
+/* Remember a string copy of "len" bytes, to be wiped (jp->wipe). */
+static void
+jp_keep_copy(JsonParser *jp, char *copy, int len)
+{
+	if (jp->ncopies == jp->maxcopies)
+	{
+		jp->maxcopies = jp->maxcopies ? 2 * jp->maxcopies : 16;
+		jp->copies = jp->copies ?
+			repalloc(jp->copies, jp->maxcopies * sizeof(char *)) :
+			palloc(jp->maxcopies * sizeof(char *));
+		jp->copylens = jp->copylens ?
+			repalloc(jp->copylens, jp->maxcopies * sizeof(int)) :
+			palloc(jp->maxcopies * sizeof(int));
+	}
+	jp->copies[jp->ncopies] = copy;
+	jp->copylens[jp->ncopies] = len;
+	jp->ncopies++;
+}
+
+/* Wipe and free the string copies and the scratch space; the jsonb has its own */
+static void
+jp_finish(JsonParser *jp, char *scratch)
+{
+	int			i;
+
+	for (i = 0; i < jp->ncopies; i++)
+	{
+		OPENSSL_cleanse(jp->copies[i], jp->copylens[i]);
+		pfree(jp->copies[i]);
+	}
+	if (jp->copies)
+	{
+		pfree(jp->copies);
+		pfree(jp->copylens);
+	}
+	pfree(scratch);
 }
 
 /* A new node; the scratch space has room for every value (jwt_json_parse). */
@@ -1138,10 +1205,10 @@ capture(JsonParser *jp, JwtJsonField *f, const JNode *v)
  * JWT_REASON_LIMIT_EXCEEDED for nesting beyond jwt.max_json_depth,
  * JWT_REASON_MALFORMED otherwise.
  */
-JwtReason
-jwt_json_parse(const char *data, int len, const char *what,
-			   JwtJsonField *fields, int nfields,
-			   Jsonb **out, char **detail)
+static JwtReason
+json_parse(const char *data, int len, const char *what,
+		   JwtJsonField *fields, int nfields,
+		   Jsonb **out, char **detail, bool wipe)
 {
 	JsonParser	jp;
 	int			root;
@@ -1164,6 +1231,7 @@ jwt_json_parse(const char *data, int len, const char *what,
 	}
 
 	memset(&jp, 0, sizeof(jp));
+	jp.wipe = wipe;
 	jp.p = data;
 	jp.end = data + len;
 	jp.max_depth = jwt_max_json_depth;
@@ -1202,7 +1270,7 @@ jwt_json_parse(const char *data, int len, const char *what,
 		else if (jp.failure == NULL || jp.reason != JWT_REASON_LIMIT_EXCEEDED)
 			jp.failure = jp.p >= jp.end && len == 0 ? "is empty" : "is not valid JSON";
 		*detail = psprintf("The %s %s", what, jp.failure);
-		pfree(scratch);
+		jp_finish(&jp, scratch);
 		return jp.reason == JWT_REASON_LIMIT_EXCEEDED ? jp.reason : JWT_REASON_MALFORMED;
 	}
 	root = jp_object(&jp);
@@ -1225,7 +1293,7 @@ jwt_json_parse(const char *data, int len, const char *what,
 	if (jp.failure)
 	{
 		*detail = psprintf("The %s %s", what, jp.failure);
-		pfree(scratch);
+		jp_finish(&jp, scratch);
 		return jp.reason;
 	}
 
@@ -1260,8 +1328,26 @@ jwt_json_parse(const char *data, int len, const char *what,
 		SET_VARSIZE(jw.buf, jw.pos);
 		*out = (Jsonb *) jw.buf;
 	}
-	pfree(scratch);
+	jp_finish(&jp, scratch);
 	return JWT_REASON_NONE;
+}
+
+JwtReason
+jwt_json_parse(const char *data, int len, const char *what,
+			   JwtJsonField *fields, int nfields,
+			   Jsonb **out, char **detail)
+{
+	return json_parse(data, len, what, fields, nfields, out, detail, false);
+}
+
+/*
+ * A key's JSON (UTF-8): as jwt_json_parse, and the copies of strings the
+ * parser made (unescaped, converted) are wiped, as they may be secrets.
+ */
+JwtReason
+jwt_json_parse_key(const char *data, int len, Jsonb **out, char **detail)
+{
+	return json_parse(data, len, "key", NULL, 0, out, detail, true);
 }
 
 /*
@@ -1295,11 +1381,11 @@ jwt_json_parse_server(const char *json, int len, const char *what,
 			JwtReason	r;
 			int			convlen = strlen(conv);
 
-			r = jwt_json_parse(conv, convlen, what, NULL, 0, out, detail);
+			r = json_parse(conv, convlen, what, NULL, 0, out, detail, true);
 			OPENSSL_cleanse(conv, convlen);
 			pfree(conv);
 			return r;
 		}
 	}
-	return jwt_json_parse(json, len, what, NULL, 0, out, detail);
+	return json_parse(json, len, what, NULL, 0, out, detail, true);
 }

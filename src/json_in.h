@@ -45,6 +45,8 @@ typedef struct JwtJsonField
 extern JwtReason jwt_json_parse(const char *data, int len, const char *what,
 								JwtJsonField *fields, int nfields,
 								Jsonb **out, char **detail);
+extern JwtReason jwt_json_parse_key(const char *data, int len, Jsonb **out,
+									char **detail);
 extern JwtReason jwt_json_parse_server(const char *json, int len,
 									   const char *what, Jsonb **out,
 									   char **detail);

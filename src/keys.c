@@ -219,8 +219,8 @@ jwt_key_get(const char *bytes, int len, JwtKeyForm form)
 		else if (form == JWT_FORM_BYTEA && jwt_is_json_object(bytes, len))
 		{
 			/* UTF-8, as JOSE has it */
-			if (jwt_json_parse(bytes + skip, len - skip, "key", NULL, 0,
-							   &jb, &detail) != JWT_REASON_NONE)
+			if (jwt_json_parse_key(bytes + skip, len - skip,
+								   &jb, &detail) != JWT_REASON_NONE)
 				jwt_ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("key is neither a PEM document nor a valid JWK"),
