@@ -315,9 +315,12 @@ JWT_FUNCTION(jwt_denylist_changed)
 
 /* -------------------------------------------------------------------- cache */
 
-/* Drop the slots (and with them every entry). */
-static void
-dlc_free(void)
+/*
+ * Drop the slots (and with them every entry): the setting changed, or
+ * denylist.c looks its tables up again (they, or their trigger, changed).
+ */
+void
+jwt_denylist_cache_forget(void)
 {
 	if (dlc_context != NULL)
 		MemoryContextDelete(dlc_context);
@@ -325,13 +328,6 @@ dlc_free(void)
 	dlc_slots = NULL;
 	dlc_nslots = 0;
 	dlc_entries = 0;
-}
-
-/* denylist.c looks its tables up again: they, or their trigger, changed */
-void
-jwt_denylist_cache_forget(void)
-{
-	dlc_free();
 }
 
 bool
@@ -342,7 +338,7 @@ jwt_denylist_cache_usable(void)
 	if (jwt_denylist_cache_size <= 0)
 	{
 		if (dlc_slots != NULL)
-			dlc_free();
+			jwt_denylist_cache_forget();
 		return false;
 	}
 	return !xact_wrote && !IsInParallelMode() && !IsolationIsSerializable() &&
@@ -432,7 +428,7 @@ jwt_denylist_cache_store(const JwtDenylistKey *k, uint64 generation)
 	if (generation == 0 || jwt_denylist_cache_size <= 0)
 		return;
 	if (dlc_slots != NULL && dlc_nslots != jwt_denylist_cache_size)
-		dlc_free();
+		jwt_denylist_cache_forget();
 	if (dlc_slots == NULL)
 	{
 		dlc_context = AllocSetContextCreate(TopMemoryContext,
@@ -487,6 +483,6 @@ JWT_FUNCTION(jwt_denylist_cache_invalidate)
 {
 	if (dlc_shared != NULL)
 		pg_atomic_fetch_add_u64(&dlc_shared->generation, 1);
-	dlc_free();
+	jwt_denylist_cache_forget();
 	PG_RETURN_VOID();
 }
