@@ -55,6 +55,23 @@ SELECT count(*) AS docs, count(*) FILTER (WHERE ours(d)::text = core(d)::text) A
                )::text AS d
           FROM generate_series(1, 500) g) s;
 
+-- Strings of every length up to 40 with one special character (escape,
+-- control character, character of two or four bytes) at every position,
+-- the string first or last in the document: plain runs are scanned 16
+-- bytes at a time, which must neither skip nor misplace one.
+SELECT sp, count(*) AS docs,
+       count(*) FILTER (WHERE o IS NOT DISTINCT FROM c) AS agree,
+       count(*) FILTER (WHERE o IS NULL) AS rejected
+  FROM (SELECT sp, ours(d)::text AS o, core(d)::text AS c
+          FROM unnest(ARRAY[E'\\"', E'\\\\', E'\\n', E'\\u00e9', 'é', '😀', E'\x01', E'\x1f', E'\x7f', '/']) sp,
+               generate_series(0, 40) len, generate_series(0, 40) pos, generate_series(1, 2) layout,
+               LATERAL (SELECT CASE layout
+                                 WHEN 1 THEN format('{"s":"%s%s%s","pad":"0123456789abcdef0123456789"}', repeat('a', pos), sp, repeat('b', len - pos))
+                                 ELSE format('{"pad":1,"s":"%s%s%s"}', repeat('a', pos), sp, repeat('b', len - pos))
+                               END AS d) x
+         WHERE pos <= len) s
+ GROUP BY sp ORDER BY sp;
+
 -- Documents the jsonb writer could get wrong: empty containers, nesting to
 -- jwt.max_json_depth, strings longer than 64 kB, containers of more than
 -- JB_OFFSET_STRIDE (32) members (where entries hold offsets), integers
