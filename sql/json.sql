@@ -70,7 +70,7 @@ SELECT sp, count(*) AS docs,
                                  ELSE format('{"pad":1,"s":"%s%s%s"}', repeat('a', pos), sp, repeat('b', len - pos))
                                END AS d) x
          WHERE pos <= len) s
- GROUP BY sp ORDER BY sp;
+ GROUP BY sp ORDER BY sp COLLATE "C";
 
 -- Documents the jsonb writer could get wrong: empty containers, nesting to
 -- jwt.max_json_depth, strings longer than 64 kB, containers of more than

@@ -25,6 +25,18 @@ SELECT seg(t, 1) AS header, seg(t, 2) AS payload, t ~ '^[A-Za-z0-9_-]+\.[A-Za-z0
   FROM jwt_sign('{"s":"h\u00e9 \"q\"\n","n":1.50,"a":[1,"x",{"y":null,"z":false}],"iat":1}', :k32,
                 header => '{"kid":"k1","cty":"x"}') AS t;
 
+-- A character to escape (or one of several bytes) at every position of
+-- strings of every length up to 40, the plain characters being scanned 16
+-- at a time: written exactly as to_json writes them.
+SELECT to_json(sp)::text AS ch, count(*) AS strings,
+       count(*) FILTER (WHERE seg(jwt_sign(jsonb_build_object('s', str, 'iat', 1), :k32), 2) =
+                              '{"s":' || to_json(str)::text || ',"iat":1}') AS exact
+  FROM unnest(ARRAY['"', '\', E'\n', E'\x01', E'\x1f', E'\x7f', 'é', '😀', '/']) sp,
+       generate_series(0, 40) len, generate_series(0, 40) pos,
+       LATERAL (SELECT repeat('a', pos) || sp || repeat('b', len - pos) AS str) x
+ WHERE pos <= len
+ GROUP BY sp ORDER BY sp COLLATE "C";
+
 -- Signature lengths per algorithm.
 SELECT alg, length(split_part(jwt_sign('{"iat":1}', :k64, alg), '.', 3)) AS sig_chars
   FROM unnest(ARRAY['HS256', 'HS384', 'HS512']) AS alg;

@@ -55,13 +55,9 @@
 #include "postgres.h"
 
 #include <openssl/crypto.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "catalog/namespace.h"
 #include "mb/pg_wchar.h"
-#include "port/pg_bitutils.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
@@ -69,6 +65,7 @@
 #include "base64url.h"
 #include "encoding.h"
 #include "json_in.h"
+#include "json_scan.h"
 #include "jwt.h"
 
 /*
@@ -233,28 +230,8 @@ jp_string(JsonParser *jp, const char **out, int *outlen)
 	{
 		unsigned char c;
 
-		/*
-		 * the run of plain ASCII characters: 16 at a time with SSE2 (as
-		 * signed bytes, control characters and bytes of 0x80 and above are
-		 * both below 0x20), then one table look-up each
-		 */
-#ifdef __SSE2__
-		while (jp->end - q >= 16)
-		{
-			__m128i		c = _mm_loadu_si128((const __m128i *) q);
-			int			special;
-
-			special = _mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(c, _mm_set1_epi8(0x20)),
-													 _mm_or_si128(_mm_cmpeq_epi8(c, _mm_set1_epi8('"')),
-																  _mm_cmpeq_epi8(c, _mm_set1_epi8('\\')))));
-			if (special != 0)
-			{
-				q += pg_rightmost_one_pos32((uint32) special);
-				break;
-			}
-			q += 16;
-		}
-#endif
+		/* the run of plain ASCII characters, then one table look-up each */
+		q = json_skip_plain(q, jp->end, true);
 		while (q < jp->end && !jp_special[(unsigned char) *q])
 			q++;
 		if (q >= jp->end)

@@ -21,6 +21,7 @@
 
 #include "errors.h"
 #include "json_out.h"
+#include "json_scan.h"
 
 static const char hexdig[] = "0123456789abcdef";
 
@@ -36,6 +37,8 @@ json_out_string(StringInfo buf, const char *s, int len)
 
 	enlargeStringInfo(buf, len + 2);
 	appendStringInfoCharMacro(buf, '"');
+	/* a string with nothing to escape is copied at once, below */
+	s = json_skip_plain(s, end, false);
 	for (; s < end; s++)
 	{
 		unsigned char c = (unsigned char) *s;
