@@ -25,6 +25,12 @@
 #              client reuses its access token, as clients do)
 #   EdDSA reg  the same with an Ed25519 registry key
 # The denylist is checked in every variant (check_revoked defaults to true).
+#
+# Two comparisons with the baseline: best against best, and "paired": in
+# every round, a variant's tps over the mean of the baseline's run that
+# opened its round and the one that opened the next (one more baseline run
+# ends the rounds), the median of the rounds.  The machine's speed drifts
+# during a run; a variant is compared with the baseline of its own minute.
 # The ES256 and EdDSA variants run with the denylist cache on.
 #
 # Server: PGHOST/PGPORT from the environment when set (the jwt extension
@@ -145,13 +151,14 @@ VARIANTS=(
 	"eddsa_cold|eddsa|-c jwt.token_cache_size=0"
 	"eddsa_warm|eddsa|"
 )
-declare -A BEST=()
-run_one() { # label script options clients
+declare -A BEST=() TPS=()
+run_one() { # label script options clients round
 	local tps
 	tps="$(PGOPTIONS="$3" "$PGBENCH" -n -M prepared -c "$4" -j "$4" -T "$SECS" -f "$WORK/$2.sql" 2>&1 |
 		awk '/^tps = / { print int($3); exit }')"
 	[ -n "$tps" ] || bench_die "pgbench gave no tps for $1"
 	bench_log "  $1, $4 client(s): $tps tps"
+	TPS[$1/$4/$5]="$tps"
 	if [ -z "${BEST[$1/$4]:-}" ] || [ "$tps" -gt "${BEST[$1/$4]}" ]; then BEST[$1/$4]="$tps"; fi
 }
 for clients in 1 2; do
@@ -159,15 +166,30 @@ for clients in 1 2; do
 	for ((r = 1; r <= RUNS; r++)); do
 		for v in "${VARIANTS[@]}"; do
 			IFS='|' read -r label sc opts <<<"$v"
-			run_one "$label" "$sc" "$opts" "$clients"
+			run_one "$label" "$sc" "$opts" "$clients" "$r"
 		done
 	done
+	run_one baseline baseline "" "$clients" "$((RUNS + 1))"
 done
+
+# The paired change against the baseline, in percent (see the header).
+paired() { # label clients
+	local r list=""
+	for ((r = 1; r <= RUNS; r++)); do
+		list+="${TPS[$1/$2/$r]} ${TPS[baseline/$2/$r]} ${TPS[baseline/$2/$((r + 1))]} "
+	done
+	awk -v l="$list" 'BEGIN {
+		n = split(l, f, " ")
+		for (i = 1; i <= n; i += 3) q[++m] = f[i] / ((f[i + 1] + f[i + 2]) / 2)
+		for (i = 2; i <= m; i++) for (j = i; j > 1 && q[j - 1] > q[j]; j--) { t = q[j]; q[j] = q[j - 1]; q[j - 1] = t }
+		med = m % 2 ? q[(m + 1) / 2] : (q[m / 2] + q[m / 2 + 1]) / 2
+		printf "%+.1f", (med - 1) * 100 }'
+}
 
 echo
 echo "One API request (BEGIN; authenticate; SET LOCAL ROLE; one row by primary key under RLS; COMMIT),"
 echo "pgbench -M prepared, $SECS s per run, best of $RUNS; denylist checked"
-printf '  %-58s %10s %10s %9s %9s\n' "variant" "1 client" "2 clients" "vs base" "vs base"
+printf '  %-58s %10s %10s %9s %9s %9s %9s\n' "variant" "1 client" "2 clients" "best, 1" "best, 2" "paired 1" "paired 2"
 for v in "${VARIANTS[@]}"; do
 	IFS='|' read -r label sc opts <<<"$v"
 	case "$label" in
@@ -179,9 +201,11 @@ for v in "${VARIANTS[@]}"; do
 		eddsa_cold) name="EdDSA registry, token cache cold (off)" ;;
 		eddsa_warm) name="EdDSA registry, token cache warm" ;;
 	esac
+	p1="" p2=""
+	[ "$label" != baseline ] && p1="$(paired "$label" 1)%" p2="$(paired "$label" 2)%"
 	awk -v n="$name" -v a="${BEST[$label/1]}" -v b="${BEST[$label/2]}" \
-		-v ba="${BEST[baseline/1]}" -v bb="${BEST[baseline/2]}" 'BEGIN {
-		printf "  %-58s %10d %10d %+8.1f%% %+8.1f%%\n", n, a, b, (a / ba - 1) * 100, (b / bb - 1) * 100 }'
+		-v ba="${BEST[baseline/1]}" -v bb="${BEST[baseline/2]}" -v p1="$p1" -v p2="$p2" 'BEGIN {
+		printf "  %-58s %10d %10d %+8.1f%% %+8.1f%% %9s %9s\n", n, a, b, (a / ba - 1) * 100, (b / bb - 1) * 100, p1, p2 }'
 done
 echo "  (policy owner_id = jwt_claim('sub') in every variant but the baseline; denylist cache active: $DL_ACTIVE)"
 echo
