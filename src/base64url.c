@@ -13,14 +13,15 @@
  * bits of the last character must be zero, so that every byte string has
  * exactly one encoding (no signature malleability).
  *
- * On x86-64 CPUs with AVX2 (checked once at run time), decoding takes 32
- * characters a step (decode_avx2): each byte is classified by range into
- * the five runs of the alphabet, anything else stops the decoding, and the
- * 6-bit values are packed into 24 bytes with two multiply-adds and two
- * shuffles.  The last, possibly partial, 4-character groups and every
- * other CPU take the scalar loop.  Both give the same bytes and refuse
- * the same texts (test/fuzz/fuzz_b64url.c checks decoding against
- * b64url_check).
+ * On x86-64 CPUs with AVX2 (checked once at run time), encoding takes 24
+ * bytes a step (encode_avx2) and decoding 32 characters (decode_avx2):
+ * each character is classified by range into the five runs of the
+ * alphabet, anything else stops the decoding, and the 6-bit values are
+ * packed into 24 bytes with two multiply-adds and two shuffles.  The last
+ * bytes or 4-character groups and every other CPU take the scalar loops.
+ * Both give the same characters and bytes and refuse the same texts
+ * (test/fuzz/fuzz_b64url.c checks decoding against b64url_check and
+ * encodings against decoding).
  *
  * src/base64url.c
  *
@@ -204,77 +205,49 @@ static const uint32 dec_shift0[256] = {
 	0x01000000, 0x01000000, 0x01000000, 0x01000000, 0x01000000, 0x01000000, 0x01000000, 0x01000000,
 };
 
+#ifdef B64URL_AVX2
 /*
- * Encode "len" bytes into "dst", which has room for B64URL_ENC_LEN(len)
- * characters.  No terminator is written.  Returns the number of characters.
+ * Encode "len" bytes, 24 a step while at least 28 are left (the second
+ * half of a step reads 16 bytes from its 12th), into "dst": returns how
+ * many bytes were encoded.  Each 3 bytes a, b, c are spread as b, a, c, b
+ * over 32 bits, whose four 6-bit fields two multiplications move into
+ * the four bytes; a value becomes its character by the offset of its run.
  */
-int
-b64url_encode(const unsigned char *src, int len, char *dst)
-{
-	char	   *p = dst;
-	int			i = 0;
-
-	for (; i + 3 <= len; i += 3)
-	{
-		uint32		v = ((uint32) src[i] << 16) | ((uint32) src[i + 1] << 8) | src[i + 2];
-
-		p[0] = enc_table[(v >> 18) & 63];
-		p[1] = enc_table[(v >> 12) & 63];
-		p[2] = enc_table[(v >> 6) & 63];
-		p[3] = enc_table[v & 63];
-		p += 4;
-	}
-	if (len - i == 1)
-	{
-		uint32		v = (uint32) src[i] << 16;
-
-		p[0] = enc_table[(v >> 18) & 63];
-		p[1] = enc_table[(v >> 12) & 63];
-		p += 2;
-	}
-	else if (len - i == 2)
-	{
-		uint32		v = ((uint32) src[i] << 16) | ((uint32) src[i + 1] << 8);
-
-		p[0] = enc_table[(v >> 18) & 63];
-		p[1] = enc_table[(v >> 12) & 63];
-		p[2] = enc_table[(v >> 6) & 63];
-		p += 3;
-	}
-	return (int) (p - dst);
-}
-
-/*
- * Check that "src" is canonical unpadded base64url.  Returns -1 when it is,
- * else the 0-based offset of the first offending character (or "len" when
- * the length or the trailing bits are wrong).
- */
-int
-b64url_check(const char *src, int len)
+__attribute__((target("avx2")))
+static int
+encode_avx2(const unsigned char *src, int len, char *dst)
 {
 	int			i;
-	int			rem = len % 4;
 
-	for (i = 0; i < len; i++)
+	for (i = 0; i + 28 <= len; i += 24)
 	{
-		if (dec_table[(unsigned char) src[i]] < 0)
-			return i;
+		__m256i		in = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (src + i))),
+												 _mm_loadu_si128((const __m128i *) (src + i + 12)), 1);
+		__m256i		v;
+		__m256i		offset;
+
+		in = _mm256_shuffle_epi8(in, _mm256_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10,
+													  1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10));
+		/* a >> 2 and (b << 8 | c) >> 6 in the low bytes of the halves */
+		v = _mm256_mulhi_epu16(_mm256_and_si256(in, _mm256_set1_epi32(0x0FC0FC00)),
+							   _mm256_set1_epi32(0x04000040));
+		/* ((a << 8 | b) >> 4) & 63 and c & 63 in the high bytes */
+		v = _mm256_or_si256(v, _mm256_mullo_epi16(_mm256_and_si256(in, _mm256_set1_epi32(0x003F03F0)),
+												  _mm256_set1_epi32(0x01000010)));
+		offset = _mm256_set1_epi8('A');
+		offset = _mm256_blendv_epi8(offset, _mm256_set1_epi8('a' - 26),
+									_mm256_cmpgt_epi8(v, _mm256_set1_epi8(25)));
+		offset = _mm256_blendv_epi8(offset, _mm256_set1_epi8('0' - 52),
+									_mm256_cmpgt_epi8(v, _mm256_set1_epi8(51)));
+		offset = _mm256_blendv_epi8(offset, _mm256_set1_epi8('-' - 62),
+									_mm256_cmpeq_epi8(v, _mm256_set1_epi8(62)));
+		offset = _mm256_blendv_epi8(offset, _mm256_set1_epi8('_' - 63),
+									_mm256_cmpeq_epi8(v, _mm256_set1_epi8(63)));
+		_mm256_storeu_si256((__m256i *) (dst + i / 3 * 4), _mm256_add_epi8(v, offset));
 	}
-	if (rem == 1)
-		return len;
-	if (rem == 2 && (dec_table[(unsigned char) src[len - 1]] & 0x0F) != 0)
-		return len;
-	if (rem == 3 && (dec_table[(unsigned char) src[len - 1]] & 0x03) != 0)
-		return len;
-	return -1;
+	return i;
 }
 
-/*
- * Decode "len" characters into "dst", which has room for
- * B64URL_DEC_LEN(len) bytes.  Returns the number of bytes, or -1 when the
- * input is not canonical unpadded base64url.
- */
-#ifdef B64URL_AVX2
 /*
  * The characters of "src" up to the last multiple of 32 at most "len",
  * decoded into "dst": returns how many characters were decoded, or -1 when
@@ -337,6 +310,84 @@ have_avx2(void)
 	return known == 1;
 }
 #endif
+
+/*
+ * Encode "len" bytes into "dst", which has room for B64URL_ENC_LEN(len)
+ * characters.  No terminator is written.  Returns the number of characters.
+ */
+int
+b64url_encode(const unsigned char *src, int len, char *dst)
+{
+	char	   *p = dst;
+	int			i = 0;
+
+#ifdef B64URL_AVX2
+	if (len >= 28 && have_avx2())
+	{
+		i = encode_avx2(src, len, dst);
+		p += i / 3 * 4;
+	}
+#endif
+	for (; i + 3 <= len; i += 3)
+	{
+		uint32		v = ((uint32) src[i] << 16) | ((uint32) src[i + 1] << 8) | src[i + 2];
+
+		p[0] = enc_table[(v >> 18) & 63];
+		p[1] = enc_table[(v >> 12) & 63];
+		p[2] = enc_table[(v >> 6) & 63];
+		p[3] = enc_table[v & 63];
+		p += 4;
+	}
+	if (len - i == 1)
+	{
+		uint32		v = (uint32) src[i] << 16;
+
+		p[0] = enc_table[(v >> 18) & 63];
+		p[1] = enc_table[(v >> 12) & 63];
+		p += 2;
+	}
+	else if (len - i == 2)
+	{
+		uint32		v = ((uint32) src[i] << 16) | ((uint32) src[i + 1] << 8);
+
+		p[0] = enc_table[(v >> 18) & 63];
+		p[1] = enc_table[(v >> 12) & 63];
+		p[2] = enc_table[(v >> 6) & 63];
+		p += 3;
+	}
+	return (int) (p - dst);
+}
+
+/*
+ * Check that "src" is canonical unpadded base64url.  Returns -1 when it is,
+ * else the 0-based offset of the first offending character (or "len" when
+ * the length or the trailing bits are wrong).
+ */
+int
+b64url_check(const char *src, int len)
+{
+	int			i;
+	int			rem = len % 4;
+
+	for (i = 0; i < len; i++)
+	{
+		if (dec_table[(unsigned char) src[i]] < 0)
+			return i;
+	}
+	if (rem == 1)
+		return len;
+	if (rem == 2 && (dec_table[(unsigned char) src[len - 1]] & 0x0F) != 0)
+		return len;
+	if (rem == 3 && (dec_table[(unsigned char) src[len - 1]] & 0x03) != 0)
+		return len;
+	return -1;
+}
+
+/*
+ * Decode "len" characters into "dst", which has room for
+ * B64URL_DEC_LEN(len) bytes.  Returns the number of bytes, or -1 when the
+ * input is not canonical unpadded base64url.
+ */
 
 int
 b64url_decode(const char *src, int len, unsigned char *dst)
