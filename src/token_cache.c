@@ -51,7 +51,11 @@
  *
  *-------------------------------------------------------------------------
  */
-/* SHA256(): deprecated in OpenSSL 3, still built in, no per-call fetch */
+/*
+ * SHA256_Init/Update/Final: deprecated in OpenSSL 3, still built in, no
+ * per-call fetch (SHA256() itself is EVP_Q_digest there, which fetches the
+ * digest on every call)
+ */
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
 #include "postgres.h"
@@ -151,8 +155,10 @@ jwt_token_cache_lookup(const char *token, int len, JwtKey *key,
 {
 	TokenCacheKey k;
 	TokenCacheEntry *e;
+	SHA256_CTX	c;
 
-	if (SHA256((const unsigned char *) token, len, digest) == NULL)
+	if (!SHA256_Init(&c) || !SHA256_Update(&c, token, len) ||
+		!SHA256_Final(digest, &c))
 	{
 		memset(digest, 0, JWT_TOKEN_DIGEST_LEN);
 		return false;
