@@ -307,6 +307,7 @@ report_hs256() {
 		sqlmain["sign"] = "jwt_sign(jsonb_build_object(...), key)"
 		sqlmain["verify"] = "jwt_verify(tok, key, audience => ...)"
 		sqlbase["sign"] = "baseline: jsonb_build_object(...) only"
+		sqltable = "jwt_sign(claims, key), claims from a table"
 		sqlbase["verify"] = "baseline: count(tok)"
 		split("sign verify", opsl, " ")
 		printf "\nHS256, one backend / one thread each, best of %d after a warm-up; %d distinct tokens\n", runs, n
@@ -357,6 +358,11 @@ report_hs256() {
 		s1 = val["sql|scaling: one backend|verify2"]; s2 = val["sql|scaling: two backends at once, total|verify2"]
 		if (s1 > 0 && s2 > 0)
 			printf "\nSCALING: HS256 verify, one backend %d ops/s, two backends at once %d ops/s in total: %.2fx (target >= 1.8x)\n", s1, s2, s2 / s1
+		if (ss > 0 && sv > 0) {
+			printf "target: SQL HS256 verify >= 1000000/s: %s (%.0f/s)\n", (sv >= 1e6 ? "met" : "NOT met"), sv
+			printf "target: SQL HS256 sign, claims from a table, >= 1000000/s: %s (%.0f/s)\n",
+				(val["sql|" sqltable "|sign"] >= 1e6 ? "met" : "NOT met"), val["sql|" sqltable "|sign"]
+		}
 		for (j = 1; j <= 2; j++) {
 			o = opsl[j]; m = val["sql|" sqlmain[o] "|" o]; f = 0
 			for (key in val) {
@@ -405,13 +411,13 @@ report_asym() {
 						((src[i] == "sql" && ops[i] == main && impl[i] !~ /^baseline/) ? "" : ratio(main, ops[i]))
 				}
 		}
-		printf "\nASYMMETRIC SUMMARY, ops/s; SQL as %% of the C floor (targets: verify >= 85%%, sign >= 90%%)\n"
+		printf "\nASYMMETRIC SUMMARY, ops/s; SQL as %% of the C floor (target: every row >= 95%%)\n"
 		printf "%-13s %8s %8s %8s %-14s %8s %8s %7s %9s %-20s %9s\n", "", "SQL PEM", "SQL JWK", "C floor", "(variant)",
 			"PEM/C", "JWK/C", "target", "node best", "(library)", "SQL/node"
 		for (k = 1; k <= norder; k++) {
 			o = order[k]
 			if (!(o in seen)) continue
-			t = (o ~ /sign$/) ? 90 : 85
+			t = 95
 			best = (pem[o] > jwk[o]) ? pem[o] : jwk[o]
 			worst = (pem[o] > 0 && jwk[o] > 0) ? ((pem[o] < jwk[o]) ? pem[o] : jwk[o]) : best
 			met = (best > 0 && floor[o] > 0) ? ((100 * worst / floor[o] >= t) ? "met" : "NOT met") : "-"
