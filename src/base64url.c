@@ -228,7 +228,7 @@ encode_avx2(const unsigned char *src, int len, char *dst)
 
 		in = _mm256_shuffle_epi8(in, _mm256_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10,
 													  1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10));
-		/* a >> 2 and (b << 8 | c) >> 6 in the low bytes of the halves */
+		/* a >> 2 and ((b << 8 | c) >> 6) & 63 in the low bytes of the halves */
 		v = _mm256_mulhi_epu16(_mm256_and_si256(in, _mm256_set1_epi32(0x0FC0FC00)),
 							   _mm256_set1_epi32(0x04000040));
 		/* ((a << 8 | b) >> 4) & 63 and c & 63 in the high bytes */
@@ -388,7 +388,6 @@ b64url_check(const char *src, int len)
  * B64URL_DEC_LEN(len) bytes.  Returns the number of bytes, or -1 when the
  * input is not canonical unpadded base64url.
  */
-
 int
 b64url_decode(const char *src, int len, unsigned char *dst)
 {
