@@ -146,8 +146,27 @@ execute_refused(const ErrorData *edata)
 }
 
 /*
+ * Is this PostgreSQL's report of a deadlock whose text for the server log
+ * (errdetail_log) quotes a query calling one of the extension's functions?
+ * It lists the query of every process in the cycle, one of which may hold
+ * a token or key (jwt_authenticate waiting for the denylist's tables), and
+ * errhidestmt does not hide it; the detail the client gets has no query.
+ * Known by "jwt_" in the text, as execute_refused: the cost of a false
+ * match is the queries of a deadlock report.  Reached in the backend that
+ * detects the deadlock, when it has loaded the library (every backend
+ * when it is in shared_preload_libraries).
+ */
+static bool
+deadlock_quotes_jwt(const ErrorData *edata)
+{
+	return edata->sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED &&
+		edata->detail_log != NULL && strstr(edata->detail_log, "jwt_") != NULL;
+}
+
+/*
  * emit_log_hook: hide the statement of an error a worker marked, and of an
- * error refusing to run one of the extension's functions.
+ * error refusing to run one of the extension's functions; keep the queries
+ * of a deadlock report out of the log when one calls the extension.
  *
  * A second jwt_authenticate in a transaction whose first one switched to a
  * role without EXECUTE on it is refused by the executor (42501) before it
@@ -161,6 +180,8 @@ jwt_leader_log_hook(ErrorData *edata)
 {
 	if (edata->context != NULL && strstr(edata->context, JWT_WORKER_CONTEXT) != NULL)
 		edata->hide_stmt = true;
+	if (deadlock_quotes_jwt(edata))
+		edata->detail_log = NULL;	/* the log gets the detail instead */
 	if (execute_refused(edata))
 	{
 		edata->hide_stmt = true;

@@ -731,8 +731,28 @@ jwt_key_from_jwk_text(JwtKey *key, const char *json, int len)
 
 	if (jwt_json_parse_server(json, len, "key", &jb, &detail) != JWT_REASON_NONE)
 		bad_key("key is neither a PEM document nor a valid JWK", detail);
-	jwt_key_from_jwk_jsonb(key, jb);
-	/* the key holds nothing of the parsed JWK, which has its private members */
+	jwt_key_from_jwk_parsed(key, jb);
+}
+
+/*
+ * A JWK or JWK Set the caller parsed into "jb", which is wiped and freed:
+ * the key holds nothing of it, and it has the private members unescaped
+ * (a secret written with \u escapes has that form nowhere else).  Wiped
+ * also when the key is refused.
+ */
+void
+jwt_key_from_jwk_parsed(JwtKey *key, Jsonb *jb)
+{
+	PG_TRY();
+	{
+		jwt_key_from_jwk_jsonb(key, jb);
+	}
+	PG_CATCH();
+	{
+		OPENSSL_cleanse(jb, VARSIZE(jb));
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	OPENSSL_cleanse(jb, VARSIZE(jb));
 	pfree(jb);
 }

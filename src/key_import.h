@@ -21,6 +21,7 @@
 extern void jwt_key_from_pem(JwtKey *key, const char *pem, int len);
 extern void jwt_key_from_jwk_text(JwtKey *key, const char *json, int len);
 extern void jwt_key_from_jwk_jsonb(JwtKey *key, Jsonb *jwk);
+extern void jwt_key_from_jwk_parsed(JwtKey *key, Jsonb *jb);
 extern void jwt_key_init_secret(JwtKey *key, const unsigned char *bytes, int len);
 
 #endif							/* JWT_KEY_IMPORT_H */

@@ -225,9 +225,7 @@ jwt_key_get(const char *bytes, int len, JwtKeyForm form)
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("key is neither a PEM document nor a valid JWK"),
 						 errdetail("%s", detail)));
-			jwt_key_from_jwk_jsonb(key, jb);
-			OPENSSL_cleanse(jb, VARSIZE(jb));	/* its private members */
-			pfree(jb);
+			jwt_key_from_jwk_parsed(key, jb);
 		}
 		else
 		{

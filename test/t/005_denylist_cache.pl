@@ -364,5 +364,47 @@ is(revoked('j24', 's24', 1000), 'f', 'still not revoked');
 is(hits(), $hits + 1, 'and still from the cache');
 B("ROLLBACK PREPARED 'p4'");
 
+# A deadlock in the lookups.  PostgreSQL's report of it lists the query of
+# every process in the cycle for the server log (errdetail_log): that of
+# jwt_authenticate holds its token and key.  Neither may reach the log,
+# whichever of the two processes detects the deadlock.  A holds the lock
+# of jwt_revoked_tokens (a lookup by jti alone in its transaction); C
+# locks jwt_revoked_subjects, then waits for jwt_revoked_tokens; A's
+# jwt_authenticate then waits for jwt_revoked_subjects.
+my $dl_secret = 'DeadlockReportSecret0123456789abcdef';
+my $dl_n = 0;
+for my $detector ('the session in jwt_authenticate', 'the other session')
+{
+	my ($a_ms, $c_ms) = $detector eq 'the other session' ? (60000, 100) : (100, 60000);
+	$dl_n++;
+	my $token = A(qq{SELECT jwt_sign('{"jti":"dl$dl_n","sub":"dls$dl_n","iat":1000}', '$dl_secret', 'HS256')});
+	my ($signature) = $token =~ /\.([^.]+)$/;
+	my $offset = -s $node->logfile;
+	A(qq{SELECT jwt_is_revoked('{"jti":"dl-warm$dl_n"}')});
+	A("SET deadlock_timeout = '${a_ms}ms'");
+	A('BEGIN');
+	A(qq{SELECT jwt_is_revoked('{"jti":"dl-first$dl_n"}')});
+	my ($in, $out, $err) = (
+		"SET deadlock_timeout = '${c_ms}ms';\nBEGIN;\n"
+		  . "LOCK jwt_revoked_subjects IN ACCESS EXCLUSIVE MODE;\n"
+		  . "LOCK jwt_revoked_tokens IN ACCESS EXCLUSIVE MODE;\nROLLBACK;\n",
+		'', '');
+	my $c = IPC::Run::start([ 'psql', '-XAtq', '-d', $node->connstr('postgres') ],
+		'<', \$in, '>', \$out, '2>', \$err,
+		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+	$c->pump while length $in;
+	$node->poll_query_until('postgres',
+		"SELECT EXISTS (SELECT FROM pg_locks WHERE NOT granted AND relation = 'jwt_revoked_tokens'::regclass)")
+	  or die 'the other session does not wait';
+	$a->(qq{SELECT jwt_authenticate('$token', '$dl_secret', '{HS256}') IS NOT NULL});
+	A('ROLLBACK');
+	A('RESET deadlock_timeout');
+	$c->finish;
+	my $log = slurp_file($node->logfile, $offset);
+	like($log, qr/deadlock detected/, "deadlock detected by $detector");
+	unlike($log, qr/\Q$dl_secret\E/, "deadlock detected by $detector: the key is not in the server log");
+	unlike($log, qr/\Q$signature\E/, "deadlock detected by $detector: the token is not in the server log");
+}
+
 $node->stop;
 done_testing();
