@@ -375,6 +375,33 @@ is( join('|',
 	'0|0|0|0',
 	'none of them with its statement, the secret, the key or the tokens');
 
+# Errors PostgreSQL raises around a call, before it runs or elsewhere in its
+# statement, where no function of the extension runs: the statement names
+# the extension, so it stays out of the log too.
+$offset = -s $node->logfile;
+script(<<"SQL");
+BEGIN;
+SELECT jwt_decode('$mark.$mark');
+SELECT jwt_verify('$sub_tok', '$hs_secret');
+ROLLBACK;
+SELECT jwt_verify('$sub_tok', 42);
+SELECT jwt_verify('$sub_tok', '$hs_secret') IS NULL OR 1 / 0 = 0;
+SQL
+$newlog = log_since($offset);
+note "log: $_" for split /\n/, $newlog;
+is( join('|',
+		count_in($newlog, 'current transaction is aborted'),
+		count_in($newlog, 'does not exist'),
+		count_in($newlog, 'division by zero')),
+	'1|1|1',
+	'an aborted transaction, a missing function and a division by zero are logged');
+is( join('|',
+		count_in($newlog, 'STATEMENT:'),
+		count_in($newlog, $hs_secret),
+		count_in($newlog, $sub_sig)),
+	'0|0|0',
+	'none of them with its statement, the secret or the token');
+
 my $log = slurp_file($node->logfile);
 unlike($log, qr/terminated by signal|PANIC|TRAP:/,
 	'the server log shows no crash');
