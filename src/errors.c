@@ -16,6 +16,7 @@
 #include "lib/stringinfo.h"
 #include "access/parallel.h"
 #include "mb/pg_wchar.h"
+#include "tcop/tcopprot.h"
 
 #include "claims_ctx.h"
 #include "encoding.h"
@@ -146,6 +147,21 @@ execute_refused(const ErrorData *edata)
 }
 
 /*
+ * Is this an error of a statement whose text names one of the extension's
+ * functions ("jwt_" in it, as above)?  PostgreSQL raises some before or
+ * around the call, where no error context callback of ours runs: the
+ * transaction is already aborted (25P02), no function takes these argument
+ * types (42883), a division by zero elsewhere in the query.  The statement
+ * is what carries the tokens and keys a client wrote into it.
+ */
+static bool
+statement_names_jwt(const ErrorData *edata)
+{
+	return edata->elevel >= ERROR && debug_query_string != NULL &&
+		strstr(debug_query_string, "jwt_") != NULL;
+}
+
+/*
  * Is this PostgreSQL's report of a deadlock whose text for the server log
  * (errdetail_log) quotes a query calling one of the extension's functions?
  * It lists the query of every process in the cycle, one of which may hold
@@ -164,9 +180,10 @@ deadlock_quotes_jwt(const ErrorData *edata)
 }
 
 /*
- * emit_log_hook: hide the statement of an error a worker marked, and of an
- * error refusing to run one of the extension's functions; keep the queries
- * of a deadlock report out of the log when one calls the extension.
+ * emit_log_hook: hide the statement of an error a worker marked, of an
+ * error refusing to run one of the extension's functions and of any error
+ * of a statement naming one; keep the queries of a deadlock report out of
+ * the log when one calls the extension.
  *
  * A second jwt_authenticate in a transaction whose first one switched to a
  * role without EXECUTE on it is refused by the executor (42501) before it
@@ -178,7 +195,8 @@ deadlock_quotes_jwt(const ErrorData *edata)
 static void
 jwt_leader_log_hook(ErrorData *edata)
 {
-	if (edata->context != NULL && strstr(edata->context, JWT_WORKER_CONTEXT) != NULL)
+	if ((edata->context != NULL && strstr(edata->context, JWT_WORKER_CONTEXT) != NULL) ||
+		statement_names_jwt(edata))
 		edata->hide_stmt = true;
 	if (deadlock_quotes_jwt(edata))
 		edata->detail_log = NULL;	/* the log gets the detail instead */
