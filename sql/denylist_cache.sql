@@ -2,6 +2,7 @@
 -- The denylist cache without shared_preload_libraries: inactive, the
 -- lookups run as before; the trigger that feeds it is in place.  The cache
 -- itself is tested on a preloaded server by test/t/005_denylist_cache.pl.
+-- (expected/denylist_cache_1.out: this file run on a preloaded server.)
 --
 SELECT entries, max_entries, hits, misses, active FROM jwt_denylist_cache_info();
 
