@@ -147,7 +147,8 @@ execute_refused(const ErrorData *edata)
 }
 
 /*
- * Is this an error of a statement whose text names one of the extension's
+ * Is this a message (an error, or a warning when log_min_error_statement
+ * is lowered) of a statement whose text names one of the extension's
  * functions ("jwt_" in it, as above)?  PostgreSQL raises some before or
  * around the call, where no error context callback of ours runs: the
  * transaction is already aborted (25P02), no function takes these argument
@@ -155,9 +156,9 @@ execute_refused(const ErrorData *edata)
  * is what carries the tokens and keys a client wrote into it.
  */
 static bool
-statement_names_jwt(const ErrorData *edata)
+statement_names_jwt(void)
 {
-	return edata->elevel >= ERROR && debug_query_string != NULL &&
+	return debug_query_string != NULL &&
 		strstr(debug_query_string, "jwt_") != NULL;
 }
 
@@ -196,7 +197,7 @@ static void
 jwt_leader_log_hook(ErrorData *edata)
 {
 	if ((edata->context != NULL && strstr(edata->context, JWT_WORKER_CONTEXT) != NULL) ||
-		statement_names_jwt(edata))
+		statement_names_jwt())
 		edata->hide_stmt = true;
 	if (deadlock_quotes_jwt(edata))
 		edata->detail_log = NULL;	/* the log gets the detail instead */
