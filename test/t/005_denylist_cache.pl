@@ -14,7 +14,10 @@
 # a transaction prepared before the library was preloaded, the extension
 # re-created without its trigger and written.  Each
 # case first shows that A answers from the cache (its hit count moves), so
-# that a stale answer would fail the test.
+# that a stale answer would fail the test.  Also: look-alikes planted in
+# the extension's schema by a role allowed to CREATE there, and lock and
+# statement timeouts during the lookups keeping the key and token out of
+# the server log.
 
 use strict;
 use warnings;
@@ -404,6 +407,65 @@ for my $detector ('the session in jwt_authenticate', 'the other session')
 	like($log, qr/deadlock detected/, "deadlock detected by $detector");
 	unlike($log, qr/\Q$dl_secret\E/, "deadlock detected by $detector: the key is not in the server log");
 	unlike($log, qr/\Q$signature\E/, "deadlock detected by $detector: the token is not in the server log");
+}
+
+# An unprivileged role, member of a role granted INSERT through two levels
+# of inheritance and allowed to CREATE in the extension's schema, plants
+# look-alikes there (a trigger of the same name on a table of its own, an
+# overload of the trigger function, an operator = for text before
+# pg_catalog in its search_path), then revokes by hand: the cache of
+# another session still learns of it, and its own session does too.
+B('CREATE ROLE dl_base');
+B('CREATE ROLE dl_mid IN ROLE dl_base');
+B('CREATE ROLE dl_att LOGIN IN ROLE dl_mid');
+B('GRANT INSERT ON jwt_revoked_tokens TO dl_base');
+B('GRANT CREATE ON SCHEMA public TO dl_base');
+is( B(  q{SET ROLE dl_att;
+CREATE TABLE public.dl_own (jti text);
+CREATE FUNCTION public.dl_own_trig() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+CREATE TRIGGER jwt_denylist_changed BEFORE INSERT OR UPDATE ON public.dl_own
+	FOR EACH ROW EXECUTE FUNCTION public.dl_own_trig();
+ALTER TABLE public.dl_own ENABLE ALWAYS TRIGGER jwt_denylist_changed;
+CREATE FUNCTION public.jwt_denylist_changed(text) RETURNS int LANGUAGE sql AS 'SELECT 1';
+CREATE FUNCTION public.dl_eq(text, text) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.dl_eq);
+RESET ROLE}),
+	'', 'look-alikes planted in the extension\'s schema');
+my $att = session();
+$att->('SET search_path = public, pg_catalog');
+cached('look-alikes planted', 'j20', 's20', 1000);
+is(($att->(q{SELECT jwt_is_revoked('{"jti":"j20"}')}))[0], 'f', 'the attacker\'s session looks j20 up');
+is(($att->(q{SELECT jwt_is_revoked('{"jti":"j20"}')}))[0], 'f', 'twice');
+is(($att->("INSERT INTO jwt_revoked_tokens (jti) VALUES ('j20')"))[1], '',
+	'a role granted INSERT through two levels of membership revokes by hand');
+is(revoked('j20', 's20', 1000), 't', 'the look-alikes do not keep it from the cache of another session');
+is(($att->(q{SELECT jwt_is_revoked('{"jti":"j20"}')}))[0], 't', 'nor from the attacker\'s own session');
+is(($att->(q{SELECT jwt_is_revoked('{"jti":"j90"}')}))[0], 'f',
+	'the planted operator = is not used by the lookups');
+
+# lock_timeout and statement_timeout raised during the lookups: neither
+# the key nor the token reaches the server log, other than in the
+# statement's own text (log_min_error_statement, PostgreSQL's).
+{
+	my $token = A(qq{SELECT jwt_sign('{"jti":"j91","sub":"s91","iat":1000}', '$dl_secret', 'HS256')});
+	my ($signature) = $token =~ /\.([^.]+)$/;
+	my $offset = -s $node->logfile;
+	B('BEGIN');
+	B('LOCK TABLE jwt_revoked_tokens IN ACCESS EXCLUSIVE MODE');
+	A("SET lock_timeout = '100ms'");
+	my ($o, $e) = $a->(qq{SELECT jwt_authenticate('$token', '$dl_secret', '{HS256}') IS NOT NULL});
+	like($e, qr/lock timeout/, 'a lock timeout during the lookups');
+	A('RESET lock_timeout');
+	A("SET statement_timeout = '100ms'");
+	($o, $e) = $a->(qq{SELECT jwt_authenticate('$token', '$dl_secret', '{HS256}') IS NOT NULL});
+	like($e, qr/statement timeout/, 'a statement timeout during the lookups');
+	A('RESET statement_timeout');
+	B('ROLLBACK');
+	my @lines = grep { !/STATEMENT:/ } split /\n/, slurp_file($node->logfile, $offset);
+	my $log = join "\n", @lines;
+	like($log, qr/lock timeout/, 'the lock timeout is in the server log');
+	unlike($log, qr/\Q$dl_secret\E/, 'timeouts: the key is not in the log but in the statement');
+	unlike($log, qr/\Q$signature\E/, 'timeouts: the token is not in the log but in the statement');
 }
 
 $node->stop;
