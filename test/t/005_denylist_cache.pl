@@ -444,8 +444,8 @@ is(($att->(q{SELECT jwt_is_revoked('{"jti":"j90"}')}))[0], 'f',
 	'the planted operator = is not used by the lookups');
 
 # lock_timeout and statement_timeout raised during the lookups: neither
-# the key nor the token reaches the server log, other than in the
-# statement's own text (log_min_error_statement, PostgreSQL's).
+# the key nor the token reaches the server log, the statement's text
+# included (it names the extension's functions: errors.c hides it).
 {
 	my $token = A(qq{SELECT jwt_sign('{"jti":"j91","sub":"s91","iat":1000}', '$dl_secret', 'HS256')});
 	my ($signature) = $token =~ /\.([^.]+)$/;
@@ -461,11 +461,11 @@ is(($att->(q{SELECT jwt_is_revoked('{"jti":"j90"}')}))[0], 'f',
 	like($e, qr/statement timeout/, 'a statement timeout during the lookups');
 	A('RESET statement_timeout');
 	B('ROLLBACK');
-	my @lines = grep { !/STATEMENT:/ } split /\n/, slurp_file($node->logfile, $offset);
-	my $log = join "\n", @lines;
+	my $log = slurp_file($node->logfile, $offset);
 	like($log, qr/lock timeout/, 'the lock timeout is in the server log');
-	unlike($log, qr/\Q$dl_secret\E/, 'timeouts: the key is not in the log but in the statement');
-	unlike($log, qr/\Q$signature\E/, 'timeouts: the token is not in the log but in the statement');
+	unlike($log, qr/\Q$dl_secret\E/, 'timeouts: the key is not in the log');
+	unlike($log, qr/\Q$signature\E/, 'timeouts: the token is not in the log');
+	unlike($log, qr/STATEMENT:/, 'timeouts: nor the statement');
 }
 
 $node->stop;
