@@ -57,6 +57,13 @@ sub count_in
 	return $n;
 }
 
+# the counts of several needles, joined by "|"
+sub counts_in
+{
+	my ($text, @needles) = @_;
+	return join('|', map { count_in($text, $_) } @needles);
+}
+
 sql('CREATE EXTENSION jwt');
 my $K = 'k' x 32;    # an HS256 secret
 is(sql('SELECT counting FROM jwt_stats_info'),
@@ -328,10 +335,7 @@ SET jwt.log_failures = log;
 DO \$\$ BEGIN PERFORM jwt_validate('$tok_exp', '$secret'); END \$\$;
 SQL
 $newlog = log_since($offset);
-is( join('|',
-		count_in($newlog, 'JSON Web Token rejected'),
-		count_in($newlog, 'CONTEXT:'),
-		count_in($newlog, 'STATEMENT:')),
+is( counts_in($newlog, 'JSON Web Token rejected', 'CONTEXT:', 'STATEMENT:'),
 	'1|0|0',
 	'from PL/pgSQL: logged once, with no CONTEXT and no STATEMENT');
 
@@ -367,11 +371,7 @@ is(count_in($newlog, 'ERROR:'),
 	8,
 	'eight errors of the extension are logged (short secret, bad PEM, JWK, decode, role, twice; the registry\'s RAISE and a duplicate kid)'
 );
-is( join('|',
-		count_in($newlog, 'STATEMENT:'),
-		count_in($newlog, $mark),
-		count_in($newlog, $role_sig),
-		count_in($newlog, $sub_sig)),
+is( counts_in($newlog, 'STATEMENT:', $mark, $role_sig, $sub_sig),
 	'0|0|0|0',
 	'none of them with its statement, the secret, the key or the tokens');
 
@@ -389,16 +389,10 @@ SELECT jwt_verify('$sub_tok', '$hs_secret') IS NULL OR 1 / 0 = 0;
 SQL
 $newlog = log_since($offset);
 note "log: $_" for split /\n/, $newlog;
-is( join('|',
-		count_in($newlog, 'current transaction is aborted'),
-		count_in($newlog, 'does not exist'),
-		count_in($newlog, 'division by zero')),
+is( counts_in($newlog, 'current transaction is aborted', 'does not exist', 'division by zero'),
 	'1|1|1',
 	'an aborted transaction, a missing function and a division by zero are logged');
-is( join('|',
-		count_in($newlog, 'STATEMENT:'),
-		count_in($newlog, $hs_secret),
-		count_in($newlog, $sub_sig)),
+is( counts_in($newlog, 'STATEMENT:', $hs_secret, $sub_sig),
 	'0|0|0',
 	'none of them with its statement, the secret or the token');
 
