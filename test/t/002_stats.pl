@@ -385,13 +385,14 @@ SELECT jwt_decode('$mark.$mark');
 SELECT jwt_verify('$sub_tok', '$hs_secret');
 ROLLBACK;
 SELECT jwt_verify('$sub_tok', 42);
+SELECT JWT_Verify('$sub_tok', 42);
 SELECT jwt_verify('$sub_tok', '$hs_secret') IS NULL OR 1 / 0 = 0;
 SQL
 $newlog = log_since($offset);
 note "log: $_" for split /\n/, $newlog;
 is( counts_in($newlog, 'current transaction is aborted', 'does not exist', 'division by zero'),
-	'1|1|1',
-	'an aborted transaction, a missing function and a division by zero are logged');
+	'1|2|1',
+	'an aborted transaction, a missing function (twice, the second named in capitals) and a division by zero are logged');
 is( counts_in($newlog, 'STATEMENT:', $hs_secret, $sub_sig),
 	'0|0|0',
 	'none of them with its statement, the secret or the token');
