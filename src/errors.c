@@ -128,13 +128,33 @@ jwt_hide_statement_callback(void *arg)
 static emit_log_hook_type prev_emit_log_hook = NULL;
 
 /*
+ * Does the text name one of the extension's functions: "jwt_" in any case
+ * (a statement may write JWT_Verify, which folds to jwt_verify)?  The
+ * tests below know the extension by this alone; hiding the statement of
+ * some other function so named costs nothing but a log line.
+ */
+static bool
+mentions_jwt(const char *text)
+{
+	const char *p;
+
+	if (text == NULL)
+		return false;
+	for (p = text; *p != '\0'; p++)
+	{
+		if ((*p == 'j' || *p == 'J') && pg_strncasecmp(p, "jwt_", 4) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Is this the executor's refusal to run a function for want of EXECUTE
  * (aclcheck_error), for one of the extension's functions?  Such an error
  * is raised before the function runs, so its error context callback
  * cannot hide the statement, whose text holds the token or key the call
  * was given.  The function is known by the untranslated message and its
- * name ("jwt_" in the formatted one: hiding the statement of some other
- * function so named costs nothing but a log line).
+ * name in the formatted one.
  */
 static bool
 execute_refused(const ErrorData *edata)
@@ -143,23 +163,7 @@ execute_refused(const ErrorData *edata)
 		edata->sqlerrcode == ERRCODE_INSUFFICIENT_PRIVILEGE &&
 		edata->message_id != NULL &&
 		strcmp(edata->message_id, "permission denied for function %s") == 0 &&
-		edata->message != NULL && strstr(edata->message, "jwt_") != NULL;
-}
-
-/*
- * Is this a message (an error, or a warning when log_min_error_statement
- * is lowered) of a statement whose text names one of the extension's
- * functions ("jwt_" in it, as above)?  PostgreSQL raises some before or
- * around the call, where no error context callback of ours runs: the
- * transaction is already aborted (25P02), no function takes these argument
- * types (42883), a division by zero elsewhere in the query.  The statement
- * is what carries the tokens and keys a client wrote into it.
- */
-static bool
-statement_names_jwt(void)
-{
-	return debug_query_string != NULL &&
-		strstr(debug_query_string, "jwt_") != NULL;
+		mentions_jwt(edata->message);
 }
 
 /*
@@ -168,8 +172,8 @@ statement_names_jwt(void)
  * It lists the query of every process in the cycle, one of which may hold
  * a token or key (jwt_authenticate waiting for the denylist's tables), and
  * errhidestmt does not hide it; the detail the client gets has no query.
- * Known by "jwt_" in the text, as execute_refused: the cost of a false
- * match is the queries of a deadlock report.  Reached in the backend that
+ * Known by mentions_jwt: the cost of a false match is the queries of a
+ * deadlock report.  Reached in the backend that
  * detects the deadlock, when it has loaded the library (every backend
  * when it is in shared_preload_libraries).
  */
@@ -177,14 +181,21 @@ static bool
 deadlock_quotes_jwt(const ErrorData *edata)
 {
 	return edata->sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED &&
-		edata->detail_log != NULL && strstr(edata->detail_log, "jwt_") != NULL;
+		mentions_jwt(edata->detail_log);
 }
 
 /*
  * emit_log_hook: hide the statement of an error a worker marked, of an
- * error refusing to run one of the extension's functions and of any error
- * of a statement naming one; keep the queries of a deadlock report out of
- * the log when one calls the extension.
+ * error refusing to run one of the extension's functions and of any
+ * message of a statement naming one; keep the queries of a deadlock report
+ * out of the log when one calls the extension.
+ *
+ * A statement naming one of the functions carries the tokens and keys a
+ * client wrote into it, and PostgreSQL raises some errors before or around
+ * the call, where no error context callback of ours runs: a transaction
+ * already aborted (25P02), no function for these argument types (42883), a
+ * division by zero elsewhere in the query.  So is a warning, when
+ * log_min_error_statement is lowered.
  *
  * A second jwt_authenticate in a transaction whose first one switched to a
  * role without EXECUTE on it is refused by the executor (42501) before it
@@ -197,7 +208,7 @@ static void
 jwt_leader_log_hook(ErrorData *edata)
 {
 	if ((edata->context != NULL && strstr(edata->context, JWT_WORKER_CONTEXT) != NULL) ||
-		statement_names_jwt())
+		mentions_jwt(debug_query_string))
 		edata->hide_stmt = true;
 	if (deadlock_quotes_jwt(edata))
 		edata->detail_log = NULL;	/* the log gets the detail instead */
