@@ -387,15 +387,17 @@ ROLLBACK;
 SELECT jwt_verify('$sub_tok', 42);
 SELECT JWT_Verify('$sub_tok', 42);
 SELECT jwt_verify('$sub_tok', '$hs_secret') IS NULL OR 1 / 0 = 0;
+DO \$\$ BEGIN PERFORM jwt_verify('$sub_tok', 42); END \$\$;
+DO \$\$ BEGIN EXECUTE format('SELECT %s(%L, 42)', 'JWT' || '_VERIFY', '$sub_tok'); END \$\$;
 SQL
 $newlog = log_since($offset);
 note "log: $_" for split /\n/, $newlog;
 is( counts_in($newlog, 'current transaction is aborted', 'does not exist', 'division by zero'),
-	'1|2|1',
-	'an aborted transaction, a missing function (twice, the second named in capitals) and a division by zero are logged');
-is( counts_in($newlog, 'STATEMENT:', $hs_secret, $sub_sig),
-	'0|0|0',
-	'none of them with its statement, the secret or the token');
+	'1|4|1',
+	'an aborted transaction, a missing function (named in capitals, from PL/pgSQL, in a dynamic query) and a division by zero are logged');
+is( counts_in($newlog, 'STATEMENT:', 'QUERY:', $hs_secret, $sub_sig),
+	'0|0|0|0',
+	'none of them with its statement, the query PL/pgSQL ran, the secret or the token');
 
 my $log = slurp_file($node->logfile);
 unlike($log, qr/terminated by signal|PANIC|TRAP:/,
