@@ -195,7 +195,10 @@ deadlock_quotes_jwt(const ErrorData *edata)
  * the call, where no error context callback of ours runs: a transaction
  * already aborted (25P02), no function for these argument types (42883), a
  * division by zero elsewhere in the query.  So is a warning, when
- * log_min_error_statement is lowered.
+ * log_min_error_statement is lowered.  The query PL/pgSQL (or SPI) ran,
+ * which the log prints as QUERY, and the context lines, which may quote
+ * it, go too when any of the three names the extension: a dynamic query
+ * need not name it in the statement.
  *
  * A second jwt_authenticate in a transaction whose first one switched to a
  * role without EXECUTE on it is refused by the executor (42501) before it
@@ -207,9 +210,15 @@ deadlock_quotes_jwt(const ErrorData *edata)
 static void
 jwt_leader_log_hook(ErrorData *edata)
 {
-	if ((edata->context != NULL && strstr(edata->context, JWT_WORKER_CONTEXT) != NULL) ||
-		mentions_jwt(debug_query_string))
+	if (edata->context != NULL && strstr(edata->context, JWT_WORKER_CONTEXT) != NULL)
 		edata->hide_stmt = true;
+	if (mentions_jwt(debug_query_string) || mentions_jwt(edata->internalquery) ||
+		mentions_jwt(edata->context))
+	{
+		edata->hide_stmt = true;
+		edata->hide_ctx = true;
+		edata->internalquery = NULL;	/* no hiding flag of its own */
+	}
 	if (deadlock_quotes_jwt(edata))
 		edata->detail_log = NULL;	/* the log gets the detail instead */
 	if (execute_refused(edata))
