@@ -139,6 +139,33 @@ SELECT a.alg,
        (VALUES ('HS256', 'sha256', 32), ('HS384', 'sha384', 48), ('HS512', 'sha512', 64)) AS a(alg, h, min_len)
  WHERE length(k.key) >= a.min_len
  GROUP BY a.alg ORDER BY a.alg;
+
+-- Members whose names begin like a registered claim's, or that it begins
+-- with, are not taken for it: no "exp" here, so the token has not expired,
+-- no "aud" nor "iss", and "sub" is the member of that exact name.
+SELECT (jwt_validate(jwt_sign('{"iat":1,"expire":1,"ex":1,"e":1,"":1,"audience":"a","au":"a","issuer":"i"}', :k32),
+                     :k32, at => :at)).valid AS not_expired,
+       (jwt_validate(jwt_sign('{"iat":1,"audience":"a","au":"a"}', :k32), :k32, audience => 'a', at => :at)).reason AS no_aud,
+       (jwt_validate(jwt_sign('{"iat":1,"issuer":"i","is":"i"}', :k32), :k32, issuer => 'i', at => :at)).reason AS no_iss,
+       (jwt_validate(jwt_sign('{"iat":1,"subject":"x","su":"y","sub":"z","subs":"w"}', :k32), :k32, subject => 'z', at => :at)).valid AS sub_exact;
+
+-- The MAC is compared a word at a time: a signature with one bit changed,
+-- at every bit of every byte (the first, the last, the ones across word
+-- boundaries), is refused, for each length of MAC; the signature as signed
+-- verifies.
+SELECT a.alg, length(s.mac) AS mac_bytes,
+       (jwt_validate(s.si || '.' || s.sig, :k64, ARRAY[a.alg], at => :at)).valid AS as_signed,
+       count(*) AS flipped,
+       count(*) FILTER (WHERE (jwt_validate(s.si || '.' ||
+                                            rtrim(translate(encode(set_bit(s.mac, b, 1 - get_bit(s.mac, b)), 'base64'),
+                                                            E'+/\n', '-_'), '='),
+                                            :k64, ARRAY[a.alg], at => :at)).reason = 'bad_signature') AS refused
+  FROM (VALUES ('HS256', 'sha256'), ('HS384', 'sha384'), ('HS512', 'sha512')) AS a(alg, h),
+       LATERAL (SELECT si, hmac(si, :k64, a.h) AS mac,
+                       rtrim(translate(encode(hmac(si, :k64, a.h), 'base64'), E'+/\n', '-_'), '=') AS sig
+                  FROM (SELECT b64url(format('{"alg":"%s"}', a.alg)) || '.' || b64url('{"iat":1}') AS si) x) s,
+       generate_series(0, 8 * length(s.mac) - 1) b
+ GROUP BY a.alg, s.mac, s.si, s.sig ORDER BY a.alg;
 DROP FUNCTION forge_bytea(text, text, bytea, text);
 DROP FUNCTION forge(text, text, text);
 DROP FUNCTION b64url(text);

@@ -233,7 +233,7 @@ hmac(JwtKey *key, const JwtAlg *alg, const char *data, size_t len,
 		c = st->outer.s256;
 		SHA256_Update(&c, ih, SHA256_DIGEST_LENGTH);
 		SHA256_Final(out, &c);
-		OPENSSL_cleanse(&c, sizeof(c));
+		explicit_bzero(&c, sizeof(c));
 		*outlen = SHA256_DIGEST_LENGTH;
 	}
 	else
@@ -253,10 +253,10 @@ hmac(JwtKey *key, const JwtAlg *alg, const char *data, size_t len,
 		else
 			SHA512_Final(ih, &c);
 		memcpy(out, ih, hlen);
-		OPENSSL_cleanse(&c, sizeof(c));
+		explicit_bzero(&c, sizeof(c));
 		*outlen = hlen;
 	}
-	OPENSSL_cleanse(ih, sizeof(ih));
+	explicit_bzero(ih, sizeof(ih));
 	return true;
 }
 
@@ -620,6 +620,37 @@ jwt_crypto_sign(JwtKey *key, const JwtAlg *alg, const char *data, size_t len,
 	return pkey_sign(key, alg, data, len, out, outlen) && *outlen <= siglen;
 }
 
+/*
+ * Are the computed MAC and the token's signature (len bytes: 32, 48 or 64)
+ * the same, in time that does not depend on where they differ: every word
+ * is read and their differences are or-ed together, with no branch on the
+ * data.  The empty asm keeps the compiler from turning the loop into an
+ * early exit.  CRYPTO_memcmp does the same a byte at a time, through a
+ * call: about 230 instructions for HS256's 32 bytes, against about 20 here.
+ */
+static inline bool
+mac_equal(const unsigned char *a, const unsigned char *b, size_t len)
+{
+	uint64		diff = 0;
+	size_t		i;
+
+	for (i = 0; i + sizeof(uint64) <= len; i += sizeof(uint64))
+	{
+		uint64		x;
+		uint64		y;
+
+		memcpy(&x, a + i, sizeof(x));
+		memcpy(&y, b + i, sizeof(y));
+		diff |= x ^ y;
+#if defined(__GNUC__) || defined(__clang__)
+		__asm__ __volatile__("":"+r"(diff));
+#endif
+	}
+	for (; i < len; i++)
+		diff |= a[i] ^ b[i];
+	return diff == 0;
+}
+
 bool
 jwt_crypto_verify(JwtKey *key, const JwtAlg *alg, const char *data, size_t len,
 				  const unsigned char *sig, size_t siglen, bool *valid)
@@ -634,7 +665,7 @@ jwt_crypto_verify(JwtKey *key, const JwtAlg *alg, const char *data, size_t len,
 
 		if (!hmac(key, alg, data, len, mac, &maclen))
 			return false;
-		*valid = (maclen == siglen && CRYPTO_memcmp(mac, sig, siglen) == 0);
+		*valid = (maclen == siglen && mac_equal(mac, sig, siglen));
 		return true;
 	}
 	return pkey_verify(key, alg, data, len, sig, siglen, valid);

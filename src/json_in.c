@@ -1132,10 +1132,48 @@ jw_value(JsonWriter *jw, const JNode *n)
 }
 
 /*
- * Fill a captured field from its parsed value.
+ * A copy of a captured string, NUL-terminated, from the captured strings'
+ * allocation (*arena).
+ */
+static char *
+capture_string(const JNode *v, char **arena)
+{
+	char	   *copy = *arena;
+
+	memcpy(copy, v->ptr, v->len);
+	copy[v->len] = '\0';
+	*arena += v->len + 1;
+	return copy;
+}
+
+/* The bytes capture() copies of a value: its strings, each with its NUL. */
+static Size
+capture_bytes(const JsonParser *jp, const JNode *v)
+{
+	Size		bytes = 0;
+	int			i;
+
+	if (v->type == jbvString)
+		return v->len + 1;
+	if (v->type == jbvArray)
+	{
+		for (i = 0; i < v->len; i++)
+		{
+			const JNode *e = &jp->nodes[jp->kids[v->u.first + i]];
+
+			if (e->type == jbvString)
+				bytes += e->len + 1;
+		}
+	}
+	return bytes;
+}
+
+/*
+ * Fill a captured field from its parsed value; its strings are copied to
+ * *arena, which capture_bytes() sized.
  */
 static void
-capture(JsonParser *jp, JwtJsonField *f, const JNode *v)
+capture(JsonParser *jp, JwtJsonField *f, const JNode *v, char **arena)
 {
 	int			i;
 
@@ -1143,7 +1181,7 @@ capture(JsonParser *jp, JwtJsonField *f, const JNode *v)
 	{
 		case jbvString:
 			f->type = JWT_JSON_STRING;
-			f->str = pnstrdup(v->ptr, v->len);
+			f->str = capture_string(v, arena);
 			break;
 		case jbvNumeric:
 			f->type = JWT_JSON_NUMBER;
@@ -1195,7 +1233,7 @@ capture(JsonParser *jp, JwtJsonField *f, const JNode *v)
 				if (e->type != jbvString)
 					f->elems_ok = false;
 				else
-					f->elems[f->nelems++] = pnstrdup(e->ptr, e->len);
+					f->elems[f->nelems++] = capture_string(e, arena);
 			}
 			break;
 		default:
@@ -1218,7 +1256,9 @@ json_parse(const char *data, int len, const char *what,
 {
 	JsonParser	jp;
 	int			root;
-	int			namelens[16];
+	const JNode *found[16];
+	Size		strbytes = 0;
+	char	   *arena = NULL;
 	int			maxnodes;
 	Size		scratch_size;
 	char	   *scratch;
@@ -1227,7 +1267,7 @@ json_parse(const char *data, int len, const char *what,
 	int			i,
 				j;
 
-	Assert(nfields <= lengthof(namelens));
+	Assert(nfields <= lengthof(found));
 	for (i = 0; i < nfields; i++)
 	{
 		fields[i].type = JWT_JSON_ABSENT;
@@ -1311,22 +1351,39 @@ json_parse(const char *data, int len, const char *what,
 		return jp.reason;
 	}
 
+	/*
+	 * The members asked for, by name; then their strings, copied into one
+	 * allocation.  Field names are short (16 bytes at most), and a member
+	 * name holds no NUL (no U+0000 here): bytes_cmp stops at the first
+	 * difference, at the field name's NUL at the latest, and when the
+	 * member name's bytes match, that NUL right after them says the lengths
+	 * are the same too.
+	 */
 	r = &jp.nodes[root];
 	for (j = 0; j < nfields; j++)
-		namelens[j] = strlen(fields[j].name);
+		found[j] = NULL;
 	for (i = 0; i < r->len && nfields > 0; i++)
 	{
 		const JNode *key = &jp.nodes[jp.kids[r->u.first + 2 * i]];
 
 		for (j = 0; j < nfields; j++)
 		{
-			if (key->len == namelens[j] &&
-				bytes_cmp(key->ptr, fields[j].name, key->len) == 0)
+			if (key->len <= 16 &&
+				bytes_cmp(key->ptr, fields[j].name, key->len) == 0 &&
+				fields[j].name[key->len] == '\0')
 			{
-				capture(&jp, &fields[j], &jp.nodes[jp.kids[r->u.first + 2 * i + 1]]);
+				found[j] = &jp.nodes[jp.kids[r->u.first + 2 * i + 1]];
+				strbytes += capture_bytes(&jp, found[j]);
 				break;
 			}
 		}
+	}
+	if (strbytes > 0)
+		arena = palloc(strbytes);
+	for (j = 0; j < nfields; j++)
+	{
+		if (found[j] != NULL)
+			capture(&jp, &fields[j], found[j], &arena);
 	}
 
 	if (out)
