@@ -15,13 +15,16 @@
  *
  * On x86-64 CPUs with AVX2 (checked once at run time), encoding takes 24
  * bytes a step (encode_avx2) and decoding 32 characters (decode_avx2):
- * each character is classified by range into the five runs of the
- * alphabet, anything else stops the decoding, and the 6-bit values are
- * packed into 24 bytes with two multiply-adds and two shuffles.  The last
- * bytes or 4-character groups and every other CPU take the scalar loops.
- * Both give the same characters and bytes and refuse the same texts
- * (test/fuzz/fuzz_b64url.c checks decoding against b64url_check and
- * encodings against decoding).
+ * each character is looked up by its nibbles in 16-entry tables (vpshufb),
+ * which say whether it is in the alphabet and what to add for its value,
+ * anything else stops the decoding, and the 6-bit values are packed into
+ * 24 bytes with two multiply-adds and two shuffles; the 4-character groups
+ * after the last 32 characters are decoded in one more, overlapping step.
+ * The last bytes when encoding, the last partial group when decoding and
+ * every other CPU take the scalar loops.  Both give the same characters
+ * and bytes and refuse the same texts (test/fuzz/fuzz_b64url.c checks
+ * decoding against b64url_check, encodings against a reference encoder,
+ * and each against the other).
  *
  * src/base64url.c
  *
@@ -217,6 +220,10 @@ __attribute__((target("avx2")))
 static int
 encode_avx2(const unsigned char *src, int len, char *dst)
 {
+#define ENC_OFFSETS 'a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, \
+		'0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '-' - 62, '_' - 63, 'A', 0, 0
+	const __m256i enc_offsets = _mm256_setr_epi8(ENC_OFFSETS, ENC_OFFSETS);
+#undef ENC_OFFSETS
 	int			i;
 
 	for (i = 0; i + 28 <= len; i += 24)
@@ -234,68 +241,95 @@ encode_avx2(const unsigned char *src, int len, char *dst)
 		/* ((a << 8 | b) >> 4) & 63 and c & 63 in the high bytes */
 		v = _mm256_or_si256(v, _mm256_mullo_epi16(_mm256_and_si256(in, _mm256_set1_epi32(0x003F03F0)),
 												  _mm256_set1_epi32(0x01000010)));
-		offset = _mm256_set1_epi8('A');
-		offset = _mm256_blendv_epi8(offset, _mm256_set1_epi8('a' - 26),
-									_mm256_cmpgt_epi8(v, _mm256_set1_epi8(25)));
-		offset = _mm256_blendv_epi8(offset, _mm256_set1_epi8('0' - 52),
-									_mm256_cmpgt_epi8(v, _mm256_set1_epi8(51)));
-		offset = _mm256_blendv_epi8(offset, _mm256_set1_epi8('-' - 62),
-									_mm256_cmpeq_epi8(v, _mm256_set1_epi8(62)));
-		offset = _mm256_blendv_epi8(offset, _mm256_set1_epi8('_' - 63),
-									_mm256_cmpeq_epi8(v, _mm256_set1_epi8(63)));
+		/*
+		 * What to add to each value for its character, looked up by its row:
+		 * 0 for 26 to 51 (v - 51 saturates at 0), 1 to 12 for 52 to 63 (v -
+		 * 51), 13 for 0 to 25.
+		 */
+		offset = _mm256_or_si256(_mm256_subs_epu8(v, _mm256_set1_epi8(51)),
+								 _mm256_and_si256(_mm256_cmpgt_epi8(_mm256_set1_epi8(26), v),
+												  _mm256_set1_epi8(13)));
+		offset = _mm256_shuffle_epi8(enc_offsets, offset);
 		_mm256_storeu_si256((__m256i *) (dst + i / 3 * 4), _mm256_add_epi8(v, offset));
 	}
 	return i;
 }
 
 /*
- * The characters of "src" up to the last multiple of 32 at most "len",
- * decoded into "dst": returns how many characters were decoded, or -1 when
- * one of them is not in the alphabet.  Bytes of 0x80 and above are
- * negative as signed chars, below every range.
+ * The whole groups of four characters of "src" (len >= 32), decoded into
+ * "dst": returns how many characters were decoded, or -1 when one of them
+ * is not in the alphabet.  The groups left after the last 32 characters
+ * are decoded with the 32 ending at them, again over groups already
+ * decoded: a group always gives the same three bytes.
+ *
+ * A character is looked up by its two nibbles (vpshufb on 16-entry
+ * tables).  Validity: each bit of dec_lo[low nibble] & dec_hi[high nibble]
+ * names a class of characters outside the alphabet, so a character is in
+ * it when the two share no bit:
+ *	 0x01  every low nibble, for high nibbles 0, 1 and 8 to F (controls,
+ *		   non-ASCII bytes)
+ *	 0x02  low nibbles other than D, for high nibble 2 (only '-')
+ *	 0x04  low nibbles A to F, for high nibble 3 (only the digits)
+ *	 0x08  low nibble 0, for high nibbles 4 and 6 ('@' and '`')
+ *	 0x10  low nibbles B to E, for high nibble 5 ('P' to 'Z', and '_')
+ *	 0x20  low nibbles B to F, for high nibble 7 ('p' to 'z')
+ * Value: the character plus dec_roll[high nibble], which is right for
+ * every character of its row but '_', which gets 33 more.
  */
 __attribute__((target("avx2")))
 static int
 decode_avx2(const char *src, int len, unsigned char *dst)
 {
+#define DEC_LO 0x01 | 0x02 | 0x08, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, \
+		0x03, 0x03, 0x07, 0x37, 0x37, 0x35, 0x37, 0x27
+#define DEC_HI 0x01, 0x01, 0x02, 0x04, 0x08, 0x10, 0x08, 0x20, \
+		0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01
+#define DEC_ROLL 0, 0, 62 - '-', 52 - '0', 0 - 'A', 0 - 'A', 26 - 'a', 26 - 'a', \
+		0, 0, 0, 0, 0, 0, 0, 0
+	const __m256i dec_lo = _mm256_setr_epi8(DEC_LO, DEC_LO);
+	const __m256i dec_hi = _mm256_setr_epi8(DEC_HI, DEC_HI);
+	const __m256i dec_roll = _mm256_setr_epi8(DEC_ROLL, DEC_ROLL);
+#undef DEC_LO
+#undef DEC_HI
+#undef DEC_ROLL
+	const __m256i nibble = _mm256_set1_epi8(0x0F);
+	const __m256i underscore = _mm256_set1_epi8('_');
+	const __m256i underscore_more = _mm256_set1_epi8(63 - '_' - (0 - 'A'));
 	const __m256i pack_shuffle = _mm256_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1,
 												  2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
 	const __m256i pack_lanes = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);
-	int			i;
+	int			whole = len - len % 4;
+	int			i = 0;
 
-	for (i = 0; i + 32 <= len; i += 32)
+	for (;;)
 	{
-		__m256i		c = _mm256_loadu_si256((const __m256i *) (src + i));
-		__m256i		upper = _mm256_and_si256(_mm256_cmpgt_epi8(c, _mm256_set1_epi8('A' - 1)),
-											 _mm256_cmpgt_epi8(_mm256_set1_epi8('Z' + 1), c));
-		__m256i		lower = _mm256_and_si256(_mm256_cmpgt_epi8(c, _mm256_set1_epi8('a' - 1)),
-											 _mm256_cmpgt_epi8(_mm256_set1_epi8('z' + 1), c));
-		__m256i		digit = _mm256_and_si256(_mm256_cmpgt_epi8(c, _mm256_set1_epi8('0' - 1)),
-											 _mm256_cmpgt_epi8(_mm256_set1_epi8('9' + 1), c));
-		__m256i		dash = _mm256_cmpeq_epi8(c, _mm256_set1_epi8('-'));
-		__m256i		underscore = _mm256_cmpeq_epi8(c, _mm256_set1_epi8('_'));
-		__m256i		offset;
+		int			at;
+		__m256i		c;
+		__m256i		hi;
 		__m256i		v;
 
-		if (_mm256_movemask_epi8(_mm256_or_si256(_mm256_or_si256(upper, lower),
-												 _mm256_or_si256(digit, _mm256_or_si256(dash, underscore)))) != -1)
+		if (i + 32 <= whole)
+			at = i;
+		else if (i < whole)
+			at = whole - 32;
+		else
+			break;
+		c = _mm256_loadu_si256((const __m256i *) (src + at));
+		hi = _mm256_and_si256(_mm256_srli_epi32(c, 4), nibble);
+		if (!_mm256_testz_si256(_mm256_shuffle_epi8(dec_lo, _mm256_and_si256(c, nibble)),
+								_mm256_shuffle_epi8(dec_hi, hi)))
 			return -1;
-		/* what to add to each character for its value: 'A' is 0, '_' 63 */
-		offset = _mm256_or_si256(_mm256_or_si256(_mm256_and_si256(upper, _mm256_set1_epi8(0 - 'A')),
-												 _mm256_and_si256(lower, _mm256_set1_epi8(26 - 'a'))),
-								 _mm256_or_si256(_mm256_and_si256(digit, _mm256_set1_epi8(52 - '0')),
-												 _mm256_or_si256(_mm256_and_si256(dash, _mm256_set1_epi8(62 - '-')),
-																 _mm256_and_si256(underscore, _mm256_set1_epi8(63 - '_')))));
-		v = _mm256_add_epi8(c, offset);
+		v = _mm256_add_epi8(_mm256_add_epi8(c, _mm256_shuffle_epi8(dec_roll, hi)),
+							_mm256_and_si256(_mm256_cmpeq_epi8(c, underscore), underscore_more));
 		/* a, b, c, d -> (a << 6 | b) and (c << 6 | d) -> their 24 bits */
 		v = _mm256_maddubs_epi16(v, _mm256_set1_epi32(0x01400140));
 		v = _mm256_madd_epi16(v, _mm256_set1_epi32(0x00011000));
 		/* the three bytes of each, most significant first, then together */
 		v = _mm256_shuffle_epi8(v, pack_shuffle);
 		v = _mm256_permutevar8x32_epi32(v, pack_lanes);
-		_mm_storeu_si128((__m128i *) dst, _mm256_castsi256_si128(v));
-		_mm_storel_epi64((__m128i *) (dst + 16), _mm256_extracti128_si256(v, 1));
-		dst += 24;
+		_mm_storeu_si128((__m128i *) (dst + at / 4 * 3), _mm256_castsi256_si128(v));
+		_mm_storel_epi64((__m128i *) (dst + at / 4 * 3 + 16), _mm256_extracti128_si256(v, 1));
+		i = at + 32;
 	}
 	return i;
 }
@@ -401,7 +435,7 @@ b64url_decode(const char *src, int len, unsigned char *dst)
 #ifdef B64URL_AVX2
 	if (len >= 32 && have_avx2())
 	{
-		/* whole groups only: 32 characters are eight of them */
+		/* every whole group */
 		if ((i = decode_avx2(src, len, dst)) < 0)
 			return -1;
 		p += i / 4 * 3;
