@@ -151,6 +151,9 @@ static bool shared_chars_known = false;
 static inline void
 jp_skip_ws(JsonParser *jp)
 {
+	/* tokens have no whitespace between their values, as a rule */
+	if (likely(jp->p < jp->end && (unsigned char) *jp->p > ' '))
+		return;
 	while (jp->p < jp->end &&
 		   (*jp->p == ' ' || *jp->p == '\n' || *jp->p == '\r' || *jp->p == '\t'))
 		jp->p++;
