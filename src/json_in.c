@@ -219,7 +219,7 @@ static const bool jp_special[256] = {
  * no conversion, else a palloc'd buffer.
  */
 static bool
-jp_string(JsonParser *jp, const char **out, int *outlen)
+jp_string_slow(JsonParser *jp, const char **out, int *outlen)
 {
 	const char *s = jp->p + 1;
 	const char *q = s;
@@ -367,6 +367,28 @@ jp_string(JsonParser *jp, const char **out, int *outlen)
 	*out = buf;
 	*outlen = w - buf;
 	return true;
+}
+
+/*
+ * jp_string, inline for the usual string: plain ASCII, its closing quote
+ * within the next 16 bytes or found by the 16-byte scan, and at least 16
+ * bytes of text left to scan.  Anything else takes jp_string_slow, which
+ * scans again from the start.
+ */
+static pg_attribute_always_inline bool
+jp_string(JsonParser *jp, const char **out, int *outlen)
+{
+	const char *s = jp->p + 1;
+	const char *q = json_skip_plain(s, jp->end, true);
+
+	if (likely(q < jp->end && *q == '"'))
+	{
+		jp->p = q + 1;
+		*out = s;
+		*outlen = q - s;
+		return true;
+	}
+	return jp_string_slow(jp, out, outlen);
 }
 
 /*
@@ -1262,6 +1284,7 @@ json_parse(const char *data, int len, const char *what,
 	const JNode *found[16];
 	Size		strbytes = 0;
 	char	   *arena = NULL;
+	uint64		firsts = 0;		/* the fields' first bytes, modulo 64 */
 	int			maxnodes;
 	Size		scratch_size;
 	char	   *scratch;
@@ -1364,11 +1387,17 @@ json_parse(const char *data, int len, const char *what,
 	 */
 	r = &jp.nodes[root];
 	for (j = 0; j < nfields; j++)
+	{
 		found[j] = NULL;
+		firsts |= UINT64CONST(1) << (fields[j].name[0] & 63);
+	}
 	for (i = 0; i < r->len && nfields > 0; i++)
 	{
 		const JNode *key = &jp.nodes[jp.kids[r->u.first + 2 * i]];
 
+		/* most members are not asked for: their first byte says so */
+		if (key->len == 0 || !(firsts & (UINT64CONST(1) << (key->ptr[0] & 63))))
+			continue;
 		for (j = 0; j < nfields; j++)
 		{
 			if (key->len <= 16 &&
