@@ -37,6 +37,22 @@ SELECT to_json(sp)::text AS ch, count(*) AS strings,
  WHERE pos <= len
  GROUP BY sp ORDER BY sp COLLATE "C";
 
+-- Objects of 0 to 140 members of every kind (strings, integers, decimals,
+-- nested objects and arrays, booleans, nulls; keys of several lengths),
+-- read from jsonb's stored form in place, past the entries that hold an
+-- offset (every 32nd): the payload is jsonb's own text, compacted.
+SELECT count(*) AS objects,
+       count(*) FILTER (WHERE seg(jwt_sign(c, :k32), 2) =
+                              replace(replace(c::text, ', ', ','), '": ', '":')) AS exact
+  FROM (SELECT (SELECT coalesce(jsonb_object_agg('k' || i || repeat('x', i % 7),
+                  CASE i % 7 WHEN 0 THEN to_jsonb(i) WHEN 1 THEN to_jsonb(repeat('s', i))
+                                 WHEN 2 THEN to_jsonb(i * 1.5)
+                                 WHEN 3 THEN jsonb_build_object('a', i, 'b', jsonb_build_array(1, 'x', null))
+                                 WHEN 4 THEN 'true'::jsonb WHEN 5 THEN 'null'::jsonb
+                                 ELSE to_jsonb(-i::numeric * 10000000000) END), '{}') || '{"iat":1}'
+                  FROM generate_series(1, n) i) AS c
+          FROM generate_series(0, 140) n) o;
+
 -- Signature lengths per algorithm.
 SELECT alg, length(split_part(jwt_sign('{"iat":1}', :k64, alg), '.', 3)) AS sig_chars
   FROM unnest(ARRAY['HS256', 'HS384', 'HS512']) AS alg;

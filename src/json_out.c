@@ -264,58 +264,118 @@ json_out_container(StringInfo buf, JsonbContainer *container)
 }
 
 /*
+ * The value of entry "index" of a container whose data start at "base",
+ * its data from offset "start" to "end", as JsonbIteratorNext returns a
+ * value when it skips nested containers (fillJsonbValue in jsonb_util.c):
+ * a string points into the data, a numeric or a container starts at the
+ * next 4-byte boundary of them, a container is a jbvBinary.
+ */
+static void
+entry_value(JEntry entry, const char *base, uint32 start, uint32 end,
+			JsonbValue *v)
+{
+	if (JBE_ISSTRING(entry))
+	{
+		v->type = jbvString;
+		v->val.string.val = unconstify(char *, base + start);
+		v->val.string.len = end - start;
+	}
+	else if (JBE_ISNUMERIC(entry))
+	{
+		v->type = jbvNumeric;
+		v->val.numeric = (Numeric) unconstify(char *, base + INTALIGN(start));
+	}
+	else if (JBE_ISBOOL_TRUE(entry) || JBE_ISBOOL_FALSE(entry))
+	{
+		v->type = jbvBool;
+		v->val.boolean = JBE_ISBOOL_TRUE(entry);
+	}
+	else if (JBE_ISNULL(entry))
+		v->type = jbvNull;
+	else
+	{
+		v->type = jbvBinary;
+		v->val.binary.data = (JsonbContainer *) unconstify(char *, base + INTALIGN(start));
+		v->val.binary.len = end - INTALIGN(start);
+	}
+}
+
+/* The end offset of an entry that starts at "start". */
+static inline uint32
+entry_end(JEntry entry, uint32 start)
+{
+	return JBE_HAS_OFF(entry) ? JBE_OFFLENFLD(entry) : start + JBE_OFFLENFLD(entry);
+}
+
+/*
  * Append the top-level members of "object" as `"k":v` pairs separated by
  * commas, without braces, leaving out the keys in "skip".  "first" says
  * whether nothing precedes them inside the braces; the updated state is
  * returned so that the caller can add members before and after.  "hook",
  * when not NULL, sees each member written (its value written from
  * buf->data + start) and may raise.
+ *
+ * The object's entries are read in place, in jsonb's on-disk format (the
+ * same on every PostgreSQL version): the key entries, then the value
+ * entries, then their data, each entry holding its length or, every
+ * JB_OFFSET_STRIDE'th, its end offset.  Two cursors walk the keys' and the
+ * values' offsets.  This spares a JsonbIterator, which copies each member
+ * into a JsonbValue through a switch of states.
  */
 bool
 json_out_members(StringInfo buf, JsonbContainer *object,
 				 const char *const *skip, int nskip, bool first,
 				 JsonOutMemberHook hook, void *arg)
 {
-	JsonbIterator *it = JsonbIteratorInit(object);
-	JsonbValue	v;
-	JsonbValue	key = {0};
-	JsonbIteratorToken tok;
-	bool		skipping = false;
+	uint32		count;
+	const char *base;
+	uint32		kend = 0;
+	uint32		vend;
+	uint32		i;
 
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	if (!JsonContainerIsObject(object))
+		jwt_elog(ERROR, "json_out_members: not an object");
+	count = JsonContainerSize(object);
+	base = (const char *) &object->children[count * 2];
+	vend = count > 0 ? getJsonbOffset(object, count) : 0;
+	for (i = 0; i < count; i++)
 	{
-		if (tok == WJB_KEY)
-		{
-			int			i;
+		JEntry		kentry = object->children[i];
+		JEntry		ventry = object->children[count + i];
+		uint32		kstart = kend;
+		uint32		vstart = vend;
+		const char *name;
+		int			namelen;
+		JsonbValue	v;
+		int			start;
+		int			j;
+		bool		skipping = false;
 
-			skipping = false;
-			for (i = 0; i < nskip; i++)
+		kend = entry_end(kentry, kstart);
+		vend = entry_end(ventry, vstart);
+		name = base + kstart;
+		namelen = kend - kstart;
+		for (j = 0; j < nskip; j++)
+		{
+			if (namelen == (int) strlen(skip[j]) &&
+				memcmp(name, skip[j], namelen) == 0)
 			{
-				if (v.val.string.len == (int) strlen(skip[i]) &&
-					memcmp(v.val.string.val, skip[i], v.val.string.len) == 0)
-				{
-					skipping = true;
-					break;
-				}
+				skipping = true;
+				break;
 			}
-			if (skipping)
-				continue;
-			if (!first)
-				appendStringInfoCharMacro(buf, ',');
-			json_out_string(buf, v.val.string.val, v.val.string.len);
-			appendStringInfoCharMacro(buf, ':');
-			first = false;
-			key = v;
 		}
-		else if (tok == WJB_VALUE && !skipping)
-		{
-			int			start = buf->len;
-
-			json_out_value(buf, &v);
-			if (hook)
-				hook(arg, key.val.string.val, key.val.string.len, &v,
-					 buf->data + start, buf->len - start);
-		}
+		if (skipping)
+			continue;
+		if (!first)
+			appendStringInfoCharMacro(buf, ',');
+		json_out_string(buf, name, namelen);
+		appendStringInfoCharMacro(buf, ':');
+		first = false;
+		entry_value(ventry, base, vstart, vend, &v);
+		start = buf->len;
+		json_out_value(buf, &v);
+		if (hook)
+			hook(arg, name, namelen, &v, buf->data + start, buf->len - start);
 	}
 	return first;
 }
