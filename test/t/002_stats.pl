@@ -399,6 +399,55 @@ is( counts_in($newlog, 'STATEMENT:', 'QUERY:', $hs_secret, $sub_sig),
 	'0|0|0|0',
 	'none of them with its statement, the query PL/pgSQL ran, the secret or the token');
 
+# SQL-level prepared statements: the statement that fails is EXECUTE,
+# whose text holds the token and the key but not the function's name; the
+# prepared statement it runs names the extension.  Errors raised around
+# the call (an aborted transaction, a timeout while the query waits, a
+# warning of the same query string), through EXECUTE, EXPLAIN EXECUTE and
+# CREATE TABLE AS EXECUTE, with the name quoted or not.  A prepared
+# statement that does not name the extension keeps its statement.
+$offset = -s $node->logfile;
+script(<<"SQL");
+PREPARE p(text, text) AS SELECT jwt_verify(\$1, \$2);
+PREPARE "Quoted ""P"""(text, text) AS SELECT JWT_Verify(\$1, \$2);
+PREPARE slow(text, text) AS SELECT jwt_verify(\$1, \$2) FROM pg_sleep(5);
+PREPARE other(int) AS SELECT 1 / \$1;
+BEGIN;
+SELECT 1 / 0;
+EXECUTE p('$sub_tok', '$hs_secret');
+ROLLBACK;
+BEGIN;
+SELECT 1 / 0;
+execute
+  "Quoted ""P""" ('$sub_tok', '$hs_secret');
+ROLLBACK;
+BEGIN;
+SELECT 1 / 0;
+EXPLAIN (ANALYZE) EXECUTE p('$sub_tok', '$hs_secret');
+ROLLBACK;
+BEGIN;
+SELECT 1 / 0;
+CREATE TEMP TABLE from_p AS EXECUTE p('$sub_tok', '$hs_secret');
+ROLLBACK;
+SET statement_timeout = '100ms';
+EXECUTE slow('$sub_tok', '$hs_secret');
+RESET statement_timeout;
+EXECUTE p('$sub_tok', '$hs_secret') \\; COMMIT;
+EXECUTE other(0);
+SQL
+$newlog = log_since($offset);
+note "log: $_" for split /\n/, $newlog;
+is( counts_in(
+		$newlog, 'current transaction is aborted',
+		'statement timeout', 'there is no transaction in progress',
+		'STATEMENT:  SELECT 1 / 0;', 'STATEMENT:  EXECUTE other(0);'),
+	'4|1|1|4|1',
+	'EXECUTE of prepared statements: four aborted transactions, a timeout and a warning are logged, and the statements that name no jwt function'
+);
+is( counts_in($newlog, 'STATEMENT:', $hs_secret, $sub_sig),
+	'5|0|0',
+	'none of them with the EXECUTE statement, the secret or the token');
+
 my $log = slurp_file($node->logfile);
 unlike($log, qr/terminated by signal|PANIC|TRAP:/,
 	'the server log shows no crash');
