@@ -448,6 +448,20 @@ is( counts_in($newlog, 'STATEMENT:', $hs_secret, $sub_sig),
 	'5|0|0',
 	'none of them with the EXECUTE statement, the secret or the token');
 
+# A function of the extension that raises while COPY runs it (a CHECK
+# constraint): COPY's context line quotes the row, with the token in it.
+sql("CREATE TABLE copied_tokens (tok text CHECK (jwt_verify(tok, '$mark-another-secret-of-32-bytes-or-more') IS NOT NULL), n int)"
+);
+$offset = -s $node->logfile;
+script("COPY copied_tokens FROM STDIN;\n$sub_tok\t1\n\\.\n");
+$newlog = log_since($offset);
+note "log: $_" for split /\n/, $newlog;
+my (undef, $sub_payload) = split /\./, $sub_tok;
+is( counts_in($newlog, 'JSON Web Token signature is invalid', 'CONTEXT:', $sub_payload),
+	'1|0|0',
+	'a token COPY gave to the extension: the error is logged without the context that quotes the row'
+);
+
 my $log = slurp_file($node->logfile);
 unlike($log, qr/terminated by signal|PANIC|TRAP:/,
 	'the server log shows no crash');
