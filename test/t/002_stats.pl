@@ -462,6 +462,23 @@ is( counts_in($newlog, 'JSON Web Token signature is invalid', 'CONTEXT:', $sub_p
 	'a token COPY gave to the extension: the error is logged without the context that quotes the row'
 );
 
+# The same from PL/pgSQL: a dynamic query calls a function of the
+# caller's (SQL, then PL/pgSQL) that calls jwt_verify; the context line
+# quotes the dynamic query, which names the wrapper and holds the token.
+sql("CREATE FUNCTION wrap_sql(t text, k text) RETURNS jsonb LANGUAGE sql AS 'SELECT jwt_verify(t, k)'");
+sql("CREATE FUNCTION wrap_plpgsql(t text, k text) RETURNS jsonb LANGUAGE plpgsql AS 'BEGIN RETURN jwt_verify(t, k); END'");
+$offset = -s $node->logfile;
+script(<<"SQL");
+DO \$\$ BEGIN EXECUTE format('SELECT wrap_sql(%L, %L)', '$sub_tok', '$mark-another-secret-of-32-bytes-or-more'); END \$\$;
+DO \$\$ BEGIN EXECUTE format('SELECT wrap_plpgsql(%L, %L)', '$sub_tok', '$mark-another-secret-of-32-bytes-or-more'); END \$\$;
+SQL
+$newlog = log_since($offset);
+note "log: $_" for split /\n/, $newlog;
+is( counts_in($newlog, 'JSON Web Token signature is invalid', 'CONTEXT:', $sub_payload, $mark),
+	'2|0|0|0',
+	'a token a dynamic query gave to a wrapper of jwt_verify: logged without the context that quotes the query'
+);
+
 my $log = slurp_file($node->logfile);
 unlike($log, qr/terminated by signal|PANIC|TRAP:/,
 	'the server log shows no crash');
