@@ -109,12 +109,16 @@ jwt_report(JwtReason reason, const char *detail, bool as_input_error)
 /*
  * The error context callback of every entry point (entry.h): called for
  * each error and message raised while one runs, whoever raises it, it
- * keeps the statement out of the server log.
+ * keeps the statement out of the server log, and the context lines too:
+ * those of the callers may quote the function's arguments (COPY's quotes
+ * the row it loads, whose token a CHECK constraint or a trigger verifies).
+ * The client still gets them.
  */
 void
 jwt_hide_statement_callback(void *arg)
 {
 	errhidestmt(true);
+	errhidecontext(true);
 
 	/*
 	 * A parallel worker's error is raised again in the leader, which is not
@@ -185,10 +189,11 @@ deadlock_quotes_jwt(const ErrorData *edata)
 }
 
 /*
- * emit_log_hook: hide the statement of an error a worker marked, of an
- * error refusing to run one of the extension's functions and of any
- * message of a statement naming one; keep the queries of a deadlock report
- * out of the log when one calls the extension.
+ * emit_log_hook: hide the statement and context of an error a worker
+ * marked, the statement of an error refusing to run one of the
+ * extension's functions and of any message of a statement naming one;
+ * keep the queries of a deadlock report out of the log when one calls the
+ * extension.
  *
  * A statement naming one of the functions carries the tokens and keys a
  * client wrote into it, and PostgreSQL raises some errors before or around
@@ -211,7 +216,10 @@ static void
 jwt_leader_log_hook(ErrorData *edata)
 {
 	if (edata->context != NULL && strstr(edata->context, JWT_WORKER_CONTEXT) != NULL)
+	{
 		edata->hide_stmt = true;
+		edata->hide_ctx = true;
+	}
 	if (mentions_jwt(debug_query_string) || mentions_jwt(edata->internalquery) ||
 		mentions_jwt(edata->context))
 	{
