@@ -15,7 +15,9 @@
 
 #include "lib/stringinfo.h"
 #include "access/parallel.h"
+#include "commands/prepare.h"
 #include "mb/pg_wchar.h"
+#include "parser/scansup.h"
 #include "tcop/tcopprot.h"
 
 #include "claims_ctx.h"
@@ -152,6 +154,108 @@ mentions_jwt(const char *text)
 	return false;
 }
 
+static bool
+ident_char(char c)
+{
+	return IS_HIGHBIT_SET(c) || isalnum((unsigned char) c) || c == '_' || c == '$';
+}
+
+/*
+ * Skip white space and comments (-- to the end of the line, and nested
+ * slash-star ones) as the SQL lexer does.
+ */
+static const char *
+skip_blanks(const char *p)
+{
+	for (;;)
+	{
+		if (scanner_isspace(*p))
+			p++;
+		else if (p[0] == '-' && p[1] == '-')
+		{
+			while (*p != '\0' && *p != '\n' && *p != '\r')
+				p++;
+		}
+		else if (p[0] == '/' && p[1] == '*')
+		{
+			int			depth = 0;
+
+			do
+			{
+				if (p[0] == '/' && p[1] == '*')
+					depth++, p++;
+				else if (p[0] == '*' && p[1] == '/')
+					depth--, p++;
+				p++;
+			} while (depth > 0 && *p != '\0');
+		}
+		else
+			return p;
+	}
+}
+
+/*
+ * Does the text EXECUTE a prepared statement of this session whose query
+ * names one of the extension's functions: EXECUTE p('token', 'key'), also
+ * in EXPLAIN EXECUTE and CREATE TABLE AS EXECUTE?  Such a statement holds
+ * the arguments of the call, and not the function's name.  The name after
+ * each EXECUTE keyword is read as the parser reads an identifier (folded to
+ * lower case and truncated, or double-quoted) and looked up.  A word
+ * EXECUTE elsewhere (a string, CREATE TRIGGER's EXECUTE FUNCTION) costs a
+ * lookup.
+ */
+static bool
+executes_jwt(const char *text)
+{
+	const char *p;
+
+	if (text == NULL)
+		return false;
+	for (p = text; *p != '\0'; p++)
+	{
+		const char *name;
+		char	   *ident;
+		PreparedStatement *ps;
+
+		if ((*p != 'e' && *p != 'E') || pg_strncasecmp(p, "execute", 7) != 0 ||
+			(p > text && ident_char(p[-1])) || ident_char(p[7]))
+			continue;
+		name = skip_blanks(p + 7);
+		if (*name == '"')
+		{
+			StringInfoData buf;
+			const char *q;
+
+			initStringInfo(&buf);
+			for (q = name + 1; *q != '\0'; q++)
+			{
+				if (*q == '"' && q[1] != '"')
+					break;
+				if (*q == '"')
+					q++;
+				appendStringInfoChar(&buf, *q);
+			}
+			truncate_identifier(buf.data, buf.len, false);
+			ident = buf.data;
+		}
+		else
+		{
+			const char *q = name;
+
+			while (ident_char(*q))
+				q++;
+			if (q == name)
+				continue;
+			ident = downcase_truncate_identifier(name, q - name, false);
+		}
+		ps = FetchPreparedStatement(ident, false);
+		pfree(ident);
+		if (ps != NULL && mentions_jwt(ps->plansource->query_string))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Is this the executor's refusal to run a function for want of EXECUTE
  * (aclcheck_error), for one of the extension's functions?  Such an error
@@ -203,7 +307,8 @@ deadlock_quotes_jwt(const ErrorData *edata)
  * log_min_error_statement is lowered.  The query PL/pgSQL (or SPI) ran,
  * which the log prints as QUERY, and the context lines, which may quote
  * it, go too when any of the three names the extension: a dynamic query
- * need not name it in the statement.
+ * need not name it in the statement.  So do they when the statement
+ * EXECUTEs a prepared statement that names it (executes_jwt).
  *
  * A second jwt_authenticate in a transaction whose first one switched to a
  * role without EXECUTE on it is refused by the executor (42501) before it
@@ -221,7 +326,7 @@ jwt_leader_log_hook(ErrorData *edata)
 		edata->hide_ctx = true;
 	}
 	if (mentions_jwt(debug_query_string) || mentions_jwt(edata->internalquery) ||
-		mentions_jwt(edata->context))
+		mentions_jwt(edata->context) || executes_jwt(debug_query_string))
 	{
 		edata->hide_stmt = true;
 		edata->hide_ctx = true;

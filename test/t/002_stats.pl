@@ -427,6 +427,11 @@ EXPLAIN (ANALYZE) EXECUTE p('$sub_tok', '$hs_secret');
 ROLLBACK;
 BEGIN;
 SELECT 1 / 0;
+EXECUTE -- a comment
+  /* and /* a nested */ one */P('$sub_tok', '$hs_secret');
+ROLLBACK;
+BEGIN;
+SELECT 1 / 0;
 CREATE TEMP TABLE from_p AS EXECUTE p('$sub_tok', '$hs_secret');
 ROLLBACK;
 SET statement_timeout = '100ms';
@@ -441,11 +446,11 @@ is( counts_in(
 		$newlog, 'current transaction is aborted',
 		'statement timeout', 'there is no transaction in progress',
 		'STATEMENT:  SELECT 1 / 0;', 'STATEMENT:  EXECUTE other(0);'),
-	'4|1|1|4|1',
-	'EXECUTE of prepared statements: four aborted transactions, a timeout and a warning are logged, and the statements that name no jwt function'
+	'5|1|1|5|1',
+	'EXECUTE of prepared statements: five aborted transactions, a timeout and a warning are logged, and the statements that name no jwt function'
 );
 is( counts_in($newlog, 'STATEMENT:', $hs_secret, $sub_sig),
-	'5|0|0',
+	'6|0|0',
 	'none of them with the EXECUTE statement, the secret or the token');
 
 # A function of the extension that raises while COPY runs it (a CHECK
