@@ -409,6 +409,47 @@ for my $detector ('the session in jwt_authenticate', 'the other session')
 	unlike($log, qr/\Q$signature\E/, "deadlock detected by $detector: the token is not in the server log");
 }
 
+# The same deadlock when the session in jwt_authenticate runs it through
+# EXECUTE of a prepared statement, whose text holds the token and key but
+# not the function's name, and the other session, which detects the
+# deadlock, takes its locks in functions of its own (its queries name no
+# jwt_ either): it cannot see the other session's prepared statements.
+$node->safe_psql('postgres',
+	"CREATE FUNCTION lock_subjects() RETURNS void LANGUAGE sql AS 'LOCK jwt_revoked_subjects IN ACCESS EXCLUSIVE MODE';"
+	  . "CREATE FUNCTION lock_tokens() RETURNS void LANGUAGE sql AS 'LOCK jwt_revoked_tokens IN ACCESS EXCLUSIVE MODE'"
+);
+{
+	$dl_n++;
+	my $token = A(qq{SELECT jwt_sign('{"jti":"dl$dl_n","sub":"dls$dl_n","iat":1000}', '$dl_secret', 'HS256')});
+	my ($signature) = $token =~ /\.([^.]+)$/;
+	my $offset = -s $node->logfile;
+	A(q{PREPARE auth(text, text) AS SELECT jwt_authenticate($1, $2, '{HS256}') IS NOT NULL});
+	A(qq{SELECT jwt_is_revoked('{"jti":"dl-warm$dl_n"}')});
+	A("SET deadlock_timeout = '60s'");
+	A('BEGIN');
+	A(qq{SELECT jwt_is_revoked('{"jti":"dl-first$dl_n"}')});
+	my ($in, $out, $err) = (
+		"SET deadlock_timeout = '100ms';\nBEGIN;\n"
+		  . "SELECT lock_subjects();\nSELECT lock_tokens();\nROLLBACK;\n",
+		'', '');
+	my $c = IPC::Run::start([ 'psql', '-XAtq', '-d', $node->connstr('postgres') ],
+		'<', \$in, '>', \$out, '2>', \$err,
+		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+	$c->pump while length $in;
+	$node->poll_query_until('postgres',
+		"SELECT EXISTS (SELECT FROM pg_locks WHERE NOT granted AND relation = 'jwt_revoked_tokens'::regclass)")
+	  or die 'the other session does not wait';
+	$a->("EXECUTE auth('$token', '$dl_secret')");
+	A('ROLLBACK');
+	A('RESET deadlock_timeout');
+	A('DEALLOCATE auth');
+	$c->finish;
+	my $log = slurp_file($node->logfile, $offset);
+	like($log, qr/deadlock detected/, 'deadlock with an EXECUTE detected by the other session');
+	unlike($log, qr/\Q$dl_secret\E/, 'deadlock with an EXECUTE: the key is not in the server log');
+	unlike($log, qr/\Q$signature\E/, 'deadlock with an EXECUTE: the token is not in the server log');
+}
+
 # An unprivileged role, member of a role granted INSERT through two levels
 # of inheritance and allowed to CREATE in the extension's schema, plants
 # look-alikes there (a trigger of the same name on a table of its own, an
