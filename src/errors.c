@@ -202,10 +202,12 @@ skip_blanks(const char *p)
  * each EXECUTE keyword is read as the parser reads an identifier (folded to
  * lower case and truncated, or double-quoted) and looked up.  A word
  * EXECUTE elsewhere (a string, CREATE TRIGGER's EXECUTE FUNCTION) costs a
- * lookup.
+ * lookup.  With "any_statement", any name after EXECUTE will do: the text
+ * quotes another session's query, whose prepared statements this one
+ * cannot see.
  */
 static bool
-executes_jwt(const char *text)
+executes_jwt(const char *text, bool any_statement)
 {
 	const char *p;
 
@@ -248,9 +250,10 @@ executes_jwt(const char *text)
 				continue;
 			ident = downcase_truncate_identifier(name, q - name, false);
 		}
-		ps = FetchPreparedStatement(ident, false);
+		ps = any_statement ? NULL : FetchPreparedStatement(ident, false);
 		pfree(ident);
-		if (ps != NULL && mentions_jwt(ps->plansource->query_string))
+		if (any_statement ||
+			(ps != NULL && mentions_jwt(ps->plansource->query_string)))
 			return true;
 	}
 	return false;
@@ -280,16 +283,17 @@ execute_refused(const ErrorData *edata)
  * It lists the query of every process in the cycle, one of which may hold
  * a token or key (jwt_authenticate waiting for the denylist's tables), and
  * errhidestmt does not hide it; the detail the client gets has no query.
- * Known by mentions_jwt: the cost of a false match is the queries of a
- * deadlock report.  Reached in the backend that
- * detects the deadlock, when it has loaded the library (every backend
- * when it is in shared_preload_libraries).
+ * Known by mentions_jwt, or by an EXECUTE of a prepared statement (of
+ * another session, which may call the extension: executes_jwt): the cost
+ * of a false match is the queries of a deadlock report.  Reached in the
+ * backend that detects the deadlock, when it has loaded the library
+ * (every backend when it is in shared_preload_libraries).
  */
 static bool
 deadlock_quotes_jwt(const ErrorData *edata)
 {
 	return edata->sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED &&
-		mentions_jwt(edata->detail_log);
+		(mentions_jwt(edata->detail_log) || executes_jwt(edata->detail_log, true));
 }
 
 /*
@@ -326,7 +330,7 @@ jwt_leader_log_hook(ErrorData *edata)
 		edata->hide_ctx = true;
 	}
 	if (mentions_jwt(debug_query_string) || mentions_jwt(edata->internalquery) ||
-		mentions_jwt(edata->context) || executes_jwt(debug_query_string))
+		mentions_jwt(edata->context) || executes_jwt(debug_query_string, false))
 	{
 		edata->hide_stmt = true;
 		edata->hide_ctx = true;
