@@ -195,12 +195,40 @@ skip_blanks(const char *p)
 }
 
 /*
+ * The identifier at "p", as the parser reads it: folded to lower case, or
+ * double-quoted; truncated to NAMEDATALEN - 1 bytes.  Palloc'd.
+ */
+static char *
+read_identifier(const char *p)
+{
+	StringInfoData buf;
+	const char *q;
+
+	if (*p != '"')
+	{
+		for (q = p; ident_char(*q); q++)
+			;
+		return downcase_truncate_identifier(p, q - p, false);
+	}
+	initStringInfo(&buf);
+	for (q = p + 1; *q != '\0'; q++)
+	{
+		if (*q == '"' && q[1] != '"')
+			break;
+		if (*q == '"')
+			q++;
+		appendStringInfoChar(&buf, *q);
+	}
+	truncate_identifier(buf.data, buf.len, false);
+	return buf.data;
+}
+
+/*
  * Does the text EXECUTE a prepared statement of this session whose query
  * names one of the extension's functions: EXECUTE p('token', 'key'), also
  * in EXPLAIN EXECUTE and CREATE TABLE AS EXECUTE?  Such a statement holds
  * the arguments of the call, and not the function's name.  The name after
- * each EXECUTE keyword is read as the parser reads an identifier (folded to
- * lower case and truncated, or double-quoted) and looked up.  A word
+ * each EXECUTE keyword is read (read_identifier) and looked up.  A word
  * EXECUTE elsewhere (a string, CREATE TRIGGER's EXECUTE FUNCTION) costs a
  * lookup.  With "any_statement", any name after EXECUTE will do: the text
  * quotes another session's query, whose prepared statements this one
@@ -223,37 +251,14 @@ executes_jwt(const char *text, bool any_statement)
 			(p > text && ident_char(p[-1])) || ident_char(p[7]))
 			continue;
 		name = skip_blanks(p + 7);
-		if (*name == '"')
-		{
-			StringInfoData buf;
-			const char *q;
-
-			initStringInfo(&buf);
-			for (q = name + 1; *q != '\0'; q++)
-			{
-				if (*q == '"' && q[1] != '"')
-					break;
-				if (*q == '"')
-					q++;
-				appendStringInfoChar(&buf, *q);
-			}
-			truncate_identifier(buf.data, buf.len, false);
-			ident = buf.data;
-		}
-		else
-		{
-			const char *q = name;
-
-			while (ident_char(*q))
-				q++;
-			if (q == name)
-				continue;
-			ident = downcase_truncate_identifier(name, q - name, false);
-		}
-		ps = any_statement ? NULL : FetchPreparedStatement(ident, false);
+		if (*name != '"' && !ident_char(*name))
+			continue;
+		if (any_statement)
+			return true;
+		ident = read_identifier(name);
+		ps = FetchPreparedStatement(ident, false);
 		pfree(ident);
-		if (any_statement ||
-			(ps != NULL && mentions_jwt(ps->plansource->query_string)))
+		if (ps != NULL && mentions_jwt(ps->plansource->query_string))
 			return true;
 	}
 	return false;
