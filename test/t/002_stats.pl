@@ -453,6 +453,26 @@ is( counts_in($newlog, 'STATEMENT:', $hs_secret, $sub_sig),
 	'6|0|0',
 	'none of them with the EXECUTE statement, the secret or the token');
 
+# The function's name written as a Unicode-escaped identifier, which does
+# not spell jwt_ in the statement's text: a transaction already aborted.
+$offset = -s $node->logfile;
+script(<<"SQL");
+BEGIN;
+SELECT 1 / 0;
+SELECT U&"\\006Awt_verify"('$sub_tok', '$hs_secret');
+ROLLBACK;
+BEGIN;
+SELECT 1 / 0;
+SELECT u&"!006A!0077!0074!005Fverify" UESCAPE '!' ('$sub_tok', '$hs_secret');
+ROLLBACK;
+SQL
+$newlog = log_since($offset);
+note "log: $_" for split /\n/, $newlog;
+is( counts_in($newlog, 'current transaction is aborted', 'STATEMENT:', $hs_secret, $sub_sig),
+	'2|2|0|0',
+	'a name written U&"\\006Awt_verify": the aborted transactions are logged without the statement, the secret or the token'
+);
+
 # A function of the extension that raises while COPY runs it (a CHECK
 # constraint): COPY's context line quotes the row, with the token in it.
 sql("CREATE TABLE copied_tokens (tok text CHECK (jwt_verify(tok, '$mark-another-secret-of-32-bytes-or-more') IS NOT NULL), n int)"
