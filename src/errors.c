@@ -135,9 +135,12 @@ static emit_log_hook_type prev_emit_log_hook = NULL;
 
 /*
  * Does the text name one of the extension's functions: "jwt_" in any case
- * (a statement may write JWT_Verify, which folds to jwt_verify)?  The
- * tests below know the extension by this alone; hiding the statement of
- * some other function so named costs nothing but a log line.
+ * (a statement may write JWT_Verify, which folds to jwt_verify), or a
+ * Unicode-escaped identifier (U&"\006Awt_verify" is jwt_verify), which is
+ * taken to name one without being decoded?  The tests below know the
+ * extension by this alone; hiding the statement of some other function so
+ * named, or of any statement with a U&"" identifier, costs nothing but a
+ * log line.
  */
 static bool
 mentions_jwt(const char *text)
@@ -149,6 +152,8 @@ mentions_jwt(const char *text)
 	for (p = text; *p != '\0'; p++)
 	{
 		if ((*p == 'j' || *p == 'J') && pg_strncasecmp(p, "jwt_", 4) == 0)
+			return true;
+		if ((*p == 'u' || *p == 'U') && p[1] == '&' && p[2] == '"')
 			return true;
 	}
 	return false;
