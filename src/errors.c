@@ -201,8 +201,11 @@ skip_blanks(const char *p)
 
 /*
  * The identifier at "p", as the parser reads it: folded to lower case, or
- * double-quoted; truncated to NAMEDATALEN - 1 bytes.  Palloc'd.
+ * double-quoted; truncated to NAMEDATALEN - 1 bytes.  Palloc'd.  No more
+ * than READ_IDENTIFIER_MAX bytes are read, whatever the text's length.
  */
+#define READ_IDENTIFIER_MAX (NAMEDATALEN * MAX_MULTIBYTE_CHAR_LEN)
+
 static char *
 read_identifier(const char *p)
 {
@@ -211,12 +214,12 @@ read_identifier(const char *p)
 
 	if (*p != '"')
 	{
-		for (q = p; ident_char(*q); q++)
+		for (q = p; ident_char(*q) && q - p < READ_IDENTIFIER_MAX; q++)
 			;
 		return downcase_truncate_identifier(p, q - p, false);
 	}
 	initStringInfo(&buf);
-	for (q = p + 1; *q != '\0'; q++)
+	for (q = p + 1; *q != '\0' && buf.len < READ_IDENTIFIER_MAX; q++)
 	{
 		if (*q == '"' && q[1] != '"')
 			break;
