@@ -50,6 +50,16 @@ sub log_since
 	return slurp_file($node->logfile, $_[0]);
 }
 
+# script(), then the server log it wrote (shown as notes)
+sub script_log
+{
+	my $offset = -s $node->logfile;
+	script($_[0]);
+	my $newlog = log_since($offset);
+	note "log: $_" for split /\n/, $newlog;
+	return $newlog;
+}
+
 sub count_in
 {
 	my ($text, $needle) = @_;
@@ -406,8 +416,7 @@ is( counts_in($newlog, 'STATEMENT:', 'QUERY:', $hs_secret, $sub_sig),
 # warning of the same query string), through EXECUTE, EXPLAIN EXECUTE and
 # CREATE TABLE AS EXECUTE, with the name quoted or not.  A prepared
 # statement that does not name the extension keeps its statement.
-$offset = -s $node->logfile;
-script(<<"SQL");
+$newlog = script_log(<<"SQL");
 PREPARE p(text, text) AS SELECT jwt_verify(\$1, \$2);
 PREPARE "Quoted ""P"""(text, text) AS SELECT JWT_Verify(\$1, \$2);
 PREPARE slow(text, text) AS SELECT jwt_verify(\$1, \$2) FROM pg_sleep(5);
@@ -440,8 +449,6 @@ RESET statement_timeout;
 EXECUTE p('$sub_tok', '$hs_secret') \\; COMMIT;
 EXECUTE other(0);
 SQL
-$newlog = log_since($offset);
-note "log: $_" for split /\n/, $newlog;
 is( counts_in(
 		$newlog, 'current transaction is aborted',
 		'statement timeout', 'there is no transaction in progress',
@@ -455,8 +462,7 @@ is( counts_in($newlog, 'STATEMENT:', $hs_secret, $sub_sig),
 
 # The function's name written as a Unicode-escaped identifier, which does
 # not spell jwt_ in the statement's text: a transaction already aborted.
-$offset = -s $node->logfile;
-script(<<"SQL");
+$newlog = script_log(<<"SQL");
 BEGIN;
 SELECT 1 / 0;
 SELECT U&"\\006Awt_verify"('$sub_tok', '$hs_secret');
@@ -466,8 +472,6 @@ SELECT 1 / 0;
 SELECT u&"!006A!0077!0074!005Fverify" UESCAPE '!' ('$sub_tok', '$hs_secret');
 ROLLBACK;
 SQL
-$newlog = log_since($offset);
-note "log: $_" for split /\n/, $newlog;
 is( counts_in($newlog, 'current transaction is aborted', 'STATEMENT:', $hs_secret, $sub_sig),
 	'2|2|0|0',
 	'a name written U&"\\006Awt_verify": the aborted transactions are logged without the statement, the secret or the token'
@@ -477,10 +481,7 @@ is( counts_in($newlog, 'current transaction is aborted', 'STATEMENT:', $hs_secre
 # constraint): COPY's context line quotes the row, with the token in it.
 sql("CREATE TABLE copied_tokens (tok text CHECK (jwt_verify(tok, '$mark-another-secret-of-32-bytes-or-more') IS NOT NULL), n int)"
 );
-$offset = -s $node->logfile;
-script("COPY copied_tokens FROM STDIN;\n$sub_tok\t1\n\\.\n");
-$newlog = log_since($offset);
-note "log: $_" for split /\n/, $newlog;
+$newlog = script_log("COPY copied_tokens FROM STDIN;\n$sub_tok\t1\n\\.\n");
 my (undef, $sub_payload) = split /\./, $sub_tok;
 is( counts_in($newlog, 'JSON Web Token signature is invalid', 'CONTEXT:', $sub_payload),
 	'1|0|0',
@@ -492,13 +493,10 @@ is( counts_in($newlog, 'JSON Web Token signature is invalid', 'CONTEXT:', $sub_p
 # quotes the dynamic query, which names the wrapper and holds the token.
 sql("CREATE FUNCTION wrap_sql(t text, k text) RETURNS jsonb LANGUAGE sql AS 'SELECT jwt_verify(t, k)'");
 sql("CREATE FUNCTION wrap_plpgsql(t text, k text) RETURNS jsonb LANGUAGE plpgsql AS 'BEGIN RETURN jwt_verify(t, k); END'");
-$offset = -s $node->logfile;
-script(<<"SQL");
+$newlog = script_log(<<"SQL");
 DO \$\$ BEGIN EXECUTE format('SELECT wrap_sql(%L, %L)', '$sub_tok', '$mark-another-secret-of-32-bytes-or-more'); END \$\$;
 DO \$\$ BEGIN EXECUTE format('SELECT wrap_plpgsql(%L, %L)', '$sub_tok', '$mark-another-secret-of-32-bytes-or-more'); END \$\$;
 SQL
-$newlog = log_since($offset);
-note "log: $_" for split /\n/, $newlog;
 is( counts_in($newlog, 'JSON Web Token signature is invalid', 'CONTEXT:', $sub_payload, $mark),
 	'2|0|0|0',
 	'a token a dynamic query gave to a wrapper of jwt_verify: logged without the context that quotes the query'
