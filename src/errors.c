@@ -15,7 +15,9 @@
 
 #include "lib/stringinfo.h"
 #include "access/parallel.h"
+#include "commands/prepare.h"
 #include "mb/pg_wchar.h"
+#include "parser/scansup.h"
 #include "tcop/tcopprot.h"
 
 #include "claims_ctx.h"
@@ -109,12 +111,16 @@ jwt_report(JwtReason reason, const char *detail, bool as_input_error)
 /*
  * The error context callback of every entry point (entry.h): called for
  * each error and message raised while one runs, whoever raises it, it
- * keeps the statement out of the server log.
+ * keeps the statement out of the server log, and the context lines too:
+ * those of the callers may quote the function's arguments (COPY's quotes
+ * the row it loads, whose token a CHECK constraint or a trigger verifies).
+ * The client still gets them.
  */
 void
 jwt_hide_statement_callback(void *arg)
 {
 	errhidestmt(true);
+	errhidecontext(true);
 
 	/*
 	 * A parallel worker's error is raised again in the leader, which is not
@@ -129,9 +135,12 @@ static emit_log_hook_type prev_emit_log_hook = NULL;
 
 /*
  * Does the text name one of the extension's functions: "jwt_" in any case
- * (a statement may write JWT_Verify, which folds to jwt_verify)?  The
- * tests below know the extension by this alone; hiding the statement of
- * some other function so named costs nothing but a log line.
+ * (a statement may write JWT_Verify, which folds to jwt_verify), or a
+ * Unicode-escaped identifier (U&"\006Awt_verify" is jwt_verify), which is
+ * taken to name one without being decoded?  The tests below know the
+ * extension by this alone; hiding the statement of some other function so
+ * named, or of any statement with a U&"" identifier, costs nothing but a
+ * log line.
  */
 static bool
 mentions_jwt(const char *text)
@@ -143,6 +152,121 @@ mentions_jwt(const char *text)
 	for (p = text; *p != '\0'; p++)
 	{
 		if ((*p == 'j' || *p == 'J') && pg_strncasecmp(p, "jwt_", 4) == 0)
+			return true;
+		if ((*p == 'u' || *p == 'U') && p[1] == '&' && p[2] == '"')
+			return true;
+	}
+	return false;
+}
+
+static bool
+ident_char(char c)
+{
+	return IS_HIGHBIT_SET(c) || isalnum((unsigned char) c) || c == '_' || c == '$';
+}
+
+/*
+ * Skip white space and comments (-- to the end of the line, and nested
+ * slash-star ones) as the SQL lexer does.
+ */
+static const char *
+skip_blanks(const char *p)
+{
+	for (;;)
+	{
+		if (scanner_isspace(*p))
+			p++;
+		else if (p[0] == '-' && p[1] == '-')
+		{
+			while (*p != '\0' && *p != '\n' && *p != '\r')
+				p++;
+		}
+		else if (p[0] == '/' && p[1] == '*')
+		{
+			int			depth = 0;
+
+			do
+			{
+				if (p[0] == '/' && p[1] == '*')
+					depth++, p++;
+				else if (p[0] == '*' && p[1] == '/')
+					depth--, p++;
+				p++;
+			} while (depth > 0 && *p != '\0');
+		}
+		else
+			return p;
+	}
+}
+
+/*
+ * The identifier at "p", as the parser reads it: folded to lower case, or
+ * double-quoted; truncated to NAMEDATALEN - 1 bytes.  Palloc'd.  No more
+ * than READ_IDENTIFIER_MAX bytes are read, whatever the text's length.
+ */
+#define READ_IDENTIFIER_MAX (NAMEDATALEN * MAX_MULTIBYTE_CHAR_LEN)
+
+static char *
+read_identifier(const char *p)
+{
+	StringInfoData buf;
+	const char *q;
+
+	if (*p != '"')
+	{
+		for (q = p; ident_char(*q) && q - p < READ_IDENTIFIER_MAX; q++)
+			;
+		return downcase_truncate_identifier(p, q - p, false);
+	}
+	initStringInfo(&buf);
+	for (q = p + 1; *q != '\0' && buf.len < READ_IDENTIFIER_MAX; q++)
+	{
+		if (*q == '"' && q[1] != '"')
+			break;
+		if (*q == '"')
+			q++;
+		appendStringInfoChar(&buf, *q);
+	}
+	truncate_identifier(buf.data, buf.len, false);
+	return buf.data;
+}
+
+/*
+ * Does the text EXECUTE a prepared statement of this session whose query
+ * names one of the extension's functions: EXECUTE p('token', 'key'), also
+ * in EXPLAIN EXECUTE and CREATE TABLE AS EXECUTE?  Such a statement holds
+ * the arguments of the call, and not the function's name.  The name after
+ * each EXECUTE keyword is read (read_identifier) and looked up.  A word
+ * EXECUTE elsewhere (a string, CREATE TRIGGER's EXECUTE FUNCTION) costs a
+ * lookup.  With "any_statement", any name after EXECUTE will do: the text
+ * quotes another session's query, whose prepared statements this one
+ * cannot see.
+ */
+static bool
+executes_jwt(const char *text, bool any_statement)
+{
+	const char *p;
+
+	if (text == NULL)
+		return false;
+	for (p = text; *p != '\0'; p++)
+	{
+		const char *name;
+		char	   *ident;
+		PreparedStatement *ps;
+
+		if ((*p != 'e' && *p != 'E') || pg_strncasecmp(p, "execute", 7) != 0 ||
+			(p > text && ident_char(p[-1])) || ident_char(p[7]))
+			continue;
+		name = skip_blanks(p + 7);
+		if (*name != '"' && !ident_char(*name))
+			continue;
+		if (any_statement)
+			return true;
+		ident = read_identifier(name);
+		ps = FetchPreparedStatement(ident, false);
+		pfree(ident);
+		if (ps != NULL && mentions_jwt(ps->plansource->query_string))
 			return true;
 	}
 	return false;
@@ -172,23 +296,25 @@ execute_refused(const ErrorData *edata)
  * It lists the query of every process in the cycle, one of which may hold
  * a token or key (jwt_authenticate waiting for the denylist's tables), and
  * errhidestmt does not hide it; the detail the client gets has no query.
- * Known by mentions_jwt: the cost of a false match is the queries of a
- * deadlock report.  Reached in the backend that
- * detects the deadlock, when it has loaded the library (every backend
- * when it is in shared_preload_libraries).
+ * Known by mentions_jwt, or by an EXECUTE of a prepared statement (of
+ * another session, which may call the extension: executes_jwt): the cost
+ * of a false match is the queries of a deadlock report.  Reached in the
+ * backend that detects the deadlock, when it has loaded the library
+ * (every backend when it is in shared_preload_libraries).
  */
 static bool
 deadlock_quotes_jwt(const ErrorData *edata)
 {
 	return edata->sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED &&
-		mentions_jwt(edata->detail_log);
+		(mentions_jwt(edata->detail_log) || executes_jwt(edata->detail_log, true));
 }
 
 /*
- * emit_log_hook: hide the statement of an error a worker marked, of an
- * error refusing to run one of the extension's functions and of any
- * message of a statement naming one; keep the queries of a deadlock report
- * out of the log when one calls the extension.
+ * emit_log_hook: hide the statement and context of an error a worker
+ * marked, the statement of an error refusing to run one of the
+ * extension's functions and of any message of a statement naming one;
+ * keep the queries of a deadlock report out of the log when one calls the
+ * extension.
  *
  * A statement naming one of the functions carries the tokens and keys a
  * client wrote into it, and PostgreSQL raises some errors before or around
@@ -198,7 +324,8 @@ deadlock_quotes_jwt(const ErrorData *edata)
  * log_min_error_statement is lowered.  The query PL/pgSQL (or SPI) ran,
  * which the log prints as QUERY, and the context lines, which may quote
  * it, go too when any of the three names the extension: a dynamic query
- * need not name it in the statement.
+ * need not name it in the statement.  So do they when the statement
+ * EXECUTEs a prepared statement that names it (executes_jwt).
  *
  * A second jwt_authenticate in a transaction whose first one switched to a
  * role without EXECUTE on it is refused by the executor (42501) before it
@@ -211,9 +338,12 @@ static void
 jwt_leader_log_hook(ErrorData *edata)
 {
 	if (edata->context != NULL && strstr(edata->context, JWT_WORKER_CONTEXT) != NULL)
+	{
 		edata->hide_stmt = true;
+		edata->hide_ctx = true;
+	}
 	if (mentions_jwt(debug_query_string) || mentions_jwt(edata->internalquery) ||
-		mentions_jwt(edata->context))
+		mentions_jwt(edata->context) || executes_jwt(debug_query_string, false))
 	{
 		edata->hide_stmt = true;
 		edata->hide_ctx = true;

@@ -50,6 +50,16 @@ sub log_since
 	return slurp_file($node->logfile, $_[0]);
 }
 
+# script(), then the server log it wrote (shown as notes)
+sub script_log
+{
+	my $offset = -s $node->logfile;
+	script($_[0]);
+	my $newlog = log_since($offset);
+	note "log: $_" for split /\n/, $newlog;
+	return $newlog;
+}
+
 sub count_in
 {
 	my ($text, $needle) = @_;
@@ -398,6 +408,99 @@ is( counts_in($newlog, 'current transaction is aborted', 'does not exist', 'divi
 is( counts_in($newlog, 'STATEMENT:', 'QUERY:', $hs_secret, $sub_sig),
 	'0|0|0|0',
 	'none of them with its statement, the query PL/pgSQL ran, the secret or the token');
+
+# SQL-level prepared statements: the statement that fails is EXECUTE,
+# whose text holds the token and the key but not the function's name; the
+# prepared statement it runs names the extension.  Errors raised around
+# the call (an aborted transaction, a timeout while the query waits, a
+# warning of the same query string), through EXECUTE, EXPLAIN EXECUTE and
+# CREATE TABLE AS EXECUTE, with the name quoted or not.  A prepared
+# statement that does not name the extension keeps its statement.
+$newlog = script_log(<<"SQL");
+PREPARE p(text, text) AS SELECT jwt_verify(\$1, \$2);
+PREPARE "Quoted ""P"""(text, text) AS SELECT JWT_Verify(\$1, \$2);
+PREPARE slow(text, text) AS SELECT jwt_verify(\$1, \$2) FROM pg_sleep(5);
+PREPARE other(int) AS SELECT 1 / \$1;
+BEGIN;
+SELECT 1 / 0;
+EXECUTE p('$sub_tok', '$hs_secret');
+ROLLBACK;
+BEGIN;
+SELECT 1 / 0;
+execute
+  "Quoted ""P""" ('$sub_tok', '$hs_secret');
+ROLLBACK;
+BEGIN;
+SELECT 1 / 0;
+EXPLAIN (ANALYZE) EXECUTE p('$sub_tok', '$hs_secret');
+ROLLBACK;
+BEGIN;
+SELECT 1 / 0;
+EXECUTE -- a comment
+  /* and /* a nested */ one */P('$sub_tok', '$hs_secret');
+ROLLBACK;
+BEGIN;
+SELECT 1 / 0;
+CREATE TEMP TABLE from_p AS EXECUTE p('$sub_tok', '$hs_secret');
+ROLLBACK;
+SET statement_timeout = '100ms';
+EXECUTE slow('$sub_tok', '$hs_secret');
+RESET statement_timeout;
+EXECUTE p('$sub_tok', '$hs_secret') \\; COMMIT;
+EXECUTE other(0);
+SQL
+is( counts_in(
+		$newlog, 'current transaction is aborted',
+		'statement timeout', 'there is no transaction in progress',
+		'STATEMENT:  SELECT 1 / 0;', 'STATEMENT:  EXECUTE other(0);'),
+	'5|1|1|5|1',
+	'EXECUTE of prepared statements: five aborted transactions, a timeout and a warning are logged, and the statements that name no jwt function'
+);
+is( counts_in($newlog, 'STATEMENT:', $hs_secret, $sub_sig),
+	'6|0|0',
+	'none of them with the EXECUTE statement, the secret or the token');
+
+# The function's name written as a Unicode-escaped identifier, which does
+# not spell jwt_ in the statement's text: a transaction already aborted.
+$newlog = script_log(<<"SQL");
+BEGIN;
+SELECT 1 / 0;
+SELECT U&"\\006Awt_verify"('$sub_tok', '$hs_secret');
+ROLLBACK;
+BEGIN;
+SELECT 1 / 0;
+SELECT u&"!006A!0077!0074!005Fverify" UESCAPE '!' ('$sub_tok', '$hs_secret');
+ROLLBACK;
+SQL
+is( counts_in($newlog, 'current transaction is aborted', 'STATEMENT:', $hs_secret, $sub_sig),
+	'2|2|0|0',
+	'a name written U&"\\006Awt_verify": the aborted transactions are logged without the statement, the secret or the token'
+);
+
+# A function of the extension that raises while COPY runs it (a CHECK
+# constraint): COPY's context line quotes the row, with the token in it.
+sql("CREATE TABLE copied_tokens (tok text CHECK (jwt_verify(tok, '$mark-another-secret-of-32-bytes-or-more') IS NOT NULL), n int)"
+);
+$newlog = script_log("COPY copied_tokens FROM STDIN;\n$sub_tok\t1\n\\.\n");
+my (undef, $sub_payload) = split /\./, $sub_tok;
+is( counts_in($newlog, 'JSON Web Token signature is invalid', 'CONTEXT:', $sub_payload),
+	'1|0|0',
+	'a token COPY gave to the extension: the error is logged without the context that quotes the row'
+);
+
+# The same from PL/pgSQL: a dynamic query calls a function of the
+# caller's (SQL, then PL/pgSQL) that calls jwt_verify; the context line
+# quotes the dynamic query, which names the wrapper and holds the token.
+sql("CREATE FUNCTION wrap_sql(t text, k text) RETURNS jsonb LANGUAGE sql AS 'SELECT jwt_verify(t, k)'");
+sql("CREATE FUNCTION wrap_plpgsql(t text, k text) RETURNS jsonb LANGUAGE plpgsql AS 'BEGIN RETURN jwt_verify(t, k); END'");
+$newlog = script_log(<<"SQL");
+DO \$\$ BEGIN EXECUTE format('SELECT wrap_sql(%L, %L)', '$sub_tok', '$mark-another-secret-of-32-bytes-or-more'); END \$\$;
+DO \$\$ BEGIN EXECUTE format('SELECT wrap_plpgsql(%L, %L)', '$sub_tok', '$mark-another-secret-of-32-bytes-or-more'); END \$\$;
+SQL
+is( counts_in($newlog, 'JSON Web Token signature is invalid', 'CONTEXT:', $sub_payload, $mark),
+	'2|0|0|0',
+	'a token a dynamic query gave to a wrapper of jwt_verify: logged without the context that quotes the query'
+);
 
 my $log = slurp_file($node->logfile);
 unlike($log, qr/terminated by signal|PANIC|TRAP:/,

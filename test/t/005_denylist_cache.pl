@@ -376,9 +376,13 @@ B("ROLLBACK PREPARED 'p4'");
 # jwt_authenticate then waits for jwt_revoked_subjects.
 my $dl_secret = 'DeadlockReportSecret0123456789abcdef';
 my $dl_n = 0;
-for my $detector ('the session in jwt_authenticate', 'the other session')
+
+# One deadlock: "$what" names it in the tests, A and C wait $a_ms and $c_ms
+# before they look for one, C takes its two locks with @c_locks, and
+# $a_call->(token, key) is A's call.
+sub deadlock
 {
-	my ($a_ms, $c_ms) = $detector eq 'the other session' ? (60000, 100) : (100, 60000);
+	my ($what, $a_ms, $c_ms, $a_call, @c_locks) = @_;
 	$dl_n++;
 	my $token = A(qq{SELECT jwt_sign('{"jti":"dl$dl_n","sub":"dls$dl_n","iat":1000}', '$dl_secret', 'HS256')});
 	my ($signature) = $token =~ /\.([^.]+)$/;
@@ -389,8 +393,7 @@ for my $detector ('the session in jwt_authenticate', 'the other session')
 	A(qq{SELECT jwt_is_revoked('{"jti":"dl-first$dl_n"}')});
 	my ($in, $out, $err) = (
 		"SET deadlock_timeout = '${c_ms}ms';\nBEGIN;\n"
-		  . "LOCK jwt_revoked_subjects IN ACCESS EXCLUSIVE MODE;\n"
-		  . "LOCK jwt_revoked_tokens IN ACCESS EXCLUSIVE MODE;\nROLLBACK;\n",
+		  . join('', map { "$_;\n" } @c_locks) . "ROLLBACK;\n",
 		'', '');
 	my $c = IPC::Run::start([ 'psql', '-XAtq', '-d', $node->connstr('postgres') ],
 		'<', \$in, '>', \$out, '2>', \$err,
@@ -399,15 +402,43 @@ for my $detector ('the session in jwt_authenticate', 'the other session')
 	$node->poll_query_until('postgres',
 		"SELECT EXISTS (SELECT FROM pg_locks WHERE NOT granted AND relation = 'jwt_revoked_tokens'::regclass)")
 	  or die 'the other session does not wait';
-	$a->(qq{SELECT jwt_authenticate('$token', '$dl_secret', '{HS256}') IS NOT NULL});
+	$a->($a_call->($token, $dl_secret));
 	A('ROLLBACK');
 	A('RESET deadlock_timeout');
 	$c->finish;
 	my $log = slurp_file($node->logfile, $offset);
-	like($log, qr/deadlock detected/, "deadlock detected by $detector");
-	unlike($log, qr/\Q$dl_secret\E/, "deadlock detected by $detector: the key is not in the server log");
-	unlike($log, qr/\Q$signature\E/, "deadlock detected by $detector: the token is not in the server log");
+	like($log, qr/deadlock detected/, $what);
+	unlike($log, qr/\Q$dl_secret\E/, "$what: the key is not in the server log");
+	unlike($log, qr/\Q$signature\E/, "$what: the token is not in the server log");
+	return;
 }
+
+for my $detector ('the session in jwt_authenticate', 'the other session')
+{
+	deadlock(
+		"deadlock detected by $detector",
+		$detector eq 'the other session' ? (60000, 100) : (100, 60000),
+		sub { "SELECT jwt_authenticate('$_[0]', '$_[1]', '{HS256}') IS NOT NULL" },
+		'LOCK jwt_revoked_subjects IN ACCESS EXCLUSIVE MODE',
+		'LOCK jwt_revoked_tokens IN ACCESS EXCLUSIVE MODE');
+}
+
+# The same deadlock when the session in jwt_authenticate runs it through
+# EXECUTE of a prepared statement, whose text holds the token and key but
+# not the function's name, and the other session, which detects the
+# deadlock, takes its locks in functions of its own (its queries name no
+# jwt_ either): it cannot see the other session's prepared statements.
+$node->safe_psql('postgres',
+	"CREATE FUNCTION lock_subjects() RETURNS void LANGUAGE sql AS 'LOCK jwt_revoked_subjects IN ACCESS EXCLUSIVE MODE';"
+	  . "CREATE FUNCTION lock_tokens() RETURNS void LANGUAGE sql AS 'LOCK jwt_revoked_tokens IN ACCESS EXCLUSIVE MODE'"
+);
+A(q{PREPARE auth(text, text) AS SELECT jwt_authenticate($1, $2, '{HS256}') IS NOT NULL});
+deadlock(
+	'deadlock with an EXECUTE detected by the other session',
+	60000, 100,
+	sub { "EXECUTE auth('$_[0]', '$_[1]')" },
+	'SELECT lock_subjects()', 'SELECT lock_tokens()');
+A('DEALLOCATE auth');
 
 # An unprivileged role, member of a role granted INSERT through two levels
 # of inheritance and allowed to CREATE in the extension's schema, plants
