@@ -94,6 +94,25 @@ SELECT * FROM pg_temp.delta();
 SELECT valid FROM t, k, jwt_validate(tok, pub, audience => 'api');
 SELECT * FROM pg_temp.delta();
 
+-- Every asymmetric algorithm: the signature check takes the signing
+-- input's hash that the cache computed (the algorithm's SHA-2; SHA-256 for
+-- EdDSA) and the token is then a hit; each of two tokens with the other's
+-- signature segment is a miss and a bad signature.
+SELECT a AS alg, v1.valid AS first_valid, v2.valid AS second_valid,
+       x1.reason AS swapped, x2.reason AS swapped_back
+  FROM unnest(ARRAY['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
+                    'ES256', 'ES384', 'ES512', 'EdDSA']) WITH ORDINALITY a(a, n),
+       LATERAL (SELECT jwt_generate_key(a) AS priv) g,
+       LATERAL (SELECT jwt_public_jwk(priv) AS pub, jwt_sign('{"sub":"x"}', priv, a) AS t1,
+                       jwt_sign('{"sub":"y"}', priv, a) AS t2) s,
+       LATERAL jwt_validate(t1, pub) v1,
+       LATERAL jwt_validate(t1, pub) v2,
+       LATERAL jwt_validate(split_part(t1, '.', 1) || '.' || split_part(t1, '.', 2) || '.' || split_part(t2, '.', 3), pub) x1,
+       LATERAL jwt_validate(split_part(t2, '.', 1) || '.' || split_part(t2, '.', 2) || '.' || split_part(t1, '.', 3), pub) x2
+ ORDER BY n;
+-- one hit a row (the second check of t1), three misses
+SELECT * FROM pg_temp.delta();
+
 -- HMAC tokens do not go through the cache.
 SELECT jwt_verify(jwt_sign('{"sub":"h"}', repeat('s', 32), 'HS256'), repeat('s', 32), algorithms => '{HS256}')->>'sub' AS sub;
 SELECT * FROM pg_temp.delta();

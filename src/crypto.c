@@ -143,6 +143,22 @@ prehash(const JwtAlg *alg, const char *data, size_t len,
 	return true;
 }
 
+bool
+jwt_crypto_input_hash(const JwtAlg *alg, const char *data, size_t len,
+					  unsigned char *md, unsigned int *mdlen)
+{
+	if (alg->family == JWT_FAMILY_EDDSA)
+	{
+		SHA256_CTX	c;
+
+		*mdlen = SHA256_DIGEST_LENGTH;
+		return SHA256_Init(&c) && SHA256_Update(&c, data, len) &&
+			SHA256_Final(md, &c);
+	}
+	Assert(alg->family != JWT_FAMILY_HMAC);
+	return prehash(alg, data, len, md, mdlen);
+}
+
 static JwtCryptoState *
 state_of(JwtKey *key)
 {
@@ -542,10 +558,12 @@ all_zero(const unsigned char *p, int n)
 
 static bool
 pkey_verify(JwtKey *key, const JwtAlg *alg, const char *data, size_t len,
+			const unsigned char *given_md,
 			const unsigned char *sig, size_t siglen, bool *valid)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	unsigned char own_md[EVP_MAX_MD_SIZE];
+	const unsigned char *md = given_md;
+	unsigned int mdlen = alg->hash_len;
 	EVP_PKEY_CTX *ctx;
 	int			rc;
 
@@ -565,8 +583,12 @@ pkey_verify(JwtKey *key, const JwtAlg *alg, const char *data, size_t len,
 	ctx = pctx_for(key, alg, false);
 	if (ctx == NULL)
 		return false;
-	if (!prehash(alg, data, len, md, &mdlen))
-		return false;
+	if (md == NULL)
+	{
+		if (!prehash(alg, data, len, own_md, &mdlen))
+			return false;
+		md = own_md;
+	}
 
 	if (alg->family == JWT_FAMILY_EC)
 	{
@@ -699,6 +721,7 @@ mac_equal(const unsigned char *a, const unsigned char *b, size_t len)
 
 bool
 jwt_crypto_verify(JwtKey *key, const JwtAlg *alg, const char *data, size_t len,
+				  const unsigned char *md,
 				  const unsigned char *sig, size_t siglen, bool *valid)
 {
 	*valid = false;
@@ -714,7 +737,7 @@ jwt_crypto_verify(JwtKey *key, const JwtAlg *alg, const char *data, size_t len,
 		*valid = (maclen == siglen && mac_equal(mac, sig, siglen));
 		return true;
 	}
-	return pkey_verify(key, alg, data, len, sig, siglen, valid);
+	return pkey_verify(key, alg, data, len, md, sig, siglen, valid);
 }
 
 void
@@ -745,7 +768,7 @@ jwt_crypto_pair_ok(JwtKey *key, const JwtAlg *alg)
 		return false;
 	ERR_clear_error();
 	if (!pkey_sign(key, alg, msg, sizeof(msg) - 1, sig, &siglen) ||
-		!pkey_verify(key, alg, msg, sizeof(msg) - 1, sig, siglen, &valid))
+		!pkey_verify(key, alg, msg, sizeof(msg) - 1, NULL, sig, siglen, &valid))
 		valid = false;
 	ERR_clear_error();
 	return valid;

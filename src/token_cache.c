@@ -3,14 +3,20 @@
  * token_cache.c
  *		Per-backend cache of verified signatures: a client that presents
  *		the same ES256, EdDSA, RS256 or PS256 token again (an access token
- *		is normally reused for its whole lifetime) costs a SHA-256 of the
- *		token and a hash lookup instead of a signature check.
+ *		is normally reused for its whole lifetime) costs hashing the token
+ *		and a hash lookup instead of a signature check.
  *
  * What is cached is one fact: "this exact token text has a valid signature
- * under this exact key object".  An entry is the SHA-256 of the whole
- * token (header, payload and signature; the token text itself is never
- * kept) and the serial number of the key that verified it (the member of
- * a JWK Set that the token's kid picked), nothing else.  Every call still
+ * under this exact key object".  An entry is a digest of the whole token
+ * (the token text itself is never kept) and the serial number of the key
+ * that verified it (the member of a JWK Set that the token's kid picked),
+ * nothing else.  The digest is the SHA-256 of the length of the signing
+ * input's hash, that hash and the signature segment as written.  That hash
+ * (header and payload) is the one the signature check signs, which it
+ * then takes from here instead of hashing again (SHA-256 for EdDSA, which
+ * hashes inside): two tokens with the same digest have the same signing
+ * input and signature, but for a collision of SHA-2, as when the whole
+ * token was hashed, for half the hashing.  Every call still
  * runs every other step of verify.c: shape, header, the algorithm
  * allow-list, the choice of the key by kid, jwt.min_rsa_bits, then typ,
  * the claims (exp, nbf, iat and max_age against the evaluation time with
@@ -145,19 +151,24 @@ jwt_token_cache_applies(const JwtAlg *alg)
 }
 
 /*
- * Is the token, as verified by "key", in the cache?  Always computes its
- * digest into "digest" (JWT_TOKEN_DIGEST_LEN bytes) for
- * jwt_token_cache_store; false (and a zeroed digest) when SHA-256 fails.
+ * Is the token, as verified by "key", in the cache?  "md" is the hash of
+ * its signing input (jwt_crypto_input_hash, mdlen bytes), "sig" its
+ * signature segment as written.  Always computes the token's digest into
+ * "digest" (JWT_TOKEN_DIGEST_LEN bytes) for jwt_token_cache_store; false
+ * (and a zeroed digest) when SHA-256 fails.
  */
 bool
-jwt_token_cache_lookup(const char *token, int len, JwtKey *key,
+jwt_token_cache_lookup(const unsigned char *md, unsigned int mdlen,
+					   const char *sig, int siglen, JwtKey *key,
 					   unsigned char *digest)
 {
 	TokenCacheKey k;
 	TokenCacheEntry *e;
 	SHA256_CTX	c;
+	unsigned char mdlen_byte = (unsigned char) mdlen;
 
-	if (!SHA256_Init(&c) || !SHA256_Update(&c, token, len) ||
+	if (!SHA256_Init(&c) || !SHA256_Update(&c, &mdlen_byte, 1) ||
+		!SHA256_Update(&c, md, mdlen) || !SHA256_Update(&c, sig, siglen) ||
 		!SHA256_Final(digest, &c))
 	{
 		memset(digest, 0, JWT_TOKEN_DIGEST_LEN);

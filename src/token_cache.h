@@ -18,7 +18,8 @@
 extern int	jwt_token_cache_size;	/* GUC jwt.token_cache_size */
 
 extern bool jwt_token_cache_applies(const JwtAlg *alg);
-extern bool jwt_token_cache_lookup(const char *token, int len, JwtKey *key,
+extern bool jwt_token_cache_lookup(const unsigned char *md, unsigned int mdlen,
+								   const char *sig, int siglen, JwtKey *key,
 								   unsigned char *digest);
 extern void jwt_token_cache_store(const unsigned char *digest, JwtKey *key);
 extern void jwt_token_cache_reset(void);

@@ -25,6 +25,8 @@
  */
 #include "postgres.h"
 
+#include <openssl/evp.h>
+
 #include "utils/memutils.h"
 
 #include "base64url.h"
@@ -70,6 +72,9 @@ verify_pipeline(const char *token, int len, JwtKey *key,
 	bool		valid = false;
 	bool		cached = false;
 	unsigned char digest[JWT_TOKEN_DIGEST_LEN];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	bool		have_md = false;
 
 
 	/* 1. shape */
@@ -130,22 +135,30 @@ verify_pipeline(const char *token, int len, JwtKey *key,
 	 * backend (token_cache.c: asymmetric algorithms only; everything else
 	 * is checked as usual)
 	 */
+	signing_input_len = (segs->payload + segs->payload_len) - segs->header;
 	if (jwt_token_cache_applies(alg) &&
-		jwt_token_cache_lookup(token, len, key, digest))
-		cached = valid = true;
-	else if (!jwt_decode_segment(segs->signature, segs->signature_len, 2, &sig,
-								 &siglen, &res->detail))
+		jwt_crypto_input_hash(alg, segs->header, signing_input_len, md, &mdlen))
+	{
+		/* the hash of the signing input, which the check below needs too */
+		have_md = true;
+		if (jwt_token_cache_lookup(md, mdlen, segs->signature, segs->signature_len,
+								   key, digest))
+			cached = valid = true;
+	}
+	if (!cached &&
+		!jwt_decode_segment(segs->signature, segs->signature_len, 2, &sig,
+							&siglen, &res->detail))
 	{
 		res->reason = JWT_REASON_MALFORMED;
 		return;
 	}
 	if (!cached)
 	{
-		signing_input_len = (segs->payload + segs->payload_len) - segs->header;
 		if (!jwt_crypto_verify(key, alg, segs->header, signing_input_len,
+							   have_md && alg->family != JWT_FAMILY_EDDSA ? md : NULL,
 							   (unsigned char *) sig, siglen, &valid))
 			jwt_crypto_error(alg, false);
-		if (valid && jwt_token_cache_applies(alg))
+		if (valid && have_md)
 			jwt_token_cache_store(digest, key);
 	}
 	if (!valid)
