@@ -72,6 +72,20 @@ SELECT sp, count(*) AS docs,
          WHERE pos <= len) s
  GROUP BY sp ORDER BY sp COLLATE "C";
 
+-- Integers of 1 to 25 digits (read eight digits at a time while they fit
+-- in 18), with a sign or not, followed by a byte just outside the digits or not, last
+-- in the document or not: the same numbers as jsonb_in's.
+SELECT count(*) AS docs,
+       count(*) FILTER (WHERE o IS NOT DISTINCT FROM c) AS agree,
+       count(*) FILTER (WHERE o IS NULL) AS rejected
+  FROM (SELECT ours(d)::text AS o, core(d)::text AS c
+          FROM generate_series(1, 25) l,
+               unnest(ARRAY['1234567890123456789012345', '9999999999999999999999999',
+                            '1000000000000000000000000', '1090807060504030201009080']) digits,
+               unnest(ARRAY['', '-']) sign,
+               unnest(ARRAY['}', ',"x":1}', '.5}', 'e2}', '/}', ':}']) tail,
+               LATERAL (SELECT '{"n":' || sign || left(digits, l) || tail AS d) x) s;
+
 -- Documents the jsonb writer could get wrong: empty containers, nesting to
 -- jwt.max_json_depth, strings longer than 64 kB, containers of more than
 -- JB_OFFSET_STRIDE (32) members (where entries hold offsets), integers

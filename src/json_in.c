@@ -665,6 +665,36 @@ jp_node(JsonParser *jp, uint8 type)
 	return jp->nnodes++;
 }
 
+/*
+ * Are the 8 bytes at "s" all ASCII digits?  If so, *value is their value.
+ * Each byte is a digit when its high nibble is 3 both as it is and plus 6
+ * (no byte carries into the next: a digit plus 6 is at most 0x3F); the
+ * value is then made by three multiplications, pairs of digits, then
+ * fours, then the eight.  Little-endian only: the first digit is the low
+ * byte.
+ */
+static inline bool
+eight_digits(const char *s, uint64 *value)
+{
+#ifndef WORDS_BIGENDIAN
+	uint64		v;
+
+	memcpy(&v, s, sizeof(v));
+	if ((v & UINT64CONST(0xF0F0F0F0F0F0F0F0)) != UINT64CONST(0x3030303030303030) ||
+		((v + UINT64CONST(0x0606060606060606)) & UINT64CONST(0xF0F0F0F0F0F0F0F0)) !=
+		UINT64CONST(0x3030303030303030))
+		return false;
+	v &= UINT64CONST(0x0F0F0F0F0F0F0F0F);
+	v = (v * (10 * 256 + 1)) >> 8;
+	v = ((v & UINT64CONST(0x00FF00FF00FF00FF)) * (100 * 65536 + 1)) >> 16;
+	v = ((v & UINT64CONST(0x0000FFFF0000FFFF)) * (UINT64CONST(10000) * 4294967296 + 1)) >> 32;
+	*value = v & UINT64CONST(0xFFFFFFFF);
+	return true;
+#else
+	return false;
+#endif
+}
+
 static int
 jp_number(JsonParser *jp)
 {
@@ -686,6 +716,16 @@ jp_number(JsonParser *jp)
 		q++, intdigits = 1;
 	else
 	{
+		/* eight digits at a time while ival keeps to 18 of them */
+		while (jp->end - q >= 8 && intdigits <= 10)
+		{
+			uint64		digits;
+
+			if (!eight_digits(q, &digits))
+				break;
+			ival = ival * 100000000 + (int64) digits;
+			q += 8, intdigits += 8;
+		}
 		while (q < jp->end && *q >= '0' && *q <= '9')
 		{
 			if (intdigits < 18)
