@@ -923,11 +923,22 @@ jp_object(JsonParser *jp)
 		}
 	}
 
-	/* Sort into jsonb order (insertion sort: objects are small). */
+	/*
+	 * Sort into jsonb order (insertion sort: objects are small), refusing
+	 * duplicate names.  Each member inserted is compared with the member it
+	 * ends up after, which is a duplicate of it if any member is.
+	 */
 	pairs = (JPair *) (jp->stack + base);
 	n = (jp->nstack - base) / 2;
 	if (n > 32)
+	{
 		qsort_arg(pairs, n, sizeof(JPair), pair_cmp, jp->nodes);
+		for (i = 1; i < n; i++)
+		{
+			if (key_cmp(&jp->nodes[pairs[i - 1].key], &jp->nodes[pairs[i].key]) == 0)
+				return jp_fail(jp, "has a duplicate member name"), -1;
+		}
+	}
 	else
 	{
 		for (i = 1; i < n; i++)
@@ -935,19 +946,18 @@ jp_object(JsonParser *jp)
 			JPair		tmp = pairs[i];
 			const JNode *key = &jp->nodes[tmp.key];
 			int			j = i - 1;
+			int			c;
 
-			while (j >= 0 && key_cmp(&jp->nodes[pairs[j].key], key) > 0)
+			while ((c = key_cmp(&jp->nodes[pairs[j].key], key)) > 0)
 			{
 				pairs[j + 1] = pairs[j];
-				j--;
+				if (--j < 0)
+					break;
 			}
+			if (j >= 0 && c == 0)
+				return jp_fail(jp, "has a duplicate member name"), -1;
 			pairs[j + 1] = tmp;
 		}
-	}
-	for (i = 1; i < n; i++)
-	{
-		if (key_cmp(&jp->nodes[pairs[i - 1].key], &jp->nodes[pairs[i].key]) == 0)
-			return jp_fail(jp, "has a duplicate member name"), -1;
 	}
 	jp_close(jp, id, base);
 	return id;
