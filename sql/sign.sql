@@ -53,6 +53,22 @@ SELECT count(*) AS objects,
                   FROM generate_series(1, n) i) AS c
           FROM generate_series(0, 140) n) o;
 
+-- The registered claims' types are checked by their exact names: each of
+-- the seven with a value of the wrong type is refused, names that differ
+-- from one in a byte, in case or in length are claims like any other.
+CREATE FUNCTION pg_temp.sign_error(c jsonb) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM jwt_sign(c, repeat('k', 32));
+	RETURN 'signed';
+EXCEPTION WHEN others THEN
+	RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+SELECT name, pg_temp.sign_error(jsonb_build_object(name, v::jsonb)) AS result
+  FROM (VALUES ('exp', '"x"'), ('nbf', '"x"'), ('iat', '"x"'), ('iss', '1'), ('sub', '1'),
+               ('jti', '1'), ('aud', '1'), ('aud', '["a", 1]'),
+               ('ex', '"x"'), ('expx', '"x"'), ('EXP', '"x"'), ('axp', '"x"'), ('exq', '"x"'),
+               ('ibt', '"x"'), ('sua', '1'), ('jtj', '1'), ('bud', '1')) AS t(name, v);
+
 -- Signature lengths per algorithm.
 SELECT alg, length(split_part(jwt_sign('{"iat":1}', :k64, alg), '.', 3)) AS sig_chars
   FROM unnest(ARRAY['HS256', 'HS384', 'HS512']) AS alg;

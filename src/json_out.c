@@ -25,6 +25,16 @@
 
 static const char hexdig[] = "0123456789abcdef";
 
+/* The bytes a JSON string must escape: the controls, '"' and '\\'. */
+static const bool must_escape[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+};
+
 /*
  * Append "s" (len bytes, not NUL-terminated) as a JSON string literal,
  * escaping what RFC 8259 requires and nothing else.
@@ -34,12 +44,27 @@ json_out_string(StringInfo buf, const char *s, int len)
 {
 	const char *end = s + len;
 	const char *run = s;
+	const char *p;
 
 	enlargeStringInfo(buf, len + 2);
+	/* the first byte to escape: 16 at a time, then one at a time */
+	p = json_skip_plain(s, end, false);
+	while (p < end && !must_escape[(unsigned char) *p])
+		p++;
+	if (p == end)
+	{
+		/* nothing to escape, the usual case: written in place */
+		char	   *w = buf->data + buf->len;
+
+		w[0] = '"';
+		memcpy(w + 1, s, len);
+		w[len + 1] = '"';
+		w[len + 2] = '\0';
+		buf->len += len + 2;
+		return;
+	}
 	appendStringInfoCharMacro(buf, '"');
-	/* a string with nothing to escape is copied at once, below */
-	s = json_skip_plain(s, end, false);
-	for (; s < end; s++)
+	for (s = p; s < end; s++)
 	{
 		unsigned char c = (unsigned char) *s;
 

@@ -108,13 +108,19 @@ check_claim(void *arg, const char *name, int namelen, JsonbValue *v,
 	ClaimsSeen *seen = (ClaimsSeen *) arg;
 	const char *pending = NULL;
 	char		kind = 0;
+	uint32		packed;
 	int			i;
 
 	if (namelen != 3)
 		return;
+	/* the three bytes as one number, compared with each name's */
+	packed = (uint32) (unsigned char) name[0] << 16 |
+		(uint32) (unsigned char) name[1] << 8 | (unsigned char) name[2];
 	for (i = 0; i < lengthof(names); i++)
 	{
-		if (memcmp(name, names[i], 3) == 0)
+		if (packed == ((uint32) (unsigned char) names[i][0] << 16 |
+					   (uint32) (unsigned char) names[i][1] << 8 |
+					   (unsigned char) names[i][2]))
 		{
 			pending = names[i];
 			kind = kinds[i];
