@@ -191,29 +191,6 @@ read_hex4(JsonParser *jp, const char *s, pg_wchar *out)
 }
 
 /*
- * Bytes that end a run of plain characters in a string: the quote, the
- * backslash, control characters and every non-ASCII byte.
- */
-static const bool jp_special[256] = {
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-};
-
-/*
  * Parse a string starting at the opening quote.  *out is its value, not
  * NUL-terminated: the text itself for a string without escapes that needs
  * no conversion, else a palloc'd buffer.
@@ -235,7 +212,7 @@ jp_string_slow(JsonParser *jp, const char **out, int *outlen)
 
 		/* the run of plain ASCII characters, then one table look-up each */
 		q = json_skip_plain(q, jp->end, true);
-		while (q < jp->end && !jp_special[(unsigned char) *q])
+		while (q < jp->end && json_byte_class[(unsigned char) *q] == 0)
 			q++;
 		if (q >= jp->end)
 			return jp_fail(jp, "ends early");

@@ -25,16 +25,6 @@
 
 static const char hexdig[] = "0123456789abcdef";
 
-/* The bytes a JSON string must escape: the controls, '"' and '\\'. */
-static const bool must_escape[256] = {
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
-};
-
 /*
  * Append "s" (len bytes, not NUL-terminated) as a JSON string literal,
  * escaping what RFC 8259 requires and nothing else.
@@ -49,7 +39,7 @@ json_out_string(StringInfo buf, const char *s, int len)
 	enlargeStringInfo(buf, len + 2);
 	/* the first byte to escape: 16 at a time, then one at a time */
 	p = json_skip_plain(s, end, false);
-	while (p < end && !must_escape[(unsigned char) *p])
+	while (p < end && !(json_byte_class[(unsigned char) *p] & JSON_BYTE_ESCAPE))
 		p++;
 	if (p == end)
 	{
