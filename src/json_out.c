@@ -36,7 +36,8 @@ json_out_string(StringInfo buf, const char *s, int len)
 	const char *run = s;
 	const char *p;
 
-	enlargeStringInfo(buf, len + 2);
+	if (buf->maxlen - buf->len <= len + 2)
+		enlargeStringInfo(buf, len + 2);
 	/* the first byte to escape: 16 at a time, then one at a time */
 	p = json_skip_plain(s, end, false);
 	while (p < end && !(json_byte_class[(unsigned char) *p] & JSON_BYTE_ESCAPE))

@@ -106,32 +106,49 @@ check_claim(void *arg, const char *name, int namelen, JsonbValue *v,
 	static const char *const names[] = {"exp", "nbf", "iat", "iss", "sub", "jti", "aud"};
 	static const char kinds[] = "nnnsssa";	/* 'n'umber, 's'tring, 'a'ud */
 	ClaimsSeen *seen = (ClaimsSeen *) arg;
-	const char *pending = NULL;
-	char		kind = 0;
+	const char *pending;
+	char		kind;
 	uint32		packed;
 	int			i;
 
 	if (namelen != 3)
 		return;
 	/* the three bytes as one number, compared with each name's */
-	packed = (uint32) (unsigned char) name[0] << 16 |
-		(uint32) (unsigned char) name[1] << 8 | (unsigned char) name[2];
-	for (i = 0; i < lengthof(names); i++)
+#define PACK3(a, b, c) ((uint32) (a) << 16 | (uint32) (b) << 8 | (uint32) (c))
+	packed = PACK3((unsigned char) name[0], (unsigned char) name[1],
+				   (unsigned char) name[2]);
+	switch (packed)
 	{
-		if (packed == ((uint32) (unsigned char) names[i][0] << 16 |
-					   (uint32) (unsigned char) names[i][1] << 8 |
-					   (unsigned char) names[i][2]))
-		{
-			pending = names[i];
-			kind = kinds[i];
-			seen->has_exp |= (i == 0);
-			seen->has_nbf |= (i == 1);
-			seen->has_iat |= (i == 2);
+		case PACK3('e', 'x', 'p'):
+			i = 0;
 			break;
-		}
+		case PACK3('n', 'b', 'f'):
+			i = 1;
+			break;
+		case PACK3('i', 'a', 't'):
+			i = 2;
+			break;
+		case PACK3('i', 's', 's'):
+			i = 3;
+			break;
+		case PACK3('s', 'u', 'b'):
+			i = 4;
+			break;
+		case PACK3('j', 't', 'i'):
+			i = 5;
+			break;
+		case PACK3('a', 'u', 'd'):
+			i = 6;
+			break;
+		default:
+			return;
 	}
-	if (pending == NULL)
-		return;
+#undef PACK3
+	pending = names[i];
+	kind = kinds[i];
+	seen->has_exp |= (i == 0);
+	seen->has_nbf |= (i == 1);
+	seen->has_iat |= (i == 2);
 	if (kind == 'n' && v->type != jbvNumeric)
 		claim_type_error(pending, "a number");
 	if (kind == 's' && v->type != jbvString)
