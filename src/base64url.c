@@ -18,10 +18,9 @@
  * each character is looked up by its nibbles in 16-entry tables (vpshufb),
  * which say whether it is in the alphabet and what to add for its value,
  * anything else stops the decoding, and the 6-bit values are packed into
- * 24 bytes with two multiply-adds and two shuffles; the 4-character groups
- * after the last 32 characters are decoded in one more, overlapping step.
- * The last bytes when encoding, the last partial group when decoding and
- * every other CPU take the scalar loops.  Both give the same characters
+ * 24 bytes with two multiply-adds and two shuffles.  The whole groups
+ * after the last full step are done in one more, overlapping step.  The
+ * last partial group and every other CPU take the scalar loops.  Both give the same characters
  * and bytes and refuse the same texts (test/fuzz/fuzz_b64url.c checks
  * decoding against b64url_check, encodings against a reference encoder,
  * and each against the other).
@@ -210,9 +209,12 @@ static const uint32 dec_shift0[256] = {
 
 #ifdef B64URL_AVX2
 /*
- * Encode "len" bytes, 24 a step while at least 28 are left (the second
- * half of a step reads 16 bytes from its 12th), into "dst": returns how
- * many bytes were encoded.  Each 3 bytes a, b, c are spread as b, a, c, b
+ * Encode the whole groups of three of "len" bytes (len >= 24), 24 a step
+ * (the second half of a step reads 16 bytes from its 8th, of which it
+ * uses the last 12), into "dst": returns how many bytes were encoded.
+ * The groups left after the last 24 bytes are encoded with the 24 ending
+ * at them, again over groups already encoded: a group always gives the
+ * same four characters.  Each 3 bytes a, b, c are spread as b, a, c, b
  * over 32 bits, whose four 6-bit fields two multiplications move into
  * the four bytes; a value becomes its character by the offset of its run.
  */
@@ -224,17 +226,26 @@ encode_avx2(const unsigned char *src, int len, char *dst)
 		'0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '-' - 62, '_' - 63, 'A', 0, 0
 	const __m256i enc_offsets = _mm256_setr_epi8(ENC_OFFSETS, ENC_OFFSETS);
 #undef ENC_OFFSETS
-	int			i;
+	int			whole = len - len % 3;
+	int			i = 0;
 
-	for (i = 0; i + 28 <= len; i += 24)
+	for (;;)
 	{
-		__m256i		in = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (src + i))),
-												 _mm_loadu_si128((const __m128i *) (src + i + 12)), 1);
+		int			at;
+		__m256i		in;
 		__m256i		v;
 		__m256i		offset;
 
+		if (i + 24 <= whole)
+			at = i;
+		else if (i < whole)
+			at = whole - 24;
+		else
+			break;
+		in = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (src + at))),
+									 _mm_loadu_si128((const __m128i *) (src + at + 8)), 1);
 		in = _mm256_shuffle_epi8(in, _mm256_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10,
-													  1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10));
+													  5, 4, 6, 5, 8, 7, 9, 8, 11, 10, 12, 11, 14, 13, 15, 14));
 		/* a >> 2 and ((b << 8 | c) >> 6) & 63 in the low bytes of the halves */
 		v = _mm256_mulhi_epu16(_mm256_and_si256(in, _mm256_set1_epi32(0x0FC0FC00)),
 							   _mm256_set1_epi32(0x04000040));
@@ -250,7 +261,8 @@ encode_avx2(const unsigned char *src, int len, char *dst)
 								 _mm256_and_si256(_mm256_cmpgt_epi8(_mm256_set1_epi8(26), v),
 												  _mm256_set1_epi8(13)));
 		offset = _mm256_shuffle_epi8(enc_offsets, offset);
-		_mm256_storeu_si256((__m256i *) (dst + i / 3 * 4), _mm256_add_epi8(v, offset));
+		_mm256_storeu_si256((__m256i *) (dst + at / 3 * 4), _mm256_add_epi8(v, offset));
+		i = at + 24;
 	}
 	return i;
 }
@@ -356,7 +368,7 @@ b64url_encode(const unsigned char *src, int len, char *dst)
 	int			i = 0;
 
 #ifdef B64URL_AVX2
-	if (len >= 28 && have_avx2())
+	if (len >= 24 && have_avx2())
 	{
 		i = encode_avx2(src, len, dst);
 		p += i / 3 * 4;
