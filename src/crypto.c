@@ -143,22 +143,6 @@ prehash(const JwtAlg *alg, const char *data, size_t len,
 	return true;
 }
 
-bool
-jwt_crypto_input_hash(const JwtAlg *alg, const char *data, size_t len,
-					  unsigned char *md, unsigned int *mdlen)
-{
-	if (alg->family == JWT_FAMILY_EDDSA)
-	{
-		SHA256_CTX	c;
-
-		*mdlen = SHA256_DIGEST_LENGTH;
-		return SHA256_Init(&c) && SHA256_Update(&c, data, len) &&
-			SHA256_Final(md, &c);
-	}
-	Assert(alg->family != JWT_FAMILY_HMAC);
-	return prehash(alg, data, len, md, mdlen);
-}
-
 static JwtCryptoState *
 state_of(JwtKey *key)
 {

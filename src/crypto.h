@@ -28,9 +28,9 @@ extern bool jwt_crypto_sign(JwtKey *key, const JwtAlg *alg,
 
 /*
  * Verify "sig" over "data"; *valid says whether it verified (a signature
- * of the wrong length never does).  "md", when not NULL, is
- * jwt_crypto_input_hash of "data", computed already.  False only when
- * OpenSSL fails.
+ * of the wrong length never does).  "md", when not NULL, is the hash of
+ * "data" that an RSA, RSA-PSS or ECDSA signature signs (the algorithm's
+ * SHA-2), computed already.  False only when OpenSSL fails.
  */
 extern bool jwt_crypto_verify(JwtKey *key, const JwtAlg *alg,
 							  const char *data, size_t len,
@@ -38,14 +38,6 @@ extern bool jwt_crypto_verify(JwtKey *key, const JwtAlg *alg,
 							  const unsigned char *sig, size_t siglen,
 							  bool *valid);
 
-/*
- * The hash of a signing input that an RSA, RSA-PSS or ECDSA signature
- * signs (the algorithm's SHA-2), or SHA-256 for EdDSA, which hashes
- * inside: into "md" (EVP_MAX_MD_SIZE bytes), its length in *mdlen.
- */
-extern bool jwt_crypto_input_hash(const JwtAlg *alg, const char *data,
-								  size_t len, unsigned char *md,
-								  unsigned int *mdlen);
 
 /* Raise 39000 after jwt_crypto_sign or jwt_crypto_verify returned false. */
 pg_noreturn extern void jwt_crypto_error(const JwtAlg *alg, bool signing);

@@ -10,13 +10,11 @@
  * under this exact key object".  An entry is a digest of the whole token
  * (the token text itself is never kept) and the serial number of the key
  * that verified it (the member of a JWK Set that the token's kid picked),
- * nothing else.  The digest is the SHA-256 of the length of the signing
- * input's hash, that hash and the signature segment as written.  That hash
- * (header and payload) is the one the signature check signs, which it
- * then takes from here instead of hashing again (SHA-256 for EdDSA, which
- * hashes inside): two tokens with the same digest have the same signing
- * input and signature, but for a collision of SHA-2, as when the whole
- * token was hashed, for half the hashing.  Every call still
+ * nothing else.  The digest is the SHA-256 of the whole token.  Its
+ * state after the header and payload (the signing input) is kept, and on
+ * a miss finished into the SHA-256 of the signing input, which an RS256,
+ * PS256 or ES256 signature signs: the check takes it from there instead of
+ * hashing the text again.  Every call still
  * runs every other step of verify.c: shape, header, the algorithm
  * allow-list, the choice of the key by kid, jwt.min_rsa_bits, then typ,
  * the claims (exp, nbf, iat and max_age against the evaluation time with
@@ -151,27 +149,39 @@ jwt_token_cache_applies(const JwtAlg *alg)
 }
 
 /*
- * Is the token, as verified by "key", in the cache?  "md" is the hash of
- * its signing input (jwt_crypto_input_hash, mdlen bytes), "sig" its
- * signature segment as written.  Always computes the token's digest into
- * "digest" (JWT_TOKEN_DIGEST_LEN bytes) for jwt_token_cache_store; false
- * (and a zeroed digest) when SHA-256 fails.
+ * Is the token, as verified by "key", in the cache?  Always computes its
+ * digest (the SHA-256 of the whole text) into d->digest for
+ * jwt_token_cache_store; false (and a zeroed digest) when SHA-256 fails.
+ * With "keep_input", also keeps the state of that hash after the first
+ * "input_len" bytes (the signing input), which jwt_token_cache_input_hash
+ * finishes into the signing input's SHA-256 when the signature must be
+ * checked: one pass over the text for both.
  */
 bool
-jwt_token_cache_lookup(const unsigned char *md, unsigned int mdlen,
-					   const char *sig, int siglen, JwtKey *key,
-					   unsigned char *digest)
+jwt_token_cache_lookup(const char *token, int len, int input_len,
+					   bool keep_input, JwtKey *key, JwtTokenDigest *d)
 {
 	TokenCacheKey k;
 	TokenCacheEntry *e;
 	SHA256_CTX	c;
-	unsigned char mdlen_byte = (unsigned char) mdlen;
 
-	if (!SHA256_Init(&c) || !SHA256_Update(&c, &mdlen_byte, 1) ||
-		!SHA256_Update(&c, md, mdlen) || !SHA256_Update(&c, sig, siglen) ||
-		!SHA256_Final(digest, &c))
+	Assert(input_len <= len);
+	d->has_input = false;
+	if (!SHA256_Init(&c) || !SHA256_Update(&c, token, input_len))
 	{
-		memset(digest, 0, JWT_TOKEN_DIGEST_LEN);
+		memset(d->digest, 0, JWT_TOKEN_DIGEST_LEN);
+		return false;
+	}
+	if (keep_input)
+	{
+		d->input = c;
+		d->has_input = true;
+	}
+	if (!SHA256_Update(&c, token + input_len, len - input_len) ||
+		!SHA256_Final(d->digest, &c))
+	{
+		memset(d->digest, 0, JWT_TOKEN_DIGEST_LEN);
+		d->has_input = false;
 		return false;
 	}
 	if (cache == NULL)
@@ -179,7 +189,7 @@ jwt_token_cache_lookup(const unsigned char *md, unsigned int mdlen,
 		cache_misses++;
 		return false;
 	}
-	memcpy(k.digest, digest, JWT_TOKEN_DIGEST_LEN);
+	memcpy(k.digest, d->digest, JWT_TOKEN_DIGEST_LEN);
 	k.serial = key_serial(key);
 	e = hash_search(cache, &k, HASH_FIND, NULL);
 	if (e == NULL)
@@ -192,10 +202,24 @@ jwt_token_cache_lookup(const unsigned char *md, unsigned int mdlen,
 	return true;
 }
 
-/* Remember that "key" verified the token of "digest". */
-void
-jwt_token_cache_store(const unsigned char *digest, JwtKey *key)
+/*
+ * The SHA-256 of the signing input into "md" (32 bytes), from the state
+ * jwt_token_cache_lookup kept; false when it kept none.
+ */
+bool
+jwt_token_cache_input_hash(JwtTokenDigest *d, unsigned char *md)
 {
+	if (!d->has_input)
+		return false;
+	d->has_input = false;
+	return SHA256_Final(md, &d->input) == 1;
+}
+
+/* Remember that "key" verified the token of "d". */
+void
+jwt_token_cache_store(const JwtTokenDigest *d, JwtKey *key)
+{
+	const unsigned char *digest = d->digest;
 	static const unsigned char zero[JWT_TOKEN_DIGEST_LEN];
 	TokenCacheKey k;
 	TokenCacheEntry *e;

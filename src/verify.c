@@ -25,8 +25,6 @@
  */
 #include "postgres.h"
 
-#include <openssl/evp.h>
-
 #include "utils/memutils.h"
 
 #include "base64url.h"
@@ -71,10 +69,8 @@ verify_pipeline(const char *token, int len, JwtKey *key,
 	size_t		signing_input_len;
 	bool		valid = false;
 	bool		cached = false;
-	unsigned char digest[JWT_TOKEN_DIGEST_LEN];
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	bool		have_md = false;
+	JwtTokenDigest digest;
+	bool		use_cache = false;
 
 
 	/* 1. shape */
@@ -136,13 +132,17 @@ verify_pipeline(const char *token, int len, JwtKey *key,
 	 * is checked as usual)
 	 */
 	signing_input_len = (segs->payload + segs->payload_len) - segs->header;
-	if (jwt_token_cache_applies(alg) &&
-		jwt_crypto_input_hash(alg, segs->header, signing_input_len, md, &mdlen))
+	if (jwt_token_cache_applies(alg))
 	{
-		/* the hash of the signing input, which the check below needs too */
-		have_md = true;
-		if (jwt_token_cache_lookup(md, mdlen, segs->signature, segs->signature_len,
-								   key, digest))
+		/*
+		 * The token's digest; on the way, the hash of the signing input when
+		 * the check below signs its SHA-256
+		 */
+		use_cache = true;
+		if (jwt_token_cache_lookup(token, len, (int) signing_input_len,
+								   alg->family != JWT_FAMILY_EDDSA &&
+								   alg->hash_len == SHA256_DIGEST_LENGTH,
+								   key, &digest))
 			cached = valid = true;
 	}
 	if (!cached &&
@@ -154,12 +154,15 @@ verify_pipeline(const char *token, int len, JwtKey *key,
 	}
 	if (!cached)
 	{
+		unsigned char md[SHA256_DIGEST_LENGTH];
+		bool		have_md = use_cache && jwt_token_cache_input_hash(&digest, md);
+
 		if (!jwt_crypto_verify(key, alg, segs->header, signing_input_len,
-							   have_md && alg->family != JWT_FAMILY_EDDSA ? md : NULL,
+							   have_md ? md : NULL,
 							   (unsigned char *) sig, siglen, &valid))
 			jwt_crypto_error(alg, false);
-		if (valid && have_md)
-			jwt_token_cache_store(digest, key);
+		if (valid && use_cache)
+			jwt_token_cache_store(&digest, key);
 	}
 	if (!valid)
 	{
