@@ -94,10 +94,11 @@ SELECT * FROM pg_temp.delta();
 SELECT valid FROM t, k, jwt_validate(tok, pub, audience => 'api');
 SELECT * FROM pg_temp.delta();
 
--- Every asymmetric algorithm: the signature check takes the signing
--- input's hash that the cache computed (the algorithm's SHA-2; SHA-256 for
--- EdDSA) and the token is then a hit; each of two tokens with the other's
--- signature segment is a miss and a bad signature.
+-- Every asymmetric algorithm verifies on a miss (RS256, PS256 and ES256
+-- with the signing input's SHA-256 from the pass that computed the
+-- token's digest, the others hashing as usual) and is then a hit; each of
+-- two tokens with the other's signature segment is a miss and a bad
+-- signature.
 SELECT a AS alg, v1.valid AS first_valid, v2.valid AS second_valid,
        x1.reason AS swapped, x2.reason AS swapped_back
   FROM unnest(ARRAY['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
