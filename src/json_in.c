@@ -347,9 +347,9 @@ jp_string_slow(JsonParser *jp, const char **out, int *outlen)
 }
 
 /*
- * jp_string, inline for the usual string: plain ASCII, its closing quote
- * within the next 16 bytes or found by the 16-byte scan, and at least 16
- * bytes of text left to scan.  Anything else takes jp_string_slow, which
+ * jp_string, inline for the usual string: plain ASCII, and its closing
+ * quote the first byte the 16-byte scan stops at (the scan leaves the last
+ * 15 bytes of the text alone).  Anything else takes jp_string_slow, which
  * scans again from the start.
  */
 static pg_attribute_always_inline bool

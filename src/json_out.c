@@ -280,11 +280,12 @@ json_out_container(StringInfo buf, JsonbContainer *container)
 }
 
 /*
- * The value of entry "index" of a container whose data start at "base",
- * its data from offset "start" to "end", as JsonbIteratorNext returns a
- * value when it skips nested containers (fillJsonbValue in jsonb_util.c):
- * a string points into the data, a numeric or a container starts at the
- * next 4-byte boundary of them, a container is a jbvBinary.
+ * The value of a container's entry "entry", whose bytes are those of the
+ * container's data (at "base") from offset "start" to "end", as
+ * JsonbIteratorNext returns a value when it skips nested containers
+ * (fillJsonbValue in jsonb_util.c): a string points into the data, a
+ * numeric or a container starts at the next 4-byte boundary of its bytes,
+ * a container is a jbvBinary.
  */
 static void
 entry_value(JEntry entry, const char *base, uint32 start, uint32 end,
