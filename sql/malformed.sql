@@ -57,6 +57,31 @@ SELECT count(*) AS tries, count(*) FILTER (WHERE why(t) = 'malformed') AS malfor
                 SELECT overlay(forge_raw('eyJhbGciOiJIUzI1NiJ9', p) PLACING c FROM length('eyJhbGciOiJIUzI1NiJ9') + length(p) + 3 + i FOR 1)
                   FROM generate_series(0, 42) i) y;
 
+-- Every ASCII character, and characters whose UTF-8 bytes have every high
+-- nibble from 8 to F, at every position of signature segments of 32 to 40,
+-- 60 to 68 and 92 to 100 characters (the lengths around 32-character
+-- steps, and every length modulo 4): refused exactly when the segment is
+-- not canonical base64url (as a plain check of the alphabet, the length
+-- and the trailing bits says), else decoded to the bytes decode() gives.
+SELECT count(*) AS tries,
+       count(*) FILTER (WHERE ok) AS canonical,
+       count(*) FILTER (WHERE r = CASE WHEN ok THEN 'bad_signature' ELSE 'malformed' END) AS as_expected,
+       count(*) FILTER (WHERE ok AND (jwt_decode('eyJhbGciOiJIUzI1NiJ9.e30.' || seg)).signature =
+                                     decode(translate(seg, '-_', '+/') || repeat('=', (4 - n % 4) % 4), 'base64')) AS same_bytes
+  FROM (SELECT n, seg, r.reason AS r,
+               seg ~ '^[A-Za-z0-9_-]*$' AND n % 4 <> 1 AND
+               (n % 4 <> 2 OR right(seg, 1) IN ('A', 'Q', 'g', 'w')) AND
+               (n % 4 <> 3 OR strpos('AEIMQUYcgkosw048', right(seg, 1)) > 0) AS ok
+          FROM (SELECT n, overlay(s PLACING c FROM p FOR 1) AS seg
+                  FROM (SELECT n, left(repeat('eyJzdWIiOiJhbGljZSIsImlhdCI6MX0-_09azAZ', 3), n - 1) ||
+                                  CASE n % 4 WHEN 2 THEN 'Q' WHEN 3 THEN 'E' ELSE 'x' END AS s
+                          FROM generate_series(32, 100) n
+                         WHERE n <= 40 OR n BETWEEN 60 AND 68 OR n >= 92) b,
+                       generate_series(1, n) p,
+                       (SELECT chr(i) FROM generate_series(1, 127) i
+                        UNION ALL SELECT unnest(ARRAY['é', 'ÿ', chr(2047), '€', '😀'])) c(c)) v,
+               LATERAL jwt_validate('eyJhbGciOiJIUzI1NiJ9.e30.' || seg, :k32) r) w;
+
 -- Header: a JSON object, no duplicate members, alg a known non-"none" string.
 SELECT h AS header, why(forge(h, '{"iat":1}')) AS reason
   FROM (VALUES ('not json'), ('[]'), ('"HS256"'), ('{"alg":"HS256"} x'), ('{"alg":"HS256",}'),

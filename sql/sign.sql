@@ -69,6 +69,24 @@ SELECT name, pg_temp.sign_error(jsonb_build_object(name, v::jsonb)) AS result
                ('ex', '"x"'), ('expx', '"x"'), ('EXP', '"x"'), ('axp', '"x"'), ('exq', '"x"'),
                ('ibt', '"x"'), ('sua', '1'), ('jtj', '1'), ('bud', '1')) AS t(name, v);
 
+-- The header's members are read in place too: 70 of them (past entries
+-- holding an offset), "alg" and "typ" among them written first, an empty
+-- name and names to escape.  And claims with such names, a long string,
+-- empty containers and numerics after strings of odd lengths.
+SELECT seg(t1, 1) = '{"alg":"HS256","typ":"at+jwt",' ||
+                    substr(replace(replace((h - 'alg' - 'typ')::text, ', ', ','), '": ', '":'), 2) AS header_exact,
+       seg(t2, 2) = replace(replace(c::text, ', ', ','), '": ', '":') AS claims_exact
+  FROM (SELECT (SELECT jsonb_object_agg('h' || i, CASE i % 5 WHEN 0 THEN to_jsonb(repeat('v', i))
+                                                             WHEN 1 THEN to_jsonb(i * 1.25)
+                                                             WHEN 2 THEN jsonb_build_array(i, 'a')
+                                                             WHEN 3 THEN jsonb_build_object('n', i)
+                                                             ELSE 'false' END)
+                  FROM generate_series(1, 70) i)
+               || '{"alg":"HS256","typ":"at+jwt","":"e","q\"\\":"x","z":"","\n\u0001":[]}' AS h,
+               jsonb_build_object('', '', '"', 1, E'\\', '[]'::jsonb, E'k\n', '{}'::jsonb, 'long', repeat('x', 30001),
+                                  'o', 'odd', 'n', 12345.678, 'iat', 1, 'zz', jsonb_build_object('a', 'b', 'c', 0.5)) AS c) x,
+       LATERAL (SELECT jwt_sign('{"iat":1}', :k32, header => h) AS t1, jwt_sign(c, :k32) AS t2) y;
+
 -- Signature lengths per algorithm.
 SELECT alg, length(split_part(jwt_sign('{"iat":1}', :k64, alg), '.', 3)) AS sig_chars
   FROM unnest(ARRAY['HS256', 'HS384', 'HS512']) AS alg;

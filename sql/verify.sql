@@ -166,6 +166,45 @@ SELECT a.alg, length(s.mac) AS mac_bytes,
                   FROM (SELECT b64url(format('{"alg":"%s"}', a.alg)) || '.' || b64url('{"iat":1}') AS si) x) s,
        generate_series(0, 8 * length(s.mac) - 1) b
  GROUP BY a.alg, s.mac, s.si, s.sig ORDER BY a.alg;
+-- Members are matched by their names as unescaped: "\u0065xp" is "exp"
+-- (the token has expired), an escaped "sub", "aud" or "iss" is checked
+-- against the expected value, an escaped "crit" is refused.  Names that
+-- share a first byte with a registered one (or its low six bits: "%xp",
+-- "%at"), or that begin with one (15 to 21 bytes long), are not taken.
+SELECT n, h AS header, p AS payload, r.reason
+  FROM (VALUES (1, '{"alg":"HS256"}', '{"\u0065xp":1}', NULL, NULL, NULL),
+               (2, '{"alg":"HS256"}', '{"e\u0078\u0070":1,"iat":1}', NULL, NULL, NULL),
+               (3, '{"alg":"HS256"}', '{"n\u0062f":4102444800}', NULL, NULL, NULL),
+               (4, '{"alg":"HS256"}', '{"s\u0075b":"mallory"}', 'alice', NULL, NULL),
+               (5, '{"alg":"HS256"}', '{"\u0061ud":["x","y"]}', NULL, 'api', NULL),
+               (6, '{"alg":"HS256"}', '{"\u0061\u0075\u0064":"api"}', NULL, 'api', NULL),
+               (7, '{"alg":"HS256"}', '{"is\u0073":"evil"}', NULL, NULL, 'good'),
+               (8, '{"\u0061lg":"HS256","\u0063rit":["exp"],"exp":1}', '{"iat":1}', NULL, NULL, NULL),
+               (9, '{"alg":"HS256"}', '{"exp":1,"\u0065xp":2}', NULL, NULL, NULL),
+               (10, '{"alg":"HS256"}', '{"%xp":1,"%at":4102444800,"Exp":1,"eXp":1,"ex\u0070x":1}', NULL, NULL, NULL),
+               (11, '{"alg":"HS256"}', '{"exp0123456789ab":1,"exp0123456789abc":1,"expexpexpexpexpexpexp":1}', NULL, NULL, NULL),
+               (12, '{"alg":"HS256"}', '{"subjectsubjects":"x"}', 'x', NULL, NULL),
+               (13, '{"alg":"HS256"}', '{"sub0123456789abcdef":"y","su":"y","s":"y"}', 'y', NULL, NULL),
+               (14, '{"alg":"HS256"}', '{"audaudaudaudaudaud":"x"}', NULL, 'x', NULL),
+               (15, '{"alg":"HS256","algorithm_of_the_token":"none","cri":["exp"]}', '{"iat":1}', NULL, NULL, NULL))
+         AS v(n, h, p, sub, aud, iss),
+       LATERAL jwt_validate(forge(h, p, :k32), :k32, at => :at, subject => sub, audience => aud, issuer => iss) r
+ ORDER BY n;
+
+-- The MAC's length is checked before its bytes: the signature cut short
+-- by any number of bytes (a prefix of the right MAC), or one byte longer,
+-- is refused for each HMAC algorithm.
+SELECT a.alg, count(*) AS tries,
+       count(*) FILTER (WHERE (jwt_validate(s.si || '.' || rtrim(translate(encode(m, 'base64'), E'+/\n', '-_'), '='),
+                                            :k64, ARRAY[a.alg], at => :at)).reason = 'bad_signature') AS refused
+  FROM (VALUES ('HS256', 'sha256'), ('HS384', 'sha384'), ('HS512', 'sha512')) AS a(alg, h),
+       LATERAL (SELECT si, hmac(si, :k64, a.h) AS mac
+                  FROM (SELECT b64url(format('{"alg":"%s"}', a.alg)) || '.' || b64url('{"iat":1}') AS si) x) s,
+       LATERAL (SELECT substr(s.mac, 1, k) AS m FROM generate_series(1, length(s.mac) - 1) k
+                UNION ALL SELECT s.mac || '\x00'::bytea
+                UNION ALL SELECT s.mac || s.mac) t
+ GROUP BY a.alg ORDER BY a.alg;
+
 DROP FUNCTION forge_bytea(text, text, bytea, text);
 DROP FUNCTION forge(text, text, text);
 DROP FUNCTION b64url(text);
