@@ -209,6 +209,22 @@ static const uint32 dec_shift0[256] = {
 
 #ifdef B64URL_AVX2
 /*
+ * Where the AVX2 step after position "i" starts, of "step" bytes or
+ * characters within the first "whole": at "i" while a full step fits,
+ * then once more at the last "step" of them (over groups already done,
+ * which it rewrites the same), then -1.
+ */
+static inline int
+next_step(int i, int whole, int step)
+{
+	if (i + step <= whole)
+		return i;
+	if (i < whole)
+		return whole - step;
+	return -1;
+}
+
+/*
  * Encode the whole groups of three of "len" bytes (len >= 24), 24 a step
  * (the second half of a step reads 16 bytes from its 8th, of which it
  * uses the last 12), into "dst": returns how many bytes were encoded.
@@ -229,19 +245,14 @@ encode_avx2(const unsigned char *src, int len, char *dst)
 	int			whole = len - len % 3;
 	int			i = 0;
 
-	for (;;)
+	int			at;
+
+	while ((at = next_step(i, whole, 24)) >= 0)
 	{
-		int			at;
 		__m256i		in;
 		__m256i		v;
 		__m256i		offset;
 
-		if (i + 24 <= whole)
-			at = i;
-		else if (i < whole)
-			at = whole - 24;
-		else
-			break;
 		in = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *) (src + at))),
 									 _mm_loadu_si128((const __m128i *) (src + at + 8)), 1);
 		in = _mm256_shuffle_epi8(in, _mm256_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10,
@@ -313,19 +324,14 @@ decode_avx2(const char *src, int len, unsigned char *dst)
 	int			whole = len - len % 4;
 	int			i = 0;
 
-	for (;;)
+	int			at;
+
+	while ((at = next_step(i, whole, 32)) >= 0)
 	{
-		int			at;
 		__m256i		c;
 		__m256i		hi;
 		__m256i		v;
 
-		if (i + 32 <= whole)
-			at = i;
-		else if (i < whole)
-			at = whole - 32;
-		else
-			break;
 		c = _mm256_loadu_si256((const __m256i *) (src + at));
 		hi = _mm256_and_si256(_mm256_srli_epi32(c, 4), nibble);
 		if (!_mm256_testz_si256(_mm256_shuffle_epi8(dec_lo, _mm256_and_si256(c, nibble)),
