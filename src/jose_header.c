@@ -28,6 +28,23 @@
 static const char *const segment_names[3] = {"header", "payload", "signature"};
 
 /*
+ * Ask for the cache lines of a token before the first pass over it: a
+ * token read from a table is often in no cache, and memchr would otherwise
+ * wait for its lines one after another; asked for at once, their misses
+ * overlap.  The first 4 kB at most (a usual token is far shorter).
+ */
+static inline void
+prefetch_token(const char *token, int len)
+{
+#if defined(__GNUC__) || defined(__clang__)
+	const char *end = token + Min(len, 4096);
+
+	for (; token < end; token += 64)
+		__builtin_prefetch(token);
+#endif
+}
+
+/*
  * Split "token" into its three segments and check that each is canonical
  * base64url.
  */
@@ -46,6 +63,7 @@ jwt_split(const char *token, int len, JwtSegments *seg, char **detail)
 						   len, jwt_max_token_size);
 		return JWT_REASON_LIMIT_EXCEEDED;
 	}
+	prefetch_token(token, len);
 	dot1 = memchr(token, '.', len);
 	dot2 = dot1 ? memchr(dot1 + 1, '.', len - (dot1 + 1 - token)) : NULL;
 	if (dot2 == NULL || memchr(dot2 + 1, '.', len - (dot2 + 1 - token)) != NULL)
