@@ -100,6 +100,7 @@ typedef struct JNode
 typedef struct JsonParser
 {
 	const char *p;
+	const char *start;			/* the text */
 	const char *end;
 	int			depth;
 	int			max_depth;
@@ -211,7 +212,7 @@ jp_string_slow(JsonParser *jp, const char **out, int *outlen)
 		unsigned char c;
 
 		/* the run of plain ASCII characters, then one table look-up each */
-		q = json_skip_plain(q, jp->end, true);
+		q = json_skip_plain(q, jp->end, jp->start, true);
 		while (q < jp->end && json_byte_class[(unsigned char) *q] == 0)
 			q++;
 		if (q >= jp->end)
@@ -348,15 +349,14 @@ jp_string_slow(JsonParser *jp, const char **out, int *outlen)
 
 /*
  * jp_string, inline for the usual string: plain ASCII, and its closing
- * quote the first byte the 16-byte scan stops at (the scan leaves the last
- * 15 bytes of the text alone).  Anything else takes jp_string_slow, which
- * scans again from the start.
+ * quote the first byte the 16-byte scan stops at.  Anything else takes
+ * jp_string_slow, which scans again from the start.
  */
 static pg_attribute_always_inline bool
 jp_string(JsonParser *jp, const char **out, int *outlen)
 {
 	const char *s = jp->p + 1;
-	const char *q = json_skip_plain(s, jp->end, true);
+	const char *q = json_skip_plain(s, jp->end, jp->start, true);
 
 	if (likely(q < jp->end && *q == '"'))
 	{
@@ -1334,6 +1334,7 @@ json_parse(const char *data, int len, const char *what,
 	memset(&jp, 0, sizeof(jp));
 	jp.wipe = wipe;
 	jp.p = data;
+	jp.start = data;
 	jp.end = data + len;
 	jp.max_depth = jwt_max_json_depth;
 	jp.convert = (GetDatabaseEncoding() != PG_UTF8 &&

@@ -25,12 +25,26 @@
 
 static const char hexdig[] = "0123456789abcdef";
 
+static void json_out_string_in(StringInfo buf, const char *s, int len,
+							   const char *start);
+
 /*
  * Append "s" (len bytes, not NUL-terminated) as a JSON string literal,
  * escaping what RFC 8259 requires and nothing else.
  */
 void
 json_out_string(StringInfo buf, const char *s, int len)
+{
+	json_out_string_in(buf, s, len, NULL);
+}
+
+/*
+ * json_out_string for a string that may be read from "start" on (the
+ * jsonb container holding it, or NULL): its bytes are then looked at 16 at
+ * a time up to its last one (json_skip_plain).
+ */
+static void
+json_out_string_in(StringInfo buf, const char *s, int len, const char *start)
 {
 	const char *end = s + len;
 	const char *run = s;
@@ -39,7 +53,7 @@ json_out_string(StringInfo buf, const char *s, int len)
 	if (buf->maxlen - buf->len <= len + 2)
 		enlargeStringInfo(buf, len + 2);
 	/* the first byte to escape: 16 at a time, then one at a time */
-	p = json_skip_plain(s, end, false);
+	p = json_skip_plain(s, end, start, false);
 	while (p < end && !(json_byte_class[(unsigned char) *p] & JSON_BYTE_ESCAPE))
 		p++;
 	if (p == end)
@@ -385,12 +399,16 @@ json_out_members(StringInfo buf, JsonbContainer *object,
 			continue;
 		if (!first)
 			appendStringInfoCharMacro(buf, ',');
-		json_out_string(buf, name, namelen);
+		json_out_string_in(buf, name, namelen, (const char *) object);
 		appendStringInfoCharMacro(buf, ':');
 		first = false;
 		entry_value(ventry, base, vstart, vend, &v);
 		start = buf->len;
-		json_out_value(buf, &v);
+		if (v.type == jbvString)
+			json_out_string_in(buf, v.val.string.val, v.val.string.len,
+							   (const char *) object);
+		else
+			json_out_value(buf, &v);
 		if (hook)
 			hook(arg, name, namelen, &v, buf->data + start, buf->len - start);
 	}
