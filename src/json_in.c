@@ -1037,10 +1037,12 @@ jp_value(JsonParser *jp)
  */
 typedef struct JsonWriter
 {
-	char	   *buf;
+	char	   *buf;			/* 16 bytes longer than needed (jw_string) */
 	Size		pos;
 	const JNode *nodes;
 	const int32 *kids;
+	const char *start;			/* the parsed text */
+	const char *end;
 } JsonWriter;
 
 static JEntry jw_value(JsonWriter *jw, const JNode *n);
@@ -1098,6 +1100,22 @@ jw_integer(JsonWriter *jw, int64 v)
 	return len;
 }
 
+/*
+ * Write a string's bytes.  One of 16 bytes or fewer, in the text with 16
+ * bytes to read from it, is copied as 16 bytes, without a call: those
+ * after it are written over by what follows (every byte up to the end is
+ * written), or are past the end, in the buffer's 16 spare bytes.
+ */
+static inline void
+jw_string(JsonWriter *jw, const JNode *n)
+{
+	if (n->len <= 16 && n->ptr >= jw->start && jw->end - n->ptr >= 16)
+		memcpy(jw->buf + jw->pos, n->ptr, 16);
+	else
+		memcpy(jw->buf + jw->pos, n->ptr, n->len);
+	jw->pos += n->len;
+}
+
 /* Write a container's members kids[from ... from + count) and their entries. */
 static inline void
 jw_members(JsonWriter *jw, JEntry *entries, int index, Size datastart,
@@ -1112,8 +1130,7 @@ jw_members(JsonWriter *jw, JEntry *entries, int index, Size datastart,
 
 		if (c->type == jbvString)
 		{
-			memcpy(jw->buf + jw->pos, c->ptr, c->len);
-			jw->pos += c->len;
+			jw_string(jw, c);
 			meta = c->len;
 		}
 		else
@@ -1156,8 +1173,7 @@ jw_value(JsonWriter *jw, const JNode *n)
 	switch (n->type)
 	{
 		case jbvString:
-			memcpy(jw->buf + jw->pos, n->ptr, n->len);
-			jw->pos += n->len;
+			jw_string(jw, n);
 			return n->len;
 		case jbvNumeric:
 			{
@@ -1450,8 +1466,10 @@ json_parse(const char *data, int len, const char *what,
 	{
 		JsonWriter	jw;
 
-		jw.buf = palloc(jp.size);
+		jw.buf = palloc(jp.size + 16);
 		jw.pos = VARHDRSZ;
+		jw.start = data;
+		jw.end = data + len;
 		jw.nodes = jp.nodes;
 		jw.kids = jp.kids;
 		jw_value(&jw, r);
