@@ -70,9 +70,9 @@ bench_connect() {
 	# a table bigger than a quarter of shared_buffers goes through a ring of
 	# 256 kB and reads every page again from the kernel at each pass: the
 	# 200,000 tokens take 65 MB, over a quarter of 256 MB
-	# (bench_check_buffers).
+	# (bench_check_buffers).  JWT_BENCH_SHARED_BUFFERS sets another size.
 	JWT_CLUSTER_CONF="${JWT_CLUSTER_CONF:-}
-shared_buffers = 512MB
+shared_buffers = ${JWT_BENCH_SHARED_BUFFERS:-512MB}
 max_parallel_workers_per_gather = 0
 jit = off"
 	jwt_cluster_start || bench_die "could not start a throwaway server"
