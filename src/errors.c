@@ -202,32 +202,44 @@ skip_blanks(const char *p)
 /*
  * The identifier at "p", as the parser reads it: folded to lower case, or
  * double-quoted; truncated to NAMEDATALEN - 1 bytes.  Palloc'd.  No more
- * than READ_IDENTIFIER_MAX bytes are read, whatever the text's length.
+ * than READ_IDENTIFIER_MAX bytes are copied, whatever the text's length;
+ * *after is where the identifier ends in the text (past its closing
+ * quote).
  */
 #define READ_IDENTIFIER_MAX (NAMEDATALEN * MAX_MULTIBYTE_CHAR_LEN)
 
 static char *
-read_identifier(const char *p)
+read_identifier(const char *p, const char **after)
 {
 	StringInfoData buf;
 	const char *q;
+	char	   *ident;
 
 	if (*p != '"')
 	{
 		for (q = p; ident_char(*q) && q - p < READ_IDENTIFIER_MAX; q++)
 			;
-		return downcase_truncate_identifier(p, q - p, false);
+		ident = downcase_truncate_identifier(p, q - p, false);
+		while (ident_char(*q))
+			q++;
+		*after = q;
+		return ident;
 	}
 	initStringInfo(&buf);
-	for (q = p + 1; *q != '\0' && buf.len < READ_IDENTIFIER_MAX; q++)
+	for (q = p + 1; *q != '\0'; q++)
 	{
 		if (*q == '"' && q[1] != '"')
+		{
+			q++;
 			break;
+		}
 		if (*q == '"')
 			q++;
-		appendStringInfoChar(&buf, *q);
+		if (buf.len < READ_IDENTIFIER_MAX)
+			appendStringInfoChar(&buf, *q);
 	}
 	truncate_identifier(buf.data, buf.len, false);
+	*after = q;
 	return buf.data;
 }
 
@@ -236,11 +248,14 @@ read_identifier(const char *p)
  * names one of the extension's functions: EXECUTE p('token', 'key'), also
  * in EXPLAIN EXECUTE and CREATE TABLE AS EXECUTE?  Such a statement holds
  * the arguments of the call, and not the function's name.  The name after
- * each EXECUTE keyword is read (read_identifier) and looked up.  A word
- * EXECUTE elsewhere (a string, CREATE TRIGGER's EXECUTE FUNCTION) costs a
- * lookup.  With "any_statement", any name after EXECUTE will do: the text
- * quotes another session's query, whose prepared statements this one
- * cannot see.
+ * each EXECUTE keyword is read (read_identifier) and looked up.  A name
+ * this session has no prepared statement for counts too when arguments
+ * follow it: that statement failed for want of it (prepared on another
+ * connection behind a pooler, or deallocated), and its arguments may be a
+ * token and a key.  A word EXECUTE elsewhere (a string, CREATE TRIGGER's
+ * EXECUTE FUNCTION, GRANT EXECUTE ON) costs a lookup.  With
+ * "any_statement", any name after EXECUTE will do: the text quotes another
+ * session's query, whose prepared statements this one cannot see.
  */
 static bool
 executes_jwt(const char *text, bool any_statement)
@@ -252,6 +267,7 @@ executes_jwt(const char *text, bool any_statement)
 	for (p = text; *p != '\0'; p++)
 	{
 		const char *name;
+		const char *after;
 		char	   *ident;
 		PreparedStatement *ps;
 
@@ -263,10 +279,11 @@ executes_jwt(const char *text, bool any_statement)
 			continue;
 		if (any_statement)
 			return true;
-		ident = read_identifier(name);
+		ident = read_identifier(name, &after);
 		ps = FetchPreparedStatement(ident, false);
 		pfree(ident);
-		if (ps != NULL && mentions_jwt(ps->plansource->query_string))
+		if (ps != NULL ? mentions_jwt(ps->plansource->query_string) :
+			*skip_blanks(after) == '(')
 			return true;
 	}
 	return false;

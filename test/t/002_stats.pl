@@ -460,6 +460,32 @@ is( counts_in($newlog, 'STATEMENT:', $hs_secret, $sub_sig),
 	'6|0|0',
 	'none of them with the EXECUTE statement, the secret or the token');
 
+# EXECUTE of a prepared statement this session does not have, with
+# arguments: behind a connection pooler the statement was prepared on
+# another connection (or was deallocated), the error is PostgreSQL's
+# "does not exist", and the arguments may well be a token and a key.  Any
+# name will do, quoted, long or not ASCII.  EXECUTE followed by a word and
+# no arguments (GRANT EXECUTE ON FUNCTION, EXECUTE FUNCTION in CREATE
+# TRIGGER) keeps its statement.
+my $long_name = 'n' x 300;
+$newlog = script_log(<<"SQL");
+EXECUTE missing('$sub_tok', '$hs_secret');
+EXECUTE "Missing ""Q"""  ('$sub_tok', '$hs_secret');
+EXECUTE $long_name('$sub_tok', '$hs_secret');
+EXECUTE /* a comment */ ÉTÉ ('$sub_tok', '$hs_secret');
+GRANT EXECUTE ON FUNCTION no_such_function(text) TO PUBLIC;
+CREATE TRIGGER t BEFORE INSERT ON no_such_table FOR EACH ROW EXECUTE FUNCTION no_such_function();
+SQL
+is( counts_in(
+		$newlog, 'does not exist',
+		'STATEMENT:  GRANT EXECUTE', 'STATEMENT:  CREATE TRIGGER'),
+	'6|1|1',
+	'EXECUTE of missing prepared statements, GRANT EXECUTE and EXECUTE FUNCTION fail and are logged, the last two with their statement'
+);
+is( counts_in($newlog, 'STATEMENT:', $hs_secret, $sub_sig),
+	'2|0|0',
+	'no EXECUTE of a missing prepared statement with its statement, the secret or the token');
+
 # The function's name written as a Unicode-escaped identifier, which does
 # not spell jwt_ in the statement's text: a transaction already aborted.
 $newlog = script_log(<<"SQL");
