@@ -137,6 +137,37 @@ check_eq "encoding: RLS: a token for \"victim\" + U+00A6 reads nothing (28000)" 
 check_eq "encoding: RLS: a Japanese subject reads its own row" \
 	"$(rows "$(token "$H" '{"sub":"日本語の名前","role":"regress_jwt_enc_user"}')")" "auth 00000 rows ok"
 
+# The last 15 bytes of a string are scanned with the 16 bytes ending there
+# (the parsed text's, or the jsonb container's when signing), and a short
+# string is copied as 16 bytes: strings converted to EUC_JP are copies and
+# must take the exact path.  A special character at every position near
+# the end of the payload, of the last member name and of a string signed:
+# the same claims as jsonb_in's, the same payload as to_json's.
+check_eq "encoding: strings near the end of the payload read as jsonb_in reads them" \
+	"$(q <<-'SQL'
+		SELECT count(*) || '|' || count(*) FILTER (WHERE o IS NOT DISTINCT FROM c)
+		  FROM (SELECT (jwt_decode(tok)).claims::text AS o, d::jsonb::text AS c
+		          FROM (SELECT d, 'eyJhbGciOiJub25lIn0.' || rtrim(translate(encode(convert_to(d, 'UTF8'), 'base64'), E'+/\n', '-_'), '=') || '.' AS tok
+		                  FROM unnest(ARRAY[E'\\"', E'\\\\', E'\\n', E'\\u00e9', 'é', '日', '/']) sp,
+		                       generate_series(0, 24) len, generate_series(0, 24) pos, generate_series(1, 3) layout,
+		                       LATERAL (SELECT CASE layout
+		                                  WHEN 1 THEN format('{"s":"%s%s%s"}', repeat('a', pos), sp, repeat('b', len - pos))
+		                                  WHEN 2 THEN format('{"pad":"0123456789abcdef","s%s":"%s%s%s"}', sp, repeat('a', pos), sp, repeat('b', len - pos))
+		                                  ELSE format('{"%s%s%s":1}', repeat('k', pos), sp, repeat('b', len - pos)) END AS d) x
+		                 WHERE pos <= len) y) z;
+	SQL
+	)" "6825|6825"
+check_eq "encoding: strings near their end signed as to_json writes them" \
+	"$(q <<-'SQL'
+		SELECT count(*) || '|' || count(*) FILTER (WHERE convert_from(decode(translate(p, '-_', '+/') || repeat('=', (4 - length(p) % 4) % 4), 'base64'), 'UTF8') =
+		                                          '{"s":' || to_json(str)::text || ',"iat":1}')
+		  FROM (SELECT str, split_part(jwt_sign(jsonb_build_object('s', str, 'iat', 1), repeat('k', 32)), '.', 2) AS p
+		          FROM unnest(ARRAY['"', '\', E'\n', E'\x01', 'é', '日', '/']) sp, generate_series(0, 40) len, generate_series(0, 40) pos,
+		               LATERAL (SELECT repeat('a', pos) || sp || repeat('b', len - pos) AS str) x
+		         WHERE pos <= len) y;
+	SQL
+	)" "6027|6027"
+
 # Then every other server encoding, each in a database of its own
 # (legacy.py): characters to escape in messages are escaped by their code
 # point or make the token malformed; text an encoding cannot take (all
