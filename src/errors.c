@@ -213,17 +213,13 @@ read_identifier(const char *p, const char **after)
 {
 	StringInfoData buf;
 	const char *q;
-	char	   *ident;
 
 	if (*p != '"')
 	{
-		for (q = p; ident_char(*q) && q - p < READ_IDENTIFIER_MAX; q++)
+		for (q = p; ident_char(*q); q++)
 			;
-		ident = downcase_truncate_identifier(p, q - p, false);
-		while (ident_char(*q))
-			q++;
 		*after = q;
-		return ident;
+		return downcase_truncate_identifier(p, Min(q - p, READ_IDENTIFIER_MAX), false);
 	}
 	initStringInfo(&buf);
 	for (q = p + 1; *q != '\0'; q++)
