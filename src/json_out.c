@@ -404,6 +404,12 @@ json_out_members(StringInfo buf, JsonbContainer *object,
 		first = false;
 		entry_value(ventry, base, vstart, vend, &v);
 		start = buf->len;
+		/*
+		 * A string, the usual value, is written here, where the container
+		 * is known and the call inlined (json_out_value, which the
+		 * containers' iterator uses too, made it 180 instructions more per
+		 * signed HS256 token).
+		 */
 		if (v.type == jbvString)
 			json_out_string_in(buf, v.val.string.val, v.val.string.len,
 							   (const char *) object);
