@@ -89,9 +89,10 @@ sql_time() {
 # buffers into the backend's memory (a page fault each), which a pooled
 # connection has long done.
 run_scaling() {
-	local q r a a1 b one="" two="" once
+	local q r a a1 b one="" two="" run once
 	q="$(bench_queries "$BENCH_NOW" | awk -F'\t' '$1 == "verify" { print $3; exit }')"
-	once="SET max_parallel_workers_per_gather = 0; SET jit = off; SELECT jwt_bench.once_ms(\$bq\$$q\$bq\$, $BENCH_N); SELECT jwt_bench.once_ms(\$bq\$$q\$bq\$, $BENCH_N);"
+	run="SELECT jwt_bench.once_ms(\$bq\$$q\$bq\$, $BENCH_N);"
+	once="SET max_parallel_workers_per_gather = 0; SET jit = off; $run $run"
 	bench_log "== SQL: HS256 verify in one backend, then two at once ($BENCH_RUNS rounds after a warm-up)"
 	bench_psql <<<"$once" >/dev/null
 	for ((r = 0; r < BENCH_RUNS; r++)); do
