@@ -19,6 +19,14 @@ SELECT jwt_registry_sign('{"sub":"bob"}', 'ES256') AS t2 \gset
 SELECT (jwt_decode(:'t2')).header->>'kid' = :'k2' AS t2_has_k2,
        (jwt_registry_validate(:'t1')).valid AS t1_still_valid,
        (jwt_registry_validate(:'t2')).valid AS t2_valid;
+-- The cached registry keeps its keys parsed as one key set; twenty other
+-- keys push that out of the key cache, and the next verification reads the
+-- set again (not the freed memory of the set, which other keys now reuse).
+SELECT count(jwt_verify(jwt_sign('{"sub":"x"}', s, 'HS256'), s, algorithms => '{HS256}')) AS other_keys
+  FROM (SELECT 'evicting-secret-' || i || '-0123456789abcdefghijklmnopqrstuvwxyz' AS s
+          FROM generate_series(1, 20) i) k;
+SELECT jwt_registry_verify(:'t1')->>'sub' AS t1_sub_again,
+       jwt_registry_verify(:'t2')->>'sub' AS t2_sub_again;
 SELECT kid = :'k1' AS is_k1, algorithm, status,
        retire_after BETWEEN now() + interval '119 minutes' AND now() + interval '121 minutes' AS retires_in_2h,
        signing_key IS NOT NULL AS can_sign, verification_key ? 'd' AS leaks_private

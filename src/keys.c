@@ -162,6 +162,22 @@ jwt_key_get_memo(JwtKeyMemo *memo, const char *bytes, int len, JwtKeyForm form)
 	return k;
 }
 
+/*
+ * jwt_key_get_memo for bytes that stay the same for as long as the memo
+ * lives (their owner keeps both, and drops the memo with the bytes): the
+ * key is found again without comparing them.
+ */
+JwtKey *
+jwt_key_get_owned(JwtKeyMemo *memo, const char *bytes, int len, JwtKeyForm form)
+{
+	if (memo->key != NULL && memo->evictions == key_cache_evictions &&
+		len <= jwt_max_key_size)
+		return memo->key;
+	memo->key = jwt_key_get(bytes, len, form);
+	memo->evictions = key_cache_evictions;
+	return memo->key;
+}
+
 JwtKey *
 jwt_key_get(const char *bytes, int len, JwtKeyForm form)
 {

@@ -112,6 +112,7 @@ typedef struct RegistryKeys
 	int			nrows;
 	RegistryRow *rows;			/* in kid order */
 	Jsonb	   *keyset;			/* jwt_registry_keyset() */
+	JwtKeyMemo	keyset_key;		/* keyset as a key, once verified with */
 	Jsonb	   *jwks;			/* jwt_jwks() */
 } RegistryKeys;
 
@@ -640,19 +641,22 @@ verify_cache(FunctionCallInfo fcinfo)
 }
 
 /*
- * The JWK Set to verify with, or NULL when the registry has no key that is
- * not retired (a JWK Set without keys is no key at all).
+ * The key to verify with, the registry's JWK Set, or NULL when the
+ * registry has no key that is not retired (a JWK Set without keys is no key
+ * at all).  The cached rows remember it: a verification neither copies nor
+ * hashes the set.
  */
-Jsonb *
-jwt_registry_verify_keyset(void)
+JwtKey *
+jwt_registry_verify_key(void)
 {
-	Jsonb	   *ks = jwt_registry_keyset_get();
-	JsonbValue	v;
+	RegistryKeys *keys = registry_keys();
+	JwtKey	   *key = NULL;
 
-	if (getKeyJsonValueFromContainer(&ks->root, "keys", 4, &v) == NULL ||
-		v.type != jbvBinary || JsonContainerSize(v.val.binary.data) == 0)
-		return NULL;
-	return ks;
+	if (keys->nrows > 0)
+		key = jwt_key_get_owned(&keys->keyset_key, (const char *) keys->keyset,
+								VARSIZE(keys->keyset), JWT_FORM_JSONB);
+	registry_release(keys);
+	return key;
 }
 
 void
@@ -744,12 +748,11 @@ registry_verify(FunctionCallInfo fcinfo, RegistryVerifyCache *vc, bool raise,
 				JwtVerifyResult *res)
 {
 	text	   *token = PG_GETARG_TEXT_PP(RV_TOKEN);
-	Jsonb	   *ks = jwt_registry_verify_keyset();
-	JwtKey	   *key;
+	JwtKey	   *key = jwt_registry_verify_key();
 	JwtVerifyParams params;
 
 	jwt_verify_params_from_args(fcinfo, RV_ALGORITHMS, true, RV_AUDIENCES, &params);
-	if (ks == NULL)
+	if (key == NULL)
 	{
 		if (raise)
 			jwt_registry_no_key_error();
@@ -758,7 +761,6 @@ registry_verify(FunctionCallInfo fcinfo, RegistryVerifyCache *vc, bool raise,
 		res->detail = pstrdup("The key registry has no key to verify with");
 		return;
 	}
-	key = jwt_key_get((const char *) ks, VARSIZE(ks), JWT_FORM_JSONB);
 	jwt_verify_with(vc->site, VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token),
 					key, &params, JWT_STATS_COUNT | JWT_STATS_KID, res);
 	jwt_registry_check_issuer(res);

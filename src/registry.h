@@ -25,10 +25,10 @@
 extern Jsonb *jwt_registry_keyset_get(void);
 
 /*
- * The same for verifying: NULL when it holds no key.  An empty registry is
- * refused with jwt_registry_no_key_error() (55000).
+ * That JWK Set as the key to verify with: NULL when it holds no key.  An
+ * empty registry is refused with jwt_registry_no_key_error() (55000).
  */
-extern Jsonb *jwt_registry_verify_keyset(void);
+extern JwtKey *jwt_registry_verify_key(void);
 pg_noreturn extern void jwt_registry_no_key_error(void);
 
 /*

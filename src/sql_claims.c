@@ -100,15 +100,15 @@ auth_site(FunctionCallInfo fcinfo)
 	return site;
 }
 
-/* The registry's keys as a JWK Set; 55000 when it has none. */
-static Jsonb *
-registry_keyset(void)
+/* The registry's keys as one key (a JWK Set); 55000 when it has none. */
+static JwtKey *
+registry_key(void)
 {
-	Jsonb	   *ks = jwt_registry_verify_keyset();
+	JwtKey	   *key = jwt_registry_verify_key();
 
-	if (ks == NULL)
+	if (key == NULL)
 		jwt_registry_no_key_error();
-	return ks;
+	return key;
 }
 
 /*
@@ -125,11 +125,7 @@ verify_claims(FunctionCallInfo fcinfo, AuthSite *site, JwtKeyForm form,
 	JwtVerifyResult res;
 
 	if (registry)
-	{
-		Jsonb	   *ks = registry_keyset();
-
-		key = jwt_key_get((const char *) ks, VARSIZE(ks), JWT_FORM_JSONB);
-	}
+		key = registry_key();
 	else
 		key = jwt_key_from_datum(PG_GETARG_DATUM(1), form);
 	/* algorithms .. leeway; "at" is always now */
