@@ -13,22 +13,27 @@
 
 #include "algs.h"
 
+/* a name and its length */
+#define NAME(s) s, sizeof(s) - 1
+
 static const JwtAlg alg_table[JWT_ALG_COUNT] = {
-	{"HS256", JWT_ALG_HS256, JWT_FAMILY_HMAC, "SHA256", 32, NULL, 0},
-	{"HS384", JWT_ALG_HS384, JWT_FAMILY_HMAC, "SHA384", 48, NULL, 0},
-	{"HS512", JWT_ALG_HS512, JWT_FAMILY_HMAC, "SHA512", 64, NULL, 0},
-	{"RS256", JWT_ALG_RS256, JWT_FAMILY_RSA, "SHA256", 32, NULL, 0},
-	{"RS384", JWT_ALG_RS384, JWT_FAMILY_RSA, "SHA384", 48, NULL, 0},
-	{"RS512", JWT_ALG_RS512, JWT_FAMILY_RSA, "SHA512", 64, NULL, 0},
-	{"PS256", JWT_ALG_PS256, JWT_FAMILY_RSA_PSS, "SHA256", 32, NULL, 0},
-	{"PS384", JWT_ALG_PS384, JWT_FAMILY_RSA_PSS, "SHA384", 48, NULL, 0},
-	{"PS512", JWT_ALG_PS512, JWT_FAMILY_RSA_PSS, "SHA512", 64, NULL, 0},
-	{"ES256", JWT_ALG_ES256, JWT_FAMILY_EC, "SHA256", 32, "prime256v1", 32},
-	{"ES384", JWT_ALG_ES384, JWT_FAMILY_EC, "SHA384", 48, "secp384r1", 48},
-	{"ES512", JWT_ALG_ES512, JWT_FAMILY_EC, "SHA512", 64, "secp521r1", 66},
-	{"ES256K", JWT_ALG_ES256K, JWT_FAMILY_EC, "SHA256", 32, "secp256k1", 32},
-	{"EdDSA", JWT_ALG_EDDSA, JWT_FAMILY_EDDSA, NULL, 0, NULL, 0},
+	{NAME("HS256"), JWT_ALG_HS256, JWT_FAMILY_HMAC, "SHA256", 32, NULL, 0},
+	{NAME("HS384"), JWT_ALG_HS384, JWT_FAMILY_HMAC, "SHA384", 48, NULL, 0},
+	{NAME("HS512"), JWT_ALG_HS512, JWT_FAMILY_HMAC, "SHA512", 64, NULL, 0},
+	{NAME("RS256"), JWT_ALG_RS256, JWT_FAMILY_RSA, "SHA256", 32, NULL, 0},
+	{NAME("RS384"), JWT_ALG_RS384, JWT_FAMILY_RSA, "SHA384", 48, NULL, 0},
+	{NAME("RS512"), JWT_ALG_RS512, JWT_FAMILY_RSA, "SHA512", 64, NULL, 0},
+	{NAME("PS256"), JWT_ALG_PS256, JWT_FAMILY_RSA_PSS, "SHA256", 32, NULL, 0},
+	{NAME("PS384"), JWT_ALG_PS384, JWT_FAMILY_RSA_PSS, "SHA384", 48, NULL, 0},
+	{NAME("PS512"), JWT_ALG_PS512, JWT_FAMILY_RSA_PSS, "SHA512", 64, NULL, 0},
+	{NAME("ES256"), JWT_ALG_ES256, JWT_FAMILY_EC, "SHA256", 32, "prime256v1", 32},
+	{NAME("ES384"), JWT_ALG_ES384, JWT_FAMILY_EC, "SHA384", 48, "secp384r1", 48},
+	{NAME("ES512"), JWT_ALG_ES512, JWT_FAMILY_EC, "SHA512", 64, "secp521r1", 66},
+	{NAME("ES256K"), JWT_ALG_ES256K, JWT_FAMILY_EC, "SHA256", 32, "secp256k1", 32},
+	{NAME("EdDSA"), JWT_ALG_EDDSA, JWT_FAMILY_EDDSA, NULL, 0, NULL, 0},
 };
+
+#undef NAME
 
 /*
  * Look an algorithm up by its exact JOSE name ("len" bytes, not necessarily
@@ -41,9 +46,12 @@ jwt_alg_by_name(const char *name, int len)
 
 	for (i = 0; i < JWT_ALG_COUNT; i++)
 	{
-		if ((int) strlen(alg_table[i].name) == len &&
-			memcmp(alg_table[i].name, name, len) == 0)
-			return &alg_table[i];
+		const JwtAlg *a = &alg_table[i];
+
+		/* most names share their length; the last byte tells most apart */
+		if (a->name_len == len && a->name[len - 1] == name[len - 1] &&
+			memcmp(a->name, name, len) == 0)
+			return a;
 	}
 	return NULL;
 }

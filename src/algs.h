@@ -42,6 +42,7 @@ typedef enum JwtAlgId
 typedef struct JwtAlg
 {
 	const char *name;			/* as in the "alg" header, case-sensitive */
+	int			name_len;		/* strlen(name) */
 	JwtAlgId	id;
 	JwtAlgFamily family;
 	const char *digest;			/* OpenSSL digest name, NULL for EdDSA */
