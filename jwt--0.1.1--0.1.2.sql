@@ -962,3 +962,22 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE ALL ON FUNCTION @extschema@.jwt_denylist_cache_invalidate() FROM PUBLIC;
 COMMENT ON FUNCTION @extschema@.jwt_denylist_cache_invalidate()
 	IS 'make every backend''s denylist cache stale, after the denylist was written with its trigger disabled';
+
+--
+-- Checks what the table's NOT NULL and CHECK constraints check, before
+-- they do: PostgreSQL's own error for a row that breaks one shows the row,
+-- signing key included, to the client and in the server log; this one
+-- names the rule and the kid only.  ENABLE ALWAYS: it fires whatever
+-- session_replication_role says (a restore, logical replication).
+--
+CREATE FUNCTION @extschema@.jwt_keys_check()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'jwt_keys_check'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+REVOKE ALL ON FUNCTION @extschema@.jwt_keys_check() FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.jwt_keys_check()
+	IS 'trigger: check a jwt_keys row without showing its key material in errors (internal)';
+CREATE TRIGGER jwt_keys_check
+	BEFORE INSERT OR UPDATE ON @extschema@.jwt_keys
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.jwt_keys_check();
+ALTER TABLE @extschema@.jwt_keys ENABLE ALWAYS TRIGGER jwt_keys_check;

@@ -148,3 +148,60 @@ RESET parallel_tuple_cost;
 RESET parallel_setup_cost;
 DROP TABLE par_tokens;
 DELETE FROM jwt_keys;
+
+-- Writing jwt_keys by hand: a row that breaks a rule of the table is
+-- refused naming the rule and the kid, never showing the row.
+-- PostgreSQL's own error for a CHECK or NOT NULL violation would show it
+-- ("Failing row contains (...)"), signing key included, to the client and
+-- in the server log.
+\set VERBOSITY default
+INSERT INTO jwt_keys (kid, algorithm, signing_key, verification_key, status)
+VALUES ('by-hand', 'ES256', '{"kty":"EC","d":"PRIVATE-SCALAR-NEVER-SHOWN"}', '{"kty":"EC"}', 'verify_only');
+-- retired without retired_at (the usual slip)
+UPDATE jwt_keys SET status = 'retired' WHERE kid = 'by-hand';
+-- active without a signing key, and the reverse
+UPDATE jwt_keys SET status = 'active', signing_key = NULL WHERE kid = 'by-hand';
+UPDATE jwt_keys SET retired_at = now() WHERE kid = 'by-hand';
+-- every other rule of the table
+INSERT INTO jwt_keys (kid, algorithm, signing_key, verification_key)
+VALUES (NULL, 'ES256', 'PRIVATE-KEY-NEVER-SHOWN', '{}');
+INSERT INTO jwt_keys (kid, algorithm, signing_key, verification_key)
+VALUES ('', 'ES256', 'PRIVATE-KEY-NEVER-SHOWN', '{}');
+INSERT INTO jwt_keys (kid, algorithm, signing_key, verification_key)
+VALUES ('k-none', 'none', 'PRIVATE-KEY-NEVER-SHOWN', '{}');
+INSERT INTO jwt_keys (kid, algorithm, signing_key, verification_key)
+VALUES ('k-null-vkey', 'HS256', 'PRIVATE-KEY-NEVER-SHOWN', NULL);
+INSERT INTO jwt_keys (kid, algorithm, signing_key, verification_key, status)
+VALUES ('k-status', 'HS256', 'PRIVATE-KEY-NEVER-SHOWN', '{}', 'paused');
+INSERT INTO jwt_keys (kid, algorithm, signing_key, verification_key, status, issuer)
+VALUES ('k-issuer', 'ES256', 'PRIVATE-KEY-NEVER-SHOWN', '{}', 'verify_only', 'https://idp.example');
+INSERT INTO jwt_keys (kid, algorithm, verification_key, status, issuer)
+VALUES ('k-empty-issuer', 'ES256', '{}', 'verify_only', '');
+INSERT INTO jwt_keys (kid, algorithm, signing_key, verification_key, created_at)
+VALUES ('k-no-created', 'HS256', 'PRIVATE-KEY-NEVER-SHOWN', '{}', NULL);
+-- with session_replication_role = replica too (ENABLE ALWAYS)
+SET session_replication_role = replica;
+UPDATE jwt_keys SET status = 'retired' WHERE kid = 'by-hand';
+RESET session_replication_role;
+-- a row that keeps the rules is written as before
+UPDATE jwt_keys SET status = 'retired', retired_at = now(), signing_key = NULL WHERE kid = 'by-hand';
+SELECT kid, status, signing_key IS NULL AS key_wiped FROM jwt_keys;
+\set VERBOSITY terse
+DELETE FROM jwt_keys;
+
+-- The trigger's function serves the extension's jwt_keys only, as a
+-- trigger only, and only its owner may attach it anywhere.
+CREATE TABLE not_the_registry (kid text, algorithm text);
+CREATE TRIGGER t BEFORE INSERT ON not_the_registry FOR EACH ROW EXECUTE FUNCTION jwt_keys_check();
+INSERT INTO not_the_registry VALUES ('a', 'b');
+DROP TABLE not_the_registry;
+SELECT jwt_keys_check();
+CREATE ROLE regress_jwt_keys_planter;
+GRANT USAGE, CREATE ON SCHEMA public TO regress_jwt_keys_planter;
+SET ROLE regress_jwt_keys_planter;
+CREATE TABLE planted (kid text);
+CREATE TRIGGER t BEFORE INSERT ON planted FOR EACH ROW EXECUTE FUNCTION jwt_keys_check();
+DROP TABLE planted;
+RESET ROLE;
+REVOKE ALL ON SCHEMA public FROM regress_jwt_keys_planter;
+DROP ROLE regress_jwt_keys_planter;

@@ -528,6 +528,24 @@ is( counts_in($newlog, 'JSON Web Token signature is invalid', 'CONTEXT:', $sub_p
 	'a token a dynamic query gave to a wrapper of jwt_verify: logged without the context that quotes the query'
 );
 
+# jwt_keys written by hand, a row breaking one of the table's rules:
+# PostgreSQL's own CHECK error would log the row ("Failing row contains"),
+# signing key included, and the statement, which quotes the key typed.
+sql("INSERT INTO jwt_keys (kid, algorithm, signing_key, verification_key, status) VALUES ('by-hand', 'ES256', '$mark-stored-signing-key', '{}', 'verify_only')"
+);
+$newlog = script_log(<<"SQL");
+UPDATE jwt_keys SET status = 'retired' WHERE kid = 'by-hand';
+UPDATE jwt_keys SET status = 'active', signing_key = NULL WHERE kid = 'by-hand';
+UPDATE jwt_keys SET status = 'retired', signing_key = '$mark-typed-signing-key' WHERE kid = 'by-hand';
+SQL
+is( counts_in(
+		$newlog, 'ERROR:', 'Key "by-hand" of table "jwt_keys"',
+		'Failing row', "$mark-stored", "$mark-typed"),
+	'3|3|0|0|0',
+	'jwt_keys rows that break its rules: logged naming the kid, without the keys stored or typed'
+);
+sql("DELETE FROM jwt_keys WHERE kid = 'by-hand'");
+
 my $log = slurp_file($node->logfile);
 unlike($log, qr/terminated by signal|PANIC|TRAP:/,
 	'the server log shows no crash');
