@@ -125,4 +125,14 @@ SELECT refresh_token AS z FROM jwt_refresh_issue('zed', '1 day') \gset
 DELETE FROM refresh_tokens WHERE subject = 'zed';
 \set VERBOSITY terse
 
+-- A NULL in a NOT NULL column: refused by the trigger, before
+-- PostgreSQL's own check, whose error shows the row ("Failing row contains
+-- (...)"), retry_key included; on INSERT and on UPDATE.
+\set VERBOSITY default
+INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at, retry_key)
+VALUES (sha256('nn'), gen_random_uuid(), 0, NULL, now() + interval '1 day', sha256('a retry key never shown'));
+SELECT refresh_token AS nn FROM jwt_refresh_issue('not-null', '1 day') \gset
+UPDATE refresh_tokens SET expires_at = NULL WHERE subject = 'not-null';
+\set VERBOSITY terse
+
 DROP FUNCTION try(text);

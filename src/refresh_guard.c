@@ -28,6 +28,9 @@
  * allowed on INSERT, so that a restore from pg_dump (which copies rows in
  * any order) and purged ancestors work.
  *
+ * A NULL in a NOT NULL column is refused first, with 23502 and no row in
+ * the detail (PostgreSQL's own error shows the row, retry_key included).
+ *
  * Raises 23514 for a broken rule; elog (XX000) for a table that is not
  * the extension's or a misuse as another kind of trigger.  Memory: per
  * row in the trigger's memory context.
@@ -502,6 +505,32 @@ guard_delete(Relation rel, const RefreshCols *cols, HeapTuple oldtup)
 /*
  * The rotation rules of refresh_tokens, as a BEFORE ROW trigger.
  */
+/*
+ * A NULL in a NOT NULL column, refused here with PostgreSQL's message and
+ * SQLSTATE (23502) before the executor's own check: its error shows the
+ * row ("Failing row contains (...)"), retry_key included, to the client
+ * and in the server log.
+ */
+static void
+guard_not_null(Relation rel, HeapTuple tup)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attnotnull && !att->attisdropped &&
+			heap_attisnull(tup, i + 1, desc))
+			jwt_ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+							NameStr(att->attname), RelationGetRelationName(rel)),
+					 errdetail("The row's values are not shown."),
+					 errtablecol(rel, i + 1)));
+	}
+}
+
 JWT_FUNCTION(jwt_refresh_tokens_guard)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
@@ -517,12 +546,14 @@ JWT_FUNCTION(jwt_refresh_tokens_guard)
 	jwt_refresh_cols(RelationGetDescr(trigdata->tg_relation), &cols);
 	if (TRIGGER_FIRED_BY_UPDATE(ev))
 	{
+		guard_not_null(trigdata->tg_relation, trigdata->tg_newtuple);
 		guard_update(trigdata->tg_relation, &cols, trigdata->tg_trigtuple,
 					 trigdata->tg_newtuple);
 		return PointerGetDatum(trigdata->tg_newtuple);
 	}
 	if (TRIGGER_FIRED_BY_INSERT(ev))
 	{
+		guard_not_null(trigdata->tg_relation, trigdata->tg_trigtuple);
 		guard_insert(trigdata->tg_relation, &cols, trigdata->tg_trigtuple);
 		return PointerGetDatum(trigdata->tg_trigtuple);
 	}
