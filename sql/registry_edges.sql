@@ -149,6 +149,43 @@ RESET parallel_setup_cost;
 DROP TABLE par_tokens;
 DELETE FROM jwt_keys;
 
+-- The cached keys keep their key set parsed (jwt_key_get_owned): that
+-- parsed set must follow a change rolled back to a savepoint, survive
+-- other keys churning the key cache within one statement, and still obey
+-- jwt.max_key_size lowered after it was parsed.
+SELECT jwt_registry_add('memo-secret-one-0123456789abcdefghijklmnopqrstuvwxyz', 'HS256', 'memo1') AS memo1;
+SELECT jwt_sign('{"sub":"one"}', 'memo-secret-one-0123456789abcdefghijklmnopqrstuvwxyz', 'HS256', '{"kid":"memo1"}') AS memo_t1 \gset
+SELECT jwt_sign('{"sub":"two"}', 'memo-secret-two-0123456789abcdefghijklmnopqrstuvwxyz', 'HS256', '{"kid":"memo2"}') AS memo_t2 \gset
+BEGIN;
+SELECT (jwt_registry_validate(:'memo_t1')).valid AS t1_valid;
+SAVEPOINT s;
+DELETE FROM jwt_keys WHERE kid = 'memo1';
+SELECT (jwt_registry_validate(:'memo_t1')).reason AS t1_deleted;
+ROLLBACK TO s;
+SELECT (jwt_registry_validate(:'memo_t1')).valid AS t1_valid_again;
+SAVEPOINT s2;
+SELECT jwt_registry_add('memo-secret-two-0123456789abcdefghijklmnopqrstuvwxyz', 'HS256', 'memo2') AS memo2;
+SELECT (jwt_registry_validate(:'memo_t2')).valid AS t2_valid;
+SELECT 1 / 0 AS fails;
+ROLLBACK TO s2;
+SELECT (jwt_registry_validate(:'memo_t2')).reason AS t2_rolled_back,
+       (jwt_registry_validate(:'memo_t1')).valid AS t1_still_valid;
+COMMIT;
+-- a registry verification between two keys that each push one out
+SELECT count(*) FILTER (WHERE (jwt_registry_validate(:'memo_t1')).valid) AS t1_valid_each_row,
+       count(*) FILTER (WHERE (jwt_registry_validate(:'memo_t2')).valid) AS t2_valid_rows,
+       count(jwt_verify(jwt_sign('{"sub":"x"}', s, 'HS256'), s, algorithms => '{HS256}')) AS other_keys
+  FROM (SELECT 'memo-churn-' || i || '-0123456789abcdefghijklmnopqrstuvwxyz' AS s
+          FROM generate_series(1, 40) i) k;
+SELECT count(jwt_registry_rotate('ES384')) AS rotations FROM generate_series(1, 8);
+SELECT pg_column_size(jwt_registry_keyset()) > 1024 AS set_over_1kb,
+       (jwt_registry_validate(:'memo_t1')).valid AS t1_valid_big_set;
+SET jwt.max_key_size = 1024;
+SELECT (jwt_registry_validate(:'memo_t1')).valid AS t1_over_max_key_size;
+RESET jwt.max_key_size;
+SELECT (jwt_registry_validate(:'memo_t1')).valid AS t1_valid_after_reset;
+DELETE FROM jwt_keys;
+
 -- Writing jwt_keys by hand: a row that breaks a rule of the table is
 -- refused naming the rule and the kid, never showing the row.
 -- PostgreSQL's own error for a CHECK or NOT NULL violation would show it

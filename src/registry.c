@@ -22,8 +22,10 @@
  * as the table's statement trigger jwt_keys_invalidate is in place and
  * enabled ALWAYS: it sends a relcache invalidation for jwt_keys after
  * every INSERT, UPDATE, DELETE or TRUNCATE (pg_cron keeps its job cache
- * so), which empties the cache in every backend once the change commits,
- * and in the changing backend at its next command or at a rollback.
+ * so), which empties the cache in every backend once the change commits
+ * (each use of the cache looks for invalidations first, so a statement
+ * that locks no table sees it too), and in the changing backend at its
+ * next command or at a rollback.
  * Without the trigger (a database still at 0.1.1, a trigger disabled or
  * dropped) the table is read for each call.  The scan uses the latest
  * snapshot, so that a cache never holds rows older than an invalidation
@@ -461,6 +463,14 @@ registry_keys(void)
 	uint64		invals;
 	bool		cacheable;
 
+	/*
+	 * A change another backend committed since this one last took a lock:
+	 * a statement that reads no table (a verification with a token given
+	 * as a literal, inside a transaction block) would otherwise keep using
+	 * keys retired before it started.  Cheap when nothing is queued.
+	 */
+	if (registry_cache != NULL)
+		AcceptInvalidationMessages();
 	if (registry_cache != NULL)
 		return registry_cache;
 	if (!registry_callback_set)
