@@ -216,6 +216,29 @@ INSERT INTO jwt_keys (kid, algorithm, verification_key, status, issuer)
 VALUES ('k-empty-issuer', 'ES256', '{}', 'verify_only', '');
 INSERT INTO jwt_keys (kid, algorithm, signing_key, verification_key, created_at)
 VALUES ('k-no-created', 'HS256', 'PRIVATE-KEY-NEVER-SHOWN', '{}', NULL);
+-- every NOT NULL column, found by its attnotnull, with the error's fields
+-- naming the table and the column, as PostgreSQL's own error does
+DO $$
+DECLARE
+	col text;
+	st text;
+	tbl text;
+	errcol text;
+	detail text;
+BEGIN
+	FOREACH col IN ARRAY ARRAY['algorithm', 'verification_key', 'status', 'created_at'] LOOP
+		BEGIN
+			EXECUTE format('UPDATE jwt_keys SET %I = NULL WHERE kid = %L', col, 'by-hand');
+			RAISE NOTICE '%: written', col;
+		EXCEPTION WHEN not_null_violation THEN
+			GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, tbl = TABLE_NAME,
+				errcol = COLUMN_NAME, detail = PG_EXCEPTION_DETAIL;
+			RAISE NOTICE '% % %.% (detail quotes the key: %)', col, st, tbl, errcol,
+				position('PRIVATE' IN detail) > 0;
+		END;
+	END LOOP;
+END
+$$;
 -- with session_replication_role = replica too (ENABLE ALWAYS)
 SET session_replication_role = replica;
 UPDATE jwt_keys SET status = 'retired' WHERE kid = 'by-hand';

@@ -14,11 +14,13 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "access/htup_details.h"
 #include "access/parallel.h"
 #include "commands/prepare.h"
 #include "mb/pg_wchar.h"
 #include "parser/scansup.h"
 #include "tcop/tcopprot.h"
+#include "utils/rel.h"
 
 #include "claims_ctx.h"
 #include "encoding.h"
@@ -550,4 +552,31 @@ jwt_clip(const char *s, int maxbytes)
 	if (jwt_append_quoted_value(&buf, s, maxbytes))
 		appendStringInfoString(&buf, "...");
 	return buf.data;
+}
+
+/*
+ * A NULL in a NOT NULL column of "tup", for a BEFORE ROW trigger of a
+ * table that holds secrets: refused with PostgreSQL's message and SQLSTATE
+ * (23502) before the executor's own check, whose detail ("Failing row
+ * contains (...)") shows the row's values, secrets included, to the client
+ * and in the server log.  "detail" replaces that detail.
+ */
+void
+jwt_refuse_nulls(Relation rel, HeapTuple tup, const char *detail)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attnotnull && !att->attisdropped &&
+			heap_attisnull(tup, i + 1, desc))
+			jwt_ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
+							NameStr(att->attname), RelationGetRelationName(rel)),
+					 errdetail_internal("%s", detail),
+					 errtablecol(rel, i + 1)));
+	}
 }

@@ -12,7 +12,9 @@
 #define JWT_ERRORS_H
 
 #include "compat.h"
+#include "access/htup.h"
 #include "lib/stringinfo.h"
+#include "utils/relcache.h"
 
 #include "report.h"
 
@@ -65,5 +67,7 @@ extern void jwt_errors_init(void);
 extern const char *jwt_clip(const char *s, int maxbytes);
 extern bool jwt_append_quoted_value(StringInfo buf, const char *s,
 									int maxbytes);
+#define JWT_ROW_NOT_SHOWN "The row's values are not shown."
+extern void jwt_refuse_nulls(Relation rel, HeapTuple tup, const char *detail);
 
 #endif							/* JWT_ERRORS_H */

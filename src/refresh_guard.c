@@ -505,32 +505,6 @@ guard_delete(Relation rel, const RefreshCols *cols, HeapTuple oldtup)
 /*
  * The rotation rules of refresh_tokens, as a BEFORE ROW trigger.
  */
-/*
- * A NULL in a NOT NULL column, refused here with PostgreSQL's message and
- * SQLSTATE (23502) before the executor's own check: its error shows the
- * row ("Failing row contains (...)"), retry_key included, to the client
- * and in the server log.
- */
-static void
-guard_not_null(Relation rel, HeapTuple tup)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-
-	for (int i = 0; i < desc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attnotnull && !att->attisdropped &&
-			heap_attisnull(tup, i + 1, desc))
-			jwt_ereport(ERROR,
-					(errcode(ERRCODE_NOT_NULL_VIOLATION),
-					 errmsg("null value in column \"%s\" of relation \"%s\" violates not-null constraint",
-							NameStr(att->attname), RelationGetRelationName(rel)),
-					 errdetail("The row's values are not shown."),
-					 errtablecol(rel, i + 1)));
-	}
-}
-
 JWT_FUNCTION(jwt_refresh_tokens_guard)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
@@ -546,14 +520,16 @@ JWT_FUNCTION(jwt_refresh_tokens_guard)
 	jwt_refresh_cols(RelationGetDescr(trigdata->tg_relation), &cols);
 	if (TRIGGER_FIRED_BY_UPDATE(ev))
 	{
-		guard_not_null(trigdata->tg_relation, trigdata->tg_newtuple);
+		jwt_refuse_nulls(trigdata->tg_relation, trigdata->tg_newtuple,
+						 JWT_ROW_NOT_SHOWN);
 		guard_update(trigdata->tg_relation, &cols, trigdata->tg_trigtuple,
 					 trigdata->tg_newtuple);
 		return PointerGetDatum(trigdata->tg_newtuple);
 	}
 	if (TRIGGER_FIRED_BY_INSERT(ev))
 	{
-		guard_not_null(trigdata->tg_relation, trigdata->tg_trigtuple);
+		jwt_refuse_nulls(trigdata->tg_relation, trigdata->tg_trigtuple,
+						 JWT_ROW_NOT_SHOWN);
 		guard_insert(trigdata->tg_relation, &cols, trigdata->tg_trigtuple);
 		return PointerGetDatum(trigdata->tg_trigtuple);
 	}

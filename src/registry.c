@@ -1267,8 +1267,8 @@ JWT_FUNCTION(jwt_keys_invalidate)
  * error's detail ("Failing row contains (...)"), to the client and in the
  * server log, signing key included (its first 64 bytes hold the whole
  * private scalar of an ES256 or EdDSA key).  These errors name the rule
- * and the kid, which is public (every token carries it), and no other
- * value; the statement, which may quote the key, is kept out of the log
+ * (a NULL gets PostgreSQL's message, through jwt_refuse_nulls) and the
+ * kid, which is public (every token carries it), and no other value; the statement, which may quote the key, is kept out of the log
  * (entry.h).  The constraints stay, for a row that a BEFORE trigger of
  * the owner's own, fired after this one, changes.
  */
@@ -1284,34 +1284,30 @@ keys_check_column(HeapTuple tup, TupleDesc desc, const char *name, bool *isnull)
 }
 
 pg_noreturn static void
-keys_check_fail(Relation rel, int sqlstate, const char *kid, const char *msg)
+keys_check_fail(Relation rel, int sqlstate, const char *detail, const char *msg)
 {
 	jwt_ereport(ERROR,
 			(errcode(sqlstate),
 			 errmsg("%s", msg),
-			 kid ? errdetail("Key \"%s\" of table \"%s\"; the row's other values are not shown.",
-							 jwt_clip(kid, 64), RelationGetRelationName(rel)) :
-			 errdetail("The row's values are not shown."),
+			 errdetail_internal("%s", detail),
 			 errtable(rel)));
 }
 
 JWT_FUNCTION(jwt_keys_check)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	static const char *const not_null[] = {"algorithm", "verification_key",
-	"status", "created_at"};
 	Relation	rel;
 	TupleDesc	desc;
 	HeapTuple	tup;
 	bool		isnull;
 	Datum		d;
 	char	   *kid;
+	const char *detail;
 	char	   *status;
 	bool		has_signing_key;
 	bool		has_retired_at;
 	text	   *issuer = NULL;
 	text	   *alg;
-	int			i;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
@@ -1326,27 +1322,26 @@ JWT_FUNCTION(jwt_keys_check)
 
 	d = keys_check_column(tup, desc, "kid", &isnull);
 	if (isnull)
-		keys_check_fail(rel, ERRCODE_NOT_NULL_VIOLATION, NULL,
-						"a key of jwt_keys needs a kid");
-	kid = TextDatumGetCString(d);
-	for (i = 0; i < lengthof(not_null); i++)
 	{
-		(void) keys_check_column(tup, desc, not_null[i], &isnull);
-		if (isnull)
-			keys_check_fail(rel, ERRCODE_NOT_NULL_VIOLATION, kid,
-							psprintf("column \"%s\" of jwt_keys must not be null", not_null[i]));
+		jwt_refuse_nulls(rel, tup, JWT_ROW_NOT_SHOWN);
+		keys_check_fail(rel, ERRCODE_NOT_NULL_VIOLATION, JWT_ROW_NOT_SHOWN,
+						"a key of jwt_keys needs a kid");
 	}
+	kid = TextDatumGetCString(d);
+	detail = psprintf("Key \"%s\" of table \"%s\"; the row's other values are not shown.",
+					  jwt_clip(kid, 64), RelationGetRelationName(rel));
+	jwt_refuse_nulls(rel, tup, detail);
 	if (kid[0] == '\0')
-		keys_check_fail(rel, ERRCODE_CHECK_VIOLATION, NULL,
+		keys_check_fail(rel, ERRCODE_CHECK_VIOLATION, JWT_ROW_NOT_SHOWN,
 						"the kid of a key of jwt_keys must not be empty");
 	alg = DatumGetTextPP(keys_check_column(tup, desc, "algorithm", &isnull));
 	if (jwt_alg_by_name(VARDATA_ANY(alg), VARSIZE_ANY_EXHDR(alg)) == NULL)
-		keys_check_fail(rel, ERRCODE_CHECK_VIOLATION, kid,
+		keys_check_fail(rel, ERRCODE_CHECK_VIOLATION, detail,
 						"the algorithm of a key of jwt_keys must be a JOSE signature algorithm (\"HS256\" ... \"EdDSA\")");
 	status = TextDatumGetCString(keys_check_column(tup, desc, "status", &isnull));
 	if (strcmp(status, "active") != 0 && strcmp(status, "verify_only") != 0 &&
 		strcmp(status, "retired") != 0)
-		keys_check_fail(rel, ERRCODE_CHECK_VIOLATION, kid,
+		keys_check_fail(rel, ERRCODE_CHECK_VIOLATION, detail,
 						"the status of a key of jwt_keys must be \"active\", \"verify_only\" or \"retired\"");
 	(void) keys_check_column(tup, desc, "signing_key", &isnull);
 	has_signing_key = !isnull;
@@ -1357,16 +1352,16 @@ JWT_FUNCTION(jwt_keys_check)
 		issuer = DatumGetTextPP(d);
 
 	if (issuer != NULL && VARSIZE_ANY_EXHDR(issuer) == 0)
-		keys_check_fail(rel, ERRCODE_CHECK_VIOLATION, kid,
+		keys_check_fail(rel, ERRCODE_CHECK_VIOLATION, detail,
 						"the issuer of a key of jwt_keys must not be empty");
 	if (strcmp(status, "active") == 0 && !has_signing_key)
-		keys_check_fail(rel, ERRCODE_CHECK_VIOLATION, kid,
+		keys_check_fail(rel, ERRCODE_CHECK_VIOLATION, detail,
 						"an active key of jwt_keys needs a signing key");
 	if ((strcmp(status, "retired") == 0) != has_retired_at)
-		keys_check_fail(rel, ERRCODE_CHECK_VIOLATION, kid,
+		keys_check_fail(rel, ERRCODE_CHECK_VIOLATION, detail,
 						"a key of jwt_keys has retired_at if and only if its status is \"retired\"");
 	if (issuer != NULL && (has_signing_key || strcmp(status, "active") == 0))
-		keys_check_fail(rel, ERRCODE_CHECK_VIOLATION, kid,
+		keys_check_fail(rel, ERRCODE_CHECK_VIOLATION, detail,
 						"a key of jwt_keys imported for an issuer neither signs nor is active");
 	return PointerGetDatum(tup);
 }
