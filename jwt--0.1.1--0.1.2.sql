@@ -981,3 +981,8 @@ CREATE TRIGGER jwt_keys_check
 	BEFORE INSERT OR UPDATE ON @extschema@.jwt_keys
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.jwt_keys_check();
 ALTER TABLE @extschema@.jwt_keys ENABLE ALWAYS TRIGGER jwt_keys_check;
+
+-- ENABLE ALWAYS: under session_replication_role = replica it only refuses
+-- a NULL in a NOT NULL column, whose error from PostgreSQL would show the
+-- row, retry_key included, in the server log.
+ALTER TABLE @extschema@.refresh_tokens ENABLE ALWAYS TRIGGER refresh_tokens_guard;

@@ -133,6 +133,17 @@ INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_
 VALUES (sha256('nn'), gen_random_uuid(), 0, NULL, now() + interval '1 day', sha256('a retry key never shown'));
 SELECT refresh_token AS nn FROM jwt_refresh_issue('not-null', '1 day') \gset
 UPDATE refresh_tokens SET expires_at = NULL WHERE subject = 'not-null';
+-- Under session_replication_role = replica (logical replication's apply
+-- worker, a superuser replaying changes) the trigger still refuses a NULL
+-- without the row, and applies no rotation rule: a subject changes.
+SET session_replication_role = replica;
+INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at, retry_key)
+VALUES (sha256('nn'), gen_random_uuid(), 0, NULL, now() + interval '1 day', sha256('a retry key never shown'));
+UPDATE refresh_tokens SET retry_key = sha256('a retry key never shown'), expires_at = NULL
+WHERE subject = 'not-null';
+UPDATE refresh_tokens SET subject = 'not-null-replayed' WHERE subject = 'not-null';
+RESET session_replication_role;
+SELECT count(*) AS replayed FROM refresh_tokens WHERE subject = 'not-null-replayed';
 \set VERBOSITY terse
 
 DROP FUNCTION try(text);

@@ -30,6 +30,10 @@
  *
  * A NULL in a NOT NULL column is refused first, with 23502 and no row in
  * the detail (PostgreSQL's own error shows the row, retry_key included).
+ * The trigger is enabled ALWAYS for that check alone: under
+ * session_replication_role = replica (a logical replication apply worker,
+ * or a superuser replaying changes) the rotation rules are not applied,
+ * as for an ordinary trigger, but a NULL is still refused without the row.
  *
  * Raises 23514 for a broken rule; elog (XX000) for a table that is not
  * the extension's or a misuse as another kind of trigger.  Memory: per
@@ -517,6 +521,20 @@ JWT_FUNCTION(jwt_refresh_tokens_guard)
 	if (!TRIGGER_FIRED_BEFORE(ev) || !TRIGGER_FIRED_FOR_ROW(ev))
 		jwt_elog(ERROR, "jwt_refresh_tokens_guard: must be fired before, for each row");
 
+	if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+	{
+		/* replaying changes checked where they were made: NULLs only */
+		if (TRIGGER_FIRED_BY_UPDATE(ev))
+		{
+			jwt_refuse_nulls(trigdata->tg_relation, trigdata->tg_newtuple,
+							 JWT_ROW_NOT_SHOWN);
+			return PointerGetDatum(trigdata->tg_newtuple);
+		}
+		if (TRIGGER_FIRED_BY_INSERT(ev))
+			jwt_refuse_nulls(trigdata->tg_relation, trigdata->tg_trigtuple,
+							 JWT_ROW_NOT_SHOWN);
+		return PointerGetDatum(trigdata->tg_trigtuple);
+	}
 	jwt_refresh_cols(RelationGetDescr(trigdata->tg_relation), &cols);
 	if (TRIGGER_FIRED_BY_UPDATE(ev))
 	{

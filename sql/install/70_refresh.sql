@@ -72,6 +72,10 @@ LANGUAGE C;
 CREATE TRIGGER refresh_tokens_guard
 	BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.refresh_tokens
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.jwt_refresh_tokens_guard();
+-- ENABLE ALWAYS: under session_replication_role = replica it only refuses
+-- a NULL in a NOT NULL column, whose error from PostgreSQL would show the
+-- row, retry_key included, in the server log.
+ALTER TABLE @extschema@.refresh_tokens ENABLE ALWAYS TRIGGER refresh_tokens_guard;
 
 --
 -- Token text helpers.  jwt_refresh_token_hash is IMMUTABLE STRICT (a pure
