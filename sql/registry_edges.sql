@@ -239,6 +239,23 @@ BEGIN
 	END LOOP;
 END
 $$;
+-- a table whose owner dropped the NOT NULL constraints: the trigger still
+-- refuses a NULL in a column the registry needs (it read the NULL
+-- algorithm or status as text and crashed the backend)
+BEGIN;
+ALTER TABLE jwt_keys ALTER algorithm DROP NOT NULL, ALTER status DROP NOT NULL,
+	ALTER verification_key DROP NOT NULL, ALTER created_at DROP NOT NULL;
+SAVEPOINT s;
+INSERT INTO jwt_keys (kid, algorithm, signing_key, verification_key, status)
+VALUES ('k-no-alg', NULL, 'PRIVATE-KEY-NEVER-SHOWN', '{}', 'verify_only');
+ROLLBACK TO s;
+UPDATE jwt_keys SET status = NULL WHERE kid = 'by-hand';
+ROLLBACK TO s;
+INSERT INTO jwt_keys (kid, algorithm, signing_key, verification_key, status)
+VALUES ('k-no-vkey', 'HS256', 'PRIVATE-KEY-NEVER-SHOWN', NULL, 'verify_only');
+ROLLBACK TO s;
+SELECT count(*) AS written FROM jwt_keys WHERE kid LIKE 'k-no-%' OR status IS NULL;
+ROLLBACK;
 -- with session_replication_role = replica too (ENABLE ALWAYS)
 SET session_replication_role = replica;
 UPDATE jwt_keys SET status = 'retired' WHERE kid = 'by-hand';

@@ -1296,6 +1296,8 @@ keys_check_fail(Relation rel, int sqlstate, const char *detail, const char *msg)
 JWT_FUNCTION(jwt_keys_check)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	static const char *const not_null[] = {"algorithm", "verification_key",
+	"status", "created_at"};
 	Relation	rel;
 	TupleDesc	desc;
 	HeapTuple	tup;
@@ -1331,6 +1333,19 @@ JWT_FUNCTION(jwt_keys_check)
 	detail = psprintf("Key \"%s\" of table \"%s\"; the row's other values are not shown.",
 					  jwt_clip(kid, 64), RelationGetRelationName(rel));
 	jwt_refuse_nulls(rel, tup, detail);
+
+	/*
+	 * The same columns by name, for a table whose owner dropped one of
+	 * their NOT NULL constraints: the rules below read two of them, and the
+	 * registry skips a row that lacks any.
+	 */
+	for (int i = 0; i < lengthof(not_null); i++)
+	{
+		(void) keys_check_column(tup, desc, not_null[i], &isnull);
+		if (isnull)
+			keys_check_fail(rel, ERRCODE_NOT_NULL_VIOLATION, detail,
+							psprintf("column \"%s\" of jwt_keys must not be null", not_null[i]));
+	}
 	if (kid[0] == '\0')
 		keys_check_fail(rel, ERRCODE_CHECK_VIOLATION, JWT_ROW_NOT_SHOWN,
 						"the kid of a key of jwt_keys must not be empty");
