@@ -144,6 +144,29 @@ WHERE subject = 'not-null';
 UPDATE refresh_tokens SET subject = 'not-null-replayed' WHERE subject = 'not-null';
 RESET session_replication_role;
 SELECT count(*) AS replayed FROM refresh_tokens WHERE subject = 'not-null-replayed';
+-- A table whose owner dropped its NOT NULL constraints: the trigger still
+-- refuses a NULL in a column the rotation reads, in both modes; a row
+-- written with the trigger disabled gets an error from the rotation (it
+-- read the NULL as a value and crashed the backend).
+BEGIN;
+ALTER TABLE refresh_tokens ALTER family_id DROP NOT NULL, ALTER generation DROP NOT NULL,
+	ALTER subject DROP NOT NULL, ALTER issued_at DROP NOT NULL,
+	ALTER created_at DROP NOT NULL, ALTER expires_at DROP NOT NULL;
+SELECT refresh_token AS dn FROM jwt_refresh_issue('dropped-not-null', '1 day') \gset
+SAVEPOINT s;
+INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at, retry_key)
+VALUES (sha256('dn'), gen_random_uuid(), 0, NULL, now() + interval '1 day', sha256('a retry key never shown'));
+ROLLBACK TO s;
+UPDATE refresh_tokens SET generation = NULL WHERE subject = 'dropped-not-null';
+ROLLBACK TO s;
+SET LOCAL session_replication_role = replica;
+UPDATE refresh_tokens SET expires_at = NULL WHERE subject = 'dropped-not-null';
+ROLLBACK TO s;
+ALTER TABLE refresh_tokens DISABLE TRIGGER refresh_tokens_guard;
+UPDATE refresh_tokens SET generation = NULL WHERE subject = 'dropped-not-null';
+ALTER TABLE refresh_tokens ENABLE ALWAYS TRIGGER refresh_tokens_guard;
+SELECT status FROM jwt_refresh_rotate(:'dn', 'a-secret-of-at-least-32-bytes-for-hs256');
+ROLLBACK;
 \set VERBOSITY terse
 
 DROP FUNCTION try(text);

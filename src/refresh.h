@@ -74,6 +74,15 @@ typedef struct RefreshCols
 /* Find the columns of refresh_tokens by name; elog when one is missing */
 extern void jwt_refresh_cols(TupleDesc desc, RefreshCols *cols);
 
+/*
+ * The i-th (from 0) of the columns a row of refresh_tokens cannot lack
+ * (token_hash ... expires_at): its name, and its number in *att; NULL past
+ * the last.  By name: the table's owner may have dropped a NOT NULL
+ * constraint, and the rotation reads these values unchecked.
+ */
+extern const char *jwt_refresh_required(const RefreshCols *cols, int i,
+										AttrNumber *att);
+
 /* Binary equality of two non-NULL values of one column */
 extern bool jwt_refresh_value_equal(Datum a, Datum b, Form_pg_attribute attr);
 

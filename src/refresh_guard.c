@@ -509,6 +509,44 @@ guard_delete(Relation rel, const RefreshCols *cols, HeapTuple oldtup)
 /*
  * The rotation rules of refresh_tokens, as a BEFORE ROW trigger.
  */
+const char *
+jwt_refresh_required(const RefreshCols *cols, int i, AttrNumber *att)
+{
+	const AttrNumber atts[] = {cols->token_hash, cols->family_id,
+		cols->generation, cols->subject, cols->issued_at, cols->created_at,
+	cols->expires_at};
+	static const char *const names[] = {"token_hash", "family_id",
+		"generation", "subject", "issued_at", "created_at",
+	"expires_at"};
+
+	if (i >= lengthof(atts))
+		return NULL;
+	*att = atts[i];
+	return names[i];
+}
+
+/*
+ * A NULL in a NOT NULL column, or in one of the columns the rotation
+ * cannot do without (jwt_refresh_required), refused without the row.
+ */
+static void
+guard_nulls(Relation rel, const RefreshCols *cols, HeapTuple tup)
+{
+	const char *name;
+	AttrNumber	att;
+
+	jwt_refuse_nulls(rel, tup, JWT_ROW_NOT_SHOWN);
+	for (int i = 0; (name = jwt_refresh_required(cols, i, &att)) != NULL; i++)
+	{
+		if (heap_attisnull(tup, att, RelationGetDescr(rel)))
+			jwt_ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("column \"%s\" of refresh_tokens must not be null", name),
+					 errdetail("%s", JWT_ROW_NOT_SHOWN),
+					 errtablecol(rel, att)));
+	}
+}
+
 JWT_FUNCTION(jwt_refresh_tokens_guard)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
@@ -521,33 +559,29 @@ JWT_FUNCTION(jwt_refresh_tokens_guard)
 	if (!TRIGGER_FIRED_BEFORE(ev) || !TRIGGER_FIRED_FOR_ROW(ev))
 		jwt_elog(ERROR, "jwt_refresh_tokens_guard: must be fired before, for each row");
 
+	jwt_refresh_cols(RelationGetDescr(trigdata->tg_relation), &cols);
 	if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
 	{
 		/* replaying changes checked where they were made: NULLs only */
 		if (TRIGGER_FIRED_BY_UPDATE(ev))
 		{
-			jwt_refuse_nulls(trigdata->tg_relation, trigdata->tg_newtuple,
-							 JWT_ROW_NOT_SHOWN);
+			guard_nulls(trigdata->tg_relation, &cols, trigdata->tg_newtuple);
 			return PointerGetDatum(trigdata->tg_newtuple);
 		}
 		if (TRIGGER_FIRED_BY_INSERT(ev))
-			jwt_refuse_nulls(trigdata->tg_relation, trigdata->tg_trigtuple,
-							 JWT_ROW_NOT_SHOWN);
+			guard_nulls(trigdata->tg_relation, &cols, trigdata->tg_trigtuple);
 		return PointerGetDatum(trigdata->tg_trigtuple);
 	}
-	jwt_refresh_cols(RelationGetDescr(trigdata->tg_relation), &cols);
 	if (TRIGGER_FIRED_BY_UPDATE(ev))
 	{
-		jwt_refuse_nulls(trigdata->tg_relation, trigdata->tg_newtuple,
-						 JWT_ROW_NOT_SHOWN);
+		guard_nulls(trigdata->tg_relation, &cols, trigdata->tg_newtuple);
 		guard_update(trigdata->tg_relation, &cols, trigdata->tg_trigtuple,
 					 trigdata->tg_newtuple);
 		return PointerGetDatum(trigdata->tg_newtuple);
 	}
 	if (TRIGGER_FIRED_BY_INSERT(ev))
 	{
-		jwt_refuse_nulls(trigdata->tg_relation, trigdata->tg_trigtuple,
-						 JWT_ROW_NOT_SHOWN);
+		guard_nulls(trigdata->tg_relation, &cols, trigdata->tg_trigtuple);
 		guard_insert(trigdata->tg_relation, &cols, trigdata->tg_trigtuple);
 		return PointerGetDatum(trigdata->tg_trigtuple);
 	}

@@ -621,9 +621,24 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 		hash = PointerGetDatum(jwt_refresh_hash(token));
 		slot = table_slot_create(rel, NULL);
 		found = rotate_find_and_lock(rel, pkindex, hash, slot);
+		if (found)
+		{
+			const char *name;
+			AttrNumber	att;
+
+			slot_getallattrs(slot);
+			for (int i = 0; (name = jwt_refresh_required(&cols, i, &att)) != NULL; i++)
+			{
+				if (slot->tts_isnull[att - 1])
+					jwt_ereport(ERROR,
+							(errcode(ERRCODE_DATA_CORRUPTED),
+							 errmsg("the refresh token's row has a NULL in column \"%s\"", name),
+							 errdetail("A row of refresh_tokens was written with its trigger disabled or its NOT NULL constraints dropped."),
+							 errtablecol(rel, att)));
+			}
+		}
 		if (found && cols.access_claims)
 		{
-			slot_getallattrs(slot);
 			if (!slot->tts_isnull[cols.access_claims - 1])
 				rot.access_claims = DatumGetJsonbPCopy(slot->tts_values[cols.access_claims - 1]);
 		}
