@@ -29,7 +29,9 @@
  * any order) and purged ancestors work.
  *
  * A NULL in a NOT NULL column is refused first, with 23502 and no row in
- * the detail (PostgreSQL's own error shows the row, retry_key included).
+ * the detail (PostgreSQL's own error shows the row, retry_key included),
+ * and so is one in a column the rotation reads unchecked (token_hash ...
+ * expires_at) when the table's owner dropped its constraint.
  * The trigger is enabled ALWAYS for that check alone: under
  * session_replication_role = replica (a logical replication apply worker,
  * or a superuser replaying changes) the rotation rules are not applied,
@@ -506,9 +508,7 @@ guard_delete(Relation rel, const RefreshCols *cols, HeapTuple oldtup)
 				"Revoke its family first, with jwt_refresh_revoke_family().");
 }
 
-/*
- * The rotation rules of refresh_tokens, as a BEFORE ROW trigger.
- */
+/* See refresh.h */
 const char *
 jwt_refresh_required(const RefreshCols *cols, int i, AttrNumber *att)
 {
@@ -547,6 +547,9 @@ guard_nulls(Relation rel, const RefreshCols *cols, HeapTuple tup)
 	}
 }
 
+/*
+ * The rotation rules of refresh_tokens, as a BEFORE ROW trigger.
+ */
 JWT_FUNCTION(jwt_refresh_tokens_guard)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;

@@ -1268,8 +1268,8 @@ JWT_FUNCTION(jwt_keys_invalidate)
  * server log, signing key included (its first 64 bytes hold the whole
  * private scalar of an ES256 or EdDSA key).  These errors name the rule
  * (a NULL gets PostgreSQL's message, through jwt_refuse_nulls) and the
- * kid, which is public (every token carries it), and no other value; the statement, which may quote the key, is kept out of the log
- * (entry.h).  The constraints stay, for a row that a BEFORE trigger of
+ * kid, which is public (every token carries it), and no other value; the
+ * statement, which may quote the key, is kept out of the log (entry.h).  The constraints stay, for a row that a BEFORE trigger of
  * the owner's own, fired after this one, changes.
  */
 static Datum
