@@ -144,6 +144,15 @@ WHERE subject = 'not-null';
 UPDATE refresh_tokens SET subject = 'not-null-replayed' WHERE subject = 'not-null';
 RESET session_replication_role;
 SELECT count(*) AS replayed FROM refresh_tokens WHERE subject = 'not-null-replayed';
+-- A session's access claims written by hand must be a JSON object (the
+-- rotation merges them into every access token it signs).
+INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at, access_claims)
+VALUES (sha256('ac1'), gen_random_uuid(), 0, 'claims-by-hand', now() + interval '1 day', '[1, 2]');
+INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at, access_claims)
+VALUES (sha256('ac2'), gen_random_uuid(), 0, 'claims-by-hand', now() + interval '1 day', '"role"');
+INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at, access_claims)
+VALUES (sha256('ac3'), gen_random_uuid(), 0, 'claims-by-hand', now() + interval '1 day', '{"role": "reader"}');
+SELECT count(*) AS by_hand FROM refresh_tokens WHERE subject = 'claims-by-hand';
 -- A table whose owner dropped its NOT NULL constraints: the trigger still
 -- refuses a NULL in a column the rotation reads, in both modes; a row
 -- written with the trigger disabled gets an error from the rotation (it

@@ -54,6 +54,7 @@
 #include "commands/trigger.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
+#include "utils/jsonb.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/builtins.h"
@@ -401,6 +402,13 @@ guard_shape(Relation rel, const RefreshCols *cols, HeapTuple tup)
 						"Column \"expires_at\" must not be later than \"session_expires_at\".",
 						NULL);
 	}
+	if (cols->access_claims && !is_null(desc, cols->access_claims, tup) &&
+		!JB_ROOT_IS_OBJECT(DatumGetJsonbP(heap_getattr(tup, cols->access_claims,
+													   desc, &isnull))))
+		guard_error(rel, cols->access_claims,
+					"the access claims of a session must be a JSON object",
+					"Column \"access_claims\" is NULL or a JSON object.",
+					NULL);
 	if (cols->idle_timeout && !is_null(desc, cols->idle_timeout, tup))
 	{
 		Interval   *idle = DatumGetIntervalP(heap_getattr(tup, cols->idle_timeout,
