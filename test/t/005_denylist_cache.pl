@@ -26,6 +26,9 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib $FindBin::RealBin;
+use JwtSession;
 
 my $node = PostgreSQL::Test::Cluster->new('denylist_cache');
 $node->init;
@@ -39,28 +42,7 @@ $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION jwt');
 
 # A psql session kept open: ->(SQL) runs it and returns (stdout, stderr).
-sub session
-{
-	my ($db) = @_;
-	my ($in, $out, $err) = ('', '', '');
-	my $timer = IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default);
-	my $h = IPC::Run::start(
-		[ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=0', '-d', $node->connstr($db // 'postgres') ],
-		'<', \$in, '>', \$out, '2>', \$err, $timer);
-	my $n = 0;
-	return sub {
-		my ($sql) = @_;
-		$n++;
-		$in .= "$sql\n;\n\\echo '-- done $n'\n\\warn '-- done $n'\n";
-		$timer->start;
-		$h->pump until $out =~ /-- done $n\n/ && $err =~ /-- done $n\n/;
-		(my $o = $out) =~ s/-- done $n\n//;
-		(my $e = $err) =~ s/-- done $n\n//;
-		($out, $err) = ('', '');
-		chomp $o;
-		return ($o, $e);
-	};
-}
+sub session { return psql_session($node, @_); }
 
 my $a = session();
 my $b = session();
