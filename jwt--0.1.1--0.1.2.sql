@@ -194,10 +194,12 @@ AS 'MODULE_PATHNAME', 'jwt_registry_keyset_definer'
 LANGUAGE C STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 
--- The registry's keys are cached per backend; this trigger empties every
--- backend's cache when jwt_keys changes (once the change commits).
--- ENABLE ALWAYS: it fires whatever session_replication_role says (a
--- restore, logical replication).  Without it the cache is not used.
+-- The registry's keys are cached per backend; these triggers empty every
+-- backend's cache when jwt_keys changes (once the change commits): one per
+-- statement (TRUNCATE has no rows) and one per row, since logical
+-- replication's apply worker fires row triggers only.  ENABLE ALWAYS:
+-- they fire whatever session_replication_role says (a restore, logical
+-- replication).  Without both the cache is not used.
 CREATE FUNCTION @extschema@.jwt_keys_invalidate()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'jwt_keys_invalidate'
@@ -209,6 +211,10 @@ CREATE TRIGGER jwt_keys_invalidate
 	AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.jwt_keys
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.jwt_keys_invalidate();
 ALTER TABLE @extschema@.jwt_keys ENABLE ALWAYS TRIGGER jwt_keys_invalidate;
+CREATE TRIGGER jwt_keys_invalidate_rows
+	AFTER INSERT OR UPDATE OR DELETE ON @extschema@.jwt_keys
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.jwt_keys_invalidate();
+ALTER TABLE @extschema@.jwt_keys ENABLE ALWAYS TRIGGER jwt_keys_invalidate_rows;
 
 -- jwt_raise served the PL/pgSQL registry functions, which are C now; an
 -- error raised inside any of the extension's C functions keeps its

@@ -19,14 +19,15 @@
  * verify with the keys on the caller's behalf and cannot be SECURITY
  * DEFINER.  The rows that are not retired are kept per backend, with the
  * JWK Sets built from them, in a context under TopMemoryContext, as long
- * as the table's statement trigger jwt_keys_invalidate is in place and
- * enabled ALWAYS: it sends a relcache invalidation for jwt_keys after
- * every INSERT, UPDATE, DELETE or TRUNCATE (pg_cron keeps its job cache
- * so), which empties the cache in every backend once the change commits
+ * as the table's triggers jwt_keys_invalidate (per statement) and
+ * jwt_keys_invalidate_rows (per row: logical replication's apply worker
+ * fires no statement trigger) are in place and enabled ALWAYS: they send
+ * a relcache invalidation for jwt_keys after every INSERT, UPDATE, DELETE
+ * or TRUNCATE (pg_cron keeps its job cache so), which empties the cache in every backend once the change commits
  * (each use of the cache looks for invalidations first, so a statement
  * that locks no table sees it too), and in the changing backend at its
  * next command or at a rollback.
- * Without the trigger (a database still at 0.1.1, a trigger disabled or
+ * Without them (a database still at 0.1.1, a trigger disabled or
  * dropped) the table is read for each call.  The scan uses the latest
  * snapshot, so that a cache never holds rows older than an invalidation
  * it has seen; an invalidation during the scan leaves the result uncached.
@@ -94,6 +95,7 @@
 
 #define REGISTRY_TABLE		"jwt_keys"
 #define REGISTRY_TRIGGER	"jwt_keys_invalidate"
+#define REGISTRY_ROW_TRIGGER	"jwt_keys_invalidate_rows"
 
 /* One key that is not retired */
 typedef struct RegistryRow
@@ -196,13 +198,18 @@ registry_table_name(void)
 }
 
 /*
- * Whether jwt_keys has its invalidation trigger, enabled whatever
- * session_replication_role says, for every kind of change.
+ * Whether jwt_keys has its invalidation triggers, enabled whatever
+ * session_replication_role says: the statement trigger for every kind of
+ * change (TRUNCATE included) and the row trigger for every row inserted,
+ * updated or deleted (logical replication's apply worker fires no
+ * statement trigger), both unconditional.
  */
 static bool
 registry_trigger_ok(Relation rel)
 {
 	TriggerDesc *td = rel->trigdesc;
+	bool		statement = false;
+	bool		rows = false;
 	int			i;
 
 	if (td == NULL)
@@ -210,16 +217,28 @@ registry_trigger_ok(Relation rel)
 	for (i = 0; i < td->numtriggers; i++)
 	{
 		Trigger    *t = &td->triggers[i];
+		bool		is_row;
 
-		if (strcmp(t->tgname, REGISTRY_TRIGGER) == 0 &&
-			t->tgenabled == TRIGGER_FIRES_ALWAYS &&
-			TRIGGER_FOR_AFTER(t->tgtype) && !TRIGGER_FOR_ROW(t->tgtype) &&
-			TRIGGER_FOR_INSERT(t->tgtype) && TRIGGER_FOR_UPDATE(t->tgtype) &&
-			TRIGGER_FOR_DELETE(t->tgtype) && TRIGGER_FOR_TRUNCATE(t->tgtype) &&
-			t->tgnattr == 0 && t->tgqual == NULL)
-			return true;
+		if (strcmp(t->tgname, REGISTRY_TRIGGER) == 0)
+			is_row = false;
+		else if (strcmp(t->tgname, REGISTRY_ROW_TRIGGER) == 0)
+			is_row = true;
+		else
+			continue;
+		if (t->tgenabled != TRIGGER_FIRES_ALWAYS ||
+			!TRIGGER_FOR_AFTER(t->tgtype) ||
+			(TRIGGER_FOR_ROW(t->tgtype) != 0) != is_row ||
+			!TRIGGER_FOR_INSERT(t->tgtype) || !TRIGGER_FOR_UPDATE(t->tgtype) ||
+			!TRIGGER_FOR_DELETE(t->tgtype) ||
+			(!is_row && !TRIGGER_FOR_TRUNCATE(t->tgtype)) ||
+			t->tgnattr != 0 || t->tgqual != NULL)
+			return false;
+		if (is_row)
+			rows = true;
+		else
+			statement = true;
 	}
-	return false;
+	return statement && rows;
 }
 
 static Oid	sort_collation;
@@ -1246,9 +1265,11 @@ JWT_FUNCTION(jwt_registry_retire_due)
 }
 
 /*
- * jwt_keys_invalidate(): AFTER ... FOR EACH STATEMENT trigger on jwt_keys;
- * every backend's cache of the registry's keys is emptied once the change
- * commits.
+ * jwt_keys_invalidate(): AFTER ... FOR EACH STATEMENT and FOR EACH ROW
+ * trigger on jwt_keys; every backend's cache of the registry's keys is
+ * emptied once the change commits.  The relcache invalidation is queued
+ * once per transaction however many rows fire it (inval.c keeps no
+ * duplicates).
  */
 JWT_FUNCTION(jwt_keys_invalidate)
 {
