@@ -176,6 +176,51 @@ UPDATE refresh_tokens SET generation = NULL WHERE subject = 'dropped-not-null';
 ALTER TABLE refresh_tokens ENABLE ALWAYS TRIGGER refresh_tokens_guard;
 SELECT status FROM jwt_refresh_rotate(:'dn', 'a-secret-of-at-least-32-bytes-for-hs256');
 ROLLBACK;
+-- The other readers of the table, on a row with a NULL where its owner
+-- dropped the constraint and disabled the trigger: XX001 without the row
+-- (each read the NULL as a value and crashed the backend, whose statement
+-- the server then logs, token and key included).
+BEGIN;
+ALTER TABLE refresh_tokens DISABLE TRIGGER refresh_tokens_guard;
+ALTER TABLE refresh_tokens ALTER family_id DROP NOT NULL, ALTER subject DROP NOT NULL;
+SELECT access_token AS nt, refresh_token AS nr
+  FROM jwt_refresh_login('null-reader', :key, user_agent => 'null-agent') \gset
+SAVEPOINT s;
+UPDATE refresh_tokens SET family_id = NULL WHERE subject = 'null-reader';
+SELECT try($$SELECT jwt_refresh_revoke('$$ || :'nr' || $$')$$);
+SELECT try($$SELECT jwt_refresh_revoke('$$ || :'nr' || $$', everywhere => true)$$);
+SELECT try($$SELECT jwt_refresh_revoke_subject('null-reader')$$);
+SELECT try($$SELECT jwt_refresh_login('null-reader', $$ || quote_literal(:key) || $$, user_agent => 'null-agent')$$);
+ROLLBACK TO s;
+UPDATE refresh_tokens SET subject = NULL WHERE subject = 'null-reader';
+SELECT try($$SELECT jwt_refresh_revoke('$$ || :'nr' || $$')$$);
+SET LOCAL jwt.require_session = on;
+SELECT try($$SELECT jwt_authenticate('$$ || :'nt' || $$', $$ || quote_literal(:key) || $$)$$);
+ROLLBACK;
+-- A column whose type its owner changed: refused (42804) by the trigger
+-- and by every reader, where each read the values as the old type.
+BEGIN;
+SELECT access_token AS tt, refresh_token AS tr
+  FROM jwt_refresh_login('typed', :key, user_agent => 'typed-agent') \gset
+SAVEPOINT s;
+ALTER TABLE refresh_tokens ALTER idle_timeout TYPE integer USING NULL;
+SELECT try($$INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at, idle_timeout)
+	VALUES (sha256('typed'), gen_random_uuid(), 0, 'typed', now() + interval '1 day', 7)$$);
+ROLLBACK TO s;
+ALTER TABLE refresh_tokens ALTER family_id TYPE text;
+SELECT try($$SELECT jwt_refresh_revoke('$$ || :'tr' || $$')$$);
+SELECT try($$SELECT count(*) FROM jwt_refresh_sessions('typed')$$);
+SELECT try($$SELECT jwt_refresh_revoke_subject('typed')$$);
+SELECT try($$SELECT jwt_refresh_login('typed', $$ || quote_literal(:key) || $$, user_agent => 'typed-agent')$$);
+SET LOCAL jwt.require_session = on;
+SELECT try($$SELECT jwt_authenticate('$$ || :'tt' || $$', $$ || quote_literal(:key) || $$)$$);
+ROLLBACK TO s;
+ALTER TABLE refresh_tokens ALTER subject TYPE varchar;
+SELECT try($$SELECT jwt_refresh_revoke('$$ || :'tr' || $$')$$);
+ROLLBACK TO s;
+-- the same calls on the table as created
+SELECT try($$SELECT jwt_refresh_revoke('$$ || :'tr' || $$')$$);
+ROLLBACK;
 \set VERBOSITY terse
 
 DROP FUNCTION try(text);

@@ -20,6 +20,7 @@
 #include "mb/pg_wchar.h"
 #include "parser/scansup.h"
 #include "tcop/tcopprot.h"
+#include "utils/builtins.h"
 #include "utils/rel.h"
 
 #include "claims_ctx.h"
@@ -579,4 +580,20 @@ jwt_refuse_nulls(Relation rel, HeapTuple tup, const char *detail)
 					 errdetail_internal("%s", detail),
 					 errtablecol(rel, i + 1)));
 	}
+}
+
+/*
+ * A column of one of the extension's tables ("table") that its owner
+ * changed with ALTER TABLE to type "have", where the extension reads type
+ * "want" (42804): refused rather than misread.
+ */
+void
+jwt_column_type_error(const char *table, const char *column, Oid have,
+					  Oid want)
+{
+	jwt_ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("column \"%s\" of %s is of type %s, not %s",
+					column, table, format_type_be(have), format_type_be(want)),
+			 errdetail("The table was altered; the extension reads it as it created it.")));
 }

@@ -25,6 +25,9 @@
 #include "datatype/timestamp.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
+#include "utils/relcache.h"
+
+#include "compat.h"
 
 /* Bytes of a token, of its hash and of a retry key */
 #define REFRESH_TOKEN_BYTES 32
@@ -71,8 +74,23 @@ typedef struct RefreshCols
 	AttrNumber	idle_timeout;
 } RefreshCols;
 
-/* Find the columns of refresh_tokens by name; elog when one is missing */
+/*
+ * Find the columns of refresh_tokens by name; raise 42703 when one is
+ * missing, 42804 when one is not of the type the extension created.
+ */
 extern void jwt_refresh_cols(TupleDesc desc, RefreshCols *cols);
+
+/* 42804 for a column of a query's result named as one of refresh_tokens
+ * and not of its type */
+extern void jwt_refresh_check_types(TupleDesc desc);
+
+/*
+ * Raise XX001 (data_corrupted) for a row with a NULL in "column", which
+ * the extension cannot do without; without the row.  "rel" may be NULL.
+ */
+pg_noreturn extern void jwt_refresh_null_error(Relation rel,
+											   const char *column,
+											   AttrNumber att);
 
 /*
  * The i-th (from 0) of the columns a row of refresh_tokens cannot lack

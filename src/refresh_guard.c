@@ -37,8 +37,9 @@
  * or a superuser replaying changes) the rotation rules are not applied,
  * as for an ordinary trigger, but a NULL is still refused without the row.
  *
- * Raises 23514 for a broken rule; elog (XX000) for a table that is not
- * the extension's or a misuse as another kind of trigger.  Memory: per
+ * Raises 23514 for a broken rule; 42804 or 42703 for a column its owner
+ * changed or dropped (jwt_refresh_cols); elog (XX000) for a misuse as
+ * another kind of trigger.  Memory: per
  * row in the trigger's memory context.
  *
  * src/refresh_guard.c
@@ -75,8 +76,43 @@ static void guard_delete(Relation rel, const RefreshCols *cols,
 						 HeapTuple oldtup);
 
 /*
- * Find the columns by name.  A missing column is a table that is not
- * ours: elog, since no user action leads there.
+ * The columns of refresh_tokens the extension reads, by name, with their
+ * types; the last three are 0.1.2's, absent from a table not updated yet.
+ */
+static const struct
+{
+	const char *name;
+	size_t		offset;			/* of its AttrNumber in RefreshCols */
+	Oid			type;
+	bool		optional;
+}			refresh_columns[] = {
+#define RCOL(field, type, optional) {#field, offsetof(RefreshCols, field), type, optional}
+	RCOL(token_hash, BYTEAOID, false),
+	RCOL(family_id, UUIDOID, false),
+	RCOL(generation, INT4OID, false),
+	RCOL(parent_hash, BYTEAOID, false),
+	RCOL(subject, TEXTOID, false),
+	RCOL(issued_at, TIMESTAMPTZOID, false),
+	RCOL(created_at, TIMESTAMPTZOID, false),
+	RCOL(expires_at, TIMESTAMPTZOID, false),
+	RCOL(used_at, TIMESTAMPTZOID, false),
+	RCOL(revoked_at, TIMESTAMPTZOID, false),
+	RCOL(revoked_reason, TEXTOID, false),
+	RCOL(retry_key, BYTEAOID, false),
+	RCOL(retry_until, TIMESTAMPTZOID, false),
+	RCOL(client_ip, INETOID, false),
+	RCOL(user_agent, TEXTOID, false),
+	RCOL(metadata, JSONBOID, false),
+	RCOL(access_claims, JSONBOID, true),
+	RCOL(session_expires_at, TIMESTAMPTZOID, true),
+	RCOL(idle_timeout, INTERVALOID, true),
+#undef RCOL
+};
+
+/*
+ * Find the columns by name, and check their types: the values are read as
+ * the types the extension created them with, so a column its owner
+ * dropped or changed with ALTER TABLE is refused here rather than misread.
  */
 void
 jwt_refresh_cols(TupleDesc desc, RefreshCols *cols)
@@ -85,57 +121,66 @@ jwt_refresh_cols(TupleDesc desc, RefreshCols *cols)
 	for (int i = 0; i < desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, i);
-		const char *name = NameStr(att->attname);
-		AttrNumber	n = att->attnum;
 
 		if (att->attisdropped)
 			continue;
-		if (strcmp(name, "token_hash") == 0)
-			cols->token_hash = n;
-		else if (strcmp(name, "family_id") == 0)
-			cols->family_id = n;
-		else if (strcmp(name, "generation") == 0)
-			cols->generation = n;
-		else if (strcmp(name, "parent_hash") == 0)
-			cols->parent_hash = n;
-		else if (strcmp(name, "subject") == 0)
-			cols->subject = n;
-		else if (strcmp(name, "issued_at") == 0)
-			cols->issued_at = n;
-		else if (strcmp(name, "created_at") == 0)
-			cols->created_at = n;
-		else if (strcmp(name, "expires_at") == 0)
-			cols->expires_at = n;
-		else if (strcmp(name, "used_at") == 0)
-			cols->used_at = n;
-		else if (strcmp(name, "revoked_at") == 0)
-			cols->revoked_at = n;
-		else if (strcmp(name, "revoked_reason") == 0)
-			cols->revoked_reason = n;
-		else if (strcmp(name, "retry_key") == 0)
-			cols->retry_key = n;
-		else if (strcmp(name, "retry_until") == 0)
-			cols->retry_until = n;
-		else if (strcmp(name, "client_ip") == 0)
-			cols->client_ip = n;
-		else if (strcmp(name, "user_agent") == 0)
-			cols->user_agent = n;
-		else if (strcmp(name, "metadata") == 0)
-			cols->metadata = n;
-		else if (strcmp(name, "access_claims") == 0)
-			cols->access_claims = n;
-		else if (strcmp(name, "session_expires_at") == 0)
-			cols->session_expires_at = n;
-		else if (strcmp(name, "idle_timeout") == 0)
-			cols->idle_timeout = n;
+		for (int c = 0; c < lengthof(refresh_columns); c++)
+		{
+			if (strcmp(NameStr(att->attname), refresh_columns[c].name) != 0)
+				continue;
+			if (att->atttypid != refresh_columns[c].type)
+				jwt_column_type_error("refresh_tokens", refresh_columns[c].name,
+									  att->atttypid, refresh_columns[c].type);
+			*(AttrNumber *) ((char *) cols + refresh_columns[c].offset) = att->attnum;
+			break;
+		}
 	}
-	if (!cols->token_hash || !cols->family_id || !cols->generation ||
-		!cols->parent_hash || !cols->subject || !cols->issued_at ||
-		!cols->created_at || !cols->expires_at || !cols->used_at ||
-		!cols->revoked_at || !cols->revoked_reason || !cols->retry_key ||
-		!cols->retry_until || !cols->client_ip || !cols->user_agent ||
-		!cols->metadata)
-		jwt_elog(ERROR, "jwt_refresh_tokens_guard: the table lacks a refresh_tokens column");
+	for (int c = 0; c < lengthof(refresh_columns); c++)
+	{
+		if (!refresh_columns[c].optional &&
+			*(AttrNumber *) ((char *) cols + refresh_columns[c].offset) == 0)
+			jwt_ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("table refresh_tokens has no column \"%s\"",
+							refresh_columns[c].name),
+					 errdetail("The table was altered; the extension reads it as it created it.")));
+	}
+}
+
+/*
+ * The same check for the columns of a query's result (an SPI tuple
+ * descriptor) that bear a refresh_tokens column's name.
+ */
+void
+jwt_refresh_check_types(TupleDesc desc)
+{
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		for (int c = 0; c < lengthof(refresh_columns); c++)
+		{
+			if (strcmp(NameStr(att->attname), refresh_columns[c].name) == 0 &&
+				att->atttypid != refresh_columns[c].type)
+				jwt_column_type_error("refresh_tokens", refresh_columns[c].name,
+									  att->atttypid, refresh_columns[c].type);
+		}
+	}
+}
+
+/*
+ * A row of refresh_tokens without a value the extension cannot do without
+ * (a NOT NULL constraint dropped by the table's owner, the trigger
+ * disabled): refused with XX001, without the row.  "rel" may be NULL.
+ */
+void
+jwt_refresh_null_error(Relation rel, const char *column, AttrNumber att)
+{
+	jwt_ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("the refresh token's row has a NULL in column \"%s\"", column),
+			 errdetail("A row of refresh_tokens was written with its trigger disabled or its NOT NULL constraints dropped."),
+			 rel ? errtablecol(rel, att) : 0));
 }
 
 /*

@@ -630,11 +630,7 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 			for (int i = 0; (name = jwt_refresh_required(&cols, i, &att)) != NULL; i++)
 			{
 				if (slot->tts_isnull[att - 1])
-					jwt_ereport(ERROR,
-							(errcode(ERRCODE_DATA_CORRUPTED),
-							 errmsg("the refresh token's row has a NULL in column \"%s\"", name),
-							 errdetail("A row of refresh_tokens was written with its trigger disabled or its NOT NULL constraints dropped."),
-							 errtablecol(rel, att)));
+					jwt_refresh_null_error(rel, name, att);
 			}
 		}
 		if (found && cols.access_claims)

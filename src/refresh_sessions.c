@@ -368,6 +368,26 @@ sess_run(const char *table, SessQuery q, Datum *args, const char *nulls,
 	if (ret != expect)
 		jwt_elog(ERROR, "SPI_execute_plan failed: %s",
 				 SPI_result_code_string(ret));
+	/* the table's owner may have changed a column's type */
+	if (SPI_tuptable)
+		jwt_refresh_check_types(SPI_tuptable->tupdesc);
+}
+
+/*
+ * Column "col" (from 1) of row "row" of the last query's result, which the
+ * caller cannot do without: XX001 when NULL (its NOT NULL constraint
+ * dropped by the table's owner).
+ */
+static Datum
+sess_value(int row, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[row],
+								  SPI_tuptable->tupdesc, col, &isnull);
+
+	if (isnull)
+		jwt_refresh_null_error(NULL, SPI_fname(SPI_tuptable->tupdesc, col), 0);
+	return d;
 }
 
 /*
@@ -415,13 +435,7 @@ sess_families(const char *table, SessQuery q, Datum *args, int *n)
 	/* one more, for the caller's own family */
 	out = SPI_palloc((*n + 1) * sizeof(Datum));
 	for (int i = 0; i < *n; i++)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[i],
-									  SPI_tuptable->tupdesc, 1, &isnull);
-
-		out[i] = SPI_datumTransfer(d, false, UUID_LEN);
-	}
+		out[i] = SPI_datumTransfer(sess_value(i, 1), false, UUID_LEN);
 	return out;
 }
 
@@ -625,10 +639,8 @@ JWT_FUNCTION(jwt_refresh_revoke)
 	}
 	row = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
-	family = SPI_datumTransfer(SPI_getbinval(row, desc, 1, &isnull),
-							   false, UUID_LEN);
-	subject = SPI_datumTransfer(SPI_getbinval(row, desc, 2, &isnull),
-								false, -1);
+	family = SPI_datumTransfer(sess_value(0, 1), false, UUID_LEN);
+	subject = SPI_datumTransfer(sess_value(0, 2), false, -1);
 	may_end_others = everywhere &&
 		(DatumGetBool(SPI_getbinval(row, desc, 3, &isnull)) ||
 		 DatumGetBool(SPI_getbinval(row, desc, 4, &isnull)));
@@ -1106,13 +1118,10 @@ refresh_login(FunctionCallInfo fcinfo, JwtKeyForm form)
 		nulls[LO_NEW_DEVICE] = false;
 		if (SPI_processed > 0)
 		{
-			bool		isnull;
+			Datum		family = sess_value(0, 1);
 			MemoryContext spicxt = MemoryContextSwitchTo(outer);
 
-			values[LO_KNOWN_DEVICE] =
-				datumCopy(SPI_getbinval(SPI_tuptable->vals[0],
-										SPI_tuptable->tupdesc, 1, &isnull),
-						  false, UUID_LEN);
+			values[LO_KNOWN_DEVICE] = datumCopy(family, false, UUID_LEN);
 			MemoryContextSwitchTo(spicxt);
 			nulls[LO_KNOWN_DEVICE] = false;
 		}
@@ -1278,6 +1287,10 @@ jwt_refresh_session_check(Jsonb *claims)
 		text	   *owner;
 
 		heap_deform_tuple(tup, desc, values, nulls);
+		if (nulls[cols->subject - 1])
+			jwt_refresh_null_error(rel, "subject", cols->subject);
+		if (nulls[cols->expires_at - 1])
+			jwt_refresh_null_error(rel, "expires_at", cols->expires_at);
 		owner = DatumGetTextPP(values[cols->subject - 1]);
 		if (VARSIZE_ANY_EXHDR(owner) != VARSIZE_ANY_EXHDR(sub) ||
 			memcmp(VARDATA_ANY(owner), VARDATA_ANY(sub),
