@@ -169,6 +169,18 @@ SELECT jwt_consume(:'late1', :'key', leeway => '10 seconds');
 \echo :LAST_ERROR_SQLSTATE
 RESET jwt.max_leeway;
 
+-- A denylist table whose owner changed a column's type: refused (55000),
+-- where the lookups read issued_before as a timestamptz and the key as
+-- text whatever their types.
+BEGIN;
+ALTER TABLE jwt_revoked_subjects ALTER issued_before TYPE date;
+SELECT jwt_is_revoked('{"sub":"x","iat":1}');
+ROLLBACK;
+BEGIN;
+ALTER TABLE jwt_revoked_tokens ALTER jti TYPE varchar;
+SELECT jwt_is_revoked('{"jti":"x"}');
+ROLLBACK;
+SELECT jwt_is_revoked('{"sub":"x","jti":"x","iat":1}') AS as_created;
 -- Privileges: PUBLIC may check the denylist and consume registry tokens;
 -- revoking, purging and consuming with a caller's own key must be granted.
 CREATE ROLE regress_revoke_app;

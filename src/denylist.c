@@ -245,7 +245,8 @@ dl_resolve(void)
 			AttrNumber	att;
 
 			if (get_rel_relkind(relid) != RELKIND_RELATION ||
-				(att = get_attnum(relid, dl_keynames[i])) == InvalidAttrNumber)
+				(att = get_attnum(relid, dl_keynames[i])) == InvalidAttrNumber ||
+				get_atttype(relid, att) != TEXTOID)
 				jwt_ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						 errmsg("table \"%s\" of the jwt extension is missing or altered",
@@ -255,7 +256,8 @@ dl_resolve(void)
 			dl.keyatt[i] = att;
 		}
 		dl.issued_before_att = get_attnum(dl.relid[DL_SUBJECTS], "issued_before");
-		if (dl.issued_before_att == InvalidAttrNumber)
+		if (dl.issued_before_att == InvalidAttrNumber ||
+			get_atttype(dl.relid[DL_SUBJECTS], dl.issued_before_att) != TIMESTAMPTZOID)
 			jwt_ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("table \"%s\" of the jwt extension is missing or altered",

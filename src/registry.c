@@ -373,14 +373,20 @@ registry_load(Oid relid, bool *cacheable)
 		{
 			Form_pg_attribute a = TupleDescAttr(td, j);
 
-			if (!a->attisdropped &&
-				strcmp(NameStr(a->attname), registry_columns[i].name) == 0 &&
-				a->atttypid == registry_columns[i].type)
-				att[i] = j;
+			if (a->attisdropped ||
+				strcmp(NameStr(a->attname), registry_columns[i].name) != 0)
+				continue;
+			if (a->atttypid != registry_columns[i].type)
+				jwt_column_type_error(REGISTRY_TABLE, registry_columns[i].name,
+									  a->atttypid, registry_columns[i].type);
+			att[i] = j;
 		}
 		if (att[i] < 0 && i != RC_ISSUER)
-			jwt_elog(ERROR, "table jwt_keys has no column \"%s\" of the expected type",
-					 registry_columns[i].name);
+			jwt_ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("table jwt_keys has no column \"%s\"",
+							registry_columns[i].name),
+					 errdetail("The table was altered; the extension reads it as it created it.")));
 	}
 	sort_collation = TupleDescAttr(td, att[RC_KID])->attcollation;
 
@@ -1294,13 +1300,19 @@ JWT_FUNCTION(jwt_keys_invalidate)
  * the owner's own, fired after this one, changes.
  */
 static Datum
-keys_check_column(HeapTuple tup, TupleDesc desc, const char *name, bool *isnull)
+keys_check_column(HeapTuple tup, TupleDesc desc, const char *name,
+				  Oid type, bool *isnull)
 {
 	int			attnum = SPI_fnumber(desc, name);
+	Oid			have;
 
 	*isnull = true;
 	if (attnum <= 0)
 		return (Datum) 0;		/* "issuer" before the update to 0.1.2 */
+	/* a value read as "type": a column its owner changed is refused */
+	have = TupleDescAttr(desc, attnum - 1)->atttypid;
+	if (OidIsValid(type) && have != type)
+		jwt_column_type_error(REGISTRY_TABLE, name, have, type);
 	return heap_getattr(tup, attnum, desc, isnull);
 }
 
@@ -1343,7 +1355,7 @@ JWT_FUNCTION(jwt_keys_check)
 	tup = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
 		trigdata->tg_newtuple : trigdata->tg_trigtuple;
 
-	d = keys_check_column(tup, desc, "kid", &isnull);
+	d = keys_check_column(tup, desc, "kid", TEXTOID, &isnull);
 	if (isnull)
 	{
 		jwt_refuse_nulls(rel, tup, JWT_ROW_NOT_SHOWN);
@@ -1362,7 +1374,7 @@ JWT_FUNCTION(jwt_keys_check)
 	 */
 	for (int i = 0; i < lengthof(not_null); i++)
 	{
-		(void) keys_check_column(tup, desc, not_null[i], &isnull);
+		(void) keys_check_column(tup, desc, not_null[i], InvalidOid, &isnull);
 		if (isnull)
 			keys_check_fail(rel, ERRCODE_NOT_NULL_VIOLATION, detail,
 							psprintf("column \"%s\" of jwt_keys must not be null", not_null[i]));
@@ -1370,20 +1382,20 @@ JWT_FUNCTION(jwt_keys_check)
 	if (kid[0] == '\0')
 		keys_check_fail(rel, ERRCODE_CHECK_VIOLATION, JWT_ROW_NOT_SHOWN,
 						"the kid of a key of jwt_keys must not be empty");
-	alg = DatumGetTextPP(keys_check_column(tup, desc, "algorithm", &isnull));
+	alg = DatumGetTextPP(keys_check_column(tup, desc, "algorithm", TEXTOID, &isnull));
 	if (jwt_alg_by_name(VARDATA_ANY(alg), VARSIZE_ANY_EXHDR(alg)) == NULL)
 		keys_check_fail(rel, ERRCODE_CHECK_VIOLATION, detail,
 						"the algorithm of a key of jwt_keys must be a JOSE signature algorithm (\"HS256\" ... \"EdDSA\")");
-	status = TextDatumGetCString(keys_check_column(tup, desc, "status", &isnull));
+	status = TextDatumGetCString(keys_check_column(tup, desc, "status", TEXTOID, &isnull));
 	if (strcmp(status, "active") != 0 && strcmp(status, "verify_only") != 0 &&
 		strcmp(status, "retired") != 0)
 		keys_check_fail(rel, ERRCODE_CHECK_VIOLATION, detail,
 						"the status of a key of jwt_keys must be \"active\", \"verify_only\" or \"retired\"");
-	(void) keys_check_column(tup, desc, "signing_key", &isnull);
+	(void) keys_check_column(tup, desc, "signing_key", InvalidOid, &isnull);
 	has_signing_key = !isnull;
-	(void) keys_check_column(tup, desc, "retired_at", &isnull);
+	(void) keys_check_column(tup, desc, "retired_at", InvalidOid, &isnull);
 	has_retired_at = !isnull;
-	d = keys_check_column(tup, desc, "issuer", &isnull);
+	d = keys_check_column(tup, desc, "issuer", TEXTOID, &isnull);
 	if (!isnull)
 		issuer = DatumGetTextPP(d);
 
