@@ -191,36 +191,14 @@ DELETE FROM jwt_keys;
 -- PostgreSQL's own error for a CHECK or NOT NULL violation would show it
 -- ("Failing row contains (...)"), signing key included, to the client and
 -- in the server log.
-SELECT jwt_registry_rotate('ES256') IS NOT NULL AS made_a_public_key;
-SELECT verification_key AS es256_vkey FROM jwt_keys \gset
-DELETE FROM jwt_keys;
 \set VERBOSITY default
 INSERT INTO jwt_keys (kid, algorithm, signing_key, verification_key, status)
-VALUES ('by-hand', 'ES256', '{"kty":"EC","d":"PRIVATE-SCALAR-NEVER-SHOWN"}', :'es256_vkey', 'verify_only');
+VALUES ('by-hand', 'ES256', '{"kty":"EC","d":"PRIVATE-SCALAR-NEVER-SHOWN"}', '{"kty":"EC"}', 'verify_only');
 -- retired without retired_at (the usual slip)
 UPDATE jwt_keys SET status = 'retired' WHERE kid = 'by-hand';
 -- active without a signing key, and the reverse
 UPDATE jwt_keys SET status = 'active', signing_key = NULL WHERE kid = 'by-hand';
 UPDATE jwt_keys SET retired_at = now() WHERE kid = 'by-hand';
--- a verification key that cannot verify tokens of its algorithm (one such
--- key made every verification with the registry fail): refused (22023)
--- with the kid in the context and no key material; a retired key is not
--- checked (the way out for one written before the check)
-INSERT INTO jwt_keys (kid, algorithm, verification_key, status)
-VALUES ('bad-vkey', 'ES256', '{"kty":"EC"}', 'verify_only');
-INSERT INTO jwt_keys (kid, algorithm, verification_key, status)
-VALUES ('bad-vkey', 'HS256', '{"kty":"oct","k":"U0VDUkVULU5FVkVSLVNIT1dO"}', 'verify_only');
-INSERT INTO jwt_keys (kid, algorithm, verification_key, status)
-VALUES ('bad-vkey', 'ES256', '"a string"', 'verify_only');
-INSERT INTO jwt_keys (kid, algorithm, verification_key, status)
-VALUES ('bad-vkey', 'RS256', :'es256_vkey', 'verify_only');
-UPDATE jwt_keys SET verification_key = '{"kty":"EC","crv":"P-256"}' WHERE kid = 'by-hand';
-INSERT INTO jwt_keys (kid, algorithm, verification_key, status, retired_at)
-VALUES ('bad-vkey', 'ES256', '{"kty":"EC"}', 'retired', now());
-SELECT (jwt_registry_validate(jwt_sign('{}', 'PRIVATE-KEY-NEVER-SHOWN-0123456789abcdef', 'HS256',
-	'{"kid":"by-hand"}'))).reason AS by_hand_still_verifies_es256_only;
-UPDATE jwt_keys SET status = 'verify_only', retired_at = NULL WHERE kid = 'bad-vkey';
-DELETE FROM jwt_keys WHERE kid = 'bad-vkey';
 -- every other rule of the table
 INSERT INTO jwt_keys (kid, algorithm, signing_key, verification_key)
 VALUES (NULL, 'ES256', 'PRIVATE-KEY-NEVER-SHOWN', '{}');

@@ -90,7 +90,6 @@
 #include "extension.h"
 #include "json_out.h"
 #include "key_export.h"
-#include "keys.h"
 #include "registry.h"
 #include "token_cache.h"
 
@@ -1327,46 +1326,6 @@ keys_check_fail(Relation rel, int sqlstate, const char *detail, const char *msg)
 			 errtable(rel)));
 }
 
-/* Error context of keys_check_verification_key: the kid */
-static void
-keys_check_context(void *arg)
-{
-	errcontext("verification key of key \"%s\" of table jwt_keys",
-			   jwt_clip((const char *) arg, 64));
-}
-
-/*
- * The verification key of a key that is not retired must verify tokens of
- * its algorithm, as the registry reads it (verification_key || {"kid",
- * "alg"}): the registry verifies with one JWK Set of every such key, which
- * a single unusable member makes fail for every token.  The key reader's
- * errors (22023) quote no key material; the kid goes in their context.
- */
-static void
-keys_check_verification_key(HeapTuple tup, TupleDesc desc, char *kid,
-							text *alg)
-{
-	ErrorContextCallback callback;
-	RegistryRow row = {0};
-	bool		isnull;
-	Jsonb	   *jwk;
-	JwtKey	   *key;
-
-	callback.callback = keys_check_context;
-	callback.arg = kid;
-	callback.previous = error_context_stack;
-	error_context_stack = &callback;
-	row.kid = cstring_to_text(kid);
-	row.algorithm = alg;
-	row.vkey = DatumGetJsonbP(keys_check_column(tup, desc, "verification_key",
-												JSONBOID, &isnull));
-	jwk = row_jwk(&row, false);
-	key = jwt_key_get((const char *) jwk, VARSIZE(jwk), JWT_FORM_JSONB);
-	jwt_key_check_alg(key, jwt_alg_by_name(VARDATA_ANY(alg),
-										   VARSIZE_ANY_EXHDR(alg)), false);
-	error_context_stack = callback.previous;
-}
-
 JWT_FUNCTION(jwt_keys_check)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
@@ -1452,8 +1411,6 @@ JWT_FUNCTION(jwt_keys_check)
 	if (issuer != NULL && (has_signing_key || strcmp(status, "active") == 0))
 		keys_check_fail(rel, ERRCODE_CHECK_VIOLATION, detail,
 						"a key of jwt_keys imported for an issuer neither signs nor is active");
-	if (strcmp(status, "retired") != 0)
-		keys_check_verification_key(tup, desc, kid, alg);
 	return PointerGetDatum(tup);
 }
 
