@@ -151,8 +151,10 @@ DELETE FROM jwt_keys;
 
 -- The cached keys keep their key set parsed (jwt_key_get_owned): that
 -- parsed set must follow a change rolled back to a savepoint, survive
--- other keys churning the key cache within one statement, and still obey
--- jwt.max_key_size lowered after it was parsed.
+-- other keys churning the key cache within one statement; jwt.max_key_size
+-- bounds key arguments, not the registry's own set, so lowering it does not
+-- stop the registry from verifying (the set passed as an argument is
+-- refused).
 SELECT jwt_registry_add('memo-secret-one-0123456789abcdefghijklmnopqrstuvwxyz', 'HS256', 'memo1') AS memo1;
 SELECT jwt_sign('{"sub":"one"}', 'memo-secret-one-0123456789abcdefghijklmnopqrstuvwxyz', 'HS256', '{"kid":"memo1"}') AS memo_t1 \gset
 SELECT jwt_sign('{"sub":"two"}', 'memo-secret-two-0123456789abcdefghijklmnopqrstuvwxyz', 'HS256', '{"kid":"memo2"}') AS memo_t2 \gset
@@ -182,6 +184,7 @@ SELECT pg_column_size(jwt_registry_keyset()) > 1024 AS set_over_1kb,
        (jwt_registry_validate(:'memo_t1')).valid AS t1_valid_big_set;
 SET jwt.max_key_size = 1024;
 SELECT (jwt_registry_validate(:'memo_t1')).valid AS t1_over_max_key_size;
+SELECT (jwt_validate(:'memo_t1', jwt_registry_keyset())).valid AS t1_set_as_argument;
 RESET jwt.max_key_size;
 SELECT (jwt_registry_validate(:'memo_t1')).valid AS t1_valid_after_reset;
 DELETE FROM jwt_keys;
@@ -297,3 +300,87 @@ DROP TABLE planted;
 RESET ROLE;
 REVOKE ALL ON SCHEMA public FROM regress_jwt_keys_planter;
 DROP ROLE regress_jwt_keys_planter;
+
+-- A key the registry cannot use (a row written by hand, past
+-- jwt_registry_add's checks) is left out of the set it verifies with,
+-- with a warning that names its kid and never its key; the other keys
+-- verify as before (one such row made every registry verification fail).
+-- A verification_key with a "keys" member is one more unusable JWK, never
+-- a set of other keys.  jwt_registry_keyset() and jwt_jwks() leave them
+-- out, and an active key among them does not sign.
+\set VERBOSITY default
+DELETE FROM jwt_keys;
+SELECT jwt_registry_rotate('ES256') IS NOT NULL AS rotated;
+CREATE TEMP TABLE good_tok AS SELECT jwt_registry_sign('{"sub":"good"}') AS tok;
+CREATE TEMP TABLE evil AS SELECT jwt_generate_key('ES256') AS priv;
+INSERT INTO jwt_keys (kid, algorithm, verification_key, status)
+SELECT v.kid, v.alg, v.vkey::jsonb, 'verify_only'
+  FROM (VALUES ('u-no-n', 'RS256', '{"kty":"RSA","e":"AQAB"}'),
+               ('u-bad-point', 'ES256', '{"kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA"}'),
+               ('u-oct-for-es', 'ES256', '{"kty":"oct","k":"U0VDUkVULU5FVkVSLVNIT1dOLTAxMjM0NTY3ODlhYmNkZWZnaGlq"}'),
+               ('u-no-kty', 'ES256', '{"x":"MARKER-NEVER-SHOWN"}'),
+               ('u-x25519', 'EdDSA', '{"kty":"OKP","crv":"X25519","x":"hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"}')) v(kid, alg, vkey)
+UNION ALL
+SELECT 'u-set', 'ES256', jsonb_build_object('keys', jsonb_build_array(jwt_public_jwk(priv) || '{"kid":"u-set"}')), 'verify_only'
+  FROM evil;
+SELECT jwt_registry_verify(tok)->>'sub' AS sub FROM good_tok;
+\set VERBOSITY terse
+SELECT (jwt_registry_validate(jwt_sign('{"sub":"evil"}', priv, 'ES256', '{"kid":"u-set"}'))).reason AS with_set_kid,
+       (jwt_registry_validate(jwt_sign('{"sub":"evil"}', priv, 'ES256'))).reason AS without_kid
+  FROM evil;
+SELECT jsonb_array_length(jwt_registry_keyset()->'keys') AS keyset_keys,
+       jwt_registry_keyset()::text ~ '"u-' AS keyset_has_unusable,
+       jsonb_array_length(jwt_jwks()->'keys') AS jwks_keys,
+       jwt_jwks()::text ~ '"u-' AS jwks_has_unusable;
+-- an active key that cannot verify does not sign: no token nobody could check
+INSERT INTO jwt_keys (kid, algorithm, signing_key, verification_key, status)
+SELECT 'u-active', 'ES384', jwt_generate_key('ES384'), '{"kty":"EC","crv":"P-384"}', 'active';
+SELECT jwt_registry_sign('{"sub":"x"}', 'ES384');
+-- retired, or given a usable key, a row is no longer reported
+UPDATE jwt_keys SET status = 'retired', retired_at = now() WHERE kid LIKE 'u-%' AND kid <> 'u-active';
+UPDATE jwt_keys SET verification_key = jwt_public_jwk(signing_key) WHERE kid = 'u-active';
+SELECT jwt_registry_verify(jwt_registry_sign('{"sub":"es384"}', 'ES384'))->>'sub' AS sub;
+DELETE FROM jwt_keys WHERE kid LIKE 'u-%';
+
+-- A private JWK written as a verification key verifies as its public
+-- part; jwt_jwks() never publishes its private members, nor does
+-- jwt_registry_keyset() carry them (RFC 8037's example Ed25519 key).
+INSERT INTO jwt_keys (kid, algorithm, verification_key, status)
+VALUES ('p-ed', 'EdDSA', '{"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}', 'verify_only');
+SELECT k ? 'd' AS published_d, k->>'x' = '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' AS published_x,
+       jwt_registry_keyset()::text LIKE '%nWGxne%' AS keyset_d
+  FROM jsonb_array_elements(jwt_jwks()->'keys') k WHERE k->>'kid' = 'p-ed';
+SELECT jwt_registry_verify(jwt_sign('{"sub":"ed"}',
+         '{"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}',
+         'EdDSA', '{"kid":"p-ed"}'))->>'sub' AS sub;
+DELETE FROM jwt_keys WHERE kid = 'p-ed';
+
+-- More keys than a JWK Set argument may have (256), and a set larger than
+-- jwt.max_key_size: the registry's own set is not an argument, and keeps
+-- verifying (it stopped every verification); passed as an argument, the
+-- same set is refused.
+INSERT INTO jwt_keys (kid, algorithm, verification_key, status)
+SELECT 'many-' || i, 'ES256', jwt_public_jwk(jwt_generate_key('ES256')), 'verify_only'
+  FROM generate_series(1, 300) i;
+SET jwt.max_key_size = 4096;
+SELECT jsonb_array_length(jwt_registry_keyset()->'keys') AS keys,
+       pg_column_size(jwt_registry_keyset()) > 4096 AS over_max_key_size;
+SELECT jwt_registry_verify(tok)->>'sub' AS sub FROM good_tok;
+RESET jwt.max_key_size;
+SELECT (jwt_validate(tok, jwt_registry_keyset())).valid AS as_argument FROM good_tok;
+DELETE FROM jwt_keys WHERE kid LIKE 'many-%';
+
+-- The column "issuer" dropped after the update to 0.1.2: refused, rather
+-- than read as a 0.1.1 table, which would make an identity provider's
+-- keys the database's own.
+BEGIN;
+ALTER TABLE jwt_keys DROP COLUMN issuer CASCADE;
+SAVEPOINT s;
+SELECT jwt_registry_verify(tok)->>'sub' AS sub FROM good_tok;
+ROLLBACK TO s;
+INSERT INTO jwt_keys (kid, algorithm, verification_key, status)
+SELECT 'no-issuer', 'ES256', jwt_public_jwk(priv), 'verify_only' FROM evil;
+ROLLBACK;
+SELECT jwt_registry_verify(tok)->>'sub' AS sub FROM good_tok;
+DROP TABLE good_tok, evil;
+DELETE FROM jwt_keys;

@@ -21,5 +21,6 @@ extern Oid	jwt_extension_schema(Oid *owner);
  * for query text, in the current memory context.
  */
 extern char *jwt_extension_table(const char *relname);
+extern char *jwt_extension_version(void);
 
 #endif							/* JWT_EXTENSION_H */

@@ -51,8 +51,6 @@
 #include "key_import.h"
 #include "key_material.h"
 
-#define MAX_JWKS_KEYS	256
-
 static int	no_passphrase(char *buf, int size, int rwflag, void *u);
 static void key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private);
 static void key_from_jwk(JwtKey *key, JsonbContainer *jwk, bool in_set, bool *skip);
@@ -661,10 +659,35 @@ key_from_jwk(JwtKey *key, JsonbContainer *jwk, bool in_set, bool *skip)
 }
 
 /*
- * A JWK or a JWK Set as jsonb.
+ * One JWK as a member of a set would take it: *skip is set for a key that
+ * cannot take part in signatures (use "enc", another key type or curve, an
+ * "alg" it does not fit), and whatever else is wrong with it raises 22023.
+ * A "keys" member is one more unknown member here, never a set.
  */
 void
-jwt_key_from_jwk_jsonb(JwtKey *key, Jsonb *jb)
+jwt_key_from_jwk_member(JwtKey *key, Jsonb *jwk, bool *skip)
+{
+	if (!JB_ROOT_IS_OBJECT(jwk) || JB_ROOT_IS_SCALAR(jwk))
+		bad_key("JWK is not a JSON object", NULL);
+	key_from_jwk(key, &jwk->root, true, skip);
+}
+
+/* Raise 22023 for a JWK Set of "n" keys when at most "max" are taken */
+void
+jwt_key_check_set_size(int n, int max)
+{
+	if (n > max)
+		bad_key("JWK Set has too many keys",
+				psprintf("It has %d keys; at most %d are taken.", n, max));
+}
+
+/*
+ * A JWK or a JWK Set as jsonb.  A set with more than "max_members" keys
+ * is refused (0: any number, for a set its owner built, as the key
+ * registry's).
+ */
+void
+jwt_key_from_jwk_jsonb(JwtKey *key, Jsonb *jb, int max_members)
 {
 	JsonbValue	v;
 	bool		skip;
@@ -688,10 +711,10 @@ jwt_key_from_jwk_jsonb(JwtKey *key, Jsonb *jb)
 		JsonbIteratorToken tok;
 		int			n = JsonContainerSize(v.val.binary.data);
 
-		if (n > MAX_JWKS_KEYS)
-			bad_key("JWK Set has too many keys",
-					psprintf("It has %d keys; at most %d are taken.", n, MAX_JWKS_KEYS));
+		if (max_members > 0)
+			jwt_key_check_set_size(n, max_members);
 		key->kind = JWT_KEY_SET;
+		key->set_size = n;
 		key->members = palloc0(sizeof(JwtKey *) * Max(n, 1));
 		while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
 		{
@@ -745,7 +768,7 @@ jwt_key_from_jwk_parsed(JwtKey *key, Jsonb *jb)
 {
 	PG_TRY();
 	{
-		jwt_key_from_jwk_jsonb(key, jb);
+		jwt_key_from_jwk_jsonb(key, jb, JWT_MAX_JWKS_KEYS);
 	}
 	PG_CATCH();
 	{

@@ -41,6 +41,9 @@ typedef enum JwtKeyForm
 #define JWT_MAX_RSA_BITS	16384
 #define JWT_MAX_SIG_LEN		(JWT_MAX_RSA_BITS / 8)
 
+/* The most keys a JWK Set passed as an argument may have */
+#define JWT_MAX_JWKS_KEYS	256
+
 /* crypto.c's per-key OpenSSL state (keyed MACs, signature contexts) */
 typedef struct JwtCryptoState JwtCryptoState;
 
@@ -75,6 +78,7 @@ struct JwtKey
 	/* JWT_KEY_SET */
 	int			nmembers;
 	JwtKey	  **members;
+	int			set_size;		/* members of its "keys", skipped ones too */
 
 	/* identity in the verified-token cache (token_cache.c), 0 until used */
 	uint64		serial;

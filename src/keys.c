@@ -49,6 +49,7 @@
 #include "postgres.h"
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 
 #include "common/hashfn.h"
 #include "port/pg_bitutils.h"
@@ -125,6 +126,8 @@ key_new(MemoryContext cxt)
 	return key;
 }
 
+static JwtKey *key_get(const char *bytes, int len, JwtKeyForm form, bool owned);
+
 static void
 cache_evict_last(void)
 {
@@ -165,15 +168,20 @@ jwt_key_get_memo(JwtKeyMemo *memo, const char *bytes, int len, JwtKeyForm form)
 /*
  * jwt_key_get_memo for bytes that stay the same for as long as the memo
  * lives (their owner keeps both, and drops the memo with the bytes): the
- * key is found again without comparing them.
+ * key is found again without comparing them.  The bytes are the owner's,
+ * not an argument (the key registry's JWK Set, built from its table), so
+ * neither jwt.max_key_size nor the limit on the keys of a set applies:
+ * a registry with many keys must not stop verifying.  (An argument with
+ * the same bytes finds the same key in the cache: parsed already, it
+ * costs nothing more, but a set of more keys than an argument may have is
+ * refused all the same.)
  */
 JwtKey *
 jwt_key_get_owned(JwtKeyMemo *memo, const char *bytes, int len, JwtKeyForm form)
 {
-	if (memo->key != NULL && memo->evictions == key_cache_evictions &&
-		len <= jwt_max_key_size)
+	if (memo->key != NULL && memo->evictions == key_cache_evictions)
 		return memo->key;
-	memo->key = jwt_key_get(bytes, len, form);
+	memo->key = key_get(bytes, len, form, true);
 	memo->evictions = key_cache_evictions;
 	return memo->key;
 }
@@ -181,13 +189,19 @@ jwt_key_get_owned(JwtKeyMemo *memo, const char *bytes, int len, JwtKeyForm form)
 JwtKey *
 jwt_key_get(const char *bytes, int len, JwtKeyForm form)
 {
+	return key_get(bytes, len, form, false);
+}
+
+static JwtKey *
+key_get(const char *bytes, int len, JwtKeyForm form, bool owned)
+{
 	uint32		hash;
 	int			i;
 	MemoryContext cxt;
 	MemoryContext old;
 	JwtKey	   *volatile key = NULL;
 
-	if (len > jwt_max_key_size)
+	if (!owned && len > jwt_max_key_size)
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("key argument exceeds jwt.max_key_size"),
@@ -202,6 +216,9 @@ jwt_key_get(const char *bytes, int len, JwtKeyForm form)
 		if (k->hash == hash && k->len == len && k->form == form &&
 			memcmp(k->bytes, bytes, len) == 0)
 		{
+			/* built by jwt_key_get_owned, found for an argument */
+			if (!owned && k->kind == JWT_KEY_SET)
+				jwt_key_check_set_size(k->set_size, JWT_MAX_JWKS_KEYS);
 			if (i > 0)
 			{
 				KeyCacheEntry tmp = key_cache[i];
@@ -227,7 +244,8 @@ jwt_key_get(const char *bytes, int len, JwtKeyForm form)
 		key = key_new(cxt);
 
 		if (form == JWT_FORM_JSONB)
-			jwt_key_from_jwk_jsonb(key, (Jsonb *) bytes);
+			jwt_key_from_jwk_jsonb(key, (Jsonb *) bytes,
+								   owned ? 0 : JWT_MAX_JWKS_KEYS);
 		else if (jwt_has_pem(bytes, len))
 			jwt_key_from_pem(key, bytes, len);
 		else if (form == JWT_FORM_TEXT && skip < len && bytes[skip] == '{')
@@ -271,6 +289,60 @@ jwt_key_get(const char *bytes, int len, JwtKeyForm form)
 	key_cache[0].key = key;
 	key_cache_used++;
 	return key;
+}
+
+/*
+ * Whether one JWK can take part in a JWK Set's signatures: false, with
+ * the reason in *why, when a set would skip it or could not be built with
+ * it (22023: the reason names no key material).  The key is built and
+ * freed at once.  Other errors (out of memory, a cancel) are raised.
+ * The key registry asks this of each of its keys, so that one key that
+ * cannot be used leaves the others working.
+ */
+bool
+jwt_key_jwk_usable(Jsonb *jwk, char **why)
+{
+	MemoryContext old = CurrentMemoryContext;
+	MemoryContext cxt = AllocSetContextCreate(old, "jwt key check",
+											  ALLOCSET_SMALL_SIZES);
+	bool		skip = false;
+	ErrorData  *edata = NULL;
+
+	*why = NULL;
+	PG_TRY();
+	{
+		JwtKey	   *key;
+
+		MemoryContextSwitchTo(cxt);
+		key = key_new(cxt);
+		jwt_key_from_jwk_member(key, jwk, &skip);
+		MemoryContextSwitchTo(old);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_INVALID_PARAMETER_VALUE)
+		{
+			MemoryContextDelete(cxt);
+			PG_RE_THROW();
+		}
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	MemoryContextDelete(cxt);	/* key_reset frees what was built */
+	ERR_clear_error();
+	if (edata != NULL)
+	{
+		*why = edata->message;
+		return false;
+	}
+	if (skip)
+	{
+		*why = pstrdup("it is not a signature key of a type, curve and algorithm JWS uses");
+		return false;
+	}
+	return true;
 }
 
 /*

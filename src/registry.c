@@ -96,6 +96,7 @@
 #define REGISTRY_TABLE		"jwt_keys"
 #define REGISTRY_TRIGGER	"jwt_keys_invalidate"
 #define REGISTRY_ROW_TRIGGER	"jwt_keys_invalidate_rows"
+#define REGISTRY_TRIGGER_FUNCTION	"jwt_keys_invalidate"
 
 /* One key that is not retired */
 typedef struct RegistryRow
@@ -107,6 +108,8 @@ typedef struct RegistryRow
 	bool		active;
 	TimestampTz created_at;
 	text	   *issuer;			/* an identity provider's key: NULL for ours */
+	Jsonb	   *jwk;			/* row_jwk(), for the key set */
+	bool		usable;			/* jwt_key_jwk_usable(jwk) */
 } RegistryRow;
 
 /* The registry's keys, and what is built from them */
@@ -115,7 +118,8 @@ typedef struct RegistryKeys
 	MemoryContext cxt;			/* holds all of this */
 	int			nrows;
 	RegistryRow *rows;			/* in kid order */
-	Jsonb	   *keyset;			/* jwt_registry_keyset() */
+	int			nusable;		/* rows that are usable */
+	Jsonb	   *keyset;			/* jwt_registry_keyset(): the usable rows */
 	JwtKeyMemo	keyset_key;		/* keyset as a key, once verified with */
 	Jsonb	   *jwks;			/* jwt_jwks() */
 } RegistryKeys;
@@ -191,6 +195,21 @@ registry_inval_callback(Datum arg, Oid relid)
 	}
 }
 
+/*
+ * Whether jwt_keys must have its "issuer" column: from 0.1.2 on.  Before
+ * the update a table without it is the 0.1.1 one; after it, a table
+ * without it had the column dropped, which would turn an identity
+ * provider's keys into the database's own (they would verify every
+ * token, with any issuer).
+ */
+static bool
+registry_has_issuer(void)
+{
+	char	   *v = jwt_extension_version();
+
+	return strcmp(v, "0.1.0") != 0 && strcmp(v, "0.1.1") != 0;
+}
+
 static char *
 registry_table_name(void)
 {
@@ -202,7 +221,8 @@ registry_table_name(void)
  * session_replication_role says: the statement trigger for every kind of
  * change (TRUNCATE included) and the row trigger for every row inserted,
  * updated or deleted (logical replication's apply worker fires no
- * statement trigger), both unconditional.
+ * statement trigger), both unconditional and calling the extension's
+ * jwt_keys_invalidate.
  */
 static bool
 registry_trigger_ok(Relation rel)
@@ -218,6 +238,7 @@ registry_trigger_ok(Relation rel)
 	{
 		Trigger    *t = &td->triggers[i];
 		bool		is_row;
+		char	   *fname;
 
 		if (strcmp(t->tgname, REGISTRY_TRIGGER) == 0)
 			is_row = false;
@@ -231,7 +252,10 @@ registry_trigger_ok(Relation rel)
 			!TRIGGER_FOR_INSERT(t->tgtype) || !TRIGGER_FOR_UPDATE(t->tgtype) ||
 			!TRIGGER_FOR_DELETE(t->tgtype) ||
 			(!is_row && !TRIGGER_FOR_TRUNCATE(t->tgtype)) ||
-			t->tgnattr != 0 || t->tgqual != NULL)
+			t->tgnattr != 0 || t->tgqual != NULL ||
+			get_func_namespace(t->tgfoid) != RelationGetNamespace(rel) ||
+			(fname = get_func_name(t->tgfoid)) == NULL ||
+			strcmp(fname, REGISTRY_TRIGGER_FUNCTION) != 0)
 			return false;
 		if (is_row)
 			rows = true;
@@ -283,12 +307,32 @@ push_text_pair(JsonbParseState **ps, const char *key, const char *val,
 	pushJsonbValue(ps, WJB_VALUE, &v);
 }
 
-/* verification_key || {"kid": kid, "alg": algorithm[, "use": "sig"]} */
+/*
+ * The members of a JWK that are private key material (RFC 7518 section 6,
+ * RFC 8037): never published, and not needed to verify except "k".
+ */
+static const char *const private_members[] = {
+	"d", "p", "q", "dp", "dq", "qi", "oth", "k"
+};
+
+static bool
+alg_is_hmac(const text *alg)
+{
+	return VARSIZE_ANY_EXHDR(alg) >= 2 && memcmp(VARDATA_ANY(alg), "HS", 2) == 0;
+}
+
+/*
+ * verification_key || {"kid": kid, "alg": algorithm[, "use": "sig"]},
+ * without private members unless the key is an HMAC secret (never
+ * published): a private JWK written as a verification key verifies as its
+ * public part, and jwt_jwks() must not show the rest.
+ */
 static Jsonb *
 row_jwk(const RegistryRow *row, bool use_sig)
 {
 	JsonbParseState *ps = NULL;
 	Jsonb	   *extra;
+	Datum		vkey = JsonbPGetDatum(row->vkey);
 
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 	push_text_pair(&ps, "kid", VARDATA_ANY(row->kid), VARSIZE_ANY_EXHDR(row->kid));
@@ -297,8 +341,18 @@ row_jwk(const RegistryRow *row, bool use_sig)
 	if (use_sig)
 		push_text_pair(&ps, "use", "sig", 3);
 	extra = JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
-	return DatumGetJsonbP(DirectFunctionCall2(jsonb_concat,
-											  JsonbPGetDatum(row->vkey),
+	if (use_sig || !alg_is_hmac(row->algorithm))
+	{
+		for (int i = 0; i < lengthof(private_members); i++)
+		{
+			if (JB_ROOT_IS_OBJECT(row->vkey) &&
+				getKeyJsonValueFromContainer(&row->vkey->root, private_members[i],
+											 strlen(private_members[i]), NULL) != NULL)
+				vkey = DirectFunctionCall2(jsonb_delete, vkey,
+										   CStringGetTextDatum(private_members[i]));
+		}
+	}
+	return DatumGetJsonbP(DirectFunctionCall2(jsonb_concat, vkey,
 											  JsonbPGetDatum(extra)));
 }
 
@@ -381,7 +435,7 @@ registry_load(Oid relid, bool *cacheable)
 									  a->atttypid, registry_columns[i].type);
 			att[i] = j;
 		}
-		if (att[i] < 0 && i != RC_ISSUER)
+		if (att[i] < 0 && (i != RC_ISSUER || registry_has_issuer()))
 			jwt_ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("table jwt_keys has no column \"%s\"",
@@ -446,24 +500,44 @@ registry_load(Oid relid, bool *cacheable)
 	UnregisterSnapshot(snap);
 	table_close(rel, AccessShareLock);
 
-	/* jwt_registry_keyset(): every key, in kid order */
+	/*
+	 * jwt_registry_keyset(): every usable key, in kid order.  A key that
+	 * cannot be used (a row its owner wrote by hand, a key type or curve
+	 * this build cannot read) is left out with a warning that names its
+	 * kid and what is wrong: one such row must not stop the others from
+	 * verifying, as a JWK Set's reader skips what it cannot use (RFC 7517,
+	 * section 5).
+	 */
 	qsort(keys->rows, keys->nrows, sizeof(RegistryRow), row_kid_cmp);
 	elems = palloc(sizeof(Jsonb *) * Max(keys->nrows, 1));
 	for (i = 0; i < keys->nrows; i++)
-		elems[i] = row_jwk(&keys->rows[i], false);
-	keys->keyset = jwk_set(elems, keys->nrows);
+	{
+		RegistryRow *row = &keys->rows[i];
+		char	   *why = NULL;
+
+		row->jwk = row_jwk(row, false);
+		row->usable = jwt_key_jwk_usable(row->jwk, &why);
+		if (row->usable)
+			elems[keys->nusable++] = row->jwk;
+		else
+			jwt_ereport(WARNING,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("key \"%s\" of jwt_keys cannot be used and is left out",
+							jwt_clip(text_to_cstring(row->kid), 64)),
+					 errdetail("Its verification key was refused: %s", why),
+					 errhint("Retire the key, or replace its verification_key.")));
+	}
+	keys->keyset = jwk_set(elems, keys->nusable);
 
 	/*
 	 * jwt_jwks(): no HMAC secret, newest first; no identity provider's key
 	 * either: whoever trusts our JWKS would accept that provider's tokens
-	 * as ours.
+	 * as ours.  No key that cannot be used, and no private member.
 	 */
 	pub = palloc(sizeof(RegistryRow *) * Max(keys->nrows, 1));
 	for (i = 0; i < keys->nrows; i++)
 	{
-		text	   *alg = keys->rows[i].algorithm;
-
-		if (!(VARSIZE_ANY_EXHDR(alg) >= 2 && memcmp(VARDATA_ANY(alg), "HS", 2) == 0) &&
+		if (keys->rows[i].usable && !alg_is_hmac(keys->rows[i].algorithm) &&
 			keys->rows[i].issuer == NULL)
 			pub[npub++] = &keys->rows[i];
 	}
@@ -584,6 +658,7 @@ jwt_registry_sign_with(Jsonb *claims, text *algorithm,
 	text	   *kid = NULL;
 	text	   *algname = NULL;
 	text	   *sk = NULL;
+	bool		usable = true;
 	JsonbParseState *ps = NULL;
 	Jsonb	   *kid_header;
 	JwtSignParams p;
@@ -610,6 +685,7 @@ jwt_registry_sign_with(Jsonb *claims, text *algorithm,
 		kid = DatumGetTextPCopy(PointerGetDatum(pick->kid));
 		algname = DatumGetTextPCopy(PointerGetDatum(pick->algorithm));
 		sk = DatumGetTextPCopy(PointerGetDatum(pick->signing_key));
+		usable = pick->usable;
 	}
 	registry_release(keys);
 
@@ -631,6 +707,13 @@ jwt_registry_sign_with(Jsonb *claims, text *algorithm,
 				 errhint("Pass the algorithm to choose one.")));
 	if (sk == NULL)				/* the table's CHECK rules this out */
 		jwt_elog(ERROR, "the active registry key has no signing key");
+	if (!usable)				/* no token nobody could verify */
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the active registry key \"%s\" cannot be used: its verification key was refused",
+						jwt_clip(text_to_cstring(kid), 64)),
+				 errhint("Rotate to a new key with jwt_registry_rotate(%s).",
+						 quote_literal_cstr(text_to_cstring(algname)))));
 
 	/* coalesce(header, '{}') || {"kid": kid}, as jwt_sign then reads it */
 	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
@@ -687,7 +770,7 @@ jwt_registry_verify_key(void)
 	RegistryKeys *keys = registry_keys();
 	JwtKey	   *key = NULL;
 
-	if (keys->nrows > 0)
+	if (keys->nusable > 0)
 		key = jwt_key_get_owned(&keys->keyset_key, (const char *) keys->keyset,
 								VARSIZE(keys->keyset), JWT_FORM_JSONB);
 	registry_release(keys);
@@ -737,6 +820,8 @@ jwt_registry_check_issuer(JwtVerifyResult *res)
 	{
 		RegistryRow *r = &keys->rows[i];
 
+		if (!r->usable)
+			continue;			/* not in the set that verified */
 		if (res->kid != NULL ? text_is(r->kid, res->kid) :
 			text_is(r->algorithm, res->alg->name))
 		{
@@ -1307,8 +1392,13 @@ keys_check_column(HeapTuple tup, TupleDesc desc, const char *name,
 	Oid			have;
 
 	*isnull = true;
-	if (attnum <= 0)
+	if (attnum <= 0 && strcmp(name, "issuer") == 0 && !registry_has_issuer())
 		return (Datum) 0;		/* "issuer" before the update to 0.1.2 */
+	if (attnum <= 0)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("table jwt_keys has no column \"%s\"", name),
+				 errdetail("The table was altered; the extension reads it as it created it.")));
 	/* a value read as "type": a column its owner changed is refused */
 	have = TupleDescAttr(desc, attnum - 1)->atttypid;
 	if (OidIsValid(type) && have != type)
@@ -1418,9 +1508,6 @@ JWT_FUNCTION(jwt_keys_check)
  * Importing an identity provider's JWK Set
  * ---------------------------------------------------------------------
  */
-
-/* JWK members that hold private or secret key material (RFC 7518) */
-static const char *const private_members[] = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"};
 
 /* A string member of a JWK, or NULL; 22023 when present but not a string */
 static char *
