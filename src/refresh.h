@@ -83,6 +83,7 @@ extern void jwt_refresh_cols(TupleDesc desc, RefreshCols *cols);
 /* 42804 for a column of a query's result named as one of refresh_tokens
  * and not of its type */
 extern void jwt_refresh_check_types(TupleDesc desc);
+extern void jwt_refresh_check_collations(Oid relid);
 
 /*
  * Raise XX001 (data_corrupted) for a row with a NULL in "column", which

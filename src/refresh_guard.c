@@ -56,6 +56,7 @@
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/builtins.h"
@@ -85,29 +86,75 @@ static const struct
 	size_t		offset;			/* of its AttrNumber in RefreshCols */
 	Oid			type;
 	bool		optional;
+	bool		compared;		/* by value in queries: see check_collation */
 }			refresh_columns[] = {
-#define RCOL(field, type, optional) {#field, offsetof(RefreshCols, field), type, optional}
-	RCOL(token_hash, BYTEAOID, false),
-	RCOL(family_id, UUIDOID, false),
-	RCOL(generation, INT4OID, false),
-	RCOL(parent_hash, BYTEAOID, false),
-	RCOL(subject, TEXTOID, false),
-	RCOL(issued_at, TIMESTAMPTZOID, false),
-	RCOL(created_at, TIMESTAMPTZOID, false),
-	RCOL(expires_at, TIMESTAMPTZOID, false),
-	RCOL(used_at, TIMESTAMPTZOID, false),
-	RCOL(revoked_at, TIMESTAMPTZOID, false),
-	RCOL(revoked_reason, TEXTOID, false),
-	RCOL(retry_key, BYTEAOID, false),
-	RCOL(retry_until, TIMESTAMPTZOID, false),
-	RCOL(client_ip, INETOID, false),
-	RCOL(user_agent, TEXTOID, false),
-	RCOL(metadata, JSONBOID, false),
-	RCOL(access_claims, JSONBOID, true),
-	RCOL(session_expires_at, TIMESTAMPTZOID, true),
-	RCOL(idle_timeout, INTERVALOID, true),
+#define RCOL(field, type, optional, compared) \
+	{#field, offsetof(RefreshCols, field), type, optional, compared}
+	RCOL(token_hash, BYTEAOID, false, false),
+	RCOL(family_id, UUIDOID, false, false),
+	RCOL(generation, INT4OID, false, false),
+	RCOL(parent_hash, BYTEAOID, false, false),
+	RCOL(subject, TEXTOID, false, true),
+	RCOL(issued_at, TIMESTAMPTZOID, false, false),
+	RCOL(created_at, TIMESTAMPTZOID, false, false),
+	RCOL(expires_at, TIMESTAMPTZOID, false, false),
+	RCOL(used_at, TIMESTAMPTZOID, false, false),
+	RCOL(revoked_at, TIMESTAMPTZOID, false, false),
+	RCOL(revoked_reason, TEXTOID, false, false),
+	RCOL(retry_key, BYTEAOID, false, false),
+	RCOL(retry_until, TIMESTAMPTZOID, false, false),
+	RCOL(client_ip, INETOID, false, false),
+	RCOL(user_agent, TEXTOID, false, true),
+	RCOL(metadata, JSONBOID, false, false),
+	RCOL(access_claims, JSONBOID, true, false),
+	RCOL(session_expires_at, TIMESTAMPTZOID, true, false),
+	RCOL(idle_timeout, INTERVALOID, true, false),
 #undef RCOL
 };
+
+/*
+ * A column the queries compare by value (a subject's sessions, a known
+ * device) with a nondeterministic collation its owner gave it: "Alice"
+ * would find, revoke and resume the sessions of "alice".  0A000, as
+ * PostgreSQL refuses what such collations cannot do.
+ */
+static void
+check_collation(const char *name, Oid collid)
+{
+	if (OidIsValid(collid) && !get_collation_isdeterministic(collid))
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("column \"%s\" of table refresh_tokens has a nondeterministic collation", name),
+				 errdetail("Subjects and devices are told apart byte by byte; collation \"%s\" would take one for another.",
+						   get_collation_name(collid)),
+				 errhint("Give the column a deterministic collation again.")));
+}
+
+/*
+ * The collations of the columns compared by value, for the callers that
+ * query the table without a row of it at hand (refresh_sessions.c): the
+ * table's trigger checks them on every write, but its owner may disable
+ * it.
+ */
+void
+jwt_refresh_check_collations(Oid relid)
+{
+	for (int c = 0; c < lengthof(refresh_columns); c++)
+	{
+		AttrNumber	attnum;
+		Oid			type;
+		int32		typmod;
+		Oid			collid;
+
+		if (!refresh_columns[c].compared)
+			continue;
+		attnum = get_attnum(relid, refresh_columns[c].name);
+		if (attnum == InvalidAttrNumber)
+			continue;			/* the query will say so */
+		get_atttypetypmodcoll(relid, attnum, &type, &typmod, &collid);
+		check_collation(refresh_columns[c].name, collid);
+	}
+}
 
 /*
  * Find the columns by name, and check their types: the values are read as
@@ -131,6 +178,8 @@ jwt_refresh_cols(TupleDesc desc, RefreshCols *cols)
 			if (att->atttypid != refresh_columns[c].type)
 				jwt_column_type_error("refresh_tokens", refresh_columns[c].name,
 									  att->atttypid, refresh_columns[c].type);
+			if (refresh_columns[c].compared)
+				check_collation(refresh_columns[c].name, att->attcollation);
 			*(AttrNumber *) ((char *) cols + refresh_columns[c].offset) = att->attnum;
 			break;
 		}

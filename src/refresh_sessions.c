@@ -65,12 +65,14 @@
 #include "access/table.h"
 #include "access/xlog.h"
 #include "catalog/indexing.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "storage/lock.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -81,6 +83,7 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
+#include "utils/varlena.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
@@ -128,6 +131,7 @@ typedef struct SessQueryDef
 	const char *text;
 	int			nargs;
 	Oid			argtypes[10];
+	bool		by_subject;		/* compares subject (and user_agent) by value */
 } SessQueryDef;
 
 /* The columns of a token's row that SQ_TOKEN returns */
@@ -182,12 +186,14 @@ static const SessQueryDef sess_queries[SQ_COUNT] = {
 		"SELECT DISTINCT t.family_id FROM %s t"
 		" WHERE t.subject OPERATOR(pg_catalog.=) $1"
 		" AND t.family_id OPERATOR(pg_catalog.<>) $2 AND" LIVE_FAMILY,
-		2, {TEXTOID, UUIDOID}
+		2, {TEXTOID, UUIDOID},
+		true
 	},
 	[SQ_SUBJECT_FAMILIES] = {
 		"SELECT DISTINCT t.family_id FROM %s t"
 		" WHERE t.subject OPERATOR(pg_catalog.=) $1 AND" LIVE_FAMILY,
-		1, {TEXTOID}
+		1, {TEXTOID},
+		true
 	},
 	[SQ_COUNT_UNREVOKED] = {
 		"SELECT pg_catalog.count(DISTINCT t.family_id) FROM %s t"
@@ -222,7 +228,8 @@ static const SessQueryDef sess_queries[SQ_COUNT] = {
 		" WHERE t.subject OPERATOR(pg_catalog.=) $1 AND" LIVE_FAMILY
 		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()" NOT_IDLE
 		" ORDER BY t.created_at DESC, t.family_id",
-		1, {TEXTOID}
+		1, {TEXTOID},
+		true
 	},
 	[SQ_LOGIN] = {
 		"INSERT INTO %s (token_hash, family_id, generation, subject,"
@@ -237,7 +244,8 @@ static const SessQueryDef sess_queries[SQ_COUNT] = {
 		" WHERE t.subject OPERATOR(pg_catalog.=) $1 AND" LIVE_FAMILY
 		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()" NOT_IDLE
 		" ORDER BY t.issued_at DESC, t.family_id",
-		1, {TEXTOID}
+		1, {TEXTOID},
+		true
 	},
 	[SQ_KNOWN_DEVICE] = {
 		"SELECT t.family_id FROM %s t"
@@ -245,7 +253,8 @@ static const SessQueryDef sess_queries[SQ_COUNT] = {
 		" AND t.used_at IS NULL AND t.generation OPERATOR(pg_catalog.>=) 0"
 		" AND t.user_agent OPERATOR(pg_catalog.=) $2"
 		" ORDER BY t.created_at DESC, t.family_id LIMIT 1",
-		2, {TEXTOID, TEXTOID}
+		2, {TEXTOID, TEXTOID},
+		true
 	},
 	[SQ_SESSION_ACTIVE] = {
 		"SELECT FROM %s t WHERE t.family_id OPERATOR(pg_catalog.=) $1 AND"
@@ -362,8 +371,16 @@ static void
 sess_run(const char *table, SessQuery q, Datum *args, const char *nulls,
 		 bool read_only, long count, int expect)
 {
-	int			ret = SPI_execute_plan(sess_plan(table, q), args, nulls,
-									   read_only, count);
+	int			ret;
+
+	if (sess_queries[q].by_subject)
+	{
+		List	   *name = textToQualifiedNameList(cstring_to_text(table));
+
+		jwt_refresh_check_collations(RangeVarGetRelid(makeRangeVarFromNameList(name),
+													  NoLock, false));
+	}
+	ret = SPI_execute_plan(sess_plan(table, q), args, nulls, read_only, count);
 
 	if (ret != expect)
 		jwt_elog(ERROR, "SPI_execute_plan failed: %s",
