@@ -344,11 +344,14 @@ DELETE FROM jwt_keys WHERE kid LIKE 'u-%';
 
 -- A private JWK written as a verification key verifies as its public
 -- part; jwt_jwks() never publishes its private members, nor does
--- jwt_registry_keyset() carry them (RFC 8037's example Ed25519 key).
+-- jwt_registry_keyset() carry them (RFC 8037's example Ed25519 key), and
+-- jwt_jwks() publishes no member but the public ones of the RFCs.
 INSERT INTO jwt_keys (kid, algorithm, verification_key, status)
-VALUES ('p-ed', 'EdDSA', '{"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}', 'verify_only');
+VALUES ('p-ed', 'EdDSA', '{"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","backup":{"priv":"MARKER-NEVER-PUBLISHED"},"x5t":"thumb"}', 'verify_only');
 SELECT k ? 'd' AS published_d, k->>'x' = '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' AS published_x,
-       jwt_registry_keyset()::text LIKE '%nWGxne%' AS keyset_d
+       jwt_registry_keyset()::text LIKE '%nWGxne%' AS keyset_d,
+       jwt_jwks()::text LIKE '%MARKER%' AS published_marker,
+       (SELECT array_agg(m ORDER BY m) FROM jsonb_object_keys(k) m) AS members
   FROM jsonb_array_elements(jwt_jwks()->'keys') k WHERE k->>'kid' = 'p-ed';
 SELECT jwt_registry_verify(jwt_sign('{"sub":"ed"}',
          '{"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}',

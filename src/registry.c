@@ -356,6 +356,50 @@ row_jwk(const RegistryRow *row, bool use_sig)
 											  JsonbPGetDatum(extra)));
 }
 
+/*
+ * The members jwt_jwks() publishes: the public ones of RFC 7517 (section
+ * 4), RFC 7518 (6.2.1, 6.3.1) and RFC 8037.  A verification_key written by
+ * hand may hold anything else, a private key under some other name
+ * included; only these leave the database.
+ */
+static const char *const public_members[] = {
+	"kty", "use", "key_ops", "alg", "kid", "x5u", "x5c", "x5t", "x5t#S256",
+	"n", "e", "crv", "x", "y"
+};
+
+/* "jwk" (an object) with its public members only */
+static Jsonb *
+published_jwk(Jsonb *jwk)
+{
+	JsonbParseState *ps = NULL;
+	JsonbIterator *it = JsonbIteratorInit(&jwk->root);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
+	(void) JsonbIteratorNext(&it, &v, true);	/* WJB_BEGIN_OBJECT */
+	while ((tok = JsonbIteratorNext(&it, &v, true)) == WJB_KEY)
+	{
+		JsonbValue	name = v;
+		bool		keep = false;
+
+		for (int i = 0; i < lengthof(public_members); i++)
+		{
+			if (name.val.string.len == strlen(public_members[i]) &&
+				memcmp(name.val.string.val, public_members[i], name.val.string.len) == 0)
+				keep = true;
+		}
+		tok = JsonbIteratorNext(&it, &v, true);
+		Assert(tok == WJB_VALUE);
+		if (keep)
+		{
+			pushJsonbValue(&ps, WJB_KEY, &name);
+			pushJsonbValue(&ps, WJB_VALUE, &v);
+		}
+	}
+	return JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
+}
+
 /* {"keys": [elems...]} */
 static Jsonb *
 jwk_set(Jsonb **elems, int n)
@@ -532,7 +576,8 @@ registry_load(Oid relid, bool *cacheable)
 	/*
 	 * jwt_jwks(): no HMAC secret, newest first; no identity provider's key
 	 * either: whoever trusts our JWKS would accept that provider's tokens
-	 * as ours.  No key that cannot be used, and no private member.
+	 * as ours.  No key that cannot be used, and no member but the public
+	 * ones.
 	 */
 	pub = palloc(sizeof(RegistryRow *) * Max(keys->nrows, 1));
 	for (i = 0; i < keys->nrows; i++)
@@ -543,7 +588,7 @@ registry_load(Oid relid, bool *cacheable)
 	}
 	qsort(pub, npub, sizeof(RegistryRow *), row_jwks_cmp);
 	for (i = 0; i < npub; i++)
-		elems[i] = row_jwk(pub[i], true);
+		elems[i] = published_jwk(row_jwk(pub[i], true));
 	keys->jwks = jwk_set(elems, npub);
 
 	MemoryContextSwitchTo(old);
