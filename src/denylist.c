@@ -169,6 +169,7 @@ typedef struct DlState
 	Oid			owner;			/* the extension's */
 	Oid			relid[DL_NRELS];
 	AttrNumber	keyatt[DL_NRELS];
+	Oid			keycoll[DL_NRELS];	/* their collations, deterministic */
 	AttrNumber	issued_before_att;	/* of jwt_revoked_subjects */
 	bool		cache_ok;		/* both tables have jwt_denylist_changed */
 	Oid			plans_nspid;	/* the schema the plans name */
@@ -185,6 +186,7 @@ static bool dl_trigger_ok(Oid relid, Oid nspid);
 static Relation dl_open(DlRel which);
 static bool dl_lookup(DlRel which, text *key, Jsonb *claims,
 					  Snapshot snapshot);
+static bool dl_same_key(Relation rel, HeapTuple tup, AttrNumber att, text *key);
 static bool dl_subject_matches(Relation rel, HeapTuple tup, Jsonb *claims);
 static uint64 dl_execute(DlPlan which, Datum *args, const char *nulls,
 						 bool *result);
@@ -242,18 +244,26 @@ dl_resolve(void)
 		for (i = 0; i < DL_NRELS; i++)
 		{
 			Oid			relid = get_relname_relid(dl_relnames[i], nspid);
-			AttrNumber	att;
+			AttrNumber	att = InvalidAttrNumber;
 
-			if (get_rel_relkind(relid) != RELKIND_RELATION ||
-				(att = get_attnum(relid, dl_keynames[i])) == InvalidAttrNumber ||
-				get_atttype(relid, att) != TEXTOID)
+			Oid			type = InvalidOid;
+			int32		typmod;
+			Oid			collid = InvalidOid;
+
+			if (get_rel_relkind(relid) == RELKIND_RELATION &&
+				(att = get_attnum(relid, dl_keynames[i])) != InvalidAttrNumber)
+				get_atttypetypmodcoll(relid, att, &type, &typmod, &collid);
+			if (type != TEXTOID)
 				jwt_ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 						 errmsg("table \"%s\" of the jwt extension is missing or altered",
 								dl_relnames[i]),
 						 errhint("Reinstall the extension with DROP EXTENSION and CREATE EXTENSION.")));
+			/* a jti or subject is one string, byte for byte */
+			jwt_check_deterministic(dl_relnames[i], dl_keynames[i], collid);
 			dl.relid[i] = relid;
 			dl.keyatt[i] = att;
+			dl.keycoll[i] = collid;
 		}
 		dl.issued_before_att = get_attnum(dl.relid[DL_SUBJECTS], "issued_before");
 		if (dl.issued_before_att == InvalidAttrNumber ||
@@ -350,16 +360,38 @@ dl_lookup(DlRel which, text *key, Jsonb *claims, Snapshot snapshot)
 						dl_relnames[which]),
 				 errhint("Reinstall the extension with DROP EXTENSION and CREATE EXTENSION.")));
 
-	/* systable_beginscan gives the key the index column's collation */
-	ScanKeyInit(&skey, dl.keyatt[which], BTEqualStrategyNumber, F_TEXTEQ,
-				PointerGetDatum(key));
+	/*
+	 * The key must carry the index column's collation (the column's, for a
+	 * primary key): the scan descends the index in that order, and
+	 * ScanKeyInit's "C" would miss rows of any other (systable_beginscan
+	 * does not change it).  The column's collation is deterministic
+	 * (dl_resolve), so an equal key is the same string; compared again.
+	 */
+	ScanKeyEntryInitialize(&skey, 0, dl.keyatt[which], BTEqualStrategyNumber,
+						   InvalidOid, dl.keycoll[which], F_TEXTEQ,
+						   PointerGetDatum(key));
 	scan = systable_beginscan(rel, pkey, true, snapshot, 1, &skey);
 	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
+	if (HeapTupleIsValid(tup) && dl_same_key(rel, tup, dl.keyatt[which], key))
 		found = (which != DL_SUBJECTS || dl_subject_matches(rel, tup, claims));
 	systable_endscan(scan);
 	table_close(rel, NoLock);
 	return found;
+}
+
+/* Does the row's key column hold exactly "key"? */
+static bool
+dl_same_key(Relation rel, HeapTuple tup, AttrNumber att, text *key)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, att, RelationGetDescr(rel), &isnull);
+	text	   *have;
+
+	if (isnull)
+		return false;
+	have = DatumGetTextPP(d);
+	return VARSIZE_ANY_EXHDR(have) == VARSIZE_ANY_EXHDR(key) &&
+		memcmp(VARDATA_ANY(have), VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)) == 0;
 }
 
 /*

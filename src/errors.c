@@ -21,6 +21,7 @@
 #include "parser/scansup.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 
 #include "claims_ctx.h"
@@ -580,6 +581,25 @@ jwt_refuse_nulls(Relation rel, HeapTuple tup, const char *detail)
 					 errdetail_internal("%s", detail),
 					 errtablecol(rel, i + 1)));
 	}
+}
+
+/*
+ * A text column of one of the extension's tables that its queries compare
+ * by value (a subject, a jti, a device), given a nondeterministic
+ * collation by its owner: "Alice" would find "alice".  0A000, as
+ * PostgreSQL refuses what such collations cannot do.
+ */
+void
+jwt_check_deterministic(const char *table, const char *column, Oid collid)
+{
+	if (OidIsValid(collid) && !get_collation_isdeterministic(collid))
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("column \"%s\" of table %s has a nondeterministic collation",
+						column, table),
+				 errdetail("The extension tells values apart byte by byte; collation \"%s\" would take one for another.",
+						   get_collation_name(collid)),
+				 errhint("Give the column a deterministic collation again.")));
 }
 
 /*

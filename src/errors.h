@@ -69,6 +69,8 @@ extern bool jwt_append_quoted_value(StringInfo buf, const char *s,
 									int maxbytes);
 #define JWT_ROW_NOT_SHOWN "The row's values are not shown."
 extern void jwt_refuse_nulls(Relation rel, HeapTuple tup, const char *detail);
+extern void jwt_check_deterministic(const char *table, const char *column,
+									Oid collid);
 pg_noreturn extern void jwt_column_type_error(const char *table,
 											  const char *column, Oid have,
 											  Oid want);

@@ -86,7 +86,7 @@ static const struct
 	size_t		offset;			/* of its AttrNumber in RefreshCols */
 	Oid			type;
 	bool		optional;
-	bool		compared;		/* by value in queries: see check_collation */
+	bool		compared;		/* by value in queries: jwt_check_deterministic */
 }			refresh_columns[] = {
 #define RCOL(field, type, optional, compared) \
 	{#field, offsetof(RefreshCols, field), type, optional, compared}
@@ -113,24 +113,6 @@ static const struct
 };
 
 /*
- * A column the queries compare by value (a subject's sessions, a known
- * device) with a nondeterministic collation its owner gave it: "Alice"
- * would find, revoke and resume the sessions of "alice".  0A000, as
- * PostgreSQL refuses what such collations cannot do.
- */
-static void
-check_collation(const char *name, Oid collid)
-{
-	if (OidIsValid(collid) && !get_collation_isdeterministic(collid))
-		jwt_ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("column \"%s\" of table refresh_tokens has a nondeterministic collation", name),
-				 errdetail("Subjects and devices are told apart byte by byte; collation \"%s\" would take one for another.",
-						   get_collation_name(collid)),
-				 errhint("Give the column a deterministic collation again.")));
-}
-
-/*
  * The collations of the columns compared by value, for the callers that
  * query the table without a row of it at hand (refresh_sessions.c): the
  * table's trigger checks them on every write, but its owner may disable
@@ -152,7 +134,7 @@ jwt_refresh_check_collations(Oid relid)
 		if (attnum == InvalidAttrNumber)
 			continue;			/* the query will say so */
 		get_atttypetypmodcoll(relid, attnum, &type, &typmod, &collid);
-		check_collation(refresh_columns[c].name, collid);
+		jwt_check_deterministic("refresh_tokens", refresh_columns[c].name, collid);
 	}
 }
 
@@ -179,7 +161,8 @@ jwt_refresh_cols(TupleDesc desc, RefreshCols *cols)
 				jwt_column_type_error("refresh_tokens", refresh_columns[c].name,
 									  att->atttypid, refresh_columns[c].type);
 			if (refresh_columns[c].compared)
-				check_collation(refresh_columns[c].name, att->attcollation);
+				jwt_check_deterministic("refresh_tokens", refresh_columns[c].name,
+										att->attcollation);
 			*(AttrNumber *) ((char *) cols + refresh_columns[c].offset) = att->attnum;
 			break;
 		}

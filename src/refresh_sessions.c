@@ -377,8 +377,9 @@ sess_run(const char *table, SessQuery q, Datum *args, const char *nulls,
 	{
 		List	   *name = textToQualifiedNameList(cstring_to_text(table));
 
+		/* locked as the plan will lock it: no ALTER between check and use */
 		jwt_refresh_check_collations(RangeVarGetRelid(makeRangeVarFromNameList(name),
-													  NoLock, false));
+													  AccessShareLock, false));
 	}
 	ret = SPI_execute_plan(sess_plan(table, q), args, nulls, read_only, count);
 
