@@ -341,6 +341,34 @@ UPDATE jwt_keys SET status = 'retired', retired_at = now() WHERE kid LIKE 'u-%' 
 UPDATE jwt_keys SET verification_key = jwt_public_jwk(signing_key) WHERE kid = 'u-active';
 SELECT jwt_registry_verify(jwt_registry_sign('{"sub":"es384"}', 'ES384'))->>'sub' AS sub;
 DELETE FROM jwt_keys WHERE kid LIKE 'u-%';
+-- Each key is warned about once per backend, not at every load: a load
+-- that cannot be cached (SERIALIZABLE: every verification reads the
+-- table) remembers what was found of each key by its bytes.
+INSERT INTO jwt_keys (kid, algorithm, verification_key, status)
+VALUES ('u-again', 'ES256', '{"kty":"EC","crv":"P-256"}', 'verify_only');
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT count(*) FILTER (WHERE (jwt_registry_validate(tok)).valid) AS valid
+  FROM good_tok, generate_series(1, 3);
+COMMIT;
+-- A key found usable when the registry was read, refused when its set is
+-- parsed (jwt.max_json_depth changed in between: the "k" of this HMAC key
+-- is JSON text under the default depth), is left out there too, instead of
+-- failing every registry verification.
+INSERT INTO jwt_keys (kid, algorithm, verification_key, status)
+SELECT 'u-deep', 'HS256', jsonb_build_object('kty', 'oct', 'k',
+	rtrim(translate(encode(convert_to(repeat('{', 40) || repeat('a', 10), 'UTF8'), 'base64'), '+/', '-_'), '=')),
+	'verify_only';
+SET jwt.max_json_depth = 50;
+SELECT jwt_jwks() IS NOT NULL AS read_without_warning;
+RESET jwt.max_json_depth;
+SELECT jwt_registry_verify(tok)->>'sub' AS sub FROM good_tok;
+-- An RSA key shorter than signing allows is not published (relying parties
+-- may accept it); the registry itself refuses it by jwt.min_rsa_bits.
+INSERT INTO jwt_keys (kid, algorithm, verification_key, status)
+VALUES ('u-weak', 'RS256', '{"kty":"RSA","n":"AQAB","e":"AQAB"}', 'verify_only');
+SELECT jwt_jwks()::text ~ 'u-weak' AS weak_published,
+       jwt_registry_keyset()::text ~ 'u-weak' AS weak_in_keyset;
+DELETE FROM jwt_keys WHERE kid LIKE 'u-%';
 
 -- A private JWK written as a verification key verifies as its public
 -- part; jwt_jwks() never publishes its private members, nor does

@@ -40,6 +40,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
@@ -539,6 +540,24 @@ jwk_okp(JsonbContainer *jwk, bool *has_private)
 	return pkey;
 }
 
+/* An "oct" JWK's secret; "k" is wiped when the secret is refused too */
+static void
+jwk_oct(JwtKey *key, JsonbContainer *jwk)
+{
+	int			klen;
+	unsigned char *k = jwk_bytes(jwk, "k", true, &klen);
+
+	PG_TRY();
+	{
+		jwt_key_init_secret(key, k, klen);
+	}
+	PG_FINALLY();
+	{
+		jwk_wipe(k, klen);
+	}
+	PG_END_TRY();
+}
+
 /*
  * One JWK.  In a set (in_set), a key that cannot take part in signatures
  * sets *skip instead of raising.
@@ -594,11 +613,7 @@ key_from_jwk(JwtKey *key, JsonbContainer *jwk, bool in_set, bool *skip)
 
 	if (strcmp(kty, "oct") == 0)
 	{
-		int			klen;
-		unsigned char *k = jwk_bytes(jwk, "k", true, &klen);
-
-		jwt_key_init_secret(key, k, klen);
-		jwk_wipe(k, klen);
+		jwk_oct(key, jwk);
 	}
 	else if (strcmp(kty, "RSA") == 0)
 		pkey = jwk_rsa(jwk, &has_private);
@@ -659,17 +674,52 @@ key_from_jwk(JwtKey *key, JsonbContainer *jwk, bool in_set, bool *skip)
 }
 
 /*
- * One JWK as a member of a set would take it: *skip is set for a key that
- * cannot take part in signatures (use "enc", another key type or curve, an
- * "alg" it does not fit), and whatever else is wrong with it raises 22023.
- * A "keys" member is one more unknown member here, never a set.
+ * One JWK as a member of a set its owner built would take it (the key
+ * registry's): *skip is set for a key that cannot take part in signatures
+ * (use "enc", another key type or curve, an "alg" it does not fit), and
+ * false is returned, with the message in *why, for a key that cannot be
+ * built (22023: the messages name no key material).  Other errors (out of
+ * memory, a cancel) are raised.  A "keys" member is one more unknown
+ * member here, never a set.  The caller frees what the key holds either
+ * way.
+ *
+ * The error is caught without a subtransaction: building a key takes no
+ * lock, pin or other resource that an abort would release, only memory
+ * and OpenSSL objects, which the key holds or which are freed before
+ * anything raises.  errfinish() zeroes the interrupt holdoff counts before
+ * the jump, so they are put back.
  */
-void
-jwt_key_from_jwk_member(JwtKey *key, Jsonb *jwk, bool *skip)
+bool
+jwt_key_try_member(JwtKey *key, JsonbContainer *jwk, bool *skip, char **why)
 {
-	if (!JB_ROOT_IS_OBJECT(jwk) || JB_ROOT_IS_SCALAR(jwk))
-		bad_key("JWK is not a JSON object", NULL);
-	key_from_jwk(key, &jwk->root, true, skip);
+	MemoryContext old = CurrentMemoryContext;
+	uint32		holdoff = InterruptHoldoffCount;
+	uint32		cancel_holdoff = QueryCancelHoldoffCount;
+	volatile bool ok = true;
+
+	*skip = false;
+	*why = NULL;
+	PG_TRY();
+	{
+		key_from_jwk(key, jwk, true, skip);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(old);
+		if (geterrcode() != ERRCODE_INVALID_PARAMETER_VALUE)
+			PG_RE_THROW();
+		edata = CopyErrorData();
+		FlushErrorState();
+		InterruptHoldoffCount = holdoff;
+		QueryCancelHoldoffCount = cancel_holdoff;
+		*why = edata->message;
+		ok = false;
+	}
+	PG_END_TRY();
+	ERR_clear_error();
+	return ok;
 }
 
 /* Raise 22023 for a JWK Set of "n" keys when at most "max" are taken */
@@ -684,7 +734,9 @@ jwt_key_check_set_size(int n, int max)
 /*
  * A JWK or a JWK Set as jsonb.  A set with more than "max_members" keys
  * is refused (0: any number, for a set its owner built, as the key
- * registry's).
+ * registry's, whose members that cannot be built are left out as those
+ * that cannot sign are: the registry checked them already, but a GUC
+ * such as jwt.max_json_depth may have changed since).
  */
 void
 jwt_key_from_jwk_jsonb(JwtKey *key, Jsonb *jb, int max_members)
@@ -728,7 +780,16 @@ jwt_key_from_jwk_jsonb(JwtKey *key, Jsonb *jb, int max_members)
 			m->can_sign = m->can_verify = true;
 			/* link first, so that a failure frees what it built */
 			key->members[key->nmembers++] = m;
-			key_from_jwk(m, e.val.binary.data, true, &skip);
+			if (max_members > 0)
+				key_from_jwk(m, e.val.binary.data, true, &skip);
+			else
+			{
+				char	   *why;
+
+				/* the owner's set: a member that fails is left out */
+				if (!jwt_key_try_member(m, e.val.binary.data, &skip, &why))
+					skip = true;
+			}
 			if (skip)
 			{
 				unbuild(m);

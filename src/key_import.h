@@ -22,7 +22,8 @@ extern void jwt_key_from_pem(JwtKey *key, const char *pem, int len);
 extern void jwt_key_from_jwk_text(JwtKey *key, const char *json, int len);
 extern void jwt_key_from_jwk_jsonb(JwtKey *key, Jsonb *jwk, int max_members);
 extern void jwt_key_check_set_size(int n, int max);
-extern void jwt_key_from_jwk_member(JwtKey *key, Jsonb *jwk, bool *skip);
+extern bool jwt_key_try_member(JwtKey *key, JsonbContainer *jwk, bool *skip,
+							   char **why);
 extern void jwt_key_from_jwk_parsed(JwtKey *key, Jsonb *jb);
 extern void jwt_key_init_secret(JwtKey *key, const unsigned char *bytes, int len);
 

@@ -49,7 +49,6 @@
 #include "postgres.h"
 
 #include <openssl/crypto.h>
-#include <openssl/err.h>
 
 #include "common/hashfn.h"
 #include "port/pg_bitutils.h"
@@ -294,55 +293,47 @@ key_get(const char *bytes, int len, JwtKeyForm form, bool owned)
 /*
  * Whether one JWK can take part in a JWK Set's signatures: false, with
  * the reason in *why, when a set would skip it or could not be built with
- * it (22023: the reason names no key material).  The key is built and
- * freed at once.  Other errors (out of memory, a cancel) are raised.
- * The key registry asks this of each of its keys, so that one key that
- * cannot be used leaves the others working.
+ * it (jwt_key_try_member).  *rsa_bits gets an RSA key's size (else 0).
+ * The key is built and freed at once.  The key registry asks this of
+ * each of its keys, so that one key that cannot be used leaves the others
+ * working.
  */
 bool
-jwt_key_jwk_usable(Jsonb *jwk, char **why)
+jwt_key_jwk_usable(Jsonb *jwk, char **why, int *rsa_bits)
 {
 	MemoryContext old = CurrentMemoryContext;
 	MemoryContext cxt = AllocSetContextCreate(old, "jwt key check",
 											  ALLOCSET_SMALL_SIZES);
-	bool		skip = false;
-	ErrorData  *edata = NULL;
+	JwtKey	   *key = key_new(cxt);
+	bool		skip;
+	volatile bool ok = false;
+	char	   *reason;
 
+	*rsa_bits = 0;
 	*why = NULL;
 	PG_TRY();
 	{
-		JwtKey	   *key;
-
+		/* built in its own context, as jwt_key_get builds a key */
 		MemoryContextSwitchTo(cxt);
-		key = key_new(cxt);
-		jwt_key_from_jwk_member(key, jwk, &skip);
+		ok = jwt_key_try_member(key, &jwk->root, &skip, &reason);
 		MemoryContextSwitchTo(old);
+		if (!ok)
+			*why = pstrdup(reason);
+		else if (skip)
+		{
+			*why = pstrdup("it is not a signature key of a type, curve and algorithm JWS uses");
+			ok = false;
+		}
+		else if (key->kind == JWT_KEY_RSA)
+			*rsa_bits = key->bits;
 	}
-	PG_CATCH();
+	PG_FINALLY();
 	{
 		MemoryContextSwitchTo(old);
-		edata = CopyErrorData();
-		if (edata->sqlerrcode != ERRCODE_INVALID_PARAMETER_VALUE)
-		{
-			MemoryContextDelete(cxt);
-			PG_RE_THROW();
-		}
-		FlushErrorState();
+		MemoryContextDelete(cxt);	/* key_reset frees what was built */
 	}
 	PG_END_TRY();
-	MemoryContextDelete(cxt);	/* key_reset frees what was built */
-	ERR_clear_error();
-	if (edata != NULL)
-	{
-		*why = edata->message;
-		return false;
-	}
-	if (skip)
-	{
-		*why = pstrdup("it is not a signature key of a type, curve and algorithm JWS uses");
-		return false;
-	}
-	return true;
+	return ok;
 }
 
 /*

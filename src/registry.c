@@ -64,6 +64,7 @@
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "common/hashfn.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -72,6 +73,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -110,6 +112,7 @@ typedef struct RegistryRow
 	text	   *issuer;			/* an identity provider's key: NULL for ours */
 	Jsonb	   *jwk;			/* row_jwk(), for the key set */
 	bool		usable;			/* jwt_key_jwk_usable(jwk) */
+	int			rsa_bits;		/* an RSA key's size, else 0 */
 } RegistryRow;
 
 /* The registry's keys, and what is built from them */
@@ -400,6 +403,83 @@ published_jwk(Jsonb *jwk)
 	return JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
 }
 
+/*
+ * What jwt_key_jwk_usable said of a row's JWK, remembered per backend by
+ * the JWK's bytes: two 64-bit hashes and the length, never the bytes (an
+ * HMAC secret among them).  Loads that cannot be cached (SERIALIZABLE, a
+ * parallel worker: every verification reads the table) do not build every
+ * key again, and a key that cannot be used is warned about once per
+ * backend rather than at every load.  Bounded: emptied when full.
+ */
+typedef struct VerdictKey
+{
+	uint64		h1;
+	uint64		h2;
+	int32		len;
+} VerdictKey;
+
+typedef struct Verdict
+{
+	VerdictKey	key;
+	bool		usable;
+	int			rsa_bits;
+} Verdict;
+
+#define VERDICTS_MAX	4096
+
+static HTAB *verdicts = NULL;
+
+static bool
+row_usable(RegistryRow *row)
+{
+	VerdictKey	k;
+	Verdict    *v;
+	char	   *why = NULL;
+	bool		usable;
+	int			rsa_bits;
+
+	memset(&k, 0, sizeof(k));
+	k.len = VARSIZE(row->jwk);
+	k.h1 = hash_bytes_extended((const unsigned char *) row->jwk, k.len, 0);
+	k.h2 = hash_bytes_extended((const unsigned char *) row->jwk, k.len,
+							   UINT64CONST(0x9E3779B97F4A7C15));
+	if (verdicts != NULL &&
+		(v = hash_search(verdicts, &k, HASH_FIND, NULL)) != NULL)
+	{
+		row->rsa_bits = v->rsa_bits;
+		return v->usable;
+	}
+
+	usable = jwt_key_jwk_usable(row->jwk, &why, &rsa_bits);
+	if (!usable)
+		jwt_ereport(WARNING,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("key \"%s\" of jwt_keys cannot be used and is left out",
+						jwt_clip(text_to_cstring(row->kid), 64)),
+				 errdetail("Its verification key was refused: %s", why),
+				 errhint("Retire the key, or replace its verification_key.")));
+
+	if (verdicts != NULL && hash_get_num_entries(verdicts) >= VERDICTS_MAX)
+	{
+		hash_destroy(verdicts);
+		verdicts = NULL;
+	}
+	if (verdicts == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(VerdictKey);
+		ctl.entrysize = sizeof(Verdict);
+		verdicts = hash_create("jwt registry key verdicts", 64, &ctl,
+							   HASH_ELEM | HASH_BLOBS);
+	}
+	v = hash_search(verdicts, &k, HASH_ENTER, NULL);
+	v->usable = usable;
+	v->rsa_bits = rsa_bits;
+	row->rsa_bits = rsa_bits;
+	return usable;
+}
+
 /* {"keys": [elems...]} */
 static Jsonb *
 jwk_set(Jsonb **elems, int n)
@@ -557,33 +637,28 @@ registry_load(Oid relid, bool *cacheable)
 	for (i = 0; i < keys->nrows; i++)
 	{
 		RegistryRow *row = &keys->rows[i];
-		char	   *why = NULL;
 
+		CHECK_FOR_INTERRUPTS();
 		row->jwk = row_jwk(row, false);
-		row->usable = jwt_key_jwk_usable(row->jwk, &why);
+		row->usable = row_usable(row);
 		if (row->usable)
 			elems[keys->nusable++] = row->jwk;
-		else
-			jwt_ereport(WARNING,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("key \"%s\" of jwt_keys cannot be used and is left out",
-							jwt_clip(text_to_cstring(row->kid), 64)),
-					 errdetail("Its verification key was refused: %s", why),
-					 errhint("Retire the key, or replace its verification_key.")));
 	}
 	keys->keyset = jwk_set(elems, keys->nusable);
 
 	/*
 	 * jwt_jwks(): no HMAC secret, newest first; no identity provider's key
 	 * either: whoever trusts our JWKS would accept that provider's tokens
-	 * as ours.  No key that cannot be used, and no member but the public
-	 * ones.
+	 * as ours.  No key that cannot be used, no RSA key shorter than
+	 * signing allows (2048 bits: relying parties may accept less), and no
+	 * member but the public ones.
 	 */
 	pub = palloc(sizeof(RegistryRow *) * Max(keys->nrows, 1));
 	for (i = 0; i < keys->nrows; i++)
 	{
 		if (keys->rows[i].usable && !alg_is_hmac(keys->rows[i].algorithm) &&
-			keys->rows[i].issuer == NULL)
+			keys->rows[i].issuer == NULL &&
+			(keys->rows[i].rsa_bits == 0 || keys->rows[i].rsa_bits >= 2048))
 			pub[npub++] = &keys->rows[i];
 	}
 	qsort(pub, npub, sizeof(RegistryRow *), row_jwks_cmp);
