@@ -373,9 +373,11 @@ DELETE FROM jwt_keys WHERE kid LIKE 'u-%';
 -- A private JWK written as a verification key verifies as its public
 -- part; jwt_jwks() never publishes its private members, nor does
 -- jwt_registry_keyset() carry them (RFC 8037's example Ed25519 key), and
--- jwt_jwks() publishes no member but the public ones of the RFCs.
+-- jwt_jwks() writes each key from the key as read: its public members,
+-- use, kid and alg, nothing else (not even an x5c or x5u, whose values
+-- nothing checks).
 INSERT INTO jwt_keys (kid, algorithm, verification_key, status)
-VALUES ('p-ed', 'EdDSA', '{"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","backup":{"priv":"MARKER-NEVER-PUBLISHED"},"x5t":"thumb"}', 'verify_only');
+VALUES ('p-ed', 'EdDSA', '{"kty":"OKP","crv":"Ed25519","d":"nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","backup":{"priv":"MARKER-NEVER-PUBLISHED"},"x5t":"thumb","x5c":{"d":"MARKER-IN-X5C"},"x5u":"MARKER-IN-X5U"}', 'verify_only');
 SELECT k ? 'd' AS published_d, k->>'x' = '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' AS published_x,
        jwt_registry_keyset()::text LIKE '%nWGxne%' AS keyset_d,
        jwt_jwks()::text LIKE '%MARKER%' AS published_marker,

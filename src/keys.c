@@ -291,15 +291,15 @@ key_get(const char *bytes, int len, JwtKeyForm form, bool owned)
 }
 
 /*
- * Whether one JWK can take part in a JWK Set's signatures: false, with
- * the reason in *why, when a set would skip it or could not be built with
- * it (jwt_key_try_member).  *rsa_bits gets an RSA key's size (else 0).
- * The key is built and freed at once.  The key registry asks this of
- * each of its keys, so that one key that cannot be used leaves the others
- * working.
+ * Build one JWK as a member of a set would take it (jwt_key_try_member),
+ * in a context of its own that is deleted at once.  Returns whether it
+ * can take part in signatures, with the reason in *why when not; an RSA
+ * key's size in *rsa_bits (else 0); and, when "public" is not NULL, the
+ * public JWK of a usable asymmetric key written from the key built
+ * (jwt_key_public_jwk), else NULL.
  */
-bool
-jwt_key_jwk_usable(Jsonb *jwk, char **why, int *rsa_bits)
+static bool
+key_check(Jsonb *jwk, char **why, int *rsa_bits, Jsonb **public)
 {
 	MemoryContext old = CurrentMemoryContext;
 	MemoryContext cxt = AllocSetContextCreate(old, "jwt key check",
@@ -311,6 +311,8 @@ jwt_key_jwk_usable(Jsonb *jwk, char **why, int *rsa_bits)
 
 	*rsa_bits = 0;
 	*why = NULL;
+	if (public)
+		*public = NULL;
 	PG_TRY();
 	{
 		/* built in its own context, as jwt_key_get builds a key */
@@ -324,8 +326,13 @@ jwt_key_jwk_usable(Jsonb *jwk, char **why, int *rsa_bits)
 			*why = pstrdup("it is not a signature key of a type, curve and algorithm JWS uses");
 			ok = false;
 		}
-		else if (key->kind == JWT_KEY_RSA)
-			*rsa_bits = key->bits;
+		else
+		{
+			if (key->kind == JWT_KEY_RSA)
+				*rsa_bits = key->bits;
+			if (public && key->kind != JWT_KEY_SECRET)
+				*public = jwt_key_public_jwk(key);
+		}
 	}
 	PG_FINALLY();
 	{
@@ -334,6 +341,35 @@ jwt_key_jwk_usable(Jsonb *jwk, char **why, int *rsa_bits)
 	}
 	PG_END_TRY();
 	return ok;
+}
+
+/*
+ * Whether one JWK can take part in a JWK Set's signatures: false, with
+ * the reason in *why, when a set would skip it or could not be built with
+ * it.  *rsa_bits gets an RSA key's size (else 0).  The key registry asks
+ * this of each of its keys, so that one key that cannot be used leaves
+ * the others working.
+ */
+bool
+jwt_key_jwk_usable(Jsonb *jwk, char **why, int *rsa_bits)
+{
+	return key_check(jwk, why, rsa_bits, NULL);
+}
+
+/*
+ * The public JWK of one JWK as the key reader builds it: its public
+ * members, "use": "sig", its "kid" and its "alg" (jwt_key_public_jwk),
+ * nothing else it holds; NULL when it cannot be used or is a secret.
+ */
+Jsonb *
+jwt_key_jwk_public(Jsonb *jwk)
+{
+	char	   *why;
+	int			rsa_bits;
+	Jsonb	   *public;
+
+	(void) key_check(jwk, &why, &rsa_bits, &public);
+	return public;
 }
 
 /*

@@ -124,7 +124,7 @@ typedef struct RegistryKeys
 	int			nusable;		/* rows that are usable */
 	Jsonb	   *keyset;			/* jwt_registry_keyset(): the usable rows */
 	JwtKeyMemo	keyset_key;		/* keyset as a key, once verified with */
-	Jsonb	   *jwks;			/* jwt_jwks() */
+	Jsonb	   *jwks;			/* jwt_jwks(), NULL until asked for */
 } RegistryKeys;
 
 /* The columns read, in this order */
@@ -360,50 +360,6 @@ row_jwk(const RegistryRow *row, bool use_sig)
 }
 
 /*
- * The members jwt_jwks() publishes: the public ones of RFC 7517 (section
- * 4), RFC 7518 (6.2.1, 6.3.1) and RFC 8037.  A verification_key written by
- * hand may hold anything else, a private key under some other name
- * included; only these leave the database.
- */
-static const char *const public_members[] = {
-	"kty", "use", "key_ops", "alg", "kid", "x5u", "x5c", "x5t", "x5t#S256",
-	"n", "e", "crv", "x", "y"
-};
-
-/* "jwk" (an object) with its public members only */
-static Jsonb *
-published_jwk(Jsonb *jwk)
-{
-	JsonbParseState *ps = NULL;
-	JsonbIterator *it = JsonbIteratorInit(&jwk->root);
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-
-	pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
-	(void) JsonbIteratorNext(&it, &v, true);	/* WJB_BEGIN_OBJECT */
-	while ((tok = JsonbIteratorNext(&it, &v, true)) == WJB_KEY)
-	{
-		JsonbValue	name = v;
-		bool		keep = false;
-
-		for (int i = 0; i < lengthof(public_members); i++)
-		{
-			if (name.val.string.len == strlen(public_members[i]) &&
-				memcmp(name.val.string.val, public_members[i], name.val.string.len) == 0)
-				keep = true;
-		}
-		tok = JsonbIteratorNext(&it, &v, true);
-		Assert(tok == WJB_VALUE);
-		if (keep)
-		{
-			pushJsonbValue(&ps, WJB_KEY, &name);
-			pushJsonbValue(&ps, WJB_VALUE, &v);
-		}
-	}
-	return JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
-}
-
-/*
  * What jwt_key_jwk_usable said of a row's JWK, remembered per backend by
  * the JWK's bytes: two 64-bit hashes and the length, never the bytes (an
  * HMAC secret among them).  Loads that cannot be cached (SERIALIZABLE, a
@@ -538,8 +494,6 @@ registry_load(Oid relid, bool *cacheable)
 	int			i,
 				j;
 	Jsonb	  **elems;
-	RegistryRow **pub;
-	int			npub = 0;
 
 	rel = table_open(relid, AccessShareLock);
 	td = RelationGetDescr(rel);
@@ -646,25 +600,6 @@ registry_load(Oid relid, bool *cacheable)
 	}
 	keys->keyset = jwk_set(elems, keys->nusable);
 
-	/*
-	 * jwt_jwks(): no HMAC secret, newest first; no identity provider's key
-	 * either: whoever trusts our JWKS would accept that provider's tokens
-	 * as ours.  No key that cannot be used, no RSA key shorter than
-	 * signing allows (2048 bits: relying parties may accept less), and no
-	 * member but the public ones.
-	 */
-	pub = palloc(sizeof(RegistryRow *) * Max(keys->nrows, 1));
-	for (i = 0; i < keys->nrows; i++)
-	{
-		if (keys->rows[i].usable && !alg_is_hmac(keys->rows[i].algorithm) &&
-			keys->rows[i].issuer == NULL &&
-			(keys->rows[i].rsa_bits == 0 || keys->rows[i].rsa_bits >= 2048))
-			pub[npub++] = &keys->rows[i];
-	}
-	qsort(pub, npub, sizeof(RegistryRow *), row_jwks_cmp);
-	for (i = 0; i < npub; i++)
-		elems[i] = published_jwk(row_jwk(pub[i], true));
-	keys->jwks = jwk_set(elems, npub);
 
 	MemoryContextSwitchTo(old);
 	return keys;
@@ -1078,11 +1013,54 @@ JWT_FUNCTION(jwt_registry_keyset_definer)
 	PG_RETURN_JSONB_P(jwt_registry_keyset_get());
 }
 
+/*
+ * jwt_jwks(): no HMAC secret, newest first; no identity provider's key
+ * either: whoever trusts our JWKS would accept that provider's tokens as
+ * ours.  No key that cannot be used, and no RSA key shorter than signing
+ * allows (2048 bits: relying parties may accept less).  Each key is
+ * written from the key as the key reader built it (jwt_key_jwk_public):
+ * its public members, "use", "kid" and "alg", nothing else a row holds.
+ * Built when first asked for, in the keys' context.
+ */
+static Jsonb *
+registry_jwks(RegistryKeys *keys)
+{
+	MemoryContext old;
+	RegistryRow **pub;
+	Jsonb	  **elems;
+	int			npub = 0;
+	int			n = 0;
+
+	if (keys->jwks != NULL)
+		return keys->jwks;
+	old = MemoryContextSwitchTo(keys->cxt);
+	pub = palloc(sizeof(RegistryRow *) * Max(keys->nrows, 1));
+	elems = palloc(sizeof(Jsonb *) * Max(keys->nrows, 1));
+	for (int i = 0; i < keys->nrows; i++)
+	{
+		if (keys->rows[i].usable && !alg_is_hmac(keys->rows[i].algorithm) &&
+			keys->rows[i].issuer == NULL &&
+			(keys->rows[i].rsa_bits == 0 || keys->rows[i].rsa_bits >= 2048))
+			pub[npub++] = &keys->rows[i];
+	}
+	qsort(pub, npub, sizeof(RegistryRow *), row_jwks_cmp);
+	for (int i = 0; i < npub; i++)
+	{
+		Jsonb	   *jwk = jwt_key_jwk_public(pub[i]->jwk);
+
+		if (jwk != NULL)
+			elems[n++] = jwk;
+	}
+	keys->jwks = jwk_set(elems, n);
+	MemoryContextSwitchTo(old);
+	return keys->jwks;
+}
+
 /* jwt_jwks() -> jsonb: the public keys, newest first */
 JWT_FUNCTION(jwt_jwks)
 {
 	RegistryKeys *keys = registry_keys();
-	Jsonb	   *jwks = jsonb_copy(keys->jwks);
+	Jsonb	   *jwks = jsonb_copy(registry_jwks(keys));
 
 	registry_release(keys);
 	PG_RETURN_JSONB_P(jwks);
