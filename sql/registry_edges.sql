@@ -368,6 +368,11 @@ INSERT INTO jwt_keys (kid, algorithm, verification_key, status)
 VALUES ('u-weak', 'RS256', '{"kty":"RSA","n":"AQAB","e":"AQAB"}', 'verify_only');
 SELECT jwt_jwks()::text ~ 'u-weak' AS weak_published,
        jwt_registry_keyset()::text ~ 'u-weak' AS weak_in_keyset;
+-- A key whose "key_ops" rule verifying out is not published either: who
+-- trusts our JWKS would verify with it.
+INSERT INTO jwt_keys (kid, algorithm, verification_key, status)
+SELECT 'u-sign-only', 'ES256', (jwt_public_jwk(jwt_generate_key('ES256')) - 'kid' - 'use') || '{"key_ops":["sign"]}', 'verify_only';
+SELECT jwt_jwks()::text ~ 'u-sign-only' AS sign_only_published;
 DELETE FROM jwt_keys WHERE kid LIKE 'u-%';
 
 -- A private JWK written as a verification key verifies as its public

@@ -327,15 +327,24 @@ dl_open(DlRel which)
 {
 	Relation	rel;
 
-	dl_resolve();
-	rel = try_table_open(dl.relid[which], AccessShareLock);
-	if (rel == NULL)
+	/*
+	 * Locking the table accepts the invalidations of a change committed
+	 * meanwhile (an ALTER of a key column's collation): resolved again
+	 * then, so that the lookup's scan key matches the index it scans.
+	 */
+	for (;;)
 	{
-		dl.valid = false;
 		dl_resolve();
-		rel = table_open(dl.relid[which], AccessShareLock);
+		rel = try_table_open(dl.relid[which], AccessShareLock);
+		if (rel == NULL)
+		{
+			dl.valid = false;
+			continue;
+		}
+		if (dl.valid)
+			return rel;
+		table_close(rel, NoLock);
 	}
-	return rel;
 }
 
 /*

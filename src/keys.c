@@ -294,12 +294,12 @@ key_get(const char *bytes, int len, JwtKeyForm form, bool owned)
  * Build one JWK as a member of a set would take it (jwt_key_try_member),
  * in a context of its own that is deleted at once.  Returns whether it
  * can take part in signatures, with the reason in *why when not; an RSA
- * key's size in *rsa_bits (else 0); and, when "public" is not NULL, the
- * public JWK of a usable asymmetric key written from the key built
- * (jwt_key_public_jwk), else NULL.
+ * when "public" is not NULL, the public JWK of a usable asymmetric key
+ * that allows verifying and is no RSA key under "min_rsa_bits", written
+ * from the key built (jwt_key_public_jwk), else NULL.
  */
 static bool
-key_check(Jsonb *jwk, char **why, int *rsa_bits, Jsonb **public)
+key_check(Jsonb *jwk, char **why, int min_rsa_bits, Jsonb **public)
 {
 	MemoryContext old = CurrentMemoryContext;
 	MemoryContext cxt = AllocSetContextCreate(old, "jwt key check",
@@ -309,7 +309,6 @@ key_check(Jsonb *jwk, char **why, int *rsa_bits, Jsonb **public)
 	volatile bool ok = false;
 	char	   *reason;
 
-	*rsa_bits = 0;
 	*why = NULL;
 	if (public)
 		*public = NULL;
@@ -326,13 +325,9 @@ key_check(Jsonb *jwk, char **why, int *rsa_bits, Jsonb **public)
 			*why = pstrdup("it is not a signature key of a type, curve and algorithm JWS uses");
 			ok = false;
 		}
-		else
-		{
-			if (key->kind == JWT_KEY_RSA)
-				*rsa_bits = key->bits;
-			if (public && key->kind != JWT_KEY_SECRET)
-				*public = jwt_key_public_jwk(key);
-		}
+		else if (public && key->kind != JWT_KEY_SECRET && key->can_verify &&
+				 (key->kind != JWT_KEY_RSA || key->bits >= min_rsa_bits))
+			*public = jwt_key_public_jwk(key);
 	}
 	PG_FINALLY();
 	{
@@ -346,29 +341,30 @@ key_check(Jsonb *jwk, char **why, int *rsa_bits, Jsonb **public)
 /*
  * Whether one JWK can take part in a JWK Set's signatures: false, with
  * the reason in *why, when a set would skip it or could not be built with
- * it.  *rsa_bits gets an RSA key's size (else 0).  The key registry asks
+ * it.  The key registry asks
  * this of each of its keys, so that one key that cannot be used leaves
  * the others working.
  */
 bool
-jwt_key_jwk_usable(Jsonb *jwk, char **why, int *rsa_bits)
+jwt_key_jwk_usable(Jsonb *jwk, char **why)
 {
-	return key_check(jwk, why, rsa_bits, NULL);
+	return key_check(jwk, why, 0, NULL);
 }
 
 /*
  * The public JWK of one JWK as the key reader builds it: its public
  * members, "use": "sig", its "kid" and its "alg" (jwt_key_public_jwk),
- * nothing else it holds; NULL when it cannot be used or is a secret.
+ * nothing else it holds; NULL when it cannot be used, is a secret, does
+ * not allow verifying ("key_ops", "use"), or is an RSA key under
+ * "min_rsa_bits".
  */
 Jsonb *
-jwt_key_jwk_public(Jsonb *jwk)
+jwt_key_jwk_public(Jsonb *jwk, int min_rsa_bits)
 {
 	char	   *why;
-	int			rsa_bits;
 	Jsonb	   *public;
 
-	(void) key_check(jwk, &why, &rsa_bits, &public);
+	(void) key_check(jwk, &why, min_rsa_bits, &public);
 	return public;
 }
 

@@ -34,8 +34,8 @@ extern JwtKey *jwt_key_get_memo(JwtKeyMemo *memo, const char *bytes, int len,
 								JwtKeyForm form);
 extern JwtKey *jwt_key_get_owned(JwtKeyMemo *memo, const char *bytes, int len,
 								 JwtKeyForm form);
-extern bool jwt_key_jwk_usable(Jsonb *jwk, char **why, int *rsa_bits);
-extern Jsonb *jwt_key_jwk_public(Jsonb *jwk);
+extern bool jwt_key_jwk_usable(Jsonb *jwk, char **why);
+extern Jsonb *jwt_key_jwk_public(Jsonb *jwk, int min_rsa_bits);
 extern void jwt_key_check_implicit_algorithms(JwtKey *key);
 extern void jwt_key_check_alg(JwtKey *key, const JwtAlg *alg, bool for_signing);
 extern JwtReason jwt_key_pick(JwtKey *key, const JwtAlg *alg, const char *kid,

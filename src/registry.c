@@ -112,7 +112,6 @@ typedef struct RegistryRow
 	text	   *issuer;			/* an identity provider's key: NULL for ours */
 	Jsonb	   *jwk;			/* row_jwk(), for the key set */
 	bool		usable;			/* jwt_key_jwk_usable(jwk) */
-	int			rsa_bits;		/* an RSA key's size, else 0 */
 } RegistryRow;
 
 /* The registry's keys, and what is built from them */
@@ -378,7 +377,6 @@ typedef struct Verdict
 {
 	VerdictKey	key;
 	bool		usable;
-	int			rsa_bits;
 } Verdict;
 
 #define VERDICTS_MAX	4096
@@ -386,13 +384,12 @@ typedef struct Verdict
 static HTAB *verdicts = NULL;
 
 static bool
-row_usable(RegistryRow *row)
+row_usable(RegistryRow *row, int nrows)
 {
 	VerdictKey	k;
 	Verdict    *v;
 	char	   *why = NULL;
 	bool		usable;
-	int			rsa_bits;
 
 	memset(&k, 0, sizeof(k));
 	k.len = VARSIZE(row->jwk);
@@ -401,12 +398,9 @@ row_usable(RegistryRow *row)
 							   UINT64CONST(0x9E3779B97F4A7C15));
 	if (verdicts != NULL &&
 		(v = hash_search(verdicts, &k, HASH_FIND, NULL)) != NULL)
-	{
-		row->rsa_bits = v->rsa_bits;
 		return v->usable;
-	}
 
-	usable = jwt_key_jwk_usable(row->jwk, &why, &rsa_bits);
+	usable = jwt_key_jwk_usable(row->jwk, &why);
 	if (!usable)
 		jwt_ereport(WARNING,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -415,7 +409,9 @@ row_usable(RegistryRow *row)
 				 errdetail("Its verification key was refused: %s", why),
 				 errhint("Retire the key, or replace its verification_key.")));
 
-	if (verdicts != NULL && hash_get_num_entries(verdicts) >= VERDICTS_MAX)
+	/* room for twice the registry's rows, so that no load empties it */
+	if (verdicts != NULL &&
+		hash_get_num_entries(verdicts) >= Max(VERDICTS_MAX, 2 * (long) nrows))
 	{
 		hash_destroy(verdicts);
 		verdicts = NULL;
@@ -431,8 +427,6 @@ row_usable(RegistryRow *row)
 	}
 	v = hash_search(verdicts, &k, HASH_ENTER, NULL);
 	v->usable = usable;
-	v->rsa_bits = rsa_bits;
-	row->rsa_bits = rsa_bits;
 	return usable;
 }
 
@@ -594,7 +588,7 @@ registry_load(Oid relid, bool *cacheable)
 
 		CHECK_FOR_INTERRUPTS();
 		row->jwk = row_jwk(row, false);
-		row->usable = row_usable(row);
+		row->usable = row_usable(row, keys->nrows);
 		if (row->usable)
 			elems[keys->nusable++] = row->jwk;
 	}
@@ -1016,8 +1010,9 @@ JWT_FUNCTION(jwt_registry_keyset_definer)
 /*
  * jwt_jwks(): no HMAC secret, newest first; no identity provider's key
  * either: whoever trusts our JWKS would accept that provider's tokens as
- * ours.  No key that cannot be used, and no RSA key shorter than signing
- * allows (2048 bits: relying parties may accept less).  Each key is
+ * ours.  No key that cannot be used or does not allow verifying, and no
+ * RSA key shorter than signing allows (2048 bits: relying parties may
+ * accept less).  Each key is
  * written from the key as the key reader built it (jwt_key_jwk_public):
  * its public members, "use", "kid" and "alg", nothing else a row holds.
  * Built when first asked for, in the keys' context.
@@ -1025,34 +1020,43 @@ JWT_FUNCTION(jwt_registry_keyset_definer)
 static Jsonb *
 registry_jwks(RegistryKeys *keys)
 {
+	MemoryContext cxt;
 	MemoryContext old;
 	RegistryRow **pub;
 	Jsonb	  **elems;
+	Jsonb	   *jwks;
 	int			npub = 0;
 	int			n = 0;
 
 	if (keys->jwks != NULL)
 		return keys->jwks;
-	old = MemoryContextSwitchTo(keys->cxt);
+	/* the keys built on the way go with a context of their own */
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "jwt jwks",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
 	pub = palloc(sizeof(RegistryRow *) * Max(keys->nrows, 1));
 	elems = palloc(sizeof(Jsonb *) * Max(keys->nrows, 1));
 	for (int i = 0; i < keys->nrows; i++)
 	{
 		if (keys->rows[i].usable && !alg_is_hmac(keys->rows[i].algorithm) &&
-			keys->rows[i].issuer == NULL &&
-			(keys->rows[i].rsa_bits == 0 || keys->rows[i].rsa_bits >= 2048))
+			keys->rows[i].issuer == NULL)
 			pub[npub++] = &keys->rows[i];
 	}
 	qsort(pub, npub, sizeof(RegistryRow *), row_jwks_cmp);
 	for (int i = 0; i < npub; i++)
 	{
-		Jsonb	   *jwk = jwt_key_jwk_public(pub[i]->jwk);
+		Jsonb	   *jwk;
 
+		CHECK_FOR_INTERRUPTS();
+		jwk = jwt_key_jwk_public(pub[i]->jwk, 2048);
 		if (jwk != NULL)
 			elems[n++] = jwk;
 	}
-	keys->jwks = jwk_set(elems, n);
+	jwks = jwk_set(elems, n);
 	MemoryContextSwitchTo(old);
+	keys->jwks = MemoryContextAlloc(keys->cxt, VARSIZE(jwks));
+	memcpy(keys->jwks, jwks, VARSIZE(jwks));
+	MemoryContextDelete(cxt);
 	return keys->jwks;
 }
 
