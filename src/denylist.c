@@ -170,6 +170,8 @@ typedef struct DlState
 	Oid			relid[DL_NRELS];
 	AttrNumber	keyatt[DL_NRELS];
 	Oid			keycoll[DL_NRELS];	/* their collations, deterministic */
+	Oid			pkey[DL_NRELS];	/* the primary key last looked up with */
+	Oid			pkeycoll[DL_NRELS];	/* its collation, deterministic */
 	AttrNumber	issued_before_att;	/* of jwt_revoked_subjects */
 	bool		cache_ok;		/* both tables have jwt_denylist_changed */
 	Oid			plans_nspid;	/* the schema the plans name */
@@ -264,6 +266,7 @@ dl_resolve(void)
 			dl.relid[i] = relid;
 			dl.keyatt[i] = att;
 			dl.keycoll[i] = collid;
+			dl.pkey[i] = InvalidOid;
 		}
 		dl.issued_before_att = get_attnum(dl.relid[DL_SUBJECTS], "issued_before");
 		if (dl.issued_before_att == InvalidAttrNumber ||
@@ -370,14 +373,27 @@ dl_lookup(DlRel which, text *key, Jsonb *claims, Snapshot snapshot)
 				 errhint("Reinstall the extension with DROP EXTENSION and CREATE EXTENSION.")));
 
 	/*
-	 * The key must carry the index column's collation (the column's, for a
-	 * primary key): the scan descends the index in that order, and
-	 * ScanKeyInit's "C" would miss rows of any other (systable_beginscan
-	 * does not change it).  The column's collation is deterministic
-	 * (dl_resolve), so an equal key is the same string; compared again.
+	 * The key must carry the index's collation: the scan descends the
+	 * index in that order, and ScanKeyInit's "C" would miss rows of any
+	 * other (systable_beginscan does not change it).  The index's own, not
+	 * the column's: a primary key added USING INDEX may have another.  It
+	 * must be deterministic, as the column's (dl_resolve), so that an
+	 * equal key is the same string; compared again all the same.  A new
+	 * index comes with an invalidation of the table, which resets
+	 * dl.pkey.
 	 */
+	if (pkey != dl.pkey[which])
+	{
+		Relation	irel = index_open(pkey, AccessShareLock);
+		Oid			collid = irel->rd_indcollation[0];
+
+		index_close(irel, NoLock);
+		jwt_check_deterministic(dl_relnames[which], dl_keynames[which], collid);
+		dl.pkeycoll[which] = collid;
+		dl.pkey[which] = pkey;
+	}
 	ScanKeyEntryInitialize(&skey, 0, dl.keyatt[which], BTEqualStrategyNumber,
-						   InvalidOid, dl.keycoll[which], F_TEXTEQ,
+						   InvalidOid, dl.pkeycoll[which], F_TEXTEQ,
 						   PointerGetDatum(key));
 	scan = systable_beginscan(rel, pkey, true, snapshot, 1, &skey);
 	tup = systable_getnext(scan);
