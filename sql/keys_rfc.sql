@@ -256,3 +256,26 @@ SELECT jwt_verify(:'a3_tok', :'a4_key'::jsonb, '{ES256}', at => :'at');
 DROP TABLE rfc7520;
 DROP FUNCTION payload_text(text);
 DROP FUNCTION tamper(text);
+
+-- Degenerate public keys, with which a "signature" made without any
+-- private key verifies: refused when read (22023).  An Ed25519 or Ed448
+-- point of small order (the identity y = 1, y = 0, -1, Ed25519's points
+-- of order 8, a non-canonical y = p + 1, the sign bit set): the token below
+-- has R = identity and S = 0, and verified with the identity.
+\set forged 'eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJhZG1pbiJ9.AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'
+SELECT jwt_verify(:'forged', '{"kty":"OKP","crv":"Ed25519","x":"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}');
+SELECT jwt_verify(:'forged', '{"kty":"OKP","crv":"Ed25519","x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}');
+SELECT jwt_verify(:'forged', '{"kty":"OKP","crv":"Ed25519","x":"JuiVj8KyJ7BFw_SJ8u-Y8NXfrAXTxjM5sTgCiG1T_AU"}');
+SELECT jwt_verify(:'forged', '{"kty":"OKP","crv":"Ed25519","x":"xxdqcD1N2E-6PAt2DRBnDyogU_osOczGTsf9d5KsA_o"}');
+SELECT jwt_verify(:'forged', '{"kty":"OKP","crv":"Ed25519","x":"7v_______________________________________38"}');
+SELECT jwt_verify(:'forged', '{"kty":"OKP","crv":"Ed448","x":"AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}');
+-- RFC 8037's example public key is no such point: a bad signature.
+SELECT (jwt_validate(:'forged', '{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}')).reason AS rfc8037_key;
+-- RSA with a public exponent of 1 (a signature is then the padded hash
+-- itself) or an even one; 3 is a real exponent.
+CREATE TEMP TABLE rsa_n AS
+SELECT jwt_public_jwk(jwt_generate_key('RS256')) - 'kid' - 'e' AS jwk;
+SELECT jwt_validate(:'forged', jwk || '{"e":"AQ"}') FROM rsa_n;
+SELECT jwt_validate(:'forged', jwk || '{"e":"Ag"}') FROM rsa_n;
+SELECT (jwt_validate(:'forged', jwk || '{"e":"Aw"}', '{RS256}')).reason AS e3 FROM rsa_n;
+DROP TABLE rsa_n;

@@ -138,6 +138,79 @@ pss_usable(EVP_PKEY *pkey)
  * Classify a parsed EVP_PKEY and fill in kind, bits, signature size and
  * the algorithms it serves.  The key takes ownership of pkey.
  */
+/*
+ * Whether an RSA public key is degenerate: an even modulus, or a public
+ * exponent that is even or below 3 (with e = 1 a "signature" is the
+ * padded hash itself, which anyone can write).  OpenSSL reads such keys
+ * and verifies with them.
+ */
+static bool
+rsa_degenerate(EVP_PKEY *pkey)
+{
+	BIGNUM	   *n = NULL;
+	BIGNUM	   *e = NULL;
+	bool		bad;
+
+	if (!EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_N, &n) ||
+		!EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e))
+		bad = true;
+	else
+		bad = !BN_is_odd(n) || !BN_is_odd(e) || BN_is_one(e);
+	BN_free(n);
+	BN_free(e);
+	ERR_clear_error();
+	return bad;
+}
+
+/*
+ * Whether an Edwards public key (RFC 8032: y in little-endian order, the
+ * top bit of the last byte the sign of x) is a point of small order, one
+ * of the curve's torsion points: y is 0, 1 or -1 on both curves, or +-c
+ * on Ed25519 (its points of order 8), also written non-canonically (y +
+ * p).  A signature made with no private key at all verifies with such a
+ * key (with the identity, R = identity and S = 0 for any message).  RFC
+ * 8032 does not rule them out; JOSE has no use for them.
+ */
+static bool
+okp_small_order(EVP_PKEY *pkey)
+{
+	static const char p25519[] = "7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFED";
+	static const char c25519[] = "05FC536D880238B13933C6D305ACDFD5F098EFF289F4C345B027B2C28F95E826";
+	static const char p448[] = "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFE"
+		"FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF";
+	unsigned char raw[57];
+	size_t		len = sizeof(raw);
+	bool		ed448 = EVP_PKEY_is_a(pkey, "ED448");
+	BN_CTX	   *ctx = BN_CTX_new();
+	BIGNUM	   *y = NULL;
+	BIGNUM	   *p = NULL;
+	BIGNUM	   *c = NULL;
+	BIGNUM	   *t = BN_new();
+	bool		small = true;	/* unreadable: refused too */
+
+	if (ctx && t && EVP_PKEY_get_raw_public_key(pkey, raw, &len) == 1 &&
+		len == (ed448 ? 57 : 32))
+	{
+		raw[len - 1] &= 0x7F;	/* the sign of x */
+		if ((y = BN_lebin2bn(raw, len, NULL)) != NULL &&
+			BN_hex2bn(&p, ed448 ? p448 : p25519) > 0 &&
+			BN_hex2bn(&c, c25519) > 0 &&
+			BN_mod(y, y, p, ctx) && BN_sub(t, p, BN_value_one()))
+		{
+			small = BN_is_zero(y) || BN_is_one(y) || BN_cmp(y, t) == 0;
+			if (!ed448 && !small && BN_sub(t, p, c))
+				small = BN_cmp(y, c) == 0 || BN_cmp(y, t) == 0;
+		}
+	}
+	BN_free(y);
+	BN_free(p);
+	BN_free(c);
+	BN_free(t);
+	BN_CTX_free(ctx);
+	ERR_clear_error();
+	return small;
+}
+
 static void
 key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private)
 {
@@ -156,6 +229,9 @@ key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private)
 			bad_key("RSA key is too long",
 					psprintf("The key has %d bits; OpenSSL verifies with at most %d.",
 							 key->bits, JWT_MAX_RSA_BITS));
+		if (rsa_degenerate(pkey))
+			bad_key("RSA key is degenerate",
+					"Its modulus is even, or its public exponent is even or 1: anyone could write signatures it accepts.");
 	}
 	else if (EVP_PKEY_is_a(pkey, "EC"))
 	{
@@ -179,6 +255,9 @@ key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private)
 	{
 		key->kind = JWT_KEY_OKP;
 		key->usable = JWT_ALG_BIT(JWT_ALG_EDDSA);
+		if (okp_small_order(pkey))
+			bad_key("EdDSA key is a point of small order",
+					"Anyone could write signatures it accepts.");
 	}
 	else
 		bad_key("unsupported key type",
