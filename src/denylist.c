@@ -231,10 +231,13 @@ dl_resolve(void)
 
 	while (!dl.valid)
 	{
-		uint64		seen = dl_inval_count;
+		uint64		seen;
 		Oid			nspid;
 		Oid			owner = InvalidOid;
 		int			i;
+
+		CHECK_FOR_INTERRUPTS();
+		seen = dl_inval_count;
 
 		/*
 		 * The tables or their trigger changed (or everything was
@@ -298,9 +301,16 @@ dl_trigger_ok(Oid relid, Oid nspid)
 {
 	const int16 need = TRIGGER_TYPE_ROW | TRIGGER_TYPE_BEFORE |
 		TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE;
-	Relation	rel = table_open(relid, AccessShareLock);
+	Relation	rel = try_table_open(relid, AccessShareLock);
 	bool		ok = false;
 	int			i;
+
+	/* dropped while waiting for the lock: dl_resolve looks again */
+	if (rel == NULL)
+	{
+		dl_inval_count++;
+		return false;
+	}
 
 	for (i = 0; rel->trigdesc != NULL && i < rel->trigdesc->numtriggers; i++)
 	{
@@ -337,6 +347,7 @@ dl_open(DlRel which)
 	 */
 	for (;;)
 	{
+		CHECK_FOR_INTERRUPTS();
 		dl_resolve();
 		rel = try_table_open(dl.relid[which], AccessShareLock);
 		if (rel == NULL)
