@@ -324,13 +324,13 @@ alg_is_hmac(const text *alg)
 }
 
 /*
- * verification_key || {"kid": kid, "alg": algorithm[, "use": "sig"]},
- * without private members unless the key is an HMAC secret (never
- * published): a private JWK written as a verification key verifies as its
- * public part, and jwt_jwks() must not show the rest.
+ * verification_key || {"kid": kid, "alg": algorithm}, without private
+ * members unless the key is an HMAC secret: a private JWK written as a
+ * verification key verifies as its public part, and the set, which
+ * jwt_registry_keyset() shows, carries nothing more.
  */
 static Jsonb *
-row_jwk(const RegistryRow *row, bool use_sig)
+row_jwk(const RegistryRow *row)
 {
 	JsonbParseState *ps = NULL;
 	Jsonb	   *extra;
@@ -340,10 +340,8 @@ row_jwk(const RegistryRow *row, bool use_sig)
 	push_text_pair(&ps, "kid", VARDATA_ANY(row->kid), VARSIZE_ANY_EXHDR(row->kid));
 	push_text_pair(&ps, "alg", VARDATA_ANY(row->algorithm),
 				   VARSIZE_ANY_EXHDR(row->algorithm));
-	if (use_sig)
-		push_text_pair(&ps, "use", "sig", 3);
 	extra = JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
-	if (use_sig || !alg_is_hmac(row->algorithm))
+	if (!alg_is_hmac(row->algorithm))
 	{
 		for (int i = 0; i < lengthof(private_members); i++)
 		{
@@ -587,7 +585,7 @@ registry_load(Oid relid, bool *cacheable)
 		RegistryRow *row = &keys->rows[i];
 
 		CHECK_FOR_INTERRUPTS();
-		row->jwk = row_jwk(row, false);
+		row->jwk = row_jwk(row);
 		row->usable = row_usable(row, keys->nrows);
 		if (row->usable)
 			elems[keys->nusable++] = row->jwk;
