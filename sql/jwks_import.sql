@@ -86,9 +86,9 @@ SELECT jwt_registry_import_jwks('{"keys":[{"kty":"EC","kid":"bad","crv":"P-256",
 SELECT jwt_registry_import_jwks(NULL, :'idp');
 \echo :LAST_ERROR_SQLSTATE
 SELECT jwt_registry_import_jwks(:'jwks', '');
--- a key the reader takes but the registry does not (a 17-bit RSA key)
+-- a key the reader takes but the registry does not (a 1024-bit RSA key)
 SELECT jwt_registry_import_jwks(jsonb_build_object('keys', jsonb_build_array(jwt_public_jwk(:'idp_ec'::jsonb),
-                                                   '{"kty":"RSA","kid":"short","n":"AQAB","e":"AQAB"}'::jsonb)), :'idp');
+                                                   '{"kty":"RSA","kid":"short","n":"1w6R9oXRrDD6vihCSyIkp-sQASxZPqFMsiUforiErrSnJN5SbaDRJslDeoe4QHUMCB_mG9fxl6tXhyoQ52gryn5jDyxbWonhrB9xl8JHNiihnVfHTxcIL1v7I5V3_56opXBBmbXhVyvX9p_eVUmhPw-K8V-rUSdXT6V-tYiNHbc","e":"AQAB"}'::jsonb)), :'idp');
 SELECT count(*) AS changed FROM (
   (SELECT kid, issuer, algorithm, verification_key FROM snapshot
    EXCEPT SELECT kid, issuer, algorithm, verification_key FROM jwt_keys WHERE kid <> :'own_kid')

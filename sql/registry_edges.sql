@@ -362,10 +362,11 @@ SET jwt.max_json_depth = 50;
 SELECT jwt_jwks() IS NOT NULL AS read_without_warning;
 RESET jwt.max_json_depth;
 SELECT jwt_registry_verify(tok)->>'sub' AS sub FROM good_tok;
--- An RSA key shorter than signing allows is not published (relying parties
--- may accept it); the registry itself refuses it by jwt.min_rsa_bits.
+-- An RSA key shorter than signing allows (1024 bits) is not published
+-- (relying parties may accept it); the registry itself refuses it by
+-- jwt.min_rsa_bits.
 INSERT INTO jwt_keys (kid, algorithm, verification_key, status)
-VALUES ('u-weak', 'RS256', '{"kty":"RSA","n":"AQAB","e":"AQAB"}', 'verify_only');
+VALUES ('u-weak', 'RS256', '{"kty":"RSA","n":"1w6R9oXRrDD6vihCSyIkp-sQASxZPqFMsiUforiErrSnJN5SbaDRJslDeoe4QHUMCB_mG9fxl6tXhyoQ52gryn5jDyxbWonhrB9xl8JHNiihnVfHTxcIL1v7I5V3_56opXBBmbXhVyvX9p_eVUmhPw-K8V-rUSdXT6V-tYiNHbc","e":"AQAB"}', 'verify_only');
 SELECT jwt_jwks()::text ~ 'u-weak' AS weak_published,
        jwt_registry_keyset()::text ~ 'u-weak' AS weak_in_keyset;
 -- A key whose "key_ops" rule verifying out is not published either: who

@@ -54,6 +54,7 @@
 
 static int	no_passphrase(char *buf, int size, int rwflag, void *u);
 static void key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private);
+static bool pkey_public_ok(EVP_PKEY *pkey);
 static void key_from_jwk(JwtKey *key, JsonbContainer *jwk, bool in_set, bool *skip);
 
 static int
@@ -135,10 +136,6 @@ pss_usable(EVP_PKEY *pkey)
 }
 
 /*
- * Classify a parsed EVP_PKEY and fill in kind, bits, signature size and
- * the algorithms it serves.  The key takes ownership of pkey.
- */
-/*
  * Whether an RSA public key is degenerate: an even modulus, or a public
  * exponent that is even or below 3 (with e = 1 a "signature" is the
  * padded hash itself, which anyone can write).  OpenSSL reads such keys
@@ -169,7 +166,8 @@ rsa_degenerate(EVP_PKEY *pkey)
  * on Ed25519 (its points of order 8), also written non-canonically (y +
  * p).  A signature made with no private key at all verifies with such a
  * key (with the identity, R = identity and S = 0 for any message).  RFC
- * 8032 does not rule them out; JOSE has no use for them.
+ * 8032 does not rule them out; JOSE has no use for them.  An Ed448 key
+ * with bits set in its last byte besides the sign is refused too.
  */
 static bool
 okp_small_order(EVP_PKEY *pkey)
@@ -192,7 +190,9 @@ okp_small_order(EVP_PKEY *pkey)
 		len == (ed448 ? 57 : 32))
 	{
 		raw[len - 1] &= 0x7F;	/* the sign of x */
-		if ((y = BN_lebin2bn(raw, len, NULL)) != NULL &&
+		/* Ed448's last byte holds nothing else: other bits stay refused */
+		if (!(ed448 && raw[len - 1] != 0) &&
+			(y = BN_lebin2bn(raw, len, NULL)) != NULL &&
 			BN_hex2bn(&p, ed448 ? p448 : p25519) > 0 &&
 			BN_hex2bn(&c, c25519) > 0 &&
 			BN_mod(y, y, p, ctx) && BN_sub(t, p, BN_value_one()))
@@ -211,6 +211,10 @@ okp_small_order(EVP_PKEY *pkey)
 	return small;
 }
 
+/*
+ * Classify a parsed EVP_PKEY and fill in kind, bits, signature size and
+ * the algorithms it serves.  The key takes ownership of pkey.
+ */
 static void
 key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private)
 {
@@ -229,9 +233,9 @@ key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private)
 			bad_key("RSA key is too long",
 					psprintf("The key has %d bits; OpenSSL verifies with at most %d.",
 							 key->bits, JWT_MAX_RSA_BITS));
-		if (rsa_degenerate(pkey))
+		if (rsa_degenerate(pkey) || !pkey_public_ok(pkey))
 			bad_key("RSA key is degenerate",
-					"Its modulus is even, or its public exponent is even or 1: anyone could write signatures it accepts.");
+					"Its modulus is even or prime, or its public exponent is out of range: anyone could write signatures it accepts.");
 	}
 	else if (EVP_PKEY_is_a(pkey, "EC"))
 	{
@@ -240,6 +244,10 @@ key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private)
 		const JwtAlg *alg;
 
 		key->kind = JWT_KEY_EC;
+		/* the point at infinity, which a PEM key may be, verifies forgeries */
+		if (!pkey_public_ok(pkey))
+			bad_key("EC key is not a valid public key",
+					"Its point is at infinity or not on the curve: anyone could write signatures it accepts.");
 		if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
 											group, sizeof(group), &glen))
 			group[0] = '\0';
