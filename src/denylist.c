@@ -169,7 +169,6 @@ typedef struct DlState
 	Oid			owner;			/* the extension's */
 	Oid			relid[DL_NRELS];
 	AttrNumber	keyatt[DL_NRELS];
-	Oid			keycoll[DL_NRELS];	/* their collations, deterministic */
 	Oid			pkey[DL_NRELS];	/* the primary key last looked up with */
 	Oid			pkeycoll[DL_NRELS];	/* its collation, deterministic */
 	AttrNumber	issued_before_att;	/* of jwt_revoked_subjects */
@@ -268,7 +267,6 @@ dl_resolve(void)
 			jwt_check_deterministic(dl_relnames[i], dl_keynames[i], collid);
 			dl.relid[i] = relid;
 			dl.keyatt[i] = att;
-			dl.keycoll[i] = collid;
 			dl.pkey[i] = InvalidOid;
 		}
 		dl.issued_before_att = get_attnum(dl.relid[DL_SUBJECTS], "issued_before");
