@@ -23,10 +23,13 @@
  * jwt_keys_invalidate_rows (per row: logical replication's apply worker
  * fires no statement trigger) are in place and enabled ALWAYS: they send
  * a relcache invalidation for jwt_keys after every INSERT, UPDATE, DELETE
- * or TRUNCATE (pg_cron keeps its job cache so), which empties the cache in every backend once the change commits
- * (each use of the cache looks for invalidations first, so a statement
- * that locks no table sees it too), and in the changing backend at its
- * next command or at a rollback.
+ * or TRUNCATE (pg_cron keeps its job cache so), which empties the cache
+ * in every backend once the change commits (each use of the cache looks
+ * for invalidations first, so a statement that locks no table sees it
+ * too), and in the changing backend at its next command or at a rollback;
+ * a cache read by a transaction that may have written the table is also
+ * emptied when that transaction, or one of its subtransactions, rolls back
+ * or is prepared (registry_cache_tentative).
  * Without them (a database still at 0.1.1, a trigger disabled or
  * dropped) the table is read for each call.  The scan uses the latest
  * snapshot, so that a cache never holds rows older than an invalidation
@@ -156,6 +159,20 @@ static Oid	registry_loading_relid = InvalidOid;
 static uint64 registry_invals = 0;
 static bool registry_callback_set = false;
 
+/*
+ * The cache was read by a transaction that may have written jwt_keys (it
+ * had a transaction id): its rows may be that transaction's own, not yet
+ * committed.  The invalidation its triggers queue reaches this backend at
+ * its next command, or at a rollback; but a statement that fails after
+ * reading the registry (its AFTER triggers not fired yet, or a deferred
+ * constraint checked at the COMMIT of an implicit transaction) takes its
+ * own queued invalidations with it.  So such a cache goes at a rollback,
+ * a subtransaction's rollback and PREPARE (its rows are not committed),
+ * and is an ordinary one once the transaction commits.
+ */
+static bool registry_cache_tentative = false;
+static bool registry_xact_callback_set = false;
+
 /* ---------------------------------------------------------------------
  * Reading and caching
  * ---------------------------------------------------------------------
@@ -195,6 +212,42 @@ registry_inval_callback(Datum arg, Oid relid)
 		registry_cache_relid = InvalidOid;
 		registry_free(keys);
 	}
+}
+
+static void
+registry_drop_tentative(void)
+{
+	registry_cache_tentative = false;
+	registry_inval_callback((Datum) 0, InvalidOid);
+}
+
+static void
+registry_xact_callback(XactEvent event, void *arg)
+{
+	if (!registry_cache_tentative)
+		return;
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			registry_cache_tentative = false;
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			registry_drop_tentative();
+			break;
+		default:
+			break;
+	}
+}
+
+static void
+registry_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						  SubTransactionId parentSubid, void *arg)
+{
+	if (registry_cache_tentative && event == SUBXACT_EVENT_ABORT_SUB)
+		registry_drop_tentative();
 }
 
 /*
@@ -646,9 +699,17 @@ registry_keys(void)
 	 */
 	if (cacheable && invals == registry_invals)
 	{
+		if (!registry_xact_callback_set)
+		{
+			RegisterXactCallback(registry_xact_callback, NULL);
+			RegisterSubXactCallback(registry_subxact_callback, NULL);
+			registry_xact_callback_set = true;
+		}
 		MemoryContextSetParent(keys->cxt, TopMemoryContext);
 		registry_cache = keys;
 		registry_cache_relid = relid;
+		registry_cache_tentative =
+			TransactionIdIsValid(GetTopTransactionIdIfAny());
 	}
 	return keys;
 }
