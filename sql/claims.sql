@@ -400,6 +400,24 @@ BEGIN;
 SELECT set_config('request.jwt.claims', '{"sub":"v1"}', true) IS NOT NULL AS set;
 SELECT regress_claims_rounds(4, 'SELECT set_config(''request.jwt.claims'', $1[1], true)', ARRAY['{"sub":"v2"}']) AS seen;
 COMMIT;
+-- Claims that change on every row of a query: each call site keeps at
+-- most 64 answers, so memory stays flat (before, a copy of the claims per
+-- row: 9 MB more after 1000 rows of 10 kB claims).
+CREATE FUNCTION pg_temp.regress_mem_now() RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+	RETURN (SELECT sum(used_bytes) FROM pg_backend_memory_contexts);
+END $$;
+BEGIN;
+SELECT bool_and(CASE WHEN i % 250 = 0 THEN c IS NULL AND sub IS NULL
+                     ELSE sub = i::text AND c->>'sub' = i::text END) AS right_values,
+       max(mem) FILTER (WHERE i = 1000) - max(mem) FILTER (WHERE i = 100) < 1000000 AS flat
+  FROM (SELECT i, set_config('request.jwt.claims',
+                             CASE WHEN i % 250 = 0 THEN ''
+                             ELSE format('{"sub":"%s","pad":"%s"}', i, repeat('x', 10000)) END,
+                             true) AS s,
+               jwt_claims() AS c, jwt_claim('sub') AS sub, pg_temp.regress_mem_now() AS mem
+          FROM generate_series(1, 1000) i OFFSET 0) q;
+COMMIT;
 -- A change of source is a change of claims.
 BEGIN;
 SELECT set_config('request.jwt.claims', '{"sub":"bob"}', true) IS NOT NULL AS set;

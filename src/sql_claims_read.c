@@ -30,7 +30,9 @@
  * (SITE_COMPUTE, never inlined) so that the check's path needs no stack
  * frame.  Values cached in fn_mcxt are never freed before the query ends,
  * since a row may still point to them; one copy is made per change of the
- * claims.
+ * claims, up to SITE_MAX_COPIES: a query whose claims change on every row
+ * (set_config() in request mode) would otherwise keep a copy per row, so
+ * past that a site keeps nothing and answers in the call's memory.
  *
  * 0.1.0's and 0.1.1's declarations name the symbols jwt_claims and
  * jwt_claim, which stay in jwt.so for installs not yet updated: the same
@@ -60,9 +62,13 @@ typedef struct ClaimReadSite
 	bool		name_varies;	/* jwt_claim: saw two names; caches nothing */
 	char	   *name;			/* jwt_claim: the name value is for */
 	int			name_len;
+	int			copies;			/* answers kept in fn_mcxt so far */
 	bool		isnull;
 	Datum		value;			/* in fn_mcxt */
 } ClaimReadSite;
+
+/* Changes of the claims a call site keeps answers for, per query */
+#define SITE_MAX_COPIES 64
 
 /*
  * Does the site's answer still hold?  Raises nothing: called outside the
@@ -130,6 +136,25 @@ site_store(FunctionCallInfo fcinfo, ClaimReadSite *site,
 {
 	MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
 
+	if (site->copies >= SITE_MAX_COPIES)
+	{
+		/*
+		 * The claims keep changing within this query: answer with a copy
+		 * in the call's memory (freed with its row), and make the site's
+		 * answer stale for good (no generation is 0), so that no later
+		 * call returns it.
+		 */
+		struct varlena *copy;
+
+		site->generation = 0;
+		site->const_generation = 0;
+		if (value == NULL)
+			PG_RETURN_NULL();
+		copy = palloc(VARSIZE(value));
+		memcpy(copy, value, VARSIZE(value));
+		return PointerGetDatum(copy);
+	}
+	site->copies++;
 	site->isnull = (value == NULL);
 	if (value)
 	{
