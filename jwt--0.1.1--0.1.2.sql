@@ -463,8 +463,8 @@ AS 'MODULE_PATHNAME', 'jwt_authenticate_bytea'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean, text[]) FROM PUBLIC;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid = '@extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::pg_catalog.regprocedure;
+ WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure
+   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::pg_catalog.regprocedure;
 COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	IS 'verify a bearer token with a binary secret and establish its claims for the transaction, optionally SET LOCAL ROLE';
 DROP FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean);
@@ -488,8 +488,8 @@ AS 'MODULE_PATHNAME', 'jwt_authenticate_jsonb'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean, text[]) FROM PUBLIC;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid = '@extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::pg_catalog.regprocedure;
+ WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure
+   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::pg_catalog.regprocedure;
 COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	IS 'verify a bearer token with a JWK or JWK Set and establish its claims for the transaction, optionally SET LOCAL ROLE';
 DROP FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean);
@@ -513,8 +513,8 @@ AS 'MODULE_PATHNAME', 'jwt_authenticate_text'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[]) FROM PUBLIC;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid = '@extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::pg_catalog.regprocedure;
+ WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure
+   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::pg_catalog.regprocedure;
 COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	IS 'verify a bearer token with a text key and establish its claims for the transaction, optionally SET LOCAL ROLE';
 DROP FUNCTION @extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean);
@@ -537,8 +537,8 @@ AS 'MODULE_PATHNAME', 'jwt_consume_bytea'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean, text[]) FROM PUBLIC;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid = '@extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure;
+ WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure
+   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure;
 COMMENT ON FUNCTION @extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean, text[])
 	IS 'verify a single-use token with a binary secret and consume its jti';
 DROP FUNCTION @extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean);
@@ -561,8 +561,8 @@ AS 'MODULE_PATHNAME', 'jwt_consume_jsonb'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean, text[]) FROM PUBLIC;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid = '@extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure;
+ WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure
+   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure;
 COMMENT ON FUNCTION @extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean, text[])
 	IS 'verify a single-use token with a JWK or JWK Set and consume its jti';
 DROP FUNCTION @extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean);
@@ -585,8 +585,8 @@ AS 'MODULE_PATHNAME', 'jwt_consume_text'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean, text[]) FROM PUBLIC;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid = '@extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure;
+ WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure
+   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure;
 COMMENT ON FUNCTION @extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean, text[])
 	IS 'verify a single-use token with a text key and consume its jti';
 DROP FUNCTION @extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean);
@@ -609,8 +609,8 @@ AS 'MODULE_PATHNAME', 'jwt_registry_authenticate'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[]) FROM PUBLIC;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid = '@extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::pg_catalog.regprocedure;
+ WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure
+   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::pg_catalog.regprocedure;
 COMMENT ON FUNCTION @extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	IS 'verify a bearer token with the registry keys and establish its claims for the transaction, optionally SET LOCAL ROLE';
 DROP FUNCTION @extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean);
@@ -631,8 +631,8 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_registry_consume'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid = '@extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure;
+ WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure
+   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure;
 COMMENT ON FUNCTION @extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean, text[])
 	IS 'verify a single-use token with the registry keys and consume its jti';
 DROP FUNCTION @extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean);
@@ -658,8 +658,8 @@ AS 'MODULE_PATHNAME', 'jwt_registry_validate'
 LANGUAGE C STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid = '@extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+ WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
+   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
 COMMENT ON FUNCTION @extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a token against the registry keys by kid without raising';
 DROP FUNCTION @extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz);
@@ -681,8 +681,8 @@ AS 'MODULE_PATHNAME', 'jwt_registry_verify'
 LANGUAGE C STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid = '@extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+ WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
+   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
 COMMENT ON FUNCTION @extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a token against the registry keys by kid, or raise';
 DROP FUNCTION @extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz);
@@ -708,8 +708,8 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'jwt_validate_bytea'
 LANGUAGE C STABLE PARALLEL SAFE;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid = '@extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+ WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
+   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
 COMMENT ON FUNCTION @extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a binary secret without raising: valid, reason, header, claims';
 DROP FUNCTION @extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz);
@@ -735,8 +735,8 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'jwt_validate_jsonb'
 LANGUAGE C STABLE PARALLEL SAFE;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid = '@extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+ WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
+   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
 COMMENT ON FUNCTION @extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a JWK or JWK Set without raising: valid, reason, header, claims';
 DROP FUNCTION @extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz);
@@ -762,8 +762,8 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'jwt_validate_text'
 LANGUAGE C STABLE PARALLEL SAFE;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid = '@extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+ WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
+   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
 COMMENT ON FUNCTION @extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a text key without raising: valid, reason, header, claims';
 DROP FUNCTION @extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz);
@@ -785,8 +785,8 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_verify_bytea'
 LANGUAGE C STABLE PARALLEL SAFE;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid = '@extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+ WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
+   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
 COMMENT ON FUNCTION @extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a binary secret and return its claims, or raise';
 DROP FUNCTION @extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz);
@@ -808,8 +808,8 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_verify_jsonb'
 LANGUAGE C STABLE PARALLEL SAFE;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid = '@extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+ WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
+   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
 COMMENT ON FUNCTION @extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a JWK or JWK Set and return its claims, or raise';
 DROP FUNCTION @extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz);
@@ -831,8 +831,8 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_verify_text'
 LANGUAGE C STABLE PARALLEL SAFE;
 UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid = '@extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid = '@extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+ WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
+   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
 COMMENT ON FUNCTION @extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a text key (HMAC secret, PEM or JWK) and return its claims, or raise';
 DROP FUNCTION @extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz);

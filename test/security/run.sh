@@ -224,6 +224,85 @@ CREATE OPERATOR $x.- (LEFTARG = timestamptz, RIGHTARG = interval, FUNCTION = hos
 SQL
 }
 
+# operator_plants EXT: an operator in EXT for every binary operator name in
+# the list and every pair of the types below that has none of its own there
+# (the extension's scripts run with pg_catalog first in search_path: where
+# pg_catalog has no operator of exactly the argument types, as for
+# oid = regprocedure, one of exactly those types elsewhere wins over
+# pg_catalog's that needs a cast).  Each one's function counts its call
+# and raises.
+operator_plants() {
+	local x="$1"
+	cat <<SQL
+SET search_path = pg_catalog;	-- this block's own operators: after the first plant, oid = regtype is one
+DO \$plant\$
+DECLARE
+	t1 text;
+	t2 text;
+	op text;
+	fn text;
+	n integer := 0;
+	made integer := 0;
+	types text[] := ARRAY['oid', 'regproc', 'regprocedure', 'regclass', 'regtype', 'regrole',
+		'regnamespace', 'name', 'text', 'character varying', '"char"', 'smallint', 'integer',
+		'bigint', 'numeric', 'boolean', 'jsonb', 'json', 'bytea', 'uuid', 'timestamp with time zone',
+		'timestamp without time zone', 'date', 'interval', 'text[]', 'name[]', 'oid[]', 'uuid[]',
+		'aclitem[]'];
+	ops text[] := ARRAY['=', '<>', '<', '<=', '>', '>=', '||', '~~', '!~~', '->', '->>', '#>',
+		'#>>', '@>', '<@', '?', '?|', '?&', '+', '-', '*', '/', '&&'];
+BEGIN
+	FOREACH t1 IN ARRAY types LOOP
+		FOREACH t2 IN ARRAY types LOOP
+			fn := NULL;
+			FOREACH op IN ARRAY ops LOOP
+				CONTINUE WHEN EXISTS (SELECT FROM pg_operator
+					WHERE oprname = op AND oprleft = t1::regtype AND oprright = t2::regtype
+					  AND oprnamespace IN ('pg_catalog'::regnamespace, '$x'::regnamespace));
+				IF fn IS NULL THEN
+					n := n + 1;
+					fn := format('hostile.op_any_%s', n);
+					EXECUTE format(\$f\$CREATE FUNCTION %s(%s, %s) RETURNS boolean LANGUAGE plpgsql AS \$b\$
+						BEGIN PERFORM nextval('hostile.hits'); RAISE EXCEPTION 'look-alike operator ran'; END \$b\$\$f\$,
+						fn, t1, t2);
+				END IF;
+				EXECUTE format('CREATE OPERATOR $x.%s (LEFTARG = %s, RIGHTARG = %s, FUNCTION = %s)',
+							   op, t1, t2, fn);
+				made := made + 1;
+			END LOOP;
+		END LOOP;
+	END LOOP;
+	RAISE NOTICE 'planted % operators', made;
+END
+\$plant\$;
+RESET search_path;
+SQL
+}
+
+# foreign_deps DB: objects of the extension (its members, and the
+# constraints, defaults, indexes, rules and triggers of its tables and
+# views) that depend on a function or operator neither in pg_catalog nor of
+# the extension: one planted look-alike bound into a CHECK, a DEFAULT or a
+# view runs for every user of the table, forever
+foreign_deps() {
+	q "$1" "SET search_path = pg_catalog; WITH ext AS (
+		SELECT d.classid, d.objid FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+		 WHERE d.refclassid = 'pg_extension'::regclass AND e.extname = 'jwt' AND d.deptype = 'e'),
+	rels AS (SELECT objid FROM ext WHERE classid = 'pg_class'::regclass),
+	owned AS (
+		SELECT classid, objid FROM ext
+		UNION ALL SELECT 'pg_constraint'::regclass, oid FROM pg_constraint WHERE conrelid IN (SELECT objid FROM rels)
+		UNION ALL SELECT 'pg_attrdef'::regclass, oid FROM pg_attrdef WHERE adrelid IN (SELECT objid FROM rels)
+		UNION ALL SELECT 'pg_class'::regclass, indexrelid FROM pg_index WHERE indrelid IN (SELECT objid FROM rels)
+		UNION ALL SELECT 'pg_rewrite'::regclass, oid FROM pg_rewrite WHERE ev_class IN (SELECT objid FROM rels)
+		UNION ALL SELECT 'pg_trigger'::regclass, oid FROM pg_trigger WHERE tgrelid IN (SELECT objid FROM rels))
+	SELECT count(*) FROM pg_depend d JOIN owned o ON o.classid = d.classid AND o.objid = d.objid
+	 WHERE (d.refclassid = 'pg_operator'::regclass
+	        AND (SELECT oprnamespace FROM pg_operator WHERE oid = d.refobjid) <> 'pg_catalog'::regnamespace
+	     OR d.refclassid = 'pg_proc'::regclass
+	        AND (SELECT pronamespace FROM pg_proc WHERE oid = d.refobjid) <> 'pg_catalog'::regnamespace)
+	   AND (d.refclassid, d.refobjid) NOT IN (SELECT classid, objid FROM ext)"
+}
+
 K="$(printf 'k%.0s' {1..40})"	# an HS256 secret of 40 bytes
 
 # early_plants EXT: look-alikes planted before CREATE EXTENSION, of names
@@ -241,6 +320,19 @@ early_plants() {
 	done
 }
 
+# hostile_role EXT: CREATE on EXT for the hostile role, its schema and the
+# sequence that counts the look-alikes' calls; ends as that role
+hostile_role() {
+	cat <<SQL
+GRANT CREATE ON SCHEMA $1 TO regress_hostile;
+CREATE SCHEMA hostile AUTHORIZATION regress_hostile;
+GRANT USAGE ON SCHEMA hostile TO PUBLIC;
+SET ROLE regress_hostile;
+CREATE SEQUENCE hostile.hits;
+GRANT USAGE, SELECT, UPDATE ON SEQUENCE hostile.hits TO PUBLIC;
+SQL
+}
+
 # layout NAME SCHEMA-CLAUSE EXT WHEN: one database, the extension in EXT; the
 # hostile role plants after CREATE EXTENSION, or also before it (WHEN=before)
 layout() {
@@ -250,15 +342,11 @@ layout() {
 	q postgres "CREATE DATABASE $db" >/dev/null
 	{
 		[ "$x" = public ] || echo "CREATE SCHEMA $x;"
-		echo "GRANT CREATE ON SCHEMA $x TO regress_hostile;"
-		echo "CREATE SCHEMA hostile AUTHORIZATION regress_hostile;"
-		echo "GRANT USAGE ON SCHEMA hostile TO PUBLIC;"
-		echo "SET ROLE regress_hostile;"
-		echo "CREATE SEQUENCE hostile.hits;"
-		echo "GRANT USAGE, SELECT, UPDATE ON SEQUENCE hostile.hits TO PUBLIC;"
+		hostile_role "$x"
 		if [ "$when" = before ]; then
 			generic_plants "$x"
 			early_plants "$x"
+			operator_plants "$x"
 		fi
 		echo "RESET ROLE;"
 	} | "${PSQL[@]}" -d "$db" >/dev/null 2>&1
@@ -267,8 +355,10 @@ layout() {
 		printf '%s\n' "$out" | head -n 3 | sed 's/^/# /'
 		return
 	fi
-	wrappers "$x" | "${PSQL[@]}" -d "$db" >/dev/null
-	if ! out="$( { echo "SET ROLE regress_hostile;"; plants "$x"; [ "$when" = before ] || generic_plants "$x"; } |
+	# (with pg_catalog alone in search_path: the plants made before this are
+	# the superuser's own problem, not the extension's)
+	{ echo "SET search_path = pg_catalog;"; wrappers "$x"; } | "${PSQL[@]}" -d "$db" >/dev/null
+	if ! out="$( { echo "SET ROLE regress_hostile;"; echo "SET search_path = pg_catalog;"; plants "$x"; [ "$when" = before ] || generic_plants "$x"; } |
 		"${PSQL[@]}" -d "$db" 2>&1)"; then
 		not_ok "security ($name): the hostile role planted its look-alikes"
 		printf "%s\n" "$out" | grep -E "ERROR|DETAIL|HINT" | head -n 5 | sed "s/^/# /"
@@ -277,6 +367,8 @@ layout() {
 	planted="$(sed -nE 's/.*planted ([0-9]+).*/\1/p' <<<"$out" | head -n 1)"
 	check_eq "security: ($name): an unprivileged role planted look-alikes of every function (more than 150)" \
 		"$([ "${planted:-0}" -gt 150 ] && echo yes)" yes
+	check_eq "security: ($name): no object of the extension depends on a function or operator outside pg_catalog" \
+		"$(foreign_deps "$db")" 0
 
 	# Every call: the extension's schema first in search_path, then pg_catalog.
 	export PGOPTIONS="-c search_path=$x,pg_catalog"
@@ -379,6 +471,44 @@ layout() {
 layout public "" public after
 layout schema "SCHEMA auth" auth after
 layout early "" public before
+
+# --- look-alikes planted before ALTER EXTENSION UPDATE ---------------------------
+# The update scripts run as the superuser who updates, with the extension's
+# schema in search_path: a role that may CREATE there plants look-alikes of
+# every function of the installed version and of pg_catalog's, and an
+# operator for every pair of types, between CREATE EXTENSION of an old
+# version and the update.  The update must succeed, run none of them, and
+# bind none into the extension's objects.
+update_layout() {
+	local from="$1" clause="$2" x="$3" db="jwt_security_update_$4" out
+	q postgres "CREATE DATABASE $db" >/dev/null
+	{
+		[ "$x" = public ] || echo "CREATE SCHEMA $x;"
+		echo "CREATE EXTENSION jwt VERSION '$from' $clause;"
+		hostile_role "$x"
+		plants "$x"
+		generic_plants "$x"
+		operator_plants "$x"
+		echo "RESET ROLE;"
+	} | "${PSQL[@]}" -d "$db" >"$WORK/plants.out" 2>&1
+	check_eq "security: (update from $from, $x): more than 10000 look-alike operators planted" \
+		"$(sed -nE 's/.*planted ([0-9]+) operators.*/\1/p' "$WORK/plants.out" | awk '$1 > 10000 { print "yes" }')" yes
+	if ! out="$(q "$db" "ALTER EXTENSION jwt UPDATE" 2>&1)"; then
+		not_ok "security: (update from $from, $x): ALTER EXTENSION jwt UPDATE"
+		printf '%s\n' "$out" | head -n 3 | sed 's/^/# /'
+	else
+		ok "security: (update from $from, $x): ALTER EXTENSION jwt UPDATE"
+	fi
+	check_eq "security: (update from $from, $x): the update is at the default version" \
+		"$(q "$db" "SET search_path = pg_catalog; SELECT extversion = (SELECT default_version FROM pg_available_extensions WHERE name = 'jwt') FROM pg_extension WHERE extname = 'jwt'")" t
+	check_eq "security: (update from $from, $x): no look-alike ran" \
+		"$(q "$db" "SET search_path = pg_catalog; SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM hostile.hits")" 0
+	check_eq "security: (update from $from, $x): no object of the extension depends on a function or operator outside pg_catalog" \
+		"$(foreign_deps "$db")" 0
+}
+update_layout 0.1.1 "" public p11
+update_layout 0.1.0 "" public p10
+update_layout 0.1.1 "SCHEMA auth" auth s11
 
 # --- an issuer's keys replaced while its tokens are verified ------------------
 # jwt_registry_validate verifies with the registry's keys, then reads them
