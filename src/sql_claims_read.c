@@ -32,7 +32,10 @@
  * since a row may still point to them; one copy is made per change of the
  * claims, up to SITE_MAX_COPIES: a query whose claims change on every row
  * (set_config() in request mode) would otherwise keep a copy per row, so
- * past that a site keeps nothing and answers in the call's memory.
+ * past that a site keeps nothing and answers in the call's memory.  A site
+ * lives as long as its expression: a query's execution, but a PL/pgSQL
+ * simple expression's for the whole transaction (or block), which then
+ * computes every answer after 64 changes of the claims.
  *
  * 0.1.0's and 0.1.1's declarations name the symbols jwt_claims and
  * jwt_claim, which stay in jwt.so for installs not yet updated: the same
@@ -67,7 +70,7 @@ typedef struct ClaimReadSite
 	Datum		value;			/* in fn_mcxt */
 } ClaimReadSite;
 
-/* Changes of the claims a call site keeps answers for, per query */
+/* Changes of the claims a call site keeps answers for, in its life */
 #define SITE_MAX_COPIES 64
 
 /*
