@@ -149,30 +149,31 @@ SELECT :'d_exp'::timestamptz = session_expires_at AS capped,
   FROM refresh_tokens WHERE family_id = :'d_family';
 
 BEGIN;
--- a session whose end is exactly now: its token (capped) is expired, the
--- rotation says the session is over
+-- a session whose end is now() (the transaction's start; ends are judged
+-- by the clock at the call, which is later): its token (capped) is
+-- expired, the rotation says the session is over
 INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at, session_expires_at, access_claims)
 VALUES (jwt_refresh_token_hash('edge-abs-0'), '10000000-0000-4000-8000-000000000001', 0, 'edge',
 		now(), now(), '{"aud": "api"}');
 SELECT status FROM jwt_refresh_rotate('edge-abs-0', :key);
--- one microsecond before its end it still rotates, and the successor
--- ends with the session
+-- before its end it still rotates, and the successor ends with the
+-- session
 INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at, session_expires_at)
 VALUES (jwt_refresh_token_hash('edge-abs-1'), '10000000-0000-4000-8000-000000000002', 0, 'edge',
-		now() + interval '1 microsecond', now() + interval '1 microsecond');
-SELECT status, refresh_expires_at = now() + interval '1 microsecond' AS ends_with_session
+		now() + interval '1 hour', now() + interval '1 hour');
+SELECT status, refresh_expires_at = now() + interval '1 hour' AS ends_with_session
   FROM jwt_refresh_rotate('edge-abs-1', :key, refresh_expires_in => '1 day');
--- idle: a token exactly idle_timeout old has ended; the family is revoked
+-- idle: a token idle_timeout old at now() has ended; the family is revoked
 INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at, created_at, issued_at, idle_timeout)
 VALUES (jwt_refresh_token_hash('edge-idle-0'), '10000000-0000-4000-8000-000000000003', 0, 'edge',
 		now() + interval '1 day', now() - interval '10 minutes', now() - interval '10 minutes', '10 minutes');
 SELECT jwt_refresh_session_active('10000000-0000-4000-8000-000000000003') AS active;
 SELECT status FROM jwt_refresh_rotate('edge-idle-0', :key);
 SELECT revoked_reason FROM refresh_tokens WHERE family_id = '10000000-0000-4000-8000-000000000003';
--- one microsecond younger, it rotates
+-- a minute younger, it rotates
 INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at, created_at, issued_at, idle_timeout)
 VALUES (jwt_refresh_token_hash('edge-idle-1'), '10000000-0000-4000-8000-000000000004', 0, 'edge',
-		now() + interval '1 day', now() - interval '10 minutes' + interval '1 microsecond',
+		now() + interval '1 day', now() - interval '9 minutes',
 		now() - interval '10 minutes', '10 minutes');
 SELECT jwt_refresh_session_active('10000000-0000-4000-8000-000000000004') AS active;
 SELECT status FROM jwt_refresh_rotate('edge-idle-1', :key);
@@ -190,6 +191,57 @@ INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_
 VALUES (jwt_refresh_token_hash('edge-abs-2'), '10000000-0000-4000-8000-000000000006', 0, 'edge',
 		now(), now());
 SELECT jwt_authenticate(jwt_sign('{"sub": "edge", "sid": "10000000-0000-4000-8000-000000000006"}', :key), :key);
+ROLLBACK;
+
+-- A transaction held open keeps no session or window open: ends are
+-- judged by the clock at each call, not by now().  Each end below comes
+-- 50 ms after the transaction's start, and is 100 ms past when judged.
+CREATE FUNCTION pg_temp.clock_rows() RETURNS void LANGUAGE sql AS $$
+INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at,
+                            session_expires_at, created_at, issued_at, idle_timeout)
+VALUES (jwt_refresh_token_hash('clock-abs'), '20000000-0000-4000-8000-000000000001', 0, 'clock',
+        now() + interval '50 milliseconds', now() + interval '50 milliseconds', now(), now(), NULL),
+       (jwt_refresh_token_hash('clock-idle'), '20000000-0000-4000-8000-000000000002', 0, 'clock',
+        now() + interval '1 day', NULL, now() - interval '10 minutes' + interval '50 milliseconds',
+        now() - interval '10 minutes', '10 minutes'),
+       (jwt_refresh_token_hash('clock-other'), '20000000-0000-4000-8000-000000000003', 0, 'clock',
+        now() + interval '1 day', NULL, now(), now(), NULL),
+       (jwt_refresh_token_hash('clock-stale'), '20000000-0000-4000-8000-000000000004', 0, 'clock',
+        now() + interval '1 day', NULL, now(), now(), NULL) $$;
+BEGIN;
+SELECT pg_temp.clock_rows();
+SELECT pg_sleep(0.15);
+SELECT jwt_refresh_session_active('20000000-0000-4000-8000-000000000001') AS abs_active,
+       jwt_refresh_session_active('20000000-0000-4000-8000-000000000002') AS idle_active,
+       jwt_refresh_session_active('20000000-0000-4000-8000-000000000003') AS other_active;
+SELECT family_id FROM jwt_refresh_sessions('clock') ORDER BY family_id;
+SELECT jwt_authenticate(jwt_sign('{"sub": "clock", "sid": "20000000-0000-4000-8000-000000000001"}', :key), :key);
+ROLLBACK;
+-- neither ended session rotates
+BEGIN;
+SELECT pg_temp.clock_rows();
+SELECT pg_sleep(0.15);
+SELECT status, refresh_token IS NULL AS no_successor FROM jwt_refresh_rotate('clock-abs', :key);
+SELECT status, refresh_token IS NULL AS no_successor FROM jwt_refresh_rotate('clock-idle', :key);
+ROLLBACK;
+-- a token of a session ended by its idle timeout is dead, and so is a
+-- stale token whose successor's grace window ended during the
+-- transaction: logging out everywhere with either ends its own family
+-- only (as a stale copy's does)
+BEGIN;
+SELECT pg_temp.clock_rows();
+SELECT status FROM jwt_refresh_rotate('clock-stale', :key, grace => '50 milliseconds');
+SELECT pg_sleep(0.15);
+SELECT jwt_refresh_revoke('clock-idle', everywhere => true) AS families;
+SELECT jwt_refresh_revoke('clock-stale', everywhere => true) AS families;
+SELECT jwt_refresh_session_active('20000000-0000-4000-8000-000000000003') AS other_active;
+ROLLBACK;
+-- and rotating the stale token again is a reuse
+BEGIN;
+SELECT pg_temp.clock_rows();
+SELECT status FROM jwt_refresh_rotate('clock-stale', :key, grace => '50 milliseconds');
+SELECT pg_sleep(0.15);
+SELECT status, refresh_token IS NULL AS no_successor FROM jwt_refresh_rotate('clock-stale', :key);
 ROLLBACK;
 
 -- the trigger: session columns are fixed, a token cannot outlive its

@@ -28,6 +28,20 @@
 #include "utils/relcache.h"
 
 #include "compat.h"
+#include "utils/timestamp.h"
+
+/*
+ * The time at which a refresh token's life, its grace window and its
+ * session are judged: the clock at the call, not the transaction's start
+ * (now()), so that a transaction held open keeps no window open past its
+ * end (a stale copy of a token would otherwise keep fetching the
+ * successors that its grace window returns).
+ */
+static inline TimestampTz
+jwt_refresh_now(void)
+{
+	return GetCurrentTimestamp();
+}
 
 /* Bytes of a token, of its hash and of a retry key */
 #define REFRESH_TOKEN_BYTES 32

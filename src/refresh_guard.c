@@ -332,7 +332,7 @@ guard_update(Relation rel, const RefreshCols *cols, HeapTuple oldtup,
 		cols->generation, cols->parent_hash, cols->subject,
 		cols->issued_at, cols->created_at, cols->access_claims,
 	cols->session_expires_at, cols->idle_timeout};
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	TimestampTz now = jwt_refresh_now();
 	TimestampTz oldts,
 				newts;
 	bool		oldnull,
@@ -585,7 +585,7 @@ guard_delete(Relation rel, const RefreshCols *cols, HeapTuple oldtup)
 		!is_null(desc, cols->revoked_at, oldtup))
 		return;
 	exp = get_ts(desc, cols->expires_at, oldtup, &isnull);
-	if (!isnull && exp <= GetCurrentTransactionStartTimestamp())
+	if (!isnull && exp <= jwt_refresh_now())
 		return;
 	guard_error(rel, cols->revoked_at,
 				"an active refresh token cannot be deleted",

@@ -163,7 +163,7 @@ refresh_live(const RefreshCols *cols, TupleTableSlot *slot)
 	return slot->tts_isnull[cols->used_at - 1] &&
 		slot->tts_isnull[cols->revoked_at - 1] &&
 		DatumGetTimestampTz(slot->tts_values[cols->expires_at - 1]) >
-		GetCurrentTransactionStartTimestamp();
+		jwt_refresh_now();
 }
 
 /*
@@ -262,7 +262,7 @@ rotate_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 			RotateOutcome *out)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	TimestampTz now = jwt_refresh_now();
 	EState	   *estate;
 	RangeTblEntry *rte;
 	ResultRelInfo *rri;
@@ -461,7 +461,7 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 		/* its expiry is the session's end: the session is over */
 		out->status = jwt_refresh_session_ended(cols, old->tts_values,
 												old->tts_isnull,
-												GetCurrentTransactionStartTimestamp());
+												jwt_refresh_now());
 		if (out->status == NULL)
 			out->status = "expired";
 		return;
@@ -476,8 +476,8 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 					 "WHERE family_id OPERATOR(pg_catalog.=) $1 "
 					 "AND generation OPERATOR(pg_catalog.=) $2 "
 					 "AND retry_key IS NOT NULL "
-					 "AND retry_until OPERATOR(pg_catalog.>) pg_catalog.now() "
-					 "AND expires_at OPERATOR(pg_catalog.>) pg_catalog.now()",
+					 "AND retry_until OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp() "
+					 "AND expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()",
 					 relname);
 	args[0] = out->family_id;
 	args[1] = Int32GetDatum(DatumGetInt32(OLDVAL(cols->generation)) + 1);
@@ -641,7 +641,7 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 		if (found && refresh_live(&cols, slot) &&
 			(ended = jwt_refresh_session_ended(&cols, slot->tts_values,
 											   slot->tts_isnull,
-											   GetCurrentTransactionStartTimestamp())) != NULL)
+											   jwt_refresh_now())) != NULL)
 			rotate_session_ended(&cols, slot, ended, &rot);
 		else if (found && refresh_live(&cols, slot))
 			rotate_live(rel, &cols, slot, token, grace, refresh_expires_in,

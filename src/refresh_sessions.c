@@ -138,15 +138,16 @@ typedef struct SessQueryDef
 #define TOKEN_COLUMNS \
 	"SELECT t.family_id, t.subject, " \
 	"(t.used_at IS NULL AND t.revoked_at IS NULL " \
-	" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()) AS live, " \
+	" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()" \
+	NOT_IDLE ") AS live, " \
 	"(t.used_at IS NOT NULL AND t.revoked_at IS NULL AND EXISTS (" \
 	" SELECT FROM %s c" \
 	" WHERE c.family_id OPERATOR(pg_catalog.=) t.family_id" \
 	" AND c.generation OPERATOR(pg_catalog.=) (t.generation OPERATOR(pg_catalog.+) 1)" \
 	" AND c.parent_hash OPERATOR(pg_catalog.=) t.token_hash" \
 	" AND c.retry_key IS NOT NULL" \
-	" AND c.retry_until OPERATOR(pg_catalog.>) pg_catalog.now()" \
-	" AND c.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())) AS in_grace " \
+	" AND c.retry_until OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()" \
+	" AND c.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp())) AS in_grace " \
 	"FROM %s t WHERE t.token_hash OPERATOR(pg_catalog.=) $1"
 
 /* The live families of a subject, as the unique partial indexes see them */
@@ -157,7 +158,7 @@ typedef struct SessQueryDef
 /* ... that are not idle for longer than their idle timeout */
 #define NOT_IDLE \
 	" AND (t.idle_timeout IS NULL OR (t.created_at OPERATOR(pg_catalog.+)" \
-	" t.idle_timeout) OPERATOR(pg_catalog.>) pg_catalog.now())"
+	" t.idle_timeout) OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp())"
 
 static const SessQueryDef sess_queries[SQ_COUNT] = {
 	[SQ_REVOKE] = {
@@ -214,19 +215,19 @@ static const SessQueryDef sess_queries[SQ_COUNT] = {
 		" SELECT FROM %s c"
 		" WHERE c.family_id OPERATOR(pg_catalog.=) t.family_id"
 		" AND c.generation OPERATOR(pg_catalog.=) (t.generation OPERATOR(pg_catalog.+) 1)"
-		" AND c.retry_until OPERATOR(pg_catalog.>) pg_catalog.now())",
+		" AND c.retry_until OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp())",
 		1, {TIMESTAMPTZOID}
 	},
 	[SQ_PURGE_KEYS] = {
 		"UPDATE %s t SET retry_key = NULL WHERE t.retry_key IS NOT NULL"
-		" AND t.retry_until OPERATOR(pg_catalog.<=) pg_catalog.now()",
+		" AND t.retry_until OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp()",
 		0, {InvalidOid}
 	},
 	[SQ_SESSIONS] = {
 		"SELECT t.family_id, t.issued_at, t.created_at, t.expires_at,"
 		" t.generation, t.client_ip, t.user_agent, t.metadata FROM %s t"
 		" WHERE t.subject OPERATOR(pg_catalog.=) $1 AND" LIVE_FAMILY
-		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()" NOT_IDLE
+		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()" NOT_IDLE
 		" ORDER BY t.created_at DESC, t.family_id",
 		1, {TEXTOID},
 		true
@@ -242,7 +243,7 @@ static const SessQueryDef sess_queries[SQ_COUNT] = {
 	[SQ_LIVE_NEWEST] = {
 		"SELECT t.family_id FROM %s t"
 		" WHERE t.subject OPERATOR(pg_catalog.=) $1 AND" LIVE_FAMILY
-		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()" NOT_IDLE
+		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()" NOT_IDLE
 		" ORDER BY t.issued_at DESC, t.family_id",
 		1, {TEXTOID},
 		true
@@ -259,7 +260,7 @@ static const SessQueryDef sess_queries[SQ_COUNT] = {
 	[SQ_SESSION_ACTIVE] = {
 		"SELECT FROM %s t WHERE t.family_id OPERATOR(pg_catalog.=) $1 AND"
 		LIVE_FAMILY
-		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.now()" NOT_IDLE,
+		" AND t.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()" NOT_IDLE,
 		1, {UUIDOID}
 	},
 };
@@ -1301,7 +1302,7 @@ jwt_refresh_session_check(Jsonb *claims)
 		TupleDesc	desc = RelationGetDescr(rel);
 		Datum	   *values = palloc(desc->natts * sizeof(Datum));
 		bool	   *nulls = palloc(desc->natts * sizeof(bool));
-		TimestampTz now = GetCurrentTransactionStartTimestamp();
+		TimestampTz now = jwt_refresh_now();
 		text	   *owner;
 
 		heap_deform_tuple(tup, desc, values, nulls);
