@@ -244,6 +244,63 @@ SELECT pg_sleep(0.15);
 SELECT status, refresh_token IS NULL AS no_successor FROM jwt_refresh_rotate('clock-stale', :key);
 ROLLBACK;
 
+-- A grace window longer than the idle timeout: a retry of the rotated
+-- token after the session went idle is told so and ends the family, and
+-- that token is dead for logging out everywhere.
+BEGIN;
+SELECT refresh_token AS g_t0, family_id AS g_f1
+  FROM jwt_refresh_login('grace', :key, idle_timeout => '100 milliseconds') \gset
+SELECT family_id AS g_f2 FROM jwt_refresh_login('grace', :key) \gset
+SELECT status FROM jwt_refresh_rotate(:'g_t0', :key, grace => '1 hour');
+SELECT pg_sleep(0.2);
+SAVEPOINT s;
+SELECT jwt_refresh_revoke(:'g_t0', everywhere => true) AS families;
+SELECT jwt_refresh_session_active(:'g_f2') AS other_active;
+ROLLBACK TO s;
+SELECT status, refresh_token IS NULL AS no_successor, access_token IS NULL AS no_access
+  FROM jwt_refresh_rotate(:'g_t0', :key);
+SELECT DISTINCT revoked_reason FROM refresh_tokens WHERE family_id = :'g_f1';
+ROLLBACK;
+
+-- A rotation reads the clock once: tokens that expire or go idle within
+-- microseconds of the call get a status (expired, or idle_timeout with
+-- the family revoked), never the guard trigger's error, which read the
+-- clock again later (before, about one call in fifty near the end).
+CREATE FUNCTION pg_temp.clock_edges(idle boolean) RETURNS TABLE (status text, n bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+	tok text;
+	st text;
+	sts text[] := '{}';
+BEGIN
+	FOR d IN 0..400 BY 2 LOOP
+		FOR rep IN 1..5 LOOP
+			tok := format('edge-%s-%s-%s', d, rep, idle);
+			INSERT INTO refresh_tokens (token_hash, family_id, generation, subject, expires_at,
+			                            created_at, issued_at, idle_timeout)
+			VALUES (jwt_refresh_token_hash(tok), gen_random_uuid(), 0, 'edges',
+			        CASE WHEN idle THEN now() + interval '1 day'
+			             ELSE clock_timestamp() + make_interval(secs => d / 1e6) END,
+			        CASE WHEN idle THEN clock_timestamp() - interval '1 minute' + make_interval(secs => d / 1e6)
+			             ELSE now() END,
+			        now() - interval '1 minute',
+			        CASE WHEN idle THEN interval '1 minute' END);
+			BEGIN
+				SELECT r.status INTO st FROM jwt_refresh_rotate(tok, 'k-secret-0123456789abcdef0123456789') r;
+			EXCEPTION WHEN check_violation THEN
+				st := 'error ' || SQLSTATE;
+			END;
+			sts := sts || st;
+		END LOOP;
+	END LOOP;
+	RETURN QUERY SELECT CASE WHEN u LIKE 'error%' THEN u ELSE 'a status' END, count(*)
+		FROM unnest(sts) u GROUP BY 1 ORDER BY 1;
+END $$;
+BEGIN;
+SELECT * FROM pg_temp.clock_edges(false);
+SELECT * FROM pg_temp.clock_edges(true);
+ROLLBACK;
+
 -- the trigger: session columns are fixed, a token cannot outlive its
 -- session, an ended session cannot rotate by hand either
 SELECT refresh_token AS e_r0, family_id AS e_family

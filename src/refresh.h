@@ -35,13 +35,14 @@
  * session are judged: the clock at the call, not the transaction's start
  * (now()), so that a transaction held open keeps no window open past its
  * end (a stale copy of a token would otherwise keep fetching the
- * successors that its grace window returns).
+ * successors that its grace window returns).  A rotation reads the clock
+ * once (jwt_refresh_clock_pin): its checks, its writes and the guard
+ * trigger that fires on them judge at the same instant.
  */
-static inline TimestampTz
-jwt_refresh_now(void)
-{
-	return GetCurrentTimestamp();
-}
+extern TimestampTz jwt_refresh_now(void);
+extern void jwt_refresh_clock_pin(void);
+extern void jwt_refresh_clock_unpin(void);
+extern TimestampTz jwt_refresh_idle_end(Datum created_at, Datum idle_timeout);
 
 /* Bytes of a token, of its hash and of a retry key */
 #define REFRESH_TOKEN_BYTES 32

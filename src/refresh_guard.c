@@ -282,6 +282,41 @@ guard_error(Relation rel, AttrNumber att, const char *msg,
 			 errtablecol(rel, att)));
 }
 
+static bool refresh_clock_pinned = false;
+static TimestampTz refresh_clock;
+
+TimestampTz
+jwt_refresh_now(void)
+{
+	return refresh_clock_pinned ? refresh_clock : GetCurrentTimestamp();
+}
+
+void
+jwt_refresh_clock_pin(void)
+{
+	refresh_clock = GetCurrentTimestamp();
+	refresh_clock_pinned = true;
+}
+
+void
+jwt_refresh_clock_unpin(void)
+{
+	refresh_clock_pinned = false;
+}
+
+/*
+ * created_at + idle_timeout, in UTC: the session's idle end does not move
+ * with the caller's TimeZone (a day or a month added across a change of
+ * daylight saving time would).  The SQL of refresh_sessions.c computes it
+ * the same way.
+ */
+TimestampTz
+jwt_refresh_idle_end(Datum created_at, Datum idle_timeout)
+{
+	return DatumGetTimestamp(DirectFunctionCall2(timestamp_pl_interval,
+												 created_at, idle_timeout));
+}
+
 /*
  * Whether the session of a token ended at "now": at or past its
  * session_expires_at, or its token (created_at: the last rotation or the
@@ -297,10 +332,8 @@ jwt_refresh_session_ended(const RefreshCols *cols, Datum *values,
 		return "session_expired";
 	if (cols->idle_timeout && !nulls[cols->idle_timeout - 1])
 	{
-		TimestampTz idle_end = DatumGetTimestampTz(
-			DirectFunctionCall2(timestamptz_pl_interval,
-								values[cols->created_at - 1],
-								values[cols->idle_timeout - 1]));
+		TimestampTz idle_end = jwt_refresh_idle_end(values[cols->created_at - 1],
+													values[cols->idle_timeout - 1]);
 
 		if (idle_end <= now)
 			return "idle_timeout";

@@ -438,8 +438,8 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 	Oid			nsp = RelationGetNamespace(rel);
 	char	   *relname;
 	char	   *query;
-	Oid			argtypes[2] = {UUIDOID, INT4OID};
-	Datum		args[2];
+	Oid			argtypes[3] = {UUIDOID, INT4OID, TIMESTAMPTZOID};
+	Datum		args[3];
 	int			ret;
 	MemoryContext outer = CurrentMemoryContext;
 
@@ -472,16 +472,28 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 										 RelationGetRelationName(rel));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		jwt_elog(ERROR, "SPI_connect failed");
-	query = psprintf("SELECT token_hash, retry_key, expires_at FROM %s "
+	/*
+	 * The successor within its window, and whether the session ended
+	 * meanwhile (a window at least as long as the idle timeout, or one
+	 * that outlasts the session's end, which caps the successor's expiry)
+	 */
+	query = psprintf("SELECT token_hash, retry_key, expires_at, %s FROM %s "
 					 "WHERE family_id OPERATOR(pg_catalog.=) $1 "
 					 "AND generation OPERATOR(pg_catalog.=) $2 "
 					 "AND retry_key IS NOT NULL "
-					 "AND retry_until OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp() "
-					 "AND expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()",
+					 "AND retry_until OPERATOR(pg_catalog.>) $3",
+					 cols->idle_timeout && cols->session_expires_at ?
+					 "CASE WHEN session_expires_at OPERATOR(pg_catalog.<=) $3"
+					 " THEN 'session_expired'"
+					 " WHEN pg_catalog.timezone('UTC'::pg_catalog.text,"
+					 " pg_catalog.timezone('UTC'::pg_catalog.text, created_at)"
+					 " OPERATOR(pg_catalog.+) idle_timeout) OPERATOR(pg_catalog.<=) $3"
+					 " THEN 'idle_timeout' END" : "NULL::pg_catalog.text",
 					 relname);
 	args[0] = out->family_id;
 	args[1] = Int32GetDatum(DatumGetInt32(OLDVAL(cols->generation)) + 1);
-	ret = SPI_execute_with_args(query, 2, argtypes, args, NULL, false, 1);
+	args[2] = TimestampTzGetDatum(jwt_refresh_now());
+	ret = SPI_execute_with_args(query, 3, argtypes, args, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
 		jwt_elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 1)
@@ -508,13 +520,32 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 						TupleDescAttr(RelationGetDescr(rel),
 									  cols->token_hash - 1)))
 		{
-			out->status = "rotated";
-			jwt_stats_count(JWT_STAT_REFRESH_ROTATION, NULL, JWT_REASON_NONE);
-			out->refresh_token = succ;
-			out->refresh_expires_at =
+			bool		noend;
+			Datum		ended = SPI_getbinval(child, cdesc, 4, &noend);
+			TimestampTz child_expires_at =
 				DatumGetTimestampTz(SPI_getbinval(child, cdesc, 3, &isnull));
-			SPI_finish();
-			return;
+
+			if (!noend)
+			{
+				/* the session is over: say so, and end the family */
+				const char *why =
+					strcmp(TextDatumGetCString(ended), "idle_timeout") == 0 ?
+					"idle_timeout" : "session_expired";
+
+				SPI_finish();
+				rotate_session_ended(cols, old, why, out);
+				return;
+			}
+			if (child_expires_at > jwt_refresh_now())
+			{
+				out->status = "rotated";
+				jwt_stats_count(JWT_STAT_REFRESH_ROTATION, NULL, JWT_REASON_NONE);
+				out->refresh_token = succ;
+				out->refresh_expires_at = child_expires_at;
+				SPI_finish();
+				return;
+			}
+			/* the successor expired: as any used token after its window */
 		}
 	}
 
@@ -536,6 +567,88 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 			 errhint("The session must sign in again.")));
 	out->status = "reused";
 	jwt_stats_count(JWT_STAT_REFRESH_REUSE, NULL, JWT_REASON_NONE);
+}
+
+/*
+ * The rotation of "token": find and lock its row, and decide, with the
+ * clock read once when the row is locked (refresh_rotate unpins it).
+ */
+static void
+rotate_token(FunctionCallInfo fcinfo, text *token, Interval *grace,
+			 Interval *refresh_expires_in, NullableDatum client_ip,
+			 NullableDatum user_agent, RotateOutcome *rot)
+{
+	Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
+	Oid			relid = get_relname_relid("refresh_tokens", nsp);
+	Relation	rel;
+	RefreshCols cols;
+	TupleTableSlot *slot;
+	Oid			pkindex;
+	Datum		hash;
+	bool		found;
+	const char *ended;
+
+	if (!OidIsValid(relid))
+		jwt_elog(ERROR, "jwt_refresh_rotate: table refresh_tokens not found");
+	rel = table_open(relid, RowExclusiveLock);
+	jwt_refresh_cols(RelationGetDescr(rel), &cols);
+	pkindex = RelationGetPrimaryKeyIndex_compat(rel);
+	if (!OidIsValid(pkindex))
+		jwt_elog(ERROR, "jwt_refresh_rotate: refresh_tokens has no primary key");
+	hash = PointerGetDatum(jwt_refresh_hash(token));
+	slot = table_slot_create(rel, NULL);
+	found = rotate_find_and_lock(rel, pkindex, hash, slot);
+	/* after any wait for the row's lock: judged as the row now stands */
+	jwt_refresh_clock_pin();
+	if (found)
+	{
+		const char *name;
+		AttrNumber	att;
+
+		slot_getallattrs(slot);
+		for (int i = 0; (name = jwt_refresh_required(&cols, i, &att)) != NULL; i++)
+		{
+			if (slot->tts_isnull[att - 1])
+				jwt_refresh_null_error(rel, name, att);
+		}
+	}
+	if (found && cols.access_claims)
+	{
+		if (!slot->tts_isnull[cols.access_claims - 1])
+			rot->access_claims = DatumGetJsonbPCopy(slot->tts_values[cols.access_claims - 1]);
+	}
+	if (found && refresh_live(&cols, slot) &&
+		(ended = jwt_refresh_session_ended(&cols, slot->tts_values,
+										   slot->tts_isnull,
+										   jwt_refresh_now())) != NULL)
+		rotate_session_ended(&cols, slot, ended, rot);
+	else if (found && refresh_live(&cols, slot))
+		rotate_live(rel, &cols, slot, token, grace, refresh_expires_in,
+					client_ip, user_agent, rot);
+	else
+		rotate_not_live(rel, &cols, slot, found, token, rot);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+}
+
+/* rotate_token, and the clock it pins unpinned whatever happens */
+static void
+rotate_token_unpinning(FunctionCallInfo fcinfo, text *token, Interval *grace,
+					   Interval *refresh_expires_in, NullableDatum client_ip,
+					   NullableDatum user_agent, RotateOutcome *rot)
+{
+	PG_TRY();
+	{
+		rotate_token(fcinfo, token, grace, refresh_expires_in, client_ip,
+					 user_agent, rot);
+	}
+	PG_CATCH();
+	{
+		jwt_refresh_clock_unpin();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	jwt_refresh_clock_unpin();
 }
 
 static Datum
@@ -601,55 +714,9 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 	else
 	{
 		text	   *token = PG_GETARG_TEXT_PP(RA_TOKEN);
-		Oid			nsp = get_func_namespace(fcinfo->flinfo->fn_oid);
-		Oid			relid = get_relname_relid("refresh_tokens", nsp);
-		Relation	rel;
-		RefreshCols cols;
-		TupleTableSlot *slot;
-		Oid			pkindex;
-		Datum		hash;
-		bool		found;
-		const char *ended;
 
-		if (!OidIsValid(relid))
-			jwt_elog(ERROR, "jwt_refresh_rotate: table refresh_tokens not found");
-		rel = table_open(relid, RowExclusiveLock);
-		jwt_refresh_cols(RelationGetDescr(rel), &cols);
-		pkindex = RelationGetPrimaryKeyIndex_compat(rel);
-		if (!OidIsValid(pkindex))
-			jwt_elog(ERROR, "jwt_refresh_rotate: refresh_tokens has no primary key");
-		hash = PointerGetDatum(jwt_refresh_hash(token));
-		slot = table_slot_create(rel, NULL);
-		found = rotate_find_and_lock(rel, pkindex, hash, slot);
-		if (found)
-		{
-			const char *name;
-			AttrNumber	att;
-
-			slot_getallattrs(slot);
-			for (int i = 0; (name = jwt_refresh_required(&cols, i, &att)) != NULL; i++)
-			{
-				if (slot->tts_isnull[att - 1])
-					jwt_refresh_null_error(rel, name, att);
-			}
-		}
-		if (found && cols.access_claims)
-		{
-			if (!slot->tts_isnull[cols.access_claims - 1])
-				rot.access_claims = DatumGetJsonbPCopy(slot->tts_values[cols.access_claims - 1]);
-		}
-		if (found && refresh_live(&cols, slot) &&
-			(ended = jwt_refresh_session_ended(&cols, slot->tts_values,
-											   slot->tts_isnull,
-											   jwt_refresh_now())) != NULL)
-			rotate_session_ended(&cols, slot, ended, &rot);
-		else if (found && refresh_live(&cols, slot))
-			rotate_live(rel, &cols, slot, token, grace, refresh_expires_in,
-						client_ip, user_agent, &rot);
-		else
-			rotate_not_live(rel, &cols, slot, found, token, &rot);
-		ExecDropSingleTupleTableSlot(slot);
-		table_close(rel, NoLock);
+		rotate_token_unpinning(fcinfo, token, grace, refresh_expires_in,
+							   client_ip, user_agent, &rot);
 	}
 
 	memset(nulls, true, sizeof(nulls));

@@ -134,6 +134,14 @@ typedef struct SessQueryDef
 	bool		by_subject;		/* compares subject (and user_agent) by value */
 } SessQueryDef;
 
+/*
+ * created_at + idle_timeout of table alias "a", in UTC, as
+ * jwt_refresh_idle_end() computes it: not in the caller's TimeZone
+ */
+#define IDLE_END(a) \
+	" pg_catalog.timezone('UTC'::pg_catalog.text, pg_catalog.timezone('UTC'::pg_catalog.text, " \
+	a ".created_at) OPERATOR(pg_catalog.+) " a ".idle_timeout)"
+
 /* The columns of a token's row that SQ_TOKEN returns */
 #define TOKEN_COLUMNS \
 	"SELECT t.family_id, t.subject, " \
@@ -147,7 +155,9 @@ typedef struct SessQueryDef
 	" AND c.parent_hash OPERATOR(pg_catalog.=) t.token_hash" \
 	" AND c.retry_key IS NOT NULL" \
 	" AND c.retry_until OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()" \
-	" AND c.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp())) AS in_grace " \
+	" AND c.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()" \
+	" AND (c.idle_timeout IS NULL OR " IDLE_END("c") \
+	" OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()))) AS in_grace " \
 	"FROM %s t WHERE t.token_hash OPERATOR(pg_catalog.=) $1"
 
 /* The live families of a subject, as the unique partial indexes see them */
@@ -157,8 +167,8 @@ typedef struct SessQueryDef
 
 /* ... that are not idle for longer than their idle timeout */
 #define NOT_IDLE \
-	" AND (t.idle_timeout IS NULL OR (t.created_at OPERATOR(pg_catalog.+)" \
-	" t.idle_timeout) OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp())"
+	" AND (t.idle_timeout IS NULL OR " IDLE_END("t") \
+	" OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp())"
 
 static const SessQueryDef sess_queries[SQ_COUNT] = {
 	[SQ_REVOKE] = {
@@ -215,7 +225,7 @@ static const SessQueryDef sess_queries[SQ_COUNT] = {
 		" SELECT FROM %s c"
 		" WHERE c.family_id OPERATOR(pg_catalog.=) t.family_id"
 		" AND c.generation OPERATOR(pg_catalog.=) (t.generation OPERATOR(pg_catalog.+) 1)"
-		" AND c.retry_until OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp())",
+		" AND c.retry_until OPERATOR(pg_catalog.>) pg_catalog.now())",
 		1, {TIMESTAMPTZOID}
 	},
 	[SQ_PURGE_KEYS] = {
