@@ -262,6 +262,36 @@ SELECT status, refresh_token IS NULL AS no_successor, access_token IS NULL AS no
 SELECT DISTINCT revoked_reason FROM refresh_tokens WHERE family_id = :'g_f1';
 ROLLBACK;
 
+-- ... but the session's idle clock is its newest token's: a retry of
+-- the first token, whose successor is an hour old but has rotated in turn
+-- to a token made now, gets that successor again, and the session goes on
+-- (rows written as rotations would: successor = base64url(HMAC-SHA256(
+-- retry_key, parent token))).
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+CREATE FUNCTION pg_temp.successor(parent text, key bytea) RETURNS text LANGUAGE sql AS $$
+	SELECT rtrim(translate(encode(hmac(convert_to(parent, 'UTF8'), key, 'sha256'), 'base64'),
+	                       E'+/\n', '-_'), '=') $$;
+BEGIN;
+SELECT decode(repeat('01', 32), 'hex') AS i_k1, decode(repeat('02', 32), 'hex') AS i_k2 \gset
+SELECT pg_temp.successor('idle-p', :'i_k1') AS i_c \gset
+SELECT pg_temp.successor(:'i_c', :'i_k2') AS i_g \gset
+INSERT INTO refresh_tokens (token_hash, family_id, generation, parent_hash, subject, issued_at, created_at,
+                            expires_at, used_at, retry_key, retry_until, idle_timeout)
+VALUES (jwt_refresh_token_hash('idle-p'), '30000000-0000-4000-8000-000000000001', 0, NULL, 'idle',
+        now() - interval '2 hours', now() - interval '2 hours', now() + interval '1 day',
+        now() - interval '1 hour', NULL, NULL, '10 minutes'),
+       (jwt_refresh_token_hash(:'i_c'), '30000000-0000-4000-8000-000000000001', 1, jwt_refresh_token_hash('idle-p'),
+        'idle', now() - interval '2 hours', now() - interval '1 hour', now() + interval '1 day',
+        now(), :'i_k1', now() + interval '1 day', '10 minutes'),
+       (jwt_refresh_token_hash(:'i_g'), '30000000-0000-4000-8000-000000000001', 2, jwt_refresh_token_hash(:'i_c'),
+        'idle', now() - interval '2 hours', now(), now() + interval '1 day',
+        NULL, :'i_k2', now() + interval '1 day', '10 minutes');
+SELECT jwt_refresh_session_active('30000000-0000-4000-8000-000000000001') AS active;
+SELECT status, refresh_token = :'i_c' AS same_successor FROM jwt_refresh_rotate('idle-p', :key);
+SELECT status FROM jwt_refresh_rotate(:'i_g', :key);
+ROLLBACK;
+DROP EXTENSION pgcrypto;
+
 -- A rotation reads the clock once: tokens that expire or go idle within
 -- microseconds of the call get a status (expired, or idle_timeout with
 -- the family revoked), never the guard trigger's error, which read the
@@ -300,6 +330,43 @@ BEGIN;
 SELECT * FROM pg_temp.clock_edges(false);
 SELECT * FROM pg_temp.clock_edges(true);
 ROLLBACK;
+
+-- The owner's triggers on refresh_tokens: an AFTER trigger leaves no
+-- relation open (a rotation warned "relcache reference leak"), and a
+-- rotation run inside another's BEFORE trigger gives the outer one its
+-- clock reading back: the outer token, live when its row was locked,
+-- rotates though it expires while the trigger runs (it got the guard's
+-- 23514 when the inner call had unpinned the clock).
+CREATE TABLE rt_audit (op text);
+CREATE FUNCTION rt_audit_trg() RETURNS trigger LANGUAGE plpgsql SET search_path = public AS $$
+BEGIN
+	INSERT INTO rt_audit VALUES (TG_OP);
+	RETURN NULL;
+END $$;
+CREATE FUNCTION rt_nest_trg() RETURNS trigger LANGUAGE plpgsql SET search_path = public AS $$
+BEGIN
+	PERFORM jwt_refresh_rotate('no-such-token', 'k-secret-0123456789abcdef0123456789');
+	PERFORM pg_sleep(1.2);
+	RETURN NEW;
+END $$;
+CREATE TRIGGER zz_rt_audit AFTER INSERT OR UPDATE ON refresh_tokens
+	FOR EACH ROW EXECUTE FUNCTION rt_audit_trg();
+CREATE TRIGGER a_rt_nest BEFORE UPDATE ON refresh_tokens FOR EACH ROW
+	WHEN (OLD.used_at IS NULL AND NEW.used_at IS NOT NULL AND NEW.subject = 'nest')
+	EXECUTE FUNCTION rt_nest_trg();
+BEGIN;
+SELECT refresh_token AS a_t FROM jwt_refresh_issue('audit', '1 day') \gset
+SELECT status FROM jwt_refresh_rotate(:'a_t', :key);
+SELECT op, count(*) FROM rt_audit GROUP BY op ORDER BY op;
+ROLLBACK;
+BEGIN;
+SELECT refresh_token AS n_t FROM jwt_refresh_issue('nest', '1 second') \gset
+SELECT status FROM jwt_refresh_rotate(:'n_t', :key);
+ROLLBACK;
+DROP TRIGGER zz_rt_audit ON refresh_tokens;
+DROP TRIGGER a_rt_nest ON refresh_tokens;
+DROP FUNCTION rt_audit_trg(), rt_nest_trg();
+DROP TABLE rt_audit;
 
 -- the trigger: session columns are fixed, a token cannot outlive its
 -- session, an ended session cannot rotate by hand either

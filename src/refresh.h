@@ -37,11 +37,19 @@
  * end (a stale copy of a token would otherwise keep fetching the
  * successors that its grace window returns).  A rotation reads the clock
  * once (jwt_refresh_clock_pin): its checks, its writes and the guard
- * trigger that fires on them judge at the same instant.
+ * trigger that fires on them judge at the same instant.  A rotation run
+ * inside another's trigger saves and restores the outer one's reading.
  */
+typedef struct RefreshClock
+{
+	bool		pinned;
+	TimestampTz at;
+} RefreshClock;
+
 extern TimestampTz jwt_refresh_now(void);
 extern void jwt_refresh_clock_pin(void);
-extern void jwt_refresh_clock_unpin(void);
+extern RefreshClock jwt_refresh_clock_save(void);
+extern void jwt_refresh_clock_restore(RefreshClock saved);
 extern TimestampTz jwt_refresh_idle_end(Datum created_at, Datum idle_timeout);
 
 /* Bytes of a token, of its hash and of a retry key */

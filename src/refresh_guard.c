@@ -298,10 +298,21 @@ jwt_refresh_clock_pin(void)
 	refresh_clock_pinned = true;
 }
 
-void
-jwt_refresh_clock_unpin(void)
+RefreshClock
+jwt_refresh_clock_save(void)
 {
-	refresh_clock_pinned = false;
+	RefreshClock saved;
+
+	saved.pinned = refresh_clock_pinned;
+	saved.at = refresh_clock;
+	return saved;
+}
+
+void
+jwt_refresh_clock_restore(RefreshClock saved)
+{
+	refresh_clock_pinned = saved.pinned;
+	refresh_clock = saved.at;
 }
 
 /*

@@ -393,6 +393,7 @@ rotate_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 	out->family_id = datumCopy(OLDVAL(cols->family_id), false, UUID_LEN);
 
 	AfterTriggerEndQuery(estate);
+	ExecCloseResultRelations(estate);	/* those an owner's AFTER trigger opened */
 	EvalPlanQualEnd(&epq);
 	ExecCloseIndices(rri);
 	ExecResetTupleTable(estate->es_tupleTable, false);
@@ -475,7 +476,9 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 	/*
 	 * The successor within its window, and whether the session ended
 	 * meanwhile (a window at least as long as the idle timeout, or one
-	 * that outlasts the session's end, which caps the successor's expiry)
+	 * that outlasts the session's end, which caps the successor's expiry).
+	 * The session's idle clock is its newest token's: a successor that has
+	 * rotated in turn is not idle, whatever its age.
 	 */
 	query = psprintf("SELECT token_hash, retry_key, expires_at, %s FROM %s "
 					 "WHERE family_id OPERATOR(pg_catalog.=) $1 "
@@ -485,7 +488,7 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 					 cols->idle_timeout && cols->session_expires_at ?
 					 "CASE WHEN session_expires_at OPERATOR(pg_catalog.<=) $3"
 					 " THEN 'session_expired'"
-					 " WHEN pg_catalog.timezone('UTC'::pg_catalog.text,"
+					 " WHEN used_at IS NULL AND pg_catalog.timezone('UTC'::pg_catalog.text,"
 					 " pg_catalog.timezone('UTC'::pg_catalog.text, created_at)"
 					 " OPERATOR(pg_catalog.+) idle_timeout) OPERATOR(pg_catalog.<=) $3"
 					 " THEN 'idle_timeout' END" : "NULL::pg_catalog.text",
@@ -631,12 +634,14 @@ rotate_token(FunctionCallInfo fcinfo, text *token, Interval *grace,
 	table_close(rel, NoLock);
 }
 
-/* rotate_token, and the clock it pins unpinned whatever happens */
+/* rotate_token, and the clock as it was before, whatever happens */
 static void
 rotate_token_unpinning(FunctionCallInfo fcinfo, text *token, Interval *grace,
 					   Interval *refresh_expires_in, NullableDatum client_ip,
 					   NullableDatum user_agent, RotateOutcome *rot)
 {
+	RefreshClock saved = jwt_refresh_clock_save();
+
 	PG_TRY();
 	{
 		rotate_token(fcinfo, token, grace, refresh_expires_in, client_ip,
@@ -644,11 +649,11 @@ rotate_token_unpinning(FunctionCallInfo fcinfo, text *token, Interval *grace,
 	}
 	PG_CATCH();
 	{
-		jwt_refresh_clock_unpin();
+		jwt_refresh_clock_restore(saved);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	jwt_refresh_clock_unpin();
+	jwt_refresh_clock_restore(saved);
 }
 
 static Datum

@@ -156,7 +156,7 @@ typedef struct SessQueryDef
 	" AND c.retry_key IS NOT NULL" \
 	" AND c.retry_until OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()" \
 	" AND c.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()" \
-	" AND (c.idle_timeout IS NULL OR " IDLE_END("c") \
+	" AND (c.used_at IS NOT NULL OR c.idle_timeout IS NULL OR " IDLE_END("c") \
 	" OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()))) AS in_grace " \
 	"FROM %s t WHERE t.token_hash OPERATOR(pg_catalog.=) $1"
 
@@ -1312,7 +1312,7 @@ jwt_refresh_session_check(Jsonb *claims)
 		TupleDesc	desc = RelationGetDescr(rel);
 		Datum	   *values = palloc(desc->natts * sizeof(Datum));
 		bool	   *nulls = palloc(desc->natts * sizeof(bool));
-		TimestampTz now = jwt_refresh_now();
+		TimestampTz now = GetCurrentTimestamp();	/* never a rotation's pin */
 		text	   *owner;
 
 		heap_deform_tuple(tup, desc, values, nulls);
