@@ -331,6 +331,24 @@ SELECT * FROM pg_temp.clock_edges(false);
 SELECT * FROM pg_temp.clock_edges(true);
 ROLLBACK;
 
+-- An access token does not outlive its session: with a 10-minute session
+-- and 15-minute access tokens, it expires with the session (in whole
+-- seconds, rounded down), from the login and from a rotation.
+BEGIN;
+SELECT refresh_token AS s_t, access_token AS s_a, access_expires_at AS s_ae, family_id AS s_f
+  FROM jwt_refresh_login('short', :key, session_lifetime => '10 minutes') \gset
+SELECT date_trunc('second', session_expires_at) AS s_end
+  FROM refresh_tokens WHERE family_id = :'s_f' \gset
+SELECT :'s_ae'::timestamptz = :'s_end'::timestamptz AS login_capped,
+       ((jwt_decode(:'s_a')).claims->>'exp')::bigint = extract(epoch FROM :'s_end'::timestamptz) AS login_exp;
+SELECT access_expires_at = :'s_end'::timestamptz AS rotation_capped,
+       ((jwt_decode(access_token)).claims->>'exp')::bigint = extract(epoch FROM :'s_end'::timestamptz) AS rotation_exp
+  FROM jwt_refresh_rotate(:'s_t', :key);
+-- a session without an end: 15 minutes
+SELECT access_expires_at - date_trunc('second', statement_timestamp()) AS lifetime
+  FROM jwt_refresh_login('long', :key);
+ROLLBACK;
+
 -- The owner's triggers on refresh_tokens: an AFTER trigger leaves no
 -- relation open (a rotation warned "relcache reference leak"), and a
 -- rotation run inside another's BEFORE trigger gives the outer one its

@@ -143,13 +143,16 @@ extern const char *jwt_refresh_session_ended(const RefreshCols *cols,
  * An access token of session "family" (uuid) of "subject" (text): the
  * session's stored claims "stored", overridden by "claims" (either may be
  * NULL), plus "sub", "sid" and "exp" (now + "access", whole seconds, in
- * *expires_at), signed with "key" in form "form" and "algorithm" (the key's
- * when NULL, as jwt_sign), or by the key registry when key is NULL.
- * refresh_sessions.c; used by login and by rotation.
+ * *expires_at; never past "session_end" when that is not NULL: an access
+ * token does not outlive its session), signed with "key" in form "form"
+ * and "algorithm" (the key's when NULL, as jwt_sign), or by the key
+ * registry when key is NULL.  refresh_sessions.c; used by login and by
+ * rotation.
  */
 extern text *jwt_refresh_sign_access(NullableDatum key, int form,
 									 text *algorithm, Jsonb *stored,
 									 Jsonb *claims, Interval *access,
+									 const TimestampTz *session_end,
 									 Datum subject, Datum family,
 									 TimestampTz *expires_at);
 

@@ -120,6 +120,8 @@ typedef struct RotateOutcome
 	Datum		subject;		/* text; (Datum) 0 when unknown */
 	Datum		family_id;		/* uuid; (Datum) 0 when unknown */
 	Jsonb	   *access_claims;	/* the session's stored claims, or NULL */
+	bool		has_session_end;	/* the session has an absolute end: */
+	TimestampTz session_end;	/* its session_expires_at */
 } RotateOutcome;
 
 /* A column of the presented token's row, in slot "old" */
@@ -619,6 +621,12 @@ rotate_token(FunctionCallInfo fcinfo, text *token, Interval *grace,
 	{
 		if (!slot->tts_isnull[cols.access_claims - 1])
 			rot->access_claims = DatumGetJsonbPCopy(slot->tts_values[cols.access_claims - 1]);
+		if (cols.session_expires_at &&
+			!slot->tts_isnull[cols.session_expires_at - 1])
+		{
+			rot->has_session_end = true;
+			rot->session_end = DatumGetTimestampTz(slot->tts_values[cols.session_expires_at - 1]);
+		}
 	}
 	if (found && refresh_live(&cols, slot) &&
 		(ended = jwt_refresh_session_ended(&cols, slot->tts_values,
@@ -755,6 +763,7 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 													PG_ARGISNULL(RA_CLAIMS) ? NULL :
 													PG_GETARG_JSONB_P(RA_CLAIMS),
 													PG_GETARG_INTERVAL_P(RA_ACCESS_EXPIRES_IN),
+													rot.has_session_end ? &rot.session_end : NULL,
 													rot.subject, rot.family_id,
 													&access_expires_at));
 		nulls[RO_ACCESS_TOKEN] = false;

@@ -958,6 +958,7 @@ login_enforce_cap(const char *table, Datum subject, int32 max)
 text *
 jwt_refresh_sign_access(NullableDatum keyarg, int form, text *algorithm,
 						Jsonb *stored, Jsonb *claims, Interval *access,
+						const TimestampTz *session_end,
 						Datum subject, Datum family,
 						TimestampTz *access_expires_at)
 {
@@ -976,6 +977,8 @@ jwt_refresh_sign_access(NullableDatum keyarg, int form, text *algorithm,
 	exp_ts = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval,
 													  TimestampTzGetDatum(GetCurrentStatementStartTimestamp()),
 													  IntervalPGetDatum(access)));
+	if (session_end && *session_end < exp_ts)
+		exp_ts = *session_end;	/* whole seconds, down, below */
 	{
 		int64		frac = exp_ts % USECS_PER_SEC;
 
@@ -1183,6 +1186,7 @@ refresh_login(FunctionCallInfo fcinfo, JwtKeyForm form)
 												PG_ARGISNULL(LA_ALGORITHM) ? NULL :
 												PG_GETARG_TEXT_PP(LA_ALGORITHM),
 												claims, NULL, access,
+												lifetime ? &session_end : NULL,
 												PG_GETARG_DATUM(LA_SUBJECT),
 												UUIDPGetDatum(family),
 												&access_expires_at));
