@@ -262,33 +262,62 @@ SELECT status, refresh_token IS NULL AS no_successor, access_token IS NULL AS no
 SELECT DISTINCT revoked_reason FROM refresh_tokens WHERE family_id = :'g_f1';
 ROLLBACK;
 
--- ... but the session's idle clock is its newest token's: a retry of
--- the first token, whose successor is an hour old but has rotated in turn
--- to a token made now, gets that successor again, and the session goes on
--- (rows written as rotations would: successor = base64url(HMAC-SHA256(
--- retry_key, parent token))).
+-- ... but the session's idle clock is its newest token's.  A family of
+-- three written as rotations would write it (successor = base64url(
+-- HMAC-SHA256(retry_key, parent token))): P used, its successor C used an
+-- hour later, and C's successor G, the newest; C's grace window still
+-- open.  A retry of P gets C again while G is live, however old C is; once
+-- G has gone idle, or expired, or was revoked, the retry is told so (the
+-- idle session is ended), and P logs out of its own family only.
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
 CREATE FUNCTION pg_temp.successor(parent text, key bytea) RETURNS text LANGUAGE sql AS $$
 	SELECT rtrim(translate(encode(hmac(convert_to(parent, 'UTF8'), key, 'sha256'), 'base64'),
 	                       E'+/\n', '-_'), '=') $$;
+CREATE FUNCTION pg_temp.family(g_created interval, g_expires interval, g_revoked boolean)
+RETURNS void LANGUAGE sql AS $$
+	INSERT INTO refresh_tokens (token_hash, family_id, generation, parent_hash, subject, issued_at,
+	                            created_at, expires_at, used_at, retry_key, retry_until, idle_timeout,
+	                            revoked_at, revoked_reason)
+	SELECT jwt_refresh_token_hash(tok), '30000000-0000-4000-8000-000000000001', gen,
+	       CASE WHEN gen > 0 THEN jwt_refresh_token_hash(parent) END, 'idle',
+	       now() - interval '2 hours', created, now() + CASE WHEN gen = 2 THEN g_expires ELSE interval '1 day' END,
+	       used, key, CASE WHEN gen > 0 THEN now() + interval '1 day' END, '10 minutes',
+	       CASE WHEN gen = 2 AND g_revoked THEN now() END, CASE WHEN gen = 2 AND g_revoked THEN 'logout' END
+	  FROM (VALUES (0, 'idle-p', NULL, now() - interval '2 hours', now() - interval '1 hour', NULL::bytea),
+	               (1, pg_temp.successor('idle-p', decode(repeat('01', 32), 'hex')), 'idle-p',
+	                now() - interval '1 hour', now() - g_created, decode(repeat('01', 32), 'hex')),
+	               (2, pg_temp.successor(pg_temp.successor('idle-p', decode(repeat('01', 32), 'hex')),
+	                                     decode(repeat('02', 32), 'hex')),
+	                pg_temp.successor('idle-p', decode(repeat('01', 32), 'hex')),
+	                now() - g_created, NULL, decode(repeat('02', 32), 'hex')))
+	       AS r(gen, tok, parent, created, used, key) $$;
+SELECT pg_temp.successor('idle-p', decode(repeat('01', 32), 'hex')) AS i_c \gset
+-- G made now: live
 BEGIN;
-SELECT decode(repeat('01', 32), 'hex') AS i_k1, decode(repeat('02', 32), 'hex') AS i_k2 \gset
-SELECT pg_temp.successor('idle-p', :'i_k1') AS i_c \gset
-SELECT pg_temp.successor(:'i_c', :'i_k2') AS i_g \gset
-INSERT INTO refresh_tokens (token_hash, family_id, generation, parent_hash, subject, issued_at, created_at,
-                            expires_at, used_at, retry_key, retry_until, idle_timeout)
-VALUES (jwt_refresh_token_hash('idle-p'), '30000000-0000-4000-8000-000000000001', 0, NULL, 'idle',
-        now() - interval '2 hours', now() - interval '2 hours', now() + interval '1 day',
-        now() - interval '1 hour', NULL, NULL, '10 minutes'),
-       (jwt_refresh_token_hash(:'i_c'), '30000000-0000-4000-8000-000000000001', 1, jwt_refresh_token_hash('idle-p'),
-        'idle', now() - interval '2 hours', now() - interval '1 hour', now() + interval '1 day',
-        now(), :'i_k1', now() + interval '1 day', '10 minutes'),
-       (jwt_refresh_token_hash(:'i_g'), '30000000-0000-4000-8000-000000000001', 2, jwt_refresh_token_hash(:'i_c'),
-        'idle', now() - interval '2 hours', now(), now() + interval '1 day',
-        NULL, :'i_k2', now() + interval '1 day', '10 minutes');
+SELECT pg_temp.family('0', '1 day', false);
 SELECT jwt_refresh_session_active('30000000-0000-4000-8000-000000000001') AS active;
 SELECT status, refresh_token = :'i_c' AS same_successor FROM jwt_refresh_rotate('idle-p', :key);
-SELECT status FROM jwt_refresh_rotate(:'i_g', :key);
+ROLLBACK;
+-- G idle for 20 minutes: P logs out of its own family only, and its retry
+-- ends the session
+BEGIN;
+SELECT pg_temp.family('20 minutes', '1 day', false);
+SELECT family_id AS i_other FROM jwt_refresh_login('idle', :key) \gset
+SELECT jwt_refresh_session_active('30000000-0000-4000-8000-000000000001') AS active;
+SAVEPOINT s;
+SELECT jwt_refresh_revoke('idle-p', everywhere => true) AS families;
+ROLLBACK TO s;
+SELECT status, refresh_token IS NULL AS no_successor FROM jwt_refresh_rotate('idle-p', :key);
+SELECT DISTINCT revoked_reason FROM refresh_tokens WHERE family_id = '30000000-0000-4000-8000-000000000001';
+ROLLBACK;
+-- G expired, or revoked by hand
+BEGIN;
+SELECT pg_temp.family('0', '-1 second', false);
+SELECT status, refresh_token IS NULL AS no_successor FROM jwt_refresh_rotate('idle-p', :key);
+ROLLBACK;
+BEGIN;
+SELECT pg_temp.family('0', '1 day', true);
+SELECT status, refresh_token IS NULL AS no_successor FROM jwt_refresh_rotate('idle-p', :key);
 ROLLBACK;
 DROP EXTENSION pgcrypto;
 

@@ -427,6 +427,66 @@ rotate_session_ended(const RefreshCols *cols, TupleTableSlot *old,
 }
 
 /*
+ * Whether the family of a retry still has a live session, judged on its
+ * newest token, the one not used yet (a successor that has rotated in turn
+ * is not what ages: its own successor is).  NULL when live, else the
+ * status to answer: idle_timeout or session_expired (the family is then
+ * ended), revoked, or expired (also when no token of the family is left
+ * unused).  The unused token is locked FOR UPDATE first, so that a
+ * rotation of it that has not committed yet is waited for, and not judged
+ * idle in its old state; if it was rotated meanwhile, its successor is
+ * looked at instead.  Runs in the caller's SPI connection.
+ */
+static const char *
+retry_family_state(const char *relname, const RefreshCols *cols,
+				   Datum family)
+{
+	Oid			argtypes[2] = {UUIDOID, TIMESTAMPTZOID};
+	Datum		args[2];
+	char	   *query;
+	bool		sessions = cols->idle_timeout && cols->session_expires_at;
+
+	query = psprintf("SELECT CASE WHEN u.revoked_at IS NOT NULL THEN 'revoked'"
+					 "%s"
+					 " WHEN u.expires_at OPERATOR(pg_catalog.<=) $2 THEN 'expired' END"
+					 " FROM %s u WHERE u.family_id OPERATOR(pg_catalog.=) $1"
+					 " AND u.used_at IS NULL"
+					 " AND u.generation OPERATOR(pg_catalog.>=) 0 FOR UPDATE",
+					 sessions ?
+					 " WHEN u.session_expires_at OPERATOR(pg_catalog.<=) $2"
+					 " THEN 'session_expired'"
+					 " WHEN pg_catalog.timezone('UTC'::pg_catalog.text,"
+					 " pg_catalog.timezone('UTC'::pg_catalog.text, u.created_at)"
+					 " OPERATOR(pg_catalog.+) u.idle_timeout) OPERATOR(pg_catalog.<=) $2"
+					 " THEN 'idle_timeout'" : "",
+					 relname);
+	args[0] = family;
+	for (int tries = 0; tries < 3; tries++)
+	{
+		int			ret;
+		bool		isnull;
+		Datum		state;
+		char	   *s;
+
+		args[1] = TimestampTzGetDatum(jwt_refresh_now());
+		ret = SPI_execute_with_args(query, 2, argtypes, args, NULL, false, 0);
+		if (ret != SPI_OK_SELECT)
+			jwt_elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+		if (SPI_processed == 0)
+			continue;			/* rotated while this waited: its successor */
+		state = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+							  &isnull);
+		if (isnull)
+			return NULL;
+		s = TextDatumGetCString(state);
+		return strcmp(s, "revoked") == 0 ? "revoked" :
+			strcmp(s, "session_expired") == 0 ? "session_expired" :
+			strcmp(s, "idle_timeout") == 0 ? "idle_timeout" : "expired";
+	}
+	return "expired";
+}
+
+/*
  * The presented token is not live (or unknown); it is locked in "old" when
  * "found".  Decide: a retry within the grace window gets the successor
  * again; a used token outside it is a reuse, which revokes its family;
@@ -475,25 +535,12 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 										 RelationGetRelationName(rel));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		jwt_elog(ERROR, "SPI_connect failed");
-	/*
-	 * The successor within its window, and whether the session ended
-	 * meanwhile (a window at least as long as the idle timeout, or one
-	 * that outlasts the session's end, which caps the successor's expiry).
-	 * The session's idle clock is its newest token's: a successor that has
-	 * rotated in turn is not idle, whatever its age.
-	 */
-	query = psprintf("SELECT token_hash, retry_key, expires_at, %s FROM %s "
+	/* the successor, within its window */
+	query = psprintf("SELECT token_hash, retry_key, expires_at FROM %s "
 					 "WHERE family_id OPERATOR(pg_catalog.=) $1 "
 					 "AND generation OPERATOR(pg_catalog.=) $2 "
 					 "AND retry_key IS NOT NULL "
 					 "AND retry_until OPERATOR(pg_catalog.>) $3",
-					 cols->idle_timeout && cols->session_expires_at ?
-					 "CASE WHEN session_expires_at OPERATOR(pg_catalog.<=) $3"
-					 " THEN 'session_expired'"
-					 " WHEN used_at IS NULL AND pg_catalog.timezone('UTC'::pg_catalog.text,"
-					 " pg_catalog.timezone('UTC'::pg_catalog.text, created_at)"
-					 " OPERATOR(pg_catalog.+) idle_timeout) OPERATOR(pg_catalog.<=) $3"
-					 " THEN 'idle_timeout' END" : "NULL::pg_catalog.text",
 					 relname);
 	args[0] = out->family_id;
 	args[1] = Int32GetDatum(DatumGetInt32(OLDVAL(cols->generation)) + 1);
@@ -525,20 +572,19 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 						TupleDescAttr(RelationGetDescr(rel),
 									  cols->token_hash - 1)))
 		{
-			bool		noend;
-			Datum		ended = SPI_getbinval(child, cdesc, 4, &noend);
 			TimestampTz child_expires_at =
 				DatumGetTimestampTz(SPI_getbinval(child, cdesc, 3, &isnull));
+			const char *state = retry_family_state(relname, cols,
+												   out->family_id);
 
-			if (!noend)
+			if (state != NULL)
 			{
-				/* the session is over: say so, and end the family */
-				const char *why =
-					strcmp(TextDatumGetCString(ended), "idle_timeout") == 0 ?
-					"idle_timeout" : "session_expired";
-
 				SPI_finish();
-				rotate_session_ended(cols, old, why, out);
+				if (strcmp(state, "idle_timeout") == 0 ||
+					strcmp(state, "session_expired") == 0)
+					rotate_session_ended(cols, old, state, out);	/* ends the family */
+				else
+					out->status = state;
 				return;
 			}
 			if (child_expires_at > jwt_refresh_now())

@@ -142,7 +142,27 @@ typedef struct SessQueryDef
 	" pg_catalog.timezone('UTC'::pg_catalog.text, pg_catalog.timezone('UTC'::pg_catalog.text, " \
 	a ".created_at) OPERATOR(pg_catalog.+) " a ".idle_timeout)"
 
-/* The columns of a token's row that SQ_TOKEN returns */
+/*
+ * The live families of a subject, as the unique partial indexes see them
+ * (a row of alias "a": the family's token not used yet)
+ */
+#define LIVE_FAMILY_OF(a) \
+	" " a ".used_at IS NULL AND " a ".generation OPERATOR(pg_catalog.>=) 0" \
+	" AND " a ".revoked_at IS NULL"
+#define LIVE_FAMILY LIVE_FAMILY_OF("t")
+
+/* ... that are not idle for longer than their idle timeout */
+#define NOT_IDLE_OF(a) \
+	" AND (" a ".idle_timeout IS NULL OR " IDLE_END(a) \
+	" OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp())"
+#define NOT_IDLE NOT_IDLE_OF("t")
+
+/*
+ * The columns of a token's row that SQ_TOKEN returns: whether it is live,
+ * and whether it is a used token within its successor's grace window while
+ * its family's newest token is live (a stale token of an ended session is
+ * neither)
+ */
 #define TOKEN_COLUMNS \
 	"SELECT t.family_id, t.subject, " \
 	"(t.used_at IS NULL AND t.revoked_at IS NULL " \
@@ -155,20 +175,14 @@ typedef struct SessQueryDef
 	" AND c.parent_hash OPERATOR(pg_catalog.=) t.token_hash" \
 	" AND c.retry_key IS NOT NULL" \
 	" AND c.retry_until OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()" \
-	" AND c.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()" \
-	" AND (c.used_at IS NOT NULL OR c.idle_timeout IS NULL OR " IDLE_END("c") \
-	" OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()))) AS in_grace " \
+	" AND c.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp())" \
+	" AND EXISTS (SELECT FROM %s u" \
+	" WHERE u.family_id OPERATOR(pg_catalog.=) t.family_id AND" \
+	LIVE_FAMILY_OF("u") \
+	" AND u.expires_at OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp()" \
+	NOT_IDLE_OF("u") ")) AS in_grace " \
 	"FROM %s t WHERE t.token_hash OPERATOR(pg_catalog.=) $1"
 
-/* The live families of a subject, as the unique partial indexes see them */
-#define LIVE_FAMILY \
-	" t.used_at IS NULL AND t.generation OPERATOR(pg_catalog.>=) 0" \
-	" AND t.revoked_at IS NULL"
-
-/* ... that are not idle for longer than their idle timeout */
-#define NOT_IDLE \
-	" AND (t.idle_timeout IS NULL OR " IDLE_END("t") \
-	" OPERATOR(pg_catalog.>) pg_catalog.clock_timestamp())"
 
 static const SessQueryDef sess_queries[SQ_COUNT] = {
 	[SQ_REVOKE] = {
@@ -365,8 +379,8 @@ sess_plan(const char *table, SessQuery q)
 	if (sess_plans[q])
 		return sess_plans[q];
 
-	/* the table name fills every %s */
-	text = psprintf(def->text, table, table);
+	/* the table name fills every %s (three at most) */
+	text = psprintf(def->text, table, table, table);
 	plan = SPI_prepare(text, def->nargs, (Oid *) def->argtypes);
 	if (plan == NULL)
 		jwt_elog(ERROR, "SPI_prepare failed: %s",
