@@ -433,79 +433,56 @@ rotate_session_ended(const RefreshCols *cols, TupleTableSlot *old,
  * status to answer: idle_timeout or session_expired, revoked, or expired
  * (also when no token of the family is left unused).
  *
- * The retry holds the presented token's row; every other call that locks
- * two rows of a family locks its presented token first too (a logout
- * everywhere presents the newest token, then revokes the family), so a
- * retry never waits for the newest token's lock: it takes it when free
- * (FOR UPDATE SKIP LOCKED), and *locked says so; when another transaction
- * holds it (rotating or revoking it), or in REPEATABLE READ and
- * SERIALIZABLE, the token is read as it stands (*locked false), and the
- * caller does not end the family on that reading: a rotation of it that
- * has not committed may have found it live.
+ * Read as it stands, without a lock, and the retry ends nothing on it (the
+ * next rotation of the newest token ends the family): the retry holds the
+ * presented token's row, and waiting for the newest token's, or revoking
+ * the family's rows, while holding it deadlocked with a logout (everywhere)
+ * presented with another of the family's tokens, which holds that one and
+ * revokes the family.  A rotation of the newest token that has not
+ * committed is read as before it: a retry at the very moment the session
+ * goes idle may be told idle_timeout while that rotation keeps it alive.
  */
 static const char *
 retry_family_state(const char *relname, const RefreshCols *cols,
-				   Datum family, bool *locked)
+				   Datum family)
 {
 	Oid			argtypes[2] = {UUIDOID, TIMESTAMPTZOID};
 	Datum		args[2];
-	char	   *state_of;
-	char	   *lockq;
-	char	   *readq;
+	char	   *query;
+	int			ret;
+	bool		isnull;
+	Datum		state;
+	char	   *s;
 
-	state_of = psprintf("SELECT CASE WHEN u.revoked_at IS NOT NULL THEN 'revoked'"
-						"%s"
-						" WHEN u.expires_at OPERATOR(pg_catalog.<=) $2 THEN 'expired' END"
-						" FROM %s u WHERE u.family_id OPERATOR(pg_catalog.=) $1"
-						" AND u.used_at IS NULL"
-						" AND u.generation OPERATOR(pg_catalog.>=) 0",
-						cols->idle_timeout && cols->session_expires_at ?
-						" WHEN u.session_expires_at OPERATOR(pg_catalog.<=) $2"
-						" THEN 'session_expired'"
-						" WHEN pg_catalog.timezone('UTC'::pg_catalog.text,"
-						" pg_catalog.timezone('UTC'::pg_catalog.text, u.created_at)"
-						" OPERATOR(pg_catalog.+) u.idle_timeout) OPERATOR(pg_catalog.<=) $2"
-						" THEN 'idle_timeout'" : "",
-						relname);
-	lockq = psprintf("%s FOR UPDATE SKIP LOCKED", state_of);
-	readq = state_of;
+	query = psprintf("SELECT CASE WHEN u.revoked_at IS NOT NULL THEN 'revoked'"
+					 "%s"
+					 " WHEN u.expires_at OPERATOR(pg_catalog.<=) $2 THEN 'expired' END"
+					 " FROM %s u WHERE u.family_id OPERATOR(pg_catalog.=) $1"
+					 " AND u.used_at IS NULL"
+					 " AND u.generation OPERATOR(pg_catalog.>=) 0",
+					 cols->idle_timeout && cols->session_expires_at ?
+					 " WHEN u.session_expires_at OPERATOR(pg_catalog.<=) $2"
+					 " THEN 'session_expired'"
+					 " WHEN pg_catalog.timezone('UTC'::pg_catalog.text,"
+					 " pg_catalog.timezone('UTC'::pg_catalog.text, u.created_at)"
+					 " OPERATOR(pg_catalog.+) u.idle_timeout) OPERATOR(pg_catalog.<=) $2"
+					 " THEN 'idle_timeout'" : "",
+					 relname);
 	args[0] = family;
 	args[1] = TimestampTzGetDatum(jwt_refresh_now());
-	for (int tries = 0; tries < 3; tries++)
-	{
-		bool		xact_snapshot = IsolationUsesXactSnapshot();
-		int			ret;
-		bool		isnull;
-		Datum		state;
-		char	   *s;
-
-		*locked = false;
-		ret = xact_snapshot ? SPI_OK_SELECT :
-			SPI_execute_with_args(lockq, 2, argtypes, args, NULL, false, 0);
-		if (ret == SPI_OK_SELECT && !xact_snapshot && SPI_processed > 0)
-			*locked = true;
-		else
-		{
-			/* held by another transaction, or rotated meanwhile */
-			ret = SPI_execute_with_args(readq, 2, argtypes, args, NULL,
-										false, 0);
-			if (ret == SPI_OK_SELECT && SPI_processed == 0)
-				return "expired";	/* nothing of the family is unused */
-			if (!xact_snapshot && tries < 2)
-				continue;		/* a successor made meanwhile may be free */
-		}
-		if (ret != SPI_OK_SELECT)
-			jwt_elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
-		state = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
-							  &isnull);
-		if (isnull)
-			return NULL;
-		s = TextDatumGetCString(state);
-		return strcmp(s, "revoked") == 0 ? "revoked" :
-			strcmp(s, "session_expired") == 0 ? "session_expired" :
-			strcmp(s, "idle_timeout") == 0 ? "idle_timeout" : "expired";
-	}
-	return "expired";			/* not reached */
+	ret = SPI_execute_with_args(query, 2, argtypes, args, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+		jwt_elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		return "expired";		/* nothing of the family is unused */
+	state = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+						  &isnull);
+	if (isnull)
+		return NULL;
+	s = TextDatumGetCString(state);
+	return strcmp(s, "revoked") == 0 ? "revoked" :
+		strcmp(s, "session_expired") == 0 ? "session_expired" :
+		strcmp(s, "idle_timeout") == 0 ? "idle_timeout" : "expired";
 }
 
 /*
@@ -596,18 +573,13 @@ rotate_not_live(Relation rel, const RefreshCols *cols, TupleTableSlot *old,
 		{
 			TimestampTz child_expires_at =
 				DatumGetTimestampTz(SPI_getbinval(child, cdesc, 3, &isnull));
-			bool		locked;
 			const char *state = retry_family_state(relname, cols,
-												   out->family_id, &locked);
+												   out->family_id);
 
 			if (state != NULL)
 			{
 				SPI_finish();
-				if (locked && (strcmp(state, "idle_timeout") == 0 ||
-							   strcmp(state, "session_expired") == 0))
-					rotate_session_ended(cols, old, state, out);	/* ends the family */
-				else
-					out->status = state;
+				out->status = state;	/* no tokens; the family is left as it is */
 				return;
 			}
 			if (child_expires_at > jwt_refresh_now())
