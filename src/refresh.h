@@ -52,6 +52,14 @@ extern RefreshClock jwt_refresh_clock_save(void);
 extern void jwt_refresh_clock_restore(RefreshClock saved);
 extern TimestampTz jwt_refresh_idle_end(Datum created_at, Datum idle_timeout);
 
+/*
+ * The same in SQL, for a row of table alias "a": created_at + idle_timeout
+ * in UTC, not in the caller's TimeZone
+ */
+#define JWT_REFRESH_IDLE_END_SQL(a) \
+	" pg_catalog.timezone('UTC'::pg_catalog.text, pg_catalog.timezone('UTC'::pg_catalog.text, " \
+	a ".created_at) OPERATOR(pg_catalog.+) " a ".idle_timeout)"
+
 /* Bytes of a token, of its hash and of a retry key */
 #define REFRESH_TOKEN_BYTES 32
 #define REFRESH_HASH_BYTES 32

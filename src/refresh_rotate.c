@@ -463,10 +463,8 @@ retry_family_state(const char *relname, const RefreshCols *cols,
 					 cols->idle_timeout && cols->session_expires_at ?
 					 " WHEN u.session_expires_at OPERATOR(pg_catalog.<=) $2"
 					 " THEN 'session_expired'"
-					 " WHEN pg_catalog.timezone('UTC'::pg_catalog.text,"
-					 " pg_catalog.timezone('UTC'::pg_catalog.text, u.created_at)"
-					 " OPERATOR(pg_catalog.+) u.idle_timeout) OPERATOR(pg_catalog.<=) $2"
-					 " THEN 'idle_timeout'" : "",
+					 " WHEN" JWT_REFRESH_IDLE_END_SQL("u")
+					 " OPERATOR(pg_catalog.<=) $2 THEN 'idle_timeout'" : "",
 					 relname);
 	args[0] = family;
 	args[1] = TimestampTzGetDatum(jwt_refresh_now());

@@ -134,13 +134,8 @@ typedef struct SessQueryDef
 	bool		by_subject;		/* compares subject (and user_agent) by value */
 } SessQueryDef;
 
-/*
- * created_at + idle_timeout of table alias "a", in UTC, as
- * jwt_refresh_idle_end() computes it: not in the caller's TimeZone
- */
-#define IDLE_END(a) \
-	" pg_catalog.timezone('UTC'::pg_catalog.text, pg_catalog.timezone('UTC'::pg_catalog.text, " \
-	a ".created_at) OPERATOR(pg_catalog.+) " a ".idle_timeout)"
+/* created_at + idle_timeout of table alias "a", as jwt_refresh_idle_end() */
+#define IDLE_END(a) JWT_REFRESH_IDLE_END_SQL(a)
 
 /*
  * The live families of a subject, as the unique partial indexes see them
