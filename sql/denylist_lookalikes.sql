@@ -66,6 +66,46 @@ SELECT jwt_registry_consume(:'reg')->>'jti' AS registry_consumed;
 SELECT jwt_registry_consume(:'reg');
 \echo :LAST_ERROR_SQLSTATE
 
+-- An owner's trigger on jwt_consumed_tokens runs as the owner (a
+-- superuser) whoever consumes, with search_path = pg_catalog, pg_temp: a
+-- caller that puts a schema of its own before pg_catalog does not get its
+-- now() and || called from the trigger's unqualified names.
+CREATE TABLE regress_consume_audit (what text, at timestamptz);
+CREATE FUNCTION regress_on_consume() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO public.regress_consume_audit VALUES ('consumed ' || NEW.jti, now());
+	RETURN NEW;
+END $$;
+CREATE TRIGGER regress_audit AFTER INSERT ON jwt_consumed_tokens
+	FOR EACH ROW EXECUTE FUNCTION regress_on_consume();
+CREATE ROLE regress_consumer;
+CREATE SCHEMA regress_consumer AUTHORIZATION regress_consumer;
+GRANT EXECUTE ON FUNCTION jwt_consume(text, text, text[], text, text, text,
+	text, text[], interval, interval, boolean, text[]) TO regress_consumer;
+SELECT jwt_sign('{"jti":"la-trigger"}', :'key', expires_in => '1 hour') AS trig_tok,
+       jwt_registry_sign('{"jti":"la-trigger-reg"}', expires_in => '10 minutes') AS trig_reg \gset
+SET SESSION AUTHORIZATION regress_consumer;
+CREATE FUNCTION regress_consumer.now() RETURNS timestamptz LANGUAGE sql
+AS $$ INSERT INTO public.regress_plants_ran SELECT pg_catalog.concat('now() as ', current_user) RETURNING pg_catalog.now() $$;
+CREATE FUNCTION regress_consumer.cat(a text, b text) RETURNS text LANGUAGE sql
+AS $$ INSERT INTO public.regress_plants_ran SELECT pg_catalog.concat('text || text as ', current_user)
+	RETURNING pg_catalog.textcat(a, b) $$;
+CREATE OPERATOR regress_consumer.|| (LEFTARG = text, RIGHTARG = text, FUNCTION = regress_consumer.cat);
+SET search_path = regress_consumer, pg_catalog, public;
+SELECT jwt_consume(:'trig_tok', :'key')->>'jti' AS consumed_with_plants;
+SELECT jwt_registry_consume(:'trig_reg')->>'jti' AS registry_consumed_with_plants;
+RESET search_path;
+RESET SESSION AUTHORIZATION;
+SELECT what FROM regress_consume_audit ORDER BY what;
+SELECT plant FROM regress_plants_ran;
+DROP TRIGGER regress_audit ON jwt_consumed_tokens;
+DROP FUNCTION regress_on_consume();
+DROP TABLE regress_consume_audit;
+DROP SCHEMA regress_consumer CASCADE;
+REVOKE EXECUTE ON FUNCTION jwt_consume(text, text, text[], text, text, text,
+	text, text[], interval, interval, boolean, text[]) FROM regress_consumer;
+DROP ROLE regress_consumer;
+
 -- Purging.
 UPDATE jwt_revoked_tokens SET expires_at = now() - interval '1 day' WHERE jti = 'la-1';
 SELECT jwt_purge_expired() AS purged;

@@ -63,6 +63,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -536,14 +537,24 @@ jwt_denylist_is_revoked(Jsonb *claims)
 }
 
 /*
- * Run one kept plan as the extension's owner; returns the rows processed.  With "result", the plan returns one boolean column, stored
- * there from the first row (false when there is none).
+ * Run one kept plan as the extension's owner; returns the rows processed.
+ * With "result", the plan returns one boolean column, stored there from
+ * the first row (false when there is none).
+ *
+ * As a SECURITY DEFINER function of the extension would, with search_path
+ * set to pg_catalog, pg_temp while it runs: jwt_consume() and
+ * jwt_registry_consume() are any role's to call, and the triggers the
+ * owner adds to these tables run as the owner, a superuser, so a name
+ * they leave unqualified (now(), ||) must not find a caller's function
+ * or operator first.  The error paths undo both changes with the
+ * (sub)transaction's abort.
  */
 static uint64
 dl_execute(DlPlan which, Datum *args, const char *nulls, bool *result)
 {
 	Oid			save_userid;
 	int			save_sec_context;
+	int			save_nestlevel;
 	int			rc;
 	uint64		processed;
 
@@ -569,6 +580,10 @@ dl_execute(DlPlan which, Datum *args, const char *nulls, bool *result)
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(dl.owner,
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
 
 	if (dl.plans[which] == NULL)
 	{
@@ -589,6 +604,7 @@ dl_execute(DlPlan which, Datum *args, const char *nulls, bool *result)
 	}
 
 	rc = SPI_execute_plan(dl.plans[which], args, nulls, false, 0);
+	AtEOXact_GUC(true, save_nestlevel);
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	if (rc < 0)
 		jwt_elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
