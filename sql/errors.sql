@@ -88,6 +88,11 @@ SELECT jwt_verify('x.y.z', E'-----BEGIN PUBLIC KEY-----\nc2VjcmV0IGJvZHkgYnl0ZXM
 SELECT jwt_sign('{}', E'-----BEGIN PRIVATE KEY-----\nc2VjcmV0IGJvZHkgYnl0ZXM=\n-----END PRIVATE KEY-----\n', 'ES256');
 SELECT jwt_verify('x.y.z', E'-----BEGIN CERTIFICATE-----\nc2VjcmV0IGJvZHkgYnl0ZXM=\n-----END CERTIFICATE-----\n');
 SELECT jwt_verify('x.y.z', E'-----BEGIN RSA\nPUBLIC KEY-----\nc2VjcmV0IGJvZHkgYnl0ZXM=\n-----END RSA PUBLIC KEY-----\n');
+-- A BEGIN line without its closing dashes: the name would run on into the
+-- body, the key itself; nothing of it is quoted.
+SELECT jwt_sign('{}', E'-----BEGIN EC PRIVATE KEY\nMHcCAQEEIIi4mF0M+NTYY/HDHfQymQ23DIgwPC/TwFJlTXzv\n-----END EC PRIVATE KEY-----\n', 'ES256');
+SELECT jwt_verify('x.y.z', E'-----BEGIN MARKERC0SECRETVALUE\nabc\n-----END X-----\n');
+SELECT jwt_verify('x.y.z', E'-----BEGIN X509 CRL-----\nabc\n-----END X509 CRL-----\n');
 
 -- No secret and no token text in any message, for every failure above and
 -- a few more; collected through PL/pgSQL.

@@ -303,9 +303,20 @@ jwt_key_from_pem(JwtKey *key, const char *pem, int len)
 	/* OpenSSL skips lines before the BEGIN line, but not text on it */
 	len -= (begin - 11) - pem;
 	pem = begin - 11;
-	for (i = 0; begin + i < pem + len && begin[i] != '-' && i < (int) sizeof(label) - 1; i++)
+
+	/*
+	 * The block's name: printable ASCII up to the "-----" that ends the
+	 * line.  Nothing else is read as the name: a BEGIN line without its
+	 * closing dashes would otherwise run on into the base64 body, the key
+	 * itself, which the messages below quote.
+	 */
+	for (i = 0; begin + i < pem + len && begin[i] >= ' ' && begin[i] <= '~' &&
+		 begin[i] != '-' && i < (int) sizeof(label) - 1; i++)
 		label[i] = begin[i];
 	label[i] = '\0';
+	if (i == 0 || (begin + i) + 5 > pem + len || memcmp(begin + i, "-----", 5) != 0)
+		bad_key("key is not a valid PEM document",
+				"Its -----BEGIN line does not end with the block's name and five dashes.");
 
 	if (strstr(label, "ENCRYPTED") != NULL ||
 		memmem(pem, len, "Proc-Type: 4,ENCRYPTED", 22) != NULL)
@@ -345,7 +356,7 @@ jwt_key_from_pem(JwtKey *key, const char *pem, int len)
 	else
 		bad_key("unsupported PEM document",
 				psprintf("The document is a \"%s\"; a key is a PUBLIC KEY, a PRIVATE KEY or a CERTIFICATE.",
-						 label));
+						 jwt_clip(label, 64)));
 
 	/*
 	 * OpenSSL's reason ("unsupported", "ASN1 lib") says nothing to the
