@@ -44,10 +44,13 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(srcdir)/jwt.c
 # order of their names.  jwt--0.1.0.sql and the upgrade scripts bring an
 # installed 0.1.0 or 0.1.1 to the current version (test "upgrade" checks
 # that both ways leave the same objects).
+# The update scripts from 0.1.1 on are built the same way: sql/update/A--B.sql,
+# then sql/install/99_privileges.sql, with which every script ends.
 INSTALL_SQL = $(sort $(wildcard $(srcdir)/sql/install/*.sql))
-DATA_built = jwt--$(EXTVERSION).sql
-DATA = jwt--0.1.0.sql jwt--0.1.0--0.1.1.sql jwt--0.1.1--0.1.2.sql
-EXTRA_CLEAN = jwt--$(EXTVERSION).sql
+UPDATES_built = jwt--0.1.1--0.1.2.sql
+DATA_built = jwt--$(EXTVERSION).sql $(UPDATES_built)
+DATA = jwt--0.1.0.sql jwt--0.1.0--0.1.1.sql
+EXTRA_CLEAN = jwt--$(EXTVERSION).sql $(UPDATES_built)
 PGFILEDESC = "jwt - JSON Web Tokens inside PostgreSQL"
 
 REGRESS = upgrade schema sign verify claims_time malformed errors json keys keys_secret registry registry_plants registry_edges registry_rollback keys_rfc claims revoke rls stats refresh_lifecycle refresh_triggers refresh_collation refresh_sessions refresh_login harden roles messages denylist_lookalikes denylist_collation details sign_alg role_path audiences jwks_import token_cache crypto_reuse denylist_cache
@@ -85,6 +88,11 @@ jwt--$(EXTVERSION).sql: $(INSTALL_SQL) $(srcdir)/jwt.control $(srcdir)/Makefile
 	fi
 	mv $@.tmp $@
 
+$(UPDATES_built): jwt--%.sql: $(srcdir)/sql/update/%.sql $(srcdir)/sql/install/99_privileges.sql
+	{ printf -- '-- $@: generated from sql/update/$*.sql and sql/install/99_privileges.sql; edit those\n\n'; \
+	  cat $<; printf '\n'; cat $(srcdir)/sql/install/99_privileges.sql; } >$@.tmp
+	mv $@.tmp $@
+
 # Rebuild every object when a header changes (PGXS tracks no dependencies
 # unless PostgreSQL was configured with --enable-depend).
 $(OBJS): $(wildcard $(srcdir)/src/*.h)
@@ -111,8 +119,8 @@ check-version:
 		{ echo "META.json's \"file\" is not a file of the repository"; exit 1; }
 	@grep -m 1 '^## ' $(srcdir)/CHANGELOG.md | grep -q '^## $(EXTVERSION) ' || \
 		{ echo "CHANGELOG.md's newest heading is not $(EXTVERSION)"; exit 1; }
-	@test -f $(srcdir)/jwt--$$(ls $(srcdir)/jwt--*--$(EXTVERSION).sql | sed 's/.*jwt--\(.*\)--.*/\1/')--$(EXTVERSION).sql || \
-		{ echo "no upgrade script to $(EXTVERSION)"; exit 1; }
+	@ls $(srcdir)/sql/update/*--$(EXTVERSION).sql >/dev/null 2>&1 || \
+		{ echo "no upgrade script to $(EXTVERSION) in sql/update"; exit 1; }
 	@grep -qxF '/jwt--$(EXTVERSION).sql' $(srcdir)/.gitignore || \
 		{ echo ".gitignore does not name the built install script /jwt--$(EXTVERSION).sql"; exit 1; }
 	@echo "version $(EXTVERSION): jwt.control, META.json, CHANGELOG.md, the upgrade script and .gitignore agree"

@@ -126,10 +126,49 @@ SELECT source FROM pg_extension_update_paths('jwt')
    AND path IS NOT NULL
  ORDER BY source;
 
--- 0.1.0, then the upgrade scripts.
+-- Every way below runs as a role whose default privileges grant each new
+-- table, sequence and function to other roles, as hosting setups do for
+-- their API roles (for the extension's schema and for all schemas; to a
+-- role, to PUBLIC, to pg_monitor).  None of it may reach an object of the
+-- extension: jwt_defaults_seen lists what did.  The grants the scripts
+-- make themselves (EXECUTE to PUBLIC on the functions for everyone, the
+-- monitoring functions and views to pg_monitor) stay as they are.
+CREATE ROLE regress_default_api;
+CREATE ROLE regress_default_reader;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO regress_default_api;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON SEQUENCES TO regress_default_api;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON FUNCTIONS TO regress_default_api WITH GRANT OPTION;
+ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO regress_default_reader, PUBLIC;
+ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO pg_monitor;
+CREATE TEMP VIEW jwt_defaults_seen (object, grantee, privilege) AS
+WITH members AS (
+	SELECT d.classid, d.objid FROM pg_depend d
+	 WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+	   AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'jwt')),
+acls AS (
+	SELECT c.oid::regclass::text AS object, c.relacl AS acl, false AS is_function
+	  FROM members m JOIN pg_class c ON m.classid = 'pg_class'::regclass AND c.oid = m.objid
+	UNION ALL
+	SELECT p.oid::regprocedure::text, p.proacl, true
+	  FROM members m JOIN pg_proc p ON m.classid = 'pg_proc'::regclass AND p.oid = m.objid)
+SELECT a.object, CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE x.grantee::regrole::text END,
+	   x.privilege_type
+  FROM acls a CROSS JOIN LATERAL aclexplode(a.acl) x
+ WHERE pg_get_userbyid(x.grantee) IN ('regress_default_api', 'regress_default_reader')
+	OR (x.grantee = 0 AND NOT a.is_function)
+	OR (pg_get_userbyid(x.grantee) = 'pg_monitor'
+		AND a.object NOT IN ('jwt_stats()', 'jwt_stats_info()', 'jwt_key_usage()',
+							 'jwt_denylist_cache_info()', 'jwt_token_cache_info()',
+							 'jwt_stats', 'jwt_stats_info', 'jwt_key_health'));
+
+-- 0.1.0, then the upgrade scripts.  0.1.0 and 0.1.1 left what the default
+-- privileges gave; the update takes it back.
 DROP EXTENSION jwt;
 CREATE EXTENSION jwt VERSION '0.1.0';
+SELECT count(DISTINCT grantee) AS grantees_at_0_1_0, count(*) > 100 AS many_privileges
+  FROM jwt_defaults_seen;
 ALTER EXTENSION jwt UPDATE;
+TABLE jwt_defaults_seen;
 SELECT extversion = (SELECT default_version FROM pg_available_extensions WHERE name = 'jwt') AS at_default
   FROM pg_extension WHERE extname = 'jwt';
 INSERT INTO jwt_snapshot SELECT 'from 0.1.0', * FROM jwt_objects;
@@ -141,12 +180,25 @@ SELECT extversion FROM pg_extension WHERE extname = 'jwt';
 ALTER EXTENSION jwt UPDATE;
 SELECT extversion = (SELECT default_version FROM pg_available_extensions WHERE name = 'jwt') AS at_default
   FROM pg_extension WHERE extname = 'jwt';
+TABLE jwt_defaults_seen;
 INSERT INTO jwt_snapshot SELECT 'from 0.1.1', * FROM jwt_objects;
 
 -- The install script of the default version.
 DROP EXTENSION jwt;
 CREATE EXTENSION jwt;
+TABLE jwt_defaults_seen;
+SELECT p.oid::regprocedure AS monitoring_function FROM pg_proc p
+ WHERE has_function_privilege('pg_monitor', p.oid, 'EXECUTE') AND p.proname LIKE 'jwt%'
+   AND NOT has_function_privilege('public', p.oid, 'EXECUTE') ORDER BY 1;
 INSERT INTO jwt_snapshot SELECT 'fresh', * FROM jwt_objects;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON TABLES FROM regress_default_api;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON SEQUENCES FROM regress_default_api;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE ALL ON FUNCTIONS FROM regress_default_api;
+ALTER DEFAULT PRIVILEGES REVOKE SELECT ON TABLES FROM regress_default_reader, PUBLIC;
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM pg_monitor;
+SELECT count(*) AS default_acls_left FROM pg_default_acl;
+DROP VIEW jwt_defaults_seen;
+DROP ROLE regress_default_api, regress_default_reader;
 
 -- What was described, so that an empty difference means something.
 SELECT kind, count(*) FILTER (WHERE way = 'fresh') AS fresh,

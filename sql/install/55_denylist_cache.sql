@@ -34,7 +34,7 @@ ALTER TABLE @extschema@.jwt_revoked_subjects ENABLE ALWAYS TRIGGER jwt_denylist_
 --
 -- This backend's cache: entries, capacity, hits, misses, and whether the
 -- cache can work at all (the library preloaded).  For pg_monitor, as
--- jwt_token_cache_info.  PARALLEL RESTRICTED: a worker has no cache.
+-- jwt_token_cache_info (99_privileges.sql).  PARALLEL RESTRICTED: a worker has no cache.
 --
 CREATE FUNCTION @extschema@.jwt_denylist_cache_info(
 	OUT entries integer,
@@ -46,7 +46,6 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'jwt_denylist_cache_info'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 REVOKE ALL ON FUNCTION @extschema@.jwt_denylist_cache_info() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.jwt_denylist_cache_info() TO pg_monitor;
 COMMENT ON FUNCTION @extschema@.jwt_denylist_cache_info()
 	IS 'entries, capacity, hits and misses of this backend''s denylist cache';
 

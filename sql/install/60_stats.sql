@@ -11,8 +11,8 @@
 -- counting = false, and jwt_key_health notes that last use is not
 -- tracked.  The functions are VOLATILE (the counters move under them) and
 -- PARALLEL SAFE (shared memory is the same in a worker).  Reading is for
--- pg_monitor, as with pg_buffercache; resetting and bumping are for the
--- owner, who may grant them.
+-- pg_monitor, as with pg_buffercache (granted in 99_privileges.sql);
+-- resetting and bumping are for the owner, who may grant them.
 --
 CREATE FUNCTION @extschema@.jwt_stats(
 	OUT kind text,
@@ -93,12 +93,6 @@ REVOKE ALL ON FUNCTION @extschema@.jwt_key_usage() FROM PUBLIC;
 REVOKE ALL ON @extschema@.jwt_stats FROM PUBLIC;
 REVOKE ALL ON @extschema@.jwt_stats_info FROM PUBLIC;
 REVOKE ALL ON @extschema@.jwt_key_health FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.jwt_stats() TO pg_monitor;
-GRANT EXECUTE ON FUNCTION @extschema@.jwt_stats_info() TO pg_monitor;
-GRANT EXECUTE ON FUNCTION @extschema@.jwt_key_usage() TO pg_monitor;
-GRANT SELECT ON @extschema@.jwt_stats TO pg_monitor;
-GRANT SELECT ON @extschema@.jwt_stats_info TO pg_monitor;
-GRANT SELECT ON @extschema@.jwt_key_health TO pg_monitor;
 
 COMMENT ON FUNCTION @extschema@.jwt_stats()
 	IS 'counters of verifications, signings and token events (needs shared_preload_libraries)';

@@ -9,7 +9,7 @@
 -- ES/EdDSA/RS/PS token's signature verified with a given key (a SHA-256 of
 -- the token, never its text); every other check runs on each call.  This
 -- function shows the calling backend's cache: for pg_monitor, as
--- jwt_stats_info.  PARALLEL RESTRICTED: a worker has a cache of its own.
+-- jwt_stats_info (99_privileges.sql).  PARALLEL RESTRICTED: a worker has a cache of its own.
 --
 CREATE FUNCTION @extschema@.jwt_token_cache_info(
 	OUT entries integer,
@@ -20,6 +20,5 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'jwt_token_cache_info'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 REVOKE ALL ON FUNCTION @extschema@.jwt_token_cache_info() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.jwt_token_cache_info() TO pg_monitor;
 COMMENT ON FUNCTION @extschema@.jwt_token_cache_info()
 	IS 'entries, capacity, hits and misses of this backend''s cache of verified tokens';

@@ -881,7 +881,6 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'jwt_token_cache_info'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 REVOKE ALL ON FUNCTION @extschema@.jwt_token_cache_info() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.jwt_token_cache_info() TO pg_monitor;
 COMMENT ON FUNCTION @extschema@.jwt_token_cache_info()
 	IS 'entries, capacity, hits and misses of this backend''s cache of verified tokens';
 
@@ -951,7 +950,6 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'jwt_denylist_cache_info'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED;
 REVOKE ALL ON FUNCTION @extschema@.jwt_denylist_cache_info() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.jwt_denylist_cache_info() TO pg_monitor;
 COMMENT ON FUNCTION @extschema@.jwt_denylist_cache_info()
 	IS 'entries, capacity, hits and misses of this backend''s denylist cache';
 
