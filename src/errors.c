@@ -327,6 +327,87 @@ deadlock_quotes_jwt(const ErrorData *edata)
 }
 
 /*
+ * PostgreSQL's statement logging (log_statement, log_min_duration_statement,
+ * log_duration) and auto_explain, known by their untranslated messages:
+ * each quotes the statement (auto_explain: its plan, whose Output lines
+ * hold the values of a custom plan's parameters), and the detail holds the
+ * bind parameters (log_parameter_max_length, -1 by default: all of them)
+ * or an EXECUTEd statement's query; debug_print_plan and its kin print the
+ * statement's tree, constants included, as the detail.  Each entry: the
+ * format, and after how many ": " of the message the statement starts (0:
+ * it holds none).
+ */
+static const struct
+{
+	const char *format;
+	int			colons;
+}			statement_logs[] = {
+	{"statement: %s", 1},
+	{"duration: %s ms  statement: %s", 2},
+	{"duration: %s ms  parse %s: %s", 2},
+	{"duration: %s ms  bind %s%s%s: %s", 2},
+	{"duration: %s ms  %s %s%s%s: %s", 2},
+	{"%s %s%s%s: %s", 1},
+	{"duration: %.3f ms  plan:\n%s", -1},	/* auto_explain: after "plan:" */
+	{"duration: %s ms", 0},
+	{"%s:", 0},					/* debug_print_parse, _rewritten, _plan */
+};
+
+#define STATEMENT_NOT_LOGGED "<not logged: it names the jwt extension>"
+
+/*
+ * A statement logging message of a statement that names one of the
+ * extension's functions (or a query of it, in auto_explain's plan of a
+ * nested statement): the statement, the plan and the parameters are cut
+ * from the message, which keeps its kind and duration.  Such a statement
+ * carries the tokens and keys the client wrote into it or bound to it.
+ */
+static void
+hide_statement_log(ErrorData *edata)
+{
+	int			i;
+	int			colons = -2;
+	const char *cut;
+	MemoryContext cxt;
+
+	if (edata->message_id == NULL || edata->message == NULL)
+		return;
+	for (i = 0; i < lengthof(statement_logs); i++)
+		if (strcmp(edata->message_id, statement_logs[i].format) == 0)
+			colons = statement_logs[i].colons;
+	if (colons == -2)
+		return;
+	if (!mentions_jwt(debug_query_string) && !mentions_jwt(edata->message) &&
+		!mentions_jwt(edata->detail) && !executes_jwt(debug_query_string, false))
+		return;
+
+	edata->detail = NULL;
+	edata->detail_log = NULL;
+	cxt = edata->assoc_context ? edata->assoc_context : ErrorContext;
+	if (colons == 0)
+		return;
+	if (colons < 0)
+	{
+		cut = strstr(edata->message, "  plan:");
+		cut = cut ? cut + 7 : edata->message;
+	}
+	else
+	{
+		cut = edata->message;
+		while (colons-- > 0 && (cut = strstr(cut, ": ")) != NULL)
+			cut += 2;
+		if (cut == NULL)
+			cut = edata->message;
+	}
+	cxt = MemoryContextSwitchTo(cxt);
+	edata->message = psprintf("%.*s%s%s", (int) (cut - edata->message),
+							  edata->message,
+							  cut > edata->message && cut[-1] == ' ' ? "" : " ",
+							  STATEMENT_NOT_LOGGED);
+	MemoryContextSwitchTo(cxt);
+}
+
+/*
  * emit_log_hook: hide the statement and context of an error a worker
  * marked, the statement of an error refusing to run one of the
  * extension's functions and of any message of a statement naming one;
@@ -368,6 +449,7 @@ jwt_leader_log_hook(ErrorData *edata)
 	}
 	if (deadlock_quotes_jwt(edata))
 		edata->detail_log = NULL;	/* the log gets the detail instead */
+	hide_statement_log(edata);
 	if (execute_refused(edata))
 	{
 		edata->hide_stmt = true;

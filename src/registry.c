@@ -1402,6 +1402,7 @@ registry_add(text *key, text *algorithm, text *kid, text *status,
 		Oid			types[5] = {TEXTOID, TEXTOID, TEXTOID, JSONBOID, TEXTOID};
 		Datum		values[5];
 		char		nulls[6] = "     ";
+		SPIPlanPtr	plan;
 
 		values[0] = PointerGetDatum(new_kid);
 		if (new_kid == NULL)
@@ -1412,13 +1413,23 @@ registry_add(text *key, text *algorithm, text *kid, text *status,
 			nulls[2] = 'n';
 		values[3] = JsonbPGetDatum(vkey);
 		values[4] = PointerGetDatum(status);
-		ret = SPI_execute_with_args(psprintf("INSERT INTO %s"
-											 " (kid, algorithm, signing_key, verification_key, status)"
-											 " VALUES ($1, $2, $3, $4, $5)",
-											 table),
-									5, types, values, nulls, false, 0);
+
+		/*
+		 * A generic plan: the key stays a parameter ($3, $4) in the plan,
+		 * where a one-shot or custom plan would hold it as a constant for
+		 * EXPLAIN VERBOSE to print (auto_explain with log_verbose and
+		 * log_nested_statements, debug_print_plan).
+		 */
+		plan = SPI_prepare_cursor(psprintf("INSERT INTO %s"
+										   " (kid, algorithm, signing_key, verification_key, status)"
+										   " VALUES ($1, $2, $3, $4, $5)",
+										   table),
+								  5, types, CURSOR_OPT_GENERIC_PLAN);
+		if (plan == NULL)
+			jwt_elog(ERROR, "SPI_prepare_cursor failed: %s", SPI_result_code_string(SPI_result));
+		ret = SPI_execute_plan(plan, values, nulls, false, 0);
 		if (ret != SPI_OK_INSERT)
-			jwt_elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+			jwt_elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
 	}
 	SPI_finish();
 	return new_kid;

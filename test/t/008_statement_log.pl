@@ -1,0 +1,84 @@
+
+# test/t/008_statement_log.pl: statement logging and auto_explain keep the
+# keys and tokens of statements that name the extension out of the log.
+#
+# A server with jwt (and auto_explain) in shared_preload_libraries, which
+# logs every statement (log_statement = all), every duration
+# (log_min_duration_statement = 0) with the bind parameters in full
+# (log_parameter_max_length = -1, the default), every plan with its Output
+# lines (auto_explain, log_verbose, nested statements included) and every
+# plan tree (debug_print_plan).  A key written into a statement, a key and
+# a token bound as parameters (pgbench, extended protocol), and the private
+# key jwt_registry_rotate generates (which only its nested INSERT holds)
+# must not be in the log; the log must still say that each statement ran,
+# and must still show statements that do not name the extension.
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('statement_log');
+$node->init;
+$node->append_conf('postgresql.conf', q{
+shared_preload_libraries = 'auto_explain,jwt'
+log_statement = 'all'
+log_min_duration_statement = 0
+log_parameter_max_length = -1
+auto_explain.log_min_duration = 0
+auto_explain.log_nested_statements = on
+auto_explain.log_verbose = on
+});
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION jwt');
+
+my $literal = 'LITERALSECRETMARKER0123456789abcdef';
+my $bound_key = 'BOUNDSECRETMARKER0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL';
+my $plain = 'PLAINSTATEMENTMARKER';
+my $offset = -s $node->logfile;
+
+# a key written into the statement, in a simple query
+$node->safe_psql('postgres',
+	"SELECT jwt_registry_add('$literal', 'HS256', kid => 'lit', status => 'verify_only')");
+
+# a key and a token bound as parameters (extended protocol), the token's
+# statement also with debug_print_plan
+my $token = $node->safe_psql('postgres', "SELECT jwt_sign('{\"sub\":\"y\"}', '$bound_key'::text)");
+my $script = $node->basedir . '/bound.sql';
+append_to_file($script,
+	"SELECT jwt_registry_add(:k, 'HS384', kid => 'bound', status => 'verify_only');\n"
+	  . "SELECT jwt_sign('{\"sub\":\"x\"}', :k);\n"
+	  . "SET debug_print_plan = on;\n"
+	  . "SELECT jwt_verify(:t, :k, algorithms => '{HS256}');\n");
+$node->command_ok(
+	[ 'pgbench', '-n', '-M', 'extended', '-t', '1', '-D', "k=$bound_key", '-D', "t=$token",
+		'-f', $script, '-h', $node->host, '-p', $node->port, 'postgres' ],
+	'pgbench ran the bound statements');
+
+# a private key that only the registry's nested INSERT holds
+$node->safe_psql('postgres', "SELECT jwt_registry_rotate('ES256')");
+my $d = $node->safe_psql('postgres',
+	"SELECT signing_key::jsonb->>'d' FROM jwt_keys WHERE algorithm = 'ES256'");
+ok(length($d) >= 40, 'the rotated key has a private part');
+
+# a statement that does not name the extension is logged as before
+$node->safe_psql('postgres', "SELECT '$plain'");
+
+my $log = slurp_file($node->logfile, $offset);
+unlike($log, qr/\Q$literal\E/, 'a key written into a statement is not logged');
+unlike($log, qr/\Q$bound_key\E/, 'a key bound as a parameter is not logged');
+unlike($log, qr/\Q$token\E/, 'a token bound as a parameter is not logged');
+unlike($log, qr/\Q$d\E/, 'the private key of a rotation is not logged');
+like($log, qr/statement: <not logged: it names the jwt extension>/,
+	'log_statement still says that a statement ran');
+like($log, qr/duration: [0-9.]+ ms  (bind|execute) [^:]*: <not logged: it names the jwt extension>/,
+	'log_min_duration_statement still gives the duration of a bound statement');
+like($log, qr/duration: [0-9.]+ ms  plan: <not logged: it names the jwt extension>/,
+	'auto_explain still gives the duration of a plan');
+like($log, qr/statement: SELECT '\Q$plain\E'/, 'other statements are logged in full');
+like($log, qr/Query Text: SELECT '\Q$plain\E'/, 'and explained in full');
+
+$node->stop;
+done_testing();
