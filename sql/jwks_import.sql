@@ -76,6 +76,11 @@ SELECT jwt_registry_import_jwks(jsonb_build_object('keys', jsonb_build_array(jwt
                                                                              jwt_public_jwk(:'idp_ec'::jsonb) || '{"kid":"idp-rsa"}')), :'idp');
 SELECT jwt_registry_import_jwks(:'other_jwks', :'idp');
 \echo :LAST_ERROR_SQLSTATE
+-- At most 256 keys, as in a JWK Set passed as a key (a provider publishes
+-- a handful; the set is read whole before anything is written).
+SELECT jwt_registry_import_jwks(jsonb_build_object('keys',
+	(SELECT jsonb_agg(jwt_public_jwk(:'idp_ec'::jsonb) || jsonb_build_object('kid', 'many-' || i))
+	   FROM generate_series(1, 257) i)), :'idp');
 SELECT jwt_registry_add(jwt_generate_key('ES256')::text, 'ES256', 'own-es') AS own_kid \gset
 SELECT jwt_registry_import_jwks(jsonb_build_object('keys', jsonb_build_array(jwt_public_jwk(:'idp_ec'::jsonb) || jsonb_build_object('kid', :'own_kid'))), :'idp');
 SELECT jwt_registry_import_jwks(jsonb_build_object('keys', jsonb_build_array(jwt_public_jwk(:'idp_enc'::jsonb) || '{"use":"enc"}')), :'idp');

@@ -278,6 +278,10 @@ SELECT jwt_public_jwk(jwt_generate_key('RS256')) - 'kid' - 'e' AS jwk;
 SELECT jwt_validate(:'forged', jwk || '{"e":"AQ"}') FROM rsa_n;
 SELECT jwt_validate(:'forged', jwk || '{"e":"Ag"}') FROM rsa_n;
 SELECT (jwt_validate(:'forged', jwk || '{"e":"Aw"}', '{RS256}')).reason AS e3 FROM rsa_n;
+-- A public exponent of 64 bits at most, as OpenSSL takes for long moduli:
+-- a verification raises the signature to it (2^72 + 1, then 2^63 + 1).
+SELECT jwt_validate(:'forged', jwk || '{"e":"AQAAAAAAAAAAAQ"}', '{RS256}') FROM rsa_n;
+SELECT (jwt_validate(:'forged', jwk || '{"e":"gAAAAAAAAAE"}', '{RS256}')).reason AS e64 FROM rsa_n;
 DROP TABLE rsa_n;
 -- A P-256 key whose point is at infinity, as PEM (SubjectPublicKeyInfo):
 -- every signature with r = x(G) and s = the hash verified with it.

@@ -185,6 +185,23 @@ jwt_server_to_utf8_or_error(const char *s, int len, const char *what)
 	return out;
 }
 
+/*
+ * Text to sign ("what": header, claims) that jwt_server_to_utf8
+ * passed through as it is, in a SQL_ASCII database: its bytes go into the
+ * token, which must be UTF-8 (RFC 7515 section 5.1; the extension's own
+ * verification refuses one that is not).  22021 when they are not.
+ */
+void
+jwt_check_sql_ascii_utf8(const char *s, int len, const char *what)
+{
+	if (GetDatabaseEncoding() == PG_SQL_ASCII && !all_ascii(s, len) &&
+		!pg_verify_mbstr(PG_UTF8, s, len, true))
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+				 errmsg("the token's %s would not be valid UTF-8", what),
+				 errdetail("In a SQL_ASCII database text is taken as UTF-8, the encoding of JOSE (RFC 7515, section 5.1).")));
+}
+
 /* The code point of one UTF-8 character of "len" bytes, or false. */
 static bool
 utf8_code_point(const unsigned char *s, int len, pg_wchar *cp)

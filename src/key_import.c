@@ -160,6 +160,26 @@ rsa_degenerate(EVP_PKEY *pkey)
 }
 
 /*
+ * The bits of an RSA key's public exponent (65537: 17).  A verification
+ * costs a modular exponentiation by it: a 3071-bit exponent makes each one
+ * some 70 times slower than 65537.  OpenSSL refuses exponents over 64 bits
+ * for moduli over 3072 bits only.
+ */
+#define JWT_MAX_RSA_E_BITS 64
+
+static int
+rsa_exponent_bits(EVP_PKEY *pkey)
+{
+	BIGNUM	   *e = NULL;
+	int			bits;
+
+	bits = EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e) ? BN_num_bits(e) : 0;
+	BN_free(e);
+	ERR_clear_error();
+	return bits;
+}
+
+/*
  * Whether an Edwards public key (RFC 8032: y in little-endian order, the
  * top bit of the last byte the sign of x) is a point of small order, one
  * of the curve's torsion points: y is 0, 1 or -1 on both curves, or +-c
@@ -240,6 +260,10 @@ key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private)
 		if (rsa_degenerate(pkey))
 			bad_key("RSA key is degenerate",
 					"Its modulus is even, or its public exponent is even or 1: anyone could write signatures it accepts.");
+		if (rsa_exponent_bits(pkey) > JWT_MAX_RSA_E_BITS)
+			bad_key("RSA public exponent is too large",
+					psprintf("It has %d bits; at most %d are taken, as OpenSSL takes for moduli over 3072 bits (every verification raises the signature to it).",
+							 rsa_exponent_bits(pkey), JWT_MAX_RSA_E_BITS));
 	}
 	else if (EVP_PKEY_is_a(pkey, "EC"))
 	{

@@ -95,6 +95,7 @@
 #include "extension.h"
 #include "json_out.h"
 #include "key_export.h"
+#include "key_import.h"
 #include "registry.h"
 #include "token_cache.h"
 
@@ -1787,6 +1788,8 @@ JWT_FUNCTION(jwt_registry_import_jwks)
 				 errhint("Pass the document the provider publishes at its jwks_uri.")));
 	arr = keys_v.val.binary.data;
 	n = JsonContainerSize(arr);
+	/* as for a JWK Set passed as a key: a provider publishes a handful */
+	jwt_key_check_set_size(n, JWT_MAX_JWKS_KEYS);
 	imported = palloc(sizeof(ImportedKey) * Max(n, 1));
 
 	for (i = 0; i < n; i++)
@@ -1801,6 +1804,7 @@ JWT_FUNCTION(jwt_registry_import_jwks)
 		JwtKey	   *key;
 		int			m;
 
+		CHECK_FOR_INTERRUPTS();
 		if (ev.type != jbvBinary || !JsonContainerIsObject(ev.val.binary.data))
 			jwt_ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -359,7 +359,18 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 			pjson.data = conv;
 			pjson.len = strlen(conv);
 		}
+		jwt_check_sql_ascii_utf8(hjson.data, hjson.len, "header");
+		jwt_check_sql_ascii_utf8(pjson.data, pjson.len, "claims");
 	}
+
+	/* a token of at most 1 GB, as any value: the sum is taken in 64 bits */
+	if ((uint64) B64URL_ENC_LEN((uint64) hjson.len) + B64URL_ENC_LEN((uint64) pjson.len) +
+		B64URL_ENC_LEN((uint64) jwt_crypto_sig_len(key, alg)) + VARHDRSZ + 2 > MaxAllocSize)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("JSON Web Token would be larger than 1 GB"),
+				 errdetail("Its header and claims take %lld bytes as JSON.",
+						   (long long) hjson.len + pjson.len)));
 
 	/* header.payload.signature, encoded in place */
 	siglen = jwt_crypto_sig_len(key, alg);

@@ -12,6 +12,7 @@
 #   - rendering: tokens whose header and claims hold numbers in exponent
 #     form, decoded and turned into text, within the same bound ("1e99999"
 #     is refused: 7 bytes, 100,001 characters as text);
+#   - size: a token that would be over 1 GB is refused as one (54000);
 #   - work: each shape of token at n and 8n: the instructions executed
 #     inside the extension's function, counted by callgrind, may grow by
 #     at most 12 times (see "work" below); the wall-clock times are
@@ -72,6 +73,19 @@ if "${PSQL[@]}" -c "CREATE DATABASE $ascii_db ENCODING 'SQL_ASCII' TEMPLATE temp
 	"${PSQL[@]}" -c "DROP DATABASE $ascii_db"
 else
 	not_ok "bounds: created a SQL_ASCII database"
+fi
+
+# A token over 1 GB (claims of 140,000,000 control characters, each
+# written as \u0001: 840 MB of JSON, 1.12 GB as base64url) is refused as
+# one, 54000, not by palloc with an internal error (XX000).
+if out="$("${PSQL[@]}" -v VERBOSITY=verbose -c "SELECT length(jwt_sign(jsonb_build_object('a', repeat(chr(1), 140000000)), repeat('k', 32)))" 2>&1)"; then
+	not_ok "bounds: a token over 1 GB is refused (54000)"
+	printf '%s\n' "$out" | tail -n 3 | sed 's/^/# /'
+elif grep -q "ERROR:  54000: JSON Web Token would be larger than 1 GB" <<<"$out"; then
+	ok "bounds: a token over 1 GB is refused (54000)"
+else
+	not_ok "bounds: a token over 1 GB is refused (54000)"
+	printf '%s\n' "$out" | tail -n 3 | sed 's/^/# /'
 fi
 
 # --- memory -------------------------------------------------------------------

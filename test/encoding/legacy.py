@@ -177,6 +177,20 @@ def check_encoding(enc):
             ok(f"{enc}: a token signed with a JWK verifies")
         else:
             not_ok(f"{enc}: a token signed with a JWK verifies", out, err)
+        if enc == "SQL_ASCII":
+            # text is taken as UTF-8: bytes that are not UTF-8 are refused
+            # when signing (the token would not verify), UTF-8 signs
+            bad_claims = "jsonb_build_object('name', convert_from('\\x4dfc6c6c6572', 'SQL_ASCII'))"
+            bad_header = "header => jsonb_build_object('kid', convert_from('\\x6bfc', 'SQL_ASCII'))"
+            good = "jsonb_build_object('name', convert_from('\\x4dc3bc6c6c6572', 'SQL_ASCII'))"
+            rc, out, err = psql(db, (
+                f"SELECT split_part(detail_of($q$SELECT jwt_sign({bad_claims}, '{KEY}')$q$), '|', 1);\n"
+                f"SELECT split_part(detail_of($q$SELECT jwt_sign('{{}}', '{KEY}', {bad_header})$q$), '|', 1);\n"
+                f"SELECT coalesce((jwt_validate(jwt_sign({good}, '{KEY}'), '{KEY}')).reason, 'valid');\n"), client)
+            if rc == 0 and out.split() == [b"22021", b"22021", b"valid"]:
+                ok(f"{enc}: claims or a header that are not UTF-8 are not signed (22021), UTF-8 is")
+            else:
+                not_ok(f"{enc}: claims or a header that are not UTF-8 are not signed (22021), UTF-8 is", out, err)
         if enc == "MULE_INTERNAL":
             i = cases.index(("a\\u00e9b", False))
             if lines[3 * i + 1] == b"28000|The payload has a character the database encoding cannot represent (reason: malformed).":
