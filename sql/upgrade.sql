@@ -174,13 +174,27 @@ SELECT extversion = (SELECT default_version FROM pg_available_extensions WHERE n
 INSERT INTO jwt_snapshot SELECT 'from 0.1.0', * FROM jwt_objects;
 
 -- 0.1.1 (0.1.0 and its upgrade to 0.1.1), then the upgrade scripts.
+-- A privilege granted on a function that the update replaces is carried
+-- over to the new one, with the role's dependency: the role cannot be
+-- dropped while it holds it (a copy of the ACL alone let DROP ROLE leave
+-- its OID in it).
 DROP EXTENSION jwt;
 CREATE EXTENSION jwt VERSION '0.1.1';
 SELECT extversion FROM pg_extension WHERE extname = 'jwt';
+CREATE ROLE regress_upgrade_grantee;
+GRANT EXECUTE ON FUNCTION jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean)
+  TO regress_upgrade_grantee;
 ALTER EXTENSION jwt UPDATE;
 SELECT extversion = (SELECT default_version FROM pg_available_extensions WHERE name = 'jwt') AS at_default
   FROM pg_extension WHERE extname = 'jwt';
 TABLE jwt_defaults_seen;
+SELECT has_function_privilege('regress_upgrade_grantee',
+	'jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean, text[])',
+	'EXECUTE') AS carried_over;
+DROP ROLE regress_upgrade_grantee;
+REVOKE EXECUTE ON FUNCTION jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean, text[])
+  FROM regress_upgrade_grantee;
+DROP ROLE regress_upgrade_grantee;
 INSERT INTO jwt_snapshot SELECT 'from 0.1.1', * FROM jwt_objects;
 
 -- The install script of the default version.

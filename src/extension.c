@@ -22,15 +22,20 @@
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "entry.h"
 #include "errors.h"
@@ -132,7 +137,7 @@ jwt_extension_table(const char *relname)
 	" CASE WHEN x.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'" \
 	" ELSE pg_catalog.quote_ident(r.rolname) END)" \
 	" FROM (SELECT CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S' THEN 'SEQUENCE' ELSE 'TABLE' END AS kind," \
-	"  c.oid::pg_catalog.regclass::pg_catalog.text AS name, c.relacl AS acl," \
+	"  c.oid, c.oid::pg_catalog.regclass::pg_catalog.text AS name, c.relacl AS acl," \
 	"  c.relowner AS owner, c.relnamespace AS nsp," \
 	"  CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'S' THEN 'S' ELSE 'r' END::pg_catalog.\"char\" AS objtype" \
 	"  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.objid" \
@@ -140,7 +145,7 @@ jwt_extension_table(const char *relname)
 	"  AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass" \
 	"  AND d.refobjid OPERATOR(pg_catalog.=) $1 AND d.deptype OPERATOR(pg_catalog.=) 'e'" \
 	" UNION ALL" \
-	" SELECT 'ROUTINE', p.oid::pg_catalog.regprocedure::pg_catalog.text, p.proacl," \
+	" SELECT 'ROUTINE', p.oid, p.oid::pg_catalog.regprocedure::pg_catalog.text, p.proacl," \
 	"  p.proowner, p.pronamespace, 'f'" \
 	"  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) d.objid" \
 	"  WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass" \
@@ -149,6 +154,8 @@ jwt_extension_table(const char *relname)
 	" CROSS JOIN LATERAL pg_catalog.aclexplode(o.acl) x" \
 	" LEFT JOIN pg_catalog.pg_authid r ON r.oid OPERATOR(pg_catalog.=) x.grantee" \
 	" WHERE x.grantee OPERATOR(pg_catalog.<>) o.owner" \
+	" AND ($2 OPERATOR(pg_catalog.=) 0 OR (o.kind OPERATOR(pg_catalog.=) 'ROUTINE'" \
+	"  AND o.oid OPERATOR(pg_catalog.=) $2))" \
 	" AND NOT (o.objtype OPERATOR(pg_catalog.=) 'f' AND x.grantee OPERATOR(pg_catalog.=) 0)" \
 	" AND EXISTS (SELECT FROM pg_catalog.pg_default_acl a" \
 	"  CROSS JOIN LATERAL pg_catalog.aclexplode(a.defaclacl) y" \
@@ -158,6 +165,74 @@ jwt_extension_table(const char *relname)
 	"  AND y.grantee OPERATOR(pg_catalog.=) x.grantee" \
 	"  AND y.privilege_type OPERATOR(pg_catalog.=) x.privilege_type)" \
 	" ORDER BY 1"
+
+/*
+ * A function's ACL without what default privileges would give its owner
+ * on a function made in its schema (PUBLIC's EXECUTE aside), as
+ * DEFAULT_PRIVILEGE_REVOKES takes back (an empty ACL when nothing is
+ * left); no row for a NULL ACL (PostgreSQL's default).  A function has one privilege, EXECUTE: one item per grantee
+ * and grantor.
+ */
+#define FUNCTION_ACL_WITHOUT_DEFAULTS \
+	"SELECT COALESCE((SELECT pg_catalog.array_agg(pg_catalog.makeaclitem(x.grantee, x.grantor," \
+	"  x.privilege_type, x.is_grantable))" \
+	"  FROM pg_catalog.aclexplode(p.proacl) x" \
+	"  WHERE NOT (x.grantee OPERATOR(pg_catalog.<>) p.proowner" \
+	"  AND x.grantee OPERATOR(pg_catalog.<>) 0" \
+	"  AND EXISTS (SELECT FROM pg_catalog.pg_default_acl a" \
+	"   CROSS JOIN LATERAL pg_catalog.aclexplode(a.defaclacl) y" \
+	"   WHERE a.defaclrole OPERATOR(pg_catalog.=) p.proowner" \
+	"   AND a.defaclobjtype OPERATOR(pg_catalog.=) 'f'" \
+	"   AND (a.defaclnamespace OPERATOR(pg_catalog.=) 0" \
+	"    OR a.defaclnamespace OPERATOR(pg_catalog.=) p.pronamespace)" \
+	"   AND y.grantee OPERATOR(pg_catalog.=) x.grantee" \
+	"   AND y.privilege_type OPERATOR(pg_catalog.=) x.privilege_type)))," \
+	"  '{}'::pg_catalog.aclitem[])" \
+	" FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) $1" \
+	" AND p.proacl IS NOT NULL"
+
+/* Raise unless the jwt extension's install or update script is running. */
+static Oid
+extension_script_only(const char *function)
+{
+	Oid			ext = get_extension_oid("jwt", false);
+
+	if (!creating_extension || CurrentExtensionObject != ext)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("%s runs only in the jwt extension's install and update scripts",
+						function)));
+	return ext;
+}
+
+/*
+ * Revoke what default privileges gave on the extension's objects, or on
+ * the one function "proc" (when valid); returns how many privileges.
+ */
+static int
+revoke_default_privileges(Oid ext, Oid proc)
+{
+	Oid			argtypes[2] = {OIDOID, OIDOID};
+	Datum		args[2] = {ObjectIdGetDatum(ext), ObjectIdGetDatum(proc)};
+	char	  **stmts;
+	uint64		n;
+	uint64		i;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		jwt_elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(DEFAULT_PRIVILEGE_REVOKES, 2, argtypes, args,
+							  NULL, true, 0) != SPI_OK_SELECT)
+		jwt_elog(ERROR, "cannot read the privileges of the jwt extension's objects");
+	n = SPI_processed;
+	stmts = palloc(sizeof(char *) * (n + 1));
+	for (i = 0; i < n; i++)
+		stmts[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+	for (i = 0; i < n; i++)
+		if (SPI_execute(stmts[i], false, 0) != SPI_OK_UTILITY)
+			jwt_elog(ERROR, "cannot revoke a default privilege on the jwt extension's objects");
+	SPI_finish();
+	return (int) n;
+}
 
 /*
  * jwt_revoke_default_privileges() -> integer: revoke what default
@@ -171,29 +246,87 @@ jwt_extension_table(const char *relname)
  */
 JWT_FUNCTION(jwt_revoke_default_privileges)
 {
-	Oid			ext = get_extension_oid("jwt", false);
-	Oid			argtypes[1] = {OIDOID};
-	Datum		args[1] = {ObjectIdGetDatum(ext)};
-	char	  **stmts;
-	uint64		n;
-	uint64		i;
+	Oid			ext = extension_script_only("jwt_revoke_default_privileges()");
 
-	if (!creating_extension || CurrentExtensionObject != ext)
-		jwt_ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("jwt_revoke_default_privileges() runs only in the jwt extension's install and update scripts")));
+	PG_RETURN_INT32(revoke_default_privileges(ext, InvalidOid));
+}
+
+/*
+ * jwt_copy_function_privileges(from regprocedure, to regprocedure) -> void:
+ * an update script's replacement of a function (a new signature) keeps
+ * the privileges given on the one it replaces.  What default privileges
+ * gave the new one is revoked first (which pg_init_privs records, as the
+ * extension's own), then its ACL becomes the old one's, written as it is
+ * (not GRANTed, so that pg_dump still dumps the grants as the
+ * administrator's), with the shared dependencies of its roles updated as
+ * GRANT would: a role named in it cannot be dropped while it is (a copy
+ * written to pg_proc alone left its OID behind after DROP ROLE, for a
+ * later role of that OID to inherit, and pg_dump to name).
+ */
+JWT_FUNCTION(jwt_copy_function_privileges)
+{
+	Oid			from = PG_GETARG_OID(0);
+	Oid			to = PG_GETARG_OID(1);
+	Oid			ext = extension_script_only("jwt_copy_function_privileges()");
+	Relation	rel;
+	HeapTuple	totup;
+	HeapTuple	newtup;
+	Datum		values[Natts_pg_proc] = {0};
+	bool		nulls[Natts_pg_proc] = {0};
+	bool		replace[Natts_pg_proc] = {0};
+	Datum		d;
+	bool		isnull;
+	Acl		   *oldacl = NULL;
+	Acl		   *newacl = NULL;
+	Oid		   *oldmembers = NULL;
+	Oid		   *newmembers = NULL;
+	int			noldmembers = 0;
+	int			nnewmembers = 0;
+	Oid			owner;
+
+	revoke_default_privileges(ext, to);
+	CommandCounterIncrement();
+
+	/* the old ACL, less what default privileges gave (0.1.0 and 0.1.1) */
 	if (SPI_connect() != SPI_OK_CONNECT)
 		jwt_elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(DEFAULT_PRIVILEGE_REVOKES, 1, argtypes, args,
-							  NULL, true, 0) != SPI_OK_SELECT)
-		jwt_elog(ERROR, "cannot read the privileges of the jwt extension's objects");
-	n = SPI_processed;
-	stmts = palloc(sizeof(char *) * (n + 1));
-	for (i = 0; i < n; i++)
-		stmts[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-	for (i = 0; i < n; i++)
-		if (SPI_execute(stmts[i], false, 0) != SPI_OK_UTILITY)
-			jwt_elog(ERROR, "cannot revoke a default privilege on the jwt extension's objects");
+	d = ObjectIdGetDatum(from);
+	if (SPI_execute_with_args(FUNCTION_ACL_WITHOUT_DEFAULTS, 1, (Oid[]) {OIDOID},
+							  &d, NULL, true, 0) != SPI_OK_SELECT)
+		jwt_elog(ERROR, "cannot read the privileges of a function of the jwt extension");
+	if (SPI_processed == 1)
+	{
+		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		if (!isnull)
+			newacl = DatumGetAclPCopy(d);	/* in the caller's memory */
+	}
 	SPI_finish();
-	PG_RETURN_INT32((int32) n);
+
+	rel = table_open(ProcedureRelationId, RowExclusiveLock);
+	totup = SearchSysCacheCopy1(PROCOID, ObjectIdGetDatum(to));
+	if (!HeapTupleIsValid(totup))
+		jwt_elog(ERROR, "cannot find the function to copy privileges to");
+	owner = ((Form_pg_proc) GETSTRUCT(totup))->proowner;
+	if (newacl != NULL)
+	{
+		nnewmembers = aclmembers(newacl, &newmembers);
+		values[Anum_pg_proc_proacl - 1] = PointerGetDatum(newacl);
+	}
+	nulls[Anum_pg_proc_proacl - 1] = (newacl == NULL);
+	replace[Anum_pg_proc_proacl - 1] = true;
+
+	d = heap_getattr(totup, Anum_pg_proc_proacl, RelationGetDescr(rel), &isnull);
+	if (!isnull)
+	{
+		oldacl = DatumGetAclPCopy(d);
+		noldmembers = aclmembers(oldacl, &oldmembers);
+	}
+
+	newtup = heap_modify_tuple(totup, RelationGetDescr(rel), values, nulls, replace);
+	CatalogTupleUpdate(rel, &newtup->t_self, newtup);
+	updateAclDependencies(ProcedureRelationId, to, 0, owner,
+						  noldmembers, oldmembers, nnewmembers, newmembers);
+	table_close(rel, RowExclusiveLock);
+	CommandCounterIncrement();
+	PG_RETURN_VOID();
 }

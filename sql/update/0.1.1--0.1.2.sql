@@ -439,11 +439,19 @@ LANGUAGE C VOLATILE PARALLEL SAFE;
 -- one dropped.  Privileges granted on the old one (EXECUTE on
 -- jwt_authenticate to the API's role, ...) are carried over by copying its
 -- ACL after the REVOKE that records the extension's own (so pg_dump still
--- tells the two apart); comments are restated.  Objects that depend on
+-- tells the two apart), with the roles' shared dependencies, by
+-- jwt_copy_function_privileges (C, declared here and dropped at the end of
+-- the script); comments are restated.  Objects that depend on
 -- the old functions (views, functions with SQL-standard bodies calling
 -- them) make the DROP, and so the update, fail: drop them first and create
 -- them again after.  Markings are those of the functions replaced.
 --
+CREATE FUNCTION @extschema@.jwt_copy_function_privileges(regprocedure, regprocedure)
+RETURNS void
+AS 'MODULE_PATHNAME', 'jwt_copy_function_privileges'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+
 CREATE FUNCTION @extschema@.jwt_authenticate(
 	token text,
 	key bytea,
@@ -462,9 +470,9 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_authenticate_bytea'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean, text[]) FROM PUBLIC;
-UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure
-   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::pg_catalog.regprocedure;
+SELECT @extschema@.jwt_copy_function_privileges(
+	'@extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure,
+	'@extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::pg_catalog.regprocedure);
 COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	IS 'verify a bearer token with a binary secret and establish its claims for the transaction, optionally SET LOCAL ROLE';
 DROP FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean);
@@ -487,9 +495,9 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_authenticate_jsonb'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean, text[]) FROM PUBLIC;
-UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure
-   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::pg_catalog.regprocedure;
+SELECT @extschema@.jwt_copy_function_privileges(
+	'@extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure,
+	'@extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::pg_catalog.regprocedure);
 COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	IS 'verify a bearer token with a JWK or JWK Set and establish its claims for the transaction, optionally SET LOCAL ROLE';
 DROP FUNCTION @extschema@.jwt_authenticate(text, jsonb, text[], text, text, text, text, text[], interval, interval, text, boolean);
@@ -512,9 +520,9 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_authenticate_text'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[]) FROM PUBLIC;
-UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure
-   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::pg_catalog.regprocedure;
+SELECT @extschema@.jwt_copy_function_privileges(
+	'@extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure,
+	'@extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::pg_catalog.regprocedure);
 COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	IS 'verify a bearer token with a text key and establish its claims for the transaction, optionally SET LOCAL ROLE';
 DROP FUNCTION @extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean);
@@ -536,9 +544,9 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_consume_bytea'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean, text[]) FROM PUBLIC;
-UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure
-   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure;
+SELECT @extschema@.jwt_copy_function_privileges(
+	'@extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure,
+	'@extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure);
 COMMENT ON FUNCTION @extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean, text[])
 	IS 'verify a single-use token with a binary secret and consume its jti';
 DROP FUNCTION @extschema@.jwt_consume(text, bytea, text[], text, text, text, text, text[], interval, interval, boolean);
@@ -560,9 +568,9 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_consume_jsonb'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean, text[]) FROM PUBLIC;
-UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure
-   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure;
+SELECT @extschema@.jwt_copy_function_privileges(
+	'@extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure,
+	'@extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure);
 COMMENT ON FUNCTION @extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean, text[])
 	IS 'verify a single-use token with a JWK or JWK Set and consume its jti';
 DROP FUNCTION @extschema@.jwt_consume(text, jsonb, text[], text, text, text, text, text[], interval, interval, boolean);
@@ -584,9 +592,9 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_consume_text'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean, text[]) FROM PUBLIC;
-UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure
-   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure;
+SELECT @extschema@.jwt_copy_function_privileges(
+	'@extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure,
+	'@extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure);
 COMMENT ON FUNCTION @extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean, text[])
 	IS 'verify a single-use token with a text key and consume its jti';
 DROP FUNCTION @extschema@.jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean);
@@ -608,9 +616,9 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_registry_authenticate'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 REVOKE EXECUTE ON FUNCTION @extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[]) FROM PUBLIC;
-UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure
-   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::pg_catalog.regprocedure;
+SELECT @extschema@.jwt_copy_function_privileges(
+	'@extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean)'::pg_catalog.regprocedure,
+	'@extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])'::pg_catalog.regprocedure);
 COMMENT ON FUNCTION @extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	IS 'verify a bearer token with the registry keys and establish its claims for the transaction, optionally SET LOCAL ROLE';
 DROP FUNCTION @extschema@.jwt_registry_authenticate(text, text[], text, text, text, text, text[], interval, interval, text, boolean);
@@ -630,9 +638,9 @@ CREATE FUNCTION @extschema@.jwt_registry_consume(
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_registry_consume'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure
-   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure;
+SELECT @extschema@.jwt_copy_function_privileges(
+	'@extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean)'::pg_catalog.regprocedure,
+	'@extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::pg_catalog.regprocedure);
 COMMENT ON FUNCTION @extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean, text[])
 	IS 'verify a single-use token with the registry keys and consume its jti';
 DROP FUNCTION @extschema@.jwt_registry_consume(text, text[], text, text, text, text, text[], interval, interval, boolean);
@@ -657,9 +665,9 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'jwt_registry_validate'
 LANGUAGE C STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
-UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+SELECT @extschema@.jwt_copy_function_privileges(
+	'@extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure,
+	'@extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure);
 COMMENT ON FUNCTION @extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a token against the registry keys by kid without raising';
 DROP FUNCTION @extschema@.jwt_registry_validate(text, text[], text, text, text, text, text[], interval, interval, timestamptz);
@@ -680,9 +688,9 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_registry_verify'
 LANGUAGE C STABLE PARALLEL SAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
-UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+SELECT @extschema@.jwt_copy_function_privileges(
+	'@extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure,
+	'@extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure);
 COMMENT ON FUNCTION @extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a token against the registry keys by kid, or raise';
 DROP FUNCTION @extschema@.jwt_registry_verify(text, text[], text, text, text, text, text[], interval, interval, timestamptz);
@@ -707,9 +715,9 @@ CREATE FUNCTION @extschema@.jwt_validate(
 RETURNS record
 AS 'MODULE_PATHNAME', 'jwt_validate_bytea'
 LANGUAGE C STABLE PARALLEL SAFE;
-UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+SELECT @extschema@.jwt_copy_function_privileges(
+	'@extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure,
+	'@extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure);
 COMMENT ON FUNCTION @extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a binary secret without raising: valid, reason, header, claims';
 DROP FUNCTION @extschema@.jwt_validate(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz);
@@ -734,9 +742,9 @@ CREATE FUNCTION @extschema@.jwt_validate(
 RETURNS record
 AS 'MODULE_PATHNAME', 'jwt_validate_jsonb'
 LANGUAGE C STABLE PARALLEL SAFE;
-UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+SELECT @extschema@.jwt_copy_function_privileges(
+	'@extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure,
+	'@extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure);
 COMMENT ON FUNCTION @extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a JWK or JWK Set without raising: valid, reason, header, claims';
 DROP FUNCTION @extschema@.jwt_validate(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz);
@@ -761,9 +769,9 @@ CREATE FUNCTION @extschema@.jwt_validate(
 RETURNS record
 AS 'MODULE_PATHNAME', 'jwt_validate_text'
 LANGUAGE C STABLE PARALLEL SAFE;
-UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+SELECT @extschema@.jwt_copy_function_privileges(
+	'@extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure,
+	'@extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure);
 COMMENT ON FUNCTION @extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a text key without raising: valid, reason, header, claims';
 DROP FUNCTION @extschema@.jwt_validate(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz);
@@ -784,9 +792,9 @@ CREATE FUNCTION @extschema@.jwt_verify(
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_verify_bytea'
 LANGUAGE C STABLE PARALLEL SAFE;
-UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+SELECT @extschema@.jwt_copy_function_privileges(
+	'@extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure,
+	'@extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure);
 COMMENT ON FUNCTION @extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a binary secret and return its claims, or raise';
 DROP FUNCTION @extschema@.jwt_verify(text, bytea, text[], text, text, text, text, text[], interval, interval, timestamptz);
@@ -807,9 +815,9 @@ CREATE FUNCTION @extschema@.jwt_verify(
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_verify_jsonb'
 LANGUAGE C STABLE PARALLEL SAFE;
-UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+SELECT @extschema@.jwt_copy_function_privileges(
+	'@extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure,
+	'@extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure);
 COMMENT ON FUNCTION @extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a JWK or JWK Set and return its claims, or raise';
 DROP FUNCTION @extschema@.jwt_verify(text, jsonb, text[], text, text, text, text, text[], interval, interval, timestamptz);
@@ -830,9 +838,9 @@ CREATE FUNCTION @extschema@.jwt_verify(
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_verify_text'
 LANGUAGE C STABLE PARALLEL SAFE;
-UPDATE pg_catalog.pg_proc n SET proacl = o.proacl FROM pg_catalog.pg_proc o
- WHERE o.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure
-   AND n.oid OPERATOR(pg_catalog.=) '@extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure;
+SELECT @extschema@.jwt_copy_function_privileges(
+	'@extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz)'::pg_catalog.regprocedure,
+	'@extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])'::pg_catalog.regprocedure);
 COMMENT ON FUNCTION @extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
 	IS 'verify a compact JWS with a text key (HMAC secret, PEM or JWK) and return its claims, or raise';
 DROP FUNCTION @extschema@.jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz);
@@ -990,3 +998,5 @@ ALTER TABLE @extschema@.jwt_keys ENABLE ALWAYS TRIGGER jwt_keys_check;
 -- a NULL in a NOT NULL column, whose error from PostgreSQL would show the
 -- row, retry_key included, in the server log.
 ALTER TABLE @extschema@.refresh_tokens ENABLE ALWAYS TRIGGER refresh_tokens_guard;
+
+DROP FUNCTION @extschema@.jwt_copy_function_privileges(regprocedure, regprocedure);
