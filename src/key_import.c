@@ -329,13 +329,16 @@ jwt_key_from_pem(JwtKey *key, const char *pem, int len)
 	pem = begin - 11;
 
 	/*
-	 * The block's name: printable ASCII up to the "-----" that ends the
-	 * line.  Nothing else is read as the name: a BEGIN line without its
-	 * closing dashes would otherwise run on into the base64 body, the key
-	 * itself, which the messages below quote.
+	 * The block's name: capital letters, digits and spaces, as every name
+	 * in use ("EC PRIVATE KEY", "X509 CRL"), up to the "-----" that ends
+	 * the line.  Nothing else is read as the name: a BEGIN line without
+	 * its closing dashes would otherwise run on into the base64 body, the
+	 * key itself, which the messages below quote.
 	 */
-	for (i = 0; begin + i < pem + len && begin[i] >= ' ' && begin[i] <= '~' &&
-		 begin[i] != '-' && i < (int) sizeof(label) - 1; i++)
+	for (i = 0; begin + i < pem + len &&
+		 ((begin[i] >= 'A' && begin[i] <= 'Z') ||
+		  (begin[i] >= '0' && begin[i] <= '9') || begin[i] == ' ') &&
+		 i < (int) sizeof(label) - 1; i++)
 		label[i] = begin[i];
 	label[i] = '\0';
 	if (i == 0 || (begin + i) + 5 > pem + len || memcmp(begin + i, "-----", 5) != 0)
