@@ -178,23 +178,41 @@ INSERT INTO jwt_snapshot SELECT 'from 0.1.0', * FROM jwt_objects;
 -- over to the new one, with the role's dependency: the role cannot be
 -- dropped while it holds it (a copy of the ACL alone let DROP ROLE leave
 -- its OID in it).
+-- So is a grant with grant option that an administrator made on top of
+-- what a default privilege gave (EXECUTE on every function), and the
+-- grant its holder made in turn; what the default gave alone is taken
+-- back.
+CREATE ROLE regress_upgrade_grantee;
+CREATE ROLE regress_upgrade_chain;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO regress_upgrade_grantee;
 DROP EXTENSION jwt;
 CREATE EXTENSION jwt VERSION '0.1.1';
 SELECT extversion FROM pg_extension WHERE extname = 'jwt';
-CREATE ROLE regress_upgrade_grantee;
 GRANT EXECUTE ON FUNCTION jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean)
-  TO regress_upgrade_grantee;
+  TO regress_upgrade_grantee WITH GRANT OPTION;
+SET ROLE regress_upgrade_grantee;
+GRANT EXECUTE ON FUNCTION jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean)
+  TO regress_upgrade_chain;
+RESET ROLE;
 ALTER EXTENSION jwt UPDATE;
 SELECT extversion = (SELECT default_version FROM pg_available_extensions WHERE name = 'jwt') AS at_default
   FROM pg_extension WHERE extname = 'jwt';
 TABLE jwt_defaults_seen;
-SELECT has_function_privilege('regress_upgrade_grantee',
-	'jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean, text[])',
-	'EXECUTE') AS carried_over;
-DROP ROLE regress_upgrade_grantee;
+SELECT x.grantee::regrole AS grantee,
+	   CASE WHEN x.grantor = p.proowner THEN 'the owner' ELSE x.grantor::regrole::text END AS grantor,
+	   x.is_grantable
+  FROM pg_proc p, aclexplode(p.proacl) x
+ WHERE p.oid = 'jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean, text[])'::regprocedure
+   AND x.grantee <> p.proowner ORDER BY 1;
+SELECT count(*) AS other_functions_of_the_default_grantee
+  FROM pg_proc p, aclexplode(p.proacl) x
+ WHERE p.proname LIKE 'jwt%' AND p.proname <> 'jwt_consume'
+   AND x.grantee = 'regress_upgrade_grantee'::regrole;
+DROP ROLE regress_upgrade_chain;
 REVOKE EXECUTE ON FUNCTION jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean, text[])
-  FROM regress_upgrade_grantee;
-DROP ROLE regress_upgrade_grantee;
+  FROM regress_upgrade_grantee CASCADE;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE EXECUTE ON FUNCTIONS FROM regress_upgrade_grantee;
+DROP ROLE regress_upgrade_chain, regress_upgrade_grantee;
 INSERT INTO jwt_snapshot SELECT 'from 0.1.1', * FROM jwt_objects;
 
 -- The install script of the default version.

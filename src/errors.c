@@ -18,6 +18,7 @@
 #include "access/parallel.h"
 #include "commands/prepare.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "parser/scansup.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
@@ -348,6 +349,7 @@ static const struct
 	{"duration: %s ms  bind %s%s%s: %s", 2},
 	{"duration: %s ms  %s %s%s%s: %s", 2},
 	{"%s %s%s%s: %s", 1},
+	{"parse %s: %s", 1},		/* log_min_messages at debug2 */
 	{"duration: %.3f ms  plan:\n%s", -1},	/* auto_explain: after "plan:" */
 	{"duration: %s ms", 0},
 	{"%s:", 0},					/* debug_print_parse, _rewritten, _plan */
@@ -450,6 +452,14 @@ jwt_leader_log_hook(ErrorData *edata)
 	if (deadlock_quotes_jwt(edata))
 		edata->detail_log = NULL;	/* the log gets the detail instead */
 	hide_statement_log(edata);
+
+	/*
+	 * The postmaster's report of a backend that died: "Failed process was
+	 * running: <its statement>", which may hold a token or key.
+	 */
+	if (!IsUnderPostmaster &&
+		(mentions_jwt(edata->detail) || executes_jwt(edata->detail, true)))
+		edata->detail = NULL;
 	if (execute_refused(edata))
 	{
 		edata->hide_stmt = true;

@@ -129,7 +129,11 @@ jwt_extension_table(const char *relname)
  * applied to every object they made, since they run as that role.  The
  * scripts were written against PostgreSQL's built-in defaults: the
  * owner's, and EXECUTE on functions for PUBLIC, which they revoke where
- * a function is not for everyone; those are left.
+ * a function is not for everyone; those are left.  An item is taken back
+ * when it is the one a default gives (grantee, privilege and grant
+ * option, granted by the owner): a grant made by hand with another grant
+ * option, or by another grantor, is left, and REVOKE ... CASCADE takes
+ * the grants made with a grant option along.
  */
 #define DEFAULT_PRIVILEGE_REVOKES \
 	"SELECT pg_catalog.format('REVOKE %s ON %s %s FROM %s CASCADE'," \
@@ -163,7 +167,9 @@ jwt_extension_table(const char *relname)
 	"  AND a.defaclobjtype OPERATOR(pg_catalog.=) o.objtype" \
 	"  AND (a.defaclnamespace OPERATOR(pg_catalog.=) 0 OR a.defaclnamespace OPERATOR(pg_catalog.=) o.nsp)" \
 	"  AND y.grantee OPERATOR(pg_catalog.=) x.grantee" \
-	"  AND y.privilege_type OPERATOR(pg_catalog.=) x.privilege_type)" \
+	"  AND y.grantor OPERATOR(pg_catalog.=) x.grantor" \
+	"  AND y.privilege_type OPERATOR(pg_catalog.=) x.privilege_type" \
+	"  AND y.is_grantable OPERATOR(pg_catalog.=) x.is_grantable)" \
 	" ORDER BY 1"
 
 /*
@@ -186,7 +192,9 @@ jwt_extension_table(const char *relname)
 	"   AND (a.defaclnamespace OPERATOR(pg_catalog.=) 0" \
 	"    OR a.defaclnamespace OPERATOR(pg_catalog.=) p.pronamespace)" \
 	"   AND y.grantee OPERATOR(pg_catalog.=) x.grantee" \
-	"   AND y.privilege_type OPERATOR(pg_catalog.=) x.privilege_type)))," \
+	"   AND y.grantor OPERATOR(pg_catalog.=) x.grantor" \
+	"   AND y.privilege_type OPERATOR(pg_catalog.=) x.privilege_type" \
+	"   AND y.is_grantable OPERATOR(pg_catalog.=) x.is_grantable)))," \
 	"  '{}'::pg_catalog.aclitem[])" \
 	" FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) $1" \
 	" AND p.proacl IS NOT NULL"

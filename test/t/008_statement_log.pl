@@ -10,12 +10,16 @@
 # plan tree (debug_print_plan).  A key written into a statement, a key and
 # a token bound as parameters (pgbench, extended protocol), and the private
 # key jwt_registry_rotate generates (which only its nested INSERT holds)
-# must not be in the log; the log must still say that each statement ran,
-# and must still show statements that do not name the extension.
+# must not be in the log, nor a key in a statement that log_min_messages
+# at debug2 shows when it is parsed, nor one in the statement of a backend
+# that died (the postmaster's report quotes it); the log must still say
+# that each statement ran, and must still show statements that do not
+# name the extension.
 
 use strict;
 use warnings;
 
+use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -30,6 +34,7 @@ log_parameter_max_length = -1
 auto_explain.log_min_duration = 0
 auto_explain.log_nested_statements = on
 auto_explain.log_verbose = on
+restart_after_crash = on
 });
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION jwt');
@@ -57,6 +62,32 @@ $node->command_ok(
 		'-f', $script, '-h', $node->host, '-p', $node->port, 'postgres' ],
 	'pgbench ran the bound statements');
 
+# log_min_messages at debug2 logs the text of each Parse
+my $parse_key = 'PARSESECRETMARKER0123456789abcdefghij';
+my $parse_script = $node->basedir . '/parse.sql';
+append_to_file($parse_script, "SELECT jwt_sign('{}', '$parse_key');\n");
+{
+	local $ENV{PGOPTIONS} = '-c log_min_messages=debug2';
+	$node->command_ok(
+		[ 'pgbench', '-n', '-M', 'extended', '-t', '1', '-f', $parse_script,
+			'-h', $node->host, '-p', $node->port, 'postgres' ],
+		'pgbench ran a statement with log_min_messages at debug2');
+}
+
+# the postmaster's report of a backend that died running such a statement
+my $crash_key = 'CRASHSECRETMARKER0123456789abcdefghij';
+my ($crash_out, $crash_err) = ('', '');
+my $crash = IPC::Run::start(
+	[ 'psql', '-XAtq', '-d', $node->connstr('postgres'),
+		'-c', "SELECT jwt_sign('{}', '$crash_key'), pg_sleep(600)" ],
+	'>', \$crash_out, '2>', \$crash_err);
+my $running = "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()";
+$node->poll_query_until('postgres', "SELECT count(*) = 1 FROM ($running) s")
+  or die 'the statement to crash did not start';
+kill 'KILL', $node->safe_psql('postgres', $running);
+$crash->finish;
+$node->poll_query_until('postgres', 'SELECT true') or die 'the server did not restart';
+
 # a private key that only the registry's nested INSERT holds
 $node->safe_psql('postgres', "SELECT jwt_registry_rotate('ES256')");
 my $d = $node->safe_psql('postgres',
@@ -71,6 +102,11 @@ unlike($log, qr/\Q$literal\E/, 'a key written into a statement is not logged');
 unlike($log, qr/\Q$bound_key\E/, 'a key bound as a parameter is not logged');
 unlike($log, qr/\Q$token\E/, 'a token bound as a parameter is not logged');
 unlike($log, qr/\Q$d\E/, 'the private key of a rotation is not logged');
+like($log, qr/DEBUG:  parse <unnamed>: <not logged: it names the jwt extension>/,
+	'log_min_messages at debug2 still says that a statement was parsed');
+unlike($log, qr/\Q$parse_key\E/, 'a key written into a parsed statement is not logged');
+like($log, qr/terminated by signal 9/, 'the postmaster reported the backend that died');
+unlike($log, qr/\Q$crash_key\E/, 'the report does not quote its statement');
 like($log, qr/statement: <not logged: it names the jwt extension>/,
 	'log_statement still says that a statement ran');
 like($log, qr/duration: [0-9.]+ ms  (bind|execute) [^:]*: <not logged: it names the jwt extension>/,
