@@ -116,6 +116,10 @@ SELECT subject, issued_before = to_timestamp(1700000100.5) AS unchanged, reason 
 SELECT jwt_revoke_subject('carol', to_timestamp(1700000200), expires_at => now() + interval '1 day') AS new_entry;
 SELECT jwt_is_revoked(jwt_verify(:'c_new', :'key')) AS now_revoked,
        (SELECT expires_at IS NULL FROM jwt_revoked_subjects) AS kept_until_deleted;
+-- A whole-second issued_before (1700000200): a token whose iat is that
+-- second was issued at it or after it.
+SELECT jwt_is_revoked('{"sub":"carol","iat":1700000199}') AS second_before,
+       jwt_is_revoked('{"sub":"carol","iat":1700000200}') AS that_second;
 BEGIN;
 SELECT jwt_authenticate(:'c_new', :'key');
 \echo :LAST_ERROR_SQLSTATE

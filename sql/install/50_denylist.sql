@@ -142,7 +142,9 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 -- it to the token's exp; NULL keeps it until deleted).  jwt_revoke_subject:
 -- every token of a subject whose iat is before issued_before (iat has
 -- whole seconds, so a token issued in the same second as issued_before
--- counts as before it; a token without iat counts as before any time).
+-- counts as before it when issued_before has a fraction of a second, and
+-- as after it when it is a whole second; a token without iat counts as
+-- before any time).
 -- Both return true when the entry is new.  SECURITY DEFINER, granted to
 -- nobody: grant them to the roles that may revoke (the owner of your
 -- logout function).
