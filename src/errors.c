@@ -455,9 +455,10 @@ jwt_leader_log_hook(ErrorData *edata)
 
 	/*
 	 * The postmaster's report of a backend that died: "Failed process was
-	 * running: <its statement>", which may hold a token or key.
+	 * running: <its statement>", which may hold a token or key.  (Not a
+	 * single-user backend, whose errors' details its user reads.)
 	 */
-	if (!IsUnderPostmaster &&
+	if (IsPostmasterEnvironment && !IsUnderPostmaster &&
 		(mentions_jwt(edata->detail) || executes_jwt(edata->detail, true)))
 		edata->detail = NULL;
 	if (execute_refused(edata))
