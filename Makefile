@@ -47,10 +47,10 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(srcdir)/jwt.c
 # The update scripts from 0.1.1 on are built the same way: sql/update/A--B.sql,
 # then sql/install/99_privileges.sql, with which every script ends.
 INSTALL_SQL = $(sort $(wildcard $(srcdir)/sql/install/*.sql))
-UPDATES_built = jwt--0.1.1--0.1.2.sql
+UPDATES_built = $(patsubst $(srcdir)/sql/update/%,jwt--%,$(wildcard $(srcdir)/sql/update/*.sql))
 DATA_built = jwt--$(EXTVERSION).sql $(UPDATES_built)
 DATA = jwt--0.1.0.sql jwt--0.1.0--0.1.1.sql
-EXTRA_CLEAN = jwt--$(EXTVERSION).sql $(UPDATES_built)
+EXTRA_CLEAN = jwt--$(EXTVERSION).sql $(UPDATES_built) jwt--*.sql.tmp
 PGFILEDESC = "jwt - JSON Web Tokens inside PostgreSQL"
 
 REGRESS = upgrade schema sign verify claims_time malformed errors json keys keys_secret registry registry_plants registry_edges registry_rollback keys_rfc claims revoke rls stats refresh_lifecycle refresh_triggers refresh_collation refresh_sessions refresh_login harden roles messages denylist_lookalikes denylist_collation details sign_alg role_path audiences jwks_import token_cache crypto_reuse denylist_cache

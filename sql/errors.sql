@@ -93,6 +93,7 @@ SELECT jwt_verify('x.y.z', E'-----BEGIN RSA\nPUBLIC KEY-----\nc2VjcmV0IGJvZHkgYn
 SELECT jwt_sign('{}', E'-----BEGIN EC PRIVATE KEY\nMHcCAQEEIIi4mF0M+NTYY/HDHfQymQ23DIgwPC/TwFJlTXzv\n-----END EC PRIVATE KEY-----\n', 'ES256');
 SELECT jwt_verify('x.y.z', E'-----BEGIN MARKERC0SECRETVALUE\nabc\n-----END X-----\n');
 SELECT jwt_verify('x.y.z', E'-----BEGIN X509 CRL-----\nabc\n-----END X509 CRL-----\n');
+SELECT jwt_verify('x.y.z', E'-----BEGIN X9.42 DH PARAMETERS-----\nabc\n-----END X9.42 DH PARAMETERS-----\n');
 -- nor base64 on the BEGIN line itself, up to the dashes of an END
 SELECT jwt_sign('{}', E'-----BEGIN EC PRIVATE KEY MHcCAQEEIH/fUfqiAcnpaszKLEVxXP-----\n', 'ES256');
 

@@ -184,6 +184,7 @@ INSERT INTO jwt_snapshot SELECT 'from 0.1.0', * FROM jwt_objects;
 -- back.
 CREATE ROLE regress_upgrade_grantee;
 CREATE ROLE regress_upgrade_chain;
+CREATE ROLE regress_upgrade_orphan;
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO regress_upgrade_grantee;
 DROP EXTENSION jwt;
 CREATE EXTENSION jwt VERSION '0.1.1';
@@ -193,6 +194,11 @@ GRANT EXECUTE ON FUNCTION jwt_consume(text, text, text[], text, text, text, text
 SET ROLE regress_upgrade_grantee;
 GRANT EXECUTE ON FUNCTION jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean)
   TO regress_upgrade_chain;
+-- and a grant made with the grant option a default privilege gave, which
+-- goes with it (as REVOKE ... CASCADE takes it)
+SET ROLE regress_default_api;
+GRANT EXECUTE ON FUNCTION jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean)
+  TO regress_upgrade_orphan;
 RESET ROLE;
 ALTER EXTENSION jwt UPDATE;
 SELECT extversion = (SELECT default_version FROM pg_available_extensions WHERE name = 'jwt') AS at_default
@@ -208,6 +214,7 @@ SELECT count(*) AS other_functions_of_the_default_grantee
   FROM pg_proc p, aclexplode(p.proacl) x
  WHERE p.proname LIKE 'jwt%' AND p.proname <> 'jwt_consume'
    AND x.grantee = 'regress_upgrade_grantee'::regrole;
+DROP ROLE regress_upgrade_orphan;
 DROP ROLE regress_upgrade_chain;
 REVOKE EXECUTE ON FUNCTION jwt_consume(text, text, text[], text, text, text, text, text[], interval, interval, boolean, text[])
   FROM regress_upgrade_grantee CASCADE;

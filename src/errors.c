@@ -388,7 +388,9 @@ hide_statement_log(ErrorData *edata)
 	cxt = edata->assoc_context ? edata->assoc_context : ErrorContext;
 	if (colons == 0)
 		return;
-	if (colons < 0)
+	if (strcmp(dgettext(edata->domain, edata->message_id), edata->message_id) != 0)
+		cut = edata->message;	/* translated: where its ": " are is unknown */
+	else if (colons < 0)
 	{
 		cut = strstr(edata->message, "  plan:");
 		cut = cut ? cut + 7 : edata->message;
@@ -404,7 +406,7 @@ hide_statement_log(ErrorData *edata)
 	cxt = MemoryContextSwitchTo(cxt);
 	edata->message = psprintf("%.*s%s%s", (int) (cut - edata->message),
 							  edata->message,
-							  cut > edata->message && cut[-1] == ' ' ? "" : " ",
+							  cut > edata->message && cut[-1] != ' ' ? " " : "",
 							  STATEMENT_NOT_LOGGED);
 	MemoryContextSwitchTo(cxt);
 }

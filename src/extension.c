@@ -199,6 +199,41 @@ jwt_extension_table(const char *relname)
 	" FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) $1" \
 	" AND p.proacl IS NOT NULL"
 
+/*
+ * Drop from a function's ACL, in place, every item whose grantor is not
+ * the owner and no longer holds EXECUTE with grant option in it, until
+ * none is left: what REVOKE ... CASCADE does to the grants made with a
+ * grant option it takes back.  Leaving them would keep an ACL PostgreSQL
+ * never makes (a privilege the owner's REVOKE cannot reach, and a dump
+ * whose restore fails on it).
+ */
+static void
+acl_drop_orphans(Acl *acl, Oid owner)
+{
+	AclItem    *items = ACL_DAT(acl);
+	int			n = ACL_NUM(acl);
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		Oid			grantor = items[i].ai_grantor;
+		bool		held = (grantor == owner);
+		int			j;
+
+		for (j = 0; j < n && !held; j++)
+			held = items[j].ai_grantee == grantor &&
+				(ACLITEM_GET_GOPTIONS(items[j]) & ACL_EXECUTE) != 0;
+		if (!held)
+		{
+			memmove(&items[i], &items[i + 1], sizeof(AclItem) * (n - i - 1));
+			n--;
+			i = -1;				/* the item gone may have held another's */
+		}
+	}
+	ARR_DIMS(acl)[0] = n;
+	SET_VARSIZE(acl, ACL_N_SIZE(n));
+}
+
 /* Raise unless the jwt extension's install or update script is running. */
 static Oid
 extension_script_only(const char *function)
@@ -317,6 +352,7 @@ JWT_FUNCTION(jwt_copy_function_privileges)
 	owner = ((Form_pg_proc) GETSTRUCT(totup))->proowner;
 	if (newacl != NULL)
 	{
+		acl_drop_orphans(newacl, owner);
 		nnewmembers = aclmembers(newacl, &newmembers);
 		values[Anum_pg_proc_proacl - 1] = PointerGetDatum(newacl);
 	}

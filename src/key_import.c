@@ -329,19 +329,21 @@ jwt_key_from_pem(JwtKey *key, const char *pem, int len)
 	pem = begin - 11;
 
 	/*
-	 * The block's name: capital letters, digits and spaces, as every name
-	 * in use ("EC PRIVATE KEY", "X509 CRL"), up to the "-----" that ends
+	 * The block's name: capital letters, digits, spaces and dots, as every
+	 * name in use ("EC PRIVATE KEY", "X9.42 DH PARAMETERS"; base64 has no
+	 * dot), up to the "-----" that ends
 	 * the line.  Nothing else is read as the name: a BEGIN line without
 	 * its closing dashes would otherwise run on into the base64 body, the
 	 * key itself, which the messages below quote.
 	 */
 	for (i = 0; begin + i < pem + len &&
 		 ((begin[i] >= 'A' && begin[i] <= 'Z') ||
-		  (begin[i] >= '0' && begin[i] <= '9') || begin[i] == ' ') &&
+		  (begin[i] >= '0' && begin[i] <= '9') ||
+		  begin[i] == ' ' || begin[i] == '.') &&
 		 i < (int) sizeof(label) - 1; i++)
 		label[i] = begin[i];
 	label[i] = '\0';
-	if (i == 0 || (begin + i) + 5 > pem + len || memcmp(begin + i, "-----", 5) != 0)
+	if (i == 0 || (pem + len) - (begin + i) < 5 || memcmp(begin + i, "-----", 5) != 0)
 		bad_key("key is not a valid PEM document",
 				"Its -----BEGIN line does not end with the block's name and five dashes.");
 

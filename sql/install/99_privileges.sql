@@ -6,8 +6,10 @@
 -- table or function to its API roles would hand them jwt_keys, the
 -- refresh tokens and the signing functions.  This takes back every
 -- privilege those defaults gave on the extension's objects (PUBLIC's
--- EXECUTE on functions, PostgreSQL's own default, stays where the script
--- left it); the grants to pg_monitor come after it, so that a default
+-- EXECUTE on functions, PostgreSQL's own default, is left as the script
+-- and the defaults left it: a default that takes it from PUBLIC leaves
+-- the functions meant for everyone to be granted); the grants to
+-- pg_monitor come after it, so that a default
 -- naming pg_monitor does not take them back.  The install script and
 -- every update script end with this file (Makefile), an update for the
 -- objects of the versions before too (granting pg_monitor its own again).
