@@ -31,6 +31,7 @@
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
