@@ -364,8 +364,9 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 	}
 
 	/* a token of at most 1 GB, as any value: the sum is taken in 64 bits */
+	siglen = jwt_crypto_sig_len(key, alg);
 	if ((uint64) B64URL_ENC_LEN((uint64) hjson.len) + B64URL_ENC_LEN((uint64) pjson.len) +
-		B64URL_ENC_LEN((uint64) jwt_crypto_sig_len(key, alg)) + VARHDRSZ + 2 > MaxAllocSize)
+		B64URL_ENC_LEN((uint64) siglen) + VARHDRSZ + 2 > MaxAllocSize)
 		jwt_ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("JSON Web Token would be larger than 1 GB"),
@@ -373,7 +374,6 @@ jwt_sign_token(Jsonb *claims, JwtKey *key, const JwtAlg *alg,
 						   (long long) hjson.len + pjson.len)));
 
 	/* header.payload.signature, encoded in place */
-	siglen = jwt_crypto_sig_len(key, alg);
 	hlen = B64URL_ENC_LEN(hjson.len);
 	plen = B64URL_ENC_LEN(pjson.len);
 	slen = B64URL_ENC_LEN(siglen);
