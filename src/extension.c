@@ -123,6 +123,23 @@ jwt_extension_table(const char *relname)
 }
 
 /*
+ * Is the item "x" (a row of aclexplode) one that a default privilege of
+ * role "owner" gives on an object of type "objtype" ('r', 'S', 'f') made
+ * in schema "nsp": same grantee, grantor, privilege and grant option?
+ */
+#define DEFAULT_ACL_GIVES(owner, objtype, nsp) \
+	"EXISTS (SELECT FROM pg_catalog.pg_default_acl a" \
+	" CROSS JOIN LATERAL pg_catalog.aclexplode(a.defaclacl) y" \
+	" WHERE a.defaclrole OPERATOR(pg_catalog.=) " owner \
+	" AND a.defaclobjtype OPERATOR(pg_catalog.=) " objtype \
+	" AND (a.defaclnamespace OPERATOR(pg_catalog.=) 0" \
+	"  OR a.defaclnamespace OPERATOR(pg_catalog.=) " nsp ")" \
+	" AND y.grantee OPERATOR(pg_catalog.=) x.grantee" \
+	" AND y.grantor OPERATOR(pg_catalog.=) x.grantor" \
+	" AND y.privilege_type OPERATOR(pg_catalog.=) x.privilege_type" \
+	" AND y.is_grantable OPERATOR(pg_catalog.=) x.is_grantable)"
+
+/*
  * The privileges that ALTER DEFAULT PRIVILEGES gave on the extension's
  * tables, views, sequences and functions, as REVOKE statements: those
  * the installing role's default privileges (for all schemas or for the
@@ -162,15 +179,7 @@ jwt_extension_table(const char *relname)
 	" AND ($2 OPERATOR(pg_catalog.=) 0 OR (o.kind OPERATOR(pg_catalog.=) 'ROUTINE'" \
 	"  AND o.oid OPERATOR(pg_catalog.=) $2))" \
 	" AND NOT (o.objtype OPERATOR(pg_catalog.=) 'f' AND x.grantee OPERATOR(pg_catalog.=) 0)" \
-	" AND EXISTS (SELECT FROM pg_catalog.pg_default_acl a" \
-	"  CROSS JOIN LATERAL pg_catalog.aclexplode(a.defaclacl) y" \
-	"  WHERE a.defaclrole OPERATOR(pg_catalog.=) o.owner" \
-	"  AND a.defaclobjtype OPERATOR(pg_catalog.=) o.objtype" \
-	"  AND (a.defaclnamespace OPERATOR(pg_catalog.=) 0 OR a.defaclnamespace OPERATOR(pg_catalog.=) o.nsp)" \
-	"  AND y.grantee OPERATOR(pg_catalog.=) x.grantee" \
-	"  AND y.grantor OPERATOR(pg_catalog.=) x.grantor" \
-	"  AND y.privilege_type OPERATOR(pg_catalog.=) x.privilege_type" \
-	"  AND y.is_grantable OPERATOR(pg_catalog.=) x.is_grantable)" \
+	" AND " DEFAULT_ACL_GIVES("o.owner", "o.objtype", "o.nsp") \
 	" ORDER BY 1"
 
 /*
@@ -186,16 +195,7 @@ jwt_extension_table(const char *relname)
 	"  FROM pg_catalog.aclexplode(p.proacl) x" \
 	"  WHERE NOT (x.grantee OPERATOR(pg_catalog.<>) p.proowner" \
 	"  AND x.grantee OPERATOR(pg_catalog.<>) 0" \
-	"  AND EXISTS (SELECT FROM pg_catalog.pg_default_acl a" \
-	"   CROSS JOIN LATERAL pg_catalog.aclexplode(a.defaclacl) y" \
-	"   WHERE a.defaclrole OPERATOR(pg_catalog.=) p.proowner" \
-	"   AND a.defaclobjtype OPERATOR(pg_catalog.=) 'f'" \
-	"   AND (a.defaclnamespace OPERATOR(pg_catalog.=) 0" \
-	"    OR a.defaclnamespace OPERATOR(pg_catalog.=) p.pronamespace)" \
-	"   AND y.grantee OPERATOR(pg_catalog.=) x.grantee" \
-	"   AND y.grantor OPERATOR(pg_catalog.=) x.grantor" \
-	"   AND y.privilege_type OPERATOR(pg_catalog.=) x.privilege_type" \
-	"   AND y.is_grantable OPERATOR(pg_catalog.=) x.is_grantable)))," \
+	"  AND " DEFAULT_ACL_GIVES("p.proowner", "'f'", "p.pronamespace") "))," \
 	"  '{}'::pg_catalog.aclitem[])" \
 	" FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) $1" \
 	" AND p.proacl IS NOT NULL"
