@@ -52,6 +52,7 @@ const struct config_enum_entry jwt_claims_source_options[] = {
 };
 
 uint64		jwt_claims_generation = 1;
+uint64		jwt_claims_fast_generation = 1;
 
 static MemoryContext claims_cxt = NULL;
 
@@ -71,6 +72,20 @@ static Jsonb *req_claims = NULL;
 static char *request_claims_value = NULL;
 bool		jwt_request_claims_watched = false;
 
+/*
+ * The claims may have changed, jwt.claims_source being source: a new
+ * generation, which jwt_claims_fast_generation follows when the generation
+ * alone tells whether an answer holds.
+ */
+static void
+claims_changed(int source)
+{
+	jwt_claims_generation++;
+	jwt_claims_fast_generation =
+		(source == JWT_CLAIMS_SOURCE_AUTHENTICATE || jwt_request_claims_watched) ?
+		jwt_claims_generation : JWT_CLAIMS_NO_GENERATION;
+}
+
 static void
 claims_clear(void)
 {
@@ -81,7 +96,7 @@ claims_clear(void)
 	req_claims = NULL;
 	if (claims_cxt)
 		MemoryContextReset(claims_cxt);
-	jwt_claims_generation++;
+	claims_changed(jwt_claims_source);
 }
 
 static void
@@ -119,14 +134,15 @@ claims_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		auth_claims = NULL;
 		auth_subid = InvalidSubTransactionId;
 		auth_lxid = InvalidLocalTransactionId;
-		jwt_claims_generation++;
+		claims_changed(jwt_claims_source);
 	}
 }
 
 void
 jwt_claims_source_assign(int newval, void *extra)
 {
-	jwt_claims_generation++;
+	/* called before jwt_claims_source takes newval */
+	claims_changed(newval);
 }
 
 /*
@@ -158,7 +174,7 @@ request_claims_check(char **newval, void **extra, GucSource source)
 static void
 request_claims_assign(const char *newval, void *extra)
 {
-	jwt_claims_generation++;
+	claims_changed(jwt_claims_source);
 }
 
 /*
@@ -297,7 +313,7 @@ request_claims_watch(void)
 							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							   request_claims_check, request_claims_assign, NULL);
 	jwt_request_claims_watched = true;
-	jwt_claims_generation++;
+	claims_changed(jwt_claims_source);
 }
 
 /* Called once from _PG_init. */
@@ -369,7 +385,7 @@ jwt_claims_establish(Jsonb *claims)
 	auth_claims = copy;
 	auth_subid = GetCurrentSubTransactionId();
 	auth_lxid = jwt_proc_lxid(MyProc);
-	jwt_claims_generation++;
+	claims_changed(jwt_claims_source);
 }
 
 /*

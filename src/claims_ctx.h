@@ -49,6 +49,15 @@ extern void jwt_claims_source_assign(int newval, void *extra);
 extern JWT_CLAIMS_HIDDEN uint64 jwt_claims_generation;
 
 /*
+ * jwt_claims_generation when that alone tells whether an answer cached
+ * under it holds (authenticate mode, or request mode once the setting is
+ * watched), else JWT_CLAIMS_NO_GENERATION, which no call site stores: the
+ * one comparison of a policy's jwt_claim() per row.
+ */
+extern JWT_CLAIMS_HIDDEN uint64 jwt_claims_fast_generation;
+#define JWT_CLAIMS_NO_GENERATION PG_UINT64_MAX
+
+/*
  * True once this module watches request.jwt.claims (claims_ctx.c,
  * request_claims_watch): every change of the setting then bumps
  * jwt_claims_generation, and its text need not be compared.

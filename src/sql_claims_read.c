@@ -23,6 +23,9 @@
  *	  is never read again; any other name is compared, and a site that sees
  *	  a second name stops caching.
  *
+ * A site's answer whose generation is jwt_claims_fast_generation holds
+ * without another look: the policy's path per row is one comparison.
+ *
  * The answer does not depend on the current role, so a role switch needs
  * no check.  A call that finds its answer still valid raises no error and
  * so returns without the error context that keeps the statement out of the
@@ -82,11 +85,11 @@ site_fresh(const ClaimReadSite *site)
 {
 	const char *text;
 
+	if (site->generation == jwt_claims_fast_generation)
+		return true;
 	if (site->generation != jwt_claims_generation)
 		return false;
-	if (jwt_claims_source == JWT_CLAIMS_SOURCE_AUTHENTICATE ||
-		jwt_request_claims_watched)
-		return true;
+	/* request mode, the setting not watched yet: compare its text */
 	text = jwt_request_claims_text();
 	if (text == NULL || site->request_text == NULL)
 		return text == site->request_text;
@@ -219,20 +222,27 @@ jwt_claims_site(PG_FUNCTION_ARGS)
 }
 
 /* ---------------------------------------------------------------------
- * jwt_claim(name) -> text: one claim of jwt_claims(), as text.  STRICT.
+ * jwt_claim(name) -> text: one claim of jwt_claims(), as text; NULL for a
+ * NULL name, which it checks itself (not declared STRICT, see
+ * sql/install/40_claims.sql).
  * ---------------------------------------------------------------------
  */
 static Datum
 jwt_claim_site_body(PG_FUNCTION_ARGS)
 {
 	ClaimReadSite *site = site_get(fcinfo);
-	text	   *name = PG_GETARG_TEXT_PP(0);
-	const char *name_data = VARDATA_ANY(name);
-	int			name_len = VARSIZE_ANY_EXHDR(name);
+	text	   *name;
+	const char *name_data;
+	int			name_len;
 	bool		same_name;
 	const char *request_text;
 	text	   *result;
 
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();		/* never cached: the site stays as it was */
+	name = PG_GETARG_TEXT_PP(0);
+	name_data = VARDATA_ANY(name);
+	name_len = VARSIZE_ANY_EXHDR(name);
 	same_name = site->name != NULL && site->name_len == name_len &&
 		memcmp(site->name, name_data, name_len) == 0;
 	if (same_name && !site->name_varies && site_fresh(site))
@@ -272,13 +282,12 @@ jwt_claim_site(PG_FUNCTION_ARGS)
 	/*
 	 * The policy case: a constant name, nothing to read but the generation
 	 * (and a tail call otherwise, so that this path saves no registers).
-	 * Request mode before the setting is watched goes the slow way, whose
-	 * body still returns the cached answer after comparing the text.
+	 * Request mode before the setting is watched (no fast generation) goes
+	 * the slow way, whose body still returns the cached answer after
+	 * comparing the text.
 	 */
 	if (likely(site != NULL) &&
-		site->const_generation == jwt_claims_generation &&
-		(jwt_claims_source == JWT_CLAIMS_SOURCE_AUTHENTICATE ||
-		 jwt_request_claims_watched))
+		site->const_generation == jwt_claims_fast_generation)
 		return site_answer(fcinfo, site);
 	return jwt_claim_site_compute(fcinfo);
 }

@@ -900,7 +900,9 @@ COMMENT ON FUNCTION @extschema@.jwt_token_cache_info()
 -- read again, so a row of a policy such as owner_id = jwt_claim('sub')
 -- costs little more than a comparison with a constant.  Same signatures,
 -- so privileges, comments and dependent policies are kept; the markings
--- are those of 0.1.1 (CREATE OR REPLACE restates them).  The symbols
+-- are those of 0.1.1 (CREATE OR REPLACE restates them) but that jwt_claim
+-- is no longer STRICT: it gives NULL for a NULL name itself, which spares
+-- each row of a policy the executor's check of its argument.  The symbols
 -- jwt_claims and jwt_claim stay in jwt.so for 0.1.1.
 --
 CREATE OR REPLACE FUNCTION @extschema@.jwt_claims()
@@ -911,7 +913,7 @@ LANGUAGE C STABLE PARALLEL RESTRICTED;
 CREATE OR REPLACE FUNCTION @extschema@.jwt_claim(name text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'jwt_claim_site'
-LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL RESTRICTED;
 
 -- The denylist cache (sql/install/55_denylist_cache.sql)
 --
