@@ -36,12 +36,14 @@ SELECT count(*) AS functions, count(obj_description(p.oid, 'pg_proc')) AS commen
 
 -- No parameter is polymorphic (anyelement, anycompatible, ...): each
 -- function stays the exact match of its calls, beside which a look-alike
--- of the same types cannot be created (sql/audiences.sql).
+-- of the same types cannot be created (sql/audiences.sql).  internal, the
+-- planner support function's, is a pseudo-type no SQL call can pass.
 SELECT p.oid::regprocedure AS polymorphic, t::regtype AS type
   FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass,
        unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) t
  WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'jwt')
-   AND (SELECT typtype FROM pg_type WHERE oid = t) = 'p';
+   AND (SELECT typtype FROM pg_type WHERE oid = t) = 'p'
+   AND t <> 'internal'::regtype;
 
 DROP EXTENSION jwt;
 DROP SCHEMA auth;

@@ -40,6 +40,13 @@
  * simple expression's for the whole transaction (or block), which then
  * computes every answer after 64 changes of the claims.
  *
+ * A call with a constant name, the policy case, is made a call of
+ * jwt_claim_const(name) by jwt_claim's planner support function: the same
+ * C function, but not declared STRICT, so that the executor calls it
+ * without first checking its argument for NULL on every row (a third of
+ * what the call cost a row).  jwt_claim itself stays STRICT: a STRICT SQL
+ * function that calls it can still be inlined.
+ *
  * 0.1.0's and 0.1.1's declarations name the symbols jwt_claims and
  * jwt_claim, which stay in jwt.so for installs not yet updated: the same
  * functions under their old names.
@@ -50,11 +57,23 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "nodes/primnodes.h"
+#include "nodes/supportnodes.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
 
 #include "claims_ctx.h"
+#include "compat.h"
 #include "entry.h"
 #include "json_out.h"
 
@@ -222,15 +241,17 @@ jwt_claims_site(PG_FUNCTION_ARGS)
 }
 
 /* ---------------------------------------------------------------------
- * jwt_claim(name) -> text: one claim of jwt_claims(), as text; NULL for a
- * NULL name, which it checks itself (not declared STRICT, see
- * sql/install/40_claims.sql).
+ * jwt_claim(name) -> text: one claim of jwt_claims(), as text.  Declared
+ * STRICT; also jwt_claim_const(name), which is not, and so gives NULL for a
+ * NULL name itself.
  * ---------------------------------------------------------------------
  */
+static void claim_const_check_privilege(FunctionCallInfo fcinfo);
+
 static Datum
 jwt_claim_site_body(PG_FUNCTION_ARGS)
 {
-	ClaimReadSite *site = site_get(fcinfo);
+	ClaimReadSite *site;
 	text	   *name;
 	const char *name_data;
 	int			name_len;
@@ -238,6 +259,9 @@ jwt_claim_site_body(PG_FUNCTION_ARGS)
 	const char *request_text;
 	text	   *result;
 
+	if (fcinfo->flinfo->fn_extra == NULL)
+		claim_const_check_privilege(fcinfo);	/* once per site */
+	site = site_get(fcinfo);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();		/* never cached: the site stays as it was */
 	name = PG_GETARG_TEXT_PP(0);
@@ -312,4 +336,198 @@ Datum
 jwt_claim(PG_FUNCTION_ARGS)
 {
 	return jwt_claim_site(fcinfo);
+}
+
+/* ---------------------------------------------------------------------
+ * jwt_claim_support(internal) -> internal: jwt_claim's planner support.
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * The jwt_claim_const a jwt_claim becomes (InvalidOid: none), for the
+ * jwt_claim claim_const_for, until pg_proc changes.
+ */
+static Oid	claim_const_for = InvalidOid;
+static Oid	claim_const_oid = InvalidOid;
+static bool claim_const_watched = false;
+
+static void
+claim_const_forget(Datum arg, int cacheid, uint32 hashvalue)
+{
+	claim_const_for = InvalidOid;
+	claim_const_oid = InvalidOid;
+}
+
+/*
+ * Is the pg_proc row tup a C function text(text) with the symbol
+ * jwt_claim_site (or, for jwt_claim, 0.1.1's jwt_claim), of the given
+ * volatility and parallel safety?  Only a superuser can make a C function,
+ * so a function that passes is the extension's, wherever it is.
+ */
+static bool
+claim_proc_is(HeapTuple tup, bool old_symbol_too)
+{
+	Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(tup);
+	Datum		src;
+	bool		isnull;
+	char	   *symbol;
+	bool		result;
+
+	if (proc->prolang != ClanguageId || proc->prokind != PROKIND_FUNCTION ||
+		proc->proretset || proc->prorettype != TEXTOID ||
+		proc->pronargs != 1 || proc->proargtypes.values[0] != TEXTOID ||
+		proc->provolatile != PROVOLATILE_STABLE ||
+		proc->proparallel != PROPARALLEL_RESTRICTED)
+		return false;
+	src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &isnull);
+	if (isnull)
+		return false;
+	symbol = TextDatumGetCString(src);
+	result = strcmp(symbol, "jwt_claim_site") == 0 ||
+		(old_symbol_too && strcmp(symbol, "jwt_claim") == 0);
+	pfree(symbol);
+	return result;
+}
+
+/* The function text(text) named name in schema nsp, or InvalidOid */
+static Oid
+claim_proc_named(const char *name, Oid nsp)
+{
+	Oid			argtype = TEXTOID;
+
+	return GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid,
+						   CStringGetDatum(name),
+						   PointerGetDatum(buildoidvector(&argtype, 1)),
+						   ObjectIdGetDatum(nsp));
+}
+
+/* Do the pg_proc rows a and b have the same owner and the same ACL? */
+static bool
+claim_same_privileges(HeapTuple a, HeapTuple b)
+{
+	Datum		acl_a,
+				acl_b;
+	bool		null_a,
+				null_b;
+
+	if (((Form_pg_proc) GETSTRUCT(a))->proowner !=
+		((Form_pg_proc) GETSTRUCT(b))->proowner)
+		return false;
+	acl_a = SysCacheGetAttr(PROCOID, a, Anum_pg_proc_proacl, &null_a);
+	acl_b = SysCacheGetAttr(PROCOID, b, Anum_pg_proc_proacl, &null_b);
+	if (null_a || null_b)
+		return null_a && null_b;
+	return aclequal(DatumGetAclP(acl_a), DatumGetAclP(acl_b));
+}
+
+/*
+ * The OID of jwt_claim_const(text) in the schema of the jwt_claim whose OID
+ * is claim, if both are what they should be and have the same owner and
+ * privileges (so that whoever may call one may call the other), else
+ * InvalidOid.
+ */
+static Oid
+claim_const_lookup(Oid claim)
+{
+	HeapTuple	claim_tup;
+	HeapTuple	const_tup;
+	Oid			const_oid;
+	Oid			result = InvalidOid;
+
+	if (claim == claim_const_for)
+		return claim_const_oid;
+	if (!claim_const_watched)
+	{
+		CacheRegisterSyscacheCallback(PROCOID, claim_const_forget, (Datum) 0);
+		claim_const_watched = true;
+	}
+
+	claim_tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(claim));
+	if (!HeapTupleIsValid(claim_tup))
+		return InvalidOid;
+	const_oid = claim_proc_named("jwt_claim_const",
+								 ((Form_pg_proc) GETSTRUCT(claim_tup))->pronamespace);
+	const_tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(const_oid));
+	if (HeapTupleIsValid(const_tup))
+	{
+		if (claim_proc_is(claim_tup, true) && claim_proc_is(const_tup, false) &&
+			!((Form_pg_proc) GETSTRUCT(const_tup))->proisstrict &&
+			claim_same_privileges(claim_tup, const_tup))
+			result = const_oid;
+		ReleaseSysCache(const_tup);
+	}
+	ReleaseSysCache(claim_tup);
+	claim_const_for = claim;
+	claim_const_oid = result;
+	return result;
+}
+
+/*
+ * A call of jwt_claim_const stands for a call of jwt_claim, and takes its
+ * privilege: a cached plan keeps calling jwt_claim_const after a REVOKE on
+ * jwt_claim alone (the plan depends on the function it calls), so each
+ * site of jwt_claim_const checks EXECUTE on the jwt_claim of its schema
+ * once, as the executor checks its own function's when it sets the call
+ * up.  Other sites have nothing to check.
+ */
+static void
+claim_const_check_privilege(FunctionCallInfo fcinfo)
+{
+	Oid			self = fcinfo->flinfo->fn_oid;
+	Oid			claim = InvalidOid;
+	HeapTuple	tup;
+
+	if (self == claim_const_oid && OidIsValid(self))
+		claim = claim_const_for;
+	else
+	{
+		tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(self));
+		if (!HeapTupleIsValid(tup))
+			return;
+		if (strcmp(NameStr(((Form_pg_proc) GETSTRUCT(tup))->proname),
+				   "jwt_claim_const") == 0)
+			claim = claim_proc_named("jwt_claim",
+									 ((Form_pg_proc) GETSTRUCT(tup))->pronamespace);
+		ReleaseSysCache(tup);
+	}
+	if (OidIsValid(claim) &&
+		jwt_proc_aclcheck(claim, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FUNCTION, get_func_name(claim));
+}
+
+PG_FUNCTION_INFO_V1(jwt_claim_support);
+extern PGDLLEXPORT Datum jwt_claim_support(PG_FUNCTION_ARGS);
+
+/*
+ * SupportRequestSimplify: jwt_claim(name) with a constant name that is not
+ * NULL (a NULL one the planner already made NULL) becomes
+ * jwt_claim_const(name), when that function is there.
+ */
+Datum
+jwt_claim_support(PG_FUNCTION_ARGS)
+{
+	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
+	SupportRequestSimplify *req;
+	FuncExpr   *call;
+	FuncExpr   *result;
+	Node	   *arg;
+	Oid			target;
+
+	if (!IsA(rawreq, SupportRequestSimplify))
+		PG_RETURN_POINTER(NULL);
+	req = (SupportRequestSimplify *) rawreq;
+	call = req->fcall;
+	if (list_length(call->args) != 1)
+		PG_RETURN_POINTER(NULL);
+	arg = linitial(call->args);
+	if (!IsA(arg, Const) || ((Const *) arg)->constisnull)
+		PG_RETURN_POINTER(NULL);
+	target = claim_const_lookup(call->funcid);
+	if (!OidIsValid(target))
+		PG_RETURN_POINTER(NULL);
+	result = makeFuncExpr(target, call->funcresulttype, call->args,
+						  call->funccollid, call->inputcollid,
+						  call->funcformat);
+	result->location = call->location;
+	PG_RETURN_POINTER(result);
 }

@@ -19,19 +19,34 @@
 -- so a policy's comparison value can be an index condition evaluated once
 -- per scan.  PARALLEL RESTRICTED: claims established by jwt_authenticate
 -- are private to the leader process, parallel workers do not see them.
--- jwt_claim gives NULL for a NULL name, but is not declared STRICT: the
--- executor checks a strict function's arguments for NULL on every call,
--- a third of what jwt_claim('sub') adds to each row a policy reads.
+--
+-- jwt_claim(name) with a constant name becomes jwt_claim_const(name) when
+-- planned (its support function): the same C function, not declared
+-- STRICT, because the executor checks a strict function's arguments for
+-- NULL on every call, a third of what jwt_claim('sub') adds to each row a
+-- policy reads.  jwt_claim stays STRICT, so that a STRICT SQL function
+-- calling it can still be inlined.
 --
 CREATE FUNCTION @extschema@.jwt_claims()
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_claims_site'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 
-CREATE FUNCTION @extschema@.jwt_claim(name text)
+CREATE FUNCTION @extschema@.jwt_claim_support(internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'jwt_claim_support'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.jwt_claim_const(name text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'jwt_claim_site'
 LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL RESTRICTED;
+
+CREATE FUNCTION @extschema@.jwt_claim(name text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_claim_site'
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
+SUPPORT @extschema@.jwt_claim_support;
 
 --
 -- Verify a bearer token and establish its claims for the current
@@ -138,6 +153,10 @@ COMMENT ON FUNCTION @extschema@.jwt_claims()
 	IS 'the claims in force for the current transaction, or NULL';
 COMMENT ON FUNCTION @extschema@.jwt_claim(text)
 	IS 'one claim of jwt_claims() as text, or NULL';
+COMMENT ON FUNCTION @extschema@.jwt_claim_const(text)
+	IS 'jwt_claim(name) as planned for a constant name: the same answers';
+COMMENT ON FUNCTION @extschema@.jwt_claim_support(internal)
+	IS 'planner support for jwt_claim: a constant name makes it jwt_claim_const';
 COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
 	IS 'verify a bearer token with a text key and establish its claims for the transaction, optionally SET LOCAL ROLE';
 COMMENT ON FUNCTION @extschema@.jwt_authenticate(text, bytea, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])

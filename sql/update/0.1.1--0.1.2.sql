@@ -900,20 +900,43 @@ COMMENT ON FUNCTION @extschema@.jwt_token_cache_info()
 -- read again, so a row of a policy such as owner_id = jwt_claim('sub')
 -- costs little more than a comparison with a constant.  Same signatures,
 -- so privileges, comments and dependent policies are kept; the markings
--- are those of 0.1.1 (CREATE OR REPLACE restates them) but that jwt_claim
--- is no longer STRICT: it gives NULL for a NULL name itself, which spares
--- each row of a policy the executor's check of its argument.  The symbols
--- jwt_claims and jwt_claim stay in jwt.so for 0.1.1.
+-- are those of 0.1.1 (CREATE OR REPLACE restates them).  jwt_claim gets a
+-- planner support function, which makes a call with a constant name a
+-- call of jwt_claim_const (new): the same function without STRICT, which
+-- spares each row of a policy the executor's check of its argument.  The
+-- symbols jwt_claims and jwt_claim stay in jwt.so for 0.1.1.
 --
 CREATE OR REPLACE FUNCTION @extschema@.jwt_claims()
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'jwt_claims_site'
 LANGUAGE C STABLE PARALLEL RESTRICTED;
 
-CREATE OR REPLACE FUNCTION @extschema@.jwt_claim(name text)
+CREATE FUNCTION @extschema@.jwt_claim_support(internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'jwt_claim_support'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.jwt_claim_const(name text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'jwt_claim_site'
 LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL RESTRICTED;
+
+CREATE OR REPLACE FUNCTION @extschema@.jwt_claim(name text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'jwt_claim_site'
+LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
+SUPPORT @extschema@.jwt_claim_support;
+
+COMMENT ON FUNCTION @extschema@.jwt_claim_const(text)
+	IS 'jwt_claim(name) as planned for a constant name: the same answers';
+COMMENT ON FUNCTION @extschema@.jwt_claim_support(internal)
+	IS 'planner support for jwt_claim: a constant name makes it jwt_claim_const';
+-- The planner makes that call only while both functions have the same
+-- owner and privileges (and jwt_claim_const checks EXECUTE on jwt_claim
+-- anyway): grants given on jwt_claim go to jwt_claim_const too.
+SELECT @extschema@.jwt_copy_function_privileges(
+	'@extschema@.jwt_claim(text)'::pg_catalog.regprocedure,
+	'@extschema@.jwt_claim_const(text)'::pg_catalog.regprocedure);
 
 -- The denylist cache (sql/install/55_denylist_cache.sql)
 --
