@@ -359,10 +359,10 @@ claim_const_forget(Datum arg, int cacheid, uint32 hashvalue)
 }
 
 /*
- * Is the pg_proc row tup a C function text(text) with the symbol
- * jwt_claim_site (or, for jwt_claim, 0.1.1's jwt_claim), of the given
- * volatility and parallel safety?  Only a superuser can make a C function,
- * so a function that passes is the extension's, wherever it is.
+ * Is the pg_proc row tup a C function text(text), STABLE and PARALLEL
+ * RESTRICTED, with the symbol jwt_claim_site (or, old_symbol_too, 0.1.1's
+ * jwt_claim)?  Only a superuser can make a C function, so one that passes
+ * runs the extension's code, whoever made it.
  */
 static bool
 claim_proc_is(HeapTuple tup, bool old_symbol_too)
