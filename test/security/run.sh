@@ -136,7 +136,8 @@ BEGIN
 		  FROM pg_proc p
 		  JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
 		  JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'jwt'
-		 WHERE p.prorettype <> 'trigger'::regtype
+		 WHERE p.prorettype NOT IN ('trigger'::regtype, 'internal'::regtype)
+		 -- (internal: the planner support function, which SQL cannot call)
 	LOOP
 		ret := f.result;
 		FOR k IN (f.pronargs - f.pronargdefaults) .. f.pronargs + 1 LOOP
