@@ -154,15 +154,4 @@ jwt_exec_init_range_table(EState *estate, RangeTblEntry *rte)
 	index_beginscan(heapRelation, indexRelation, snapshot, nkeys, norderbys)
 #endif
 
-/*
- * 16 replaced pg_proc_aclcheck and its kin with object_aclcheck.  Callers
- * include catalog/pg_proc.h and utils/acl.h.
- */
-#if PG_VERSION_NUM >= 160000
-#define jwt_proc_aclcheck(proc, role, mode) \
-	object_aclcheck(ProcedureRelationId, proc, role, mode)
-#else
-#define jwt_proc_aclcheck(proc, role, mode) pg_proc_aclcheck(proc, role, mode)
-#endif
-
 #endif							/* JWT_COMPAT_H */

@@ -45,7 +45,9 @@
  * C function, but not declared STRICT, so that the executor calls it
  * without first checking its argument for NULL on every row (a third of
  * what the call cost a row).  jwt_claim itself stays STRICT: a STRICT SQL
- * function that calls it can still be inlined.
+ * function that calls it can still be inlined.  Only while the two have
+ * the same owner and privileges, so that the executor's check of EXECUTE
+ * on jwt_claim_const is the one jwt_claim would have had.
  *
  * 0.1.0's and 0.1.1's declarations name the symbols jwt_claims and
  * jwt_claim, which stay in jwt.so for installs not yet updated: the same
@@ -57,14 +59,15 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
-#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/primnodes.h"
 #include "nodes/supportnodes.h"
+#include "optimizer/planmain.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
@@ -73,7 +76,6 @@
 #include "utils/syscache.h"
 
 #include "claims_ctx.h"
-#include "compat.h"
 #include "entry.h"
 #include "json_out.h"
 
@@ -246,8 +248,6 @@ jwt_claims_site(PG_FUNCTION_ARGS)
  * NULL name itself.
  * ---------------------------------------------------------------------
  */
-static void claim_const_check_privilege(FunctionCallInfo fcinfo);
-
 static Datum
 jwt_claim_site_body(PG_FUNCTION_ARGS)
 {
@@ -259,8 +259,6 @@ jwt_claim_site_body(PG_FUNCTION_ARGS)
 	const char *request_text;
 	text	   *result;
 
-	if (fcinfo->flinfo->fn_extra == NULL)
-		claim_const_check_privilege(fcinfo);	/* once per site */
 	site = site_get(fcinfo);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();		/* never cached: the site stays as it was */
@@ -360,9 +358,10 @@ claim_const_forget(Datum arg, int cacheid, uint32 hashvalue)
 
 /*
  * Is the pg_proc row tup a C function text(text), STABLE and PARALLEL
- * RESTRICTED, with the symbol jwt_claim_site (or, old_symbol_too, 0.1.1's
- * jwt_claim)?  Only a superuser can make a C function, so one that passes
- * runs the extension's code, whoever made it.
+ * RESTRICTED, neither SECURITY DEFINER nor with a SET clause (a call of
+ * the other function would drop them), with the symbol jwt_claim_site
+ * (or, old_symbol_too, 0.1.1's jwt_claim)?  Only a superuser can make a C
+ * function, so one that passes runs the extension's code, whoever made it.
  */
 static bool
 claim_proc_is(HeapTuple tup, bool old_symbol_too)
@@ -377,7 +376,9 @@ claim_proc_is(HeapTuple tup, bool old_symbol_too)
 		proc->proretset || proc->prorettype != TEXTOID ||
 		proc->pronargs != 1 || proc->proargtypes.values[0] != TEXTOID ||
 		proc->provolatile != PROVOLATILE_STABLE ||
-		proc->proparallel != PROPARALLEL_RESTRICTED)
+		proc->proparallel != PROPARALLEL_RESTRICTED ||
+		proc->prosecdef ||
+		!heap_attisnull(tup, Anum_pg_proc_proconfig, NULL))
 		return false;
 	src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &isnull);
 	if (isnull)
@@ -401,23 +402,55 @@ claim_proc_named(const char *name, Oid nsp)
 						   ObjectIdGetDatum(nsp));
 }
 
-/* Do the pg_proc rows a and b have the same owner and the same ACL? */
+/* The ACL of the pg_proc row tup, its owner's default when it has none */
+static Acl *
+claim_proc_acl(HeapTuple tup)
+{
+	Datum		acl;
+	bool		isnull;
+
+	acl = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_proacl, &isnull);
+	if (isnull)
+		return acldefault(OBJECT_FUNCTION,
+						  ((Form_pg_proc) GETSTRUCT(tup))->proowner);
+	return DatumGetAclP(acl);
+}
+
+/*
+ * Do the pg_proc rows a and b have the same owner and the same privileges,
+ * whatever the order of their ACL items or a default left implicit?  An
+ * ACL has at most one item per grantee and grantor.
+ */
 static bool
 claim_same_privileges(HeapTuple a, HeapTuple b)
 {
-	Datum		acl_a,
-				acl_b;
-	bool		null_a,
-				null_b;
+	Acl		   *acl_a;
+	Acl		   *acl_b;
+	AclItem    *items_a;
+	AclItem    *items_b;
+	int			i,
+				j;
 
 	if (((Form_pg_proc) GETSTRUCT(a))->proowner !=
 		((Form_pg_proc) GETSTRUCT(b))->proowner)
 		return false;
-	acl_a = SysCacheGetAttr(PROCOID, a, Anum_pg_proc_proacl, &null_a);
-	acl_b = SysCacheGetAttr(PROCOID, b, Anum_pg_proc_proacl, &null_b);
-	if (null_a || null_b)
-		return null_a && null_b;
-	return aclequal(DatumGetAclP(acl_a), DatumGetAclP(acl_b));
+	acl_a = claim_proc_acl(a);
+	acl_b = claim_proc_acl(b);
+	if (ACL_NUM(acl_a) != ACL_NUM(acl_b))
+		return false;
+	items_a = ACL_DAT(acl_a);
+	items_b = ACL_DAT(acl_b);
+	for (i = 0; i < ACL_NUM(acl_a); i++)
+	{
+		for (j = 0; j < ACL_NUM(acl_b); j++)
+			if (items_a[i].ai_grantee == items_b[j].ai_grantee &&
+				items_a[i].ai_grantor == items_b[j].ai_grantor &&
+				items_a[i].ai_privs == items_b[j].ai_privs)
+				break;
+		if (j == ACL_NUM(acl_b))
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -462,46 +495,18 @@ claim_const_lookup(Oid claim)
 	return result;
 }
 
-/*
- * A call of jwt_claim_const stands for a call of jwt_claim, and takes its
- * privilege: a cached plan keeps calling jwt_claim_const after a REVOKE on
- * jwt_claim alone (the plan depends on the function it calls), so each
- * site of jwt_claim_const checks EXECUTE on the jwt_claim of its schema
- * once, as the executor checks its own function's when it sets the call
- * up.  Other sites have nothing to check.
- */
-static void
-claim_const_check_privilege(FunctionCallInfo fcinfo)
-{
-	Oid			self = fcinfo->flinfo->fn_oid;
-	Oid			claim = InvalidOid;
-	HeapTuple	tup;
-
-	if (self == claim_const_oid && OidIsValid(self))
-		claim = claim_const_for;
-	else
-	{
-		tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(self));
-		if (!HeapTupleIsValid(tup))
-			return;
-		if (strcmp(NameStr(((Form_pg_proc) GETSTRUCT(tup))->proname),
-				   "jwt_claim_const") == 0)
-			claim = claim_proc_named("jwt_claim",
-									 ((Form_pg_proc) GETSTRUCT(tup))->pronamespace);
-		ReleaseSysCache(tup);
-	}
-	if (OidIsValid(claim) &&
-		jwt_proc_aclcheck(claim, GetUserId(), ACL_EXECUTE) != ACLCHECK_OK)
-		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FUNCTION, get_func_name(claim));
-}
-
 PG_FUNCTION_INFO_V1(jwt_claim_support);
 extern PGDLLEXPORT Datum jwt_claim_support(PG_FUNCTION_ARGS);
 
 /*
  * SupportRequestSimplify: jwt_claim(name) with a constant name that is not
  * NULL (a NULL one the planner already made NULL) becomes
- * jwt_claim_const(name), when that function is there.
+ * jwt_claim_const(name), when that function is there, in a plan (not in an
+ * expression simplified outside the planner), which is made to depend on
+ * jwt_claim as well: a cached plan may come from a query that names only
+ * an inlined SQL function calling jwt_claim, and must be made again when
+ * jwt_claim's privileges or markings change (then without the call of
+ * jwt_claim_const, while the two differ).
  */
 Datum
 jwt_claim_support(PG_FUNCTION_ARGS)
@@ -520,11 +525,13 @@ jwt_claim_support(PG_FUNCTION_ARGS)
 	if (list_length(call->args) != 1)
 		PG_RETURN_POINTER(NULL);
 	arg = linitial(call->args);
-	if (!IsA(arg, Const) || ((Const *) arg)->constisnull)
+	if (!IsA(arg, Const) || ((Const *) arg)->constisnull ||
+		req->root == NULL || req->root->glob == NULL)
 		PG_RETURN_POINTER(NULL);
 	target = claim_const_lookup(call->funcid);
 	if (!OidIsValid(target))
 		PG_RETURN_POINTER(NULL);
+	record_plan_function_dependency(req->root, call->funcid);
 	result = makeFuncExpr(target, call->funcresulttype, call->args,
 						  call->funccollid, call->inputcollid,
 						  call->funcformat);

@@ -932,8 +932,8 @@ COMMENT ON FUNCTION @extschema@.jwt_claim_const(text)
 COMMENT ON FUNCTION @extschema@.jwt_claim_support(internal)
 	IS 'planner support for jwt_claim: a constant name makes it jwt_claim_const';
 -- The planner makes that call only while both functions have the same
--- owner and privileges (and jwt_claim_const checks EXECUTE on jwt_claim
--- anyway): grants given on jwt_claim go to jwt_claim_const too.
+-- owner and privileges: grants given on jwt_claim go to jwt_claim_const
+-- too.
 SELECT @extschema@.jwt_copy_function_privileges(
 	'@extschema@.jwt_claim(text)'::pg_catalog.regprocedure,
 	'@extschema@.jwt_claim_const(text)'::pg_catalog.regprocedure);
