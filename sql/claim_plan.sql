@@ -18,12 +18,13 @@ CREATE INDEX ON regress_cp (owner);
 ANALYZE regress_cp;
 CREATE ROLE regress_cp_reader;
 GRANT SELECT ON regress_cp TO regress_cp_reader;
-GRANT EXECUTE ON FUNCTION regress_cp_claim(text) TO regress_cp_reader;
 -- A STRICT SQL wrapper, as policies often use, and a non-STRICT one.
 CREATE FUNCTION regress_cp_claim(n text) RETURNS text
 	LANGUAGE sql STABLE STRICT AS 'SELECT jwt_claim(n)';
 CREATE FUNCTION regress_cp_claim_lax(n text) RETURNS text
 	LANGUAGE sql STABLE AS 'SELECT jwt_claim(n)';
+REVOKE EXECUTE ON FUNCTION regress_cp_claim(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION regress_cp_claim(text) TO regress_cp_reader;
 
 -- PUBLIC's EXECUTE granted by hand on jwt_claim alone (as it had it by
 -- default): the same privileges, the ACLs differ in form only.
@@ -147,6 +148,18 @@ SELECT id FROM regress_cp WHERE owner = jwt_claim('sub');
 ROLLBACK;
 ALTER FUNCTION jwt_claim(text) RESET ALL;
 EXPLAIN (COSTS OFF) SELECT id FROM regress_cp WHERE owner = jwt_claim('sub');
+ALTER FUNCTION jwt_claim_const(text) SECURITY DEFINER;
+EXPLAIN (COSTS OFF) SELECT id FROM regress_cp WHERE owner = jwt_claim('sub');
+ALTER FUNCTION jwt_claim_const(text) SECURITY INVOKER;
+-- Outside a plan (a CHECK constraint, a column default) the call stays:
+-- nothing there would depend on jwt_claim.
+CREATE TABLE regress_cp_checked (owner text DEFAULT jwt_claim('sub'),
+	CHECK (owner IS DISTINCT FROM jwt_claim('role')));
+BEGIN;
+SELECT jwt_authenticate(:'tok', :'key') IS NOT NULL AS authenticated;
+INSERT INTO regress_cp_checked DEFAULT VALUES RETURNING owner;
+ROLLBACK;
+DROP TABLE regress_cp_checked;
 
 -- A look-alike jwt_claim_const(text) of a role's own schema, first on the
 -- search_path, never runs: the planner names the extension's by OID.

@@ -22,7 +22,7 @@ SELECT jwt_claims() - 'exp' - 'iat' AS claims;
 SELECT jwt_claims() = (jwt_decode(:'tok')).claims AS same_as_token;
 -- A name that changes from row to row.
 SELECT k, jwt_claim(k) FROM unnest(ARRAY['sub', 'jti', 'nope', 'sub']) WITH ORDINALITY AS u(k, i) ORDER BY i;
--- NULL names among them (jwt_claim checks for NULL itself: not STRICT).
+-- NULL names among them (STRICT: NULL, and the site keeps its answer).
 SELECT k, jwt_claim(k) FROM unnest(ARRAY[NULL, 'sub', NULL, 'sub', 'jti', NULL]) WITH ORDINALITY AS u(k, i) ORDER BY i;
 -- Once per transaction.
 SELECT jwt_authenticate(:'tok', :'key');

@@ -343,10 +343,12 @@ jwt_claim(PG_FUNCTION_ARGS)
 
 /*
  * The jwt_claim_const a jwt_claim becomes (InvalidOid: none), for the
- * jwt_claim claim_const_for, until pg_proc changes.
+ * jwt_claim claim_const_for, until pg_proc changes; claim_const_changes
+ * counts the changes of pg_proc this backend was told of.
  */
 static Oid	claim_const_for = InvalidOid;
 static Oid	claim_const_oid = InvalidOid;
+static uint64 claim_const_changes = 0;
 static bool claim_const_watched = false;
 
 static void
@@ -354,6 +356,7 @@ claim_const_forget(Datum arg, int cacheid, uint32 hashvalue)
 {
 	claim_const_for = InvalidOid;
 	claim_const_oid = InvalidOid;
+	claim_const_changes++;
 }
 
 /*
@@ -460,20 +463,12 @@ claim_same_privileges(HeapTuple a, HeapTuple b)
  * InvalidOid.
  */
 static Oid
-claim_const_lookup(Oid claim)
+claim_const_find(Oid claim)
 {
 	HeapTuple	claim_tup;
 	HeapTuple	const_tup;
 	Oid			const_oid;
 	Oid			result = InvalidOid;
-
-	if (claim == claim_const_for)
-		return claim_const_oid;
-	if (!claim_const_watched)
-	{
-		CacheRegisterSyscacheCallback(PROCOID, claim_const_forget, (Datum) 0);
-		claim_const_watched = true;
-	}
 
 	claim_tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(claim));
 	if (!HeapTupleIsValid(claim_tup))
@@ -490,6 +485,33 @@ claim_const_lookup(Oid claim)
 		ReleaseSysCache(const_tup);
 	}
 	ReleaseSysCache(claim_tup);
+	return result;
+}
+
+/*
+ * claim_const_find, remembered.  A lookup that misses the catalog cache
+ * reads pg_proc and so takes in the changes other sessions committed,
+ * which may leave a row read before it stale: the answer is kept only if
+ * no change came in while it was made, else it is made again.
+ */
+static Oid
+claim_const_lookup(Oid claim)
+{
+	uint64		changes;
+	Oid			result;
+
+	if (claim == claim_const_for && OidIsValid(claim))
+		return claim_const_oid;
+	if (!claim_const_watched)
+	{
+		CacheRegisterSyscacheCallback(PROCOID, claim_const_forget, (Datum) 0);
+		claim_const_watched = true;
+	}
+	do
+	{
+		changes = claim_const_changes;
+		result = claim_const_find(claim);
+	} while (changes != claim_const_changes);
 	claim_const_for = claim;
 	claim_const_oid = result;
 	return result;
