@@ -67,10 +67,12 @@ static Jsonb *req_claims = NULL;
 
 /*
  * request mode: the value of request.jwt.claims once this module defined
- * the setting (request_claims_watch), and whether it did.
+ * the setting (request_claims_watch), and whether it did; once it did,
+ * every change of the setting bumps jwt_claims_generation, and its text
+ * need not be compared.
  */
 static char *request_claims_value = NULL;
-bool		jwt_request_claims_watched = false;
+static bool jwt_request_claims_watched = false;
 
 /*
  * The claims may have changed, jwt.claims_source being source: a new

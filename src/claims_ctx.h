@@ -57,13 +57,6 @@ extern JWT_CLAIMS_HIDDEN uint64 jwt_claims_generation;
 extern JWT_CLAIMS_HIDDEN uint64 jwt_claims_fast_generation;
 #define JWT_CLAIMS_NO_GENERATION PG_UINT64_MAX
 
-/*
- * True once this module watches request.jwt.claims (claims_ctx.c,
- * request_claims_watch): every change of the setting then bumps
- * jwt_claims_generation, and its text need not be compared.
- */
-extern JWT_CLAIMS_HIDDEN bool jwt_request_claims_watched;
-
 /* The name of the setting PostgREST puts the verified claims in. */
 #define JWT_REQUEST_CLAIMS_SETTING "request.jwt.claims"
 

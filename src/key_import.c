@@ -331,10 +331,10 @@ jwt_key_from_pem(JwtKey *key, const char *pem, int len)
 	/*
 	 * The block's name: capital letters, digits, spaces and dots, as every
 	 * name in use ("EC PRIVATE KEY", "X9.42 DH PARAMETERS"; base64 has no
-	 * dot), up to the "-----" that ends
-	 * the line.  Nothing else is read as the name: a BEGIN line without
-	 * its closing dashes would otherwise run on into the base64 body, the
-	 * key itself, which the messages below quote.
+	 * dot), up to the "-----" that ends the line.  Nothing else is read as
+	 * the name: a BEGIN line without its closing dashes would otherwise run
+	 * on into the base64 body, the key itself, which the messages below
+	 * quote.
 	 */
 	for (i = 0; begin + i < pem + len &&
 		 ((begin[i] >= 'A' && begin[i] <= 'Z') ||

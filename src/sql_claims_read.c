@@ -473,12 +473,17 @@ claim_const_find(Oid claim)
 	claim_tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(claim));
 	if (!HeapTupleIsValid(claim_tup))
 		return InvalidOid;
+	if (!claim_proc_is(claim_tup, true))
+	{
+		ReleaseSysCache(claim_tup);
+		return InvalidOid;
+	}
 	const_oid = claim_proc_named("jwt_claim_const",
 								 ((Form_pg_proc) GETSTRUCT(claim_tup))->pronamespace);
 	const_tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(const_oid));
 	if (HeapTupleIsValid(const_tup))
 	{
-		if (claim_proc_is(claim_tup, true) && claim_proc_is(const_tup, false) &&
+		if (claim_proc_is(const_tup, false) &&
 			!((Form_pg_proc) GETSTRUCT(const_tup))->proisstrict &&
 			claim_same_privileges(claim_tup, const_tup))
 			result = const_oid;
