@@ -197,6 +197,100 @@ SELECT entries FROM jwt_token_cache_info();
 SELECT count(*) AS contexts FROM pg_backend_memory_contexts WHERE name = 'jwt token cache';
 RESET jwt.token_cache_size;
 
+-- The claims set as read is kept with the entry (when it takes at most
+-- 1 kB): a hit takes the claims from there instead of reading the payload
+-- again, and every check still runs on them.  What reading gives depends
+-- on jwt.max_json_depth too: a payload nested 5 deep, cached under the
+-- default of 32, is refused once the setting is 4, as without the cache,
+-- though the signature comes from the cache; and valid again at 32.
+SELECT count(*) FROM pg_temp.delta();
+CREATE TEMP TABLE deep AS
+SELECT jwt_sign(jsonb_build_object('sub', 'deep', 'aud', 'api', 'x', '[[[[1]]]]'::jsonb), priv, 'ES256') AS tok
+  FROM k;
+SELECT jwt_verify(tok, pub, audience => 'api')->'x' AS x FROM deep, k;
+SELECT jwt_verify(tok, pub, audience => 'api')->'x' AS x FROM deep, k;
+SELECT * FROM pg_temp.delta();
+SET jwt.max_json_depth = 4;
+SELECT valid, reason, claims FROM deep, k, jwt_validate(tok, pub, audience => 'api');
+SELECT valid, reason FROM deep, k, jwt_validate(tok, pub, audience => 'api');
+SELECT * FROM pg_temp.delta();
+RESET jwt.max_json_depth;
+SELECT valid, claims->'x' AS x FROM deep, k, jwt_validate(tok, pub, audience => 'api');
+SELECT valid, claims->'x' AS x FROM deep, k, jwt_validate(tok, pub, audience => 'api');
+SELECT * FROM pg_temp.delta();
+
+-- The same for a header: parsed headers are remembered across statements
+-- (a few of them, for any call site), and one nested 4 deep, remembered
+-- under the default depth, is refused at 3.
+CREATE TEMP TABLE deep_header AS
+SELECT jwt_sign('{"sub":"dh"}', priv, 'ES256', header => '{"x":[[[1]]]}') AS tok FROM k;
+SELECT jwt_verify(tok, pub)->>'sub' AS sub FROM deep_header, k;
+SET jwt.max_json_depth = 3;
+SELECT valid, reason, header FROM deep_header, k, jwt_validate(tok, pub);
+RESET jwt.max_json_depth;
+SELECT valid, header->'x' AS x FROM deep_header, k, jwt_validate(tok, pub);
+
+-- Ten keys of one JWK Set, each token naming its key by kid: more headers
+-- than the backend remembers (8), taken in turn, twice, within a statement
+-- and across statements.  Each token must find its own key (another
+-- key's header would pick another key: a bad signature) and show its own
+-- header and claims.
+CREATE TEMP TABLE kids AS
+SELECT i, jwt_generate_key('ES256') AS priv FROM generate_series(1, 10) i;
+CREATE TEMP TABLE kid_set AS
+SELECT jsonb_build_object('keys', jsonb_agg(jwt_public_jwk(priv) || jsonb_build_object('kid', 'kid-' || i) ORDER BY i)) AS jwks
+  FROM kids;
+CREATE TEMP TABLE kid_tokens AS
+SELECT i, jwt_sign(jsonb_build_object('sub', 'user-' || i), priv, 'ES256',
+                   header => jsonb_build_object('kid', 'kid-' || i)) AS tok
+  FROM kids;
+SELECT count(*) FILTER (WHERE v.valid AND v.header->>'kid' = 'kid-' || t.i
+                          AND v.claims->>'sub' = 'user-' || t.i) AS right,
+       count(*) AS total
+  FROM kid_tokens t, kid_set s, generate_series(1, 3) r,
+       LATERAL jwt_validate(t.tok, s.jwks) v;
+SELECT jwt_verify(tok, jwks)->>'sub' AS sub FROM kid_tokens, kid_set WHERE i = 1;
+SELECT jwt_verify(tok, jwks)->>'sub' AS sub FROM kid_tokens, kid_set WHERE i = 9;
+SELECT jwt_verify(tok, jwks)->>'sub' AS sub FROM kid_tokens, kid_set WHERE i = 10;
+SELECT jwt_verify(tok, jwks)->>'sub' AS sub FROM kid_tokens, kid_set WHERE i = 1;
+SELECT (jwt_validate(tok, jwks)).header->>'kid' AS kid FROM kid_tokens, kid_set WHERE i = 5;
+SELECT * FROM pg_temp.delta();
+
+-- Claims over 1 kB are not kept (each hit reads the payload), and those
+-- kept take about a kilobyte each at most: 300 tokens of 1.5 kB claims
+-- leave the claims' memory as it was; 300 tokens of 600-byte claims take
+-- more, but less than 400 kB.
+SET jwt.token_cache_size = 1000;
+CREATE FUNCTION pg_temp.claims_bytes() RETURNS bigint AS $$
+	SELECT coalesce(sum(total_bytes), 0) FROM pg_backend_memory_contexts
+	 WHERE name = 'jwt token cache claims'
+$$ LANGUAGE sql;
+-- 300 tokens with claims of about "pad" bytes, each verified twice (a miss
+-- and a hit): how many calls gave the token's own claims
+CREATE FUNCTION pg_temp.verify_padded(pad int) RETURNS bigint AS $$
+	WITH toks AS (
+		SELECT i, jwt_sign(jsonb_build_object('sub', 's' || i, 'pad', repeat('p', pad)), priv, 'ES256') AS tok
+		  FROM k, generate_series(1, 300) i)
+	SELECT count(*) FILTER (WHERE v->>'sub' = 's' || i AND length(v->>'pad') = pad)
+	  FROM toks, k, generate_series(1, 2), LATERAL jwt_verify(tok, pub) v
+$$ LANGUAGE sql;
+CREATE TEMP TABLE claims_mem AS SELECT pg_temp.claims_bytes() AS start;
+SELECT pg_temp.verify_padded(1500) AS right;
+SELECT * FROM pg_temp.delta();
+ALTER TABLE claims_mem ADD big bigint;
+UPDATE claims_mem SET big = pg_temp.claims_bytes();
+SELECT pg_temp.verify_padded(600) AS right;
+SELECT * FROM pg_temp.delta();
+ALTER TABLE claims_mem ADD mid bigint;
+UPDATE claims_mem SET mid = pg_temp.claims_bytes();
+SELECT big <= start + 8192 AS big_not_kept, mid > big + 150 * 1024 AS mid_kept,
+       mid < 400 * 1024 AS mid_bounded
+  FROM claims_mem;
+SET jwt.token_cache_size = 0;
+SELECT count(jwt_verify(tok, pub, audience => 'api')) FROM t, k;
+SELECT count(*) AS contexts FROM pg_backend_memory_contexts WHERE name LIKE 'jwt token cache%';
+RESET jwt.token_cache_size;
+
 -- An unprivileged role may neither read the cache nor resize it.
 CREATE ROLE tc_nobody;
 SET ROLE tc_nobody;

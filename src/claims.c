@@ -28,6 +28,7 @@
 #include "claims.h"
 #include "jose_header.h"
 #include "json_in.h"
+#include "jwt.h"
 
 enum
 {
@@ -100,14 +101,13 @@ jwt_check_typ(const char *typ, const JwtVerifyOptions *opts, char **detail)
 }
 
 /*
- * Decode, parse and check the payload segment.  On success and on every
- * check failure after parsing, *claims is the parsed claims set, and *iss
- * and *sub are its "iss" and "sub" when they are strings (else NULL).
+ * Decode and parse the payload segment into *cs, and check the types of
+ * its registered claims.  cs->iss and cs->sub are set as soon as the
+ * payload parsed (for the failure log), whatever comes after; cs->claims
+ * is the parsed set once it parsed.
  */
 JwtReason
-jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
-				 Jsonb **claims, const char **iss, const char **sub,
-				 char **detail)
+jwt_claims_read(const char *b64, int len, JwtClaimSet *cs, char **detail)
 {
 	JwtJsonField f[F_COUNT] = {
 		[F_EXP] = {.name = "exp"},
@@ -119,42 +119,39 @@ jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
 	};
 	char	   *json;
 	int			json_len;
-	double		exp = 0,
-				nbf = 0,
-				iat = 0;
-	double		now = opts->now;
-	double		leeway = opts->leeway;
 	JwtReason	reason;
-	int			i;
 
-	*claims = NULL;
-	*iss = *sub = NULL;
+	memset(cs, 0, sizeof(*cs));
+	cs->depth_limit = jwt_max_json_depth;
 	if (!jwt_decode_segment(b64, len, 1, &json, &json_len, detail))
 		return JWT_REASON_MALFORMED;
-	reason = jwt_json_parse(json, json_len, "payload", f, F_COUNT, claims, detail);
+	reason = jwt_json_parse(json, json_len, "payload", f, F_COUNT, &cs->claims, detail);
 	if (reason != JWT_REASON_NONE)
 		return reason;
 	if (f[F_ISS].type == JWT_JSON_STRING)
-		*iss = f[F_ISS].str;
+		cs->iss = f[F_ISS].str;
 	if (f[F_SUB].type == JWT_JSON_STRING)
-		*sub = f[F_SUB].str;
+		cs->sub = f[F_SUB].str;
 
 	/* Types of the registered claims. */
-	if (f[F_EXP].type != JWT_JSON_ABSENT && !time_claim(&f[F_EXP], &exp))
+	cs->has_exp = f[F_EXP].type != JWT_JSON_ABSENT;
+	if (cs->has_exp && !time_claim(&f[F_EXP], &cs->exp))
 	{
 		*detail = f[F_EXP].type == JWT_JSON_NUMBER ?
 			pstrdup("Claim \"exp\" is a number out of range") :
 			pstrdup("Claim \"exp\" is not a number");
 		return JWT_REASON_MALFORMED;
 	}
-	if (f[F_NBF].type != JWT_JSON_ABSENT && !time_claim(&f[F_NBF], &nbf))
+	cs->has_nbf = f[F_NBF].type != JWT_JSON_ABSENT;
+	if (cs->has_nbf && !time_claim(&f[F_NBF], &cs->nbf))
 	{
 		*detail = f[F_NBF].type == JWT_JSON_NUMBER ?
 			pstrdup("Claim \"nbf\" is a number out of range") :
 			pstrdup("Claim \"nbf\" is not a number");
 		return JWT_REASON_MALFORMED;
 	}
-	if (f[F_IAT].type != JWT_JSON_ABSENT && !time_claim(&f[F_IAT], &iat))
+	cs->has_iat = f[F_IAT].type != JWT_JSON_ABSENT;
+	if (cs->has_iat && !time_claim(&f[F_IAT], &cs->iat))
 	{
 		*detail = f[F_IAT].type == JWT_JSON_NUMBER ?
 			pstrdup("Claim \"iat\" is a number out of range") :
@@ -171,46 +168,72 @@ jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
 		*detail = pstrdup("Claim \"sub\" is not a string");
 		return JWT_REASON_MALFORMED;
 	}
-	if (f[F_AUD].type != JWT_JSON_ABSENT && f[F_AUD].type != JWT_JSON_STRING &&
-		!(f[F_AUD].type == JWT_JSON_ARRAY && f[F_AUD].elems_ok))
+	if (f[F_AUD].type == JWT_JSON_STRING)
+	{
+		cs->has_aud = true;
+		cs->naud = 1;
+		cs->aud = palloc(sizeof(char *));
+		cs->aud[0] = f[F_AUD].str;
+	}
+	else if (f[F_AUD].type == JWT_JSON_ARRAY && f[F_AUD].elems_ok)
+	{
+		cs->has_aud = true;
+		cs->naud = f[F_AUD].nelems;
+		cs->aud = (const char **) f[F_AUD].elems;
+	}
+	else if (f[F_AUD].type != JWT_JSON_ABSENT)
 	{
 		*detail = pstrdup("Claim \"aud\" is neither a string nor an array of strings");
 		return JWT_REASON_MALFORMED;
 	}
+	return JWT_REASON_NONE;
+}
+
+/*
+ * Check a claims set that jwt_claims_read read without error against the
+ * caller's options: time, issuer, subject, audience, required claims.
+ */
+JwtReason
+jwt_claims_check(const JwtClaimSet *cs, const JwtVerifyOptions *opts,
+				 char **detail)
+{
+	double		now = opts->now;
+	double		leeway = opts->leeway;
+	int			i;
 
 	/* Time. */
-	if (f[F_EXP].type != JWT_JSON_ABSENT && now >= exp + leeway)
+	if (cs->has_exp && now >= cs->exp + leeway)
 	{
 		*detail = psprintf("Claim \"exp\" is %s, at or before the evaluation time %s%s",
-						   fmt_time(exp), fmt_time(now),
+						   fmt_time(cs->exp), fmt_time(now),
 						   leeway > 0 ? psprintf(" less the leeway of %g s", leeway) : "");
 		return JWT_REASON_EXPIRED;
 	}
-	if (f[F_NBF].type != JWT_JSON_ABSENT && now < nbf - leeway)
+	if (cs->has_nbf && now < cs->nbf - leeway)
 	{
 		*detail = psprintf("Claim \"nbf\" is %s, after the evaluation time %s%s",
-						   fmt_time(nbf), fmt_time(now),
+						   fmt_time(cs->nbf), fmt_time(now),
 						   leeway > 0 ? psprintf(" plus the leeway of %g s", leeway) : "");
 		return JWT_REASON_NOT_YET_VALID;
 	}
-	if (f[F_IAT].type != JWT_JSON_ABSENT && iat > now + leeway)
+	if (cs->has_iat && cs->iat > now + leeway)
 	{
 		*detail = psprintf("Claim \"iat\" is %s, after the evaluation time %s%s",
-						   fmt_time(iat), fmt_time(now),
+						   fmt_time(cs->iat), fmt_time(now),
 						   leeway > 0 ? psprintf(" plus the leeway of %g s", leeway) : "");
 		return JWT_REASON_NOT_YET_VALID;
 	}
 	if (opts->has_max_age)
 	{
-		if (f[F_IAT].type == JWT_JSON_ABSENT)
+		if (!cs->has_iat)
 		{
 			*detail = pstrdup("Claim \"iat\" is missing, and max_age needs it");
 			return JWT_REASON_MISSING_CLAIM;
 		}
-		if (now - iat > opts->max_age + leeway)
+		if (now - cs->iat > opts->max_age + leeway)
 		{
 			*detail = psprintf("Claim \"iat\" is %s, more than %g s before the evaluation time %s",
-							   fmt_time(iat), opts->max_age + leeway, fmt_time(now));
+							   fmt_time(cs->iat), opts->max_age + leeway, fmt_time(now));
 			return JWT_REASON_TOO_OLD;
 		}
 	}
@@ -218,29 +241,29 @@ jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
 	/* Issuer, subject, audience. */
 	if (opts->issuer.data)
 	{
-		if (f[F_ISS].type == JWT_JSON_ABSENT)
+		if (cs->iss == NULL)
 		{
 			*detail = pstrdup("Claim \"iss\" is missing");
 			return JWT_REASON_ISSUER_MISMATCH;
 		}
-		if (!str_eq(opts->issuer, f[F_ISS].str))
+		if (!str_eq(opts->issuer, cs->iss))
 		{
 			*detail = psprintf("Claim \"iss\" is \"%s\", not the expected issuer",
-							   jwt_clip(f[F_ISS].str, 64));
+							   jwt_clip(cs->iss, 64));
 			return JWT_REASON_ISSUER_MISMATCH;
 		}
 	}
 	if (opts->subject.data)
 	{
-		if (f[F_SUB].type == JWT_JSON_ABSENT)
+		if (cs->sub == NULL)
 		{
 			*detail = pstrdup("Claim \"sub\" is missing");
 			return JWT_REASON_SUBJECT_MISMATCH;
 		}
-		if (!str_eq(opts->subject, f[F_SUB].str))
+		if (!str_eq(opts->subject, cs->sub))
 		{
 			*detail = psprintf("Claim \"sub\" is \"%s\", not the expected subject",
-							   jwt_clip(f[F_SUB].str, 64));
+							   jwt_clip(cs->sub, 64));
 			return JWT_REASON_SUBJECT_MISMATCH;
 		}
 	}
@@ -249,7 +272,7 @@ jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
 		bool		found = false;
 		int			j;
 
-		if (f[F_AUD].type == JWT_JSON_ABSENT)
+		if (!cs->has_aud)
 		{
 			*detail = pstrdup("Claim \"aud\" is missing");
 			return JWT_REASON_AUDIENCE_MISMATCH;
@@ -257,13 +280,8 @@ jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
 		/* one of the expected audiences among the token's */
 		for (j = 0; j < opts->naudiences && !found; j++)
 		{
-			if (f[F_AUD].type == JWT_JSON_STRING)
-				found = str_eq(opts->audiences[j], f[F_AUD].str);
-			else
-			{
-				for (i = 0; i < f[F_AUD].nelems && !found; i++)
-					found = str_eq(opts->audiences[j], f[F_AUD].elems[i]);
-			}
+			for (i = 0; i < cs->naud && !found; i++)
+				found = str_eq(opts->audiences[j], cs->aud[i]);
 		}
 		if (!found)
 		{
@@ -276,7 +294,7 @@ jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
 			return JWT_REASON_AUDIENCE_MISMATCH;
 		}
 	}
-	else if (f[F_AUD].type != JWT_JSON_ABSENT)
+	else if (cs->has_aud)
 	{
 		*detail = pstrdup("Claim \"aud\" is present but no audience was given to check it against");
 		return JWT_REASON_AUDIENCE_MISMATCH;
@@ -288,11 +306,71 @@ jwt_claims_parse(const char *b64, int len, const JwtVerifyOptions *opts,
 		JsonbValue	v;
 		const char *name = opts->require[i];
 
-		if (getKeyJsonValueFromContainer(&(*claims)->root, name, strlen(name), &v) == NULL)
+		if (getKeyJsonValueFromContainer(&cs->claims->root, name, strlen(name), &v) == NULL)
 		{
 			*detail = psprintf("Claim \"%s\" is required but missing", name);
 			return JWT_REASON_MISSING_CLAIM;
 		}
 	}
 	return JWT_REASON_NONE;
+}
+
+/* Append the string "s" (when not NULL) at *p; its copy, or NULL. */
+static const char *
+copy_str(const char *s, char **p)
+{
+	char	   *d = *p;
+	size_t		n;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s) + 1;
+	memcpy(d, s, n);
+	*p += n;
+	return d;
+}
+
+/*
+ * A copy of a claims set that jwt_claims_read read without error, in one
+ * chunk of "cxt" (one pfree frees it).  NULL, without raising, when it
+ * would take more than "max_size" bytes (0: no limit) or memory is short.
+ */
+JwtClaimSet *
+jwt_claims_copy(const JwtClaimSet *cs, MemoryContext cxt, Size max_size)
+{
+	Size		head = MAXALIGN(sizeof(JwtClaimSet));
+	Size		jsonb = MAXALIGN(VARSIZE(cs->claims));
+	Size		ptrs = MAXALIGN(sizeof(char *) * (Size) cs->naud);
+	Size		size;
+	JwtClaimSet *copy;
+	char	   *p;
+	int			i;
+
+	Assert(cs->claims != NULL);
+	size = head + jsonb + ptrs;
+	if (cs->iss)
+		size += strlen(cs->iss) + 1;
+	if (cs->sub)
+		size += strlen(cs->sub) + 1;
+	for (i = 0; i < cs->naud; i++)
+		size += strlen(cs->aud[i]) + 1;
+	if (max_size > 0 && size > max_size)
+		return NULL;
+	p = MemoryContextAllocExtended(cxt, size, MCXT_ALLOC_NO_OOM);
+	if (p == NULL)
+		return NULL;
+
+	copy = (JwtClaimSet *) p;
+	*copy = *cs;
+	p += head;
+	copy->claims = (Jsonb *) p;
+	memcpy(p, cs->claims, VARSIZE(cs->claims));
+	p += jsonb;
+	copy->aud = cs->naud > 0 ? (const char **) p : NULL;
+	p += ptrs;
+	copy->iss = copy_str(cs->iss, &p);
+	copy->sub = copy_str(cs->sub, &p);
+	for (i = 0; i < cs->naud; i++)
+		copy->aud[i] = copy_str(cs->aud[i], &p);
+	return copy;
 }

@@ -39,10 +39,36 @@ typedef struct JwtVerifyOptions
 	double		now;			/* evaluation time, Unix seconds */
 } JwtVerifyOptions;
 
-extern JwtReason jwt_claims_parse(const char *b64, int len,
-								  const JwtVerifyOptions *opts,
-								  Jsonb **claims, const char **iss,
-								  const char **sub, char **detail);
+/*
+ * A claims set as read from a payload segment: the whole set, and its
+ * registered claims with their types checked.  What jwt_claims_read makes
+ * of a payload depends only on its text, jwt.max_json_depth (kept in
+ * depth_limit) and the database encoding, never on a caller's options, so
+ * that token_cache.c may keep a copy for the next call with the same token.
+ */
+typedef struct JwtClaimSet
+{
+	Jsonb	   *claims;
+	int			depth_limit;	/* jwt.max_json_depth when it was read */
+	bool		has_exp;
+	bool		has_nbf;
+	bool		has_iat;
+	double		exp;			/* finite when present */
+	double		nbf;
+	double		iat;
+	const char *iss;			/* NULL when absent */
+	const char *sub;
+	bool		has_aud;
+	int			naud;			/* a string "aud" is read as one element */
+	const char **aud;
+} JwtClaimSet;
+
+extern JwtReason jwt_claims_read(const char *b64, int len, JwtClaimSet *cs,
+								 char **detail);
+extern JwtReason jwt_claims_check(const JwtClaimSet *cs,
+								  const JwtVerifyOptions *opts, char **detail);
+extern JwtClaimSet *jwt_claims_copy(const JwtClaimSet *cs, MemoryContext cxt,
+									Size max_size);
 extern JwtReason jwt_check_typ(const char *typ, const JwtVerifyOptions *opts,
 							   char **detail);
 

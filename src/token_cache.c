@@ -10,7 +10,10 @@
  * under this exact key object".  An entry is a digest of the whole token
  * (the token text itself is never kept) and the serial number of the key
  * that verified it (the member of a JWK Set that the token's kid picked),
- * nothing else.  The digest is the SHA-256 of the whole token.  Its
+ * and, to save reading the payload again, the claims set as read from it
+ * (claims.c's JwtClaimSet, when it takes at most JWT_TOKEN_CACHE_CLAIMS_MAX
+ * bytes; no signature, so an entry cannot be made back into a token).
+ * The digest is the SHA-256 of the whole token.  Its
  * state after the header and payload (the signing input) is kept, and on
  * a miss finished into the SHA-256 of the signing input, which an RS256,
  * PS256 or ES256 signature signs: the check takes it from there instead of
@@ -21,9 +24,11 @@
  * the call's leeway, iss, sub, aud, required claims) and, in the callers,
  * the denylist and the session checks.  So a cached token is refused
  * exactly when an uncached one would be: past exp, before nbf, for
- * another audience, denylisted.  Storing the parsed claims instead would
- * save their parsing (about a microsecond) but duplicate those checks;
- * the signature check it saves is 30 to 60 us.
+ * another audience, denylisted.  The claims kept are what reading the
+ * payload would give again: that depends only on the payload's text, the
+ * database encoding and jwt.max_json_depth, and they are used only while
+ * the setting is the one they were read under; the checks run on them
+ * at each call as on claims just read.
  *
  * Key identity.  A key object gets a serial number (never reused in the
  * backend) the first time it verifies a token here.  A token verified with
@@ -44,9 +49,11 @@
  *
  * Bounds.  At most jwt.token_cache_size entries (default 1024; 0 turns the
  * cache off and frees it), least recently used evicted first.  An entry
- * takes about 100 bytes with dynahash's overhead, so the default holds
- * about 100 kB per backend, in the "jwt token cache" context under
- * TopMemoryContext (visible in pg_backend_memory_contexts).
+ * takes about 100 bytes with dynahash's overhead, in the "jwt token cache"
+ * context under TopMemoryContext, and its claims at most 1 kB, about
+ * 1.2 kB with the allocator's overhead, in "jwt token cache claims" (both
+ * visible in pg_backend_memory_contexts): at the default, about 100 kB
+ * and at most about 1.3 MB per backend.
  *
  * A hit counts as a verification in jwt_stats like any other (api.c counts
  * every call of jwt_verify_with, whatever its path).
@@ -74,6 +81,7 @@
 
 #include "entry.h"
 #include "errors.h"
+#include "jwt.h"
 #include "token_cache.h"
 
 int			jwt_token_cache_size = 1024;
@@ -88,9 +96,11 @@ typedef struct TokenCacheEntry
 {
 	TokenCacheKey key;			/* hash key: must be first */
 	dlist_node	lru;			/* head: most recently used */
+	JwtClaimSet *claims;		/* the payload as read, or NULL */
 } TokenCacheEntry;
 
 static HTAB *cache = NULL;		/* in its own context, "jwt token cache" */
+static MemoryContext claims_cxt = NULL; /* "jwt token cache claims" */
 static dlist_head cache_lru = DLIST_STATIC_INIT(cache_lru);
 static int	cache_entries = 0;
 static uint64 next_serial = 0;
@@ -111,6 +121,9 @@ jwt_token_cache_reset(void)
 	if (cache != NULL)
 		hash_destroy(cache);
 	cache = NULL;
+	if (claims_cxt != NULL)
+		MemoryContextDelete(claims_cxt);
+	claims_cxt = NULL;
 	dlist_init(&cache_lru);
 	cache_entries = 0;
 }
@@ -125,6 +138,8 @@ cache_trim(int max)
 											   dlist_tail_node(&cache_lru));
 
 		dlist_delete(&old->lru);
+		if (old->claims != NULL)
+			pfree(old->claims);
 		hash_search(cache, &old->key, HASH_REMOVE, NULL);
 		cache_entries--;
 	}
@@ -159,7 +174,8 @@ jwt_token_cache_applies(const JwtAlg *alg)
  */
 bool
 jwt_token_cache_lookup(const char *token, int len, int input_len,
-					   bool keep_input, JwtKey *key, JwtTokenDigest *d)
+					   bool keep_input, JwtKey *key, JwtTokenDigest *d,
+					   const JwtClaimSet **claims)
 {
 	TokenCacheKey k;
 	TokenCacheEntry *e;
@@ -167,6 +183,7 @@ jwt_token_cache_lookup(const char *token, int len, int input_len,
 
 	Assert(input_len <= len);
 	d->has_input = false;
+	*claims = NULL;
 	if (!SHA256_Init(&c) || !SHA256_Update(&c, token, input_len))
 	{
 		memset(d->digest, 0, JWT_TOKEN_DIGEST_LEN);
@@ -199,6 +216,8 @@ jwt_token_cache_lookup(const char *token, int len, int input_len,
 	}
 	dlist_move_head(&cache_lru, &e->lru);
 	cache_hits++;
+	if (e->claims != NULL && e->claims->depth_limit == jwt_max_json_depth)
+		*claims = e->claims;
 	return true;
 }
 
@@ -245,6 +264,10 @@ jwt_token_cache_store(const JwtTokenDigest *d, JwtKey *key)
 		dlist_init(&cache_lru);
 		cache_entries = 0;
 	}
+	if (claims_cxt == NULL)
+		claims_cxt = AllocSetContextCreate(TopMemoryContext,
+										   "jwt token cache claims",
+										   ALLOCSET_SMALL_SIZES);
 
 	/* room first, so that the table never holds more than the setting */
 	cache_trim(jwt_token_cache_size - 1);
@@ -256,9 +279,40 @@ jwt_token_cache_store(const JwtTokenDigest *d, JwtKey *key)
 		dlist_move_head(&cache_lru, &e->lru);
 	else
 	{
+		e->claims = NULL;
 		dlist_push_head(&cache_lru, &e->lru);
 		cache_entries++;
 	}
+}
+
+/*
+ * Keep a copy of the claims set read from the token of "d", which "key"
+ * verified (jwt_token_cache_store), for the calls that find it again; not
+ * when it would take more than JWT_TOKEN_CACHE_CLAIMS_MAX bytes, nor when
+ * the entry is gone or memory is short (then they read the payload as
+ * usual).  Never raises.
+ */
+void
+jwt_token_cache_store_claims(const JwtTokenDigest *d, JwtKey *key,
+							 const JwtClaimSet *cs)
+{
+	TokenCacheKey k;
+	TokenCacheEntry *e;
+	JwtClaimSet *copy;
+
+	if (cache == NULL || claims_cxt == NULL)
+		return;
+	memcpy(k.digest, d->digest, JWT_TOKEN_DIGEST_LEN);
+	k.serial = key_serial(key);
+	e = hash_search(cache, &k, HASH_FIND, NULL);
+	if (e == NULL)
+		return;
+	copy = jwt_claims_copy(cs, claims_cxt, JWT_TOKEN_CACHE_CLAIMS_MAX);
+	if (copy == NULL)
+		return;
+	if (e->claims != NULL)
+		pfree(e->claims);
+	e->claims = copy;
 }
 
 /*

@@ -13,9 +13,13 @@
 #include <openssl/sha.h>
 
 #include "algs.h"
+#include "claims.h"
 #include "keys.h"
 
 #define JWT_TOKEN_DIGEST_LEN	32
+
+/* The most a cached claims set may take (jwt_claims_copy's size) */
+#define JWT_TOKEN_CACHE_CLAIMS_MAX	1024
 
 extern int	jwt_token_cache_size;	/* GUC jwt.token_cache_size */
 
@@ -35,9 +39,12 @@ typedef struct JwtTokenDigest
 
 extern bool jwt_token_cache_lookup(const char *token, int len, int input_len,
 								   bool keep_input, JwtKey *key,
-								   JwtTokenDigest *d);
+								   JwtTokenDigest *d,
+								   const JwtClaimSet **claims);
 extern bool jwt_token_cache_input_hash(JwtTokenDigest *d, unsigned char *md);
 extern void jwt_token_cache_store(const JwtTokenDigest *d, JwtKey *key);
+extern void jwt_token_cache_store_claims(const JwtTokenDigest *d, JwtKey *key,
+										 const JwtClaimSet *cs);
 extern void jwt_token_cache_reset(void);
 
 #endif							/* JWT_TOKEN_CACHE_H */

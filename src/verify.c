@@ -29,26 +29,143 @@
 
 #include "base64url.h"
 #include "crypto.h"
+#include "jwt.h"
 #include "token_cache.h"
 #include "verify.h"
 
+/*
+ * Remember "hdr", parsed from "seg", in "memo".  The memo is empty until
+ * the copy is whole, so an error raised half-way (out of memory) leaves it
+ * empty, never half-filled.
+ */
 static void
-memo_store(JwtHeaderMemo *memo, const char *seg, int seg_len, JoseHeader *hdr)
+memo_store(JwtHeaderMemo *memo, const char *seg, int seg_len,
+		   const JoseHeader *hdr, int depth_limit)
 {
 	MemoryContext old;
 
 	if (memo->cxt == NULL)
 		return;
+	memo->seg = NULL;
 	MemoryContextReset(memo->cxt);
 	old = MemoryContextSwitchTo(memo->cxt);
-	memo->seg = pnstrdup(seg, seg_len);
 	memo->hdr.alg = hdr->alg;
 	memo->hdr.typ = hdr->typ ? pstrdup(hdr->typ) : NULL;
 	memo->hdr.kid = hdr->kid ? pstrdup(hdr->kid) : NULL;
 	memo->hdr.json = palloc(VARSIZE(hdr->json));
 	memcpy(memo->hdr.json, hdr->json, VARSIZE(hdr->json));
 	memo->seg_len = seg_len;
+	memo->depth_limit = depth_limit;
+	memo->seg = pnstrdup(seg, seg_len);
 	MemoryContextSwitchTo(old);
+}
+
+static bool
+memo_matches(const JwtHeaderMemo *memo, const char *seg, int seg_len)
+{
+	return memo->seg != NULL && memo->seg_len == seg_len &&
+		memo->depth_limit == jwt_max_json_depth &&
+		memcmp(memo->seg, seg, seg_len) == 0;
+}
+
+/*
+ * The headers parsed last in this backend, whatever the call site: a call
+ * site lives for one query, and a client's tokens share a few header
+ * segments (one per key) over many queries.  What parsing a header segment
+ * gives depends only on its text, jwt.max_json_depth and the database's
+ * encoding, so a header found here is the one parsing would give.  Only
+ * headers that parsed are kept, none longer than HEADER_SEG_MAX, in
+ * HEADER_SLOTS slots of their own, the most recently used first.
+ */
+#define HEADER_SLOTS	8
+#define HEADER_SEG_MAX	512
+
+static JwtHeaderMemo header_slots[HEADER_SLOTS];
+
+static JwtHeaderMemo *
+header_slot_find(const char *seg, int seg_len)
+{
+	int			i;
+
+	for (i = 0; i < HEADER_SLOTS; i++)
+	{
+		if (memo_matches(&header_slots[i], seg, seg_len))
+		{
+			JwtHeaderMemo hit = header_slots[i];
+
+			memmove(&header_slots[1], &header_slots[0], i * sizeof(JwtHeaderMemo));
+			header_slots[0] = hit;
+			return &header_slots[0];
+		}
+	}
+	return NULL;
+}
+
+static void
+header_slot_store(const char *seg, int seg_len, const JoseHeader *hdr)
+{
+	JwtHeaderMemo last;
+
+	if (seg_len > HEADER_SEG_MAX)
+		return;
+	last = header_slots[HEADER_SLOTS - 1];
+	if (last.cxt == NULL)
+	{
+		static MemoryContext parent = NULL;
+
+		if (parent == NULL)
+			parent = AllocSetContextCreate(TopMemoryContext, "jwt header slots",
+										   ALLOCSET_SMALL_SIZES);
+		last.cxt = AllocSetContextCreate(parent, "jwt header slot",
+										 ALLOCSET_SMALL_SIZES);
+		last.seg = NULL;
+	}
+	memmove(&header_slots[1], &header_slots[0],
+			(HEADER_SLOTS - 1) * sizeof(JwtHeaderMemo));
+	header_slots[0] = last;
+	memo_store(&header_slots[0], seg, seg_len, hdr, jwt_max_json_depth);
+}
+
+/*
+ * Step 2's parse: the header of "segs", from the call site's memo, else
+ * from the backend's slots (then copied into the memo, or into
+ * CurrentMemoryContext without one), else parsed (and remembered in both).
+ * Sets res->reason, and res->header when it parsed.
+ */
+static JoseHeader *
+header_get(const JwtSegments *segs, JwtHeaderMemo *memo, JoseHeader *parsed,
+		   JwtVerifyResult *res)
+{
+	JwtHeaderMemo *slot;
+
+	if (memo && memo_matches(memo, segs->header, segs->header_len))
+		return &memo->hdr;
+	slot = header_slot_find(segs->header, segs->header_len);
+	if (slot != NULL)
+	{
+		if (memo)
+		{
+			memo_store(memo, segs->header, segs->header_len, &slot->hdr,
+					   slot->depth_limit);
+			return &memo->hdr;
+		}
+		parsed->alg = slot->hdr.alg;
+		parsed->typ = slot->hdr.typ ? pstrdup(slot->hdr.typ) : NULL;
+		parsed->kid = slot->hdr.kid ? pstrdup(slot->hdr.kid) : NULL;
+		parsed->json = palloc(VARSIZE(slot->hdr.json));
+		memcpy(parsed->json, slot->hdr.json, VARSIZE(slot->hdr.json));
+		return parsed;
+	}
+	res->reason = jose_header_parse(segs->header, segs->header_len, parsed,
+									&res->detail);
+	res->header = parsed->json;
+	if (res->reason != JWT_REASON_NONE)
+		return NULL;
+	header_slot_store(segs->header, segs->header_len, parsed);
+	if (memo)
+		memo_store(memo, segs->header, segs->header_len, parsed,
+				   jwt_max_json_depth);
+	return parsed;
 }
 
 /*
@@ -71,28 +188,18 @@ verify_pipeline(const char *token, int len, JwtKey *key,
 	bool		cached = false;
 	JwtTokenDigest digest;
 	bool		use_cache = false;
-
+	const JwtClaimSet *cached_claims = NULL;
+	JwtClaimSet cs;
 
 	/* 1. shape */
 	res->reason = jwt_split(token, len, segs, &res->detail);
 	if (res->reason != JWT_REASON_NONE)
 		return;
 
-	/* 2. header, from the memo when this call site saw it last time */
-	if (memo && memo->seg && memo->seg_len == segs->header_len &&
-		memcmp(memo->seg, segs->header, segs->header_len) == 0)
-		hdr = &memo->hdr;
-	else
-	{
-		res->reason = jose_header_parse(segs->header, segs->header_len, &parsed,
-										&res->detail);
-		res->header = parsed.json;
-		if (res->reason != JWT_REASON_NONE)
-			return;
-		hdr = &parsed;
-		if (memo)
-			memo_store(memo, segs->header, segs->header_len, &parsed);
-	}
+	/* 2. header, parsed or as parsed before */
+	hdr = header_get(segs, memo, &parsed, res);
+	if (hdr == NULL)
+		return;
 	res->header = hdr->json;
 	res->alg = alg = hdr->alg;
 	res->kid = hdr->kid;
@@ -142,7 +249,7 @@ verify_pipeline(const char *token, int len, JwtKey *key,
 		if (jwt_token_cache_lookup(token, len, (int) signing_input_len,
 								   alg->family != JWT_FAMILY_EDDSA &&
 								   alg->hash_len == SHA256_DIGEST_LENGTH,
-								   key, &digest))
+								   key, &digest, &cached_claims))
 			cached = valid = true;
 	}
 	if (!cached &&
@@ -184,12 +291,40 @@ verify_pipeline(const char *token, int len, JwtKey *key,
 	if (res->reason != JWT_REASON_NONE)
 		return;
 	*payload_read = true;
-	res->reason = jwt_claims_parse(segs->payload, segs->payload_len, opts,
-								   &res->claims, &res->iss, &res->sub,
-								   &res->detail);
-	if (res->reason == JWT_REASON_MALFORMED ||
-		res->reason == JWT_REASON_LIMIT_EXCEEDED)
-		res->claims = NULL;
+	if (cached_claims != NULL)
+	{
+		/*
+		 * The claims as read when this token was verified here before
+		 * (token_cache.c): the same text read the same way.  Copied out
+		 * first, each value in a chunk of its own as reading makes them;
+		 * "aud" is only read by the check.
+		 */
+		cs = *cached_claims;
+		cs.claims = palloc(VARSIZE(cached_claims->claims));
+		memcpy(cs.claims, cached_claims->claims, VARSIZE(cached_claims->claims));
+		cs.iss = cs.iss ? pstrdup(cs.iss) : NULL;
+		cs.sub = cs.sub ? pstrdup(cs.sub) : NULL;
+	}
+	else
+	{
+		res->reason = jwt_claims_read(segs->payload, segs->payload_len, &cs,
+									  &res->detail);
+		res->iss = cs.iss;
+		res->sub = cs.sub;
+		if (res->reason != JWT_REASON_NONE)
+		{
+			if (res->reason != JWT_REASON_MALFORMED &&
+				res->reason != JWT_REASON_LIMIT_EXCEEDED)
+				res->claims = cs.claims;
+			return;
+		}
+		if (use_cache)
+			jwt_token_cache_store_claims(&digest, key, &cs);
+	}
+	res->claims = cs.claims;
+	res->iss = cs.iss;
+	res->sub = cs.sub;
+	res->reason = jwt_claims_check(&cs, opts, &res->detail);
 }
 
 void
@@ -220,10 +355,11 @@ jwt_verify_token(const char *token, int len, JwtKey *key,
 	if (read_rejected && !payload_read && res->reason != JWT_REASON_NONE &&
 		res->header != NULL && res->reason != JWT_REASON_LIMIT_EXCEEDED)
 	{
-		Jsonb	   *claims;
+		JwtClaimSet cs;
 		char	   *detail;
 
-		(void) jwt_claims_parse(seg.payload, seg.payload_len, opts,
-								&claims, &res->iss, &res->sub, &detail);
+		(void) jwt_claims_read(seg.payload, seg.payload_len, &cs, &detail);
+		res->iss = cs.iss;
+		res->sub = cs.sub;
 	}
 }

@@ -22,8 +22,9 @@
 typedef struct JwtHeaderMemo
 {
 	MemoryContext cxt;			/* where seg and hdr live */
-	char	   *seg;
+	char	   *seg;			/* NULL: empty */
 	int			seg_len;
+	int			depth_limit;	/* jwt.max_json_depth when it was parsed */
 	JoseHeader	hdr;
 } JwtHeaderMemo;
 
