@@ -219,6 +219,20 @@ SELECT valid, claims->'x' AS x FROM deep, k, jwt_validate(tok, pub, audience => 
 SELECT valid, claims->'x' AS x FROM deep, k, jwt_validate(tok, pub, audience => 'api');
 SELECT * FROM pg_temp.delta();
 
+-- Audiences as an array, kept with the entry: each call checks its own
+-- audience against them (an empty array names none).
+CREATE TEMP TABLE auds AS
+SELECT a, jwt_sign(jsonb_build_object('sub', 'aud-' || a, 'aud', a::jsonb), priv, 'ES256') AS tok
+  FROM k, unnest(ARRAY['["api", "admin"]', '[]', '"admin"']) a;
+SELECT a, want, v.reason
+  FROM auds, k, unnest(ARRAY['api', 'admin', 'other', 'api', 'admin']) WITH ORDINALITY w(want, n),
+       LATERAL jwt_validate(tok, pub, audience => want) v
+ ORDER BY a, n;
+SELECT a, (jwt_validate(tok, pub, audiences => '{other,admin}')).reason AS either,
+       (jwt_validate(tok, pub)).reason AS none_given
+  FROM auds, k ORDER BY a;
+SELECT * FROM pg_temp.delta();
+
 -- The same for a header: parsed headers are remembered across statements
 -- (a few of them, for any call site), and one nested 4 deep, remembered
 -- under the default depth, is refused at 3.

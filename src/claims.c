@@ -121,8 +121,13 @@ jwt_claims_read(const char *b64, int len, JwtClaimSet *cs, char **detail)
 	int			json_len;
 	JwtReason	reason;
 
-	memset(cs, 0, sizeof(*cs));
+	/* field by field: exp, nbf and iat are set only when present */
+	cs->claims = NULL;
 	cs->depth_limit = jwt_max_json_depth;
+	cs->has_exp = cs->has_nbf = cs->has_iat = cs->has_aud = false;
+	cs->iss = cs->sub = cs->aud_string = NULL;
+	cs->naud = 0;
+	cs->aud = NULL;
 	if (!jwt_decode_segment(b64, len, 1, &json, &json_len, detail))
 		return JWT_REASON_MALFORMED;
 	reason = jwt_json_parse(json, json_len, "payload", f, F_COUNT, &cs->claims, detail);
@@ -171,15 +176,13 @@ jwt_claims_read(const char *b64, int len, JwtClaimSet *cs, char **detail)
 	if (f[F_AUD].type == JWT_JSON_STRING)
 	{
 		cs->has_aud = true;
-		cs->naud = 1;
-		cs->aud = palloc(sizeof(char *));
-		cs->aud[0] = f[F_AUD].str;
+		cs->aud_string = f[F_AUD].str;
 	}
 	else if (f[F_AUD].type == JWT_JSON_ARRAY && f[F_AUD].elems_ok)
 	{
 		cs->has_aud = true;
 		cs->naud = f[F_AUD].nelems;
-		cs->aud = (const char **) f[F_AUD].elems;
+		cs->aud = f[F_AUD].elems;
 	}
 	else if (f[F_AUD].type != JWT_JSON_ABSENT)
 	{
@@ -280,8 +283,13 @@ jwt_claims_check(const JwtClaimSet *cs, const JwtVerifyOptions *opts,
 		/* one of the expected audiences among the token's */
 		for (j = 0; j < opts->naudiences && !found; j++)
 		{
-			for (i = 0; i < cs->naud && !found; i++)
-				found = str_eq(opts->audiences[j], cs->aud[i]);
+			if (cs->aud_string)
+				found = str_eq(opts->audiences[j], cs->aud_string);
+			else
+			{
+				for (i = 0; i < cs->naud && !found; i++)
+					found = str_eq(opts->audiences[j], cs->aud[i]);
+			}
 		}
 		if (!found)
 		{
@@ -352,6 +360,8 @@ jwt_claims_copy(const JwtClaimSet *cs, MemoryContext cxt, Size max_size)
 		size += strlen(cs->iss) + 1;
 	if (cs->sub)
 		size += strlen(cs->sub) + 1;
+	if (cs->aud_string)
+		size += strlen(cs->aud_string) + 1;
 	for (i = 0; i < cs->naud; i++)
 		size += strlen(cs->aud[i]) + 1;
 	if (max_size > 0 && size > max_size)
@@ -366,11 +376,12 @@ jwt_claims_copy(const JwtClaimSet *cs, MemoryContext cxt, Size max_size)
 	copy->claims = (Jsonb *) p;
 	memcpy(p, cs->claims, VARSIZE(cs->claims));
 	p += jsonb;
-	copy->aud = cs->naud > 0 ? (const char **) p : NULL;
+	copy->aud = cs->naud > 0 ? (char **) p : NULL;
 	p += ptrs;
 	copy->iss = copy_str(cs->iss, &p);
 	copy->sub = copy_str(cs->sub, &p);
+	copy->aud_string = copy_str(cs->aud_string, &p);
 	for (i = 0; i < cs->naud; i++)
-		copy->aud[i] = copy_str(cs->aud[i], &p);
+		copy->aud[i] = (char *) copy_str(cs->aud[i], &p);
 	return copy;
 }

@@ -59,8 +59,9 @@ typedef struct JwtClaimSet
 	const char *iss;			/* NULL when absent */
 	const char *sub;
 	bool		has_aud;
-	int			naud;			/* a string "aud" is read as one element */
-	const char **aud;
+	const char *aud_string;		/* "aud" when a string, else NULL */
+	int			naud;			/* "aud" when an array of strings */
+	char	  **aud;
 } JwtClaimSet;
 
 extern JwtReason jwt_claims_read(const char *b64, int len, JwtClaimSet *cs,
