@@ -233,6 +233,17 @@ SELECT a, (jwt_validate(tok, pub, audiences => '{other,admin}')).reason AS eithe
   FROM auds, k ORDER BY a;
 SELECT * FROM pg_temp.delta();
 
+-- The failure log names the token's iss and sub on a hit as on a miss.
+CREATE TEMP TABLE logged AS
+SELECT jwt_sign('{"iss":"https://idp.example","sub":"alice","aud":"api"}', priv, 'ES256',
+                header => '{"kid":"tc-log"}') AS tok
+  FROM k;
+SET jwt.log_failures = warning;
+SELECT (jwt_validate(tok, pub, audience => 'other')).reason FROM logged, k;
+SELECT (jwt_validate(tok, pub, audience => 'other')).reason FROM logged, k;
+RESET jwt.log_failures;
+SELECT * FROM pg_temp.delta();
+
 -- The same for a header: parsed headers are remembered across statements
 -- (a few of them, for any call site), and one nested 4 deep, remembered
 -- under the default depth, is refused at 3.
@@ -243,6 +254,14 @@ SET jwt.max_json_depth = 3;
 SELECT valid, reason, header FROM deep_header, k, jwt_validate(tok, pub);
 RESET jwt.max_json_depth;
 SELECT valid, header->'x' AS x FROM deep_header, k, jwt_validate(tok, pub);
+-- Within one statement, the call site's own memo: the setting changed
+-- between two rows (by the token argument, so that it is set before each
+-- call) refuses the header remembered at the first.
+SELECT n, d AS depth,
+       (jwt_validate(tok || left(set_config('jwt.max_json_depth', d, false), 0), pub)).reason
+  FROM (VALUES (1, '32'), (2, '3'), (3, '32')) v(n, d), deep_header, k
+ ORDER BY n;
+RESET jwt.max_json_depth;
 
 -- Ten keys of one JWK Set, each token naming its key by kid: more headers
 -- than the backend remembers (8), taken in turn, twice, within a statement
@@ -300,6 +319,22 @@ UPDATE claims_mem SET mid = pg_temp.claims_bytes();
 SELECT big <= start + 8192 AS big_not_kept, mid > big + 150 * 1024 AS mid_kept,
        mid < 400 * 1024 AS mid_bounded
   FROM claims_mem;
+-- A cache of 50 entries, from empty: evicted entries free their claims.
+-- 600 tokens of 600-byte claims leave at most 50 of them kept (a 1 kB
+-- chunk each).
+SET jwt.token_cache_size = 0;
+SELECT count(jwt_verify(tok, pub, audience => 'api')) FROM t, k;
+SET jwt.token_cache_size = 50;
+SELECT count(jwt_verify(tok, pub, audience => 'api')) FROM t, k;
+SELECT pg_temp.claims_bytes() < 8192 AS small;
+SELECT sum(pg_temp.verify_padded(600)) AS right FROM generate_series(1, 2);
+SELECT entries FROM jwt_token_cache_info();
+SELECT pg_temp.claims_bytes() < 50 * 1200 + 8192 AS evicted_freed;
+-- Worst case: claims of each size class in turn (1 kB, 512, 256 and
+-- 128-byte chunks; a freed chunk is reused for its own size only) take
+-- at most about 2 kB an entry.
+SELECT sum(pg_temp.verify_padded(pad)) AS right FROM unnest(ARRAY[600, 300, 120, 40]) pad;
+SELECT pg_temp.claims_bytes() < 50 * 2200 + 8192 AS size_classes_bounded;
 SET jwt.token_cache_size = 0;
 SELECT count(jwt_verify(tok, pub, audience => 'api')) FROM t, k;
 SELECT count(*) AS contexts FROM pg_backend_memory_contexts WHERE name LIKE 'jwt token cache%';

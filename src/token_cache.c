@@ -50,10 +50,12 @@
  * Bounds.  At most jwt.token_cache_size entries (default 1024; 0 turns the
  * cache off and frees it), least recently used evicted first.  An entry
  * takes about 100 bytes with dynahash's overhead, in the "jwt token cache"
- * context under TopMemoryContext, and its claims at most 1 kB, about
- * 1.2 kB with the allocator's overhead, in "jwt token cache claims" (both
- * visible in pg_backend_memory_contexts): at the default, about 100 kB
- * and at most about 1.3 MB per backend.
+ * context under TopMemoryContext, and its claims at most 1 kB in "jwt
+ * token cache claims" (both visible in pg_backend_memory_contexts).  The
+ * claims' context keeps a freed chunk for another chunk of its own
+ * power-of-two size, so after claims of every size in turn it can hold
+ * about 2.2 kB an entry (sql/token_cache.sql measures it): at the
+ * default, at most about 2.4 MB per backend, until the cache is emptied.
  *
  * A hit counts as a verification in jwt_stats like any other (api.c counts
  * every call of jwt_verify_with, whatever its path).
