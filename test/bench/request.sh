@@ -33,6 +33,16 @@
 # during a run; a variant is compared with the baseline of its own minute.
 # The ES256 and EdDSA variants run with the denylist cache on.
 #
+# Server CPU per request: when the server runs on this machine and its
+# postmaster.pid is readable, each run also measures the CPU time (user and
+# system) that the server's backends used, from the postmaster's counters
+# of its exited children (/proc/PID/stat: a backend's time is added there
+# when pgbench's connection ends and the backend is reaped), divided by
+# the transactions pgbench processed.  Unlike a rate, it does not count the
+# time a request waits (an idle vCPU waking up, the client's turn): it is
+# what a request costs the server.  The table shows the median of the
+# rounds for each variant and its change against the baseline's median.
+#
 # Server: PGHOST/PGPORT from the environment when set (the jwt extension
 # must be installable there, and the user a superuser: the benchmark adds
 # registry keys of its own and sets jwt.token_cache_size); else
@@ -151,14 +161,47 @@ VARIANTS=(
 	"eddsa_cold|eddsa|-c jwt.token_cache_size=0"
 	"eddsa_warm|eddsa|"
 )
-declare -A BEST=() TPS=()
+# The postmaster, when its CPU counters can be read here (see the header).
+PM_PID=""
+PM_DIR="$(echo "SHOW data_directory;" | bench_psql 2>/dev/null || true)"
+if [ -n "$PM_DIR" ] && [ -r "$PM_DIR/postmaster.pid" ]; then
+	PM_PID="$(head -n 1 "$PM_DIR/postmaster.pid")"
+	[ -r "/proc/$PM_PID/stat" ] || PM_PID=""
+fi
+CLK_TCK="$(getconf CLK_TCK 2>/dev/null || echo 100)"
+# utime + stime + cutime + cstime of the postmaster, in clock ticks (the
+# command name, field 2, has no spaces: "(postgres)")
+server_ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$PM_PID/stat"; }
+# Wait (up to 10 s) until the postmaster has no child but those of "$1"
+# (its own processes before the run): every backend of the run reaped.
+wait_reaped() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ "$(pgrep -P "$PM_PID" | sort | tr '\n' ' ')" = "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+declare -A BEST=() TPS=() CPU=()
 run_one() { # label script options clients round
-	local tps
-	tps="$(PGOPTIONS="$3" "$PGBENCH" -n -M prepared -c "$4" -j "$4" -T "$SECS" -f "$WORK/$2.sql" 2>&1 |
-		awk '/^tps = / { print int($3); exit }')"
+	local out tps tx before t0 t1
+	if [ -n "$PM_PID" ]; then
+		before="$(pgrep -P "$PM_PID" | sort | tr '\n' ' ')"
+		t0="$(server_ticks)"
+	fi
+	out="$(PGOPTIONS="$3" "$PGBENCH" -n -M prepared -c "$4" -j "$4" -T "$SECS" -f "$WORK/$2.sql" 2>&1)"
+	tps="$(awk '/^tps = / { print int($3); exit }' <<<"$out")"
+	tx="$(awk -F': ' '/^number of transactions actually processed/ { print $2 + 0; exit }' <<<"$out")"
 	[ -n "$tps" ] || bench_die "pgbench gave no tps for $1"
-	bench_log "  $1, $4 client(s): $tps tps"
 	TPS[$1/$4/$5]="$tps"
+	if [ -n "$PM_PID" ] && wait_reaped "$before" && [ "${tx:-0}" -gt 0 ]; then
+		t1="$(server_ticks)"
+		CPU[$1/$4/$5]="$(awk -v t="$((t1 - t0))" -v hz="$CLK_TCK" -v n="$tx" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')"
+		bench_log "  $1, $4 client(s): $tps tps, server CPU ${CPU[$1/$4/$5]} us a request"
+	else
+		bench_log "  $1, $4 client(s): $tps tps"
+	fi
 	if [ -z "${BEST[$1/$4]:-}" ] || [ "$tps" -gt "${BEST[$1/$4]}" ]; then BEST[$1/$4]="$tps"; fi
 }
 for clients in 1 2; do
@@ -209,4 +252,30 @@ for v in "${VARIANTS[@]}"; do
 done
 echo "  (policy owner_id = jwt_claim('sub') in every variant but the baseline; denylist cache active: $DL_ACTIVE)"
 echo
+
+# Server CPU per request: the median of the rounds (see the header).
+cpu_median() { # label clients
+	local r list=""
+	for ((r = 1; r <= RUNS; r++)); do list+="${CPU[$1/$2/$r]:-} "; done
+	awk -v l="$list" 'BEGIN {
+		m = split(l, q, " ")
+		if (m == 0) { print ""; exit }
+		for (i = 2; i <= m; i++) for (j = i; j > 1 && q[j - 1] + 0 > q[j] + 0; j--) { t = q[j]; q[j] = q[j - 1]; q[j - 1] = t }
+		printf "%.1f", m % 2 ? q[(m + 1) / 2] : (q[m / 2] + q[m / 2 + 1]) / 2 }'
+}
+if [ -n "$PM_PID" ]; then
+	echo "Server CPU per request (user + system time of the backends over the transactions), median of $RUNS rounds"
+	printf '  %-58s %10s %10s %9s %9s\n' "variant" "1 client" "2 clients" "change 1" "change 2"
+	for v in "${VARIANTS[@]}"; do
+		IFS='|' read -r label sc opts <<<"$v"
+		awk -v n="$label" -v a="$(cpu_median "$label" 1)" -v b="$(cpu_median "$label" 2)" \
+			-v ba="$(cpu_median baseline 1)" -v bb="$(cpu_median baseline 2)" 'BEGIN {
+			if (a == "" || b == "" || ba == "" || bb == "") { printf "  %-58s %10s\n", n, "(not measured)"; exit }
+			printf "  %-58s %8.1f us %7.1f us %+8.1f%% %+8.1f%%\n", n, a, b, (a / ba - 1) * 100, (b / bb - 1) * 100 }'
+	done
+	echo
+else
+	echo "(server CPU per request not measured: the server's postmaster.pid is not readable here)"
+	echo
+fi
 bench_log "load average: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
