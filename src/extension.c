@@ -327,6 +327,7 @@ JWT_FUNCTION(jwt_copy_function_privileges)
 	int			noldmembers = 0;
 	int			nnewmembers = 0;
 	Oid			owner;
+	MemoryContext caller = CurrentMemoryContext;
 
 	revoke_default_privileges(ext, to);
 	CommandCounterIncrement();
@@ -342,7 +343,16 @@ JWT_FUNCTION(jwt_copy_function_privileges)
 	{
 		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		if (!isnull)
-			newacl = DatumGetAclPCopy(d);	/* in the caller's memory */
+		{
+			/*
+			 * In the caller's memory: SPI_finish frees the context current
+			 * since SPI_connect, and the ACL is used after it
+			 */
+			MemoryContext spicxt = MemoryContextSwitchTo(caller);
+
+			newacl = DatumGetAclPCopy(d);
+			MemoryContextSwitchTo(spicxt);
+		}
 	}
 	SPI_finish();
 
