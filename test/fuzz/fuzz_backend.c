@@ -91,9 +91,15 @@ PG_FUNCTION_INFO_V1(jwt_fuzz);
  * memory too: reads or writes past a chunk hit ASan's redzone, and a chunk
  * used after pfree or after the context's reset is in ASan's quarantine.
  * (aset.c only asserts its 1 kB minimum block size; a server without
- * assertions, as Debian's, accepts this.)
+ * assertions, as Debian's, accepts this.  A server built with assertions
+ * gets the minimum, and checks chunk ends and clobbers freed chunks
+ * itself: MEMORY_CONTEXT_CHECKING and CLOBBER_FREED_MEMORY.)
  */
+#ifdef USE_ASSERT_CHECKING
+#define FUZZ_BLOCK_SIZE	1024
+#else
 #define FUZZ_BLOCK_SIZE	176
+#endif
 
 #define MAX_RING	16
 #define MAX_ALLOWED	4
