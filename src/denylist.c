@@ -301,6 +301,7 @@ dl_trigger_ok(Oid relid, Oid nspid)
 	const int16 need = TRIGGER_TYPE_ROW | TRIGGER_TYPE_BEFORE |
 		TRIGGER_TYPE_INSERT | TRIGGER_TYPE_UPDATE;
 	Relation	rel = try_table_open(relid, AccessShareLock);
+	TriggerDesc *td;
 	bool		ok = false;
 	int			i;
 
@@ -311,9 +312,15 @@ dl_trigger_ok(Oid relid, Oid nspid)
 		return false;
 	}
 
-	for (i = 0; rel->trigdesc != NULL && i < rel->trigdesc->numtriggers; i++)
+	/*
+	 * A copy: the function lookups below can process an invalidation of the
+	 * table, and rebuilding the relation frees its trigger list (the
+	 * invalidation also makes dl_resolve look again).
+	 */
+	td = rel->trigdesc ? CopyTriggerDesc(rel->trigdesc) : NULL;
+	for (i = 0; td != NULL && i < td->numtriggers; i++)
 	{
-		Trigger    *t = &rel->trigdesc->triggers[i];
+		Trigger    *t = &td->triggers[i];
 		char	   *fname;
 
 		if (strcmp(t->tgname, "jwt_denylist_changed") != 0 ||
@@ -325,6 +332,8 @@ dl_trigger_ok(Oid relid, Oid nspid)
 		fname = get_func_name(t->tgfoid);
 		ok = fname != NULL && strcmp(fname, "jwt_denylist_changed") == 0;
 	}
+	if (td != NULL)
+		FreeTriggerDesc(td);
 	table_close(rel, NoLock);
 	return ok;
 }

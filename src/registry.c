@@ -283,14 +283,22 @@ registry_table_name(void)
 static bool
 registry_trigger_ok(Relation rel)
 {
-	TriggerDesc *td = rel->trigdesc;
+	TriggerDesc *td;
 	bool		statement = false;
 	bool		rows = false;
+	bool		ok = true;
 	int			i;
 
-	if (td == NULL)
+	if (rel->trigdesc == NULL)
 		return false;
-	for (i = 0; i < td->numtriggers; i++)
+
+	/*
+	 * A copy: the function lookups below can process an invalidation of
+	 * jwt_keys, and rebuilding the relation frees its trigger list.  (The
+	 * caller does not cache what was read across an invalidation.)
+	 */
+	td = CopyTriggerDesc(rel->trigdesc);
+	for (i = 0; i < td->numtriggers && ok; i++)
 	{
 		Trigger    *t = &td->triggers[i];
 		bool		is_row;
@@ -312,13 +320,14 @@ registry_trigger_ok(Relation rel)
 			get_func_namespace(t->tgfoid) != RelationGetNamespace(rel) ||
 			(fname = get_func_name(t->tgfoid)) == NULL ||
 			strcmp(fname, REGISTRY_TRIGGER_FUNCTION) != 0)
-			return false;
-		if (is_row)
+			ok = false;
+		else if (is_row)
 			rows = true;
 		else
 			statement = true;
 	}
-	return statement && rows;
+	FreeTriggerDesc(td);
+	return ok && statement && rows;
 }
 
 static Oid	sort_collation;
