@@ -129,7 +129,8 @@ header_slot_store(const char *seg, int seg_len, const JoseHeader *hdr)
 /*
  * Step 2's parse: the header of "segs", from the call site's memo, else
  * from the backend's slots (then copied into the memo, or into
- * CurrentMemoryContext without one), else parsed (and remembered in both).
+ * CurrentMemoryContext without a memo that can hold it), else parsed (and
+ * remembered in both).
  * Sets res->reason, and res->header when it parsed.
  */
 static JoseHeader *
@@ -147,7 +148,8 @@ header_get(const JwtSegments *segs, JwtHeaderMemo *memo, JoseHeader *parsed,
 		{
 			memo_store(memo, segs->header, segs->header_len, &slot->hdr,
 					   slot->depth_limit);
-			return &memo->hdr;
+			if (memo->seg != NULL)
+				return &memo->hdr;
 		}
 		parsed->alg = slot->hdr.alg;
 		parsed->typ = slot->hdr.typ ? pstrdup(slot->hdr.typ) : NULL;
