@@ -341,7 +341,7 @@ copy_str(const char *s, char **p)
 /*
  * A copy of a claims set that jwt_claims_read read without error, in one
  * chunk of "cxt" (one pfree frees it).  NULL, without raising, when it
- * would take more than "max_size" bytes (0: no limit) or memory is short.
+ * would take more than "max_size" bytes or memory is short.
  */
 JwtClaimSet *
 jwt_claims_copy(const JwtClaimSet *cs, MemoryContext cxt, Size max_size)
@@ -364,7 +364,7 @@ jwt_claims_copy(const JwtClaimSet *cs, MemoryContext cxt, Size max_size)
 		size += strlen(cs->aud_string) + 1;
 	for (i = 0; i < cs->naud; i++)
 		size += strlen(cs->aud[i]) + 1;
-	if (max_size > 0 && size > max_size)
+	if (size > max_size)
 		return NULL;
 	p = MemoryContextAllocExtended(cxt, size, MCXT_ALLOC_NO_OOM);
 	if (p == NULL)

@@ -25,6 +25,7 @@
  */
 #include "postgres.h"
 
+#include "utils/datum.h"
 #include "utils/memutils.h"
 
 #include "base64url.h"
@@ -32,6 +33,16 @@
 #include "jwt.h"
 #include "token_cache.h"
 #include "verify.h"
+
+/* A copy of "src" in CurrentMemoryContext. */
+static void
+header_copy(JoseHeader *dst, const JoseHeader *src)
+{
+	dst->alg = src->alg;
+	dst->typ = src->typ ? pstrdup(src->typ) : NULL;
+	dst->kid = src->kid ? pstrdup(src->kid) : NULL;
+	dst->json = (Jsonb *) DatumGetPointer(datumCopy(PointerGetDatum(src->json), false, -1));
+}
 
 /*
  * Remember "hdr", parsed from "seg", in "memo".  The memo is empty until
@@ -49,11 +60,7 @@ memo_store(JwtHeaderMemo *memo, const char *seg, int seg_len,
 	memo->seg = NULL;
 	MemoryContextReset(memo->cxt);
 	old = MemoryContextSwitchTo(memo->cxt);
-	memo->hdr.alg = hdr->alg;
-	memo->hdr.typ = hdr->typ ? pstrdup(hdr->typ) : NULL;
-	memo->hdr.kid = hdr->kid ? pstrdup(hdr->kid) : NULL;
-	memo->hdr.json = palloc(VARSIZE(hdr->json));
-	memcpy(memo->hdr.json, hdr->json, VARSIZE(hdr->json));
+	header_copy(&memo->hdr, hdr);
 	memo->seg_len = seg_len;
 	memo->depth_limit = depth_limit;
 	memo->seg = pnstrdup(seg, seg_len);
@@ -151,11 +158,7 @@ header_get(const JwtSegments *segs, JwtHeaderMemo *memo, JoseHeader *parsed,
 			if (memo->seg != NULL)
 				return &memo->hdr;
 		}
-		parsed->alg = slot->hdr.alg;
-		parsed->typ = slot->hdr.typ ? pstrdup(slot->hdr.typ) : NULL;
-		parsed->kid = slot->hdr.kid ? pstrdup(slot->hdr.kid) : NULL;
-		parsed->json = palloc(VARSIZE(slot->hdr.json));
-		memcpy(parsed->json, slot->hdr.json, VARSIZE(slot->hdr.json));
+		header_copy(parsed, &slot->hdr);
 		return parsed;
 	}
 	res->reason = jose_header_parse(segs->header, segs->header_len, parsed,
@@ -302,8 +305,7 @@ verify_pipeline(const char *token, int len, JwtKey *key,
 		 * "aud" is only read by the check.
 		 */
 		cs = *cached_claims;
-		cs.claims = palloc(VARSIZE(cached_claims->claims));
-		memcpy(cs.claims, cached_claims->claims, VARSIZE(cached_claims->claims));
+		cs.claims = (Jsonb *) DatumGetPointer(datumCopy(PointerGetDatum(cs.claims), false, -1));
 		cs.iss = cs.iss ? pstrdup(cs.iss) : NULL;
 		cs.sub = cs.sub ? pstrdup(cs.sub) : NULL;
 	}
@@ -311,13 +313,11 @@ verify_pipeline(const char *token, int len, JwtKey *key,
 	{
 		res->reason = jwt_claims_read(segs->payload, segs->payload_len, &cs,
 									  &res->detail);
-		res->iss = cs.iss;
-		res->sub = cs.sub;
 		if (res->reason != JWT_REASON_NONE)
 		{
-			if (res->reason != JWT_REASON_MALFORMED &&
-				res->reason != JWT_REASON_LIMIT_EXCEEDED)
-				res->claims = cs.claims;
+			/* malformed or over a limit: no claims, iss and sub if read */
+			res->iss = cs.iss;
+			res->sub = cs.sub;
 			return;
 		}
 		if (use_cache)
