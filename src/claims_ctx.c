@@ -187,9 +187,12 @@ request_claims_assign(const char *newval, void *extra)
  * once per row of a policy, and GetConfigOption costs a binary search with
  * case-insensitive name comparisons (about as much as the rest of a row).
  * On PostgreSQL 15 the record is remembered with its slot in the GUC array
- * instead, and trusted while the slot still holds it: records are never
- * freed except a placeholder that a library's definition replaces, and
- * that replacement changes the slot.  While the setting does not exist,
+ * instead, and trusted while the slot still holds it under this name:
+ * records are never freed except a placeholder that a library's definition
+ * replaces, and that replacement changes the slot; the name is compared
+ * too, because the freed placeholder's memory can be reused by a record of
+ * another setting that a later insertion moves into the same slot before
+ * this module looks again.  While the setting does not exist,
  * the array's length is remembered: it can only appear by growing the
  * array.
  */
@@ -226,7 +229,8 @@ request_claims_record(void)
 	int			n = GetNumConfigOptions();
 
 	if (likely(request_claims_rec != NULL) && request_claims_rec_slot < n &&
-		vars[request_claims_rec_slot] == request_claims_rec)
+		vars[request_claims_rec_slot] == request_claims_rec &&
+		pg_strcasecmp(request_claims_rec->name, JWT_REQUEST_CLAIMS_SETTING) == 0)
 		return request_claims_rec;
 	if (n == request_claims_absent_at_n)
 		return NULL;
