@@ -4,9 +4,9 @@
 # set by set_config and a constant policy.  A benchmark, not a test: it
 # prints transactions per second and ratios and never asserts the targets.
 #
-# The request (pgbench -M prepared, JWT_BENCH_REQ_SECONDS (8) per run,
-# 1 and 2 clients, best of JWT_BENCH_RUNS (3) runs, the variants
-# interleaved within a round so that load drift hits them alike):
+# The request (pgbench -M prepared, JWT_BENCH_REQ_SECONDS (5) per run,
+# 1 and 2 clients, JWT_BENCH_RUNS (3) rounds, each variant run between two
+# runs of the baseline so that load drift hits them alike):
 #   BEGIN;
 #   SELECT jwt_authenticate(token, ...);      -- or set_config(...) for the baseline
 #   SET LOCAL ROLE jwt_req_bench_user;
@@ -26,12 +26,17 @@
 #   EdDSA reg  the same with an Ed25519 registry key
 # The denylist is checked in every variant (check_revoked defaults to true).
 #
-# Two comparisons with the baseline: best against best, and "paired": in
-# every round, a variant's tps over the mean of the baseline's run that
-# opened its round and the one that opened the next (one more baseline run
-# ends the rounds), the median of the rounds.  The machine's speed drifts
-# during a run; a variant is compared with the baseline of its own minute.
-# The ES256 and EdDSA variants run with the denylist cache on.
+# A round runs the baseline, the first variant, the baseline, the second
+# variant, ..., the baseline: every variant run sits between two baseline
+# runs a few seconds away (the last baseline run of a round opens the
+# next).  Two comparisons with the baseline: best against best (the
+# baseline's best over the runs that opened the rounds, as many as each
+# variant has), and "paired": in every round, a variant's tps over the mean
+# of the two baseline runs around it, the median of the rounds, with the
+# lowest and highest of them.  The machine's speed drifts during a run (on
+# some virtual machines by a fifth within a minute); a variant is compared
+# with the baseline of its own seconds.  The ES256 and EdDSA variants run
+# with the denylist cache on.
 #
 # Server CPU per request: when the server runs on this machine and its
 # postmaster.pid is readable, each run also measures the CPU time (user and
@@ -41,7 +46,7 @@
 # the transactions pgbench processed.  Unlike a rate, it does not count the
 # time a request waits (an idle vCPU waking up, the client's turn): it is
 # what a request costs the server.  The table shows the median of the
-# rounds for each variant and its change against the baseline's median.
+# runs for each variant, and its change paired as the rates are.
 #
 # Server: PGHOST/PGPORT from the environment when set (the jwt extension
 # must be installable there, and the user a superuser: the benchmark adds
@@ -54,7 +59,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 
-SECS="${JWT_BENCH_REQ_SECONDS:-8}"
+SECS="${JWT_BENCH_REQ_SECONDS:-5}"
 RUNS="$BENCH_RUNS"
 ROWS="${JWT_BENCH_REQ_ROWS:-100000}"
 ROLE=jwt_req_bench_user
@@ -183,8 +188,9 @@ wait_reaped() {
 	return 1
 }
 
-declare -A BEST=() TPS=() CPU=()
-run_one() { # label script options clients round
+declare -A BEST=() TPS=() CPU=() BEFORE=()
+NB=0 # baseline runs so far, for the current number of clients
+run_one() { # label script options clients key
 	local out tps tx before t0 t1
 	if [ -n "$PM_PID" ]; then
 		before="$(pgrep -P "$PM_PID" | sort | tr '\n' ' ')"
@@ -202,37 +208,61 @@ run_one() { # label script options clients round
 	else
 		bench_log "  $1, $4 client(s): $tps tps"
 	fi
-	if [ -z "${BEST[$1/$4]:-}" ] || [ "$tps" -gt "${BEST[$1/$4]}" ]; then BEST[$1/$4]="$tps"; fi
+}
+best_of() { # label clients key
+	if [ -z "${BEST[$1/$2]:-}" ] || [ "${TPS[$1/$2/$3]}" -gt "${BEST[$1/$2]}" ]; then
+		BEST[$1/$2]="${TPS[$1/$2/$3]}"
+	fi
 }
 for clients in 1 2; do
-	bench_log "== $clients client(s): $RUNS rounds of ${#VARIANTS[@]} variants, $SECS s each"
+	bench_log "== $clients client(s): $RUNS rounds, each variant between two baseline runs, $SECS s each"
+	NB=0
 	for ((r = 1; r <= RUNS; r++)); do
+		first=1
 		for v in "${VARIANTS[@]}"; do
 			IFS='|' read -r label sc opts <<<"$v"
+			[ "$label" = baseline ] && continue
+			if [ "$first" = 1 ]; then
+				# the round's opening baseline run: the previous round's
+				# closing one, or a new one at the start
+				if [ "$NB" -eq 0 ]; then
+					run_one baseline baseline "" "$clients" "$NB"
+					NB=$((NB + 1))
+				fi
+				best_of baseline "$clients" "$((NB - 1))"
+				first=0
+			fi
+			BEFORE[$label/$clients/$r]="$((NB - 1))"
 			run_one "$label" "$sc" "$opts" "$clients" "$r"
+			best_of "$label" "$clients" "$r"
+			run_one baseline baseline "" "$clients" "$NB"
+			NB=$((NB + 1))
 		done
 	done
-	run_one baseline baseline "" "$clients" "$((RUNS + 1))"
 done
 
-# The paired change against the baseline, in percent (see the header).
-paired() { # label clients
-	local r list=""
+# The paired change against the baseline, in percent (see the header):
+# "median (lowest .. highest)" of the rounds' ratios.  $1: TPS or CPU.
+paired() { # array label clients
+	local -n m="$1"
+	local r b list=""
 	for ((r = 1; r <= RUNS; r++)); do
-		list+="${TPS[$1/$2/$r]} ${TPS[baseline/$2/$r]} ${TPS[baseline/$2/$((r + 1))]} "
+		b="${BEFORE[$2/$3/$r]}"
+		list+="${m[$2/$3/$r]:-} ${m[baseline/$3/$b]:-} ${m[baseline/$3/$((b + 1))]:-} "
 	done
 	awk -v l="$list" 'BEGIN {
 		n = split(l, f, " ")
-		for (i = 1; i <= n; i += 3) q[++m] = f[i] / ((f[i + 1] + f[i + 2]) / 2)
-		for (i = 2; i <= m; i++) for (j = i; j > 1 && q[j - 1] > q[j]; j--) { t = q[j]; q[j] = q[j - 1]; q[j - 1] = t }
-		med = m % 2 ? q[(m + 1) / 2] : (q[m / 2] + q[m / 2 + 1]) / 2
-		printf "%+.1f", (med - 1) * 100 }'
+		if (n == 0 || n % 3 != 0) { print ""; exit }
+		for (i = 1; i <= n; i += 3) q[++k] = f[i] / ((f[i + 1] + f[i + 2]) / 2)
+		for (i = 2; i <= k; i++) for (j = i; j > 1 && q[j - 1] > q[j]; j--) { t = q[j]; q[j] = q[j - 1]; q[j - 1] = t }
+		med = k % 2 ? q[(k + 1) / 2] : (q[k / 2] + q[k / 2 + 1]) / 2
+		printf "%+.1f%% (%+.1f .. %+.1f)", (med - 1) * 100, (q[1] - 1) * 100, (q[k] - 1) * 100 }'
 }
 
 echo
 echo "One API request (BEGIN; authenticate; SET LOCAL ROLE; one row by primary key under RLS; COMMIT),"
-echo "pgbench -M prepared, $SECS s per run, best of $RUNS; denylist checked"
-printf '  %-58s %10s %10s %9s %9s %9s %9s\n' "variant" "1 client" "2 clients" "best, 1" "best, 2" "paired 1" "paired 2"
+echo "pgbench -M prepared, $SECS s per run, best of $RUNS; denylist checked; paired: median (lowest .. highest) of $RUNS rounds"
+printf '  %-46s %8s %8s %8s %8s  %-24s %-24s\n' "variant" "1 client" "2 client" "best, 1" "best, 2" "paired, 1 client" "paired, 2 clients"
 for v in "${VARIANTS[@]}"; do
 	IFS='|' read -r label sc opts <<<"$v"
 	case "$label" in
@@ -245,18 +275,20 @@ for v in "${VARIANTS[@]}"; do
 		eddsa_warm) name="EdDSA registry, token cache warm" ;;
 	esac
 	p1="" p2=""
-	[ "$label" != baseline ] && p1="$(paired "$label" 1)%" p2="$(paired "$label" 2)%"
+	[ "$label" != baseline ] && p1="$(paired TPS "$label" 1)" p2="$(paired TPS "$label" 2)"
 	awk -v n="$name" -v a="${BEST[$label/1]}" -v b="${BEST[$label/2]}" \
 		-v ba="${BEST[baseline/1]}" -v bb="${BEST[baseline/2]}" -v p1="$p1" -v p2="$p2" 'BEGIN {
-		printf "  %-58s %10d %10d %+8.1f%% %+8.1f%% %9s %9s\n", n, a, b, (a / ba - 1) * 100, (b / bb - 1) * 100, p1, p2 }'
+		printf "  %-46s %8d %8d %+7.1f%% %+7.1f%%  %-24s %-24s\n", n, a, b, (a / ba - 1) * 100, (b / bb - 1) * 100, p1, p2 }'
 done
 echo "  (policy owner_id = jwt_claim('sub') in every variant but the baseline; denylist cache active: $DL_ACTIVE)"
 echo
 
-# Server CPU per request: the median of the rounds (see the header).
+# Server CPU per request: the median of the runs (see the header).
 cpu_median() { # label clients
-	local r list=""
-	for ((r = 1; r <= RUNS; r++)); do list+="${CPU[$1/$2/$r]:-} "; done
+	local k list=""
+	for k in "${!CPU[@]}"; do
+		case "$k" in "$1/$2/"*) list+="${CPU[$k]} " ;; esac
+	done
 	awk -v l="$list" 'BEGIN {
 		m = split(l, q, " ")
 		if (m == 0) { print ""; exit }
@@ -264,14 +296,18 @@ cpu_median() { # label clients
 		printf "%.1f", m % 2 ? q[(m + 1) / 2] : (q[m / 2] + q[m / 2 + 1]) / 2 }'
 }
 if [ -n "$PM_PID" ]; then
-	echo "Server CPU per request (user + system time of the backends over the transactions), median of $RUNS rounds"
-	printf '  %-58s %10s %10s %9s %9s\n' "variant" "1 client" "2 clients" "change 1" "change 2"
+	echo "Server CPU per request (user + system time of the backends over the transactions): median of the runs;"
+	echo "change paired as above (the lower the better)"
+	printf '  %-46s %10s %10s  %-24s %-24s\n' "variant" "1 client" "2 clients" "paired, 1 client" "paired, 2 clients"
 	for v in "${VARIANTS[@]}"; do
 		IFS='|' read -r label sc opts <<<"$v"
-		awk -v n="$label" -v a="$(cpu_median "$label" 1)" -v b="$(cpu_median "$label" 2)" \
-			-v ba="$(cpu_median baseline 1)" -v bb="$(cpu_median baseline 2)" 'BEGIN {
-			if (a == "" || b == "" || ba == "" || bb == "") { printf "  %-58s %10s\n", n, "(not measured)"; exit }
-			printf "  %-58s %8.1f us %7.1f us %+8.1f%% %+8.1f%%\n", n, a, b, (a / ba - 1) * 100, (b / bb - 1) * 100 }'
+		a="$(cpu_median "$label" 1)" b="$(cpu_median "$label" 2)" p1="" p2=""
+		if [ -z "$a" ] || [ -z "$b" ]; then
+			printf '  %-46s %10s\n' "$label" "(not measured)"
+			continue
+		fi
+		[ "$label" != baseline ] && p1="$(paired CPU "$label" 1)" p2="$(paired CPU "$label" 2)"
+		printf '  %-46s %7s us %7s us  %-24s %-24s\n' "$label" "$a" "$b" "$p1" "$p2"
 	done
 	echo
 else
