@@ -227,6 +227,7 @@ run_asym() {
 		bench_die "floor/asym_floor failed"
 	fi
 	floor_choose
+	floor_paired
 	# Per operation: SQL best and every round, the floor's best.
 	while IFS= read -r line; do
 		bench_log "$line"
@@ -294,6 +295,43 @@ floor_choose() {
 	cat "$RESULTS.best" >>"$RESULTS.best.all"
 	mv "$RESULTS.best.all" "$RESULTS"
 	rm -f "$RESULTS.best"
+}
+
+# The rounds paired: in each round, an operation's SQL query (PEM and JWK
+# key) over the pass of the floor's chosen variant in the same round, run
+# seconds before it; the median of the rounds, with the lowest and highest
+# ("paired<TAB>PEM|JWK<TAB>ALG op<TAB>median %<TAB>lowest<TAB>highest"
+# lines).  A best of rounds compares the fastest moment of each side; on a
+# machine whose speed changes for seconds at a time, the two bests may come
+# from different speeds, and the paired ratio does not depend on that.
+floor_paired() {
+	[ "$DO_SQL" = 1 ] && [ "$DO_FLOOR" = 1 ] || return 0
+	awk -F'\t' '
+		FILENAME == ARGV[1] {
+			if ($1 == "floor" && $2 == "best" && $3 ~ / (sign|verify)$/) chosen[$3] = $6
+			else if ($1 == "floor" && $2 != "any" && $3 ~ / (sign|verify)$/) f[$3, $2, ++fc[$3, $2]] = $4 + 0
+			next
+		}
+		$1 != "-" && ($2 ~ /PEM text/ || $2 ~ /JWK jsonb/) && $4 > 0 {
+			form = ($2 ~ /PEM text/) ? "PEM" : "JWK"
+			k = $1 SUBSEP form
+			if (!(k in sc)) keys[++nk] = k
+			s[k, ++sc[k]] = $3 / ($4 / 1000)
+		}
+		END {
+			for (i = 1; i <= nk; i++) {
+				split(keys[i], p, SUBSEP); o = p[1]; c = 0
+				if (!(o in chosen)) continue
+				for (r = 1; r <= sc[keys[i]]; r++)
+					if ((o, chosen[o], r) in f && f[o, chosen[o], r] > 0)
+						q[++c] = 100 * s[keys[i], r] / f[o, chosen[o], r]
+				if (c == 0) continue
+				for (a = 2; a <= c; a++)
+					for (b = a; b > 1 && q[b - 1] > q[b]; b--) { t = q[b]; q[b] = q[b - 1]; q[b - 1] = t }
+				med = (c % 2) ? q[(c + 1) / 2] : (q[c / 2] + q[c / 2 + 1]) / 2
+				printf "paired\t%s\t%s\t%.1f\t%.1f\t%.1f\n", p[2], o, med, q[1], q[c]
+			}
+		}' "$RESULTS" "$RESULTS.sql" >>"$RESULTS"
 }
 
 sql_finish() {
@@ -430,6 +468,7 @@ report_asym() {
 	function us(o) { return o > 0 ? 1e6 / o : 0 }
 	function ratio(a, b) { return (a > 0 && b > 0) ? sprintf("%.2fx", a / b) : "-" }
 	function pct(a, b) { return (a > 0 && b > 0) ? sprintf("%.1f%%", 100 * a / b) : "-" }
+	$1 == "paired" { pmed[$3, $2] = $4; plo[$3, $2] = $5; phi[$3, $2] = $6; next }
 	$3 ~ / (sign|verify)$/ {
 		o = $3
 		if (!(o in seen)) { seen[o] = 1 }
@@ -481,6 +520,13 @@ report_asym() {
 		printf "(SQL/node: the better of the two SQL key forms over the fastest node JWT library, node:crypto excluded;\n"
 		printf " a target is met when both key forms reach it; C floor: the variant with the highest median over the\n"
 		printf " rounds, its best round, as SQL is its best round)\n"
+		for (k = 1; k <= norder; k++) {
+			o = order[k]
+			if (!(o in seen) || !((o, "PEM") in pmed || (o, "JWK") in pmed)) continue
+			if (!phdr++) printf "Paired by round: SQL over the floor variant'"'"'s pass of the same round, median (lowest .. highest) of %d rounds:\n", runs
+			printf "  %-13s PEM %5.1f%% (%5.1f .. %5.1f)   JWK %5.1f%% (%5.1f .. %5.1f)\n", o,
+				pmed[o, "PEM"], plo[o, "PEM"], phi[o, "PEM"], pmed[o, "JWK"], plo[o, "JWK"], phi[o, "JWK"]
+		}
 		for (k = 1; k <= norder; k++) {
 			o = order[k]
 			if (!(o in seen) || fany[o] <= 0) continue
