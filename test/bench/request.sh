@@ -248,12 +248,16 @@ paired() { # array label clients
 	local r b list=""
 	for ((r = 1; r <= RUNS; r++)); do
 		b="${BEFORE[$2/$3/$r]}"
-		list+="${m[$2/$3/$r]:-} ${m[baseline/$3/$b]:-} ${m[baseline/$3/$((b + 1))]:-} "
+		# "x" for a run without a figure (its server CPU not measured)
+		list+="${m[$2/$3/$r]:-x} ${m[baseline/$3/$b]:-x} ${m[baseline/$3/$((b + 1))]:-x} "
 	done
 	awk -v l="$list" 'BEGIN {
 		n = split(l, f, " ")
-		if (n == 0 || n % 3 != 0) { print ""; exit }
-		for (i = 1; i <= n; i += 3) q[++k] = f[i] / ((f[i + 1] + f[i + 2]) / 2)
+		for (i = 1; i + 2 <= n; i += 3) {
+			if (f[i] == "x" || f[i + 1] == "x" || f[i + 2] == "x" || f[i + 1] + f[i + 2] <= 0) continue
+			q[++k] = f[i] / ((f[i + 1] + f[i + 2]) / 2)
+		}
+		if (k == 0) { print ""; exit }
 		for (i = 2; i <= k; i++) for (j = i; j > 1 && q[j - 1] > q[j]; j--) { t = q[j]; q[j] = q[j - 1]; q[j - 1] = t }
 		med = k % 2 ? q[(k + 1) / 2] : (q[k / 2] + q[k / 2 + 1]) / 2
 		printf "%+.1f%% (%+.1f .. %+.1f)", (med - 1) * 100, (q[1] - 1) * 100, (q[k] - 1) * 100 }'
@@ -262,7 +266,7 @@ paired() { # array label clients
 echo
 echo "One API request (BEGIN; authenticate; SET LOCAL ROLE; one row by primary key under RLS; COMMIT),"
 echo "pgbench -M prepared, $SECS s per run, best of $RUNS; denylist checked; paired: median (lowest .. highest) of $RUNS rounds"
-printf '  %-46s %8s %8s %8s %8s  %-24s %-24s\n' "variant" "1 client" "2 client" "best, 1" "best, 2" "paired, 1 client" "paired, 2 clients"
+printf '  %-46s %8s %8s %8s %8s  %-27s %-27s\n' "variant" "1 client" "2 clnts" "best, 1" "best, 2" "paired, 1 client" "paired, 2 clients"
 for v in "${VARIANTS[@]}"; do
 	IFS='|' read -r label sc opts <<<"$v"
 	case "$label" in
@@ -278,7 +282,7 @@ for v in "${VARIANTS[@]}"; do
 	[ "$label" != baseline ] && p1="$(paired TPS "$label" 1)" p2="$(paired TPS "$label" 2)"
 	awk -v n="$name" -v a="${BEST[$label/1]}" -v b="${BEST[$label/2]}" \
 		-v ba="${BEST[baseline/1]}" -v bb="${BEST[baseline/2]}" -v p1="$p1" -v p2="$p2" 'BEGIN {
-		printf "  %-46s %8d %8d %+7.1f%% %+7.1f%%  %-24s %-24s\n", n, a, b, (a / ba - 1) * 100, (b / bb - 1) * 100, p1, p2 }'
+		printf "  %-46s %8d %8d %+7.1f%% %+7.1f%%  %-27s %-27s\n", n, a, b, (a / ba - 1) * 100, (b / bb - 1) * 100, p1, p2 }'
 done
 echo "  (policy owner_id = jwt_claim('sub') in every variant but the baseline; denylist cache active: $DL_ACTIVE)"
 echo
@@ -298,7 +302,7 @@ cpu_median() { # label clients
 if [ -n "$PM_PID" ]; then
 	echo "Server CPU per request (user + system time of the backends over the transactions): median of the runs;"
 	echo "change paired as above (the lower the better)"
-	printf '  %-46s %10s %10s  %-24s %-24s\n' "variant" "1 client" "2 clients" "paired, 1 client" "paired, 2 clients"
+	printf '  %-46s %10s %10s  %-27s %-27s\n' "variant" "1 client" "2 clients" "paired, 1 client" "paired, 2 clients"
 	for v in "${VARIANTS[@]}"; do
 		IFS='|' read -r label sc opts <<<"$v"
 		a="$(cpu_median "$label" 1)" b="$(cpu_median "$label" 2)" p1="" p2=""
@@ -307,7 +311,7 @@ if [ -n "$PM_PID" ]; then
 			continue
 		fi
 		[ "$label" != baseline ] && p1="$(paired CPU "$label" 1)" p2="$(paired CPU "$label" 2)"
-		printf '  %-46s %7s us %7s us  %-24s %-24s\n' "$label" "$a" "$b" "$p1" "$p2"
+		printf '  %-46s %7s us %7s us  %-27s %-27s\n' "$label" "$a" "$b" "$p1" "$p2"
 	done
 	echo
 else

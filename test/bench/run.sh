@@ -300,10 +300,11 @@ floor_choose() {
 # The rounds paired: in each round, an operation's SQL query (PEM and JWK
 # key) over the pass of the floor's chosen variant in the same round, run
 # seconds before it; the median of the rounds, with the lowest and highest
-# ("paired<TAB>PEM|JWK<TAB>ALG op<TAB>median %<TAB>lowest<TAB>highest"
-# lines).  A best of rounds compares the fastest moment of each side; on a
-# machine whose speed changes for seconds at a time, the two bests may come
-# from different speeds, and the paired ratio does not depend on that.
+# ("paired<TAB>PEM|JWK<TAB>ALG op<TAB>median %<TAB>lowest<TAB>highest<TAB>
+# rounds" lines).  A best of rounds compares the fastest moment of each
+# side; on a machine whose speed changes for seconds at a time, the two
+# bests may come from different speeds, and the paired ratio does not
+# depend on that.
 floor_paired() {
 	[ "$DO_SQL" = 1 ] && [ "$DO_FLOOR" = 1 ] || return 0
 	awk -F'\t' '
@@ -329,7 +330,7 @@ floor_paired() {
 				for (a = 2; a <= c; a++)
 					for (b = a; b > 1 && q[b - 1] > q[b]; b--) { t = q[b]; q[b] = q[b - 1]; q[b - 1] = t }
 				med = (c % 2) ? q[(c + 1) / 2] : (q[c / 2] + q[c / 2 + 1]) / 2
-				printf "paired\t%s\t%s\t%.1f\t%.1f\t%.1f\n", p[2], o, med, q[1], q[c]
+				printf "paired\t%s\t%s\t%.1f\t%.1f\t%.1f\t%d\n", p[2], o, med, q[1], q[c], c
 			}
 		}' "$RESULTS" "$RESULTS.sql" >>"$RESULTS"
 }
@@ -468,7 +469,7 @@ report_asym() {
 	function us(o) { return o > 0 ? 1e6 / o : 0 }
 	function ratio(a, b) { return (a > 0 && b > 0) ? sprintf("%.2fx", a / b) : "-" }
 	function pct(a, b) { return (a > 0 && b > 0) ? sprintf("%.1f%%", 100 * a / b) : "-" }
-	$1 == "paired" { pmed[$3, $2] = $4; plo[$3, $2] = $5; phi[$3, $2] = $6; next }
+	$1 == "paired" { pmed[$3, $2] = $4; plo[$3, $2] = $5; phi[$3, $2] = $6; prn[$3, $2] = $7; next }
 	$3 ~ / (sign|verify)$/ {
 		o = $3
 		if (!(o in seen)) { seen[o] = 1 }
@@ -523,9 +524,16 @@ report_asym() {
 		for (k = 1; k <= norder; k++) {
 			o = order[k]
 			if (!(o in seen) || !((o, "PEM") in pmed || (o, "JWK") in pmed)) continue
-			if (!phdr++) printf "Paired by round: SQL over the floor variant'"'"'s pass of the same round, median (lowest .. highest) of %d rounds:\n", runs
-			printf "  %-13s PEM %5.1f%% (%5.1f .. %5.1f)   JWK %5.1f%% (%5.1f .. %5.1f)\n", o,
-				pmed[o, "PEM"], plo[o, "PEM"], phi[o, "PEM"], pmed[o, "JWK"], plo[o, "JWK"], phi[o, "JWK"]
+			if (!phdr++) printf "Paired by round: SQL over the floor variant'"'"'s pass of the same round, median (lowest .. highest) [rounds]:\n"
+			line = ""
+			for (f = 1; f <= 2; f++) {
+				form = (f == 1) ? "PEM" : "JWK"
+				if ((o, form) in pmed)
+					line = line sprintf("   %s %5.1f%% (%5.1f .. %5.1f) [%d]", form, pmed[o, form], plo[o, form], phi[o, form], prn[o, form])
+				else
+					line = line sprintf("   %s -", form)
+			}
+			printf "  %-13s%s\n", o, line
 		}
 		for (k = 1; k <= norder; k++) {
 			o = order[k]
