@@ -514,6 +514,58 @@ SELECT jwt_claim('sub') IS NULL AS no_claims_after_rollback_to;
 COMMIT;
 SELECT jwt_claim('sub') IS NULL AS no_claims_after_commit;
 RESET jwt.claims_source;
+-- The last text parsed and its claims are kept across transactions, up to
+-- 8 kB of text ("jwt request claims"): the same text in a later
+-- transaction gives the same claims, another text (another client's
+-- request, another role) its own, a text that does not parse leaves the
+-- kept one as it was, and a text over 8 kB is not kept past its
+-- transaction.
+\c
+SET jwt.claims_source = 'request.jwt.claims';
+CREATE FUNCTION pg_temp.regress_req_used() RETURNS bigint LANGUAGE sql AS
+$$ SELECT coalesce(sum(used_bytes), 0) FROM pg_backend_memory_contexts WHERE name = 'jwt request claims' $$;
+BEGIN;
+SELECT set_config('request.jwt.claims', '{"sub":"kept","role":"web"}', true) IS NOT NULL AS set;
+SELECT jwt_claim('sub') AS first;
+COMMIT;
+SELECT jwt_claims() IS NULL AS none_between, pg_temp.regress_req_used() AS used_kept \gset
+SELECT :'none_between' AS none_between;
+BEGIN;
+SELECT set_config('request.jwt.claims', '{"sub":"kept","role":"web"}', true) IS NOT NULL AS set;
+SELECT jwt_claim('sub') AS same_text, jwt_claim('role') AS role, jwt_claims() AS claims;
+COMMIT;
+SET ROLE regress_claims_other;
+BEGIN;
+SELECT set_config('request.jwt.claims', '{"sub":"kept2","role":"web"}', true) IS NOT NULL AS set;
+SELECT jwt_claim('sub') AS another_text, jwt_claims() AS claims;
+ROLLBACK;
+BEGIN;
+SELECT set_config('request.jwt.claims', '{"sub":"kept","role":"web"', true) IS NOT NULL AS set;
+SELECT jwt_claim('sub') AS broken;
+ROLLBACK;
+BEGIN;
+SELECT set_config('request.jwt.claims', '{"sub":"kept2","role":"web"}', true) IS NOT NULL AS set;
+SELECT jwt_claim('sub') AS after_broken;
+ROLLBACK;
+RESET ROLE;
+SELECT jwt_claims() IS NULL AS none_after_rollback;
+BEGIN;
+SELECT set_config('request.jwt.claims', format('{"sub":"big","pad":"%s"}', repeat('x', 9000)), true) IS NOT NULL AS set;
+SELECT jwt_claim('sub') AS big, pg_temp.regress_req_used() > 9000 AS big_in_memory;
+COMMIT;
+SELECT pg_temp.regress_req_used() AS used_empty \gset
+SELECT :used_kept > :used_empty AS small_kept_past_commit, :used_empty < 1000 AS big_freed_at_commit;
+SET request.jwt.claims = '{"sub":"session"}';
+SELECT jwt_claim('sub') AS session_value;
+BEGIN;
+SELECT jwt_claim('sub') AS session_value_in_transaction;
+SET LOCAL request.jwt.claims = '{"sub":"local"}';
+SELECT jwt_claim('sub') AS local_value;
+COMMIT;
+SELECT jwt_claim('sub') AS session_value_again;
+RESET request.jwt.claims;
+SELECT jwt_claims() IS NULL AS none_after_reset;
+RESET jwt.claims_source;
 DROP FUNCTION regress_claims_sites(text, text);
 DROP FUNCTION regress_claims_rounds(int, text, text[]);
 DROP PROCEDURE regress_claims_txns(text, text);

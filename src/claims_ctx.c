@@ -14,14 +14,16 @@
  *	most one set per transaction; the caller enforces that.
  *
  *	"request.jwt.claims": the claims PostgREST verified and put in that
- *	setting.  Parsed once per distinct text per transaction.  Once the
- *	setting exists in the session, this module defines it, so as to be
- *	told of every change (request_claims_watch).
+ *	setting.  Parsed once per distinct text: the last text and its
+ *	claims are kept, across transactions when the text is small
+ *	(REQ_KEEP_MAX).  Once the setting exists in the session, this module
+ *	defines it, so as to be told of every change (request_claims_watch).
  *
- * Memory: a small context under TopMemoryContext, reset at transaction end.
- * Callers get pointers that stay valid until jwt_claims_generation changes
- * (or, in request mode, until the setting's text changes) and copy what
- * they keep.
+ * Memory: two small contexts under TopMemoryContext, "jwt claims" (reset
+ * at transaction end) and "jwt request claims" (reset when another text is
+ * parsed, and at transaction end when the text kept is large).  Callers
+ * get pointers that stay valid until jwt_claims_generation changes (or, in
+ * request mode, until the setting's text changes) and copy what they keep.
  *
  * src/claims_ctx.c
  *
@@ -61,8 +63,19 @@ static Jsonb *auth_claims = NULL;
 static SubTransactionId auth_subid = InvalidSubTransactionId;
 static LocalTransactionId auth_lxid = InvalidLocalTransactionId;
 
-/* request mode: the setting text last parsed in this transaction */
+/*
+ * request mode: the setting's text last parsed and what it parsed to, in
+ * their own context.  Kept across transactions when the text is at most
+ * REQ_KEEP_MAX bytes: PostgREST sets the same claims text again for each
+ * request of the same client, and parsing it (jsonb_in) cost about 32,000
+ * instructions a request.  Only an equal text is answered from them, and
+ * jsonb_in gives an equal text the same jsonb in a backend (its database
+ * encoding is fixed), so keeping them changes no answer.
+ */
+#define REQ_KEEP_MAX 8192
+static MemoryContext req_cxt = NULL;
 static char *req_text = NULL;
+static size_t req_text_len = 0;
 static Jsonb *req_claims = NULL;
 
 /*
@@ -94,10 +107,14 @@ claims_clear(void)
 	auth_claims = NULL;
 	auth_subid = InvalidSubTransactionId;
 	auth_lxid = InvalidLocalTransactionId;
-	req_text = NULL;
-	req_claims = NULL;
 	if (claims_cxt)
 		MemoryContextReset(claims_cxt);
+	if (req_text != NULL && req_text_len > REQ_KEEP_MAX)
+	{
+		MemoryContextReset(req_cxt);
+		req_text = NULL;
+		req_claims = NULL;
+	}
 	claims_changed(jwt_claims_source);
 }
 
@@ -443,13 +460,16 @@ jwt_claims_current(const char **request_text)
 					 errdetail("With jwt.claims_source = \"request.jwt.claims\" the claims are read from this setting.")));
 	}
 
-	old = MemoryContextSwitchTo(get_claims_cxt());
-	if (req_text)
-		pfree(req_text);
-	if (req_claims)
-		pfree(req_claims);
-	req_text = pstrdup(text);
+	if (req_cxt == NULL)
+		req_cxt = AllocSetContextCreate(TopMemoryContext, "jwt request claims",
+										ALLOCSET_SMALL_SIZES);
+	else
+		MemoryContextReset(req_cxt);
+	req_text = NULL;
 	req_claims = NULL;
+	old = MemoryContextSwitchTo(req_cxt);
+	req_text_len = strlen(text);
+	req_text = pstrdup(text);
 	if (parsed)
 	{
 		req_claims = palloc(VARSIZE(parsed));
