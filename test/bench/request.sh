@@ -24,7 +24,11 @@
 #              cold (jwt.token_cache_size = 0) and warm (the default: the
 #              client reuses its access token, as clients do)
 #   EdDSA reg  the same with an Ed25519 registry key
-# The denylist is checked in every variant (check_revoked defaults to true).
+#   request    PostgREST's request mode: the baseline's set_config, with
+#              jwt.claims_source = 'request.jwt.claims' and the policy
+#              owner_id = jwt_claim('sub') (no token: PostgREST verified it)
+# The denylist is checked in every variant that verifies a token
+# (check_revoked defaults to true).
 #
 # A round runs the baseline, the first variant, the baseline, the second
 # variant, ..., the baseline: every variant run sits between two baseline
@@ -145,11 +149,13 @@ script baseline "SELECT set_config('request.jwt.claims', '$CLAIMS', true)" docs_
 script hs256 "SELECT jwt_authenticate('$TOK_HS', '$KEY', algorithms => '{HS256}', audience => 'jwt-bench-api')" docs_jwt
 script es256 "SELECT jwt_registry_authenticate('$TOK_ES', audience => 'jwt-bench-api')" docs_jwt
 script eddsa "SELECT jwt_registry_authenticate('$TOK_ED', audience => 'jwt-bench-api')" docs_jwt
+script request "SELECT set_config('request.jwt.claims', '$CLAIMS', true)" docs_jwt
 chmod -R a+rX "$WORK"
 
 # Check each once: one row, no error.
-for v in baseline hs256 es256 eddsa; do
-	"$PGBENCH" -n -M prepared -t 1 -f "$WORK/$v.sql" >"$WORK/check.log" 2>&1 ||
+for v in baseline hs256 es256 eddsa request; do
+	PGOPTIONS="$([ "$v" = request ] && echo "-c jwt.claims_source=request.jwt.claims")" \
+		"$PGBENCH" -n -M prepared -t 1 -f "$WORK/$v.sql" >"$WORK/check.log" 2>&1 ||
 		{ cat "$WORK/check.log" >&2; bench_die "the $v request failed"; }
 done
 
@@ -165,6 +171,7 @@ VARIANTS=(
 	"es256_warm|es256|"
 	"eddsa_cold|eddsa|-c jwt.token_cache_size=0"
 	"eddsa_warm|eddsa|"
+	"request|request|-c jwt.claims_source=request.jwt.claims"
 )
 # The postmaster, when its CPU counters can be read here (see the header).
 PM_PID=""
@@ -277,6 +284,7 @@ for v in "${VARIANTS[@]}"; do
 		es256_warm) name="ES256 registry, token cache warm" ;;
 		eddsa_cold) name="EdDSA registry, token cache cold (off)" ;;
 		eddsa_warm) name="EdDSA registry, token cache warm" ;;
+		request) name="request mode: set_config, jwt_claim policy" ;;
 	esac
 	p1="" p2=""
 	[ "$label" != baseline ] && p1="$(paired TPS "$label" 1)" p2="$(paired TPS "$label" 2)"
