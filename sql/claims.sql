@@ -555,6 +555,32 @@ SELECT jwt_claim('sub') AS big, pg_temp.regress_req_used() > 9000 AS big_in_memo
 COMMIT;
 SELECT pg_temp.regress_req_used() AS used_empty \gset
 SELECT :used_kept > :used_empty AS small_kept_past_commit, :used_empty < 1000 AS big_freed_at_commit;
+-- 8192 bytes exactly are kept, 8193 are not.
+BEGIN;
+SELECT set_config('request.jwt.claims', format('{"sub":"b","pad":"%s"}', repeat('x', 8172)), true) IS NOT NULL AS set;
+SELECT jwt_claim('sub') AS at_limit, octet_length(current_setting('request.jwt.claims')) AS bytes;
+COMMIT;
+SELECT pg_temp.regress_req_used() > 16000 AS kept_at_8192;
+BEGIN;
+SELECT set_config('request.jwt.claims', format('{"sub":"b","pad":"%s"}', repeat('x', 8173)), true) IS NOT NULL AS set;
+SELECT jwt_claim('sub') AS over_limit, octet_length(current_setting('request.jwt.claims')) AS bytes;
+COMMIT;
+SELECT pg_temp.regress_req_used() < 1000 AS freed_at_8193;
+-- A text that fails to parse, its error caught in the transaction: the
+-- claims of the text in force again are those of that text.
+BEGIN;
+SELECT set_config('request.jwt.claims', '{"sub":"alice"}', true) IS NOT NULL AS set;
+SELECT jwt_claim('sub') AS alice;
+DO $$
+BEGIN
+	PERFORM set_config('request.jwt.claims', '{"sub":"bob"', true);
+	PERFORM jwt_claim('sub');
+EXCEPTION WHEN invalid_text_representation THEN
+	RAISE NOTICE 'caught: %', SQLSTATE;
+END
+$$;
+SELECT jwt_claim('sub') AS alice_after_caught_error;
+COMMIT;
 SET request.jwt.claims = '{"sub":"session"}';
 SELECT jwt_claim('sub') AS session_value;
 BEGIN;

@@ -421,7 +421,8 @@ jwt_claims_current(const char **request_text)
 {
 	const char *text;
 	Jsonb	   *parsed;
-	MemoryContext old;
+	char	   *text_copy;
+	Jsonb	   *claims_copy = NULL;
 
 	*request_text = NULL;
 	if (jwt_claims_source == JWT_CLAIMS_SOURCE_AUTHENTICATE)
@@ -467,14 +468,20 @@ jwt_claims_current(const char **request_text)
 		MemoryContextReset(req_cxt);
 	req_text = NULL;
 	req_claims = NULL;
-	old = MemoryContextSwitchTo(req_cxt);
-	req_text_len = strlen(text);
-	req_text = pstrdup(text);
+
+	/*
+	 * Both copies are made before either is kept: were the second one to
+	 * fail, the text kept without its claims would give an equal text no
+	 * claims in every later transaction.
+	 */
+	text_copy = MemoryContextStrdup(req_cxt, text);
 	if (parsed)
 	{
-		req_claims = palloc(VARSIZE(parsed));
-		memcpy(req_claims, parsed, VARSIZE(parsed));
+		claims_copy = MemoryContextAlloc(req_cxt, VARSIZE(parsed));
+		memcpy(claims_copy, parsed, VARSIZE(parsed));
 	}
-	MemoryContextSwitchTo(old);
+	req_text_len = strlen(text);
+	req_claims = claims_copy;
+	req_text = text_copy;
 	return req_claims;
 }
