@@ -317,7 +317,7 @@ dl_trigger_ok(Oid relid, Oid nspid)
 	 * table, and rebuilding the relation frees its trigger list (the
 	 * invalidation also makes dl_resolve look again).
 	 */
-	td = rel->trigdesc ? CopyTriggerDesc(rel->trigdesc) : NULL;
+	td = CopyTriggerDesc(rel->trigdesc);	/* NULL without triggers */
 	for (i = 0; td != NULL && i < td->numtriggers; i++)
 	{
 		Trigger    *t = &td->triggers[i];
@@ -332,8 +332,7 @@ dl_trigger_ok(Oid relid, Oid nspid)
 		fname = get_func_name(t->tgfoid);
 		ok = fname != NULL && strcmp(fname, "jwt_denylist_changed") == 0;
 	}
-	if (td != NULL)
-		FreeTriggerDesc(td);
+	FreeTriggerDesc(td);
 	table_close(rel, NoLock);
 	return ok;
 }

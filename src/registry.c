@@ -289,15 +289,15 @@ registry_trigger_ok(Relation rel)
 	bool		ok = true;
 	int			i;
 
-	if (rel->trigdesc == NULL)
-		return false;
-
 	/*
-	 * A copy: the function lookups below can process an invalidation of
-	 * jwt_keys, and rebuilding the relation frees its trigger list.  (The
-	 * caller does not cache what was read across an invalidation.)
+	 * A copy (NULL without triggers): the function lookups below can
+	 * process an invalidation of jwt_keys, and rebuilding the relation
+	 * frees its trigger list.  (The caller does not cache what was read
+	 * across an invalidation.)
 	 */
 	td = CopyTriggerDesc(rel->trigdesc);
+	if (td == NULL)
+		return false;
 	for (i = 0; i < td->numtriggers && ok; i++)
 	{
 		Trigger    *t = &td->triggers[i];
