@@ -75,7 +75,6 @@ static LocalTransactionId auth_lxid = InvalidLocalTransactionId;
 #define REQ_KEEP_MAX 8192
 static MemoryContext req_cxt = NULL;
 static char *req_text = NULL;
-static size_t req_text_len = 0;
 static Jsonb *req_claims = NULL;
 
 /*
@@ -109,7 +108,7 @@ claims_clear(void)
 	auth_lxid = InvalidLocalTransactionId;
 	if (claims_cxt)
 		MemoryContextReset(claims_cxt);
-	if (req_text != NULL && req_text_len > REQ_KEEP_MAX)
+	if (req_text != NULL && strnlen(req_text, REQ_KEEP_MAX + 1) > REQ_KEEP_MAX)
 	{
 		MemoryContextReset(req_cxt);
 		req_text = NULL;
@@ -480,7 +479,6 @@ jwt_claims_current(const char **request_text)
 		claims_copy = MemoryContextAlloc(req_cxt, VARSIZE(parsed));
 		memcpy(claims_copy, parsed, VARSIZE(parsed));
 	}
-	req_text_len = strlen(text);
 	req_claims = claims_copy;
 	req_text = text_copy;
 	return req_claims;
