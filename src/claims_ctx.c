@@ -411,6 +411,22 @@ jwt_claims_establish(Jsonb *claims)
 }
 
 /*
+ * Error context of the setting's parse: jsonb_in's detail of a text that
+ * is not JSON quotes the offending part of it ("Token ... is invalid"),
+ * which may be anything a client put there, a token included.  The client
+ * gets it; the server log gets this instead (the context line, which
+ * quotes the text too, is kept out of the log by the entry point's
+ * callback).
+ */
+static void
+request_claims_parse_callback(void *arg)
+{
+	if (ERRCODE_TO_CATEGORY(geterrcode()) == ERRCODE_DATA_EXCEPTION)
+		errdetail_log("The text of setting \"%s\" is not shown in the server log.",
+					  JWT_REQUEST_CLAIMS_SETTING);
+}
+
+/*
  * The claims in force, or NULL.  In request mode, *request_text is set to
  * the setting's current text (NULL when unset), which callers compare to
  * know whether what they cached still holds.
@@ -422,6 +438,7 @@ jwt_claims_current(const char **request_text)
 	Jsonb	   *parsed;
 	char	   *text_copy;
 	Jsonb	   *claims_copy = NULL;
+	ErrorContextCallback parse_errcontext;
 
 	*request_text = NULL;
 	if (jwt_claims_source == JWT_CLAIMS_SOURCE_AUTHENTICATE)
@@ -446,7 +463,12 @@ jwt_claims_current(const char **request_text)
 		return req_claims;
 
 	/* parse first, so that an error leaves the cache as it was */
+	parse_errcontext.callback = request_claims_parse_callback;
+	parse_errcontext.arg = NULL;
+	parse_errcontext.previous = error_context_stack;
+	error_context_stack = &parse_errcontext;
 	parsed = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
+	error_context_stack = parse_errcontext.previous;
 	if (!JB_ROOT_IS_OBJECT(parsed))
 	{
 		JsonbValue	v;

@@ -94,6 +94,15 @@ my $d = $node->safe_psql('postgres',
 	"SELECT signing_key::jsonb->>'d' FROM jwt_keys WHERE algorithm = 'ES256'");
 ok(length($d) >= 40, 'the rotated key has a private part');
 
+# request mode: a claims text that is not JSON, whose offending token
+# jsonb_in quotes in its detail; the client gets the detail, the log not
+my $claims_marker = 'CLAIMSSECRETMARKER0123456789abcdef';
+my ($claims_ret, $claims_out, $claims_err) = $node->psql('postgres',
+	"SET jwt.claims_source = 'request.jwt.claims'; "
+	  . "SELECT set_config('request.jwt.claims', '{\"sub\": $claims_marker}', false), jwt_claim('sub')");
+isnt($claims_ret, 0, 'a claims text that is not JSON is an error');
+like($claims_err, qr/\Q$claims_marker\E/, 'the client gets jsonb_in\'s detail');
+
 # a statement that does not name the extension is logged as before
 $node->safe_psql('postgres', "SELECT '$plain'");
 
@@ -107,6 +116,9 @@ like($log, qr/DEBUG:  parse <unnamed>: <not logged: it names the jwt extension>/
 unlike($log, qr/\Q$parse_key\E/, 'a key written into a parsed statement is not logged');
 like($log, qr/terminated by signal 9/, 'the postmaster reported the backend that died');
 unlike($log, qr/\Q$crash_key\E/, 'the report does not quote its statement');
+unlike($log, qr/\Q$claims_marker\E/, 'a claims text that is not JSON is not logged');
+like($log, qr/DETAIL:  The text of setting "request.jwt.claims" is not shown in the server log\./,
+	'the log says why the detail is missing');
 like($log, qr/statement: <not logged: it names the jwt extension>/,
 	'log_statement still says that a statement ran');
 like($log, qr/duration: [0-9.]+ ms  (bind|execute) [^:]*: <not logged: it names the jwt extension>/,
