@@ -227,7 +227,7 @@ bench_asym_prepare() {
 	command -v openssl >/dev/null 2>&1 || bench_die "the openssl command is needed to make the keys"
 	if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
 		bench_log "== floor: cc -O2 ... asym_floor.c -lcrypto"
-		cc -O2 -Wall -Wextra -D_GNU_SOURCE -o "$bin" "$src" -lcrypto ||
+		cc -O2 -Wall -Wextra -o "$bin" "$src" -lcrypto ||
 			bench_die "could not build floor/asym_floor"
 	fi
 	d="$(mktemp -d)"

@@ -42,6 +42,7 @@
  *   floor <variant> "<ALG> <op>" <ops_per_s> <count>
  *   floor best      "<ALG> <op>" <ops_per_s> <count> <fastest variant>
  */
+#define _GNU_SOURCE				/* memrchr; the Build line above needs no -D */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
