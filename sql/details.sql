@@ -20,10 +20,17 @@ SELECT jwt_verify(jwt_sign('{"exp":1000}', :'k32'), :'k32', at => 'epoch'::times
 SELECT jwt_verify(jwt_sign('{"nbf":5000}', :'k32'), :'k32', at => 'epoch'::timestamptz + interval '2000.25 seconds');
 SELECT jwt_verify(jwt_sign('{"exp":1000.5}', :'k32'), :'k32', at => 'epoch'::timestamptz + interval '2000.5 seconds');
 
--- NULL lifetimes: "must not be NULL", not "must be positive".
+-- NULL lifetimes: "must not be NULL", not "must be positive"; 22023 as
+-- every other NULL or out-of-range lifetime of the refresh functions.
 SELECT * FROM jwt_refresh_issue('alice', NULL);
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM jwt_refresh_issue('alice', '0');
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM jwt_refresh_rotate('x', access_expires_in => NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM jwt_refresh_login('alice', access_expires_in => NULL);
+\echo :LAST_ERROR_SQLSTATE
+SELECT * FROM jwt_refresh_login('alice', refresh_expires_in => NULL);
 \echo :LAST_ERROR_SQLSTATE
 
 -- A second jwt_authenticate in a transaction: 55000 whatever role the

@@ -738,7 +738,7 @@ refresh_rotate(FunctionCallInfo fcinfo, JwtKeyForm form)
 		refresh_expires_in = PG_GETARG_INTERVAL_P(RA_REFRESH_EXPIRES_IN);
 	if (PG_ARGISNULL(RA_ACCESS_EXPIRES_IN))
 		jwt_ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("access_expires_in must not be NULL")));
 	if ((refresh_expires_in && !interval_positive(refresh_expires_in)) ||
 		!interval_positive(PG_GETARG_INTERVAL_P(RA_ACCESS_EXPIRES_IN)))

@@ -576,7 +576,7 @@ JWT_FUNCTION(jwt_refresh_issue)
 				 errmsg("subject must not be NULL or empty")));
 	if (PG_ARGISNULL(IA_EXPIRES_IN))
 		jwt_ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("expires_in must not be NULL")));
 	if (sess_interval_sign(PG_GETARG_INTERVAL_P(IA_EXPIRES_IN)) <= 0)
 		jwt_ereport(ERROR,
