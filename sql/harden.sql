@@ -98,5 +98,13 @@ SELECT jwt_sign('{"iat":1}', '{"kty":"oct","k":"a2tra2tra2tra2tra2tra2tra2tra2tr
 SELECT header, (jwt_validate(t, '{"kty":"oct","k":"a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s","kid":"café"}')).valid
   FROM jwt_decode('eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImNhZsOpIn0.eyJpYXQiOjF9.oOng0KVljhkNjveqMQhCXIo5_5Pltng_pw_kgZxrhk8'),
        (SELECT 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCIsImtpZCI6ImNhZsOpIn0.eyJpYXQiOjF9.oOng0KVljhkNjveqMQhCXIo5_5Pltng_pw_kgZxrhk8'::text AS t) s;
+-- An HMAC secret beyond ASCII in the key registry: its verification key
+-- holds the secret's bytes in the database encoding, the bytes signing
+-- takes (it held their UTF-8 form, and the registry refused every token it
+-- signed with the key: bad_signature).
+SELECT jwt_registry_add('sécret-sécret-sécret-sécret-sécret-0123', 'HS256', kid => 'latin1') AS kid;
+SELECT valid, reason FROM jwt_registry_validate(jwt_registry_sign('{"sub":"a"}', 'HS256'));
+SELECT valid, reason FROM jwt_validate(jwt_registry_sign('{"sub":"a"}', 'HS256'),
+                                       'sécret-sécret-sécret-sécret-sécret-0123');
 \c :regress_db
 DROP DATABASE jwt_regress_latin1;

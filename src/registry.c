@@ -1194,18 +1194,20 @@ has_private_pem(const char *s, int len)
 	return false;
 }
 
-/* unpadded base64url of the key's text in UTF-8 */
+/*
+ * Unpadded base64url of an HMAC secret given as text: its bytes as they
+ * are, in the database encoding, the bytes jwt_sign (and so the registry's
+ * signing) takes from the same text.  (In UTF-8, the bytes of another
+ * encoding's non-ASCII characters would be another secret: the registry
+ * could not verify its own tokens.)
+ */
 static char *
-b64url_utf8(const char *s, int len)
+b64url_secret(const char *s, int len)
 {
-	char	   *utf8 = jwt_server_to_utf8_or_error(s, len, "the key");
-	int			ulen = (utf8 == s) ? len : strlen(utf8);
-	char	   *out = palloc(B64URL_ENC_LEN(ulen) + 1);
-	int			n = b64url_encode((const unsigned char *) utf8, ulen, out);
+	char	   *out = palloc(B64URL_ENC_LEN(len) + 1);
+	int			n = b64url_encode((const unsigned char *) s, len, out);
 
 	out[n] = '\0';
-	if (utf8 != s)
-		OPENSSL_cleanse(utf8, ulen);
 	return out;
 }
 
@@ -1308,7 +1310,7 @@ registry_add(text *key, text *algorithm, text *kid, text *status,
 		else
 		{
 			JsonbParseState *ps = NULL;
-			char	   *k = b64url_utf8(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
+			char	   *k = b64url_secret(VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key));
 
 			pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 			push_text_pair(&ps, "kty", "oct", 3);
