@@ -423,3 +423,37 @@ ROLLBACK;
 SELECT jwt_registry_verify(tok)->>'sub' AS sub FROM good_tok;
 DROP TABLE good_tok, evil;
 DELETE FROM jwt_keys;
+
+-- Rows of jwt_keys and refresh_tokens in errors PostgreSQL raises: COPY's
+-- context line quotes the line it loads (a restore into a database that
+-- has the key already: the kid and the algorithm leave room for the start
+-- of the private key), a NOT NULL or CHECK violation the row; the client
+-- gets both.  The context is cut after the line number, the row dropped.
+-- (The triggers are disabled as a data-only restore may do; with them,
+-- the CHECK and NOT NULL errors are the triggers' own.)
+\set VERBOSITY default
+SELECT jwt_registry_add('a secret of the copy test, 32 bytes or more', 'HS256', kid => 'copy-dup') AS kid;
+ALTER TABLE jwt_keys DISABLE TRIGGER USER;
+COPY jwt_keys (kid, algorithm, signing_key, verification_key) FROM stdin;
+copy-dup	ES256	-----BEGIN PRIVATE KEY-----MIGHAgEAMBMGByqGSM49-not-a-real-key	{}
+\.
+COPY jwt_keys (kid, algorithm, signing_key, verification_key) FROM stdin (FORMAT csv);
+copy-dup,ES256,"-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49-not-a-real-key",{}
+\.
+INSERT INTO jwt_keys (kid, algorithm, signing_key, verification_key)
+VALUES ('copy-null', 'ES256', 'MIGHAgEAMBMGByqGSM49-not-a-real-key', NULL);
+INSERT INTO jwt_keys (kid, algorithm, signing_key, verification_key)
+VALUES ('copy-check', 'XX256', 'MIGHAgEAMBMGByqGSM49-not-a-real-key', '{}');
+ALTER TABLE jwt_keys ENABLE TRIGGER USER;
+COPY refresh_tokens (token_hash, family_id, generation, subject, expires_at, retry_key) FROM stdin;
+\\x00	00000000-0000-0000-0000-000000000000	0	alice	infinity	\\x5365637265742d72657472792d6b6579	extra
+\.
+-- an unrelated table keeps COPY's context
+CREATE TEMP TABLE copy_other (a int);
+COPY copy_other FROM stdin;
+not a number
+\.
+DROP TABLE copy_other;
+DELETE FROM jwt_keys;
+\set VERBOSITY terse

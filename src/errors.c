@@ -412,6 +412,73 @@ hide_statement_log(ErrorData *edata)
 }
 
 /*
+ * The extension's tables whose rows hold secrets: jwt_keys (private keys
+ * and HMAC secrets) and refresh_tokens (the retry keys that derive a
+ * successor from its parent).  Known by name alone, in any schema.
+ */
+static bool
+secret_table(const char *name, size_t len)
+{
+	return (len == 8 && strncmp(name, "jwt_keys", 8) == 0) ||
+		(len == 14 && strncmp(name, "refresh_tokens", 14) == 0);
+}
+
+/*
+ * PostgreSQL quotes a row of these tables in two places that reach the
+ * client as well as the log, where no code of ours runs: COPY's context
+ * line, "COPY jwt_keys, line 1: "<the first 100 bytes of the line>"" (or
+ * the column's value), on any error while it loads the table (a restore
+ * into a database that has the key already: a duplicate kid; the kid and
+ * algorithm leave room for the start of the private key), and the detail
+ * "Failing row contains (...)" of a NOT NULL or CHECK violation
+ * (ExecConstraints, in execMain.c), which the tables' triggers otherwise
+ * prevent with errors of their own (not when a restore disables them).
+ * The context is cut after the line number (the rest of it with it: a
+ * CSV value may hold a newline), the detail dropped.  Only when the hook
+ * runs, i.e. when the error goes to the server log.
+ */
+static void
+hide_secret_rows(ErrorData *edata)
+{
+	const char *line;
+
+	if (edata->detail != NULL && edata->table_name != NULL &&
+		(edata->sqlerrcode == ERRCODE_NOT_NULL_VIOLATION ||
+		 edata->sqlerrcode == ERRCODE_CHECK_VIOLATION) &&
+		edata->filename != NULL && strcmp(edata->filename, "execMain.c") == 0 &&
+		secret_table(edata->table_name, strlen(edata->table_name)))
+	{
+		edata->detail = NULL;
+		edata->detail_log = NULL;
+	}
+	for (line = edata->context; line != NULL && *line != '\0';)
+	{
+		const char *name = line + 5;
+		const char *p = name;
+
+		if (strncmp(line, "COPY ", 5) == 0)
+		{
+			while (*p != '\0' && *p != ',' && *p != '\n')
+				p++;
+			if (*p == ',' && secret_table(name, p - name))
+			{
+				/* the line number, in whatever words the language has */
+				while (*p != '\0' && *p != '\n' && !isdigit((unsigned char) *p))
+					p++;
+				while (isdigit((unsigned char) *p))
+					p++;
+				/* the context is edata's, in its own context */
+				edata->context[p - edata->context] = '\0';
+				return;
+			}
+		}
+		line = strchr(line, '\n');
+		if (line != NULL)
+			line++;
+	}
+}
+
+/*
  * emit_log_hook: hide the statement and context of an error a worker
  * marked, the statement of an error refusing to run one of the
  * extension's functions and of any message of a statement naming one;
@@ -454,6 +521,7 @@ jwt_leader_log_hook(ErrorData *edata)
 	if (deadlock_quotes_jwt(edata))
 		edata->detail_log = NULL;	/* the log gets the detail instead */
 	hide_statement_log(edata);
+	hide_secret_rows(edata);
 
 	/*
 	 * The postmaster's report of a backend that died: "Failed process was
