@@ -221,25 +221,44 @@ static const SessQueryDef sess_queries[SQ_COUNT] = {
 		" AND t.revoked_at IS NULL",
 		1, {UUIDARRAYOID}
 	},
+	/*
+	 * The purge's statements lock the rows they change first, skipping
+	 * those another transaction holds (a rotation, a reuse or logout
+	 * revoking the family): the next purge takes them.  A purge never
+	 * waits for a row, so it cannot deadlock with a revocation, which
+	 * holds its presented token's row and then locks the family's others.
+	 */
 	[SQ_PURGE_ENDED] = {
-		"DELETE FROM %s t WHERE t.family_id OPERATOR(pg_catalog.=) ANY ("
+		"WITH d AS (SELECT t.token_hash FROM %s t"
+		" WHERE t.family_id OPERATOR(pg_catalog.=) ANY ("
 		" SELECT u.family_id FROM %s u WHERE u.used_at IS NULL"
 		" AND (u.revoked_at OPERATOR(pg_catalog.<) $1"
-		" OR u.expires_at OPERATOR(pg_catalog.<) $1))",
+		" OR u.expires_at OPERATOR(pg_catalog.<) $1))"
+		" FOR UPDATE OF t SKIP LOCKED)"
+		" DELETE FROM %s t USING d"
+		" WHERE t.token_hash OPERATOR(pg_catalog.=) d.token_hash",
 		1, {TIMESTAMPTZOID}
 	},
 	[SQ_PURGE_USED] = {
-		"DELETE FROM %s t WHERE t.used_at OPERATOR(pg_catalog.<) $1"
+		"WITH d AS (SELECT t.token_hash FROM %s t"
+		" WHERE t.used_at OPERATOR(pg_catalog.<) $1"
 		" AND t.revoked_at IS NULL AND NOT EXISTS ("
 		" SELECT FROM %s c"
 		" WHERE c.family_id OPERATOR(pg_catalog.=) t.family_id"
 		" AND c.generation OPERATOR(pg_catalog.=) (t.generation OPERATOR(pg_catalog.+) 1)"
-		" AND c.retry_until OPERATOR(pg_catalog.>) pg_catalog.now())",
+		" AND c.retry_until OPERATOR(pg_catalog.>) pg_catalog.now())"
+		" FOR UPDATE OF t SKIP LOCKED)"
+		" DELETE FROM %s t USING d"
+		" WHERE t.token_hash OPERATOR(pg_catalog.=) d.token_hash",
 		1, {TIMESTAMPTZOID}
 	},
 	[SQ_PURGE_KEYS] = {
-		"UPDATE %s t SET retry_key = NULL WHERE t.retry_key IS NOT NULL"
-		" AND t.retry_until OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp()",
+		"WITH d AS (SELECT t.token_hash FROM %s t"
+		" WHERE t.retry_key IS NOT NULL"
+		" AND t.retry_until OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp()"
+		" FOR NO KEY UPDATE OF t SKIP LOCKED)"
+		" UPDATE %s t SET retry_key = NULL FROM d"
+		" WHERE t.token_hash OPERATOR(pg_catalog.=) d.token_hash",
 		0, {InvalidOid}
 	},
 	[SQ_SESSIONS] = {
