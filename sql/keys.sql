@@ -537,5 +537,20 @@ SET jwt.min_rsa_bits = 1024;
 SELECT (jwt_validate(jwt_sign('{}', pem('rsa_pkcs8'), 'RS256', '{"kid":"old"}'), :'jwks_old'::jsonb)).reason AS short_member_used_by_setting;
 RESET jwt.min_rsa_bits;
 
+-- A JWK member that names something ("crv", "kty", "use", "alg") is shown
+-- in the error's detail when it is as short as such names are (at most 20
+-- bytes), else only its length: a private "d" pasted as "crv" reached the
+-- client and the server log, 32 bytes of it.
+\set VERBOSITY default
+SELECT jwt_sign('{}', '{"kty":"EC","crv":"P-257","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}'::jsonb, 'ES256');
+SELECT jwt_sign('{}', '{"kty":"EC","crv":"sWSSt4fhV9idz7elBnR2mH7BBXnLGyYXvhl0yAt_BYU","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}'::jsonb, 'ES256');
+SELECT jwt_sign('{}', '{"kty":"OKP","crv":"sWSSt4fhV9idz7elBnR2mH7BBXnLGyYXvhl0yAt_BYU","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}'::jsonb, 'EdDSA');
+SELECT jwt_sign('{}', '{"kty":"sWSSt4fhV9idz7elBnR2mH7BBXnLGyYXvhl0yAt_BYU","k":"a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s"}'::jsonb, 'HS256');
+SELECT jwt_sign('{}', '{"kty":"oct","use":"sWSSt4fhV9idz7elBnR2mH7BBXnLGyYXvhl0yAt_BYU","k":"a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s"}'::jsonb, 'HS256');
+SELECT jwt_sign('{}', '{"kty":"oct","use":"enc","k":"a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s"}'::jsonb, 'HS256');
+SELECT jwt_sign('{}', '{"kty":"oct","alg":"sWSSt4fhV9idz7elBnR2mH7BBXnLGyYXvhl0yAt_BYU","k":"a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s"}'::jsonb, 'HS256');
+SELECT jwt_sign('{}', '{"kty":"oct","alg":"PBES2-HS512+A256KW","k":"a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s"}'::jsonb, 'HS256');
+\set VERBOSITY terse
+
 DROP FUNCTION pem(text);
 DROP EXTENSION pgcrypto;

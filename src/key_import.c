@@ -57,6 +57,25 @@ static void key_set_pkey(JwtKey *key, EVP_PKEY *pkey, bool has_private);
 static bool pkey_public_ok(EVP_PKEY *pkey);
 static void key_from_jwk(JwtKey *key, JsonbContainer *jwk, bool in_set, bool *skip);
 
+/*
+ * A JWK member that names something ("kty", "crv", "use", "alg") as an
+ * error detail shows it: quoted when it is as short as the names are (at
+ * most JWK_NAME_SHOWN bytes: "PBES2-HS512+A256KW" is 18), else only its
+ * length, so that a secret pasted into the wrong member (a "d" as "crv")
+ * does not reach the client and the server log in part.
+ */
+#define JWK_NAME_SHOWN 20
+
+static const char *
+jwk_name_shown(const char *value)
+{
+	size_t		len = strlen(value);
+
+	if (len <= JWK_NAME_SHOWN)
+		return psprintf("\"%s\"", jwt_clip(value, JWK_NAME_SHOWN));
+	return psprintf("a value of %zu bytes (not shown)", len);
+}
+
 static int
 no_passphrase(char *buf, int size, int rwflag, void *u)
 {
@@ -574,8 +593,8 @@ jwk_ec(JsonbContainer *jwk, bool *has_private)
 	}
 	if (group == NULL)
 		bad_key("unsupported elliptic curve",
-				psprintf("The JWK's \"crv\" is \"%s\"; JWS uses P-256, P-384, P-521 and secp256k1.",
-						 jwt_clip(crv, 32)));
+				psprintf("The JWK's \"crv\" is %s; JWS uses P-256, P-384, P-521 and secp256k1.",
+						 jwk_name_shown(crv)));
 	alg = jwt_alg_by_curve(group);
 	x = jwk_bytes(jwk, "x", true, &x_len);
 	y = jwk_bytes(jwk, "y", true, &y_len);
@@ -637,8 +656,8 @@ jwk_okp(JsonbContainer *jwk, bool *has_private)
 		type = "ED448", klen = 57;
 	else
 		bad_key("unsupported OKP curve",
-				psprintf("The JWK's \"crv\" is \"%s\"; EdDSA uses Ed25519 and Ed448.",
-						 jwt_clip(crv, 32)));
+				psprintf("The JWK's \"crv\" is %s; EdDSA uses Ed25519 and Ed448.",
+						 jwk_name_shown(crv)));
 	x = jwk_bytes(jwk, "x", true, &x_len);
 	d = jwk_bytes(jwk, "d", false, &d_len);
 	if (x_len != klen || (d && d_len != klen))
@@ -719,7 +738,7 @@ key_from_jwk(JwtKey *key, JsonbContainer *jwk, bool in_set, bool *skip)
 			return;
 		}
 		bad_key("JWK is not a signature key",
-				psprintf("Its \"use\" is \"%s\", not \"sig\".", jwt_clip(use, 32)));
+				psprintf("Its \"use\" is %s, not \"sig\".", jwk_name_shown(use)));
 	}
 	if (getKeyJsonValueFromContainer(jwk, "key_ops", 7, &v) != NULL)
 	{
@@ -779,8 +798,8 @@ key_from_jwk(JwtKey *key, JsonbContainer *jwk, bool in_set, bool *skip)
 			return;
 		}
 		bad_key("unsupported JWK key type",
-				psprintf("Its \"kty\" is \"%s\"; JWS uses oct, RSA, EC and OKP.",
-						 jwt_clip(kty, 32)));
+				psprintf("Its \"kty\" is %s; JWS uses oct, RSA, EC and OKP.",
+						 jwk_name_shown(kty)));
 	}
 	if (pkey)
 		key_set_pkey(key, pkey, has_private);
@@ -797,8 +816,8 @@ key_from_jwk(JwtKey *key, JsonbContainer *jwk, bool in_set, bool *skip)
 				return;
 			}
 			bad_key("JWK \"alg\" does not fit the key",
-					psprintf("Its \"alg\" is \"%s\" and the key is %s.",
-							 jwt_clip(alg_name, 32), jwt_key_describe(key)));
+					psprintf("Its \"alg\" is %s and the key is %s.",
+							 jwk_name_shown(alg_name), jwt_key_describe(key)));
 		}
 		key->usable = JWT_ALG_BIT(alg->id);
 	}
