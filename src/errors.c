@@ -412,69 +412,125 @@ hide_statement_log(ErrorData *edata)
 }
 
 /*
- * The extension's tables whose rows hold secrets: jwt_keys (private keys
- * and HMAC secrets) and refresh_tokens (the retry keys that derive a
- * successor from its parent).  Known by name alone, in any schema.
+ * The first mention in "text" of one of the extension's tables whose rows
+ * hold secrets: jwt_keys (private keys and HMAC secrets) and
+ * refresh_tokens (the retry keys that derive a successor from its
+ * parent), known by name alone, in any schema; or NULL.
  */
-static bool
-secret_table(const char *name, size_t len)
+static const char *
+find_secret_table(const char *text)
 {
-	return (len == 8 && strncmp(name, "jwt_keys", 8) == 0) ||
-		(len == 14 && strncmp(name, "refresh_tokens", 14) == 0);
+	const char *a = strstr(text, "jwt_keys");
+	const char *b = strstr(text, "refresh_tokens");
+
+	if (a == NULL || (b != NULL && b < a))
+		return b;
+	return a;
 }
 
 /*
- * PostgreSQL quotes a row of these tables in two places that reach the
- * client as well as the log, where no code of ours runs: COPY's context
- * line, "COPY jwt_keys, line 1: "<the first 100 bytes of the line>"" (or
- * the column's value), on any error while it loads the table (a restore
- * into a database that has the key already: a duplicate kid; the kid and
- * algorithm leave room for the start of the private key), and the detail
- * "Failing row contains (...)" of a NOT NULL or CHECK violation
- * (ExecConstraints, in execMain.c), which the tables' triggers otherwise
- * prevent with errors of their own (not when a restore disables them).
- * The context is cut after the line number (the rest of it with it: a
- * CSV value may hold a newline), the detail dropped.  Only when the hook
- * runs, i.e. when the error goes to the server log.
+ * Is the statement a COPY (its first word, after blanks and comments)?
+ */
+static bool
+statement_is_copy(const char *text)
+{
+	const char *p;
+
+	if (text == NULL)
+		return false;
+	p = skip_blanks(text);
+	return pg_strncasecmp(p, "copy", 4) == 0 && !ident_char(p[4]);
+}
+
+/*
+ * PostgreSQL quotes a row of these tables in places that reach the client
+ * as well as the log, where no code of ours runs:
+ *
+ * - COPY's context line, "COPY jwt_keys, line 1: "<the first 100 bytes of
+ *   the line>"" (or ", column signing_key: "<its value>""), on any error
+ *   while it loads the table: a restore into a database that has the key
+ *   already (a duplicate kid), where the kid and the algorithm leave room
+ *   for the start of the private key.  The lines before it may quote the
+ *   value too (jsonb_in's "JSON data, line 1: ..."), and so may the
+ *   detail of an error of PostgreSQL's ("Token "..." is invalid").
+ * - The detail "Failing row contains (...)" of a NOT NULL or CHECK
+ *   violation (ExecConstraints, in execMain.c), which the tables' triggers
+ *   otherwise prevent with errors of their own (not when a restore
+ *   disables them).
+ *
+ * COPY's line is known in English by its start ("COPY jwt_keys,"), and in
+ * any language as the line that names the table while the statement is a
+ * COPY ("jwt_keysのCOPY、行 1: ..." in Japanese).  The context becomes
+ * that line alone, up to the first colon, quote, apostrophe or
+ * parenthesis after the table's name (the line number, and the column's
+ * name, stay), and PostgreSQL's detail goes, but for a unique violation's,
+ * which names the key's columns only (a kid, a token's hash); "ours": the
+ * error is the extension's, whose details name a kid at most.  Only when the hook
+ * runs: the error goes to the server log, in a backend that has loaded
+ * the library.
  */
 static void
-hide_secret_rows(ErrorData *edata)
+hide_secret_rows(ErrorData *edata, bool ours)
 {
+	bool		is_copy;
 	const char *line;
 
 	if (edata->detail != NULL && edata->table_name != NULL &&
 		(edata->sqlerrcode == ERRCODE_NOT_NULL_VIOLATION ||
 		 edata->sqlerrcode == ERRCODE_CHECK_VIOLATION) &&
 		edata->filename != NULL && strcmp(edata->filename, "execMain.c") == 0 &&
-		secret_table(edata->table_name, strlen(edata->table_name)))
+		(strcmp(edata->table_name, "jwt_keys") == 0 ||
+		 strcmp(edata->table_name, "refresh_tokens") == 0))
 	{
 		edata->detail = NULL;
 		edata->detail_log = NULL;
 	}
-	for (line = edata->context; line != NULL && *line != '\0';)
+	if (edata->context == NULL || find_secret_table(edata->context) == NULL)
+		return;
+	is_copy = statement_is_copy(debug_query_string);
+	for (line = edata->context; *line != '\0';)
 	{
-		const char *name = line + 5;
-		const char *p = name;
+		const char *eol = strchr(line, '\n');
+		const char *name = find_secret_table(line);
+		const char *p;
 
-		if (strncmp(line, "COPY ", 5) == 0)
+		if (eol == NULL)
+			eol = line + strlen(line);
+		if (name != NULL && name < eol &&
+			((strncmp(line, "COPY ", 5) == 0 && line + 5 == name) || is_copy))
 		{
-			while (*p != '\0' && *p != ',' && *p != '\n')
-				p++;
-			if (*p == ',' && secret_table(name, p - name))
+			p = name + (strncmp(name, "jwt_keys", 8) == 0 ? 8 : 14);
+			while (p < eol && *p != ':' && *p != '"' && *p != '\'' &&
+				   *p != '(' && *p != '\\')
 			{
-				/* the line number, in whatever words the language has */
-				while (*p != '\0' && *p != '\n' && !isdigit((unsigned char) *p))
-					p++;
-				while (isdigit((unsigned char) *p))
-					p++;
-				/* the context is edata's, in its own context */
-				edata->context[p - edata->context] = '\0';
-				return;
+				/* a fullwidth colon, and the quotes other languages use */
+				if ((unsigned char) *p == 0xEF && (unsigned char) p[1] == 0xBC &&
+					(unsigned char) p[2] == 0x9A)
+					break;
+				if ((unsigned char) *p == 0xC2 &&
+					((unsigned char) p[1] == 0xAB || (unsigned char) p[1] == 0xBB))
+					break;
+				if ((unsigned char) *p == 0xE2 && (unsigned char) p[1] == 0x80 &&
+					(unsigned char) p[2] >= 0x98 && (unsigned char) p[2] <= 0x9F)
+					break;
+				if ((unsigned char) *p == 0xE3 && (unsigned char) p[1] == 0x80 &&
+					(unsigned char) p[2] >= 0x8C && (unsigned char) p[2] <= 0x8F)
+					break;
+				p++;
 			}
+			while (p > name && p[-1] == ' ')
+				p--;
+			/* the context is edata's, in its own memory: cut in place */
+			memmove(edata->context, line, p - line);
+			edata->context[p - line] = '\0';
+			if (!ours && edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION)
+			{
+				edata->detail = NULL;
+				edata->detail_log = NULL;
+			}
+			return;
 		}
-		line = strchr(line, '\n');
-		if (line != NULL)
-			line++;
+		line = *eol ? eol + 1 : eol;
 	}
 }
 
@@ -506,6 +562,9 @@ hide_secret_rows(ErrorData *edata)
 static void
 jwt_leader_log_hook(ErrorData *edata)
 {
+	/* errhidestmt: the extension's own errors, which show no row */
+	bool		ours = edata->hide_stmt;
+
 	if (edata->context != NULL && strstr(edata->context, JWT_WORKER_CONTEXT) != NULL)
 	{
 		edata->hide_stmt = true;
@@ -521,7 +580,7 @@ jwt_leader_log_hook(ErrorData *edata)
 	if (deadlock_quotes_jwt(edata))
 		edata->detail_log = NULL;	/* the log gets the detail instead */
 	hide_statement_log(edata);
-	hide_secret_rows(edata);
+	hide_secret_rows(edata, ours);
 
 	/*
 	 * The postmaster's report of a backend that died: "Failed process was

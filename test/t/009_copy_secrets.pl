@@ -1,0 +1,110 @@
+
+# test/t/009_copy_secrets.pl: a failed COPY into jwt_keys or refresh_tokens
+# shows neither the client nor the server log the line it was loading.
+#
+# PostgreSQL's COPY context line quotes the first 100 bytes of the line
+# ("COPY jwt_keys, line 1: "<kid> <alg> -----BEGIN PRIVATE KEY-----..."")
+# on any error, a duplicate kid of a restore among them, and jsonb's error
+# for a malformed verification key quotes its token in the detail and the
+# JSON context line.  The library cuts COPY's line after the line number
+# and drops the rest, in English and, when the machine can build a
+# Japanese locale (localedef; the test is skipped otherwise), in
+# Japanese, whose message does not start with "COPY" ("jwt_keysのCOPY、行 1").
+
+use strict;
+use warnings;
+
+use File::Temp;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+# A Japanese locale for lc_messages, built into a directory of its own.
+my $locpath = PostgreSQL::Test::Utils::tempdir();
+my $have_ja = 0;
+if (-d '/usr/share/i18n/locales' && -e '/usr/share/i18n/locales/ja_JP'
+	&& system("localedef -i ja_JP -f UTF-8 $locpath/ja_JP.UTF-8 >/dev/null 2>&1") == 0)
+{
+	$have_ja = 1;
+}
+
+my $node = PostgreSQL::Test::Cluster->new('copy_secrets');
+$node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
+$node->append_conf('postgresql.conf', q{
+shared_preload_libraries = 'jwt'
+log_min_messages = warning
+});
+{
+	local $ENV{LOCPATH} = $locpath if $have_ja;
+	$node->start;
+}
+$node->safe_psql('postgres', 'CREATE EXTENSION jwt');
+$node->safe_psql('postgres',
+	"SELECT jwt_registry_add('a secret of the copy test, 32 bytes or more', 'HS256', kid => 'dup')");
+
+my $pem = 'PEMSECRETMARKER0123456789';
+my $tok = 'JSONTOKENSECRETMARKER0123';
+my $retry = '5365637265744d61726b6572';    # "SecretMarker" in hex
+
+# psql's stderr for a script, and what it added to the server log
+sub run_script
+{
+	my ($sql) = @_;
+	my $offset = -s $node->logfile;
+	my ($stdout, $stderr);
+	$node->psql('postgres', $sql, stdout => \$stdout, stderr => \$stderr,
+		on_error_stop => 0);
+	my $log = slurp_file($node->logfile, $offset);
+	return ($stderr, $log);
+}
+
+sub copy_script
+{
+	my ($lang) = @_;
+	my $set = $lang ? "SET lc_messages = '$lang';\n" : '';
+	return $set
+	  . "COPY jwt_keys (kid, algorithm, signing_key, verification_key) FROM stdin;\n"
+	  . "dup\tES256\t-----BEGIN PRIVATE KEY-----$pem\t{}\n\\.\n"
+	  . "COPY jwt_keys (kid, algorithm, signing_key, verification_key) FROM stdin;\n"
+	  . "new\tHS256\tx\t{\"kty\":\"oct\",\"k\":$tok}\n\\.\n"
+	  . "COPY refresh_tokens (token_hash, family_id, generation, subject, expires_at, retry_key) FROM stdin;\n"
+	  . "\\\\x00\t00000000-0000-0000-0000-000000000000\t0\talice\tinfinity\t\\\\x$retry\textra\n\\.\n";
+}
+
+my ($stderr, $log) = run_script(copy_script(''));
+like($stderr, qr/duplicate key value violates unique constraint "jwt_keys_pkey"/,
+	'English: the duplicate kid is refused');
+like($stderr, qr/CONTEXT:  COPY jwt_keys, line 1$/m,
+	'English: the client gets the line number');
+like($stderr, qr/CONTEXT:  COPY refresh_tokens, line 1$/m,
+	'English: so it does for refresh_tokens');
+like($stderr, qr/Key \(kid\)=\(dup\) already exists/,
+	"English: the unique violation's detail (the kid) stays");
+for my $marker ($pem, $tok, $retry)
+{
+	unlike($stderr, qr/$marker/, "English: the client does not get $marker");
+	unlike($log, qr/$marker/, "English: the server log does not get $marker");
+}
+
+SKIP:
+{
+	skip 'no Japanese locale could be built (localedef, /usr/share/i18n/locales/ja_JP)', 7
+	  unless $have_ja;
+	($stderr, $log) = run_script(copy_script('ja_JP.UTF-8'));
+	like($stderr, qr/jwt_keysのCOPY/,
+		'Japanese: the context is COPY\'s, translated');
+	for my $marker ($pem, $tok, $retry)
+	{
+		unlike($stderr, qr/$marker/, "Japanese: the client does not get $marker");
+		unlike($log, qr/$marker/, "Japanese: the server log does not get $marker");
+	}
+}
+
+# an unrelated table keeps COPY's context as PostgreSQL wrote it
+($stderr, $log) = run_script(
+	"CREATE TABLE other (a int);\nCOPY other FROM stdin;\nNOTANUMBERMARKER\n\\.\n");
+like($stderr, qr/CONTEXT:  COPY other, line 1, column a: "NOTANUMBERMARKER"/,
+	'another table keeps its context');
+
+$node->stop;
+done_testing();
