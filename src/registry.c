@@ -109,7 +109,8 @@ typedef struct RegistryRow
 {
 	text	   *kid;
 	text	   *algorithm;
-	text	   *signing_key;	/* NULL for a verify-only public key */
+	text	   *signing_key;	/* an active key's, once the backend signs
+								 * (registry_signing); else NULL */
 	Jsonb	   *vkey;			/* verification_key */
 	bool		active;
 	TimestampTz created_at;
@@ -156,6 +157,15 @@ static const struct
 
 static RegistryKeys *registry_cache = NULL;
 static Oid	registry_cache_relid = InvalidOid;
+
+/*
+ * Whether this backend has signed with the registry: only then are the
+ * active keys' private keys read into the cache.  A backend that only
+ * verifies (an API's, most of them) never holds one in its memory, where
+ * a core dump, a debugger or a bug elsewhere could show it.  (An HMAC
+ * key's secret is its verification key: verifying needs it.)
+ */
+static bool registry_signing = false;
 static Oid	registry_loading_relid = InvalidOid;
 static uint64 registry_invals = 0;
 static bool registry_callback_set = false;
@@ -622,10 +632,12 @@ registry_load(Oid relid, bool *cacheable)
 		row = &keys->rows[keys->nrows++];
 		row->kid = DatumGetTextPCopy(values[RC_KID]);
 		row->algorithm = DatumGetTextPCopy(values[RC_ALGORITHM]);
-		row->signing_key = nulls[RC_SIGNING_KEY] ? NULL :
-			DatumGetTextPCopy(values[RC_SIGNING_KEY]);
 		row->vkey = DatumGetJsonbPCopy(values[RC_VKEY]);
 		row->active = text_is(DatumGetTextPP(values[RC_STATUS]), "active");
+		/* signing takes an active key's only, and only when it signs */
+		row->signing_key = nulls[RC_SIGNING_KEY] || !row->active ||
+			!registry_signing ? NULL :
+			DatumGetTextPCopy(values[RC_SIGNING_KEY]);
 		row->created_at = DatumGetTimestampTz(values[RC_CREATED_AT]);
 		row->issuer = nulls[RC_ISSUER] ? NULL : DatumGetTextPCopy(values[RC_ISSUER]);
 	}
@@ -765,11 +777,32 @@ empty_object(void)
 	return JsonbValueToJsonb(pushJsonbValue(&ps, WJB_END_OBJECT, NULL));
 }
 
+/*
+ * Before the backend's first signature with the registry: the cached rows
+ * were read without their signing keys, so they are read again with them.
+ */
+static void
+registry_want_signing_keys(void)
+{
+	if (registry_signing)
+		return;
+	registry_signing = true;
+	if (registry_cache != NULL)
+	{
+		RegistryKeys *keys = registry_cache;
+
+		registry_cache = NULL;
+		registry_cache_relid = InvalidOid;
+		registry_cache_tentative = false;
+		registry_free(keys);
+	}
+}
+
 text *
 jwt_registry_sign_with(Jsonb *claims, text *algorithm,
 					   const JwtSignParams *params)
 {
-	RegistryKeys *keys = registry_keys();
+	RegistryKeys *keys;
 	RegistryRow *pick = NULL;
 	int			n = 0;
 	int			i;
@@ -784,6 +817,8 @@ jwt_registry_sign_with(Jsonb *claims, text *algorithm,
 	const JwtAlg *alg;
 	text	   *token;
 
+	registry_want_signing_keys();
+	keys = registry_keys();
 	for (i = 0; i < keys->nrows; i++)
 	{
 		RegistryRow *row = &keys->rows[i];

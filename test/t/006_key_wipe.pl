@@ -12,6 +12,12 @@
 # text and the bytea form of the key; the accepted key is the control that
 # the scan finds nothing when nothing is left.  Skipped where /proc/PID/mem
 # cannot be read.
+#
+# Then the key registry: a backend that only verifies with it does not
+# hold the private key of the active key in its private memory (the cache
+# reads the signing keys only once the backend signs with the registry),
+# and one that has signed does (the control).  Shared memory, where the
+# table's pages are, is not searched.
 
 use strict;
 use warnings;
@@ -37,7 +43,8 @@ my $esc = join '', map { sprintf '\\u%04x', ord } split //, $secret;
 # How many times the unescaped secret is in the process's writable memory
 sub occurrences
 {
-	my ($pid) = @_;
+	my ($pid, $needle, $private_only) = @_;
+	$needle //= $secret;
 	my $n = 0;
 	open my $maps, '<', "/proc/$pid/maps" or return -1;
 	open my $mem, '<:raw', "/proc/$pid/mem" or return -1;
@@ -45,10 +52,11 @@ sub occurrences
 	{
 		my ($from, $to, $perm) = $line =~ /^([0-9a-f]+)-([0-9a-f]+)\s+(\S+)/;
 		next unless $perm =~ /^rw/;
+		next if $private_only && $perm !~ /^rw.p/;
 		my $buf;
 		next unless sysseek($mem, hex($from), 0);
 		next unless defined sysread($mem, $buf, hex($to) - hex($from));
-		$n++ while $buf =~ /\Q$secret\E/g;
+		$n++ while $buf =~ /\Q$needle\E/g;
 	}
 	return $n;
 }
@@ -56,7 +64,7 @@ sub occurrences
 # Run "sql" in a new session, then count the secret in its backend
 sub left_after
 {
-	my ($db, $sql) = @_;
+	my ($db, $sql, $needle, $private_only) = @_;
 	my ($in, $out, $err) = ('', '', '');
 	my $h = IPC::Run::start(
 		[ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=0', '-d', $node->connstr($db) ],
@@ -65,7 +73,7 @@ sub left_after
 	$in .= "SELECT pg_backend_pid();\n$sql;\n\\echo -- done\n";
 	$h->pump until $out =~ /-- done\n/;
 	my ($pid) = $out =~ /^(\d+)$/m;
-	my $n = occurrences($pid);
+	my $n = occurrences($pid, $needle, $private_only);
 	$in .= "\\q\n";
 	$h->finish;
 	return ($n, $err);
@@ -100,6 +108,23 @@ for my $db ('postgres', 'latin1')
 		}
 	}
 }
+
+# The registry: an active ES256 key (a private JWK), its "d" as the needle
+# (which the table's pages in shared memory hold too)
+$node->safe_psql('postgres', "SELECT jwt_registry_rotate('ES256')");
+my $jwk = $node->safe_psql('postgres', 'SELECT signing_key FROM jwt_keys');
+my ($body) = $jwk =~ /"d": *"([A-Za-z0-9_-]{43})"/;
+ok(defined $body, 'the private key has its "d"');
+my $token = $node->safe_psql('postgres', q{SELECT jwt_registry_sign('{"sub":"w"}')});
+my ($n, $err) = left_after('postgres',
+	"SELECT jwt_registry_verify('$token')->>'sub'", $body, 1);
+is($err, '', 'the registry verifies');
+is($n, 0, 'a backend that only verifies holds no private key');
+($n, $err) = left_after('postgres',
+	"SELECT jwt_registry_verify('$token')->>'sub';\n"
+	  . "SELECT jwt_registry_sign('{}') IS NOT NULL", $body, 1);
+is($err, '', 'the registry signs after verifying');
+cmp_ok($n, '>', 0, 'a backend that has signed holds it (the scan finds it)');
 
 $node->stop;
 done_testing();
