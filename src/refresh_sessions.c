@@ -112,6 +112,7 @@ typedef enum SessQuery
 	SQ_SUBJECT_FAMILIES,		/* a subject's live families */
 	SQ_COUNT_UNREVOKED,			/* families with rows left to revoke */
 	SQ_PURGE_ENDED,
+	SQ_PURGE_ORPHANS,			/* used rows of a family with no unused one */
 	SQ_PURGE_USED,
 	SQ_PURGE_KEYS,
 	SQ_SESSIONS,
@@ -124,8 +125,8 @@ typedef enum SessQuery
 
 /*
  * The text of each query, with "%s" for the table's qualified name (which
- * appears as often as there are %s, four times at most), and its parameter
- * types.
+ * appears as often as there are %s, three times at most), and its
+ * parameter types.
  */
 typedef struct SessQueryDef
 {
@@ -229,21 +230,32 @@ static const SessQueryDef sess_queries[SQ_COUNT] = {
 	 * waits for a row, so it cannot deadlock with a revocation, which
 	 * holds its presented token's row and then locks the family's others.
 	 */
-	/*
-	 * A family is found through its token not used yet; a purge that
-	 * skipped some of an ended family's rows may have deleted that one, so
-	 * a used row whose family has none left (it can never rotate again:
-	 * every rotation leaves one) goes too.
-	 */
 	[SQ_PURGE_ENDED] = {
 		"WITH d AS (SELECT t.token_hash FROM %s t"
 		" WHERE t.family_id OPERATOR(pg_catalog.=) ANY ("
 		" SELECT u.family_id FROM %s u WHERE u.used_at IS NULL"
 		" AND (u.revoked_at OPERATOR(pg_catalog.<) $1"
 		" OR u.expires_at OPERATOR(pg_catalog.<) $1))"
-		" OR (t.used_at IS NOT NULL AND NOT EXISTS (SELECT FROM %s n"
+		" FOR UPDATE OF t SKIP LOCKED)"
+		" DELETE FROM %s t USING d"
+		" WHERE t.token_hash OPERATOR(pg_catalog.=) d.token_hash",
+		1, {TIMESTAMPTZOID}
+	},
+
+	/*
+	 * SQ_PURGE_ENDED finds a family through its token not used yet; a purge
+	 * that skipped some of an ended family's rows may have deleted that
+	 * one.  A used row whose family has none left (every rotation leaves
+	 * one: such a family can never rotate again) goes once it was used or
+	 * revoked before the same horizon.
+	 */
+	[SQ_PURGE_ORPHANS] = {
+		"WITH d AS (SELECT t.token_hash FROM %s t"
+		" WHERE t.used_at IS NOT NULL"
+		" AND COALESCE(t.revoked_at, t.used_at) OPERATOR(pg_catalog.<) $1"
+		" AND NOT EXISTS (SELECT FROM %s n"
 		" WHERE n.family_id OPERATOR(pg_catalog.=) t.family_id"
-		" AND n.used_at IS NULL AND n.generation OPERATOR(pg_catalog.>=) 0))"
+		" AND n.used_at IS NULL AND n.generation OPERATOR(pg_catalog.>=) 0)"
 		" FOR UPDATE OF t SKIP LOCKED)"
 		" DELETE FROM %s t USING d"
 		" WHERE t.token_hash OPERATOR(pg_catalog.=) d.token_hash",
@@ -403,8 +415,8 @@ sess_plan(const char *table, SessQuery q)
 	if (sess_plans[q])
 		return sess_plans[q];
 
-	/* the table name fills every %s (four at most) */
-	text = psprintf(def->text, table, table, table, table);
+	/* the table name fills every %s (three at most) */
+	text = psprintf(def->text, table, table, table);
 	plan = SPI_prepare(text, def->nargs, (Oid *) def->argtypes);
 	if (plan == NULL)
 		jwt_elog(ERROR, "SPI_prepare failed: %s",
@@ -827,6 +839,8 @@ JWT_FUNCTION(jwt_refresh_purge)
 		jwt_elog(ERROR, "SPI_connect failed");
 	args[0] = TimestampTzGetDatum(ended_before);
 	sess_run(table, SQ_PURGE_ENDED, args, NULL, false, 0, SPI_OK_DELETE);
+	total += SPI_processed;
+	sess_run(table, SQ_PURGE_ORPHANS, args, NULL, false, 0, SPI_OK_DELETE);
 	total += SPI_processed;
 	args[0] = TimestampTzGetDatum(used_before);
 	sess_run(table, SQ_PURGE_USED, args, NULL, false, 0, SPI_OK_DELETE);
