@@ -429,20 +429,6 @@ find_secret_table(const char *text)
 }
 
 /*
- * Is the statement a COPY (its first word, after blanks and comments)?
- */
-static bool
-statement_is_copy(const char *text)
-{
-	const char *p;
-
-	if (text == NULL)
-		return false;
-	p = skip_blanks(text);
-	return pg_strncasecmp(p, "copy", 4) == 0 && !ident_char(p[4]);
-}
-
-/*
  * PostgreSQL quotes a row of these tables in places that reach the client
  * as well as the log, where no code of ours runs:
  *
@@ -458,21 +444,87 @@ statement_is_copy(const char *text)
  *   otherwise prevent with errors of their own (not when a restore
  *   disables them).
  *
- * COPY's line is known in English by its start ("COPY jwt_keys,"), and in
- * any language as the line that names the table while the statement is a
- * COPY ("jwt_keysのCOPY、行 1: ..." in Japanese).  The context becomes
- * that line alone, up to the first colon, quote, apostrophe or
- * parenthesis after the table's name (the line number, and the column's
- * name, stay), and PostgreSQL's detail goes, but for a unique violation's,
- * which names the key's columns only (a kid, a token's hash); "ours": the
- * error is the extension's, whose details name a kid at most.  Only when the hook
+ * Whatever the language ("jwt_keysのCOPY、行 1: ..." in Japanese, "jwt_keys
+ * 복사, 1번째 줄: ..." in Korean), and wherever the COPY runs (a function's
+ * EXECUTE), the first context line that names one of the tables is taken
+ * for COPY's: the context becomes that line alone, up to the first colon,
+ * quote, apostrophe or parenthesis after the table's name (the line
+ * number, and the column's name, stay; another line naming the table, a
+ * PL/pgSQL statement's, is cut the same way).  For an error of
+ * PostgreSQL's ("ours": the extension's errors, whose details name a kid
+ * at most), the detail goes, but for a unique violation's short one,
+ * which names the key's columns (a kid, a token's hash), and a message
+ * that quotes a value after a colon (a type's input error, when a load's
+ * columns do not line up: "invalid input syntax for type timestamp with
+ * time zone: "<a private key>"") ends before it.  Only when the hook
  * runs: the error goes to the server log, in a backend that has loaded
  * the library.
  */
+/*
+ * The length of a quote mark at "p": the ASCII double quote, or in UTF-8
+ * the guillemets, the curly and low quotes and the corner brackets that
+ * translations put around a value; or 0.
+ */
+static int
+quote_mark(const char *p)
+{
+	const unsigned char *u = (const unsigned char *) p;
+
+	if (u[0] == '"')
+		return 1;
+	if (u[0] == 0xC2 && (u[1] == 0xAB || u[1] == 0xBB))
+		return 2;
+	if (u[0] == 0xE2 && u[1] == 0x80 && u[2] >= 0x98 && u[2] <= 0x9F)
+		return 3;
+	if (u[0] == 0xE3 && u[1] == 0x80 && u[2] >= 0x8C && u[2] <= 0x8F)
+		return 3;
+	return 0;
+}
+
+/* The length of a colon at "p", ASCII or fullwidth; or 0. */
+static int
+colon_mark(const char *p)
+{
+	const unsigned char *u = (const unsigned char *) p;
+
+	if (u[0] == ':')
+		return 1;
+	if (u[0] == 0xEF && u[1] == 0xBC && u[2] == 0x9A)
+		return 3;
+	return 0;
+}
+
+/*
+ * A message that quotes a value after a colon ("invalid input syntax for
+ * type timestamp with time zone: "<the value>"", in any language) ends
+ * before the colon.
+ */
+static void
+cut_quoted_value(char *message)
+{
+	char	   *m;
+
+	for (m = message; *m != '\0'; m++)
+	{
+		int			c = colon_mark(m);
+		char	   *q = m + c;
+
+		if (c == 0)
+			continue;
+		while (*q == ' ')
+			q++;
+		if (quote_mark(q) == 0)
+			continue;
+		while (m > message && m[-1] == ' ')
+			m--;
+		*m = '\0';
+		return;
+	}
+}
+
 static void
 hide_secret_rows(ErrorData *edata, bool ours)
 {
-	bool		is_copy;
 	const char *line;
 
 	if (edata->detail != NULL && edata->table_name != NULL &&
@@ -487,7 +539,6 @@ hide_secret_rows(ErrorData *edata, bool ours)
 	}
 	if (edata->context == NULL || find_secret_table(edata->context) == NULL)
 		return;
-	is_copy = statement_is_copy(debug_query_string);
 	for (line = edata->context; *line != '\0';)
 	{
 		const char *eol = strchr(line, '\n');
@@ -496,41 +547,41 @@ hide_secret_rows(ErrorData *edata, bool ours)
 
 		if (eol == NULL)
 			eol = line + strlen(line);
-		if (name != NULL && name < eol &&
-			((strncmp(line, "COPY ", 5) == 0 && line + 5 == name) || is_copy))
+		if (name == NULL || name >= eol)
 		{
-			p = name + (strncmp(name, "jwt_keys", 8) == 0 ? 8 : 14);
-			while (p < eol && *p != ':' && *p != '"' && *p != '\'' &&
-				   *p != '(' && *p != '\\')
-			{
-				/* a fullwidth colon, and the quotes other languages use */
-				if ((unsigned char) *p == 0xEF && (unsigned char) p[1] == 0xBC &&
-					(unsigned char) p[2] == 0x9A)
-					break;
-				if ((unsigned char) *p == 0xC2 &&
-					((unsigned char) p[1] == 0xAB || (unsigned char) p[1] == 0xBB))
-					break;
-				if ((unsigned char) *p == 0xE2 && (unsigned char) p[1] == 0x80 &&
-					(unsigned char) p[2] >= 0x98 && (unsigned char) p[2] <= 0x9F)
-					break;
-				if ((unsigned char) *p == 0xE3 && (unsigned char) p[1] == 0x80 &&
-					(unsigned char) p[2] >= 0x8C && (unsigned char) p[2] <= 0x8F)
-					break;
-				p++;
-			}
+			line = *eol ? eol + 1 : eol;
+			continue;
+		}
+		p = name + (strncmp(name, "jwt_keys", 8) == 0 ? 8 : 14);
+		while (p < eol && *p != '\'' && *p != '(' && *p != '\\' &&
+			   colon_mark(p) == 0 && quote_mark(p) == 0)
+			p++;
+		if (p < eol && *p == '"' && memchr(line, '"', name - line) != NULL)
+			p++;				/* the end of a quoted statement that names it */
+		else
+		{
 			while (p > name && p[-1] == ' ')
 				p--;
-			/* the context is edata's, in its own memory: cut in place */
-			memmove(edata->context, line, p - line);
-			edata->context[p - line] = '\0';
-			if (!ours && edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION)
+		}
+		/* the context is edata's, in its own memory: cut in place */
+		memmove(edata->context, line, p - line);
+		edata->context[p - line] = '\0';
+		if (!ours)
+		{
+			/*
+			 * A unique violation's detail names the key's columns (a kid, a
+			 * token's hash), unless a misaligned load put a key there.
+			 */
+			if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION ||
+				(edata->detail != NULL && strlen(edata->detail) > 120))
 			{
 				edata->detail = NULL;
 				edata->detail_log = NULL;
 			}
-			return;
+			if (edata->message != NULL)
+				cut_quoted_value(edata->message);
 		}
-		line = *eol ? eol + 1 : eol;
+		return;
 	}
 }
 
