@@ -449,6 +449,16 @@ ALTER TABLE jwt_keys ENABLE TRIGGER USER;
 COPY refresh_tokens (token_hash, family_id, generation, subject, expires_at, retry_key) FROM stdin;
 \\x00	00000000-0000-0000-0000-000000000000	0	alice	infinity	\\x5365637265742d72657472792d6b6579	extra
 \.
+-- an error whose context names the table elsewhere (a PL/pgSQL statement,
+-- quoted) is left as PostgreSQL wrote it
+CREATE FUNCTION copy_user_fn(v text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+	SELECT count(*) INTO n FROM refresh_tokens WHERE family_id = v::uuid;
+	RETURN n;
+END $$;
+SELECT copy_user_fn('not-a-uuid');
+DROP FUNCTION copy_user_fn(text);
 -- an unrelated table keeps COPY's context
 CREATE TEMP TABLE copy_other (a int);
 COPY copy_other FROM stdin;

@@ -446,11 +446,12 @@ find_secret_table(const char *text)
  *
  * Whatever the language ("jwt_keysのCOPY、行 1: ..." in Japanese, "jwt_keys
  * 복사, 1번째 줄: ..." in Korean), and wherever the COPY runs (a function's
- * EXECUTE), the first context line that names one of the tables is taken
- * for COPY's: the context becomes that line alone, up to the first colon,
- * quote, apostrophe or parenthesis after the table's name (the line
- * number, and the column's name, stay; another line naming the table, a
- * PL/pgSQL statement's, is cut the same way).  For an error of
+ * EXECUTE), COPY's context line is the one that names one of the tables
+ * unquoted and then a line number before any colon or quote: the context
+ * becomes that line alone, up to the first colon, quote, apostrophe or
+ * parenthesis after the table's name (the line number, and the column's
+ * name, stay).  Other errors whose context names the tables (a lock
+ * wait's, a deadlock's, a PL/pgSQL statement's) are left as they are.  For an error of
  * PostgreSQL's ("ours": the extension's errors, whose details name a kid
  * at most), the detail goes, but for a unique violation's short one,
  * which names the key's columns (a kid, a token's hash), and a message
@@ -461,9 +462,11 @@ find_secret_table(const char *text)
  * the library.
  */
 /*
- * The length of a quote mark at "p": the ASCII double quote, or in UTF-8
- * the guillemets, the curly and low quotes and the corner brackets that
- * translations put around a value; or 0.
+ * The length of a quote mark at "p": the ASCII double quote, or the
+ * guillemets, curly and low quotes and corner brackets that translations
+ * put around a value, in UTF-8 or, in a single-byte database encoding
+ * (where a translation's are converted), as the one byte LATIN1 and the
+ * Windows code pages give them; or 0.
  */
 static int
 quote_mark(const char *p)
@@ -478,6 +481,9 @@ quote_mark(const char *p)
 		return 3;
 	if (u[0] == 0xE3 && u[1] == 0x80 && u[2] >= 0x8C && u[2] <= 0x8F)
 		return 3;
+	if ((u[0] == 0xAB || u[0] == 0xBB || (u[0] >= 0x91 && u[0] <= 0x94) ||
+		 u[0] == 0x84) && pg_database_encoding_max_length() == 1)
+		return 1;
 	return 0;
 }
 
@@ -544,6 +550,8 @@ hide_secret_rows(ErrorData *edata, bool ours)
 		const char *eol = strchr(line, '\n');
 		const char *name = find_secret_table(line);
 		const char *p;
+		const char *q;
+		bool		copy_line;
 
 		if (eol == NULL)
 			eol = line + strlen(line);
@@ -552,17 +560,31 @@ hide_secret_rows(ErrorData *edata, bool ours)
 			line = *eol ? eol + 1 : eol;
 			continue;
 		}
+
+		/*
+		 * COPY's line, in any language, names the table unquoted and then
+		 * the line number, before any colon or quote.  A lock wait's
+		 * ("while locking tuple (0,1) in relation "jwt_keys"") or a
+		 * PL/pgSQL statement's quotes the name: left alone.
+		 */
+		copy_line = true;
+		for (q = line; q < name; q++)
+			if (quote_mark(q) > 0)
+				copy_line = false;
 		p = name + (strncmp(name, "jwt_keys", 8) == 0 ? 8 : 14);
+		while (p < eol && *p != '\'' && *p != '(' && *p != '\\' &&
+			   colon_mark(p) == 0 && quote_mark(p) == 0 && !isdigit((unsigned char) *p))
+			p++;
+		if (!copy_line || p == eol || !isdigit((unsigned char) *p))
+		{
+			line = *eol ? eol + 1 : eol;
+			continue;
+		}
 		while (p < eol && *p != '\'' && *p != '(' && *p != '\\' &&
 			   colon_mark(p) == 0 && quote_mark(p) == 0)
 			p++;
-		if (p < eol && *p == '"' && memchr(line, '"', name - line) != NULL)
-			p++;				/* the end of a quoted statement that names it */
-		else
-		{
-			while (p > name && p[-1] == ' ')
-				p--;
-		}
+		while (p > name && p[-1] == ' ')
+			p--;
 		/* the context is edata's, in its own memory: cut in place */
 		memmove(edata->context, line, p - line);
 		edata->context[p - line] = '\0';

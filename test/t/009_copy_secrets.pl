@@ -15,6 +15,7 @@ use strict;
 use warnings;
 
 use File::Temp;
+use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -27,6 +28,13 @@ if (-d '/usr/share/i18n/locales' && -e '/usr/share/i18n/locales/ja_JP'
 {
 	$have_ja = 1;
 }
+# German in LATIN1, whose guillemets around a value are one byte each
+my $have_de = 0;
+if (-e '/usr/share/i18n/locales/de_DE'
+	&& system("localedef -i de_DE -f ISO-8859-1 $locpath/de_DE.ISO-8859-1 >/dev/null 2>&1") == 0)
+{
+	$have_de = 1;
+}
 
 my $node = PostgreSQL::Test::Cluster->new('copy_secrets');
 $node->init(extra => [ '--encoding=UTF8', '--locale=C' ]);
@@ -35,7 +43,7 @@ shared_preload_libraries = 'jwt'
 log_min_messages = warning
 });
 {
-	local $ENV{LOCPATH} = $locpath if $have_ja;
+	local $ENV{LOCPATH} = $locpath if $have_ja || $have_de;
 	$node->start;
 }
 $node->safe_psql('postgres', 'CREATE EXTENSION jwt');
@@ -110,6 +118,50 @@ SKIP:
 		unlike($stderr, qr/$marker/, "Japanese: the client does not get $marker");
 		unlike($log, qr/$marker/, "Japanese: the server log does not get $marker");
 	}
+}
+
+SKIP:
+{
+	skip 'no German LATIN1 locale could be built (localedef, /usr/share/i18n/locales/de_DE)', 3
+	  unless $have_de;
+	$node->safe_psql('postgres',
+		"CREATE DATABASE latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
+	$node->safe_psql('latin1', 'CREATE EXTENSION jwt');
+	my $offset = -s $node->logfile;
+	my ($stdout, $de_err);
+	$node->psql('latin1',
+		"SET lc_messages = 'de_DE.ISO-8859-1';\n"
+		  . "COPY jwt_keys (kid, algorithm, created_at, verification_key) FROM stdin;\n"
+		  . "mis\tHS256\t$hmac\t{}\n\\.\n",
+		stdout => \$stdout, stderr => \$de_err, on_error_stop => 0);
+	my $de_log = slurp_file($node->logfile, $offset);
+	like($de_err, qr/timestamp with time zone\n/, 'German, LATIN1: the type error keeps its message');
+	unlike($de_err, qr/\Q$hmac\E/, 'German, LATIN1: the client does not get the secret');
+	unlike($de_log, qr/\Q$hmac\E/, 'German, LATIN1: the server log does not get it');
+}
+
+# A lock wait's context names the table quoted: the report keeps its
+# detail (who holds the lock), as a deadlock's does
+{
+	my $offset = -s $node->logfile;
+	my $in = '';
+	my $out = '';
+	my $holder = IPC::Run::start(
+		[ 'psql', '-XAtq', '-d', $node->connstr('postgres') ],
+		'<', \$in, '>', \$out, '2>', \$out,
+		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+	$in .= "BEGIN;\nSELECT kid FROM jwt_keys WHERE kid = 'dup' FOR UPDATE;\n";
+	$holder->pump until $out =~ /dup/;
+	my ($stderr_w, $stdout_w);
+	$node->psql('postgres',
+		"SET log_lock_waits = on; SET deadlock_timeout = '50ms'; SET lock_timeout = '1s';\n"
+		  . "SELECT kid FROM jwt_keys WHERE kid = 'dup' FOR UPDATE;\n",
+		stdout => \$stdout_w, stderr => \$stderr_w, on_error_stop => 0);
+	$in .= "COMMIT;\n\\q\n";
+	$holder->finish;
+	my $lock_log = slurp_file($node->logfile, $offset);
+	like($lock_log, qr/still waiting for ShareLock.*\n.*DETAIL:  Process holding the lock: \d+/,
+		"a lock wait on jwt_keys keeps its detail");
 }
 
 # an unrelated table keeps COPY's context as PostgreSQL wrote it
