@@ -428,7 +428,7 @@ DELETE FROM jwt_keys;
 -- context line quotes the line it loads (a restore into a database that
 -- has the key already: the kid and the algorithm leave room for the start
 -- of the private key), a NOT NULL or CHECK violation the row; the client
--- gets both.  The context is cut after the line number, the row dropped.
+-- gets both.  The context becomes "COPY <table>", the row is dropped.
 -- (The triggers are disabled as a data-only restore may do; with them,
 -- the CHECK and NOT NULL errors are the triggers' own.)
 \set VERBOSITY default
@@ -449,6 +449,21 @@ ALTER TABLE jwt_keys ENABLE TRIGGER USER;
 COPY refresh_tokens (token_hash, family_id, generation, subject, expires_at, retry_key) FROM stdin;
 \\x00	00000000-0000-0000-0000-000000000000	0	alice	infinity	\\x5365637265742d72657472792d6b6579	extra
 \.
+-- a header that does not match quotes the line's first field, which can
+-- be a key: the message is reworded (the error code stays)
+COPY jwt_keys (signing_key, kid, algorithm, verification_key) FROM stdin WITH (FORMAT csv, HEADER match);
+MIGHAgEAMBMGByqGSM49-not-a-real-key,k9,HS256,{}
+\.
+-- a PL/pgSQL handler reading the context gets the rewritten one
+DO $$
+DECLARE ctx text;
+BEGIN
+	EXECUTE 'COPY jwt_keys (kid, algorithm, signing_key, verification_key) FROM PROGRAM '
+		|| quote_literal('printf ''copy-dup\tES256\tMIGHAgEAMBMGByqGSM49-not-a-real-key\t{}\n''');
+EXCEPTION WHEN unique_violation THEN
+	GET STACKED DIAGNOSTICS ctx = PG_EXCEPTION_CONTEXT;
+	RAISE NOTICE 'caught, context: %', ctx;
+END $$;
 -- an error whose context names the table elsewhere (a PL/pgSQL statement,
 -- quoted) is left as PostgreSQL wrote it
 CREATE FUNCTION copy_user_fn(v text) RETURNS bigint LANGUAGE plpgsql AS $$

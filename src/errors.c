@@ -21,6 +21,7 @@
 #include "miscadmin.h"
 #include "parser/scansup.h"
 #include "tcop/tcopprot.h"
+#include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -412,127 +413,17 @@ hide_statement_log(ErrorData *edata)
 }
 
 /*
- * The first mention in "text" of one of the extension's tables whose rows
- * hold secrets: jwt_keys (private keys and HMAC secrets) and
- * refresh_tokens (the retry keys that derive a successor from its
- * parent), known by name alone, in any schema; or NULL.
- */
-static const char *
-find_secret_table(const char *text)
-{
-	const char *a = strstr(text, "jwt_keys");
-	const char *b = strstr(text, "refresh_tokens");
-
-	if (a == NULL || (b != NULL && b < a))
-		return b;
-	return a;
-}
-
-/*
- * PostgreSQL quotes a row of these tables in places that reach the client
- * as well as the log, where no code of ours runs:
- *
- * - COPY's context line, "COPY jwt_keys, line 1: "<the first 100 bytes of
- *   the line>"" (or ", column signing_key: "<its value>""), on any error
- *   while it loads the table: a restore into a database that has the key
- *   already (a duplicate kid), where the kid and the algorithm leave room
- *   for the start of the private key.  The lines before it may quote the
- *   value too (jsonb_in's "JSON data, line 1: ..."), and so may the
- *   detail of an error of PostgreSQL's ("Token "..." is invalid").
- * - The detail "Failing row contains (...)" of a NOT NULL or CHECK
- *   violation (ExecConstraints, in execMain.c), which the tables' triggers
- *   otherwise prevent with errors of their own (not when a restore
- *   disables them).
- *
- * Whatever the language ("jwt_keysのCOPY、行 1: ..." in Japanese, "jwt_keys
- * 복사, 1번째 줄: ..." in Korean), and wherever the COPY runs (a function's
- * EXECUTE), COPY's context line is the one that names one of the tables
- * unquoted and then a line number before any colon or quote: the context
- * becomes that line alone, up to the first colon, quote, apostrophe or
- * parenthesis after the table's name (the line number, and the column's
- * name, stay).  Other errors whose context names the tables (a lock
- * wait's, a deadlock's, a PL/pgSQL statement's) are left as they are.  For an error of
- * PostgreSQL's ("ours": the extension's errors, whose details name a kid
- * at most), the detail goes, but for a unique violation's short one,
- * which names the key's columns (a kid, a token's hash), and a message
- * that quotes a value after a colon (a type's input error, when a load's
- * columns do not line up: "invalid input syntax for type timestamp with
- * time zone: "<a private key>"") ends before it.  Only when the hook
- * runs: the error goes to the server log, in a backend that has loaded
- * the library.
- */
-/*
- * The length of a quote mark at "p": the ASCII double quote, or the
- * guillemets, curly and low quotes and corner brackets that translations
- * put around a value, in UTF-8 or, in a single-byte database encoding
- * (where a translation's are converted), as the one byte LATIN1 and the
- * Windows code pages give them; or 0.
- */
-static int
-quote_mark(const char *p)
-{
-	const unsigned char *u = (const unsigned char *) p;
-
-	if (u[0] == '"')
-		return 1;
-	if (u[0] == 0xC2 && (u[1] == 0xAB || u[1] == 0xBB))
-		return 2;
-	if (u[0] == 0xE2 && u[1] == 0x80 && u[2] >= 0x98 && u[2] <= 0x9F)
-		return 3;
-	if (u[0] == 0xE3 && u[1] == 0x80 && u[2] >= 0x8C && u[2] <= 0x8F)
-		return 3;
-	if ((u[0] == 0xAB || u[0] == 0xBB || (u[0] >= 0x91 && u[0] <= 0x94) ||
-		 u[0] == 0x84) && pg_database_encoding_max_length() == 1)
-		return 1;
-	return 0;
-}
-
-/* The length of a colon at "p", ASCII or fullwidth; or 0. */
-static int
-colon_mark(const char *p)
-{
-	const unsigned char *u = (const unsigned char *) p;
-
-	if (u[0] == ':')
-		return 1;
-	if (u[0] == 0xEF && u[1] == 0xBC && u[2] == 0x9A)
-		return 3;
-	return 0;
-}
-
-/*
- * A message that quotes a value after a colon ("invalid input syntax for
- * type timestamp with time zone: "<the value>"", in any language) ends
- * before the colon.
+ * The detail "Failing row contains (...)" of a NOT NULL or CHECK violation
+ * (ExecConstraints, in execMain.c) shows the row, for the client and the
+ * log: for jwt_keys (private keys, HMAC secrets) and refresh_tokens (retry
+ * keys) the tables' triggers prevent it with errors of their own, but not
+ * when a restore disables them.  The detail is dropped.  Only when the
+ * hook runs: the error goes to the server log, in a backend that has
+ * loaded the library.
  */
 static void
-cut_quoted_value(char *message)
+hide_failing_row(ErrorData *edata)
 {
-	char	   *m;
-
-	for (m = message; *m != '\0'; m++)
-	{
-		int			c = colon_mark(m);
-		char	   *q = m + c;
-
-		if (c == 0)
-			continue;
-		while (*q == ' ')
-			q++;
-		if (quote_mark(q) == 0)
-			continue;
-		while (m > message && m[-1] == ' ')
-			m--;
-		*m = '\0';
-		return;
-	}
-}
-
-static void
-hide_secret_rows(ErrorData *edata, bool ours)
-{
-	const char *line;
-
 	if (edata->detail != NULL && edata->table_name != NULL &&
 		(edata->sqlerrcode == ERRCODE_NOT_NULL_VIOLATION ||
 		 edata->sqlerrcode == ERRCODE_CHECK_VIOLATION) &&
@@ -543,68 +434,120 @@ hide_secret_rows(ErrorData *edata, bool ours)
 		edata->detail = NULL;
 		edata->detail_log = NULL;
 	}
-	if (edata->context == NULL || find_secret_table(edata->context) == NULL)
-		return;
-	for (line = edata->context; *line != '\0';)
+}
+
+/* ------------------------------------------------------------------ COPY */
+
+static ProcessUtility_hook_type prev_copy_utility = NULL;
+
+/*
+ * PostgreSQL's messages of a failed COPY that quote nothing of the row
+ * (their formats, untranslated): they stay as they are.
+ */
+static const char *const copy_safe_messages[] = {
+	"missing data for column \"%s\"",
+	"extra data after last expected column",
+	"unterminated CSV quoted field",
+	"literal carriage return found in data",
+	"literal newline found in data",
+	"end-of-copy marker corrupt",
+	"row field count is %d, expected %d",
+};
+
+/*
+ * Rewrite an error raised while COPY loaded jwt_keys or refresh_tokens
+ * ("table"), which PostgreSQL words with the row in it: COPY's context
+ * line quotes the first 100 bytes of the line it was loading ("COPY
+ * jwt_keys, line 1: "<kid> <alg> {"d": "<the private key>"..."", on any
+ * error: a restore into a database that has the key, a duplicate kid),
+ * other context lines may quote a value (jsonb's "JSON data, line 1:
+ * ..."), and so may the detail ("Token "..." is invalid") and the message
+ * (a type's input error when a load's columns do not line up: "invalid
+ * input syntax for type timestamp with time zone: "<a key>""; a header
+ * that does not match).  In every language and encoding, so the words are
+ * not looked at, only what raised them: the context becomes "COPY
+ * <table>"; for an error of PostgreSQL's (not the extension's own, which
+ * errhidestmt marks and which name a kid at most), the detail goes but a
+ * short unique violation's (the kid, a token's hash), and a message whose
+ * format quotes a string (but an integrity violation's, which names
+ * constraints and columns, and the few formats above) is replaced.  The
+ * SQLSTATE stays.
+ */
+static void
+hide_copy_error(ErrorData *edata, const char *table)
+{
+	edata->context = psprintf("COPY %s", table);
+	if (edata->hide_stmt)
+		return;					/* the extension's */
+	if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION ||
+		(edata->detail != NULL && strlen(edata->detail) > 120))
 	{
-		const char *eol = strchr(line, '\n');
-		const char *name = find_secret_table(line);
-		const char *p;
-		const char *q;
-		bool		copy_line;
+		edata->detail = NULL;
+		edata->detail_log = NULL;
+	}
+	if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION &&
+		(edata->message_id == NULL || strstr(edata->message_id, "\"%") != NULL))
+	{
+		for (int i = 0; i < lengthof(copy_safe_messages); i++)
+			if (edata->message_id != NULL &&
+				strcmp(edata->message_id, copy_safe_messages[i]) == 0)
+				return;
+		edata->message_id = "COPY refused a value for table \"%s\"";
+		edata->message = psprintf("COPY refused a value for table \"%s\"", table);
+		edata->detail = pstrdup("PostgreSQL's message quoted the value, which may hold a key: the error code tells what was wrong with it.");
+		edata->detail_log = NULL;
+	}
+}
 
-		if (eol == NULL)
-			eol = line + strlen(line);
-		if (name == NULL || name >= eol)
-		{
-			line = *eol ? eol + 1 : eol;
-			continue;
-		}
+/*
+ * COPY FROM into a table named jwt_keys or refresh_tokens (in any schema:
+ * hiding another table's values costs nothing but a message), however it
+ * is run (psql's \copy, pg_restore, a function's EXECUTE): its errors are
+ * rewritten by hide_copy_error before anything sees them, the server log,
+ * the client, or a PL/pgSQL handler reading PG_EXCEPTION_CONTEXT.
+ */
+static void
+jwt_copy_utility(PlannedStmt *pstmt, const char *queryString,
+				 bool readOnlyTree, ProcessUtilityContext context,
+				 ParamListInfo params, QueryEnvironment *queryEnv,
+				 DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *stmt = pstmt->utilityStmt;
+	ProcessUtility_hook_type next = prev_copy_utility ?
+		prev_copy_utility : standard_ProcessUtility;
+	const char *table = NULL;
+	MemoryContext cxt = CurrentMemoryContext;
 
-		/*
-		 * COPY's line, in any language, names the table unquoted and then
-		 * the line number, before any colon or quote.  A lock wait's
-		 * ("while locking tuple (0,1) in relation "jwt_keys"") or a
-		 * PL/pgSQL statement's quotes the name: left alone.
-		 */
-		copy_line = true;
-		for (q = line; q < name; q++)
-			if (quote_mark(q) > 0)
-				copy_line = false;
-		p = name + (strncmp(name, "jwt_keys", 8) == 0 ? 8 : 14);
-		while (p < eol && *p != '\'' && *p != '(' && *p != '\\' &&
-			   colon_mark(p) == 0 && quote_mark(p) == 0 && !isdigit((unsigned char) *p))
-			p++;
-		if (!copy_line || p == eol || !isdigit((unsigned char) *p))
-		{
-			line = *eol ? eol + 1 : eol;
-			continue;
-		}
-		while (p < eol && *p != '\'' && *p != '(' && *p != '\\' &&
-			   colon_mark(p) == 0 && quote_mark(p) == 0)
-			p++;
-		while (p > name && p[-1] == ' ')
-			p--;
-		/* the context is edata's, in its own memory: cut in place */
-		memmove(edata->context, line, p - line);
-		edata->context[p - line] = '\0';
-		if (!ours)
-		{
-			/*
-			 * A unique violation's detail names the key's columns (a kid, a
-			 * token's hash), unless a misaligned load put a key there.
-			 */
-			if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION ||
-				(edata->detail != NULL && strlen(edata->detail) > 120))
-			{
-				edata->detail = NULL;
-				edata->detail_log = NULL;
-			}
-			if (edata->message != NULL)
-				cut_quoted_value(edata->message);
-		}
+	if (IsA(stmt, CopyStmt) && ((CopyStmt *) stmt)->is_from &&
+		((CopyStmt *) stmt)->relation != NULL)
+	{
+		const char *name = ((CopyStmt *) stmt)->relation->relname;
+
+		if (strcmp(name, "jwt_keys") == 0 || strcmp(name, "refresh_tokens") == 0)
+			table = name;
+	}
+	if (table == NULL)
+	{
+		next(pstmt, queryString, readOnlyTree, context, params, queryEnv,
+			 dest, qc);
 		return;
 	}
+	PG_TRY();
+	{
+		next(pstmt, queryString, readOnlyTree, context, params, queryEnv,
+			 dest, qc);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		hide_copy_error(edata, table);
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -635,9 +578,6 @@ hide_secret_rows(ErrorData *edata, bool ours)
 static void
 jwt_leader_log_hook(ErrorData *edata)
 {
-	/* errhidestmt: the extension's own errors, which show no row */
-	bool		ours = edata->hide_stmt;
-
 	if (edata->context != NULL && strstr(edata->context, JWT_WORKER_CONTEXT) != NULL)
 	{
 		edata->hide_stmt = true;
@@ -653,7 +593,7 @@ jwt_leader_log_hook(ErrorData *edata)
 	if (deadlock_quotes_jwt(edata))
 		edata->detail_log = NULL;	/* the log gets the detail instead */
 	hide_statement_log(edata);
-	hide_secret_rows(edata, ours);
+	hide_failing_row(edata);
 
 	/*
 	 * The postmaster's report of a backend that died: "Failed process was
@@ -688,6 +628,8 @@ jwt_errors_init(void)
 {
 	prev_emit_log_hook = emit_log_hook;
 	emit_log_hook = jwt_leader_log_hook;
+	prev_copy_utility = ProcessUtility_hook;
+	ProcessUtility_hook = jwt_copy_utility;
 }
 
 /*
