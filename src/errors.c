@@ -499,6 +499,21 @@ hide_copy_error(ErrorData *edata, const char *table)
 	}
 }
 
+/* The table a COPY FROM loads, when it is jwt_keys or refresh_tokens */
+static const char *
+copy_secret_table(Node *stmt)
+{
+	const char *name;
+
+	if (!IsA(stmt, CopyStmt) || !((CopyStmt *) stmt)->is_from ||
+		((CopyStmt *) stmt)->relation == NULL)
+		return NULL;
+	name = ((CopyStmt *) stmt)->relation->relname;
+	if (strcmp(name, "jwt_keys") == 0 || strcmp(name, "refresh_tokens") == 0)
+		return name;
+	return NULL;
+}
+
 /*
  * COPY FROM into a table named jwt_keys or refresh_tokens (in any schema:
  * hiding another table's values costs nothing but a message), however it
@@ -512,20 +527,11 @@ jwt_copy_utility(PlannedStmt *pstmt, const char *queryString,
 				 ParamListInfo params, QueryEnvironment *queryEnv,
 				 DestReceiver *dest, QueryCompletion *qc)
 {
-	Node	   *stmt = pstmt->utilityStmt;
 	ProcessUtility_hook_type next = prev_copy_utility ?
 		prev_copy_utility : standard_ProcessUtility;
-	const char *table = NULL;
+	const char *volatile table = copy_secret_table(pstmt->utilityStmt);
 	MemoryContext cxt = CurrentMemoryContext;
 
-	if (IsA(stmt, CopyStmt) && ((CopyStmt *) stmt)->is_from &&
-		((CopyStmt *) stmt)->relation != NULL)
-	{
-		const char *name = ((CopyStmt *) stmt)->relation->relname;
-
-		if (strcmp(name, "jwt_keys") == 0 || strcmp(name, "refresh_tokens") == 0)
-			table = name;
-	}
 	if (table == NULL)
 	{
 		next(pstmt, queryString, readOnlyTree, context, params, queryEnv,
