@@ -467,35 +467,41 @@ static const char *const copy_safe_messages[] = {
  * that does not match).  In every language and encoding, so the words are
  * not looked at, only what raised them: the context becomes "COPY
  * <table>"; for an error of PostgreSQL's (not the extension's own, which
- * errhidestmt marks and which name a kid at most), the detail goes but a
- * short unique violation's (the kid, a token's hash), and a message whose
- * format quotes a string (but an integrity violation's, which names
- * constraints and columns, and the few formats above) is replaced.  The
+ * errhidestmt marks and which name a kid at most), a data exception's
+ * detail goes and its message is replaced when its format quotes a string
+ * (but the few formats above), with the SQLSTATE in it; a unique
+ * violation keeps a short detail (the kid, a token's hash) and a NOT NULL
+ * or CHECK violation loses its failing row; other errors (a missing
+ * table, a file that cannot be opened, a deadlock) keep their words.  The
  * SQLSTATE stays.
  */
 static void
 hide_copy_error(ErrorData *edata, const char *table)
 {
 	edata->context = psprintf("COPY %s", table);
+	hide_failing_row(edata);
 	if (edata->hide_stmt)
 		return;					/* the extension's */
-	if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION ||
-		(edata->detail != NULL && strlen(edata->detail) > 120))
+	if (edata->sqlerrcode == ERRCODE_UNIQUE_VIOLATION &&
+		edata->detail != NULL && strlen(edata->detail) > 120)
 	{
 		edata->detail = NULL;
 		edata->detail_log = NULL;
 	}
-	if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION &&
-		(edata->message_id == NULL || strstr(edata->message_id, "\"%") != NULL))
+	if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+		return;
+	edata->detail = NULL;
+	edata->detail_log = NULL;
+	if (edata->message_id == NULL || strstr(edata->message_id, "\"%") != NULL)
 	{
 		for (int i = 0; i < lengthof(copy_safe_messages); i++)
 			if (edata->message_id != NULL &&
 				strcmp(edata->message_id, copy_safe_messages[i]) == 0)
 				return;
-		edata->message_id = "COPY refused a value for table \"%s\"";
-		edata->message = psprintf("COPY refused a value for table \"%s\"", table);
-		edata->detail = pstrdup("PostgreSQL's message quoted the value, which may hold a key: the error code tells what was wrong with it.");
-		edata->detail_log = NULL;
+		edata->message_id = "COPY refused a value for table \"%s\" (%s)";
+		edata->message = psprintf("COPY refused a value for table \"%s\" (%s)",
+								  table, unpack_sql_state(edata->sqlerrcode));
+		edata->detail = pstrdup("PostgreSQL's message quoted the value, which may hold a key; the error code in parentheses says what was wrong with it.");
 	}
 }
 

@@ -100,7 +100,7 @@ like($stderr, qr/CONTEXT:  COPY refresh_tokens$/m,
 	'English: so it does for refresh_tokens');
 like($stderr, qr/Key \(kid\)=\(dup\) already exists/,
 	"English: the unique violation's detail (the kid) stays");
-like($stderr, qr/ERROR:  COPY refused a value for table "jwt_keys"\n/,
+like($stderr, qr/ERROR:  COPY refused a value for table "jwt_keys" \(22007\)\n/,
 	'English: a type error in a misaligned load is reworded without the value');
 for my $marker ($pem, $tok, $retry, $hmac)
 {
