@@ -181,6 +181,16 @@ typedef struct SessQueryDef
 	"FROM %s t WHERE t.token_hash OPERATOR(pg_catalog.=) $1"
 
 
+/*
+ * The end of a purge statement: "WITH d AS (SELECT t.token_hash ... <that>"
+ * locks the rows it chose with "lock" (skipping those another transaction
+ * holds), and "change" (a DELETE ... USING d or an UPDATE ... FROM d)
+ * changes exactly those.
+ */
+#define PURGE_LOCKED_ROWS(lock, change) \
+	lock " OF t SKIP LOCKED)" change \
+	" WHERE t.token_hash OPERATOR(pg_catalog.=) d.token_hash"
+
 static const SessQueryDef sess_queries[SQ_COUNT] = {
 	[SQ_REVOKE] = {
 		"UPDATE %s t SET revoked_at = pg_catalog.now(), revoked_reason = $2"
@@ -236,9 +246,7 @@ static const SessQueryDef sess_queries[SQ_COUNT] = {
 		" SELECT u.family_id FROM %s u WHERE u.used_at IS NULL"
 		" AND (u.revoked_at OPERATOR(pg_catalog.<) $1"
 		" OR u.expires_at OPERATOR(pg_catalog.<) $1))"
-		" FOR UPDATE OF t SKIP LOCKED)"
-		" DELETE FROM %s t USING d"
-		" WHERE t.token_hash OPERATOR(pg_catalog.=) d.token_hash",
+		PURGE_LOCKED_ROWS(" FOR UPDATE", " DELETE FROM %s t USING d"),
 		1, {TIMESTAMPTZOID}
 	},
 
@@ -256,9 +264,7 @@ static const SessQueryDef sess_queries[SQ_COUNT] = {
 		" AND NOT EXISTS (SELECT FROM %s n"
 		" WHERE n.family_id OPERATOR(pg_catalog.=) t.family_id"
 		" AND n.used_at IS NULL AND n.generation OPERATOR(pg_catalog.>=) 0)"
-		" FOR UPDATE OF t SKIP LOCKED)"
-		" DELETE FROM %s t USING d"
-		" WHERE t.token_hash OPERATOR(pg_catalog.=) d.token_hash",
+		PURGE_LOCKED_ROWS(" FOR UPDATE", " DELETE FROM %s t USING d"),
 		1, {TIMESTAMPTZOID}
 	},
 	[SQ_PURGE_USED] = {
@@ -269,18 +275,15 @@ static const SessQueryDef sess_queries[SQ_COUNT] = {
 		" WHERE c.family_id OPERATOR(pg_catalog.=) t.family_id"
 		" AND c.generation OPERATOR(pg_catalog.=) (t.generation OPERATOR(pg_catalog.+) 1)"
 		" AND c.retry_until OPERATOR(pg_catalog.>) pg_catalog.now())"
-		" FOR UPDATE OF t SKIP LOCKED)"
-		" DELETE FROM %s t USING d"
-		" WHERE t.token_hash OPERATOR(pg_catalog.=) d.token_hash",
+		PURGE_LOCKED_ROWS(" FOR UPDATE", " DELETE FROM %s t USING d"),
 		1, {TIMESTAMPTZOID}
 	},
 	[SQ_PURGE_KEYS] = {
 		"WITH d AS (SELECT t.token_hash FROM %s t"
 		" WHERE t.retry_key IS NOT NULL"
 		" AND t.retry_until OPERATOR(pg_catalog.<=) pg_catalog.clock_timestamp()"
-		" FOR NO KEY UPDATE OF t SKIP LOCKED)"
-		" UPDATE %s t SET retry_key = NULL FROM d"
-		" WHERE t.token_hash OPERATOR(pg_catalog.=) d.token_hash",
+		PURGE_LOCKED_ROWS(" FOR NO KEY UPDATE",
+						  " UPDATE %s t SET retry_key = NULL FROM d"),
 		0, {InvalidOid}
 	},
 	[SQ_SESSIONS] = {

@@ -205,6 +205,19 @@ registry_free(RegistryKeys *keys)
 	MemoryContextDelete(keys->cxt);
 }
 
+/* Forget the cached rows (their signing keys wiped) */
+static void
+registry_drop_cache(void)
+{
+	RegistryKeys *keys = registry_cache;
+
+	if (keys == NULL)
+		return;
+	registry_cache = NULL;
+	registry_cache_relid = InvalidOid;
+	registry_free(keys);
+}
+
 static void
 registry_inval_callback(Datum arg, Oid relid)
 {
@@ -214,15 +227,8 @@ registry_inval_callback(Datum arg, Oid relid)
 	registry_invals++;
 	/* tokens verified with the old key set (token_cache.c) */
 	jwt_token_cache_reset();
-	if (registry_cache != NULL &&
-		(relid == InvalidOid || relid == registry_cache_relid))
-	{
-		RegistryKeys *keys = registry_cache;
-
-		registry_cache = NULL;
-		registry_cache_relid = InvalidOid;
-		registry_free(keys);
-	}
+	if (relid == InvalidOid || relid == registry_cache_relid)
+		registry_drop_cache();
 }
 
 static void
@@ -787,15 +793,8 @@ registry_want_signing_keys(void)
 	if (registry_signing)
 		return;
 	registry_signing = true;
-	if (registry_cache != NULL)
-	{
-		RegistryKeys *keys = registry_cache;
-
-		registry_cache = NULL;
-		registry_cache_relid = InvalidOid;
-		registry_cache_tentative = false;
-		registry_free(keys);
-	}
+	registry_cache_tentative = false;
+	registry_drop_cache();
 }
 
 text *
