@@ -120,3 +120,53 @@ SELECT alg, count(*) AS lengths,
        generate_series(0, 140) l
  WHERE l <> 2 * n
  GROUP BY alg ORDER BY alg COLLATE "C";
+
+-- ECDSA nonces made ahead (crypto.c, EcPresign): a statement's
+-- signatures after its first with a key take pairs (k^-1, r) made in
+-- batches, and the pairs left at its end serve the next statements.  A
+-- pair used twice would sign two messages with one nonce, which gives the
+-- private key away: no r may repeat, within a statement, across
+-- statements, after a statement that failed having signed (its tokens
+-- carried out in the error's message) and a savepoint rolled back (its
+-- tokens kept in a psql variable); every signature verifies.
+CREATE TEMP TABLE ec_sigs (stmt int, alg text, tok text);
+INSERT INTO ec_sigs SELECT 1, alg, jwt_sign(jsonb_build_object('i', i), priv, alg)
+  FROM k, generate_series(1, 21) i WHERE alg LIKE 'ES%';
+INSERT INTO ec_sigs SELECT 2, alg, jwt_sign('{"i": 0}', priv, alg) FROM k WHERE alg LIKE 'ES%';
+CREATE FUNCTION pg_temp.sign_then_fail(n int, carry bool) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  toks text;
+BEGIN
+  SELECT string_agg(alg || ' ' || jwt_sign(jsonb_build_object('i', i), priv, alg), ',') INTO toks
+    FROM k, generate_series(1, n) i WHERE alg LIKE 'ES%';
+  IF carry THEN
+    RAISE EXCEPTION USING MESSAGE = toks;
+  END IF;
+  RAISE EXCEPTION 'failed after % signatures a key', n;
+END $$;
+DO $$
+BEGIN
+  PERFORM pg_temp.sign_then_fail(5, true);
+EXCEPTION WHEN raise_exception THEN
+  INSERT INTO ec_sigs SELECT 3, split_part(x, ' ', 1), split_part(x, ' ', 2)
+    FROM unnest(string_to_array(SQLERRM, ',')) x;
+END $$;
+\set VERBOSITY terse
+SELECT pg_temp.sign_then_fail(3, false);
+\set VERBOSITY default
+BEGIN;
+SAVEPOINT s;
+WITH ins AS (INSERT INTO ec_sigs SELECT 4, alg, jwt_sign(jsonb_build_object('i', i), priv, alg)
+               FROM k, generate_series(1, 7) i WHERE alg LIKE 'ES%' RETURNING alg, tok)
+SELECT string_agg(alg || ' ' || tok, ',') AS rolled_back FROM ins \gset
+ROLLBACK TO s;
+INSERT INTO ec_sigs SELECT 4, split_part(x, ' ', 1), split_part(x, ' ', 2)
+  FROM unnest(string_to_array(:'rolled_back', ',')) x;
+INSERT INTO ec_sigs SELECT 5, alg, jwt_sign(jsonb_build_object('i', i), priv, alg)
+  FROM k, generate_series(1, 40) i WHERE alg LIKE 'ES%';
+COMMIT;
+SELECT alg, count(*) AS n, count(DISTINCT stmt) AS statements,
+       count(DISTINCT substr(pg_temp.sig(tok), 1, length(pg_temp.sig(tok)) / 2)) AS distinct_r,
+       count(*) FILTER (WHERE (jwt_validate(tok, jwt_public_jwk(priv))).valid) AS verified
+  FROM ec_sigs JOIN k USING (alg)
+ GROUP BY alg ORDER BY alg COLLATE "C";

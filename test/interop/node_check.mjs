@@ -316,6 +316,27 @@ async function verifyBatch(K, c, t) {
   report(toks.length > 0 && bad === -1 && !t.error,
     `${c.id}: all ${toks.length} jwt_sign batch signatures are ${c.sig_bytes} bytes, raw r||s not DER`,
     t.error ?? (bad === -1 ? 'no tokens' : `token ${bad + 1}: ${sigs[bad] ? sigs[bad].length + ' bytes ' + sigs[bad].toString('hex') : 'missing'}\ntoken ${toks[bad]}`));
+  // Every signature of the batch verifies (node:crypto, r||s as IEEE P1363)
+  // and no two share r: the statement signs its tokens after the first
+  // with nonces made ahead in batches (crypto.c), and a nonce used twice
+  // would give the private key away.
+  const pub = crypto.createPublicKey(K.keys[t.key].public_pem);
+  const hash = 'sha' + c.alg.slice(2, 5);
+  const failed = [];
+  const rs = new Set();
+  toks.forEach((x, i) => {
+    const s = sigs[i];
+    if (!s || s.length !== c.sig_bytes) return;
+    rs.add(s.subarray(0, s.length / 2).toString('hex'));
+    const input = x.slice(0, x.lastIndexOf('.'));
+    if (!crypto.verify(hash, Buffer.from(input), { key: pub, dsaEncoding: 'ieee-p1363' }, s)) failed.push(i + 1);
+  });
+  report(toks.length > 0 && failed.length === 0,
+    `${c.id}: node:crypto verifies all ${toks.length} jwt_sign batch signatures`,
+    `tokens ${failed.slice(0, 10).join(', ')} do not verify`);
+  report(toks.length > 0 && rs.size === toks.length,
+    `${c.id}: no two of the ${toks.length} jwt_sign batch signatures share r (a nonce)`,
+    `${toks.length - rs.size} repeated r values`);
   const edge = sigs.flatMap((s, i) => (s && s.length === c.sig_bytes && hasLeadingZero(s) ? [i] : []));
   console.log(`# ${c.id}: ${edge.length} of ${toks.length} jwt_sign batch signatures have r or s with a leading zero byte`);
   const pick = [...new Set([...edge, ...sigs.keys()].filter((i) => sigs[i]?.length === c.sig_bytes))].slice(0, edge.length + 8);
