@@ -140,13 +140,14 @@ jwt_hide_statement_callback(void *arg)
 static emit_log_hook_type prev_emit_log_hook = NULL;
 
 /*
- * Does the text name one of the extension's functions: "jwt_" in any case
- * (a statement may write JWT_Verify, which folds to jwt_verify), or a
- * Unicode-escaped identifier (U&"\006Awt_verify" is jwt_verify), which is
- * taken to name one without being decoded?  The tests below know the
- * extension by this alone; hiding the statement of some other function so
- * named, or of any statement with a U&"" identifier, costs nothing but a
- * log line.
+ * Does the text name one of the extension's functions or tables: "jwt_" in
+ * any case (a statement may write JWT_Verify, which folds to jwt_verify;
+ * jwt_keys), "refresh_tokens" (a restore's INSERT of a row, retry key
+ * included, which pg_dump --inserts writes), or a Unicode-escaped
+ * identifier (U&"\006Awt_verify" is jwt_verify), which is taken to name one
+ * without being decoded?  The tests below know the extension by this
+ * alone; hiding the statement of some other function so named, or of any
+ * statement with a U&"" identifier, costs nothing but a log line.
  */
 static bool
 mentions_jwt(const char *text)
@@ -158,6 +159,8 @@ mentions_jwt(const char *text)
 	for (p = text; *p != '\0'; p++)
 	{
 		if ((*p == 'j' || *p == 'J') && pg_strncasecmp(p, "jwt_", 4) == 0)
+			return true;
+		if ((*p == 'r' || *p == 'R') && pg_strncasecmp(p, "refresh_tokens", 14) == 0)
 			return true;
 		if ((*p == 'u' || *p == 'U') && p[1] == '&' && p[2] == '"')
 			return true;
@@ -173,11 +176,14 @@ ident_char(char c)
 
 /*
  * Skip white space and comments (-- to the end of the line, and nested
- * slash-star ones) as the SQL lexer does.
+ * slash-star ones) as the SQL lexer does.  Each byte passed costs one of
+ * *budget; NULL once it is spent.
  */
 static const char *
-skip_blanks(const char *p)
+skip_blanks(const char *p, int64 *budget)
 {
+	const char *start = p;
+
 	for (;;)
 	{
 		if (scanner_isspace(*p))
@@ -201,8 +207,10 @@ skip_blanks(const char *p)
 			} while (depth > 0 && *p != '\0');
 		}
 		else
-			return p;
+			break;
 	}
+	*budget -= p - start;
+	return *budget < 0 ? NULL : p;
 }
 
 /*
@@ -210,12 +218,12 @@ skip_blanks(const char *p)
  * double-quoted; truncated to NAMEDATALEN - 1 bytes.  Palloc'd.  No more
  * than READ_IDENTIFIER_MAX bytes are copied, whatever the text's length;
  * *after is where the identifier ends in the text (past its closing
- * quote).
+ * quote).  The bytes read are charged to *budget (see executes_jwt).
  */
 #define READ_IDENTIFIER_MAX (NAMEDATALEN * MAX_MULTIBYTE_CHAR_LEN)
 
 static char *
-read_identifier(const char *p, const char **after)
+read_identifier(const char *p, const char **after, int64 *budget)
 {
 	StringInfoData buf;
 	const char *q;
@@ -225,6 +233,7 @@ read_identifier(const char *p, const char **after)
 		for (q = p; ident_char(*q); q++)
 			;
 		*after = q;
+		*budget -= q - p;
 		return downcase_truncate_identifier(p, Min(q - p, READ_IDENTIFIER_MAX), false);
 	}
 	initStringInfo(&buf);
@@ -242,6 +251,7 @@ read_identifier(const char *p, const char **after)
 	}
 	truncate_identifier(buf.data, buf.len, false);
 	*after = q;
+	*budget -= q - p;
 	return buf.data;
 }
 
@@ -258,14 +268,27 @@ read_identifier(const char *p, const char **after)
  * EXECUTE FUNCTION, GRANT EXECUTE ON) costs a lookup.  With
  * "any_statement", any name after EXECUTE will do: the text quotes another
  * session's query, whose prepared statements this one cannot see.
+ *
+ * The text is any statement a client sent, and this runs in the log hook,
+ * where nothing can be cancelled: the scan is linear in the text.  Each
+ * EXECUTE word is looked at from where it is, in strings and comments
+ * too (a match there costs a log line; a real EXECUTE missed would log a
+ * token), so the blanks, comments and names after one may be read again
+ * from the next: "--execute--execute..." reads the rest of the line at
+ * each.  The bytes read are counted, a prepared statement's query at its
+ * length, and a text that has cost more than four times its length and
+ * 64 kB is taken to execute one.
  */
 static bool
 executes_jwt(const char *text, bool any_statement)
 {
 	const char *p;
+	int64		budget;
+	PreparedStatement *seen = NULL;
 
 	if (text == NULL)
 		return false;
+	budget = 4 * (int64) strlen(text) + 65536;
 	for (p = text; *p != '\0'; p++)
 	{
 		const char *name;
@@ -276,16 +299,27 @@ executes_jwt(const char *text, bool any_statement)
 		if ((*p != 'e' && *p != 'E') || pg_strncasecmp(p, "execute", 7) != 0 ||
 			(p > text && ident_char(p[-1])) || ident_char(p[7]))
 			continue;
-		name = skip_blanks(p + 7);
+		if ((name = skip_blanks(p + 7, &budget)) == NULL)
+			return true;
 		if (*name != '"' && !ident_char(*name))
 			continue;
 		if (any_statement)
 			return true;
-		ident = read_identifier(name, &after);
+		ident = read_identifier(name, &after, &budget);
+		if (budget < 0)
+			return true;
 		ps = FetchPreparedStatement(ident, false);
 		pfree(ident);
-		if (ps != NULL ? mentions_jwt(ps->plansource->query_string) :
-			*skip_blanks(after) == '(')
+		if (ps != NULL)
+		{
+			if (ps == seen)
+				continue;
+			seen = ps;
+			budget -= strlen(ps->plansource->query_string);
+			if (budget < 0 || mentions_jwt(ps->plansource->query_string))
+				return true;
+		}
+		else if ((after = skip_blanks(after, &budget)) == NULL || *after == '(')
 			return true;
 	}
 	return false;

@@ -106,6 +106,25 @@ like($claims_err, qr/\Q$claims_marker\E/, 'the client gets jsonb_in\'s detail');
 # a statement that does not name the extension is logged as before
 $node->safe_psql('postgres', "SELECT '$plain'");
 
+# a restore's INSERT of a refresh token (pg_dump --inserts), refused for
+# its duplicate hash: the statement holds the retry key
+my $retry_marker = '5245545259534543524554';    # "RETRYSECRET" in hex
+my $insert = "INSERT INTO public.refresh_tokens (token_hash, family_id, generation, subject, expires_at, retry_key) "
+  . "VALUES ('\\x01', gen_random_uuid(), 0, 'a', 'infinity', '\\x$retry_marker')";
+$node->safe_psql('postgres', "SET session_replication_role = replica; $insert");
+my ($ins_ret) = $node->psql('postgres', "SET session_replication_role = replica; $insert");
+isnt($ins_ret, 0, 'the second INSERT of the refresh token is refused');
+
+# the search of a statement for EXECUTE of a prepared statement runs in
+# the log hook, where nothing can be cancelled: a statement of 180 kB of
+# "--execute" comments on one line, which cost the scan the rest of the
+# line at each EXECUTE (a second; 76 s at 1.8 MB, hours beyond), is taken
+# to name the extension once the scan has read four times its length and
+# 64 kB; three such words are scanned as usual
+my $budget_marker = 'EXECBUDGETMARKER';
+$node->safe_psql('postgres', "SELECT '$budget_marker' --" . ('execute--' x 20000) . "\n");
+$node->safe_psql('postgres', "SELECT 'EXECSMALLMARKER' --" . ('execute--' x 3) . "\n");
+
 my $log = slurp_file($node->logfile, $offset);
 unlike($log, qr/\Q$literal\E/, 'a key written into a statement is not logged');
 unlike($log, qr/\Q$bound_key\E/, 'a key bound as a parameter is not logged');
@@ -125,6 +144,11 @@ like($log, qr/duration: [0-9.]+ ms  (bind|execute) [^:]*: <not logged: it names 
 	'log_min_duration_statement still gives the duration of a bound statement');
 like($log, qr/duration: [0-9.]+ ms  plan: <not logged: it names the jwt extension>/,
 	'auto_explain still gives the duration of a plan');
+unlike($log, qr/\Q$retry_marker\E/, 'a refresh token\'s INSERT is not logged');
+unlike($log, qr/\Q$budget_marker\E/,
+	'a statement that costs the EXECUTE search too much is not logged');
+like($log, qr/statement: SELECT 'EXECSMALLMARKER' --execute--/,
+	'a statement with a few EXECUTE words in a comment is logged in full');
 like($log, qr/statement: SELECT '\Q$plain\E'/, 'other statements are logged in full');
 like($log, qr/Query Text: SELECT '\Q$plain\E'/, 'and explained in full');
 
