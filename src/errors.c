@@ -475,6 +475,15 @@ hide_failing_row(ErrorData *edata)
 static ProcessUtility_hook_type prev_copy_utility = NULL;
 
 /*
+ * The table a COPY FROM of jwt_copy_utility is loading, while it runs:
+ * the log hook rewrites the context of every message raised meanwhile
+ * that is not an ERROR (those the hook rewrites when they unwind): a lock
+ * wait's LOG, a WARNING of a trigger, and a FATAL (a terminated backend),
+ * which never unwinds.
+ */
+static const char *copy_secret_active = NULL;
+
+/*
  * PostgreSQL's messages of a failed COPY that quote nothing of the row
  * (their formats, untranslated): they stay as they are.
  */
@@ -513,6 +522,8 @@ static void
 hide_copy_error(ErrorData *edata, const char *table)
 {
 	edata->context = psprintf("COPY %s", table);
+	edata->internalquery = NULL;	/* a trigger's dynamic query */
+	edata->internalpos = 0;
 	hide_failing_row(edata);
 	if (edata->hide_stmt)
 		return;					/* the extension's */
@@ -580,6 +591,8 @@ jwt_copy_utility(PlannedStmt *pstmt, const char *queryString,
 	}
 	PG_TRY();
 	{
+		if (copy_secret_active == NULL)
+			copy_secret_active = table;
 		next(pstmt, queryString, readOnlyTree, context, params, queryEnv,
 			 dest, qc);
 	}
@@ -587,6 +600,8 @@ jwt_copy_utility(PlannedStmt *pstmt, const char *queryString,
 	{
 		ErrorData  *edata;
 
+		if (copy_secret_active == table)
+			copy_secret_active = NULL;
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
 		FlushErrorState();
@@ -594,6 +609,28 @@ jwt_copy_utility(PlannedStmt *pstmt, const char *queryString,
 		ReThrowError(edata);
 	}
 	PG_END_TRY();
+	if (copy_secret_active == table)
+		copy_secret_active = NULL;
+}
+
+/*
+ * A message other than an ERROR raised while a COPY FROM loads jwt_keys
+ * or refresh_tokens (copy_secret_active): its context quotes the line
+ * being loaded, as an error's does, and becomes "COPY <table>" for the log
+ * and the client; a query a trigger ran goes too.
+ */
+static void
+hide_copy_message(ErrorData *edata)
+{
+	MemoryContext cxt;
+
+	if (copy_secret_active == NULL || edata->elevel == ERROR)
+		return;
+	cxt = MemoryContextSwitchTo(edata->assoc_context ? edata->assoc_context : ErrorContext);
+	edata->context = psprintf("COPY %s", copy_secret_active);
+	edata->internalquery = NULL;
+	edata->internalpos = 0;
+	MemoryContextSwitchTo(cxt);
 }
 
 /*
@@ -640,6 +677,7 @@ jwt_leader_log_hook(ErrorData *edata)
 		edata->detail_log = NULL;	/* the log gets the detail instead */
 	hide_statement_log(edata);
 	hide_failing_row(edata);
+	hide_copy_message(edata);
 
 	/*
 	 * The postmaster's report of a backend that died: "Failed process was

@@ -83,6 +83,16 @@ sub no_secret_in
 	}
 }
 
+# A psql in the background reading $in, writing to $out
+sub background_psql
+{
+	my ($in, $out) = @_;
+	return IPC::Run::start(
+		[ 'psql', '-XAtq', '-d', $node->connstr('postgres') ],
+		'<', $in, '>', $out, '2>', $out,
+		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+}
+
 sub copy_script
 {
 	my ($lang) = @_;
@@ -151,10 +161,7 @@ SKIP:
 	my $offset = -s $node->logfile;
 	my $in = '';
 	my $out = '';
-	my $holder = IPC::Run::start(
-		[ 'psql', '-XAtq', '-d', $node->connstr('postgres') ],
-		'<', \$in, '>', \$out, '2>', \$out,
-		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+	my $holder = background_psql(\$in, \$out);
 	$in .= "BEGIN;\nSELECT kid FROM jwt_keys WHERE kid = 'dup' FOR UPDATE;\n";
 	$holder->pump until $out =~ /dup/;
 	my ($stderr_w, $stdout_w);
@@ -167,6 +174,46 @@ SKIP:
 	my $lock_log = slurp_file($node->logfile, $offset);
 	like($lock_log, qr/still waiting for ShareLock.*\n.*DETAIL:  Process holding the lock: \d+/,
 		"a lock wait on jwt_keys keeps its detail");
+}
+
+# A COPY into refresh_tokens waiting for a row lock (the same token_hash,
+# inserted by a transaction still open), its line starting with the retry
+# key: the lock wait's LOG, then the FATAL of pg_terminate_backend, whose
+# context quoted the line, to the log and to the client
+{
+	my $offset = -s $node->logfile;
+	my $cols = 'retry_key, token_hash, family_id, generation, subject, expires_at';
+	my ($in, $out) = ('', '');
+	my $holder = background_psql(\$in, \$out);
+	$in .= "SET session_replication_role = replica;\nBEGIN;\n"
+	  . "INSERT INTO refresh_tokens ($cols) VALUES ('\\x00', '\\xaa', gen_random_uuid(), 0, 'a', 'infinity');\n"
+	  . "SELECT 'held';\n";
+	$holder->pump until $out =~ /held/;
+	my ($w_in, $w_out) = ('', '');
+	my $waiter = background_psql(\$w_in, \$w_out);
+	$w_in .= "SET session_replication_role = replica; SET log_lock_waits = on; SET deadlock_timeout = '50ms';\n"
+	  . "SET application_name = 'copy_waiter';\n"
+	  . "COPY refresh_tokens ($cols) FROM stdin;\n"
+	  . "\\\\x$retry\t\\\\xaa\t00000000-0000-0000-0000-000000000001\t0\tbob\tinfinity\n\\.\n";
+	$waiter->pump;
+	$node->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'copy_waiter' AND wait_event_type = 'Lock'")
+	  or die 'the COPY did not wait';
+	# the LOG of the wait is written once deadlock_timeout has passed
+	$node->wait_for_log(qr/still waiting for ShareLock/, $offset);
+	$node->safe_psql('postgres',
+		"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'copy_waiter'");
+	$waiter->finish;
+	$in .= "ROLLBACK;\n\\q\n";
+	$holder->finish;
+	my $wait_log = slurp_file($node->logfile, $offset);
+	like($wait_log, qr/still waiting for ShareLock/, 'the COPY into refresh_tokens waited');
+	unlike($wait_log, qr/COPY refresh_tokens, line/,
+		'the log has no COPY line of the waiting COPY (the statement names the table)');
+	like($w_out, qr/FATAL:  terminating connection due to administrator command\nCONTEXT:  COPY refresh_tokens\n/,
+		'the client gets the FATAL of the terminated COPY with the table for context');
+	unlike($wait_log, qr/$retry/i, 'the log has no retry key of the waiting COPY');
+	unlike($w_out, qr/$retry/i, 'nor has its client');
 }
 
 # an unrelated table keeps COPY's context as PostgreSQL wrote it
