@@ -17,6 +17,7 @@
 #include "access/htup_details.h"
 #include "access/parallel.h"
 #include "commands/prepare.h"
+#include "common/keywords.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "parser/scansup.h"
@@ -175,37 +176,50 @@ ident_char(char c)
 }
 
 /*
- * Skip white space and comments (-- to the end of the line, and nested
- * slash-star ones) as the SQL lexer does.  Each byte passed costs one of
- * *budget; NULL once it is spent.
+ * Past the comment at "p" (-- to the end of the line, or a nested
+ * slash-star one, as the SQL lexer reads them); "p" when none starts
+ * there.
+ */
+static const char *
+skip_comment(const char *p)
+{
+	if (p[0] == '-' && p[1] == '-')
+	{
+		while (*p != '\0' && *p != '\n' && *p != '\r')
+			p++;
+	}
+	else if (p[0] == '/' && p[1] == '*')
+	{
+		int			depth = 0;
+
+		do
+		{
+			if (p[0] == '/' && p[1] == '*')
+				depth++, p++;
+			else if (p[0] == '*' && p[1] == '/')
+				depth--, p++;
+			p++;
+		} while (depth > 0 && *p != '\0');
+	}
+	return p;
+}
+
+/*
+ * Skip white space and comments as the SQL lexer does.  Each byte passed
+ * costs one of *budget; NULL once it is spent.
  */
 static const char *
 skip_blanks(const char *p, int64 *budget)
 {
 	const char *start = p;
+	const char *q;
 
 	for (;;)
 	{
 		if (scanner_isspace(*p))
 			p++;
-		else if (p[0] == '-' && p[1] == '-')
-		{
-			while (*p != '\0' && *p != '\n' && *p != '\r')
-				p++;
-		}
-		else if (p[0] == '/' && p[1] == '*')
-		{
-			int			depth = 0;
-
-			do
-			{
-				if (p[0] == '/' && p[1] == '*')
-					depth++, p++;
-				else if (p[0] == '*' && p[1] == '/')
-					depth--, p++;
-				p++;
-			} while (depth > 0 && *p != '\0');
-		}
+		else if ((q = skip_comment(p)) != p)
+			p = q;
 		else
 			break;
 	}
@@ -391,6 +405,105 @@ static const struct
 };
 
 #define STATEMENT_NOT_LOGGED "<not logged: it names the jwt extension>"
+#define MASKED "***"
+
+/*
+ * The statement as the log may show it: its SQL keywords, the names that
+ * start with jwt_, $n parameters, operators and punctuation as written;
+ * every other word, quoted name, number and string ('...', $$...$$, with
+ * any prefix) as ***, and comments left out.  So the log still says what
+ * ran (DROP TABLE ***, SELECT jwt_sign(***, ***)) without a value a
+ * client wrote into it: a token or a key is a string, and written without
+ * quotes it is a name.  NULL for a text with a backslash in a string (the
+ * string's end then depends on standard_conforming_strings at the time it
+ * was read, and E'' strings): the caller does not log the text at all.
+ * Linear in the text.
+ */
+static char *
+mask_statement(const char *p)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	while (*p != '\0')
+	{
+		const char *start = p;
+
+		if ((p = skip_comment(start)) != start)
+			appendStringInfoChar(&buf, ' ');
+		else if (*p == '\'' || *p == '"')
+		{
+			char		q = *p++;
+
+			for (; *p != '\0'; p++)
+			{
+				if (*p == '\\' && q == '\'')
+				{
+					pfree(buf.data);
+					return NULL;
+				}
+				if (*p == q)
+				{
+					if (p[1] != q)
+						break;
+					p++;
+				}
+			}
+			if (*p != '\0')
+				p++;
+			appendStringInfo(&buf, "%c" MASKED "%c", q, q);
+		}
+		else if (*p == '$' && isdigit((unsigned char) p[1]))
+		{
+			for (p++; isdigit((unsigned char) *p); p++)
+				;
+			appendBinaryStringInfo(&buf, start, p - start);
+		}
+		else if (*p == '$')
+		{
+			/* $tag$ ... $tag$; a $ that opens none is an operator */
+			const char *t = p + 1;
+			const char *end;
+
+			while (ident_char(*t) && *t != '$')
+				t++;
+			if (*t != '$' || (t > p + 1 && isdigit((unsigned char) p[1])))
+			{
+				appendStringInfoChar(&buf, *p++);
+				continue;
+			}
+			t++;
+			end = strstr(t, pnstrdup(p, t - p));
+			p = end ? end + (t - p) : p + strlen(p);
+			appendStringInfoString(&buf, "$$" MASKED "$$");
+		}
+		else if (ident_char(*p) && !isdigit((unsigned char) *p))
+		{
+			char		word[NAMEDATALEN];
+
+			while (ident_char(*p))
+				p++;
+			if ((p - start >= 4 && pg_strncasecmp(start, "jwt_", 4) == 0) ||
+				(p - start < NAMEDATALEN &&
+				 (strlcpy(word, start, p - start + 1),
+				  ScanKeywordLookup(word, &ScanKeywords) >= 0)))
+				appendBinaryStringInfo(&buf, start, p - start);
+			else
+				appendStringInfoString(&buf, MASKED);
+		}
+		else if (isdigit((unsigned char) *p) ||
+				 (*p == '.' && isdigit((unsigned char) p[1])))
+		{
+			while (ident_char(*p) || *p == '.' ||
+				   ((*p == '+' || *p == '-') && (p[-1] == 'e' || p[-1] == 'E')))
+				p++;
+			appendStringInfoString(&buf, MASKED);
+		}
+		else
+			appendStringInfoChar(&buf, *p++);
+	}
+	return buf.data;
+}
 
 /*
  * A statement logging message of a statement that names one of the
@@ -405,6 +518,8 @@ hide_statement_log(ErrorData *edata)
 	int			i;
 	int			colons = -2;
 	const char *cut;
+	char	   *masked;
+	bool		is_statement;
 	MemoryContext cxt;
 
 	if (edata->message_id == NULL || edata->message == NULL)
@@ -423,6 +538,7 @@ hide_statement_log(ErrorData *edata)
 	cxt = edata->assoc_context ? edata->assoc_context : ErrorContext;
 	if (colons == 0)
 		return;
+	is_statement = colons > 0;	/* not a plan */
 	if (strcmp(dgettext(edata->domain, edata->message_id), edata->message_id) != 0)
 		cut = edata->message;	/* translated: where its ": " are is unknown */
 	else if (colons < 0)
@@ -439,10 +555,11 @@ hide_statement_log(ErrorData *edata)
 			cut = edata->message;
 	}
 	cxt = MemoryContextSwitchTo(cxt);
+	masked = is_statement ? mask_statement(cut) : NULL;
 	edata->message = psprintf("%.*s%s%s", (int) (cut - edata->message),
 							  edata->message,
 							  cut > edata->message && cut[-1] != ' ' ? " " : "",
-							  STATEMENT_NOT_LOGGED);
+							  masked ? masked : STATEMENT_NOT_LOGGED);
 	MemoryContextSwitchTo(cxt);
 }
 

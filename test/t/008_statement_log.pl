@@ -125,23 +125,47 @@ my $budget_marker = 'EXECBUDGETMARKER';
 $node->safe_psql('postgres', "SELECT '$budget_marker' --" . ('execute--' x 20000) . "\n");
 $node->safe_psql('postgres', "SELECT 'EXECSMALLMARKER' --" . ('execute--' x 3) . "\n");
 
+# a statement that names jwt_ only to stay out of the log (any role can
+# write it): it is logged with its names and values masked, so the log
+# still says what ran; a value written without quotes is a name; a string
+# with a backslash, whose end depends on standard_conforming_strings, keeps
+# the whole statement out
+$node->safe_psql('postgres', "CREATE TABLE audited (a int)");
+$node->safe_psql('postgres', "DROP TABLE audited /* jwt_ AUDITCOMMENTMARKER */");
+$node->psql('postgres', "SELECT jwt_verify(UNQUOTEDTOKENMARKER.abc.def, 'k')");
+$node->safe_psql('postgres',
+	"SELECT \$t\$DOLLARMARKER\$t\$ AS jwt_a, 'it''s QUOTEMARKER' AS b, \"IDENTMARKER\" FROM (SELECT 1) \"IDENTMARKER\"");
+$node->safe_psql('postgres', "SELECT E'\\\\ BACKSLASHMARKER' AS jwt_b");
+
 my $log = slurp_file($node->logfile, $offset);
 unlike($log, qr/\Q$literal\E/, 'a key written into a statement is not logged');
 unlike($log, qr/\Q$bound_key\E/, 'a key bound as a parameter is not logged');
 unlike($log, qr/\Q$token\E/, 'a token bound as a parameter is not logged');
 unlike($log, qr/\Q$d\E/, 'the private key of a rotation is not logged');
-like($log, qr/DEBUG:  parse <unnamed>: <not logged: it names the jwt extension>/,
-	'log_min_messages at debug2 still says that a statement was parsed');
+like($log, qr/DEBUG:  parse <unnamed>: SELECT jwt_sign\('\*\*\*', '\*\*\*'\);/,
+	'log_min_messages at debug2 still says that a statement was parsed, masked');
 unlike($log, qr/\Q$parse_key\E/, 'a key written into a parsed statement is not logged');
 like($log, qr/terminated by signal 9/, 'the postmaster reported the backend that died');
 unlike($log, qr/\Q$crash_key\E/, 'the report does not quote its statement');
 unlike($log, qr/\Q$claims_marker\E/, 'a claims text that is not JSON is not logged');
 like($log, qr/DETAIL:  The text of setting "request.jwt.claims" is not shown in the server log\./,
 	'the log says why the detail is missing');
+like($log, qr/statement: SELECT jwt_registry_add\('\*\*\*', '\*\*\*', \*\*\* => '\*\*\*', \*\*\* => '\*\*\*'\)\n/,
+	'log_statement still says that a statement ran, its values masked');
+like($log, qr/duration: [0-9.]+ ms  (bind|execute) [^:]*: SELECT jwt_verify\(\$1, \$2, \*\*\* => '\*\*\*'\)/,
+	'log_min_duration_statement still gives the duration of a bound statement, masked');
+like($log, qr/statement: DROP TABLE \*\*\* *\n/,
+	'a statement naming jwt_ in a comment is logged, masked');
+like($log, qr/statement: SELECT jwt_verify\(\*\*\*\.\*\*\*\.\*\*\*, '\*\*\*'\)/,
+	'a token written without quotes is masked as a name');
+like($log, qr/statement: SELECT \$\$\*\*\*\$\$ AS jwt_a, '\*\*\*' AS \*\*\*, "\*\*\*" FROM \(SELECT \*\*\*\) "\*\*\*"/,
+	'dollar-quoted and quoted strings, quoted names and numbers are masked');
 like($log, qr/statement: <not logged: it names the jwt extension>/,
-	'log_statement still says that a statement ran');
-like($log, qr/duration: [0-9.]+ ms  (bind|execute) [^:]*: <not logged: it names the jwt extension>/,
-	'log_min_duration_statement still gives the duration of a bound statement');
+	'a statement with a backslash in a string is not logged');
+for my $marker (qw(AUDITCOMMENTMARKER UNQUOTEDTOKENMARKER DOLLARMARKER QUOTEMARKER IDENTMARKER BACKSLASHMARKER))
+{
+	unlike($log, qr/$marker/i, "$marker is not logged");
+}
 like($log, qr/duration: [0-9.]+ ms  plan: <not logged: it names the jwt extension>/,
 	'auto_explain still gives the duration of a plan');
 unlike($log, qr/\Q$retry_marker\E/, 'a refresh token\'s INSERT is not logged');
