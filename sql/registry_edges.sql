@@ -454,6 +454,9 @@ COPY refresh_tokens (token_hash, family_id, generation, subject, expires_at, ret
 COPY jwt_keys (signing_key, kid, algorithm, verification_key) FROM stdin WITH (FORMAT csv, HEADER match);
 MIGHAgEAMBMGByqGSM49-not-a-real-key,k9,HS256,{}
 \.
+-- an error before COPY reads a line keeps PostgreSQL's words
+COPY jwt_keys FROM '/nonexistent/jwt_keys.copy' (FORMAT nonsense);
+COPY jwt_keys (kid, no_such_column) FROM '/nonexistent/jwt_keys.copy';
 -- a PL/pgSQL handler reading the context gets the rewritten one
 DO $$
 DECLARE ctx text;

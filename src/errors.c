@@ -638,6 +638,15 @@ static const char *const copy_safe_messages[] = {
 static void
 hide_copy_error(ErrorData *edata, const char *table)
 {
+	/*
+	 * No context: raised before COPY read a line (its options, its file),
+	 * since COPY's own context callback runs while it loads: nothing of
+	 * the data to hide, and the words say what was wrong (COPY format
+	 * "nonsense" not recognized).  Run from a function, such an error has
+	 * the function's context and is rewritten as the others.
+	 */
+	if (edata->context == NULL)
+		return;
 	edata->context = psprintf("COPY %s", table);
 	edata->internalquery = NULL;	/* a trigger's dynamic query */
 	edata->internalpos = 0;
