@@ -121,14 +121,12 @@ SELECT alg, count(*) AS lengths,
  WHERE l <> 2 * n
  GROUP BY alg ORDER BY alg COLLATE "C";
 
--- ECDSA nonces made ahead (crypto.c, EcPresign): a statement's
--- signatures after its first with a key take pairs (k^-1, r) made in
--- batches, and the pairs left at its end serve the next statements.  A
--- pair used twice would sign two messages with one nonce, which gives the
--- private key away: no r may repeat, within a statement, across
--- statements, after a statement that failed having signed (its tokens
--- carried out in the error's message) and a savepoint rolled back (its
--- tokens kept in a psql variable); every signature verifies.
+-- ECDSA nonces (crypto.c, ec_signer: ECDSA_do_sign of the EC_KEY
+-- interface): a nonce used twice would sign two messages with one k,
+-- which gives the private key away: no r may repeat, within a statement,
+-- across statements, after a statement that failed having signed (its
+-- tokens carried out in the error's message) and a savepoint rolled back
+-- (its tokens kept in a psql variable); every signature verifies.
 CREATE TEMP TABLE ec_sigs (stmt int, alg text, tok text);
 INSERT INTO ec_sigs SELECT 1, alg, jwt_sign(jsonb_build_object('i', i), priv, alg)
   FROM k, generate_series(1, 21) i WHERE alg LIKE 'ES%';

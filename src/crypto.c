@@ -32,11 +32,9 @@
  * are wiped before being freed, and the stack copies after each call.
  *
  * ECDSA: JOSE carries r||s, each zero-padded to the curve's size; OpenSSL
- * wants DER, converted both ways on the stack.  A signature's costly part,
- * the nonce k and r = (kG).x, does not depend on the message: from a
- * statement's second ECDSA signature with a key on, they are made ahead,
- * up to JWT_EC_BATCH at a time, and each signature takes one pair (see
- * EcPresign below).  A signature whose r or s is zero (the "psychic signature")
+ * wants DER for a verification, converted on the stack; a signature is
+ * made through the EC_KEY interface, whose ECDSA_SIG gives r and s without
+ * DER (see ec_signer).  A signature whose r or s is zero (the "psychic signature")
  * is refused before OpenSSL sees it.  PSS uses a salt as long as the hash
  * and MGF1 with the same hash, as RFC 7518 section 3.5 requires.  An HMAC
  * is compared in constant time.
@@ -57,8 +55,6 @@
 
 #include "postgres.h"
 
-#include <pthread.h>
-
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
@@ -67,8 +63,6 @@
 #include <openssl/provider.h>
 #include <openssl/rsa.h>
 #include <openssl/sha.h>
-
-#include "access/xact.h"
 
 #include "crypto.h"
 
@@ -85,44 +79,6 @@ typedef struct HmacState
 	}			inner, outer;
 } HmacState;
 
-/*
- * ECDSA nonces made ahead for one key.  An ECDSA signature is a scalar
- * multiplication k*G (for a random secret k) and a little arithmetic on
- * the message's hash; the multiplication is nearly all of its cost and
- * does not depend on the message.  OpenSSL makes k^-1 and r = (kG).x
- * apart (ECDSA_sign_setup, with k from its private random generator) and
- * signs with a pair made before (ECDSA_do_sign_ex): made JWT_EC_BATCH at
- * a time, back to back, the multiplications run with OpenSSL's code and
- * tables in the caches, where one between two rows of the executor finds
- * them evicted (about 5% of a signature for ES256).  Only from the
- * second ECDSA signature of a statement with the key on (a statement
- * signing one token signs as before), in batches that double with the
- * statement's signatures; pairs left at its end serve the next ones.
- *
- * A pair is taken out of the pool before it is used and freed after, so
- * that none signs twice (a nonce used twice gives the private key away),
- * whatever fails in between; pairs made before a fork() are dropped in
- * the child (a backend does not fork, but a procedural language's code
- * may; a handler registered with pthread_atfork counts the forks, with no
- * system call per signature).  k^-1 is as secret as the key: the pairs
- * are wiped when freed, with the key's state.  Through the EC_KEY
- * interface, deprecated in OpenSSL 3 but built into libcrypto, and only
- * for keys of the default provider: a FIPS provider's keys sign through
- * it, as before.
- */
-#define JWT_EC_BATCH	16
-
-typedef struct EcPresign
-{
-	EC_KEY	   *eckey;			/* the key in EC_KEY form (a reference) */
-	uint64		forks;			/* fork_count when the pairs were made */
-	TimestampTz stmt;			/* the statement of the last signature */
-	int			in_stmt;		/* signatures made in that statement */
-	int			n;				/* pairs ready: kinv[0 .. n - 1], r[...] */
-	BIGNUM	   *kinv[JWT_EC_BATCH];
-	BIGNUM	   *r[JWT_EC_BATCH];
-} EcPresign;
-
 struct JwtCryptoState
 {
 	HmacState  *hmac[JWT_HMAC_SLOTS];	/* keyed HS states, lazily */
@@ -130,8 +86,8 @@ struct JwtCryptoState
 	EVP_PKEY_CTX *sctx[JWT_ALG_COUNT];	/* sign contexts, lazily */
 	EVP_MD_CTX *ed_vctx;		/* EdDSA verify, reinitialised per call */
 	EVP_MD_CTX *ed_sctx;		/* EdDSA sign, reinitialised per call */
-	EcPresign  *ec;				/* ECDSA pairs made ahead, lazily */
-	bool		ec_off;			/* the key cannot use them */
+	EC_KEY	   *eckey;			/* ECDSA signing (a reference), lazily */
+	bool		eckey_off;		/* the key signs through the provider */
 };
 
 /* fetched once per backend, for the contexts' signature and MGF1 digests */
@@ -193,18 +149,6 @@ prehash(const JwtAlg *alg, const char *data, size_t len,
 	return true;
 }
 
-static void ec_presign_free(EcPresign *p);
-
-/* fork()s this process made a child of (see EcPresign) */
-static volatile uint64 fork_count = 0;
-static bool fork_handler = false;
-
-static void
-count_fork(void)
-{
-	fork_count++;
-}
-
 static JwtCryptoState *
 state_of(JwtKey *key)
 {
@@ -231,7 +175,7 @@ jwt_crypto_release(JwtKey *key)
 	}
 	EVP_MD_CTX_free(st->ed_vctx);
 	EVP_MD_CTX_free(st->ed_sctx);
-	ec_presign_free(st->ec);
+	EC_KEY_free(st->eckey);
 	OPENSSL_free(st);
 	key->crypto = NULL;
 }
@@ -657,134 +601,75 @@ pkey_verify(JwtKey *key, const JwtAlg *alg, const char *data, size_t len,
 	return true;
 }
 
-/* Free the pairs ready, wiped (ECDSA_sign_setup frees what the slots hold). */
-static void
-ec_presign_clear(EcPresign *p)
-{
-	while (p->n > 0)
-	{
-		p->n--;
-		BN_clear_free(p->kinv[p->n]);
-		BN_clear_free(p->r[p->n]);
-		p->kinv[p->n] = p->r[p->n] = NULL;
-	}
-}
-
-static void
-ec_presign_free(EcPresign *p)
-{
-	if (p == NULL)
-		return;
-	ec_presign_clear(p);
-	EC_KEY_free(p->eckey);
-	OPENSSL_free(p);
-}
-
 /*
- * The key's pool of ECDSA pairs, made at its first use; NULL when the key
- * cannot use one (not the default provider's, or OpenSSL fails), and for
- * good then.
+ * ECDSA signatures through the EC_KEY interface (deprecated in OpenSSL 3,
+ * built into libcrypto): ECDSA_do_sign on the hash gives r and s as
+ * numbers, where EVP_PKEY_sign goes through the provider's dispatch and
+ * encodes them as DER, which the caller then decodes (about 3% of an
+ * ES256 signature).  The nonce is made as the provider's path makes it
+ * (the same function): from the private key, the hash and fresh random
+ * bytes (BN_generate_dsa_nonce), so that a random generator whose state
+ * was duplicated (a VM snapshot run twice) still gives two messages two
+ * nonces.  Only for keys of OpenSSL's default provider whose EC_KEY uses
+ * OpenSSL's own implementation (no ENGINE): other keys (a FIPS
+ * provider's) sign through the provider.  The EC_KEY is the key's legacy
+ * form, which OpenSSL keeps with the EVP_PKEY and wipes with it.
+ *
+ * ec_signer gives the key in that form, or NULL when it signs through the
+ * provider, decided at its first signature.
  */
-static EcPresign *
-ec_presign_of(JwtKey *key)
+static EC_KEY *
+ec_signer(JwtKey *key)
 {
 	JwtCryptoState *st = key->crypto;
 	const OSSL_PROVIDER *prov;
-	EcPresign  *p;
+	EC_KEY	   *eckey;
 
-	if (st->ec != NULL || st->ec_off)
-		return st->ec;
-	st->ec_off = true;
-	if (!fork_handler)
-	{
-		if (pthread_atfork(NULL, NULL, count_fork) != 0)
-			return NULL;
-		fork_handler = true;
-	}
+	if (st->eckey != NULL || st->eckey_off)
+		return st->eckey;
+	st->eckey_off = true;
 	prov = EVP_PKEY_get0_provider(key->pkey);
 	if (prov == NULL || strcmp(OSSL_PROVIDER_get0_name(prov), "default") != 0)
 		return NULL;
-	if ((p = OPENSSL_zalloc(sizeof(EcPresign))) == NULL)
-		return NULL;
-	if ((p->eckey = EVP_PKEY_get1_EC_KEY(key->pkey)) == NULL)
+	if ((eckey = EVP_PKEY_get1_EC_KEY(key->pkey)) == NULL)
 	{
 		ERR_clear_error();
-		OPENSSL_free(p);
 		return NULL;
 	}
-	p->forks = fork_count;
-	st->ec = p;
-	st->ec_off = false;
-	return p;
+	if (EC_KEY_get_method(eckey) != EC_KEY_OpenSSL())
+	{
+		EC_KEY_free(eckey);
+		return NULL;
+	}
+	st->eckey = eckey;
+	st->eckey_off = false;
+	return eckey;
 }
 
 /*
- * Sign the hash md with a pair made ahead into out (r||s, n bytes each).
- * False when no pair is to be used (the statement's first signature with
- * the key) or OpenSSL fails: the caller signs the usual way.
+ * Sign the hash md with the key's EC_KEY into out (r||s, n bytes each).
+ * False when the key signs through the provider or OpenSSL fails: the
+ * caller signs the usual way.
  */
 static bool
-ec_presign_sign(JwtKey *key, const unsigned char *md, unsigned int mdlen,
-				unsigned char *out, int n)
+ec_sign(JwtKey *key, const unsigned char *md, unsigned int mdlen,
+		unsigned char *out, int n)
 {
-	EcPresign  *p = ec_presign_of(key);
-	TimestampTz stmt = GetCurrentStatementStartTimestamp();
-	BIGNUM	   *kinv;
-	BIGNUM	   *r;
+	EC_KEY	   *eckey = ec_signer(key);
 	ECDSA_SIG  *sig;
-	const BIGNUM *sr;
-	const BIGNUM *ss;
+	const BIGNUM *r;
+	const BIGNUM *s;
 	bool		ok;
 
-	if (p == NULL)
+	if (eckey == NULL)
 		return false;
-	if (p->forks != fork_count)
+	if ((sig = ECDSA_do_sign(md, mdlen, eckey)) == NULL)
 	{
-		ec_presign_clear(p);
-		p->forks = fork_count;
-	}
-	if (p->stmt != stmt)
-	{
-		p->stmt = stmt;
-		p->in_stmt = 0;
-	}
-	if (p->in_stmt < INT_MAX)
-		p->in_stmt++;
-	if (p->n == 0)
-	{
-		int			want = Min(p->in_stmt, JWT_EC_BATCH);
-
-		if (want < 2)
-			return false;
-		while (p->n < want)
-		{
-			/* on failure the slots stay NULL */
-			if (ECDSA_sign_setup(p->eckey, NULL, &p->kinv[p->n], &p->r[p->n]) != 1)
-			{
-				ERR_clear_error();
-				break;
-			}
-			p->n++;
-		}
-		if (p->n == 0)
-			return false;
-	}
-
-	/* taken out before use: a pair never signs twice */
-	p->n--;
-	kinv = p->kinv[p->n];
-	r = p->r[p->n];
-	p->kinv[p->n] = p->r[p->n] = NULL;
-	sig = ECDSA_do_sign_ex(md, mdlen, kinv, r, p->eckey);
-	BN_clear_free(kinv);
-	BN_clear_free(r);
-	if (sig == NULL)
-	{
-		ERR_clear_error();		/* s = 0: sign the usual way */
+		ERR_clear_error();
 		return false;
 	}
-	ECDSA_SIG_get0(sig, &sr, &ss);
-	ok = BN_bn2binpad(sr, out, n) == n && BN_bn2binpad(ss, out + n, n) == n;
+	ECDSA_SIG_get0(sig, &r, &s);
+	ok = BN_bn2binpad(r, out, n) == n && BN_bn2binpad(s, out + n, n) == n;
 	ECDSA_SIG_free(sig);
 	return ok;
 }
@@ -825,7 +710,7 @@ pkey_sign(JwtKey *key, const JwtAlg *alg, const char *data, size_t len,
 		size_t		derlen = sizeof(der);
 
 		Assert(n <= 66);
-		if (ec_presign_sign(key, md, mdlen, out, n))
+		if (ec_sign(key, md, mdlen, out, n))
 		{
 			*outlen = 2 * n;
 			return true;

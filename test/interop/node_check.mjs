@@ -317,9 +317,8 @@ async function verifyBatch(K, c, t) {
     `${c.id}: all ${toks.length} jwt_sign batch signatures are ${c.sig_bytes} bytes, raw r||s not DER`,
     t.error ?? (bad === -1 ? 'no tokens' : `token ${bad + 1}: ${sigs[bad] ? sigs[bad].length + ' bytes ' + sigs[bad].toString('hex') : 'missing'}\ntoken ${toks[bad]}`));
   // Every signature of the batch verifies (node:crypto, r||s as IEEE P1363)
-  // and no two share r: the statement signs its tokens after the first
-  // with nonces made ahead in batches (crypto.c), and a nonce used twice
-  // would give the private key away.
+  // and no two share r: a nonce used twice would give the private key
+  // away.
   const pub = crypto.createPublicKey(K.keys[t.key].public_pem);
   const hash = 'sha' + c.alg.slice(2, 5);
   const failed = [];
