@@ -20,9 +20,11 @@
 #include "common/keywords.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "parser/parser.h"
 #include "parser/scansup.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
+#include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -358,6 +360,36 @@ execute_refused(const ErrorData *edata)
 }
 
 /*
+ * Does the text have a line as long as a query pg_stat_activity keeps
+ * (track_activity_query_size, less a character's bytes)?  The deadlock
+ * report and the postmaster's report of a backend that died quote the
+ * query of a backend as pg_stat_activity has it, cut at that size: a
+ * statement that writes a long token or key before the extension's name
+ * (a CTE, a VALUES list) is quoted without the name.  Such a line is
+ * taken to quote one; the cost of a false match is the report's queries.
+ */
+static bool
+quotes_cut_query(const char *text)
+{
+	const char *line = text;
+	int			cut = pgstat_track_activity_query_size - MAX_MULTIBYTE_CHAR_LEN;
+
+	if (text == NULL)
+		return false;
+	for (const char *p = text;; p++)
+	{
+		if (*p == '\n' || *p == '\0')
+		{
+			if (p - line >= cut)
+				return true;
+			if (*p == '\0')
+				return false;
+			line = p + 1;
+		}
+	}
+}
+
+/*
  * Is this PostgreSQL's report of a deadlock whose text for the server log
  * (errdetail_log) quotes a query calling one of the extension's functions?
  * It lists the query of every process in the cycle, one of which may hold
@@ -373,7 +405,8 @@ static bool
 deadlock_quotes_jwt(const ErrorData *edata)
 {
 	return edata->sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED &&
-		(mentions_jwt(edata->detail_log) || executes_jwt(edata->detail_log, true));
+		(mentions_jwt(edata->detail_log) || executes_jwt(edata->detail_log, true) ||
+		 quotes_cut_query(edata->detail_log));
 }
 
 /*
@@ -414,16 +447,24 @@ static const struct
  * any prefix) as ***, and comments left out.  So the log still says what
  * ran (DROP TABLE ***, SELECT jwt_sign(***, ***)) without a value a
  * client wrote into it: a token or a key is a string, and written without
- * quotes it is a name.  NULL for a text with a backslash in a string (the
- * string's end then depends on standard_conforming_strings at the time it
- * was read, and E'' strings): the caller does not log the text at all.
- * Linear in the text.
+ * quotes it is a name.  A string's backslashes escape as the lexer reads
+ * them now: in E'' strings, and in every string while
+ * standard_conforming_strings is off.  NULL for a text that names that
+ * setting (it may have changed it after it was read): the caller does not
+ * log the text at all.  Linear in the text.
  */
 static char *
-mask_statement(const char *p)
+mask_statement(const char *text)
 {
 	StringInfoData buf;
+	const char *p = text;
+	char	   *tag;
 
+	for (; *p != '\0'; p++)
+		if ((*p == 's' || *p == 'S') &&
+			pg_strncasecmp(p, "standard_conforming_strings", 27) == 0)
+			return NULL;
+	p = text;
 	initStringInfo(&buf);
 	while (*p != '\0')
 	{
@@ -434,13 +475,18 @@ mask_statement(const char *p)
 		else if (*p == '\'' || *p == '"')
 		{
 			char		q = *p++;
+			bool		escapes = q == '\'' &&
+				(!standard_conforming_strings ||
+				 (start > text && (start[-1] == 'E' || start[-1] == 'e') &&
+				  (start - 1 == text || !ident_char(start[-2]))));
 
 			for (; *p != '\0'; p++)
 			{
-				if (*p == '\\' && q == '\'')
+				if (*p == '\\' && escapes)
 				{
-					pfree(buf.data);
-					return NULL;
+					if (*++p == '\0')
+						break;
+					continue;
 				}
 				if (*p == q)
 				{
@@ -473,7 +519,9 @@ mask_statement(const char *p)
 				continue;
 			}
 			t++;
-			end = strstr(t, pnstrdup(p, t - p));
+			tag = pnstrdup(p, t - p);
+			end = strstr(t, tag);
+			pfree(tag);
 			p = end ? end + (t - p) : p + strlen(p);
 			appendStringInfoString(&buf, "$$" MASKED "$$");
 		}
@@ -494,7 +542,8 @@ mask_statement(const char *p)
 		else if (isdigit((unsigned char) *p) ||
 				 (*p == '.' && isdigit((unsigned char) p[1])))
 		{
-			while (ident_char(*p) || *p == '.' ||
+			/* not a $: "1$q$...$q$" is a number and a string */
+			while ((ident_char(*p) && *p != '$') || *p == '.' ||
 				   ((*p == '+' || *p == '-') && (p[-1] == 'e' || p[-1] == 'E')))
 				p++;
 			appendStringInfoString(&buf, MASKED);
@@ -503,6 +552,38 @@ mask_statement(const char *p)
 			appendStringInfoChar(&buf, *p++);
 	}
 	return buf.data;
+}
+
+/*
+ * The lexer's and the grammar's errors quote the text where they stopped:
+ * "syntax error at or near "'<a key>'"" (a missing comma after it),
+ * "unterminated quoted string at or near "'<the rest of the statement>"".
+ * In a statement that names the extension, the quote goes, for the log
+ * and the client (which has the statement, and the error's position);
+ * errhidestmt only keeps the statement out.
+ */
+#define SYNTAX_NOT_QUOTED " (the text there is not shown: the statement names the jwt extension)"
+
+static void
+hide_syntax_error(ErrorData *edata)
+{
+	const char *near;
+	MemoryContext cxt;
+	char	   *old = edata->message;
+
+	if (edata->sqlerrcode != ERRCODE_SYNTAX_ERROR || old == NULL ||
+		edata->message_id == NULL ||
+		strcmp(edata->message_id, "%s at or near \"%s\"") != 0 ||
+		(!mentions_jwt(debug_query_string) && !executes_jwt(debug_query_string, false)))
+		return;
+	cxt = MemoryContextSwitchTo(edata->assoc_context ? edata->assoc_context : ErrorContext);
+	near = strstr(old, " at or near \"");
+	if (near != NULL && strcmp(dgettext(edata->domain, edata->message_id), edata->message_id) == 0)
+		edata->message = psprintf("%.*s" SYNTAX_NOT_QUOTED, (int) (near - old), old);
+	else
+		edata->message = pstrdup("syntax error" SYNTAX_NOT_QUOTED);
+	MemoryContextSwitchTo(cxt);
+	pfree(old);
 }
 
 /*
@@ -518,8 +599,10 @@ hide_statement_log(ErrorData *edata)
 	int			i;
 	int			colons = -2;
 	const char *cut;
+	char	   *old;
 	char	   *masked;
-	bool		is_statement;
+	size_t		mlen;
+	size_t		qlen;
 	MemoryContext cxt;
 
 	if (edata->message_id == NULL || edata->message == NULL)
@@ -533,34 +616,52 @@ hide_statement_log(ErrorData *edata)
 		!mentions_jwt(edata->detail) && !executes_jwt(debug_query_string, false))
 		return;
 
+	/* the messages are ErrorContext's, freed after a message only */
+	if (edata->detail != NULL)
+		pfree(edata->detail);
+	if (edata->detail_log != NULL)
+		pfree(edata->detail_log);
 	edata->detail = NULL;
 	edata->detail_log = NULL;
-	cxt = edata->assoc_context ? edata->assoc_context : ErrorContext;
 	if (colons == 0)
 		return;
-	is_statement = colons > 0;	/* not a plan */
-	if (strcmp(dgettext(edata->domain, edata->message_id), edata->message_id) != 0)
-		cut = edata->message;	/* translated: where its ": " are is unknown */
+	old = edata->message;
+	mlen = strlen(old);
+	qlen = debug_query_string ? strlen(debug_query_string) : 0;
+	masked = NULL;
+	if (colons > 0 && qlen > 0 && qlen <= mlen &&
+		strcmp(old + mlen - qlen, debug_query_string) == 0)
+	{
+		/*
+		 * The statement is the message's last %s, in every language; a
+		 * prepared statement's name before it may hold ": " or a quote.
+		 */
+		cut = old + mlen - qlen;
+		masked = mask_statement(cut);
+	}
+	else if (strcmp(dgettext(edata->domain, edata->message_id), edata->message_id) != 0)
+		cut = old;				/* translated: where its ": " are is unknown */
 	else if (colons < 0)
 	{
-		cut = strstr(edata->message, "  plan:");
-		cut = cut ? cut + 7 : edata->message;
+		cut = strstr(old, "  plan:");
+		cut = cut ? cut + 7 : old;
 	}
 	else
 	{
-		cut = edata->message;
+		cut = old;
 		while (colons-- > 0 && (cut = strstr(cut, ": ")) != NULL)
 			cut += 2;
 		if (cut == NULL)
-			cut = edata->message;
+			cut = old;
 	}
-	cxt = MemoryContextSwitchTo(cxt);
-	masked = is_statement ? mask_statement(cut) : NULL;
-	edata->message = psprintf("%.*s%s%s", (int) (cut - edata->message),
-							  edata->message,
-							  cut > edata->message && cut[-1] != ' ' ? " " : "",
+	cxt = MemoryContextSwitchTo(edata->assoc_context ? edata->assoc_context : ErrorContext);
+	edata->message = psprintf("%.*s%s%s", (int) (cut - old), old,
+							  cut > old && cut[-1] != ' ' ? " " : "",
 							  masked ? masked : STATEMENT_NOT_LOGGED);
 	MemoryContextSwitchTo(cxt);
+	pfree(old);
+	if (masked != NULL)
+		pfree(masked);
 }
 
 /*
@@ -811,8 +912,10 @@ jwt_leader_log_hook(ErrorData *edata)
 	 * single-user backend, whose errors' details its user reads.)
 	 */
 	if (IsPostmasterEnvironment && !IsUnderPostmaster &&
-		(mentions_jwt(edata->detail) || executes_jwt(edata->detail, true)))
+		(mentions_jwt(edata->detail) || executes_jwt(edata->detail, true) ||
+		 quotes_cut_query(edata->detail)))
 		edata->detail = NULL;
+	hide_syntax_error(edata);
 	if (execute_refused(edata))
 	{
 		edata->hide_stmt = true;

@@ -74,19 +74,35 @@ append_to_file($parse_script, "SELECT jwt_sign('{}', '$parse_key');\n");
 		'pgbench ran a statement with log_min_messages at debug2');
 }
 
+# A psql in the background, reading $in, writing to $out
+sub background_psql
+{
+	my ($in, $out, $extra) = @_;
+	return IPC::Run::start(
+		[ 'psql', '-XAtq', '-d', $node->connstr('postgres') . ($extra // '') ],
+		'<', $in, '>', $out, '2>', $out,
+		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+}
+
+# Run a statement that sleeps in a backend, kill the backend with signal
+# 9 while it sleeps, and wait for the server to restart
+sub crash_statement
+{
+	my ($sql) = @_;
+	my ($in, $out) = ("$sql;\n", '');
+	my $h = background_psql(\$in, \$out, ' application_name=crash');
+	$h->pump while length $in;
+	my $running = "SELECT pid FROM pg_stat_activity WHERE application_name = 'crash' AND wait_event = 'PgSleep'";
+	$node->poll_query_until('postgres', "SELECT count(*) = 1 FROM ($running) s")
+	  or die 'the statement to crash did not start';
+	kill 'KILL', $node->safe_psql('postgres', $running);
+	eval { $h->finish; };
+	$node->poll_query_until('postgres', 'SELECT true') or die 'the server did not restart';
+}
+
 # the postmaster's report of a backend that died running such a statement
 my $crash_key = 'CRASHSECRETMARKER0123456789abcdefghij';
-my ($crash_out, $crash_err) = ('', '');
-my $crash = IPC::Run::start(
-	[ 'psql', '-XAtq', '-d', $node->connstr('postgres'),
-		'-c', "SELECT jwt_sign('{}', '$crash_key'), pg_sleep(600)" ],
-	'>', \$crash_out, '2>', \$crash_err);
-my $running = "SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()";
-$node->poll_query_until('postgres', "SELECT count(*) = 1 FROM ($running) s")
-  or die 'the statement to crash did not start';
-kill 'KILL', $node->safe_psql('postgres', $running);
-$crash->finish;
-$node->poll_query_until('postgres', 'SELECT true') or die 'the server did not restart';
+crash_statement("SELECT jwt_sign('{}', '$crash_key'), pg_sleep(600)");
 
 # a private key that only the registry's nested INSERT holds
 $node->safe_psql('postgres', "SELECT jwt_registry_rotate('ES256')");
@@ -127,17 +143,76 @@ $node->safe_psql('postgres', "SELECT 'EXECSMALLMARKER' --" . ('execute--' x 3) .
 
 # a statement that names jwt_ only to stay out of the log (any role can
 # write it): it is logged with its names and values masked, so the log
-# still says what ran; a value written without quotes is a name; a string
-# with a backslash, whose end depends on standard_conforming_strings, keeps
-# the whole statement out
+# still says what ran; a value written without quotes is a name; a
+# string's backslashes escape as the lexer reads them (E''); a statement
+# naming standard_conforming_strings, which may change how its strings
+# read, is left out whole
 $node->safe_psql('postgres', "CREATE TABLE audited (a int)");
 $node->safe_psql('postgres', "DROP TABLE audited /* jwt_ AUDITCOMMENTMARKER */");
 $node->psql('postgres', "SELECT jwt_verify(UNQUOTEDTOKENMARKER.abc.def, 'k')");
 $node->safe_psql('postgres',
 	"SELECT \$t\$DOLLARMARKER\$t\$ AS jwt_a, 'it''s QUOTEMARKER' AS b, \"IDENTMARKER\" FROM (SELECT 1) \"IDENTMARKER\"");
-$node->safe_psql('postgres', "SELECT E'\\\\ BACKSLASHMARKER' AS jwt_b");
+$node->safe_psql('postgres', "SELECT E'\\\\ \\' BACKSLASHMARKER' AS jwt_b");
+# the lexer's and the grammar's errors quote the text where they stopped:
+# a key after a missing comma, the rest of the statement after an
+# unterminated string
+my ($syn_ret, $syn_out, $syn_err) = $node->psql('postgres',
+	"SELECT jwt_sign('{}' 'SYNTAXMARKER-0123456789')");
+like($syn_err, qr/ERROR:  syntax error \(the text there is not shown: the statement names the jwt extension\)/,
+	'a syntax error in a statement naming the extension does not quote the text');
+my ($unt_out, $unt_err) = (q{}, q{});
+IPC::Run::run([ 'psql', '-X', '-d', $node->connstr('postgres'),
+		'-c', "SELECT jwt_sign('{}', 'UNTERMMARKER-0123456789" ],
+	'>', \$unt_out, '2>', \$unt_err);
+like($unt_err, qr/ERROR:  unterminated quoted string \(the text there is not shown/,
+	'nor does an unterminated string');
+unlike(join("\n", grep { /ERROR:/ } split /\n/, $syn_err . "\n" . $unt_err), qr/SYNTAXMARKER|UNTERMMARKER/,
+	'the error the client gets does not quote the key either (psql shows its own query)');
+$node->command_ok(
+	[ 'psql', '-X', '-d', $node->connstr('postgres'),
+		'-c', "SET standard_conforming_strings = on; SELECT 'SCSMARKER' AS jwt_c" ],
+	'a statement naming standard_conforming_strings ran (one query string)');
+
+# the postmaster's report of a backend that died, and a deadlock report,
+# quote a query as pg_stat_activity keeps it, cut at
+# track_activity_query_size (1 kB): a long token written before the
+# extension's name is quoted without the name
+my $cut_marker = 'CUTQUERYMARKER';
+my $long_tok = $cut_marker . ('A' x 1100);
+crash_statement("WITH t AS (SELECT '$long_tok' AS tok) SELECT pg_sleep(600), jwt_verify(tok, 'k') FROM t");
+$node->safe_psql('postgres', 'CREATE TABLE dl1 (a int); CREATE TABLE dl2 (a int)');
+{
+	my ($in, $out) = ('', '');
+	my $first = background_psql(\$in, \$out);
+	$in .= "SET deadlock_timeout = '100ms';\nBEGIN;\nLOCK dl1;\nSELECT 'locked';\n";
+	$first->pump until $out =~ /locked/;
+	my ($in2, $out2) = ('', '');
+	my $second = background_psql(\$in2, \$out2);
+	$in2 .= "SET deadlock_timeout = '100ms';\nBEGIN;\nLOCK dl2;\n"
+	  . "WITH t AS (SELECT '$long_tok' AS tok) SELECT jwt_verify(tok, 'k'), (SELECT count(*) FROM dl1) FROM t;\n";
+	$second->pump;
+	$node->poll_query_until('postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'WITH t AS%'")
+	  or die 'the second session did not wait';
+	$in .= "SELECT count(*) FROM dl2;\nROLLBACK;\n\\q\n";
+	$first->finish;
+	$in2 .= "ROLLBACK;\n\\q\n";
+	$second->finish;
+	like($out . $out2, qr/deadlock detected/, 'the two sessions deadlocked');
+}
+
+# each statement's message is replaced in ErrorContext, which only an
+# error empties: the replaced text and the masked copy are freed
+my $grow = join('', map { "SELECT jwt_sign('{}', '" . ('K' x 10000) . "');\n" } 1 .. 200);
+my $error_cxt = $node->safe_psql('postgres',
+	"SET log_statement = 'all';\n$grow"
+	  . "SELECT total_bytes FROM pg_backend_memory_contexts WHERE name = 'ErrorContext';");
+$error_cxt = (split /\n/, $error_cxt)[-1];
+cmp_ok($error_cxt, '<', 1024 * 1024,
+	"ErrorContext stays small after 200 logged statements of 10 kB ($error_cxt bytes)");
 
 my $log = slurp_file($node->logfile, $offset);
+unlike($log, qr/$cut_marker/, 'no report quotes a long token cut from its statement');
 unlike($log, qr/\Q$literal\E/, 'a key written into a statement is not logged');
 unlike($log, qr/\Q$bound_key\E/, 'a key bound as a parameter is not logged');
 unlike($log, qr/\Q$token\E/, 'a token bound as a parameter is not logged');
@@ -160,9 +235,11 @@ like($log, qr/statement: SELECT jwt_verify\(\*\*\*\.\*\*\*\.\*\*\*, '\*\*\*'\)/,
 	'a token written without quotes is masked as a name');
 like($log, qr/statement: SELECT \$\$\*\*\*\$\$ AS jwt_a, '\*\*\*' AS \*\*\*, "\*\*\*" FROM \(SELECT \*\*\*\) "\*\*\*"/,
 	'dollar-quoted and quoted strings, quoted names and numbers are masked');
+like($log, qr/statement: SELECT \*\*\*'\*\*\*' AS jwt_b\n/,
+	'an E string with escaped backslash and quote is masked');
 like($log, qr/statement: <not logged: it names the jwt extension>/,
-	'a statement with a backslash in a string is not logged');
-for my $marker (qw(AUDITCOMMENTMARKER UNQUOTEDTOKENMARKER DOLLARMARKER QUOTEMARKER IDENTMARKER BACKSLASHMARKER))
+	'a statement naming standard_conforming_strings is not logged');
+for my $marker (qw(AUDITCOMMENTMARKER UNQUOTEDTOKENMARKER DOLLARMARKER QUOTEMARKER IDENTMARKER BACKSLASHMARKER SCSMARKER SYNTAXMARKER UNTERMMARKER))
 {
 	unlike($log, qr/$marker/i, "$marker is not logged");
 }
