@@ -20,7 +20,6 @@
 #include "common/keywords.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "parser/parser.h"
 #include "parser/scansup.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
@@ -360,33 +359,23 @@ execute_refused(const ErrorData *edata)
 }
 
 /*
- * Does the text have a line as long as a query pg_stat_activity keeps
- * (track_activity_query_size, less a character's bytes)?  The deadlock
- * report and the postmaster's report of a backend that died quote the
- * query of a backend as pg_stat_activity has it, cut at that size: a
- * statement that writes a long token or key before the extension's name
- * (a CTE, a VALUES list) is quoted without the name.  Such a line is
- * taken to quote one; the cost of a false match is the report's queries.
+ * Is the text as long as a report quoting a cut query can be?  The
+ * deadlock report and the postmaster's report of a backend that died
+ * quote the query of a backend as pg_stat_activity has it, cut at
+ * track_activity_query_size (the postmaster's at 1 kB at most, its
+ * buffer): a statement that writes a long token or key before the
+ * extension's name (a CTE, a VALUES list, over several lines) is quoted
+ * without the name.  A text that long (less a character's bytes) is taken
+ * to quote one; the cost of a false match is the report's queries.
  */
 static bool
-quotes_cut_query(const char *text)
+quotes_cut_query(const char *text, bool postmaster)
 {
-	const char *line = text;
-	int			cut = pgstat_track_activity_query_size - MAX_MULTIBYTE_CHAR_LEN;
+	int			cut = pgstat_track_activity_query_size;
 
-	if (text == NULL)
-		return false;
-	for (const char *p = text;; p++)
-	{
-		if (*p == '\n' || *p == '\0')
-		{
-			if (p - line >= cut)
-				return true;
-			if (*p == '\0')
-				return false;
-			line = p + 1;
-		}
-	}
+	if (postmaster)
+		cut = Min(cut, 1024);
+	return text != NULL && strlen(text) >= cut - MAX_MULTIBYTE_CHAR_LEN;
 }
 
 /*
@@ -406,7 +395,7 @@ deadlock_quotes_jwt(const ErrorData *edata)
 {
 	return edata->sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED &&
 		(mentions_jwt(edata->detail_log) || executes_jwt(edata->detail_log, true) ||
-		 quotes_cut_query(edata->detail_log));
+		 quotes_cut_query(edata->detail_log, false));
 }
 
 /*
@@ -447,24 +436,49 @@ static const struct
  * any prefix) as ***, and comments left out.  So the log still says what
  * ran (DROP TABLE ***, SELECT jwt_sign(***, ***)) without a value a
  * client wrote into it: a token or a key is a string, and written without
- * quotes it is a name.  A string's backslashes escape as the lexer reads
- * them now: in E'' strings, and in every string while
- * standard_conforming_strings is off.  NULL for a text that names that
- * setting (it may have changed it after it was read): the caller does not
- * log the text at all.  Linear in the text.
+ * quotes it is a name.  Linear in the text.
+ *
+ * Where a '...' string ends depends on backslashes: they escape in E''
+ * strings, in a string continued from one ('a' <newline> 'b'), in every
+ * string while standard_conforming_strings is off (which may have changed
+ * between the time the text was read and the time it is logged), never
+ * in B'' and X'' strings.  mask_reading reads the text once with every
+ * backslash escaping and once with none; the statement is masked only
+ * when both readings end every string in the same place, which any mix
+ * of the two then does too.  Otherwise NULL: the caller does not log the
+ * text at all.
  */
+static char *mask_reading(const char *text, bool escapes, uint64 *ends);
+
 static char *
 mask_statement(const char *text)
+{
+	uint64		ends_escaped = 0;
+	uint64		ends_plain = 0;
+	char	   *escaped = mask_reading(text, true, &ends_escaped);
+	char	   *plain = mask_reading(text, false, &ends_plain);
+
+	if (ends_escaped != ends_plain || strcmp(escaped, plain) != 0)
+	{
+		pfree(escaped);
+		pfree(plain);
+		return NULL;
+	}
+	pfree(plain);
+	return escaped;
+}
+
+/*
+ * One reading of mask_statement's; *ends gets a hash of where its strings
+ * end.
+ */
+static char *
+mask_reading(const char *text, bool escapes, uint64 *ends)
 {
 	StringInfoData buf;
 	const char *p = text;
 	char	   *tag;
 
-	for (; *p != '\0'; p++)
-		if ((*p == 's' || *p == 'S') &&
-			pg_strncasecmp(p, "standard_conforming_strings", 27) == 0)
-			return NULL;
-	p = text;
 	initStringInfo(&buf);
 	while (*p != '\0')
 	{
@@ -475,14 +489,10 @@ mask_statement(const char *text)
 		else if (*p == '\'' || *p == '"')
 		{
 			char		q = *p++;
-			bool		escapes = q == '\'' &&
-				(!standard_conforming_strings ||
-				 (start > text && (start[-1] == 'E' || start[-1] == 'e') &&
-				  (start - 1 == text || !ident_char(start[-2]))));
 
 			for (; *p != '\0'; p++)
 			{
-				if (*p == '\\' && escapes)
+				if (*p == '\\' && escapes && q == '\'')
 				{
 					if (*++p == '\0')
 						break;
@@ -497,6 +507,7 @@ mask_statement(const char *text)
 			}
 			if (*p != '\0')
 				p++;
+			*ends = *ends * 31 + (p - text);
 			appendStringInfo(&buf, "%c" MASKED "%c", q, q);
 		}
 		else if (*p == '$' && isdigit((unsigned char) p[1]))
@@ -854,6 +865,11 @@ hide_copy_message(ErrorData *edata)
 	if (copy_secret_active == NULL || edata->elevel == ERROR)
 		return;
 	cxt = MemoryContextSwitchTo(edata->assoc_context ? edata->assoc_context : ErrorContext);
+	/* ErrorContext's, which only an error empties */
+	if (edata->context != NULL)
+		pfree(edata->context);
+	if (edata->internalquery != NULL)
+		pfree(edata->internalquery);
 	edata->context = psprintf("COPY %s", copy_secret_active);
 	edata->internalquery = NULL;
 	edata->internalpos = 0;
@@ -898,6 +914,8 @@ jwt_leader_log_hook(ErrorData *edata)
 	{
 		edata->hide_stmt = true;
 		edata->hide_ctx = true;
+		if (edata->internalquery != NULL)
+			pfree(edata->internalquery);	/* ErrorContext's: only an error empties it */
 		edata->internalquery = NULL;	/* no hiding flag of its own */
 	}
 	if (deadlock_quotes_jwt(edata))
@@ -913,7 +931,7 @@ jwt_leader_log_hook(ErrorData *edata)
 	 */
 	if (IsPostmasterEnvironment && !IsUnderPostmaster &&
 		(mentions_jwt(edata->detail) || executes_jwt(edata->detail, true) ||
-		 quotes_cut_query(edata->detail)))
+		 quotes_cut_query(edata->detail, true)))
 		edata->detail = NULL;
 	hide_syntax_error(edata);
 	if (execute_refused(edata))

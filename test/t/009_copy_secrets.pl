@@ -216,6 +216,20 @@ SKIP:
 	unlike($w_out, qr/$retry/i, 'nor has its client');
 }
 
+# a LOG of a trigger for each row of a COPY into a table named jwt_keys:
+# its context is replaced in ErrorContext, which only an error empties,
+# and the replaced one is freed
+my $copy_cxt = $node->safe_psql('postgres', q{
+CREATE SCHEMA logged;
+CREATE TABLE logged.jwt_keys (a int);
+CREATE FUNCTION logged.say() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE LOG 'row'; RETURN NEW; END $$;
+CREATE TRIGGER say BEFORE INSERT ON logged.jwt_keys FOR EACH ROW EXECUTE FUNCTION logged.say();
+COPY logged.jwt_keys FROM PROGRAM 'seq 1 5000';
+SELECT total_bytes FROM pg_backend_memory_contexts WHERE name = 'ErrorContext';
+});
+cmp_ok($copy_cxt, '<', 512 * 1024,
+	"ErrorContext stays small after a COPY logging 5000 rows ($copy_cxt bytes)");
+
 # an unrelated table keeps COPY's context as PostgreSQL wrote it
 ($stderr, $log) = run_script(
 	"CREATE TABLE other (a int);\nCOPY other FROM stdin;\nNOTANUMBERMARKER\n\\.\n");
