@@ -566,6 +566,26 @@ mask_reading(const char *text, bool escapes, uint64 *ends)
 }
 
 /*
+ * The memory context of edata's strings, and a string field of it freed
+ * and cleared: they are ErrorContext's, which only an error empties, so
+ * what the log hook replaces in a message that is not an error would stay
+ * there for the session.
+ */
+static MemoryContext
+edata_context(const ErrorData *edata)
+{
+	return edata->assoc_context ? edata->assoc_context : ErrorContext;
+}
+
+static void
+clear_field(char **field)
+{
+	if (*field != NULL)
+		pfree(*field);
+	*field = NULL;
+}
+
+/*
  * The lexer's and the grammar's errors quote the text where they stopped:
  * "syntax error at or near "'<a key>'"" (a missing comma after it),
  * "unterminated quoted string at or near "'<the rest of the statement>"".
@@ -587,7 +607,7 @@ hide_syntax_error(ErrorData *edata)
 		strcmp(edata->message_id, "%s at or near \"%s\"") != 0 ||
 		(!mentions_jwt(debug_query_string) && !executes_jwt(debug_query_string, false)))
 		return;
-	cxt = MemoryContextSwitchTo(edata->assoc_context ? edata->assoc_context : ErrorContext);
+	cxt = MemoryContextSwitchTo(edata_context(edata));
 	near = strstr(old, " at or near \"");
 	if (near != NULL && strcmp(dgettext(edata->domain, edata->message_id), edata->message_id) == 0)
 		edata->message = psprintf("%.*s" SYNTAX_NOT_QUOTED, (int) (near - old), old);
@@ -627,13 +647,8 @@ hide_statement_log(ErrorData *edata)
 		!mentions_jwt(edata->detail) && !executes_jwt(debug_query_string, false))
 		return;
 
-	/* the messages are ErrorContext's, freed after a message only */
-	if (edata->detail != NULL)
-		pfree(edata->detail);
-	if (edata->detail_log != NULL)
-		pfree(edata->detail_log);
-	edata->detail = NULL;
-	edata->detail_log = NULL;
+	clear_field(&edata->detail);
+	clear_field(&edata->detail_log);
 	if (colons == 0)
 		return;
 	old = edata->message;
@@ -665,7 +680,7 @@ hide_statement_log(ErrorData *edata)
 		if (cut == NULL)
 			cut = old;
 	}
-	cxt = MemoryContextSwitchTo(edata->assoc_context ? edata->assoc_context : ErrorContext);
+	cxt = MemoryContextSwitchTo(edata_context(edata));
 	edata->message = psprintf("%.*s%s%s", (int) (cut - old), old,
 							  cut > old && cut[-1] != ' ' ? " " : "",
 							  masked ? masked : STATEMENT_NOT_LOGGED);
@@ -864,14 +879,10 @@ hide_copy_message(ErrorData *edata)
 
 	if (copy_secret_active == NULL || edata->elevel == ERROR)
 		return;
-	cxt = MemoryContextSwitchTo(edata->assoc_context ? edata->assoc_context : ErrorContext);
-	/* ErrorContext's, which only an error empties */
-	if (edata->context != NULL)
-		pfree(edata->context);
-	if (edata->internalquery != NULL)
-		pfree(edata->internalquery);
+	cxt = MemoryContextSwitchTo(edata_context(edata));
+	clear_field(&edata->context);
+	clear_field(&edata->internalquery);
 	edata->context = psprintf("COPY %s", copy_secret_active);
-	edata->internalquery = NULL;
 	edata->internalpos = 0;
 	MemoryContextSwitchTo(cxt);
 }
@@ -914,9 +925,7 @@ jwt_leader_log_hook(ErrorData *edata)
 	{
 		edata->hide_stmt = true;
 		edata->hide_ctx = true;
-		if (edata->internalquery != NULL)
-			pfree(edata->internalquery);	/* ErrorContext's: only an error empties it */
-		edata->internalquery = NULL;	/* no hiding flag of its own */
+		clear_field(&edata->internalquery);	/* no hiding flag of its own */
 	}
 	if (deadlock_quotes_jwt(edata))
 		edata->detail_log = NULL;	/* the log gets the detail instead */
@@ -941,7 +950,7 @@ jwt_leader_log_hook(ErrorData *edata)
 			(strstr(edata->message, "jwt_authenticate") != NULL ||
 			 strstr(edata->message, "jwt_registry_authenticate") != NULL))
 		{
-			MemoryContext cxt = edata->assoc_context ? edata->assoc_context : ErrorContext;
+			MemoryContext cxt = edata_context(edata);
 
 			edata->sqlerrcode = ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
 			edata->message_id = JWT_ALREADY_ESTABLISHED_MSG;
