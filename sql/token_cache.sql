@@ -82,8 +82,13 @@ SELECT * FROM pg_temp.delta();
 SELECT valid FROM t, k, jwt_validate(tok, jsonb_build_object('keys', jsonb_build_array(pub)), audience => 'api');
 SELECT * FROM pg_temp.delta();
 
--- One byte of the signature changed: a miss and a bad signature, however
--- many times the genuine token was verified.
+-- The genuine token, verified since the cache was emptied above: an
+-- entry again.
+SELECT valid FROM t, k, jwt_validate(tok, pub, audience => 'api');
+SELECT entries FROM jwt_token_cache_info();
+SELECT * FROM pg_temp.delta();
+-- One byte of the signature changed: a miss and a bad signature, though
+-- the genuine token has an entry.
 SELECT reason FROM k, t,
        LATERAL (SELECT left(tok, length(tok) - 5)
                        || CASE WHEN substr(tok, length(tok) - 4, 1) = 'A' THEN 'B' ELSE 'A' END

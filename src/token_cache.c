@@ -12,7 +12,10 @@
  * that verified it (the member of a JWK Set that the token's kid picked),
  * and, to save reading the payload again, the claims set as read from it
  * (claims.c's JwtClaimSet, when it takes at most JWT_TOKEN_CACHE_CLAIMS_MAX
- * bytes; no signature, so an entry cannot be made back into a token).
+ * bytes; no signature, so an entry cannot be made back into a token),
+ * from the first call that finds the entry on: that call reads the payload
+ * as usual and leaves its claims there, so that a token verified once and
+ * never again (many distinct tokens going by) costs no copy of them.
  * The digest is the SHA-256 of the whole token.  Its
  * state after the header and payload (the signing input) is kept, and on
  * a miss finished into the SHA-256 of the signing input, which an RS256,
@@ -93,6 +96,21 @@ typedef struct TokenCacheKey
 	unsigned char digest[JWT_TOKEN_DIGEST_LEN];
 	uint64		serial;			/* of the key that verified it */
 } TokenCacheKey;
+
+/*
+ * The hash of a key: the digest is a SHA-256 already, so its first bytes
+ * (and the serial) do; dynahash's default would hash it again.
+ */
+static uint32
+key_hash(const void *key, Size keysize)
+{
+	const TokenCacheKey *k = (const TokenCacheKey *) key;
+	uint32		h;
+
+	Assert(keysize == sizeof(TokenCacheKey));
+	memcpy(&h, k->digest, sizeof(h));
+	return h ^ (uint32) k->serial ^ (uint32) (k->serial >> 32);
+}
 
 typedef struct TokenCacheEntry
 {
@@ -260,9 +278,10 @@ jwt_token_cache_store(const JwtTokenDigest *d, JwtKey *key)
 		memset(&ctl, 0, sizeof(ctl));
 		ctl.keysize = sizeof(TokenCacheKey);
 		ctl.entrysize = sizeof(TokenCacheEntry);
+		ctl.hash = key_hash;
 		ctl.hcxt = TopMemoryContext;	/* dynahash makes its own child */
 		cache = hash_create("jwt token cache", Min(jwt_token_cache_size, 1024),
-							&ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+							&ctl, HASH_ELEM | HASH_FUNCTION | HASH_CONTEXT);
 		dlist_init(&cache_lru);
 		cache_entries = 0;
 	}
@@ -288,11 +307,11 @@ jwt_token_cache_store(const JwtTokenDigest *d, JwtKey *key)
 }
 
 /*
- * Keep a copy of the claims set read from the token of "d", which "key"
- * verified (jwt_token_cache_store), for the calls that find it again; not
- * when it would take more than JWT_TOKEN_CACHE_CLAIMS_MAX bytes, nor when
- * the entry is gone or memory is short (then they read the payload as
- * usual).  Never raises.
+ * Keep a copy of the claims set read from the token of "d", which
+ * jwt_token_cache_lookup found without claims usable now, for the calls
+ * that find it again; not when it would take more than
+ * JWT_TOKEN_CACHE_CLAIMS_MAX bytes, nor when the entry is gone or memory
+ * is short (then they read the payload as usual).  Never raises.
  */
 void
 jwt_token_cache_store_claims(const JwtTokenDigest *d, JwtKey *key,

@@ -320,7 +320,7 @@ verify_pipeline(const char *token, int len, JwtKey *key,
 			res->sub = cs.sub;
 			return;
 		}
-		if (use_cache)
+		if (cached)				/* found again: worth keeping them */
 			jwt_token_cache_store_claims(&digest, key, &cs);
 	}
 	res->claims = cs.claims;
