@@ -183,16 +183,34 @@ jwt_stats_shmem_startup(void)
 
 /* ---------------------------------------------------------------- counting */
 
+/*
+ * This backend's copy of the counters, by its PGPROC slot; found once (a
+ * backend keeps its slot), so that a count touches the counter's line and
+ * no other: after a signature, MyProc and the PGPROC are seldom in cache.
+ */
+static JwtStatsCounters *my_shard = NULL;
+
+static pg_noinline JwtStatsCounters *
+my_shard_find(void)
+{
+	if (MyProc == NULL)
+		return &stats_shared->counters[0];
+	my_shard = &stats_shared->counters[jwt_proc_number(MyProc) & (JWT_STATS_SHARDS - 1)];
+	return my_shard;
+}
+
 /* A counter in the copy of this backend's PGPROC slot */
 static inline pg_atomic_uint64 *
 my_counter(JwtStatKind kind, const JwtAlg *alg, JwtReason reason)
 {
-	int			shard = MyProc ? jwt_proc_number(MyProc) & (JWT_STATS_SHARDS - 1) : 0;
+	JwtStatsCounters *shard = likely(my_shard != NULL) ? my_shard : my_shard_find();
 	int			algno = alg ? alg->id : JWT_STATS_NO_ALG;
 
 	Assert(kind >= 0 && kind < JWT_STAT_KIND_COUNT);
 	Assert(reason >= 0 && reason < JWT_REASON_COUNT);
-	return &stats_shared->counters[shard][kind][algno][reason];
+	Assert(MyProc == NULL ||
+		   shard == &stats_shared->counters[jwt_proc_number(MyProc) & (JWT_STATS_SHARDS - 1)]);
+	return &(*shard)[kind][algno][reason];
 }
 
 void
