@@ -171,12 +171,17 @@ run_sql() {
 # warms every query up (plan, key cache), then runs JWT_BENCH_RUNS rounds;
 # a round goes through the operations, and for each runs one pass of every C
 # floor variant (through psql's \!) and then one execution of each of its SQL
-# queries.  The best of the rounds is kept for each.  The machine's speed
+# queries.  Each timed pass, C or SQL, comes right after an untimed warm-up
+# on a twentieth of its tokens (at least 50): the floor makes one in its
+# process before each variant's pass, and a SQL query gets the same on the
+# first rows of its table (otherwise the query that follows the floor's
+# process would start with cold caches, and the one after it warm).  The
+# best of the rounds is kept for each.  The machine's speed
 # drifts and other jobs come and go (a shared VM): the floor and SQL of an
 # operation are timed seconds apart, and each operation's rounds are spread
 # over the whole phase, so that a busy spell rarely spoils every round.
 run_asym() {
-	local spec op label n query r script="" line
+	local spec op label n query r script="" line warm rest expr table
 	local -a ops=()
 	local floor="$BENCH_DIR/floor/asym_floor"	# built by bench_asym_prepare
 	local -A floor_cmd=()
@@ -212,6 +217,11 @@ run_asym() {
 				[ "$DO_FLOOR" = 1 ] && script+="\\! ${floor_cmd[$op]}"$'\n'
 				while IFS=$'\t' read -r label n query; do
 					[ -n "$label" ] || continue
+					warm=$((n / 20 > 50 ? n / 20 : (n < 50 ? n : 50)))
+					rest="${query#SELECT count(}"
+					expr="${rest%) FROM *}"
+					table="${query##*) FROM }"
+					script+="SELECT '-', '', 0, jwt_bench.once_ms(\$bq\$SELECT count($expr) FROM (SELECT * FROM $table LIMIT $warm) w\$bq\$, $warm);"$'\n'
 					script+="SELECT $(bench_quote "$op"), $(bench_quote "$label"), $n, jwt_bench.once_ms(\$bq\$$query\$bq\$, $n);"$'\n'
 				done <<<"${ASYM_SQL[$op]:-}"
 			done
