@@ -294,6 +294,25 @@ read_identifier(const char *p, const char **after, int64 *budget)
  * length, and a text that has cost more than four times its length and
  * 64 kB is taken to execute one.
  */
+/*
+ * Does the text hold the word "prepare" (any case)?  A statement that
+ * also prepares may give a name executed before it to another statement
+ * by the time the line is logged.
+ */
+static bool
+has_prepare(const char *text)
+{
+	const char *p;
+
+	for (p = text; (p = strpbrk(p, "pP")) != NULL; p++)
+	{
+		if (pg_strncasecmp(p, "prepare", 7) == 0 &&
+			(p == text || !ident_char(p[-1])) && !ident_char(p[7]))
+			return true;
+	}
+	return false;
+}
+
 static bool
 executes_jwt(const char *text, bool any_statement)
 {
@@ -329,6 +348,14 @@ executes_jwt(const char *text, bool any_statement)
 		{
 			if (ps == seen)
 				continue;
+
+			/*
+			 * The statement found is the one of that name when the line is
+			 * logged: after the whole query string ran, which may have
+			 * made the name another statement's.
+			 */
+			if (has_prepare(text))
+				return true;
 			seen = ps;
 			budget -= strlen(ps->plansource->query_string);
 			if (budget < 0 || mentions_jwt(ps->plansource->query_string))
@@ -591,21 +618,25 @@ clear_field(char **field)
  * "unterminated quoted string at or near "'<the rest of the statement>"".
  * In a statement that names the extension, the quote goes, for the log
  * and the client (which has the statement, and the error's position);
- * errhidestmt only keeps the statement out.
+ * errhidestmt only keeps the statement out.  So it does when the query
+ * that failed to parse is an inner one that names it (a dynamic query of
+ * PL/pgSQL's EXECUTE, a function body compiled at its first call): the
+ * statement need not name it, and the inner query's text, which the
+ * caller may never have seen, is hidden with the QUERY line
+ * (jwt_leader_log_hook's names_jwt).
  */
 #define SYNTAX_NOT_QUOTED " (the text there is not shown: the statement names the jwt extension)"
 
 static void
-hide_syntax_error(ErrorData *edata)
+hide_syntax_error(ErrorData *edata, bool names_jwt)
 {
 	const char *near;
 	MemoryContext cxt;
 	char	   *old = edata->message;
 
-	if (edata->sqlerrcode != ERRCODE_SYNTAX_ERROR || old == NULL ||
+	if (!names_jwt || edata->sqlerrcode != ERRCODE_SYNTAX_ERROR || old == NULL ||
 		edata->message_id == NULL ||
-		strcmp(edata->message_id, "%s at or near \"%s\"") != 0 ||
-		(!mentions_jwt(debug_query_string) && !executes_jwt(debug_query_string, false)))
+		strcmp(edata->message_id, "%s at or near \"%s\"") != 0)
 		return;
 	cxt = MemoryContextSwitchTo(edata_context(edata));
 	near = strstr(old, " at or near \"");
@@ -615,6 +646,44 @@ hide_syntax_error(ErrorData *edata)
 		edata->message = pstrdup("syntax error" SYNTAX_NOT_QUOTED);
 	MemoryContextSwitchTo(cxt);
 	pfree(old);
+}
+
+/*
+ * A line of a memory context dump that pg_log_backend_memory_contexts
+ * writes to the log, "level: N; <name>: <statistics>: <identifier>": a
+ * cached plan's identifier is its query text (a PREPARE, a client's
+ * prepared statement, a PL/pgSQL expression), its first 100 bytes.  One
+ * that names the extension, or that was cut there (the rest may name it),
+ * is masked as a statement is.  A dump made on running out of memory goes
+ * to stderr, out of the hook's reach.
+ */
+#define MEMORY_DUMP_FORMAT "level: %d; %s: %s%s"
+#define MEMORY_DUMP_IDENT_CUT 97	/* 100 bytes, less a multibyte character */
+
+static void
+hide_context_ident(ErrorData *edata)
+{
+	char	   *old = edata->message;
+	const char *ident;
+	char	   *masked;
+	MemoryContext cxt;
+
+	if (old == NULL || edata->message_id == NULL ||
+		strcmp(edata->message_id, MEMORY_DUMP_FORMAT) != 0 ||
+		(ident = strstr(old, " used: ")) == NULL)
+		return;
+	ident += strlen(" used: ");
+	if (!mentions_jwt(ident) && !executes_jwt(ident, true) &&
+		strlen(ident) < MEMORY_DUMP_IDENT_CUT)
+		return;
+	masked = mask_statement(ident);
+	cxt = MemoryContextSwitchTo(edata_context(edata));
+	edata->message = psprintf("%.*s%s", (int) (ident - old), old,
+							  masked ? masked : STATEMENT_NOT_LOGGED);
+	MemoryContextSwitchTo(cxt);
+	pfree(old);
+	if (masked != NULL)
+		pfree(masked);
 }
 
 /*
@@ -915,13 +984,16 @@ hide_copy_message(ErrorData *edata)
 static void
 jwt_leader_log_hook(ErrorData *edata)
 {
+	bool		names_jwt;
+
 	if (edata->context != NULL && strstr(edata->context, JWT_WORKER_CONTEXT) != NULL)
 	{
 		edata->hide_stmt = true;
 		edata->hide_ctx = true;
 	}
-	if (mentions_jwt(debug_query_string) || mentions_jwt(edata->internalquery) ||
-		mentions_jwt(edata->context) || executes_jwt(debug_query_string, false))
+	names_jwt = mentions_jwt(debug_query_string) || mentions_jwt(edata->internalquery) ||
+		mentions_jwt(edata->context) || executes_jwt(debug_query_string, false);
+	if (names_jwt)
 	{
 		edata->hide_stmt = true;
 		edata->hide_ctx = true;
@@ -942,7 +1014,8 @@ jwt_leader_log_hook(ErrorData *edata)
 		(mentions_jwt(edata->detail) || executes_jwt(edata->detail, true) ||
 		 quotes_cut_query(edata->detail, true)))
 		edata->detail = NULL;
-	hide_syntax_error(edata);
+	hide_syntax_error(edata, names_jwt);
+	hide_context_ident(edata);
 	if (execute_refused(edata))
 	{
 		edata->hide_stmt = true;

@@ -210,6 +210,78 @@ $node->safe_psql('postgres', 'CREATE TABLE dl1 (a int); CREATE TABLE dl2 (a int)
 	like($out . $out2, qr/deadlock detected/, 'the two sessions deadlocked');
 }
 
+# a syntax error in an inner query that names the extension, where the
+# statement does not: a PL/pgSQL body compiled at its first call (as after
+# a restore, which turns check_function_bodies off), and a dynamic query
+# built around a secret the caller never saw (from a setting), broken by
+# a quote in the caller's argument
+$node->safe_psql('postgres',
+	"SET check_function_bodies = off;\n"
+	  . "CREATE FUNCTION public.mint_body() RETURNS text LANGUAGE plpgsql AS \$f\$\n"
+	  . "BEGIN RETURN jwt_sign('{}' 'BODYSYNTAXMARKER-0123456789'); END \$f\$;");
+my ($body_ret, $body_out, $body_err) = $node->psql('postgres', 'SELECT public.mint_body()');
+isnt($body_ret, 0, 'the function body does not compile');
+like($body_err, qr/ERROR:  syntax error \(the text there is not shown: the statement names the jwt extension\)/,
+	'the syntax error of a body naming the extension does not quote the text');
+$node->safe_psql('postgres',
+	"ALTER DATABASE postgres SET app.jwt_mint_secret = 'DYNSYNTAXMARKER-0123456789abcdef0123';\n"
+	  . "CREATE FUNCTION public.mint_dyn(claims text) RETURNS text LANGUAGE plpgsql AS \$f\$\n"
+	  . "DECLARE t text;\n"
+	  . "BEGIN EXECUTE 'SELECT jwt_sign(''' || claims || '''::jsonb, ' || quote_literal(current_setting('app.jwt_mint_secret')) || ')' INTO t; RETURN t; END \$f\$;");
+my ($dyn_ret, $dyn_out, $dyn_err) = $node->psql('postgres', "SELECT public.mint_dyn(\$\$x' || \$\$)");
+isnt($dyn_ret, 0, 'the dynamic query does not parse');
+like($dyn_err, qr/ERROR:  syntax error \(the text there is not shown/,
+	'the syntax error of a dynamic query naming the extension does not quote the text');
+unlike($body_err . $dyn_err, qr/BODYSYNTAXMARKER|DYNSYNTAXMARKER/,
+	'the client gets neither secret');
+
+# a prepared statement executed, then made another by the same query
+# string: the name is looked up when the line is logged, after the string
+# ran, so a string that prepares counts as executing the extension
+$node->safe_psql('postgres', 'SELECT 1');
+{
+	my ($out, $err) = (q{}, q{});
+	IPC::Run::run([ 'psql', '-X', '-d', $node->connstr('postgres'),
+			'-c', 'PREPARE p AS SELECT jwt_sign($1::jsonb, $2::text)',
+			'-c', "EXECUTE p('{}', 'REPREPAREMARKER-0123456789abcdef'); DEALLOCATE p; PREPARE p AS SELECT 1; SELECT 1/0" ],
+		'>', \$out, '2>', \$err);
+	like($err, qr/division by zero/, 'the string that prepares again ran to its error');
+}
+
+# pg_log_backend_memory_contexts of a backend: a cached plan's line ends
+# with the first 100 bytes of its query text
+my $mem_marker = 'MEMCONTEXTMARKER';
+{
+	my ($in, $out) = ('', '');
+	my $h = background_psql(\$in, \$out, ' application_name=memdump');
+	$in .= "PREPARE m1 AS SELECT jwt_sign('{}', '${mem_marker}1-0123456789abcdef');\n"
+	  . "PREPARE m2 AS SELECT '${mem_marker}2' || repeat('x', 120) || 'padding to cut the text before the name' AS a, jwt_sign('{}', 'k');\n"
+	  . "PREPARE m3 AS SELECT 'MEMPLAINMARKER';\n"
+	  . "SELECT 'prepared';\n";
+	$h->pump until $out =~ /prepared/;
+	my $pid = $node->safe_psql('postgres',
+		"SELECT pid FROM pg_stat_activity WHERE application_name = 'memdump'");
+	my $before = -s $node->logfile;
+	$node->safe_psql('postgres', "SELECT pg_log_backend_memory_contexts($pid)");
+	$in .= "SELECT 'again';\n";
+	$h->pump until $out =~ /again/;
+	my $dump = '';
+	foreach (1 .. 100)
+	{
+		$dump = slurp_file($node->logfile, $before);
+		last if $dump =~ /MEMPLAINMARKER/;
+		sleep 0.1;
+	}
+	like($dump, qr/CachedPlanSource: .* used: PREPARE \*\*\* AS SELECT jwt_sign\('\*\*\*', '\*\*\*'\);\n/,
+		'a cached plan naming the extension is listed, its text masked');
+	like($dump, qr/CachedPlanSource: .* used: PREPARE \*\*\* AS SELECT '\*\*\*' \|\| \*\*\*\('\*\*\*', \*\*\*\) \|\| '\*\*\*'\n/,
+		'one cut before the name is masked too');
+	like($dump, qr/CachedPlanSource: .* used: PREPARE m3 AS SELECT 'MEMPLAINMARKER';\n/,
+		'another is listed in full');
+	$in .= "\\q\n";
+	$h->finish;
+}
+
 # each statement's message is replaced in ErrorContext, which only an
 # error empties: the replaced text and the masked copy are freed
 my $grow = join('', map { "SELECT jwt_sign('{}', '" . ('K' x 10000) . "');\n" } 1 .. 200);
@@ -250,7 +322,7 @@ like($log, qr/statement: SET \*\*\* = on; SELECT '\*\*\*' AS jwt_c\n/,
 	'a statement naming standard_conforming_strings is masked');
 like($log, qr/statement: <not logged: it names the jwt extension>/,
 	'a statement whose strings end elsewhere with or without escapes is not logged');
-for my $marker (qw(AUDITCOMMENTMARKER UNQUOTEDTOKENMARKER DOLLARMARKER QUOTEMARKER IDENTMARKER BACKSLASHMARKER SCSMARKER SYNTAXMARKER UNTERMMARKER CONTMARKER SCSLOCALMARKER EMARKER))
+for my $marker (qw(AUDITCOMMENTMARKER UNQUOTEDTOKENMARKER DOLLARMARKER QUOTEMARKER IDENTMARKER BACKSLASHMARKER SCSMARKER SYNTAXMARKER UNTERMMARKER CONTMARKER SCSLOCALMARKER EMARKER BODYSYNTAXMARKER DYNSYNTAXMARKER REPREPAREMARKER MEMCONTEXTMARKER))
 {
 	unlike($log, qr/$marker/i, "$marker is not logged");
 }
