@@ -17,6 +17,7 @@
 #include "access/htup_details.h"
 #include "access/parallel.h"
 #include "commands/prepare.h"
+#include "common/hashfn.h"
 #include "common/keywords.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -295,22 +296,50 @@ read_identifier(const char *p, const char **after, int64 *budget)
  * 64 kB is taken to execute one.
  */
 /*
- * Does the text hold the word "prepare" (any case)?  A statement that
- * also prepares may give a name executed before it to another statement
- * by the time the line is logged.
+ * The query string that EXECUTEd a prepared statement naming the
+ * extension, as the statement was when it ran (jwt_copy_utility notes it):
+ * executes_jwt looks a name up when a line is logged, after the whole
+ * string ran, which may have made the name another statement's
+ * (DEALLOCATE and PREPARE again, in the string or in a function it
+ * calls).  Kept as the string's length and hash; a later string of the
+ * same text executes it again, and one that only shares the hash (one in
+ * four billion) is masked for nothing.
  */
-static bool
-has_prepare(const char *text)
-{
-	const char *p;
+static int	executed_len = -1;
+static uint32 executed_hash = 0;
 
-	for (p = text; (p = strpbrk(p, "pP")) != NULL; p++)
-	{
-		if (pg_strncasecmp(p, "prepare", 7) == 0 &&
-			(p == text || !ident_char(p[-1])) && !ident_char(p[7]))
-			return true;
-	}
-	return false;
+static void
+note_execute(Node *stmt)
+{
+	ExecuteStmt *es = NULL;
+	PreparedStatement *ps;
+
+	if (stmt == NULL || debug_query_string == NULL)
+		return;
+	if (IsA(stmt, ExecuteStmt))
+		es = (ExecuteStmt *) stmt;
+	else if (IsA(stmt, ExplainStmt) && ((ExplainStmt *) stmt)->query != NULL &&
+			 IsA(((ExplainStmt *) stmt)->query, ExecuteStmt))
+		es = (ExecuteStmt *) ((ExplainStmt *) stmt)->query;
+	else if (IsA(stmt, CreateTableAsStmt) && ((CreateTableAsStmt *) stmt)->query != NULL &&
+			 IsA(((CreateTableAsStmt *) stmt)->query, ExecuteStmt))
+		es = (ExecuteStmt *) ((CreateTableAsStmt *) stmt)->query;
+	if (es == NULL || es->name == NULL ||
+		(ps = FetchPreparedStatement(es->name, false)) == NULL ||
+		!mentions_jwt(ps->plansource->query_string))
+		return;
+	executed_len = strlen(debug_query_string);
+	executed_hash = hash_bytes((const unsigned char *) debug_query_string, executed_len);
+}
+
+static bool
+executed_jwt(const char *text)
+{
+	int			len;
+
+	if (executed_len < 0 || text == NULL || (len = strlen(text)) != executed_len)
+		return false;
+	return hash_bytes((const unsigned char *) text, len) == executed_hash;
 }
 
 static bool
@@ -322,6 +351,8 @@ executes_jwt(const char *text, bool any_statement)
 
 	if (text == NULL)
 		return false;
+	if (executed_jwt(text))
+		return true;
 	budget = 4 * (int64) strlen(text) + 65536;
 	for (p = text; *p != '\0'; p++)
 	{
@@ -348,14 +379,6 @@ executes_jwt(const char *text, bool any_statement)
 		{
 			if (ps == seen)
 				continue;
-
-			/*
-			 * The statement found is the one of that name when the line is
-			 * logged: after the whole query string ran, which may have
-			 * made the name another statement's.
-			 */
-			if (has_prepare(text))
-				return true;
 			seen = ps;
 			budget -= strlen(ps->plansource->query_string);
 			if (budget < 0 || mentions_jwt(ps->plansource->query_string))
@@ -650,31 +673,36 @@ hide_syntax_error(ErrorData *edata, bool names_jwt)
 
 /*
  * A line of a memory context dump that pg_log_backend_memory_contexts
- * writes to the log, "level: N; <name>: <statistics>: <identifier>": a
- * cached plan's identifier is its query text (a PREPARE, a client's
- * prepared statement, a PL/pgSQL expression), its first 100 bytes.  One
- * that names the extension, or that was cut there (the rest may name it),
- * is masked as a statement is.  A dump made on running out of memory goes
- * to stderr, out of the hook's reach.
+ * writes to the log, "level: N; <name>: <statistics>: <identifier>": the
+ * identifier of a cached plan (CachedPlanSource, CachedPlan) is its query
+ * text, its first 100 bytes: a PREPARE, a client's prepared statement, or
+ * one expression of a PL/pgSQL function (k := k || '<a secret>'), which
+ * need not name the extension though the function does.  Those are always
+ * masked as a statement is; another context's identifier (a function's
+ * name, a portal's) when it names the extension.  A dump made on running
+ * out of memory goes to stderr, out of the hook's reach.
  */
 #define MEMORY_DUMP_FORMAT "level: %d; %s: %s%s"
-#define MEMORY_DUMP_IDENT_CUT 97	/* 100 bytes, less a multibyte character */
 
 static void
 hide_context_ident(ErrorData *edata)
 {
 	char	   *old = edata->message;
+	const char *name;
 	const char *ident;
 	char	   *masked;
 	MemoryContext cxt;
 
 	if (old == NULL || edata->message_id == NULL ||
 		strcmp(edata->message_id, MEMORY_DUMP_FORMAT) != 0 ||
+		(name = strstr(old, "; ")) == NULL ||
 		(ident = strstr(old, " used: ")) == NULL)
 		return;
+	name += 2;
 	ident += strlen(" used: ");
-	if (!mentions_jwt(ident) && !executes_jwt(ident, true) &&
-		strlen(ident) < MEMORY_DUMP_IDENT_CUT)
+	if (strncmp(name, "CachedPlanSource: ", 18) != 0 &&
+		strncmp(name, "CachedPlan: ", 12) != 0 &&
+		!mentions_jwt(ident) && !executes_jwt(ident, true))
 		return;
 	masked = mask_statement(ident);
 	cxt = MemoryContextSwitchTo(edata_context(edata));
@@ -905,6 +933,7 @@ jwt_copy_utility(PlannedStmt *pstmt, const char *queryString,
 	const char *volatile table = copy_secret_table(pstmt->utilityStmt);
 	MemoryContext cxt = CurrentMemoryContext;
 
+	note_execute(pstmt->utilityStmt);
 	if (table == NULL)
 	{
 		next(pstmt, queryString, readOnlyTree, context, params, queryEnv,
@@ -971,8 +1000,9 @@ hide_copy_message(ErrorData *edata)
  * log_min_error_statement is lowered.  The query PL/pgSQL (or SPI) ran,
  * which the log prints as QUERY, and the context lines, which may quote
  * it, go too when any of the three names the extension: a dynamic query
- * need not name it in the statement.  So do they when the statement
- * EXECUTEs a prepared statement that names it (executes_jwt).
+ * need not name it in the statement.  So do they when the statement, the
+ * query or the context EXECUTEs a prepared statement that names it
+ * (executes_jwt), or the statement did (note_execute).
  *
  * A second jwt_authenticate in a transaction whose first one switched to a
  * role without EXECUTE on it is refused by the executor (42501) before it
@@ -992,7 +1022,8 @@ jwt_leader_log_hook(ErrorData *edata)
 		edata->hide_ctx = true;
 	}
 	names_jwt = mentions_jwt(debug_query_string) || mentions_jwt(edata->internalquery) ||
-		mentions_jwt(edata->context) || executes_jwt(debug_query_string, false);
+		mentions_jwt(edata->context) || executes_jwt(debug_query_string, false) ||
+		executes_jwt(edata->internalquery, false) || executes_jwt(edata->context, false);
 	if (names_jwt)
 	{
 		edata->hide_stmt = true;

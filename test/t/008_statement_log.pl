@@ -236,17 +236,38 @@ unlike($body_err . $dyn_err, qr/BODYSYNTAXMARKER|DYNSYNTAXMARKER/,
 	'the client gets neither secret');
 
 # a prepared statement executed, then made another by the same query
-# string: the name is looked up when the line is logged, after the string
-# ran, so a string that prepares counts as executing the extension
-$node->safe_psql('postgres', 'SELECT 1');
+# string, or by a function it calls: a name is looked up when the line is
+# logged, after the string ran, so the string that executed one naming
+# the extension is remembered as it ran; also an inner query (a dynamic
+# one) executing it, whose syntax error would quote its arguments
+$node->safe_psql('postgres',
+	"CREATE FUNCTION public.remake() RETURNS void LANGUAGE plpgsql AS \$f\$\n"
+	  . "BEGIN EXECUTE 'DEALLOCATE p'; EXECUTE 'PREPARE p AS SELECT 1'; END \$f\$;\n"
+	  . "CREATE FUNCTION public.exec_dyn(c text) RETURNS text LANGUAGE plpgsql AS \$f\$\n"
+	  . "DECLARE t text;\n"
+	  . "BEGIN EXECUTE 'EXECUTE p(' || c || ', ' || quote_literal(current_setting('app.jwt_exec_secret')) || ')' INTO t; RETURN t; END \$f\$;\n"
+	  . "ALTER DATABASE postgres SET app.jwt_exec_secret = 'EXECDYNMARKER-0123456789abcdef';");
+my ($exec_err, $remake_err, $dynexec_err) = (q{}, q{}, q{});
 {
-	my ($out, $err) = (q{}, q{});
+	my $out = q{};
 	IPC::Run::run([ 'psql', '-X', '-d', $node->connstr('postgres'),
 			'-c', 'PREPARE p AS SELECT jwt_sign($1::jsonb, $2::text)',
 			'-c', "EXECUTE p('{}', 'REPREPAREMARKER-0123456789abcdef'); DEALLOCATE p; PREPARE p AS SELECT 1; SELECT 1/0" ],
-		'>', \$out, '2>', \$err);
-	like($err, qr/division by zero/, 'the string that prepares again ran to its error');
+		'>', \$out, '2>', \$exec_err);
+	IPC::Run::run([ 'psql', '-X', '-d', $node->connstr('postgres'),
+			'-c', 'PREPARE p AS SELECT jwt_sign($1::jsonb, $2::text)',
+			'-c', "EXECUTE p('{}', 'REMAKEMARKER-0123456789abcdef0123'); SELECT public.remake(); SELECT 1/0" ],
+		'>', \$out, '2>', \$remake_err);
+	IPC::Run::run([ 'psql', '-X', '-d', $node->connstr('postgres'),
+			'-c', 'PREPARE p AS SELECT jwt_sign($1::jsonb, $2::text)',
+			'-c', "SELECT public.exec_dyn(\$\$'{}' 'x'\$\$)" ],
+		'>', \$out, '2>', \$dynexec_err);
 }
+like($exec_err, qr/division by zero/, 'the string that prepares again ran to its error');
+like($remake_err, qr/division by zero/, 'so did the one whose function prepares again');
+like($dynexec_err, qr/ERROR:  syntax error \(the text there is not shown/,
+	'a dynamic query executing a prepared statement naming the extension does not quote its text');
+unlike($dynexec_err, qr/EXECDYNMARKER/, 'nor does the client get it as the query');
 
 # pg_log_backend_memory_contexts of a backend: a cached plan's line ends
 # with the first 100 bytes of its query text
@@ -257,6 +278,10 @@ my $mem_marker = 'MEMCONTEXTMARKER';
 	$in .= "PREPARE m1 AS SELECT jwt_sign('{}', '${mem_marker}1-0123456789abcdef');\n"
 	  . "PREPARE m2 AS SELECT '${mem_marker}2' || repeat('x', 120) || 'padding to cut the text before the name' AS a, jwt_sign('{}', 'k');\n"
 	  . "PREPARE m3 AS SELECT 'MEMPLAINMARKER';\n"
+	  . "CREATE FUNCTION pg_temp.mint_mem(c jsonb) RETURNS text LANGUAGE plpgsql AS \$f\$\n"
+	  . "DECLARE k text := 'x';\n"
+	  . "BEGIN IF c ? 'admin' THEN k := k || '${mem_marker}3-0123456789'; END IF; RETURN jwt_sign(c, k); END \$f\$;\n"
+	  . "SELECT pg_temp.mint_mem('{\"admin\": 1}') IS NOT NULL;\n"
 	  . "SELECT 'prepared';\n";
 	$h->pump until $out =~ /prepared/;
 	my $pid = $node->safe_psql('postgres',
@@ -269,15 +294,17 @@ my $mem_marker = 'MEMCONTEXTMARKER';
 	foreach (1 .. 100)
 	{
 		$dump = slurp_file($node->logfile, $before);
-		last if $dump =~ /MEMPLAINMARKER/;
+		last if $dump =~ /level: \d+; CachedPlanSource: .* used: PREPARE \*\*\* AS SELECT '\*\*\*';\n/;
 		sleep 0.1;
 	}
 	like($dump, qr/CachedPlanSource: .* used: PREPARE \*\*\* AS SELECT jwt_sign\('\*\*\*', '\*\*\*'\);\n/,
 		'a cached plan naming the extension is listed, its text masked');
 	like($dump, qr/CachedPlanSource: .* used: PREPARE \*\*\* AS SELECT '\*\*\*' \|\| \*\*\*\('\*\*\*', \*\*\*\) \|\| '\*\*\*'\n/,
 		'one cut before the name is masked too');
-	like($dump, qr/CachedPlanSource: .* used: PREPARE m3 AS SELECT 'MEMPLAINMARKER';\n/,
-		'another is listed in full');
+	like($dump, qr/CachedPlanSource: .* used: PREPARE \*\*\* AS SELECT '\*\*\*';\n/,
+		'and one that does not name it (its text may hold a secret the function has)');
+	like($dump, qr/CachedPlan(Source)?: .* used: \*\*\* := \*\*\* \|\| '\*\*\*'\n/,
+		'a PL/pgSQL expression of a function naming the extension is masked');
 	$in .= "\\q\n";
 	$h->finish;
 }
@@ -322,7 +349,7 @@ like($log, qr/statement: SET \*\*\* = on; SELECT '\*\*\*' AS jwt_c\n/,
 	'a statement naming standard_conforming_strings is masked');
 like($log, qr/statement: <not logged: it names the jwt extension>/,
 	'a statement whose strings end elsewhere with or without escapes is not logged');
-for my $marker (qw(AUDITCOMMENTMARKER UNQUOTEDTOKENMARKER DOLLARMARKER QUOTEMARKER IDENTMARKER BACKSLASHMARKER SCSMARKER SYNTAXMARKER UNTERMMARKER CONTMARKER SCSLOCALMARKER EMARKER BODYSYNTAXMARKER DYNSYNTAXMARKER REPREPAREMARKER MEMCONTEXTMARKER))
+for my $marker (qw(AUDITCOMMENTMARKER UNQUOTEDTOKENMARKER DOLLARMARKER QUOTEMARKER IDENTMARKER BACKSLASHMARKER SCSMARKER SYNTAXMARKER UNTERMMARKER CONTMARKER SCSLOCALMARKER EMARKER BODYSYNTAXMARKER DYNSYNTAXMARKER REPREPAREMARKER REMAKEMARKER EXECDYNMARKER MEMCONTEXTMARKER))
 {
 	unlike($log, qr/$marker/i, "$marker is not logged");
 }
