@@ -674,7 +674,8 @@ hide_syntax_error(ErrorData *edata, bool names_jwt)
 /*
  * A line of a memory context dump that pg_log_backend_memory_contexts
  * writes to the log, "level: N; <name>: <statistics>: <identifier>": the
- * identifier of a cached plan (CachedPlanSource, CachedPlan) is its query
+ * identifier of a cached plan (CachedPlanSource, CachedPlan, and from
+ * PostgreSQL 18 CachedPlan PlannedStmts) is its query
  * text, its first 100 bytes: a PREPARE, a client's prepared statement, or
  * one expression of a PL/pgSQL function (k := k || '<a secret>'), which
  * need not name the extension though the function does.  Those are always
@@ -700,8 +701,7 @@ hide_context_ident(ErrorData *edata)
 		return;
 	name += 2;
 	ident += strlen(" used: ");
-	if (strncmp(name, "CachedPlanSource: ", 18) != 0 &&
-		strncmp(name, "CachedPlan: ", 12) != 0 &&
+	if (strncmp(name, "CachedPlan", 10) != 0 &&
 		!mentions_jwt(ident) && !executes_jwt(ident, true))
 		return;
 	masked = mask_statement(ident);
