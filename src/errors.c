@@ -17,7 +17,6 @@
 #include "access/htup_details.h"
 #include "access/parallel.h"
 #include "commands/prepare.h"
-#include "common/hashfn.h"
 #include "common/keywords.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -296,54 +295,92 @@ read_identifier(const char *p, const char **after, int64 *budget)
  * 64 kB is taken to execute one.
  */
 /*
- * The query string that EXECUTEd a prepared statement naming the
- * extension, as the statement was when it ran (jwt_copy_utility notes it):
- * executes_jwt looks a name up when a line is logged, after the whole
- * string ran, which may have made the name another statement's
- * (DEALLOCATE and PREPARE again, in the string or in a function it
- * calls).  Kept as the string's length and hash; a later string of the
- * same text executes it again, and one that only shares the hash (one in
- * four billion) is masked for nothing.
+ * The names of the prepared statements that named the extension when an
+ * EXECUTE ran them in this session (jwt_copy_utility notes them):
+ * executes_jwt looks a name up when a line is logged, which may be after
+ * the string that executed it deallocated it and prepared the name again
+ * (in the string, or in a function it called), or when a suspended portal
+ * of it is fetched from again.  A name noted stays noted (an EXECUTE of it
+ * is masked for nothing after); past EXECUTED_NAMES_MAX names, an EXECUTE
+ * of any prepared statement counts.
  */
-static int	executed_len = -1;
-static uint32 executed_hash = 0;
+#define EXECUTED_NAMES_MAX 256
+
+static List *executed_names = NIL;	/* of char *, in TopMemoryContext */
+static bool executed_overflow = false;
+
+static Node *
+execute_of(Node *stmt)
+{
+	int			depth;
+
+	for (depth = 0; stmt != NULL && depth < 8; depth++)
+	{
+		if (IsA(stmt, ExecuteStmt))
+			return stmt;
+		if (IsA(stmt, Query))
+			stmt = ((Query *) stmt)->utilityStmt;
+		else if (IsA(stmt, ExplainStmt))
+			stmt = ((ExplainStmt *) stmt)->query;
+		else if (IsA(stmt, CreateTableAsStmt))
+			stmt = ((CreateTableAsStmt *) stmt)->query;
+		else
+			return NULL;
+	}
+	return NULL;
+}
+
+static bool
+executed_name(const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, executed_names)
+	{
+		if (strcmp((const char *) lfirst(lc), name) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool executes_jwt_at(const char *text, bool any_statement, int depth);
 
 static void
 note_execute(Node *stmt)
 {
-	ExecuteStmt *es = NULL;
+	ExecuteStmt *es = (ExecuteStmt *) execute_of(stmt);
 	PreparedStatement *ps;
+	MemoryContext cxt;
 
-	if (stmt == NULL || debug_query_string == NULL)
-		return;
-	if (IsA(stmt, ExecuteStmt))
-		es = (ExecuteStmt *) stmt;
-	else if (IsA(stmt, ExplainStmt) && ((ExplainStmt *) stmt)->query != NULL &&
-			 IsA(((ExplainStmt *) stmt)->query, ExecuteStmt))
-		es = (ExecuteStmt *) ((ExplainStmt *) stmt)->query;
-	else if (IsA(stmt, CreateTableAsStmt) && ((CreateTableAsStmt *) stmt)->query != NULL &&
-			 IsA(((CreateTableAsStmt *) stmt)->query, ExecuteStmt))
-		es = (ExecuteStmt *) ((CreateTableAsStmt *) stmt)->query;
-	if (es == NULL || es->name == NULL ||
+	if (es == NULL || es->name == NULL || executed_overflow ||
+		executed_name(es->name) ||
 		(ps = FetchPreparedStatement(es->name, false)) == NULL ||
-		!mentions_jwt(ps->plansource->query_string))
+		(!mentions_jwt(ps->plansource->query_string) &&
+		 !executes_jwt_at(ps->plansource->query_string, false, 1)))
 		return;
-	executed_len = strlen(debug_query_string);
-	executed_hash = hash_bytes((const unsigned char *) debug_query_string, executed_len);
-}
-
-static bool
-executed_jwt(const char *text)
-{
-	int			len;
-
-	if (executed_len < 0 || text == NULL || (len = strlen(text)) != executed_len)
-		return false;
-	return hash_bytes((const unsigned char *) text, len) == executed_hash;
+	if (list_length(executed_names) >= EXECUTED_NAMES_MAX)
+	{
+		executed_overflow = true;
+		return;
+	}
+	cxt = MemoryContextSwitchTo(TopMemoryContext);
+	executed_names = lappend(executed_names, pstrdup(es->name));
+	MemoryContextSwitchTo(cxt);
 }
 
 static bool
 executes_jwt(const char *text, bool any_statement)
+{
+	return executes_jwt_at(text, any_statement, 0);
+}
+
+/*
+ * executes_jwt, "depth" prepared statements down: one whose text EXECUTEs
+ * another (a client's protocol-level statement "EXECUTE p(...)") is
+ * followed once more.
+ */
+static bool
+executes_jwt_at(const char *text, bool any_statement, int depth)
 {
 	const char *p;
 	int64		budget;
@@ -351,8 +388,6 @@ executes_jwt(const char *text, bool any_statement)
 
 	if (text == NULL)
 		return false;
-	if (executed_jwt(text))
-		return true;
 	budget = 4 * (int64) strlen(text) + 65536;
 	for (p = text; *p != '\0'; p++)
 	{
@@ -371,8 +406,11 @@ executes_jwt(const char *text, bool any_statement)
 		if (any_statement)
 			return true;
 		ident = read_identifier(name, &after, &budget);
-		if (budget < 0)
+		if (budget < 0 || executed_overflow || executed_name(ident))
+		{
+			pfree(ident);
 			return true;
+		}
 		ps = FetchPreparedStatement(ident, false);
 		pfree(ident);
 		if (ps != NULL)
@@ -381,7 +419,8 @@ executes_jwt(const char *text, bool any_statement)
 				continue;
 			seen = ps;
 			budget -= strlen(ps->plansource->query_string);
-			if (budget < 0 || mentions_jwt(ps->plansource->query_string))
+			if (budget < 0 || mentions_jwt(ps->plansource->query_string) ||
+				(depth < 1 && executes_jwt_at(ps->plansource->query_string, false, depth + 1)))
 				return true;
 		}
 		else if ((after = skip_blanks(after, &budget)) == NULL || *after == '(')

@@ -262,6 +262,19 @@ my ($exec_err, $remake_err, $dynexec_err) = (q{}, q{}, q{});
 			'-c', 'PREPARE p AS SELECT jwt_sign($1::jsonb, $2::text)',
 			'-c', "SELECT public.exec_dyn(\$\$'{}' 'x'\$\$)" ],
 		'>', \$out, '2>', \$dynexec_err);
+	# under EXPLAIN ANALYZE and CREATE TABLE AS, and with another prepared
+	# statement executed after it in the string
+	for my $exec ("EXPLAIN ANALYZE EXECUTE p('{}', 'EXPLAINEXECMARKER-0123456789abcdef')",
+		"CREATE TEMP TABLE ctas AS EXECUTE p('{}', 'CTASEXECMARKER-0123456789abcdef0123')",
+		"EXECUTE p('{}', 'TWOEXECMARKER-0123456789abcdef0123'); EXECUTE q")
+	{
+		my $err = q{};
+		IPC::Run::run([ 'psql', '-X', '-d', $node->connstr('postgres'),
+				'-c', 'PREPARE p AS SELECT jwt_sign($1::jsonb, $2::text); PREPARE q AS SELECT 2',
+				'-c', "$exec; DEALLOCATE p; PREPARE p AS SELECT 1; SELECT 1/0" ],
+			'>', \$out, '2>', \$err);
+		like($err, qr/division by zero/, "the string ran to its error: $exec");
+	}
 }
 like($exec_err, qr/division by zero/, 'the string that prepares again ran to its error');
 like($remake_err, qr/division by zero/, 'so did the one whose function prepares again');
@@ -349,7 +362,7 @@ like($log, qr/statement: SET \*\*\* = on; SELECT '\*\*\*' AS jwt_c\n/,
 	'a statement naming standard_conforming_strings is masked');
 like($log, qr/statement: <not logged: it names the jwt extension>/,
 	'a statement whose strings end elsewhere with or without escapes is not logged');
-for my $marker (qw(AUDITCOMMENTMARKER UNQUOTEDTOKENMARKER DOLLARMARKER QUOTEMARKER IDENTMARKER BACKSLASHMARKER SCSMARKER SYNTAXMARKER UNTERMMARKER CONTMARKER SCSLOCALMARKER EMARKER BODYSYNTAXMARKER DYNSYNTAXMARKER REPREPAREMARKER REMAKEMARKER EXECDYNMARKER MEMCONTEXTMARKER))
+for my $marker (qw(AUDITCOMMENTMARKER UNQUOTEDTOKENMARKER DOLLARMARKER QUOTEMARKER IDENTMARKER BACKSLASHMARKER SCSMARKER SYNTAXMARKER UNTERMMARKER CONTMARKER SCSLOCALMARKER EMARKER BODYSYNTAXMARKER DYNSYNTAXMARKER REPREPAREMARKER REMAKEMARKER EXECDYNMARKER EXPLAINEXECMARKER CTASEXECMARKER TWOEXECMARKER MEMCONTEXTMARKER))
 {
 	unlike($log, qr/$marker/i, "$marker is not logged");
 }
