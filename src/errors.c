@@ -330,11 +330,17 @@ execute_of(Node *stmt)
 	return NULL;
 }
 
+/*
+ * Is "name" noted?  The names compared are charged to *budget, when given
+ * (a statement may hold many EXECUTE words; see executes_jwt).
+ */
 static bool
-executed_name(const char *name)
+executed_name(const char *name, int64 *budget)
 {
 	ListCell   *lc;
 
+	if (budget != NULL)
+		*budget -= (int64) list_length(executed_names) * NAMEDATALEN;
 	foreach(lc, executed_names)
 	{
 		if (strcmp((const char *) lfirst(lc), name) == 0)
@@ -343,7 +349,8 @@ executed_name(const char *name)
 	return false;
 }
 
-static bool executes_jwt_at(const char *text, bool any_statement, int depth);
+static bool executes_jwt_at(const char *text, bool any_statement, int depth,
+							int64 *budget);
 
 static void
 note_execute(Node *stmt)
@@ -353,10 +360,10 @@ note_execute(Node *stmt)
 	MemoryContext cxt;
 
 	if (es == NULL || es->name == NULL || executed_overflow ||
-		executed_name(es->name) ||
+		executed_name(es->name, NULL) ||
 		(ps = FetchPreparedStatement(es->name, false)) == NULL ||
 		(!mentions_jwt(ps->plansource->query_string) &&
-		 !executes_jwt_at(ps->plansource->query_string, false, 1)))
+		 !executes_jwt_at(ps->plansource->query_string, false, 1, NULL)))
 		return;
 	if (list_length(executed_names) >= EXECUTED_NAMES_MAX)
 	{
@@ -371,24 +378,31 @@ note_execute(Node *stmt)
 static bool
 executes_jwt(const char *text, bool any_statement)
 {
-	return executes_jwt_at(text, any_statement, 0);
+	return executes_jwt_at(text, any_statement, 0, NULL);
 }
 
 /*
  * executes_jwt, "depth" prepared statements down: one whose text EXECUTEs
  * another (a client's protocol-level statement "EXECUTE p(...)") is
- * followed once more.
+ * followed once more, charged to the same budget ("outer", NULL for a
+ * budget of this text's own).
  */
 static bool
-executes_jwt_at(const char *text, bool any_statement, int depth)
+executes_jwt_at(const char *text, bool any_statement, int depth,
+				int64 *outer)
 {
 	const char *p;
-	int64		budget;
+	int64		own = 0;
+	int64	   *budget = outer;
 	PreparedStatement *seen = NULL;
 
 	if (text == NULL)
 		return false;
-	budget = 4 * (int64) strlen(text) + 65536;
+	if (budget == NULL)
+	{
+		own = 4 * (int64) strlen(text) + 65536;
+		budget = &own;
+	}
 	for (p = text; *p != '\0'; p++)
 	{
 		const char *name;
@@ -399,14 +413,15 @@ executes_jwt_at(const char *text, bool any_statement, int depth)
 		if ((*p != 'e' && *p != 'E') || pg_strncasecmp(p, "execute", 7) != 0 ||
 			(p > text && ident_char(p[-1])) || ident_char(p[7]))
 			continue;
-		if ((name = skip_blanks(p + 7, &budget)) == NULL)
+		if ((name = skip_blanks(p + 7, budget)) == NULL)
 			return true;
 		if (*name != '"' && !ident_char(*name))
 			continue;
 		if (any_statement)
 			return true;
-		ident = read_identifier(name, &after, &budget);
-		if (budget < 0 || executed_overflow || executed_name(ident))
+		ident = read_identifier(name, &after, budget);
+		if (*budget < 0 || executed_overflow || executed_name(ident, budget) ||
+			*budget < 0)
 		{
 			pfree(ident);
 			return true;
@@ -418,12 +433,13 @@ executes_jwt_at(const char *text, bool any_statement, int depth)
 			if (ps == seen)
 				continue;
 			seen = ps;
-			budget -= strlen(ps->plansource->query_string);
-			if (budget < 0 || mentions_jwt(ps->plansource->query_string) ||
-				(depth < 1 && executes_jwt_at(ps->plansource->query_string, false, depth + 1)))
+			*budget -= strlen(ps->plansource->query_string);
+			if (*budget < 0 || mentions_jwt(ps->plansource->query_string) ||
+				(depth < 1 &&
+				 executes_jwt_at(ps->plansource->query_string, false, depth + 1, budget)))
 				return true;
 		}
-		else if ((after = skip_blanks(after, &budget)) == NULL || *after == '(')
+		else if ((after = skip_blanks(after, budget)) == NULL || *after == '(')
 			return true;
 	}
 	return false;
