@@ -271,30 +271,6 @@ read_identifier(const char *p, const char **after, int64 *budget)
 }
 
 /*
- * Does the text EXECUTE a prepared statement of this session whose query
- * names one of the extension's functions: EXECUTE p('token', 'key'), also
- * in EXPLAIN EXECUTE and CREATE TABLE AS EXECUTE?  Such a statement holds
- * the arguments of the call, and not the function's name.  The name after
- * each EXECUTE keyword is read (read_identifier) and looked up.  A name
- * this session has no prepared statement for counts too when arguments
- * follow it: that statement failed for want of it (prepared on another
- * connection behind a pooler, or deallocated), and its arguments may be a
- * token and a key.  A word EXECUTE elsewhere (a string, CREATE TRIGGER's
- * EXECUTE FUNCTION, GRANT EXECUTE ON) costs a lookup.  With
- * "any_statement", any name after EXECUTE will do: the text quotes another
- * session's query, whose prepared statements this one cannot see.
- *
- * The text is any statement a client sent, and this runs in the log hook,
- * where nothing can be cancelled: the scan is linear in the text.  Each
- * EXECUTE word is looked at from where it is, in strings and comments
- * too (a match there costs a log line; a real EXECUTE missed would log a
- * token), so the blanks, comments and names after one may be read again
- * from the next: "--execute--execute..." reads the rest of the line at
- * each.  The bytes read are counted, a prepared statement's query at its
- * length, and a text that has cost more than four times its length and
- * 64 kB is taken to execute one.
- */
-/*
  * The names of the prepared statements that named the extension when an
  * EXECUTE ran them in this session (jwt_copy_utility notes them):
  * executes_jwt looks a name up when a line is logged, which may be after
@@ -375,6 +351,32 @@ note_execute(Node *stmt)
 	MemoryContextSwitchTo(cxt);
 }
 
+/*
+ * Does the text EXECUTE a prepared statement of this session whose query
+ * names one of the extension's functions: EXECUTE p('token', 'key'), also
+ * in EXPLAIN EXECUTE and CREATE TABLE AS EXECUTE?  Such a statement holds
+ * the arguments of the call, and not the function's name.  The name after
+ * each EXECUTE keyword is read (read_identifier) and looked up.  A name
+ * this session has no prepared statement for counts too when arguments
+ * follow it: that statement failed for want of it (prepared on another
+ * connection behind a pooler, or deallocated), and its arguments may be a
+ * token and a key.  A word EXECUTE elsewhere (a string, CREATE TRIGGER's
+ * EXECUTE FUNCTION, GRANT EXECUTE ON) costs a lookup.  With
+ * "any_statement", any name after EXECUTE will do: the text quotes another
+ * session's query, whose prepared statements this one cannot see.
+ *
+ * The text is any statement a client sent, and this runs in the log hook,
+ * where nothing can be cancelled: the scan is linear in the text.  Each
+ * EXECUTE word is looked at from where it is, in strings and comments
+ * too (a match there costs a log line; a real EXECUTE missed would log a
+ * token), so the blanks, comments and names after one may be read again
+ * from the next: "--execute--execute..." reads the rest of the line at
+ * each.  The bytes read are counted, a prepared statement's query at its
+ * length (and the query followed one level down from there), each lookup
+ * of the noted names at their count, and a text that has cost more than
+ * four times its length and 64 kB is taken to execute one.  A name noted
+ * by note_execute counts whatever it means now.
+ */
 static bool
 executes_jwt(const char *text, bool any_statement)
 {
@@ -730,10 +732,10 @@ hide_syntax_error(ErrorData *edata, bool names_jwt)
  * A line of a memory context dump that pg_log_backend_memory_contexts
  * writes to the log, "level: N; <name>: <statistics>: <identifier>": the
  * identifier of a cached plan (CachedPlanSource, CachedPlan, and from
- * PostgreSQL 18 CachedPlan PlannedStmts) is its query
- * text, its first 100 bytes: a PREPARE, a client's prepared statement, or
- * one expression of a PL/pgSQL function (k := k || '<a secret>'), which
- * need not name the extension though the function does.  Those are always
+ * PostgreSQL 18 CachedPlan PlannedStmts) is its query text, its first 100
+ * bytes: a PREPARE, a client's prepared statement, or one expression of a
+ * PL/pgSQL function (k := k || '<a secret>'), which need not name the
+ * extension though the function does.  Those are always
  * masked as a statement is; another context's identifier (a function's
  * name, a portal's) when it names the extension.  A dump made on running
  * out of memory goes to stderr, out of the hook's reach.
