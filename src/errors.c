@@ -306,17 +306,11 @@ execute_of(Node *stmt)
 	return NULL;
 }
 
-/*
- * Is "name" noted?  The names compared are charged to *budget, when given
- * (a statement may hold many EXECUTE words; see executes_jwt).
- */
 static bool
-executed_name(const char *name, int64 *budget)
+executed_name(const char *name)
 {
 	ListCell   *lc;
 
-	if (budget != NULL)
-		*budget -= (int64) list_length(executed_names) * NAMEDATALEN;
 	foreach(lc, executed_names)
 	{
 		if (strcmp((const char *) lfirst(lc), name) == 0)
@@ -336,7 +330,7 @@ note_execute(Node *stmt)
 	MemoryContext cxt;
 
 	if (es == NULL || es->name == NULL || executed_overflow ||
-		executed_name(es->name, NULL) ||
+		executed_name(es->name) ||
 		(ps = FetchPreparedStatement(es->name, false)) == NULL ||
 		(!mentions_jwt(ps->plansource->query_string) &&
 		 !executes_jwt_at(ps->plansource->query_string, false, 1, NULL)))
@@ -422,8 +416,9 @@ executes_jwt_at(const char *text, bool any_statement, int depth,
 		if (any_statement)
 			return true;
 		ident = read_identifier(name, &after, budget);
-		if (*budget < 0 || executed_overflow || executed_name(ident, budget) ||
-			*budget < 0)
+		/* the noted names are compared: charged as a name's bytes each */
+		*budget -= (int64) list_length(executed_names) * NAMEDATALEN;
+		if (*budget < 0 || executed_overflow || executed_name(ident))
 		{
 			pfree(ident);
 			return true;
@@ -693,6 +688,22 @@ clear_field(char **field)
 }
 
 /*
+ * Replace edata's message by its first "keep" bytes, "sep" and "tail", in
+ * the message's context (the old text is freed).
+ */
+static void
+replace_message_tail(ErrorData *edata, int keep, const char *sep,
+					 const char *tail)
+{
+	char	   *old = edata->message;
+	MemoryContext cxt = MemoryContextSwitchTo(edata_context(edata));
+
+	edata->message = psprintf("%.*s%s%s", keep, old, sep, tail);
+	MemoryContextSwitchTo(cxt);
+	pfree(old);
+}
+
+/*
  * The lexer's and the grammar's errors quote the text where they stopped:
  * "syntax error at or near "'<a key>'"" (a missing comma after it),
  * "unterminated quoted string at or near "'<the rest of the statement>"".
@@ -711,21 +722,17 @@ static void
 hide_syntax_error(ErrorData *edata, bool names_jwt)
 {
 	const char *near;
-	MemoryContext cxt;
 	char	   *old = edata->message;
 
 	if (!names_jwt || edata->sqlerrcode != ERRCODE_SYNTAX_ERROR || old == NULL ||
 		edata->message_id == NULL ||
 		strcmp(edata->message_id, "%s at or near \"%s\"") != 0)
 		return;
-	cxt = MemoryContextSwitchTo(edata_context(edata));
 	near = strstr(old, " at or near \"");
 	if (near != NULL && strcmp(dgettext(edata->domain, edata->message_id), edata->message_id) == 0)
-		edata->message = psprintf("%.*s" SYNTAX_NOT_QUOTED, (int) (near - old), old);
+		replace_message_tail(edata, (int) (near - old), "", SYNTAX_NOT_QUOTED);
 	else
-		edata->message = pstrdup("syntax error" SYNTAX_NOT_QUOTED);
-	MemoryContextSwitchTo(cxt);
-	pfree(old);
+		replace_message_tail(edata, 0, "", "syntax error" SYNTAX_NOT_QUOTED);
 }
 
 /*
@@ -749,7 +756,6 @@ hide_context_ident(ErrorData *edata)
 	const char *name;
 	const char *ident;
 	char	   *masked;
-	MemoryContext cxt;
 
 	if (old == NULL || edata->message_id == NULL ||
 		strcmp(edata->message_id, MEMORY_DUMP_FORMAT) != 0 ||
@@ -762,11 +768,8 @@ hide_context_ident(ErrorData *edata)
 		!mentions_jwt(ident) && !executes_jwt(ident, true))
 		return;
 	masked = mask_statement(ident);
-	cxt = MemoryContextSwitchTo(edata_context(edata));
-	edata->message = psprintf("%.*s%s", (int) (ident - old), old,
-							  masked ? masked : STATEMENT_NOT_LOGGED);
-	MemoryContextSwitchTo(cxt);
-	pfree(old);
+	replace_message_tail(edata, (int) (ident - old), "",
+						 masked ? masked : STATEMENT_NOT_LOGGED);
 	if (masked != NULL)
 		pfree(masked);
 }
@@ -788,7 +791,6 @@ hide_statement_log(ErrorData *edata)
 	char	   *masked;
 	size_t		mlen;
 	size_t		qlen;
-	MemoryContext cxt;
 
 	if (edata->message_id == NULL || edata->message == NULL)
 		return;
@@ -834,12 +836,9 @@ hide_statement_log(ErrorData *edata)
 		if (cut == NULL)
 			cut = old;
 	}
-	cxt = MemoryContextSwitchTo(edata_context(edata));
-	edata->message = psprintf("%.*s%s%s", (int) (cut - old), old,
-							  cut > old && cut[-1] != ' ' ? " " : "",
-							  masked ? masked : STATEMENT_NOT_LOGGED);
-	MemoryContextSwitchTo(cxt);
-	pfree(old);
+	replace_message_tail(edata, (int) (cut - old),
+						 cut > old && cut[-1] != ' ' ? " " : "",
+						 masked ? masked : STATEMENT_NOT_LOGGED);
 	if (masked != NULL)
 		pfree(masked);
 }
