@@ -3,8 +3,8 @@
 # (one backend, set-based), next to node's fast-jwt, jsonwebtoken and jose
 # (single-threaded) and a C floor doing only the OpenSSL work, with ratios:
 #   HS256 sign and verify;
-#   RS256 sign and verify, PS256 verify, ES256 sign and verify, EdDSA
-#   (Ed25519) verify, with the key given as PEM text and as a JWK (jsonb).
+#   RS256, PS256, ES256 and EdDSA (Ed25519), sign and verify, with the key
+#   given as PEM text and as a JWK (jsonb).
 # A benchmark, not a test: it prints figures and never asserts the targets.
 #
 # Usage: test/bench/run.sh [--asym | --no-asym] [--quick] [--no-sql] [--no-node] [--no-floor]
@@ -493,7 +493,7 @@ report_asym() {
 		if (cnt[nr] > n[o]) n[o] = cnt[nr]
 	}
 	END {
-		norder = split("RS256 sign|RS256 verify|PS256 verify|ES256 sign|ES256 verify|EdDSA verify", order, "|")
+		norder = split("RS256 sign|RS256 verify|PS256 sign|PS256 verify|ES256 sign|ES256 verify|EdDSA sign|EdDSA verify", order, "|")
 		printf "\nASYMMETRIC (RSA 2048, P-256, Ed25519; keys made at run time), one backend / one thread each;\nSQL and C floor: best of %d interleaved rounds after a warm-up, node: best of %d runs\n", runs, runs
 		for (k = 1; k <= norder; k++) {
 			o = order[k]
