@@ -867,6 +867,30 @@ hide_failing_row(ErrorData *edata)
 	}
 }
 
+/*
+ * PostgreSQL's detail of a data exception may quote the value it refused:
+ * jsonb's input error says "Token "<the rest of the text>" is invalid."
+ * (and "Expected ... but found ..."), so a truncated or mis-quoted JWK
+ * written into or bound to a statement that names the extension took its
+ * private part ("d", "k") to the log with it, the statement and the
+ * context lines (which quote the text too) being kept out already.  In
+ * such a statement the log gets a note in place of the detail; the client,
+ * which sent the value, keeps it.  Not for the extension's own errors
+ * ("ours": errhidestmt), whose details never quote a key.
+ */
+#define DATA_DETAIL_NOT_LOGGED "The detail is not shown in the server log: the statement names the jwt extension, and PostgreSQL's detail may quote the value it refused."
+
+static void
+hide_data_detail(ErrorData *edata, bool names_jwt, bool ours)
+{
+	if (!names_jwt || ours ||
+		ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION ||
+		(edata->detail == NULL && edata->detail_log == NULL))
+		return;
+	clear_field(&edata->detail_log);
+	edata->detail_log = MemoryContextStrdup(edata_context(edata), DATA_DETAIL_NOT_LOGGED);
+}
+
 /* ------------------------------------------------------------------ COPY */
 
 static ProcessUtility_hook_type prev_copy_utility = NULL;
@@ -1071,6 +1095,7 @@ static void
 jwt_leader_log_hook(ErrorData *edata)
 {
 	bool		names_jwt;
+	bool		ours = edata->hide_stmt;	/* jwt_ereport's errhidestmt */
 
 	if (edata->context != NULL && strstr(edata->context, JWT_WORKER_CONTEXT) != NULL)
 	{
@@ -1091,6 +1116,7 @@ jwt_leader_log_hook(ErrorData *edata)
 	hide_statement_log(edata);
 	hide_failing_row(edata);
 	hide_copy_message(edata);
+	hide_data_detail(edata, names_jwt, ours);
 
 	/*
 	 * The postmaster's report of a backend that died: "Failed process was

@@ -120,6 +120,21 @@ isnt($claims_ret, 0, 'a claims text that is not JSON is an error');
 like($claims_err, qr/\Q$claims_marker\E/, 'the client gets jsonb_in\'s detail');
 
 # a statement that does not name the extension is logged as before
+# jsonb's input error quotes the rest of a malformed JWK in its detail
+my ($jwk_ret, $jwk_out, $jwk_err) = $node->psql('postgres',
+	q{SELECT jwt_sign('{"sub":"a"}', '{"kty":"oct","k":"JWKDETAILMARKER0123456789abcdef}'::jsonb)});
+isnt($jwk_ret, 0, 'a malformed JWK is an error');
+like($jwk_err, qr/DETAIL:  Token ""JWKDETAILMARKER/, 'the client gets the detail of a malformed JWK');
+$node->psql('postgres',
+	q{PREPARE s(jsonb) AS SELECT jwt_sign('{}', $1); EXECUTE s('{"kty":"oct","k":"JWKEXECMARKER0123456789abcdef}')});
+my $jwk_script = $node->basedir . '/jwk.sql';
+append_to_file($jwk_script, "SELECT jwt_sign('{}', :k::jsonb);\n");
+$node->command_fails(
+	[ 'pgbench', '-n', '-M', 'extended', '-t', '1', '-D', 'k={"kty":"oct","k":"JWKBINDMARKER0123456789}',
+		'-f', $jwk_script, '-h', $node->host, '-p', $node->port, 'postgres' ],
+	'pgbench bound a malformed JWK');
+$node->psql('postgres', q{SELECT '{"a": DETAILKEPTMARKER}'::jsonb});
+
 $node->safe_psql('postgres', "SELECT '$plain'");
 
 # a restore's INSERT of a refresh token (pg_dump --inserts), refused for
@@ -346,6 +361,10 @@ unlike($log, qr/\Q$crash_key\E/, 'the report does not quote its statement');
 unlike($log, qr/\Q$claims_marker\E/, 'a claims text that is not JSON is not logged');
 like($log, qr/DETAIL:  The text of setting "request.jwt.claims" is not shown in the server log\./,
 	'the log says why the detail is missing');
+like($log, qr/DETAIL:  The detail is not shown in the server log: the statement names the jwt extension/,
+	'the log says why a data exception\'s detail is missing');
+like($log, qr/DETAIL:  Token "DETAILKEPTMARKER" is invalid/,
+	'a statement that does not name the extension keeps its detail in the log');
 like($log, qr/statement: SELECT jwt_registry_add\('\*\*\*', '\*\*\*', \*\*\* => '\*\*\*', \*\*\* => '\*\*\*'\)\n/,
 	'log_statement still says that a statement ran, its values masked');
 like($log, qr/duration: [0-9.]+ ms  (bind|execute) [^:]*: SELECT jwt_verify\(\$1, \$2, \*\*\* => '\*\*\*'\)/,
@@ -362,7 +381,7 @@ like($log, qr/statement: SET \*\*\* = on; SELECT '\*\*\*' AS jwt_c\n/,
 	'a statement naming standard_conforming_strings is masked');
 like($log, qr/statement: <not logged: it names the jwt extension>/,
 	'a statement whose strings end elsewhere with or without escapes is not logged');
-for my $marker (qw(AUDITCOMMENTMARKER UNQUOTEDTOKENMARKER DOLLARMARKER QUOTEMARKER IDENTMARKER BACKSLASHMARKER SCSMARKER SYNTAXMARKER UNTERMMARKER CONTMARKER SCSLOCALMARKER EMARKER BODYSYNTAXMARKER DYNSYNTAXMARKER REPREPAREMARKER REMAKEMARKER EXECDYNMARKER EXPLAINEXECMARKER CTASEXECMARKER TWOEXECMARKER MEMCONTEXTMARKER))
+for my $marker (qw(AUDITCOMMENTMARKER UNQUOTEDTOKENMARKER DOLLARMARKER QUOTEMARKER IDENTMARKER BACKSLASHMARKER SCSMARKER SYNTAXMARKER UNTERMMARKER CONTMARKER SCSLOCALMARKER EMARKER BODYSYNTAXMARKER DYNSYNTAXMARKER REPREPAREMARKER REMAKEMARKER EXECDYNMARKER EXPLAINEXECMARKER CTASEXECMARKER TWOEXECMARKER MEMCONTEXTMARKER JWKDETAILMARKER JWKEXECMARKER JWKBINDMARKER))
 {
 	unlike($log, qr/$marker/i, "$marker is not logged");
 }
