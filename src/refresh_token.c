@@ -8,10 +8,13 @@
  * Tokens are 32 bytes in unpadded base64url (43 characters).  A first
  * token is 32 bytes from OpenSSL's CSPRNG; a successor is
  * HMAC-SHA256(retry_key, parent token text), where retry_key is 32 fresh
- * CSPRNG bytes stored with the successor for its grace window only, so
- * that a retry presenting the parent again can recompute the same
- * successor without the table ever holding a usable token.  The table
- * stores SHA-256 of the token text.
+ * CSPRNG bytes stored with the successor, so that a retry presenting the
+ * parent again within the grace window can recompute the same successor
+ * without the table holding the token itself.  The key stays until the
+ * successor rotates or jwt_refresh_purge() wipes it, its window being over
+ * (README, "How a retry gets the same successor"): until then the parent's
+ * text and a copy of the table give the successor.  The table stores
+ * SHA-256 of the token text.
  *
  * Raises only when OpenSSL fails (jwt_openssl_error, XX000); no token
  * text appears in an error.  Memory: results in CurrentMemoryContext;
