@@ -55,7 +55,7 @@ PGFILEDESC = "jwt - JSON Web Tokens inside PostgreSQL"
 
 REGRESS = upgrade schema sign verify claims_time malformed errors json keys keys_secret registry registry_plants registry_edges registry_rollback keys_rfc claims revoke rls claim_plan stats refresh_lifecycle refresh_triggers refresh_collation refresh_sessions refresh_login harden roles messages denylist_lookalikes denylist_collation details sign_alg role_path audiences jwks_import token_cache crypto_reuse denylist_cache
 REGRESS_OPTS = --load-extension=jwt
-ISOLATION = consume refresh_rotate refresh_rotate_rr refresh_logout refresh_purge registry_cache revoke_purge session_logout session_cap jwks_import token_cache denylist_collation refresh_retry_logout claim_const_race
+ISOLATION = consume refresh_rotate refresh_rotate_rr refresh_logout refresh_purge registry_cache revoke_purge session_logout session_cap jwks_import token_cache denylist_collation refresh_retry_logout claim_const_race role_verdicts
 ISOLATION_OPTS = --inputdir=test --load-extension=jwt
 # TAP tests (PostgreSQL::Test::Cluster; Debian: libipc-run-perl): servers of
 # their own for a standby, a preloaded library, dump and restore, crashes.

@@ -5,7 +5,9 @@
 -- CREATEROLE, any predefined role (pg_read_all_stats reads other sessions'
 -- statements, tokens and secrets in them; pg_database_owner has the
 -- database owner for member), the extension's owner, the owner of its
--- schema, or the owner of one of its tables.
+-- schema, or the owner of one of its tables; or that holds a grant of the
+-- extension's (a privilege on a table, EXECUTE of a SECURITY DEFINER
+-- function that PUBLIC may not execute).
 -- The session here is a superuser, a member of every role, so only that
 -- rule stands between the token and the role.
 --
@@ -140,6 +142,67 @@ FROM unnest(ARRAY['regress_roles_dbowner', 'regress_roles_harmless']) WITH ORDIN
 ORDER BY i;
 ROLLBACK;
 
+-- Grants of the extension's: a privilege on one of its tables (a column's
+-- too: SELECT of jwt_keys.signing_key reads the keys), or EXECUTE of one of
+-- its SECURITY DEFINER functions that PUBLIC may not execute
+-- (jwt_registry_sign mints any token), held by the role or a role it is a
+-- member of at any depth, INHERIT or not.  jwt_refresh_revoke, which acts
+-- only for the holder of the token it is given, and functions that are
+-- not SECURITY DEFINER (jwt_authenticate) are no reason; nor is a grant to
+-- PUBLIC, which every role holds.
+CREATE ROLE regress_roles_keyreader;
+GRANT SELECT ON jwt_keys TO regress_roles_keyreader;
+CREATE ROLE regress_roles_colgrant;
+GRANT SELECT (signing_key) ON jwt_keys TO regress_roles_colgrant;
+CREATE ROLE regress_roles_colreader NOINHERIT;
+GRANT regress_roles_colgrant TO regress_roles_colreader;
+CREATE ROLE regress_roles_signer;
+GRANT EXECUTE ON FUNCTION jwt_registry_sign(jsonb, text, jsonb, interval, interval) TO regress_roles_signer;
+CREATE ROLE regress_roles_signer_mid;
+CREATE ROLE regress_roles_signer_deep NOINHERIT;
+GRANT regress_roles_signer TO regress_roles_signer_mid;
+GRANT regress_roles_signer_mid TO regress_roles_signer_deep;
+CREATE ROLE regress_roles_logout;
+GRANT EXECUTE ON FUNCTION jwt_refresh_revoke(text, text, boolean) TO regress_roles_logout;
+CREATE ROLE regress_roles_authn;
+GRANT EXECUTE ON FUNCTION
+    jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
+  TO regress_roles_authn;
+SELECT r, regress_roles_detail(r)
+FROM unnest(ARRAY['regress_roles_keyreader', 'regress_roles_colreader', 'regress_roles_signer',
+                  'regress_roles_signer_deep', 'regress_roles_logout', 'regress_roles_authn',
+                  'regress_roles_harmless']) WITH ORDINALITY AS u(r, i)
+ORDER BY i;
+BEGIN;
+GRANT SELECT (kid) ON jwt_keys TO PUBLIC;
+GRANT EXECUTE ON FUNCTION jwt_registry_sign(jsonb, text, jsonb, interval, interval) TO PUBLIC;
+SELECT regress_roles_detail('regress_roles_harmless') AS public_grants;
+ROLLBACK;
+-- Verdicts are remembered per backend until a catalog they read changes:
+-- a grant made after a role was accepted refuses it at once, a revoke
+-- accepts it again, and a grant rolled back leaves nothing behind.
+SELECT regress_roles_detail('regress_roles_logout') AS before_grant;
+GRANT SELECT (kid) ON jwt_keys TO regress_roles_logout;
+SELECT regress_roles_detail('regress_roles_logout') AS after_grant;
+REVOKE ALL ON jwt_keys FROM regress_roles_logout;
+SELECT regress_roles_detail('regress_roles_logout') AS after_revoke;
+BEGIN;
+GRANT regress_roles_signer TO regress_roles_logout;
+SELECT regress_roles_detail('regress_roles_logout') AS member_in_transaction;
+SAVEPOINT s;
+REVOKE regress_roles_signer FROM regress_roles_logout;
+SELECT regress_roles_detail('regress_roles_logout') AS revoked_in_savepoint;
+ROLLBACK TO SAVEPOINT s;
+SELECT regress_roles_detail('regress_roles_logout') AS savepoint_rolled_back;
+ROLLBACK;
+SELECT regress_roles_detail('regress_roles_logout') AS transaction_rolled_back;
+REVOKE ALL ON jwt_keys FROM regress_roles_keyreader, regress_roles_colgrant;
+REVOKE ALL ON FUNCTION jwt_registry_sign(jsonb, text, jsonb, interval, interval) FROM regress_roles_signer;
+REVOKE ALL ON FUNCTION jwt_refresh_revoke(text, text, boolean) FROM regress_roles_logout;
+REVOKE ALL ON FUNCTION
+    jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
+  FROM regress_roles_authn;
+
 -- Nothing was established by the refusals; the harmless role really is
 -- switched to.
 SELECT current_user = session_user AS role_unchanged, jwt_claims() IS NULL AS no_claims;
@@ -156,4 +219,7 @@ DROP ROLE regress_roles_super, regress_roles_direct, regress_roles_d1, regress_r
           regress_roles_harmless, regress_roles_extowner, regress_roles_extowner_member,
           regress_roles_tabowner, regress_roles_tabowner_member, regress_roles_tabowner_deep,
           regress_roles_monitor, regress_roles_signal, regress_roles_nspowner,
-          regress_roles_nspowner_member, regress_roles_dbowner;
+          regress_roles_nspowner_member, regress_roles_dbowner, regress_roles_keyreader,
+          regress_roles_colgrant, regress_roles_colreader, regress_roles_signer,
+          regress_roles_signer_mid, regress_roles_signer_deep, regress_roles_logout,
+          regress_roles_authn;

@@ -41,8 +41,10 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -197,18 +199,55 @@ refused_attribute(Form_pg_authid form)
 }
 
 /*
- * The first owner of a table (or other relation) of extension "extoid"
- * that "roleid" is a member of, with the table's name in *relname; or
- * InvalidOid.
+ * The first grantee of "acl" (not PUBLIC) holding a privilege of "mask"
+ * that "roleid" is, or is a member of at any depth; or InvalidOid.
  */
 static Oid
-extension_table_owner_of(Oid extoid, Oid roleid, char **relname)
+acl_grantee_of(Acl *acl, AclMode mask, Oid roleid)
+{
+	AclItem    *items = ACL_DAT(acl);
+
+	for (int i = 0; i < ACL_NUM(acl); i++)
+	{
+		if (items[i].ai_grantee != ACL_ID_PUBLIC &&
+			(ACLITEM_GET_PRIVS(items[i]) & mask) != 0 &&
+			is_member_of_role(roleid, items[i].ai_grantee))
+			return items[i].ai_grantee;
+	}
+	return InvalidOid;
+}
+
+/* Does "acl" grant a privilege of "mask" to PUBLIC? */
+static bool
+acl_public_has(Acl *acl, AclMode mask)
+{
+	AclItem    *items = ACL_DAT(acl);
+
+	for (int i = 0; i < ACL_NUM(acl); i++)
+	{
+		if (items[i].ai_grantee == ACL_ID_PUBLIC &&
+			(ACLITEM_GET_PRIVS(items[i]) & mask) != 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The first answer "check" gives, other than NULL, for a member object of
+ * extension "extoid" (its class and OID), in the order of pg_depend; or
+ * NULL.
+ */
+typedef char *(*MemberCheck) (Oid classid, Oid objid, Oid extoid, Oid roleid,
+							  const char *shown);
+
+static char *
+extension_members_check(Oid extoid, Oid roleid, const char *shown, MemberCheck check)
 {
 	Relation	rel;
 	ScanKeyData keys[2];
 	SysScanDesc scan;
 	HeapTuple	tup;
-	Oid			found = InvalidOid;
+	char	   *why = NULL;
 
 	rel = table_open(DependRelationId, AccessShareLock);
 	ScanKeyInit(&keys[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
@@ -216,30 +255,119 @@ extension_table_owner_of(Oid extoid, Oid roleid, char **relname)
 	ScanKeyInit(&keys[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
 				F_OIDEQ, ObjectIdGetDatum(extoid));
 	scan = systable_beginscan(rel, DependReferenceIndexId, true, NULL, 2, keys);
-	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	while (why == NULL && HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_depend dep = (Form_pg_depend) GETSTRUCT(tup);
-		HeapTuple	reltup;
-		Oid			owner;
 
-		if (dep->classid != RelationRelationId || dep->deptype != DEPENDENCY_EXTENSION)
-			continue;
-		reltup = SearchSysCache1(RELOID, ObjectIdGetDatum(dep->objid));
-		if (!HeapTupleIsValid(reltup))
-			continue;
-		owner = ((Form_pg_class) GETSTRUCT(reltup))->relowner;
-		if (is_member_of_role(roleid, owner))
-		{
-			found = owner;
-			*relname = pstrdup(NameStr(((Form_pg_class) GETSTRUCT(reltup))->relname));
-		}
-		ReleaseSysCache(reltup);
-		if (OidIsValid(found))
-			break;
+		if (dep->deptype == DEPENDENCY_EXTENSION)
+			why = check(dep->classid, dep->objid, extoid, roleid, shown);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
-	return found;
+	return why;
+}
+
+/* The ACL column "attnum" of syscache "cacheid"'s row "tup"; NULL: none */
+static Acl *
+row_acl(int cacheid, HeapTuple tup, AttrNumber attnum)
+{
+	bool		isnull;
+	Datum		acl = SysCacheGetAttr(cacheid, tup, attnum, &isnull);
+
+	return isnull ? NULL : DatumGetAclP(acl);
+}
+
+/* A table (or other relation) of the extension that "roleid" owns */
+static char *
+table_owner_refusal(Oid classid, Oid objid, Oid extoid, Oid roleid, const char *shown)
+{
+	HeapTuple	reltup;
+	Form_pg_class cls;
+	char	   *why = NULL;
+
+	if (classid != RelationRelationId ||
+		!HeapTupleIsValid(reltup = SearchSysCache1(RELOID, ObjectIdGetDatum(objid))))
+		return NULL;
+	cls = (Form_pg_class) GETSTRUCT(reltup);
+	if (is_member_of_role(roleid, cls->relowner))
+		why = cls->relowner == roleid ?
+			psprintf("Role \"%s\" owns table \"%s\" of extension \"%s\", whose privileges a token never gives a session.",
+					 shown, NameStr(cls->relname), get_extension_name(extoid)) :
+			psprintf("Role \"%s\" is a member of role \"%s\", the owner of table \"%s\" of extension \"%s\", whose privileges a token never gives a session.",
+					 shown, GetUserNameFromId(cls->relowner, false), NameStr(cls->relname),
+					 get_extension_name(extoid));
+	ReleaseSysCache(reltup);
+	return why;
+}
+
+/*
+ * A grant of the extension's that "roleid" holds, itself or through a role
+ * it is a member of at any depth (SET ROLE follows every grant): any
+ * privilege on one of its tables, views or sequences, or on one of their
+ * columns (SELECT of jwt_keys.signing_key reads the keys), or EXECUTE of
+ * one of its SECURITY DEFINER functions that PUBLIC may not execute, which
+ * act with the owner's rights (jwt_registry_sign mints any token,
+ * jwt_refresh_issue and jwt_refresh_rotate start or extend anyone's
+ * session with claims of the caller's, jwt_revoke revokes anyone's
+ * token); but jwt_refresh_revoke, which only acts for the holder of the
+ * refresh token it is given.  A grant to PUBLIC is every role's and
+ * refuses none; the owner's own entries are the owner rules' (checked
+ * before).
+ */
+static char *
+grant_refusal(Oid classid, Oid objid, Oid extoid, Oid roleid, const char *shown)
+{
+	HeapTuple	objtup;
+	Acl		   *acl;
+	Oid			grantee = InvalidOid;
+	char	   *what = NULL;
+
+	if (classid == RelationRelationId &&
+		HeapTupleIsValid(objtup = SearchSysCache1(RELOID, ObjectIdGetDatum(objid))))
+	{
+		Form_pg_class cls = (Form_pg_class) GETSTRUCT(objtup);
+
+		if ((acl = row_acl(RELOID, objtup, Anum_pg_class_relacl)) != NULL &&
+			OidIsValid(grantee = acl_grantee_of(acl, ACL_ALL_RIGHTS_RELATION |
+												ACL_ALL_RIGHTS_SEQUENCE, roleid)))
+			what = psprintf("privileges on table \"%s\"", NameStr(cls->relname));
+		for (AttrNumber att = 1; what == NULL && att <= cls->relnatts; att++)
+		{
+			HeapTuple	atttup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(objid),
+												 Int16GetDatum(att));
+
+			if (!HeapTupleIsValid(atttup))
+				continue;
+			if ((acl = row_acl(ATTNUM, atttup, Anum_pg_attribute_attacl)) != NULL &&
+				OidIsValid(grantee = acl_grantee_of(acl, ACL_ALL_RIGHTS_COLUMN, roleid)))
+				what = psprintf("privileges on column \"%s\" of table \"%s\"",
+								NameStr(((Form_pg_attribute) GETSTRUCT(atttup))->attname),
+								NameStr(cls->relname));
+			ReleaseSysCache(atttup);
+		}
+		ReleaseSysCache(objtup);
+	}
+	else if (classid == ProcedureRelationId &&
+			 HeapTupleIsValid(objtup = SearchSysCache1(PROCOID, ObjectIdGetDatum(objid))))
+	{
+		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(objtup);
+
+		if (proc->prosecdef &&
+			strcmp(NameStr(proc->proname), "jwt_refresh_revoke") != 0 &&
+			(acl = row_acl(PROCOID, objtup, Anum_pg_proc_proacl)) != NULL &&
+			!acl_public_has(acl, ACL_EXECUTE) &&
+			OidIsValid(grantee = acl_grantee_of(acl, ACL_EXECUTE, roleid)))
+			what = psprintf("EXECUTE of function \"%s\" (SECURITY DEFINER)",
+							NameStr(proc->proname));
+		ReleaseSysCache(objtup);
+	}
+	if (what == NULL)
+		return NULL;
+	return grantee == roleid ?
+		psprintf("Role \"%s\" holds %s of extension \"%s\", which a token never gives a session.",
+				 shown, what, get_extension_name(extoid)) :
+		psprintf("Role \"%s\" is a member of role \"%s\", which holds %s of extension \"%s\"; a token never gives a session that.",
+				 shown, GetUserNameFromId(grantee, false), what, get_extension_name(extoid));
 }
 
 /*
@@ -270,7 +398,6 @@ role_refusal(Oid roleid, const char *role, const char *shown, Oid fn_oid)
 	Oid			extoid;
 	Oid			owner;
 	Oid			nsp;
-	char	   *relname = NULL;
 
 	if (superuser_arg(roleid))
 		return psprintf("Role \"%s\" is a superuser, which a token never makes a session.", shown);
@@ -335,14 +462,95 @@ role_refusal(Oid roleid, const char *role, const char *shown, Oid fn_oid)
 					 shown, get_namespace_name(nsp), get_extension_name(extoid)) :
 			psprintf("Role \"%s\" is a member of role \"%s\", the owner of schema \"%s\" of extension \"%s\", whose privileges a token never gives a session.",
 					 shown, GetUserNameFromId(owner, false), get_namespace_name(nsp), get_extension_name(extoid));
-	owner = extension_table_owner_of(extoid, roleid, &relname);
-	if (OidIsValid(owner))
-		return owner == roleid ?
-			psprintf("Role \"%s\" owns table \"%s\" of extension \"%s\", whose privileges a token never gives a session.",
-					 shown, relname, get_extension_name(extoid)) :
-			psprintf("Role \"%s\" is a member of role \"%s\", the owner of table \"%s\" of extension \"%s\", whose privileges a token never gives a session.",
-					 shown, GetUserNameFromId(owner, false), relname, get_extension_name(extoid));
-	return NULL;
+	why = extension_members_check(extoid, roleid, shown, table_owner_refusal);
+	if (why)
+		return why;
+	return extension_members_check(extoid, roleid, shown, grant_refusal);
+}
+
+/*
+ * role_refusal's verdicts, by role: it reads pg_authid whole and every
+ * object of the extension (some 28 us), and each request's authentication
+ * asks it again about the same few roles.  A verdict holds while the
+ * catalogs it read stay as they were: any change to a role or a
+ * membership, a table, a column, a function, a schema or a database
+ * (their owners and grants), made in this session or committed by
+ * another and seen here, forgets them all, when PostgreSQL tells the
+ * backend's caches (a rolled-back change too); the extension's owner and
+ * schema are compared at each use, pg_extension having no such cache.
+ */
+typedef struct RoleVerdict
+{
+	Oid			roleid;
+	Oid			ext_owner;		/* the extension's owner and schema then */
+	Oid			ext_nsp;
+	char	   *why;			/* in TopMemoryContext; NULL: no refusal */
+} RoleVerdict;
+
+#define ROLE_VERDICTS 16
+
+static RoleVerdict role_verdicts[ROLE_VERDICTS];
+static int	role_verdicts_used;
+static int	role_verdicts_next;
+static bool role_verdicts_watched;
+static uint64 role_verdicts_changes;	/* catalog changes seen */
+
+static void
+role_verdicts_forget(Datum arg, int cacheid, uint32 hashvalue)
+{
+	role_verdicts_changes++;
+	for (int i = 0; i < role_verdicts_used; i++)
+	{
+		if (role_verdicts[i].why)
+			pfree(role_verdicts[i].why);
+	}
+	role_verdicts_used = 0;
+	role_verdicts_next = 0;
+}
+
+static char *
+role_refusal_cached(Oid roleid, const char *role, const char *shown, Oid fn_oid)
+{
+	static const int caches[] = {AUTHOID, AUTHMEMMEMROLE, AUTHMEMROLEMEM, RELOID,
+	ATTNUM, PROCOID, NAMESPACEOID, DATABASEOID};
+	Oid			owner;
+	Oid			nsp = jwt_extension_schema(&owner);
+	RoleVerdict *v;
+	char	   *why;
+	uint64		changes;
+
+	if (!role_verdicts_watched)
+	{
+		for (int i = 0; i < lengthof(caches); i++)
+			CacheRegisterSyscacheCallback(caches[i], role_verdicts_forget, (Datum) 0);
+		role_verdicts_watched = true;
+	}
+	for (int i = 0; i < role_verdicts_used; i++)
+	{
+		v = &role_verdicts[i];
+		if (v->roleid == roleid && v->ext_owner == owner && v->ext_nsp == nsp)
+			return v->why ? pstrdup(v->why) : NULL;
+	}
+	/*
+	 * A change seen while role_refusal reads (each catalog it opens takes
+	 * in the changes other sessions committed) may have come after a part
+	 * it read: that verdict answers this call only.
+	 */
+	changes = role_verdicts_changes;
+	why = role_refusal(roleid, role, shown, fn_oid);
+	if (changes != role_verdicts_changes)
+		return why;
+	v = &role_verdicts[role_verdicts_next];
+	if (role_verdicts_used == ROLE_VERDICTS && v->why)
+		pfree(v->why);
+	v->roleid = roleid;
+	v->ext_owner = owner;
+	v->ext_nsp = nsp;
+	v->why = why ? MemoryContextStrdup(TopMemoryContext, why) : NULL;
+	role_verdicts_next = (role_verdicts_next + 1) % ROLE_VERDICTS;
+	if (role_verdicts_used < ROLE_VERDICTS)
+		role_verdicts_used++;
+	return why;
 }
 
 /*
@@ -381,7 +589,7 @@ assume_role(Jsonb *claims, const char *claim, const JwtClaimPath *path,
 						   jwt_clip(GetUserNameFromId(GetSessionUserId(), false), 64),
 						   shown);
 		else
-			why = role_refusal(roleid, role, shown, fn_oid);
+			why = role_refusal_cached(roleid, role, shown, fn_oid);
 	}
 	if (why)
 		jwt_ereport(ERROR,
