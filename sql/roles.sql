@@ -5,9 +5,9 @@
 -- CREATEROLE, any predefined role (pg_read_all_stats reads other sessions'
 -- statements, tokens and secrets in them; pg_database_owner has the
 -- database owner for member), the extension's owner, the owner of its
--- schema, or the owner of one of its tables; or that holds a grant of the
--- extension's (a privilege on a table, EXECUTE of a SECURITY DEFINER
--- function that PUBLIC may not execute).
+-- schema, or the owner of one of its tables, functions or types; or that
+-- holds a grant of the extension's (a privilege on a table, EXECUTE of a
+-- function that PUBLIC may not execute, but a few).
 -- The session here is a superuser, a member of every role, so only that
 -- rule stands between the token and the role.
 --
@@ -144,12 +144,12 @@ ROLLBACK;
 
 -- Grants of the extension's: a privilege on one of its tables (a column's
 -- too: SELECT of jwt_keys.signing_key reads the keys), or EXECUTE of one of
--- its SECURITY DEFINER functions that PUBLIC may not execute
--- (jwt_registry_sign mints any token), held by the role or a role it is a
--- member of at any depth, INHERIT or not.  jwt_refresh_revoke, which acts
--- only for the holder of the token it is given, and functions that are
--- not SECURITY DEFINER (jwt_authenticate) are no reason; nor is a grant to
--- PUBLIC, which every role holds.
+-- its functions that PUBLIC may not execute (jwt_registry_sign mints any
+-- token, jwt_stats_reset erases the counts), held by the role or a role it
+-- is a member of at any depth, INHERIT or not.  The functions that only
+-- check the caller's token (jwt_authenticate, jwt_refresh_revoke) or read
+-- counts (jwt_stats) are no reason; nor is a grant to PUBLIC, which every
+-- role holds.
 CREATE ROLE regress_roles_keyreader;
 GRANT SELECT ON jwt_keys TO regress_roles_keyreader;
 CREATE ROLE regress_roles_colgrant;
@@ -168,11 +168,25 @@ CREATE ROLE regress_roles_authn;
 GRANT EXECUTE ON FUNCTION
     jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
   TO regress_roles_authn;
+CREATE ROLE regress_roles_resetter;
+GRANT EXECUTE ON FUNCTION jwt_stats_reset() TO regress_roles_resetter;
+CREATE ROLE regress_roles_statsreader;
+GRANT EXECUTE ON FUNCTION jwt_stats() TO regress_roles_statsreader;
 SELECT r, regress_roles_detail(r)
 FROM unnest(ARRAY['regress_roles_keyreader', 'regress_roles_colreader', 'regress_roles_signer',
-                  'regress_roles_signer_deep', 'regress_roles_logout', 'regress_roles_authn',
+                  'regress_roles_signer_deep', 'regress_roles_resetter', 'regress_roles_logout',
+                  'regress_roles_authn', 'regress_roles_statsreader',
                   'regress_roles_harmless']) WITH ORDINALITY AS u(r, i)
 ORDER BY i;
+-- The owner of one of the extension's functions can replace its body,
+-- which a superuser then runs: refused, as the owner of a table is.
+BEGIN;
+ALTER FUNCTION jwt_verify(text, text, text[], text, text, text, text, text[], interval, interval, timestamptz, text[])
+  OWNER TO regress_roles_harmless;
+SELECT r, regress_roles_detail(r)
+FROM unnest(ARRAY['regress_roles_harmless', 'regress_roles_plain']) WITH ORDINALITY AS u(r, i)
+ORDER BY i;
+ROLLBACK;
 BEGIN;
 GRANT SELECT (kid) ON jwt_keys TO PUBLIC;
 GRANT EXECUTE ON FUNCTION jwt_registry_sign(jsonb, text, jsonb, interval, interval) TO PUBLIC;
@@ -199,6 +213,8 @@ SELECT regress_roles_detail('regress_roles_logout') AS transaction_rolled_back;
 REVOKE ALL ON jwt_keys FROM regress_roles_keyreader, regress_roles_colgrant;
 REVOKE ALL ON FUNCTION jwt_registry_sign(jsonb, text, jsonb, interval, interval) FROM regress_roles_signer;
 REVOKE ALL ON FUNCTION jwt_refresh_revoke(text, text, boolean) FROM regress_roles_logout;
+REVOKE ALL ON FUNCTION jwt_stats_reset() FROM regress_roles_resetter;
+REVOKE ALL ON FUNCTION jwt_stats() FROM regress_roles_statsreader;
 REVOKE ALL ON FUNCTION
     jwt_authenticate(text, text, text[], text, text, text, text, text[], interval, interval, text, boolean, text[])
   FROM regress_roles_authn;
@@ -222,4 +238,4 @@ DROP ROLE regress_roles_super, regress_roles_direct, regress_roles_d1, regress_r
           regress_roles_nspowner_member, regress_roles_dbowner, regress_roles_keyreader,
           regress_roles_colgrant, regress_roles_colreader, regress_roles_signer,
           regress_roles_signer_mid, regress_roles_signer_deep, regress_roles_logout,
-          regress_roles_authn;
+          regress_roles_authn, regress_roles_resetter, regress_roles_statsreader;

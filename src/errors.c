@@ -868,27 +868,33 @@ hide_failing_row(ErrorData *edata)
 }
 
 /*
- * PostgreSQL's detail of a data exception may quote the value it refused:
- * jsonb's input error says "Token "<the rest of the text>" is invalid."
- * (and "Expected ... but found ..."), so a truncated or mis-quoted JWK
- * written into or bound to a statement that names the extension took its
- * private part ("d", "k") to the log with it, the statement and the
- * context lines (which quote the text too) being kept out already.  In
- * such a statement the log gets a note in place of the detail; the client,
- * which sent the value, keeps it.  Not for the extension's own errors
- * ("ours": errhidestmt), whose details never quote a key.
+ * PostgreSQL's detail of a data exception or of a constraint's violation
+ * may quote the values it refused: jsonb's input error says "Token "<the
+ * rest of the text>" is invalid." (a truncated or mis-quoted JWK, its "d"
+ * or "k" included), a NOT NULL or CHECK violation "Failing row contains
+ * (...)" (a key jwt_generate_key made, inserted into a table of the
+ * user's), a unique violation "Key (...)=(<a token>) already exists".  In
+ * a statement that names the extension the statement and the context
+ * lines are kept out of the log already; such a detail (SQLSTATE classes
+ * 22, 23 and 44) is replaced there by a note, and the client, which sent
+ * the values or asked for them, keeps it.  Not for the extension's own
+ * errors ("ours": errhidestmt), whose details never quote a key.
  */
-#define DATA_DETAIL_NOT_LOGGED "The detail is not shown in the server log: the statement names the jwt extension, and PostgreSQL's detail may quote the value it refused."
+#define VALUE_DETAIL_NOT_LOGGED "The detail is not shown in the server log: the statement names the jwt extension, and PostgreSQL's detail may quote the values it refused."
 
 static void
-hide_data_detail(ErrorData *edata, bool names_jwt, bool ours)
+hide_value_detail(ErrorData *edata, bool names_jwt, bool ours)
 {
+	int			category = ERRCODE_TO_CATEGORY(edata->sqlerrcode);
+
 	if (!names_jwt || ours ||
-		ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION ||
+		(category != ERRCODE_DATA_EXCEPTION &&
+		 category != ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION &&
+		 category != ERRCODE_WITH_CHECK_OPTION_VIOLATION) ||
 		(edata->detail == NULL && edata->detail_log == NULL))
 		return;
 	clear_field(&edata->detail_log);
-	edata->detail_log = MemoryContextStrdup(edata_context(edata), DATA_DETAIL_NOT_LOGGED);
+	edata->detail_log = MemoryContextStrdup(edata_context(edata), VALUE_DETAIL_NOT_LOGGED);
 }
 
 /* ------------------------------------------------------------------ COPY */
@@ -1116,7 +1122,7 @@ jwt_leader_log_hook(ErrorData *edata)
 	hide_statement_log(edata);
 	hide_failing_row(edata);
 	hide_copy_message(edata);
-	hide_data_detail(edata, names_jwt, ours);
+	hide_value_detail(edata, names_jwt, ours);
 
 	/*
 	 * The postmaster's report of a backend that died: "Failed process was

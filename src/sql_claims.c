@@ -277,27 +277,78 @@ row_acl(int cacheid, HeapTuple tup, AttrNumber attnum)
 	return isnull ? NULL : DatumGetAclP(acl);
 }
 
-/* A table (or other relation) of the extension that "roleid" owns */
+/*
+ * An object of the extension that "roleid" owns, or whose owner it is a
+ * member of: a table (or other relation), a function (its owner can
+ * replace its body, which a superuser then runs), or a type.
+ */
 static char *
-table_owner_refusal(Oid classid, Oid objid, Oid extoid, Oid roleid, const char *shown)
+member_owner_refusal(Oid classid, Oid objid, Oid extoid, Oid roleid, const char *shown)
 {
-	HeapTuple	reltup;
-	Form_pg_class cls;
+	HeapTuple	tup;
+	Oid			owner;
+	const char *kind;
+	char	   *name;
 	char	   *why = NULL;
 
-	if (classid != RelationRelationId ||
-		!HeapTupleIsValid(reltup = SearchSysCache1(RELOID, ObjectIdGetDatum(objid))))
+	if (classid == RelationRelationId &&
+		HeapTupleIsValid(tup = SearchSysCache1(RELOID, ObjectIdGetDatum(objid))))
+	{
+		owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		kind = "table";
+		name = NameStr(((Form_pg_class) GETSTRUCT(tup))->relname);
+	}
+	else if (classid == ProcedureRelationId &&
+			 HeapTupleIsValid(tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(objid))))
+	{
+		owner = ((Form_pg_proc) GETSTRUCT(tup))->proowner;
+		kind = "function";
+		name = NameStr(((Form_pg_proc) GETSTRUCT(tup))->proname);
+	}
+	else if (classid == TypeRelationId &&
+			 HeapTupleIsValid(tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(objid))))
+	{
+		owner = ((Form_pg_type) GETSTRUCT(tup))->typowner;
+		kind = "type";
+		name = NameStr(((Form_pg_type) GETSTRUCT(tup))->typname);
+	}
+	else
 		return NULL;
-	cls = (Form_pg_class) GETSTRUCT(reltup);
-	if (is_member_of_role(roleid, cls->relowner))
-		why = cls->relowner == roleid ?
-			psprintf("Role \"%s\" owns table \"%s\" of extension \"%s\", whose privileges a token never gives a session.",
-					 shown, NameStr(cls->relname), get_extension_name(extoid)) :
-			psprintf("Role \"%s\" is a member of role \"%s\", the owner of table \"%s\" of extension \"%s\", whose privileges a token never gives a session.",
-					 shown, GetUserNameFromId(cls->relowner, false), NameStr(cls->relname),
+	if (is_member_of_role(roleid, owner))
+		why = owner == roleid ?
+			psprintf("Role \"%s\" owns %s \"%s\" of extension \"%s\", whose privileges a token never gives a session.",
+					 shown, kind, name, get_extension_name(extoid)) :
+			psprintf("Role \"%s\" is a member of role \"%s\", the owner of %s \"%s\" of extension \"%s\", whose privileges a token never gives a session.",
+					 shown, GetUserNameFromId(owner, false), kind, name,
 					 get_extension_name(extoid));
-	ReleaseSysCache(reltup);
+	ReleaseSysCache(tup);
 	return why;
+}
+
+/*
+ * The extension's functions that PUBLIC may not execute and that a role a
+ * token names may: the calls that only check the token the caller has
+ * (authenticate, consume), jwt_refresh_revoke, which acts only for the
+ * holder of the refresh token it is given, and the monitoring functions,
+ * which only read counts.  EXECUTE of any other (jwt_registry_sign mints
+ * any token, jwt_refresh_issue starts anyone's session, jwt_stats_reset
+ * erases the counts, and every function added later) refuses the role.
+ */
+static const char *const token_role_functions[] = {
+	"jwt_authenticate", "jwt_registry_authenticate", "jwt_consume",
+	"jwt_registry_consume", "jwt_refresh_revoke", "jwt_stats", "jwt_stats_info",
+	"jwt_key_usage", "jwt_token_cache_info", "jwt_denylist_cache_info",
+};
+
+static bool
+token_role_function(const char *name)
+{
+	for (int i = 0; i < lengthof(token_role_functions); i++)
+	{
+		if (strcmp(name, token_role_functions[i]) == 0)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -305,14 +356,9 @@ table_owner_refusal(Oid classid, Oid objid, Oid extoid, Oid roleid, const char *
  * it is a member of at any depth (SET ROLE follows every grant): any
  * privilege on one of its tables, views or sequences, or on one of their
  * columns (SELECT of jwt_keys.signing_key reads the keys), or EXECUTE of
- * one of its SECURITY DEFINER functions that PUBLIC may not execute, which
- * act with the owner's rights (jwt_registry_sign mints any token,
- * jwt_refresh_issue and jwt_refresh_rotate start or extend anyone's
- * session with claims of the caller's, jwt_revoke revokes anyone's
- * token); but jwt_refresh_revoke, which only acts for the holder of the
- * refresh token it is given.  A grant to PUBLIC is every role's and
- * refuses none; the owner's own entries are the owner rules' (checked
- * before).
+ * one of its functions that PUBLIC may not execute, but those of
+ * token_role_functions.  A grant to PUBLIC is every role's and refuses
+ * none; the owners' own entries are the owner rules' (checked before).
  */
 static char *
 grant_refusal(Oid classid, Oid objid, Oid extoid, Oid roleid, const char *shown)
@@ -352,13 +398,11 @@ grant_refusal(Oid classid, Oid objid, Oid extoid, Oid roleid, const char *shown)
 	{
 		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(objtup);
 
-		if (proc->prosecdef &&
-			strcmp(NameStr(proc->proname), "jwt_refresh_revoke") != 0 &&
+		if (!token_role_function(NameStr(proc->proname)) &&
 			(acl = row_acl(PROCOID, objtup, Anum_pg_proc_proacl)) != NULL &&
 			!acl_public_has(acl, ACL_EXECUTE) &&
 			OidIsValid(grantee = acl_grantee_of(acl, ACL_EXECUTE, roleid)))
-			what = psprintf("EXECUTE of function \"%s\" (SECURITY DEFINER)",
-							NameStr(proc->proname));
+			what = psprintf("EXECUTE of function \"%s\"", NameStr(proc->proname));
 		ReleaseSysCache(objtup);
 	}
 	if (what == NULL)
@@ -462,7 +506,7 @@ role_refusal(Oid roleid, const char *role, const char *shown, Oid fn_oid)
 					 shown, get_namespace_name(nsp), get_extension_name(extoid)) :
 			psprintf("Role \"%s\" is a member of role \"%s\", the owner of schema \"%s\" of extension \"%s\", whose privileges a token never gives a session.",
 					 shown, GetUserNameFromId(owner, false), get_namespace_name(nsp), get_extension_name(extoid));
-	why = extension_members_check(extoid, roleid, shown, table_owner_refusal);
+	why = extension_members_check(extoid, roleid, shown, member_owner_refusal);
 	if (why)
 		return why;
 	return extension_members_check(extoid, roleid, shown, grant_refusal);
@@ -512,13 +556,20 @@ static char *
 role_refusal_cached(Oid roleid, const char *role, const char *shown, Oid fn_oid)
 {
 	static const int caches[] = {AUTHOID, AUTHMEMMEMROLE, AUTHMEMROLEMEM, RELOID,
-	ATTNUM, PROCOID, NAMESPACEOID, DATABASEOID};
+	ATTNUM, PROCOID, TYPEOID, NAMESPACEOID, DATABASEOID};
 	Oid			owner;
-	Oid			nsp = jwt_extension_schema(&owner);
+	Oid			nsp;
 	RoleVerdict *v;
 	char	   *why;
 	uint64		changes;
 
+	/*
+	 * Take in the changes other sessions committed, as the catalog reads of
+	 * role_refusal would when they lock a catalog this transaction has not
+	 * locked yet: a cached verdict is as fresh as a computed one.
+	 */
+	AcceptInvalidationMessages();
+	nsp = jwt_extension_schema(&owner);
 	if (!role_verdicts_watched)
 	{
 		for (int i = 0; i < lengthof(caches); i++)
@@ -531,6 +582,7 @@ role_refusal_cached(Oid roleid, const char *role, const char *shown, Oid fn_oid)
 		if (v->roleid == roleid && v->ext_owner == owner && v->ext_nsp == nsp)
 			return v->why ? pstrdup(v->why) : NULL;
 	}
+
 	/*
 	 * A change seen while role_refusal reads (each catalog it opens takes
 	 * in the changes other sessions committed) may have come after a part

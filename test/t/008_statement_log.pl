@@ -134,6 +134,15 @@ $node->command_fails(
 		'-f', $jwk_script, '-h', $node->host, '-p', $node->port, 'postgres' ],
 	'pgbench bound a malformed JWK');
 $node->psql('postgres', q{SELECT '{"a": DETAILKEPTMARKER}'::jsonb});
+# a constraint's violation quotes the row or the key
+$node->safe_psql('postgres',
+	'CREATE TABLE app_rows (name text NOT NULL, secret text); CREATE TABLE app_tokens (token text PRIMARY KEY)');
+$node->psql('postgres', q{INSERT INTO app_rows VALUES (NULL, 'FAILROWMARKER' || jwt_generate_secret()::text)});
+$node->safe_psql('postgres',
+	q{INSERT INTO app_tokens VALUES ('DUPKEYMARKER' || jwt_sign('{}', 'a secret of at least 32 bytes for this'))});
+my ($uniq_ret, $uniq_out, $uniq_err) = $node->psql('postgres',
+	q{INSERT INTO app_tokens VALUES ('DUPKEYMARKER' || jwt_sign('{}', 'a secret of at least 32 bytes for this'))});
+like($uniq_err, qr/DETAIL:  Key \(token\)=\(DUPKEYMARKER/, 'the client gets the unique violation\'s detail');
 
 $node->safe_psql('postgres', "SELECT '$plain'");
 
@@ -381,7 +390,7 @@ like($log, qr/statement: SET \*\*\* = on; SELECT '\*\*\*' AS jwt_c\n/,
 	'a statement naming standard_conforming_strings is masked');
 like($log, qr/statement: <not logged: it names the jwt extension>/,
 	'a statement whose strings end elsewhere with or without escapes is not logged');
-for my $marker (qw(AUDITCOMMENTMARKER UNQUOTEDTOKENMARKER DOLLARMARKER QUOTEMARKER IDENTMARKER BACKSLASHMARKER SCSMARKER SYNTAXMARKER UNTERMMARKER CONTMARKER SCSLOCALMARKER EMARKER BODYSYNTAXMARKER DYNSYNTAXMARKER REPREPAREMARKER REMAKEMARKER EXECDYNMARKER EXPLAINEXECMARKER CTASEXECMARKER TWOEXECMARKER MEMCONTEXTMARKER JWKDETAILMARKER JWKEXECMARKER JWKBINDMARKER))
+for my $marker (qw(AUDITCOMMENTMARKER UNQUOTEDTOKENMARKER DOLLARMARKER QUOTEMARKER IDENTMARKER BACKSLASHMARKER SCSMARKER SYNTAXMARKER UNTERMMARKER CONTMARKER SCSLOCALMARKER EMARKER BODYSYNTAXMARKER DYNSYNTAXMARKER REPREPAREMARKER REMAKEMARKER EXECDYNMARKER EXPLAINEXECMARKER CTASEXECMARKER TWOEXECMARKER MEMCONTEXTMARKER JWKDETAILMARKER JWKEXECMARKER JWKBINDMARKER FAILROWMARKER DUPKEYMARKER))
 {
 	unlike($log, qr/$marker/i, "$marker is not logged");
 }
