@@ -7,7 +7,8 @@
 -- database owner for member), the extension's owner, the owner of its
 -- schema, or the owner of one of its tables, functions or types; or that
 -- holds a grant of the extension's (a privilege on a table, EXECUTE of a
--- function that PUBLIC may not execute, but a few).
+-- function that acts with its owner's rights or on shared state, SET of
+-- one of its settings).
 -- The session here is a superuser, a member of every role, so only that
 -- rule stands between the token and the role.
 --
@@ -144,12 +145,13 @@ ROLLBACK;
 
 -- Grants of the extension's: a privilege on one of its tables (a column's
 -- too: SELECT of jwt_keys.signing_key reads the keys), or EXECUTE of one of
--- its functions that PUBLIC may not execute (jwt_registry_sign mints any
--- token, jwt_stats_reset erases the counts), held by the role or a role it
--- is a member of at any depth, INHERIT or not.  The functions that only
--- check the caller's token (jwt_authenticate, jwt_refresh_revoke) or read
--- counts (jwt_stats) are no reason; nor is a grant to PUBLIC, which every
--- role holds.
+-- its functions that PUBLIC may not execute and that act with the owner's
+-- rights (jwt_registry_sign mints any token) or change shared state
+-- (jwt_stats_reset erases the counts), held by the role or a role it is a
+-- member of at any depth, INHERIT or not.  jwt_refresh_revoke, which acts
+-- only for the holder of its token, and the functions that run with the
+-- caller's privileges (jwt_authenticate, jwt_stats) are no reason; nor is
+-- a grant to PUBLIC, which every role holds.
 CREATE ROLE regress_roles_keyreader;
 GRANT SELECT ON jwt_keys TO regress_roles_keyreader;
 CREATE ROLE regress_roles_colgrant;
@@ -178,6 +180,24 @@ FROM unnest(ARRAY['regress_roles_keyreader', 'regress_roles_colreader', 'regress
                   'regress_roles_authn', 'regress_roles_statsreader',
                   'regress_roles_harmless']) WITH ORDINALITY AS u(r, i)
 ORDER BY i;
+-- SET of the extension's settings: jwt.claims_source set by the session
+-- would let it write its own claims after the token's.
+CREATE ROLE regress_roles_setter;
+GRANT SET ON PARAMETER jwt.claims_source TO regress_roles_setter;
+CREATE ROLE regress_roles_setter_member NOINHERIT;
+GRANT regress_roles_setter TO regress_roles_setter_member;
+SELECT r, regress_roles_detail(r)
+FROM unnest(ARRAY['regress_roles_setter', 'regress_roles_setter_member']) WITH ORDINALITY AS u(r, i)
+ORDER BY i;
+REVOKE SET ON PARAMETER jwt.claims_source FROM regress_roles_setter;
+SELECT regress_roles_detail('regress_roles_setter') AS setter_revoked;
+-- A function that runs with the caller's privileges, kept from PUBLIC and
+-- granted to an API role, is no reason.
+BEGIN;
+REVOKE EXECUTE ON FUNCTION jwt_claims() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION jwt_claims() TO regress_roles_plain;
+SELECT regress_roles_detail('regress_roles_plain') AS claims_reader;
+ROLLBACK;
 -- The owner of one of the extension's functions can replace its body,
 -- which a superuser then runs: refused, as the owner of a table is.
 BEGIN;
@@ -238,4 +258,5 @@ DROP ROLE regress_roles_super, regress_roles_direct, regress_roles_d1, regress_r
           regress_roles_nspowner_member, regress_roles_dbowner, regress_roles_keyreader,
           regress_roles_colgrant, regress_roles_colreader, regress_roles_signer,
           regress_roles_signer_mid, regress_roles_signer_deep, regress_roles_logout,
-          regress_roles_authn, regress_roles_resetter, regress_roles_statsreader;
+          regress_roles_authn, regress_roles_resetter, regress_roles_statsreader,
+          regress_roles_setter, regress_roles_setter_member;

@@ -32,6 +32,7 @@
 #include "catalog/pg_depend.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_parameter_acl.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
@@ -45,6 +46,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -308,9 +310,17 @@ member_owner_refusal(Oid classid, Oid objid, Oid extoid, Oid roleid, const char 
 	else if (classid == TypeRelationId &&
 			 HeapTupleIsValid(tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(objid))))
 	{
-		owner = ((Form_pg_type) GETSTRUCT(tup))->typowner;
+		Form_pg_type typ = (Form_pg_type) GETSTRUCT(tup);
+
+		/* a table's row type and an array type go with their table, element */
+		if (OidIsValid(typ->typrelid) || IsTrueArrayType(typ))
+		{
+			ReleaseSysCache(tup);
+			return NULL;
+		}
+		owner = typ->typowner;
 		kind = "type";
-		name = NameStr(((Form_pg_type) GETSTRUCT(tup))->typname);
+		name = NameStr(typ->typname);
 	}
 	else
 		return NULL;
@@ -326,26 +336,33 @@ member_owner_refusal(Oid classid, Oid objid, Oid extoid, Oid roleid, const char 
 }
 
 /*
- * The extension's functions that PUBLIC may not execute and that a role a
- * token names may: the calls that only check the token the caller has
- * (authenticate, consume), jwt_refresh_revoke, which acts only for the
- * holder of the refresh token it is given, and the monitoring functions,
- * which only read counts.  EXECUTE of any other (jwt_registry_sign mints
- * any token, jwt_refresh_issue starts anyone's session, jwt_stats_reset
- * erases the counts, and every function added later) refuses the role.
+ * A function of the extension whose EXECUTE refuses a role a token names
+ * (when PUBLIC may not execute it): one that acts with its owner's rights
+ * (SECURITY DEFINER: jwt_registry_sign mints any token, jwt_refresh_issue
+ * starts anyone's session, jwt_revoke revokes anyone's token), but
+ * jwt_refresh_revoke, which acts only for the holder of the refresh token
+ * it is given; or one that changes the extension's shared state without
+ * any table privilege (the counts, the backends' key and denylist
+ * caches).  The others run with the caller's privileges: holding them
+ * gives nothing the role has not (and an administrator may well keep
+ * jwt_claims or jwt_verify to the API's roles).  A function of the latter
+ * kind added to the extension must be listed here.
  */
-static const char *const token_role_functions[] = {
-	"jwt_authenticate", "jwt_registry_authenticate", "jwt_consume",
-	"jwt_registry_consume", "jwt_refresh_revoke", "jwt_stats", "jwt_stats_info",
-	"jwt_key_usage", "jwt_token_cache_info", "jwt_denylist_cache_info",
+static const char *const shared_state_functions[] = {
+	"jwt_stats_bump", "jwt_stats_reset", "jwt_keys_invalidate",
+	"jwt_denylist_cache_invalidate",
 };
 
 static bool
-token_role_function(const char *name)
+refusing_function(Form_pg_proc proc)
 {
-	for (int i = 0; i < lengthof(token_role_functions); i++)
+	const char *name = NameStr(proc->proname);
+
+	if (proc->prosecdef)
+		return strcmp(name, "jwt_refresh_revoke") != 0;
+	for (int i = 0; i < lengthof(shared_state_functions); i++)
 	{
-		if (strcmp(name, token_role_functions[i]) == 0)
+		if (strcmp(name, shared_state_functions[i]) == 0)
 			return true;
 	}
 	return false;
@@ -355,10 +372,12 @@ token_role_function(const char *name)
  * A grant of the extension's that "roleid" holds, itself or through a role
  * it is a member of at any depth (SET ROLE follows every grant): any
  * privilege on one of its tables, views or sequences, or on one of their
- * columns (SELECT of jwt_keys.signing_key reads the keys), or EXECUTE of
- * one of its functions that PUBLIC may not execute, but those of
- * token_role_functions.  A grant to PUBLIC is every role's and refuses
- * none; the owners' own entries are the owner rules' (checked before).
+ * columns (SELECT of jwt_keys.signing_key reads the keys), EXECUTE of one
+ * of its functions that PUBLIC may not execute and refusing_function
+ * names, or SET or ALTER SYSTEM of one of its settings (jwt.claims_source
+ * set by the session would let it write its own claims after the
+ * token's).  A grant to PUBLIC is every role's and refuses none; the
+ * owners' own entries are the owner rules' (checked before).
  */
 static char *
 grant_refusal(Oid classid, Oid objid, Oid extoid, Oid roleid, const char *shown)
@@ -398,7 +417,7 @@ grant_refusal(Oid classid, Oid objid, Oid extoid, Oid roleid, const char *shown)
 	{
 		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(objtup);
 
-		if (!token_role_function(NameStr(proc->proname)) &&
+		if (refusing_function(proc) &&
 			(acl = row_acl(PROCOID, objtup, Anum_pg_proc_proacl)) != NULL &&
 			!acl_public_has(acl, ACL_EXECUTE) &&
 			OidIsValid(grantee = acl_grantee_of(acl, ACL_EXECUTE, roleid)))
@@ -412,6 +431,48 @@ grant_refusal(Oid classid, Oid objid, Oid extoid, Oid roleid, const char *shown)
 				 shown, what, get_extension_name(extoid)) :
 		psprintf("Role \"%s\" is a member of role \"%s\", which holds %s of extension \"%s\"; a token never gives a session that.",
 				 shown, GetUserNameFromId(grantee, false), what, get_extension_name(extoid));
+}
+
+/*
+ * A grant of SET or ALTER SYSTEM on one of the extension's settings
+ * (jwt.*) that "roleid" holds, itself or through a role it is a member of
+ * at any depth; see grant_refusal.
+ */
+static char *
+parameter_grant_refusal(Oid roleid, const char *shown)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	char	   *why = NULL;
+
+	rel = table_open(ParameterAclRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (why == NULL && HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		bool		isnull;
+		Datum		name = heap_getattr(tup, Anum_pg_parameter_acl_parname,
+										RelationGetDescr(rel), &isnull);
+		char	   *parname;
+		Datum		acl;
+		Oid			grantee;
+
+		if (isnull)
+			continue;
+		parname = TextDatumGetCString(name);
+		acl = heap_getattr(tup, Anum_pg_parameter_acl_paracl, RelationGetDescr(rel), &isnull);
+		if (pg_strncasecmp(parname, "jwt.", 4) == 0 && !isnull &&
+			OidIsValid(grantee = acl_grantee_of(DatumGetAclP(acl), ACL_SET | ACL_ALTER_SYSTEM,
+												roleid)))
+			why = grantee == roleid ?
+				psprintf("Role \"%s\" may set the extension's setting \"%s\", which a token never gives a session.",
+						 shown, parname) :
+				psprintf("Role \"%s\" is a member of role \"%s\", which may set the extension's setting \"%s\"; a token never gives a session that.",
+						 shown, GetUserNameFromId(grantee, false), parname);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return why;
 }
 
 /*
@@ -509,7 +570,10 @@ role_refusal(Oid roleid, const char *role, const char *shown, Oid fn_oid)
 	why = extension_members_check(extoid, roleid, shown, member_owner_refusal);
 	if (why)
 		return why;
-	return extension_members_check(extoid, roleid, shown, grant_refusal);
+	why = extension_members_check(extoid, roleid, shown, grant_refusal);
+	if (why)
+		return why;
+	return parameter_grant_refusal(roleid, shown);
 }
 
 /*
@@ -556,7 +620,7 @@ static char *
 role_refusal_cached(Oid roleid, const char *role, const char *shown, Oid fn_oid)
 {
 	static const int caches[] = {AUTHOID, AUTHMEMMEMROLE, AUTHMEMROLEMEM, RELOID,
-	ATTNUM, PROCOID, TYPEOID, NAMESPACEOID, DATABASEOID};
+	ATTNUM, PROCOID, TYPEOID, NAMESPACEOID, DATABASEOID, PARAMETERACLOID};
 	Oid			owner;
 	Oid			nsp;
 	RoleVerdict *v;
