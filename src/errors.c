@@ -346,6 +346,55 @@ note_execute(Node *stmt)
 }
 
 /*
+ * The cursors this session DECLAREd with a query that named the extension
+ * (jwt_copy_utility notes them): the rows, and the errors, come with the
+ * FETCH or MOVE that runs the query (psycopg's named cursors), whose text
+ * names only the cursor.  When such a FETCH runs, its query string is
+ * noted as naming the extension (fetch_jwt_string, compared by address
+ * when a line is logged: a later string at the same address is masked for
+ * nothing).  Past CURSOR_NAMES_MAX names, every FETCH counts.
+ */
+#define CURSOR_NAMES_MAX 256
+
+static List *cursor_names = NIL;	/* of char *, in TopMemoryContext */
+static bool cursor_overflow = false;
+static const char *fetch_jwt_string = NULL;
+
+static void
+note_cursor(Node *stmt, const char *query_string)
+{
+	ListCell   *lc;
+	MemoryContext cxt;
+
+	if (IsA(stmt, FetchStmt))
+	{
+		const char *name = ((FetchStmt *) stmt)->portalname;
+		bool		noted = cursor_overflow;
+
+		foreach(lc, cursor_names)
+		{
+			if (name != NULL && strcmp((const char *) lfirst(lc), name) == 0)
+				noted = true;
+		}
+		if (noted)
+			fetch_jwt_string = debug_query_string;
+		return;
+	}
+	if (!IsA(stmt, DeclareCursorStmt) || ((DeclareCursorStmt *) stmt)->portalname == NULL ||
+		cursor_overflow || (!mentions_jwt(query_string) &&
+							!executes_jwt_at(query_string, false, 1, NULL)))
+		return;
+	if (list_length(cursor_names) >= CURSOR_NAMES_MAX)
+	{
+		cursor_overflow = true;
+		return;
+	}
+	cxt = MemoryContextSwitchTo(TopMemoryContext);
+	cursor_names = lappend(cursor_names, pstrdup(((DeclareCursorStmt *) stmt)->portalname));
+	MemoryContextSwitchTo(cxt);
+}
+
+/*
  * Does the text EXECUTE a prepared statement of this session whose query
  * names one of the extension's functions: EXECUTE p('token', 'key'), also
  * in EXPLAIN EXECUTE and CREATE TABLE AS EXECUTE?  Such a statement holds
@@ -1020,6 +1069,7 @@ jwt_copy_utility(PlannedStmt *pstmt, const char *queryString,
 	MemoryContext cxt = CurrentMemoryContext;
 
 	note_execute(pstmt->utilityStmt);
+	note_cursor(pstmt->utilityStmt, queryString);
 	if (table == NULL)
 	{
 		next(pstmt, queryString, readOnlyTree, context, params, queryEnv,
@@ -1110,7 +1160,8 @@ jwt_leader_log_hook(ErrorData *edata)
 	}
 	names_jwt = mentions_jwt(debug_query_string) || mentions_jwt(edata->internalquery) ||
 		mentions_jwt(edata->context) || executes_jwt(debug_query_string, false) ||
-		executes_jwt(edata->internalquery, false) || executes_jwt(edata->context, false);
+		executes_jwt(edata->internalquery, false) || executes_jwt(edata->context, false) ||
+		(debug_query_string != NULL && debug_query_string == fetch_jwt_string);
 	if (names_jwt)
 	{
 		edata->hide_stmt = true;

@@ -134,6 +134,10 @@ $node->command_fails(
 		'-f', $jwk_script, '-h', $node->host, '-p', $node->port, 'postgres' ],
 	'pgbench bound a malformed JWK');
 $node->psql('postgres', q{SELECT '{"a": DETAILKEPTMARKER}'::jsonb});
+# a cursor declared with a query naming the extension runs it at FETCH
+my ($cur_ret, $cur_out, $cur_err) = $node->psql('postgres',
+	"BEGIN;\nDECLARE c CURSOR FOR SELECT ('[FETCHCURSORMARKER' || jwt_generate_secret()::text || ']')::jsonb;\nFETCH c;\n");
+like($cur_err, qr/Token "FETCHCURSORMARKER/, 'the FETCH ran the query to its error');
 # a constraint's violation quotes the row or the key
 $node->safe_psql('postgres',
 	'CREATE TABLE app_rows (name text NOT NULL, secret text); CREATE TABLE app_tokens (token text PRIMARY KEY)');
@@ -390,7 +394,7 @@ like($log, qr/statement: SET \*\*\* = on; SELECT '\*\*\*' AS jwt_c\n/,
 	'a statement naming standard_conforming_strings is masked');
 like($log, qr/statement: <not logged: it names the jwt extension>/,
 	'a statement whose strings end elsewhere with or without escapes is not logged');
-for my $marker (qw(AUDITCOMMENTMARKER UNQUOTEDTOKENMARKER DOLLARMARKER QUOTEMARKER IDENTMARKER BACKSLASHMARKER SCSMARKER SYNTAXMARKER UNTERMMARKER CONTMARKER SCSLOCALMARKER EMARKER BODYSYNTAXMARKER DYNSYNTAXMARKER REPREPAREMARKER REMAKEMARKER EXECDYNMARKER EXPLAINEXECMARKER CTASEXECMARKER TWOEXECMARKER MEMCONTEXTMARKER JWKDETAILMARKER JWKEXECMARKER JWKBINDMARKER FAILROWMARKER DUPKEYMARKER))
+for my $marker (qw(AUDITCOMMENTMARKER UNQUOTEDTOKENMARKER DOLLARMARKER QUOTEMARKER IDENTMARKER BACKSLASHMARKER SCSMARKER SYNTAXMARKER UNTERMMARKER CONTMARKER SCSLOCALMARKER EMARKER BODYSYNTAXMARKER DYNSYNTAXMARKER REPREPAREMARKER REMAKEMARKER EXECDYNMARKER EXPLAINEXECMARKER CTASEXECMARKER TWOEXECMARKER MEMCONTEXTMARKER JWKDETAILMARKER JWKEXECMARKER JWKBINDMARKER FAILROWMARKER DUPKEYMARKER FETCHCURSORMARKER))
 {
 	unlike($log, qr/$marker/i, "$marker is not logged");
 }
