@@ -16,6 +16,7 @@
 #include "lib/stringinfo.h"
 #include "access/htup_details.h"
 #include "access/parallel.h"
+#include "access/xact.h"
 #include "commands/prepare.h"
 #include "common/keywords.h"
 #include "mb/pg_wchar.h"
@@ -347,42 +348,83 @@ note_execute(Node *stmt)
 
 /*
  * The cursors this session DECLAREd with a query that named the extension
- * (jwt_copy_utility notes them): the rows, and the errors, come with the
- * FETCH or MOVE that runs the query (psycopg's named cursors), whose text
- * names only the cursor.  When such a FETCH runs, its query string is
- * noted as naming the extension (fetch_jwt_string, compared by address
- * when a line is logged: a later string at the same address is masked for
- * nothing).  Past CURSOR_NAMES_MAX names, every FETCH counts.
+ * (jwt_copy_utility notes them): the query runs, and fails, at the FETCH
+ * or MOVE (psycopg's named cursors), whose text names only the cursor, or
+ * for a WITH HOLD cursor at the COMMIT that keeps its rows.  Such a
+ * statement is noted as naming the extension: its query string and its
+ * start (GetCurrentStatementStartTimestamp), both compared when a line is
+ * logged, so that a later statement whose string lands at the same
+ * address is not taken for it.  Past CURSOR_NAMES_MAX names, every FETCH
+ * counts.  Cursors that PL/pgSQL opens or fetches (OPEN, a function
+ * returning a refcursor) are not seen here (README).
  */
 #define CURSOR_NAMES_MAX 256
 
 static List *cursor_names = NIL;	/* of char *, in TopMemoryContext */
 static bool cursor_overflow = false;
+static bool held_jwt_cursor = false;	/* declared WITH HOLD in this block */
 static const char *fetch_jwt_string = NULL;
+static TimestampTz fetch_jwt_start = 0;
+
+static bool
+cursor_noted(const char *name)
+{
+	ListCell   *lc;
+
+	if (cursor_overflow)
+		return true;
+	foreach(lc, cursor_names)
+	{
+		if (name != NULL && strcmp((const char *) lfirst(lc), name) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+note_fetch(void)
+{
+	fetch_jwt_string = debug_query_string;
+	fetch_jwt_start = GetCurrentStatementStartTimestamp();
+}
+
+/* Does the statement being reported FETCH from (or COMMIT) such a cursor? */
+static bool
+fetches_jwt(void)
+{
+	return debug_query_string != NULL && debug_query_string == fetch_jwt_string &&
+		GetCurrentStatementStartTimestamp() == fetch_jwt_start;
+}
 
 static void
 note_cursor(Node *stmt, const char *query_string)
 {
-	ListCell   *lc;
+	DeclareCursorStmt *dc;
 	MemoryContext cxt;
 
 	if (IsA(stmt, FetchStmt))
 	{
-		const char *name = ((FetchStmt *) stmt)->portalname;
-		bool		noted = cursor_overflow;
-
-		foreach(lc, cursor_names)
-		{
-			if (name != NULL && strcmp((const char *) lfirst(lc), name) == 0)
-				noted = true;
-		}
-		if (noted)
-			fetch_jwt_string = debug_query_string;
+		if (cursor_noted(((FetchStmt *) stmt)->portalname))
+			note_fetch();
 		return;
 	}
-	if (!IsA(stmt, DeclareCursorStmt) || ((DeclareCursorStmt *) stmt)->portalname == NULL ||
-		cursor_overflow || (!mentions_jwt(query_string) &&
-							!executes_jwt_at(query_string, false, 1, NULL)))
+	if (IsA(stmt, TransactionStmt))
+	{
+		TransactionStmtKind kind = ((TransactionStmt *) stmt)->kind;
+
+		if (held_jwt_cursor && kind == TRANS_STMT_COMMIT)
+			note_fetch();
+		if (kind == TRANS_STMT_COMMIT || kind == TRANS_STMT_ROLLBACK)
+			held_jwt_cursor = false;
+		return;
+	}
+	if (!IsA(stmt, DeclareCursorStmt) ||
+		(dc = (DeclareCursorStmt *) stmt)->portalname == NULL ||
+		(!mentions_jwt(query_string) && !executes_jwt_at(query_string, false, 1, NULL)))
+		return;
+	if ((dc->options & CURSOR_OPT_HOLD) && IsTransactionBlock())
+		held_jwt_cursor = true;
+	if (cursor_noted(dc->portalname))
 		return;
 	if (list_length(cursor_names) >= CURSOR_NAMES_MAX)
 	{
@@ -390,7 +432,7 @@ note_cursor(Node *stmt, const char *query_string)
 		return;
 	}
 	cxt = MemoryContextSwitchTo(TopMemoryContext);
-	cursor_names = lappend(cursor_names, pstrdup(((DeclareCursorStmt *) stmt)->portalname));
+	cursor_names = lappend(cursor_names, pstrdup(dc->portalname));
 	MemoryContextSwitchTo(cxt);
 }
 
@@ -1161,7 +1203,7 @@ jwt_leader_log_hook(ErrorData *edata)
 	names_jwt = mentions_jwt(debug_query_string) || mentions_jwt(edata->internalquery) ||
 		mentions_jwt(edata->context) || executes_jwt(debug_query_string, false) ||
 		executes_jwt(edata->internalquery, false) || executes_jwt(edata->context, false) ||
-		(debug_query_string != NULL && debug_query_string == fetch_jwt_string);
+		fetches_jwt();
 	if (names_jwt)
 	{
 		edata->hide_stmt = true;

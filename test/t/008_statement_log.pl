@@ -138,6 +138,13 @@ $node->psql('postgres', q{SELECT '{"a": DETAILKEPTMARKER}'::jsonb});
 my ($cur_ret, $cur_out, $cur_err) = $node->psql('postgres',
 	"BEGIN;\nDECLARE c CURSOR FOR SELECT ('[FETCHCURSORMARKER' || jwt_generate_secret()::text || ']')::jsonb;\nFETCH c;\n");
 like($cur_err, qr/Token "FETCHCURSORMARKER/, 'the FETCH ran the query to its error');
+# a WITH HOLD cursor's query runs at the COMMIT; and a FETCH noted so does
+# not stand for the session's later statements
+my ($hold_ret, $hold_out, $hold_err) = $node->psql('postgres',
+	"BEGIN;\nDECLARE h CURSOR WITH HOLD FOR SELECT ('[HOLDCURSORMARKER' || jwt_generate_secret()::text || ']')::jsonb;\nCOMMIT;\n"
+	  . "BEGIN;\nDECLARE m CURSOR FOR SELECT 1 WHERE jwt_generate_secret() IS NOT NULL;\nMOVE m;\nCOMMIT;\n"
+	  . "SELECT 1;\nSELECT 1/0 AS laterstatement;\n", on_error_stop => 0);
+like($hold_err, qr/Token "HOLDCURSORMARKER/, 'the COMMIT ran the held cursor\'s query to its error');
 # a constraint's violation quotes the row or the key
 $node->safe_psql('postgres',
 	'CREATE TABLE app_rows (name text NOT NULL, secret text); CREATE TABLE app_tokens (token text PRIMARY KEY)');
@@ -394,7 +401,7 @@ like($log, qr/statement: SET \*\*\* = on; SELECT '\*\*\*' AS jwt_c\n/,
 	'a statement naming standard_conforming_strings is masked');
 like($log, qr/statement: <not logged: it names the jwt extension>/,
 	'a statement whose strings end elsewhere with or without escapes is not logged');
-for my $marker (qw(AUDITCOMMENTMARKER UNQUOTEDTOKENMARKER DOLLARMARKER QUOTEMARKER IDENTMARKER BACKSLASHMARKER SCSMARKER SYNTAXMARKER UNTERMMARKER CONTMARKER SCSLOCALMARKER EMARKER BODYSYNTAXMARKER DYNSYNTAXMARKER REPREPAREMARKER REMAKEMARKER EXECDYNMARKER EXPLAINEXECMARKER CTASEXECMARKER TWOEXECMARKER MEMCONTEXTMARKER JWKDETAILMARKER JWKEXECMARKER JWKBINDMARKER FAILROWMARKER DUPKEYMARKER FETCHCURSORMARKER))
+for my $marker (qw(AUDITCOMMENTMARKER UNQUOTEDTOKENMARKER DOLLARMARKER QUOTEMARKER IDENTMARKER BACKSLASHMARKER SCSMARKER SYNTAXMARKER UNTERMMARKER CONTMARKER SCSLOCALMARKER EMARKER BODYSYNTAXMARKER DYNSYNTAXMARKER REPREPAREMARKER REMAKEMARKER EXECDYNMARKER EXPLAINEXECMARKER CTASEXECMARKER TWOEXECMARKER MEMCONTEXTMARKER JWKDETAILMARKER JWKEXECMARKER JWKBINDMARKER FAILROWMARKER DUPKEYMARKER FETCHCURSORMARKER HOLDCURSORMARKER))
 {
 	unlike($log, qr/$marker/i, "$marker is not logged");
 }
@@ -405,6 +412,8 @@ unlike($log, qr/\Q$budget_marker\E/,
 	'a statement that costs the EXECUTE search too much is not logged');
 like($log, qr/statement: SELECT 'EXECSMALLMARKER' --execute--/,
 	'a statement with a few EXECUTE words in a comment is logged in full');
+like($log, qr/ERROR:  division by zero\n[^\n]*STATEMENT:  SELECT 1\/0 AS laterstatement/,
+	'a statement after a FETCH of such a cursor keeps its STATEMENT line');
 like($log, qr/statement: SELECT '\Q$plain\E'/, 'other statements are logged in full');
 like($log, qr/Query Text: SELECT '\Q$plain\E'/, 'and explained in full');
 
