@@ -349,20 +349,28 @@ note_execute(Node *stmt)
 /*
  * The cursors this session DECLAREd with a query that named the extension
  * (jwt_copy_utility notes them): the query runs, and fails, at the FETCH
- * or MOVE (psycopg's named cursors), whose text names only the cursor, or
- * for a WITH HOLD cursor at the COMMIT that keeps its rows.  Such a
- * statement is noted as naming the extension: its query string and its
- * start (GetCurrentStatementStartTimestamp), both compared when a line is
- * logged, so that a later statement whose string lands at the same
+ * or MOVE (psycopg's named cursors), whose text names only the cursor.
+ * Such a statement is noted as naming the extension: its query string and
+ * its start (GetCurrentStatementStartTimestamp), both compared when a line
+ * is logged, so that a later statement whose string lands at the same
  * address is not taken for it.  Past CURSOR_NAMES_MAX names, every FETCH
- * counts.  Cursors that PL/pgSQL opens or fetches (OPEN, a function
- * returning a refcursor) are not seen here (README).
+ * counts.  A cursor declared WITH HOLD runs its query to its end when its
+ * transaction commits (a COMMIT, a procedure's COMMIT, the Sync of an
+ * extended-protocol statement outside a block, where no statement is
+ * current): every error of the transaction after such a DECLARE counts
+ * (held_jwt_cursor, cleared when the transaction ends), and so do those of
+ * the statement during which it failed.  Cursors that
+ * PL/pgSQL opens or fetches (OPEN, a function returning a refcursor) are
+ * not seen here (README).
  */
 #define CURSOR_NAMES_MAX 256
 
 static List *cursor_names = NIL;	/* of char *, in TopMemoryContext */
 static bool cursor_overflow = false;
-static bool held_jwt_cursor = false;	/* declared WITH HOLD in this block */
+static bool held_jwt_cursor = false;
+static bool held_callback = false;
+static bool held_aborted = false;	/* its transaction failed in ... */
+static TimestampTz held_aborted_start = 0;	/* ... this statement */
 static const char *fetch_jwt_string = NULL;
 static TimestampTz fetch_jwt_start = 0;
 
@@ -381,19 +389,34 @@ cursor_noted(const char *name)
 	return false;
 }
 
-static void
-note_fetch(void)
-{
-	fetch_jwt_string = debug_query_string;
-	fetch_jwt_start = GetCurrentStatementStartTimestamp();
-}
-
-/* Does the statement being reported FETCH from (or COMMIT) such a cursor? */
+/* Does the statement being reported FETCH from such a cursor, or commit one? */
 static bool
 fetches_jwt(void)
 {
-	return debug_query_string != NULL && debug_query_string == fetch_jwt_string &&
-		GetCurrentStatementStartTimestamp() == fetch_jwt_start;
+	return held_jwt_cursor ||
+		(held_aborted && GetCurrentStatementStartTimestamp() == held_aborted_start) ||
+		(debug_query_string != NULL && debug_query_string == fetch_jwt_string &&
+		 GetCurrentStatementStartTimestamp() == fetch_jwt_start);
+}
+
+/*
+ * The transaction ends.  A failed one may be aborted before its error is
+ * reported (a procedure's COMMIT aborts, starts a new transaction and
+ * raises the error again): the statement that was running still counts.
+ */
+static void
+held_cursor_xact_end(XactEvent event, void *arg)
+{
+	if ((event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) &&
+		held_jwt_cursor)
+	{
+		held_aborted = true;
+		held_aborted_start = GetCurrentStatementStartTimestamp();
+	}
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PREPARE || event == XACT_EVENT_PARALLEL_COMMIT ||
+		event == XACT_EVENT_PARALLEL_ABORT)
+		held_jwt_cursor = false;
 }
 
 static void
@@ -405,25 +428,25 @@ note_cursor(Node *stmt, const char *query_string)
 	if (IsA(stmt, FetchStmt))
 	{
 		if (cursor_noted(((FetchStmt *) stmt)->portalname))
-			note_fetch();
-		return;
-	}
-	if (IsA(stmt, TransactionStmt))
-	{
-		TransactionStmtKind kind = ((TransactionStmt *) stmt)->kind;
-
-		if (held_jwt_cursor && kind == TRANS_STMT_COMMIT)
-			note_fetch();
-		if (kind == TRANS_STMT_COMMIT || kind == TRANS_STMT_ROLLBACK)
-			held_jwt_cursor = false;
+		{
+			fetch_jwt_string = debug_query_string;
+			fetch_jwt_start = GetCurrentStatementStartTimestamp();
+		}
 		return;
 	}
 	if (!IsA(stmt, DeclareCursorStmt) ||
 		(dc = (DeclareCursorStmt *) stmt)->portalname == NULL ||
 		(!mentions_jwt(query_string) && !executes_jwt_at(query_string, false, 1, NULL)))
 		return;
-	if ((dc->options & CURSOR_OPT_HOLD) && IsTransactionBlock())
+	if (dc->options & CURSOR_OPT_HOLD)
+	{
+		if (!held_callback)
+		{
+			RegisterXactCallback(held_cursor_xact_end, NULL);
+			held_callback = true;
+		}
 		held_jwt_cursor = true;
+	}
 	if (cursor_noted(dc->portalname))
 		return;
 	if (list_length(cursor_names) >= CURSOR_NAMES_MAX)

@@ -145,6 +145,24 @@ my ($hold_ret, $hold_out, $hold_err) = $node->psql('postgres',
 	  . "BEGIN;\nDECLARE m CURSOR FOR SELECT 1 WHERE jwt_generate_secret() IS NOT NULL;\nMOVE m;\nCOMMIT;\n"
 	  . "SELECT 1;\nSELECT 1/0 AS laterstatement;\n", on_error_stop => 0);
 like($hold_err, qr/Token "HOLDCURSORMARKER/, 'the COMMIT ran the held cursor\'s query to its error');
+# ... also at the Sync of an extended-protocol statement outside a block,
+# and at a procedure's COMMIT
+my $hold_script = $node->basedir . '/hold.sql';
+append_to_file($hold_script,
+	"DECLARE hx CURSOR WITH HOLD FOR SELECT ('[SYNCHOLDMARKER' || jwt_generate_secret()::text || ']')::jsonb;\n");
+$node->command_fails(
+	[ 'pgbench', '-n', '-M', 'extended', '-t', '1', '-f', $hold_script,
+		'-h', $node->host, '-p', $node->port, 'postgres' ],
+	'pgbench declared a held cursor whose query fails at the commit');
+$node->safe_psql('postgres', q{CREATE PROCEDURE hold_commit() LANGUAGE plpgsql AS $p$ BEGIN
+  EXECUTE $$DECLARE hp CURSOR WITH HOLD FOR SELECT ('[PROCHOLDMARKER' || jwt_generate_secret()::text || ']')::jsonb$$;
+  COMMIT; END $p$});
+$node->psql('postgres', 'CALL hold_commit()');
+# ... and the transaction that declared it is the only one that counts
+$node->safe_psql('postgres', 'CREATE TABLE deferred_u (x int UNIQUE DEFERRABLE INITIALLY DEFERRED)');
+$node->psql('postgres',
+	"DECLARE hi CURSOR WITH HOLD FOR SELECT jwt_generate_secret() \\; SELECT 1;\n"
+	  . "BEGIN;\nINSERT INTO deferred_u VALUES (4), (4);\nCOMMIT;\n", on_error_stop => 0);
 # a constraint's violation quotes the row or the key
 $node->safe_psql('postgres',
 	'CREATE TABLE app_rows (name text NOT NULL, secret text); CREATE TABLE app_tokens (token text PRIMARY KEY)');
@@ -401,7 +419,7 @@ like($log, qr/statement: SET \*\*\* = on; SELECT '\*\*\*' AS jwt_c\n/,
 	'a statement naming standard_conforming_strings is masked');
 like($log, qr/statement: <not logged: it names the jwt extension>/,
 	'a statement whose strings end elsewhere with or without escapes is not logged');
-for my $marker (qw(AUDITCOMMENTMARKER UNQUOTEDTOKENMARKER DOLLARMARKER QUOTEMARKER IDENTMARKER BACKSLASHMARKER SCSMARKER SYNTAXMARKER UNTERMMARKER CONTMARKER SCSLOCALMARKER EMARKER BODYSYNTAXMARKER DYNSYNTAXMARKER REPREPAREMARKER REMAKEMARKER EXECDYNMARKER EXPLAINEXECMARKER CTASEXECMARKER TWOEXECMARKER MEMCONTEXTMARKER JWKDETAILMARKER JWKEXECMARKER JWKBINDMARKER FAILROWMARKER DUPKEYMARKER FETCHCURSORMARKER HOLDCURSORMARKER))
+for my $marker (qw(AUDITCOMMENTMARKER UNQUOTEDTOKENMARKER DOLLARMARKER QUOTEMARKER IDENTMARKER BACKSLASHMARKER SCSMARKER SYNTAXMARKER UNTERMMARKER CONTMARKER SCSLOCALMARKER EMARKER BODYSYNTAXMARKER DYNSYNTAXMARKER REPREPAREMARKER REMAKEMARKER EXECDYNMARKER EXPLAINEXECMARKER CTASEXECMARKER TWOEXECMARKER MEMCONTEXTMARKER JWKDETAILMARKER JWKEXECMARKER JWKBINDMARKER FAILROWMARKER DUPKEYMARKER FETCHCURSORMARKER HOLDCURSORMARKER SYNCHOLDMARKER PROCHOLDMARKER))
 {
 	unlike($log, qr/$marker/i, "$marker is not logged");
 }
@@ -414,6 +432,8 @@ like($log, qr/statement: SELECT 'EXECSMALLMARKER' --execute--/,
 	'a statement with a few EXECUTE words in a comment is logged in full');
 like($log, qr/ERROR:  division by zero\n[^\n]*STATEMENT:  SELECT 1\/0 AS laterstatement/,
 	'a statement after a FETCH of such a cursor keeps its STATEMENT line');
+like($log, qr/DETAIL:  Key \(x\)=\(4\) already exists\.\n[^\n]*STATEMENT:  COMMIT;/,
+	'a later transaction\'s COMMIT keeps its detail and STATEMENT line');
 like($log, qr/statement: SELECT '\Q$plain\E'/, 'other statements are logged in full');
 like($log, qr/Query Text: SELECT '\Q$plain\E'/, 'and explained in full');
 
