@@ -18,6 +18,7 @@
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "commands/prepare.h"
+#include "executor/spi.h"
 #include "common/keywords.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -400,15 +401,16 @@ fetches_jwt(void)
 }
 
 /*
- * The transaction ends.  A failed one may be aborted before its error is
- * reported (a procedure's COMMIT aborts, starts a new transaction and
- * raises the error again): the statement that was running still counts.
+ * The transaction ends.  A procedure's failed COMMIT aborts, starts a new
+ * transaction and raises the error again: the statement that was running
+ * (the CALL) still counts.  Elsewhere the error is reported before the
+ * abort, and a ROLLBACK outside a procedure leaves nothing.
  */
 static void
 held_cursor_xact_end(XactEvent event, void *arg)
 {
 	if ((event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) &&
-		held_jwt_cursor)
+		held_jwt_cursor && SPI_inside_nonatomic_context())
 	{
 		held_aborted = true;
 		held_aborted_start = GetCurrentStatementStartTimestamp();

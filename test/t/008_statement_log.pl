@@ -163,6 +163,9 @@ $node->safe_psql('postgres', 'CREATE TABLE deferred_u (x int UNIQUE DEFERRABLE I
 $node->psql('postgres',
 	"DECLARE hi CURSOR WITH HOLD FOR SELECT jwt_generate_secret() \\; SELECT 1;\n"
 	  . "BEGIN;\nINSERT INTO deferred_u VALUES (4), (4);\nCOMMIT;\n", on_error_stop => 0);
+$node->psql('postgres',
+	"BEGIN;\nDECLARE hr CURSOR WITH HOLD FOR SELECT jwt_generate_secret();\n"
+	  . "ROLLBACK \\; INSERT INTO deferred_u VALUES (6), (6);\n", on_error_stop => 0);
 # a constraint's violation quotes the row or the key
 $node->safe_psql('postgres',
 	'CREATE TABLE app_rows (name text NOT NULL, secret text); CREATE TABLE app_tokens (token text PRIMARY KEY)');
@@ -434,6 +437,8 @@ like($log, qr/ERROR:  division by zero\n[^\n]*STATEMENT:  SELECT 1\/0 AS laterst
 	'a statement after a FETCH of such a cursor keeps its STATEMENT line');
 like($log, qr/DETAIL:  Key \(x\)=\(4\) already exists\.\n[^\n]*STATEMENT:  COMMIT;/,
 	'a later transaction\'s COMMIT keeps its detail and STATEMENT line');
+like($log, qr/DETAIL:  Key \(x\)=\(6\) already exists\./,
+	'so does a statement after the ROLLBACK of one, in the same string');
 like($log, qr/statement: SELECT '\Q$plain\E'/, 'other statements are logged in full');
 like($log, qr/Query Text: SELECT '\Q$plain\E'/, 'and explained in full');
 
