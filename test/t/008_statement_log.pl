@@ -170,10 +170,10 @@ $node->psql('postgres',
 $node->safe_psql('postgres',
 	'CREATE TABLE app_rows (name text NOT NULL, secret text); CREATE TABLE app_tokens (token text PRIMARY KEY)');
 $node->psql('postgres', q{INSERT INTO app_rows VALUES (NULL, 'FAILROWMARKER' || jwt_generate_secret()::text)});
-$node->safe_psql('postgres',
-	q{INSERT INTO app_tokens VALUES ('DUPKEYMARKER' || jwt_sign('{}', 'a secret of at least 32 bytes for this'))});
+# (one token twice in one statement: jwt_sign's iat changes with the second)
 my ($uniq_ret, $uniq_out, $uniq_err) = $node->psql('postgres',
-	q{INSERT INTO app_tokens VALUES ('DUPKEYMARKER' || jwt_sign('{}', 'a secret of at least 32 bytes for this'))});
+	q{WITH t AS MATERIALIZED (SELECT 'DUPKEYMARKER' || jwt_sign('{}', 'a secret of at least 32 bytes for this') AS tok) }
+	  . q{INSERT INTO app_tokens SELECT tok FROM t, generate_series(1, 2)});
 like($uniq_err, qr/DETAIL:  Key \(token\)=\(DUPKEYMARKER/, 'the client gets the unique violation\'s detail');
 
 $node->safe_psql('postgres', "SELECT '$plain'");
