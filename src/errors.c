@@ -279,10 +279,9 @@ read_identifier(const char *p, const char **after, int64 *budget)
  * the string that executed it deallocated it and prepared the name again
  * (in the string, or in a function it called), or when a suspended portal
  * of it is fetched from again.  A name noted stays noted (an EXECUTE of it
- * is masked for nothing after); past EXECUTED_NAMES_MAX names, an EXECUTE
+ * is masked for nothing after); past NOTED_NAMES_MAX names, an EXECUTE
  * of any prepared statement counts.
  */
-#define EXECUTED_NAMES_MAX 256
 
 static List *executed_names = NIL;	/* of char *, in TopMemoryContext */
 static bool executed_overflow = false;
@@ -308,17 +307,45 @@ execute_of(Node *stmt)
 	return NULL;
 }
 
+/* Is "name" one of "names" (of char *)? */
 static bool
-executed_name(const char *name)
+name_listed(List *names, const char *name)
 {
 	ListCell   *lc;
 
-	foreach(lc, executed_names)
+	foreach(lc, names)
 	{
 		if (strcmp((const char *) lfirst(lc), name) == 0)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * Add "name" to *names, in TopMemoryContext; past NOTED_NAMES_MAX names,
+ * set *overflow instead.
+ */
+#define NOTED_NAMES_MAX 256
+
+static void
+name_note(List **names, bool *overflow, const char *name)
+{
+	MemoryContext cxt;
+
+	if (list_length(*names) >= NOTED_NAMES_MAX)
+	{
+		*overflow = true;
+		return;
+	}
+	cxt = MemoryContextSwitchTo(TopMemoryContext);
+	*names = lappend(*names, pstrdup(name));
+	MemoryContextSwitchTo(cxt);
+}
+
+static bool
+executed_name(const char *name)
+{
+	return name_listed(executed_names, name);
 }
 
 static bool executes_jwt_at(const char *text, bool any_statement, int depth,
@@ -329,7 +356,6 @@ note_execute(Node *stmt)
 {
 	ExecuteStmt *es = (ExecuteStmt *) execute_of(stmt);
 	PreparedStatement *ps;
-	MemoryContext cxt;
 
 	if (es == NULL || es->name == NULL || executed_overflow ||
 		executed_name(es->name) ||
@@ -337,14 +363,7 @@ note_execute(Node *stmt)
 		(!mentions_jwt(ps->plansource->query_string) &&
 		 !executes_jwt_at(ps->plansource->query_string, false, 1, NULL)))
 		return;
-	if (list_length(executed_names) >= EXECUTED_NAMES_MAX)
-	{
-		executed_overflow = true;
-		return;
-	}
-	cxt = MemoryContextSwitchTo(TopMemoryContext);
-	executed_names = lappend(executed_names, pstrdup(es->name));
-	MemoryContextSwitchTo(cxt);
+	name_note(&executed_names, &executed_overflow, es->name);
 }
 
 /*
@@ -354,7 +373,7 @@ note_execute(Node *stmt)
  * Such a statement is noted as naming the extension: its query string and
  * its start (GetCurrentStatementStartTimestamp), both compared when a line
  * is logged, so that a later statement whose string lands at the same
- * address is not taken for it.  Past CURSOR_NAMES_MAX names, every FETCH
+ * address is not taken for it.  Past NOTED_NAMES_MAX names, every FETCH
  * counts.  A cursor declared WITH HOLD runs its query to its end when its
  * transaction commits (a COMMIT, a procedure's COMMIT, the Sync of an
  * extended-protocol statement outside a block, where no statement is
@@ -364,8 +383,6 @@ note_execute(Node *stmt)
  * PL/pgSQL opens or fetches (OPEN, a function returning a refcursor) are
  * not seen here (README).
  */
-#define CURSOR_NAMES_MAX 256
-
 static List *cursor_names = NIL;	/* of char *, in TopMemoryContext */
 static bool cursor_overflow = false;
 static bool held_jwt_cursor = false;
@@ -378,16 +395,7 @@ static TimestampTz fetch_jwt_start = 0;
 static bool
 cursor_noted(const char *name)
 {
-	ListCell   *lc;
-
-	if (cursor_overflow)
-		return true;
-	foreach(lc, cursor_names)
-	{
-		if (name != NULL && strcmp((const char *) lfirst(lc), name) == 0)
-			return true;
-	}
-	return false;
+	return cursor_overflow || (name != NULL && name_listed(cursor_names, name));
 }
 
 /* Does the statement being reported FETCH from such a cursor, or commit one? */
@@ -425,7 +433,6 @@ static void
 note_cursor(Node *stmt, const char *query_string)
 {
 	DeclareCursorStmt *dc;
-	MemoryContext cxt;
 
 	if (IsA(stmt, FetchStmt))
 	{
@@ -449,16 +456,8 @@ note_cursor(Node *stmt, const char *query_string)
 		}
 		held_jwt_cursor = true;
 	}
-	if (cursor_noted(dc->portalname))
-		return;
-	if (list_length(cursor_names) >= CURSOR_NAMES_MAX)
-	{
-		cursor_overflow = true;
-		return;
-	}
-	cxt = MemoryContextSwitchTo(TopMemoryContext);
-	cursor_names = lappend(cursor_names, pstrdup(dc->portalname));
-	MemoryContextSwitchTo(cxt);
+	if (!cursor_noted(dc->portalname))
+		name_note(&cursor_names, &cursor_overflow, dc->portalname);
 }
 
 /*
