@@ -201,6 +201,42 @@ refused_attribute(Form_pg_authid form)
 }
 
 /*
+ * The refusal of "roleid" ("shown") when it is "owner", or a member of it
+ * at any depth, of the object "kind" "name" (of extension "extoid" when
+ * valid; the extension itself otherwise); NULL when it is neither.
+ */
+static char *
+owner_refusal(Oid roleid, const char *shown, Oid owner, const char *kind,
+			  const char *name, Oid extoid)
+{
+	char	   *object;
+
+	if (!OidIsValid(owner) || !is_member_of_role(roleid, owner))
+		return NULL;
+	object = OidIsValid(extoid) ?
+		psprintf("%s \"%s\" of extension \"%s\"", kind, name, get_extension_name(extoid)) :
+		psprintf("%s \"%s\"", kind, name);
+	return owner == roleid ?
+		psprintf("Role \"%s\" owns %s, whose privileges a token never gives a session.",
+				 shown, object) :
+		psprintf("Role \"%s\" is a member of role \"%s\", the owner of %s, whose privileges a token never gives a session.",
+				 shown, GetUserNameFromId(owner, false), object);
+}
+
+/*
+ * The refusal of "roleid" ("shown") for what "grantee", itself or a role
+ * it is a member of, "holds" (a phrase: "holds EXECUTE of ...").
+ */
+static char *
+grantee_refusal(Oid roleid, const char *shown, Oid grantee, const char *holds)
+{
+	return grantee == roleid ?
+		psprintf("Role \"%s\" %s, which a token never gives a session.", shown, holds) :
+		psprintf("Role \"%s\" is a member of role \"%s\", which %s; a token never gives a session that.",
+				 shown, GetUserNameFromId(grantee, false), holds);
+}
+
+/*
  * The first grantee of "acl" (not PUBLIC) holding a privilege of "mask"
  * that "roleid" is, or is a member of at any depth; or InvalidOid.
  */
@@ -324,13 +360,7 @@ member_owner_refusal(Oid classid, Oid objid, Oid extoid, Oid roleid, const char 
 	}
 	else
 		return NULL;
-	if (is_member_of_role(roleid, owner))
-		why = owner == roleid ?
-			psprintf("Role \"%s\" owns %s \"%s\" of extension \"%s\", whose privileges a token never gives a session.",
-					 shown, kind, name, get_extension_name(extoid)) :
-			psprintf("Role \"%s\" is a member of role \"%s\", the owner of %s \"%s\" of extension \"%s\", whose privileges a token never gives a session.",
-					 shown, GetUserNameFromId(owner, false), kind, name,
-					 get_extension_name(extoid));
+	why = owner_refusal(roleid, shown, owner, kind, name, extoid);
 	ReleaseSysCache(tup);
 	return why;
 }
@@ -426,11 +456,9 @@ grant_refusal(Oid classid, Oid objid, Oid extoid, Oid roleid, const char *shown)
 	}
 	if (what == NULL)
 		return NULL;
-	return grantee == roleid ?
-		psprintf("Role \"%s\" holds %s of extension \"%s\", which a token never gives a session.",
-				 shown, what, get_extension_name(extoid)) :
-		psprintf("Role \"%s\" is a member of role \"%s\", which holds %s of extension \"%s\"; a token never gives a session that.",
-				 shown, GetUserNameFromId(grantee, false), what, get_extension_name(extoid));
+	return grantee_refusal(roleid, shown, grantee,
+						   psprintf("holds %s of extension \"%s\"", what,
+									get_extension_name(extoid)));
 }
 
 /*
@@ -464,11 +492,8 @@ parameter_grant_refusal(Oid roleid, const char *shown)
 		if (pg_strncasecmp(parname, "jwt.", 4) == 0 && !isnull &&
 			OidIsValid(grantee = acl_grantee_of(DatumGetAclP(acl), ACL_SET | ACL_ALTER_SYSTEM,
 												roleid)))
-			why = grantee == roleid ?
-				psprintf("Role \"%s\" may set the extension's setting \"%s\", which a token never gives a session.",
-						 shown, parname) :
-				psprintf("Role \"%s\" is a member of role \"%s\", which may set the extension's setting \"%s\"; a token never gives a session that.",
-						 shown, GetUserNameFromId(grantee, false), parname);
+			why = grantee_refusal(roleid, shown, grantee,
+								  psprintf("may set the extension's setting \"%s\"", parname));
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -487,9 +512,12 @@ parameter_grant_refusal(Oid roleid, const char *shown)
  * depth, of a role with one of those attributes, of any predefined role
  * (pg_database_owner included: the database owner is its member), of the
  * extension's owner, of the owner of the extension's schema, or of the
- * owner of one of the extension's tables.  Membership is is_member_of_role(): it
- * follows every grant, INHERIT or not, since SET ROLE follows them all,
- * and has_privs_of_role() would miss a NOINHERIT link.
+ * owner of one of the extension's tables, functions or types; and every
+ * role that holds, itself or through such a membership, a grant of the
+ * extension's that grant_refusal and parameter_grant_refusal name.
+ * Membership is is_member_of_role(): it follows every grant, INHERIT or
+ * not, since SET ROLE follows them all, and has_privs_of_role() would
+ * miss a NOINHERIT link.
  */
 static char *
 role_refusal(Oid roleid, const char *role, const char *shown, Oid fn_oid)
@@ -547,26 +575,23 @@ role_refusal(Oid roleid, const char *role, const char *shown, Oid fn_oid)
 	if (!OidIsValid(extoid))
 		extoid = get_extension_oid("jwt", false);
 	nsp = jwt_extension_schema(&owner);
-	if (OidIsValid(owner) && is_member_of_role(roleid, owner))
-		return owner == roleid ?
-			psprintf("Role \"%s\" owns extension \"%s\", whose privileges a token never gives a session.",
-					 shown, get_extension_name(extoid)) :
-			psprintf("Role \"%s\" is a member of role \"%s\", the owner of extension \"%s\", whose privileges a token never gives a session.",
-					 shown, GetUserNameFromId(owner, false), get_extension_name(extoid));
+	why = owner_refusal(roleid, shown, owner, "extension", get_extension_name(extoid),
+						InvalidOid);
+	if (why)
+		return why;
 
 	/*
 	 * The owner of the extension's schema can rename it and put objects of
 	 * its own under the old name, which the extension's SECURITY DEFINER
 	 * functions would then use with their owner's rights.
 	 */
-	if (OidIsValid(nsp) &&
-		OidIsValid(owner = schema_owner(nsp)) &&
-		is_member_of_role(roleid, owner))
-		return owner == roleid ?
-			psprintf("Role \"%s\" owns schema \"%s\" of extension \"%s\", whose privileges a token never gives a session.",
-					 shown, get_namespace_name(nsp), get_extension_name(extoid)) :
-			psprintf("Role \"%s\" is a member of role \"%s\", the owner of schema \"%s\" of extension \"%s\", whose privileges a token never gives a session.",
-					 shown, GetUserNameFromId(owner, false), get_namespace_name(nsp), get_extension_name(extoid));
+	if (OidIsValid(nsp))
+	{
+		why = owner_refusal(roleid, shown, schema_owner(nsp), "schema",
+							get_namespace_name(nsp), extoid);
+		if (why)
+			return why;
+	}
 	why = extension_members_check(extoid, roleid, shown, member_owner_refusal);
 	if (why)
 		return why;
