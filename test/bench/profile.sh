@@ -7,7 +7,7 @@
 #   HS256 (default): the main verify and sign queries of run.sh.
 #   --asym: the asymmetric queries of run.sh, the key given as PEM text
 #   (JWT_PROFILE_KEY=jwk: as a JWK), for the operations named as arguments
-#   ("RS256 verify", "ES256 sign", ...; default: all six).
+#   ("RS256 verify", "ES256 sign", ...; default: all eight).
 #
 # When perf cannot sample (no perf, or perf_event_open refused), it falls
 # back to valgrind --tool=callgrind on a single-user `postgres --single`
@@ -31,7 +31,8 @@ for arg in "$@"; do
 		--callgrind) TOOL=callgrind ;;
 		--asym) ASYM=1 ;;
 		-h | --help) sed -n '2,24p' "$0"; exit 0 ;;
-		"RS256 sign" | "RS256 verify" | "PS256 verify" | "ES256 sign" | "ES256 verify" | "EdDSA verify")
+		"RS256 sign" | "RS256 verify" | "PS256 sign" | "PS256 verify" | "ES256 sign" | "ES256 verify" | \
+		"EdDSA sign" | "EdDSA verify")
 			ASYM=1 ASYM_OPS+=("$arg") ;;
 		*) echo "unknown argument: $arg" >&2; exit 2 ;;
 	esac
