@@ -207,6 +207,16 @@ SELECT r, regress_roles_detail(r)
 FROM unnest(ARRAY['regress_roles_harmless', 'regress_roles_plain']) WITH ORDINALITY AS u(r, i)
 ORDER BY i;
 ROLLBACK;
+-- So is the owner of a type of the extension (one of its own, not a
+-- table's row type).
+BEGIN;
+CREATE TYPE regress_roles_enum AS ENUM ('a');
+ALTER TYPE regress_roles_enum OWNER TO regress_roles_harmless;
+ALTER EXTENSION jwt ADD TYPE regress_roles_enum;
+SELECT r, regress_roles_detail(r)
+FROM unnest(ARRAY['regress_roles_harmless', 'regress_roles_plain']) WITH ORDINALITY AS u(r, i)
+ORDER BY i;
+ROLLBACK;
 BEGIN;
 GRANT SELECT (kid) ON jwt_keys TO PUBLIC;
 GRANT EXECUTE ON FUNCTION jwt_registry_sign(jsonb, text, jsonb, interval, interval) TO PUBLIC;
