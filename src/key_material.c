@@ -197,7 +197,10 @@ der_kind(const char *bytes, int len)
  * that have no structure to find: Ed25519 and X25519 keys, Ed448 and X448
  * keys, EC points compressed and uncompressed and their coordinates
  * (P-256 and secp256k1, P-384, P-521), RSA moduli of 1024 bits and more
- * (with or without a leading zero byte: any length from 128 bytes).
+ * (with or without a leading zero byte: any length from 128 bytes).  Not
+ * 64, the two coordinates of a P-256 or secp256k1 point without the 04:
+ * that is the length of jwt_generate_secret(), whose base64 and hex must
+ * verify without algorithms (README, Keys, lists it as not recognised).
  */
 static const int key_lengths[] = {32, 33, 48, 49, 56, 57, 65, 66, 67, 96, 97, 132, 133};
 #define SECRET_KEY_MIN_MODULUS	128
