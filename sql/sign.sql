@@ -126,4 +126,20 @@ SELECT length(jwt_generate_secret()) AS default_len, length(jwt_generate_secret(
 -- overwritten by the kid).
 SELECT (jwt_decode(jwt_sign('{}', repeat('k', 32), header => '{"typ":"at+jwt","kid":"k1"}'))).header;
 
+-- Numbers: jsonb holds more digits than a token may (100000 before the
+-- decimal point, 16000 after it, as jwt_verify reads them); jwt_sign
+-- refuses a longer number anywhere in the claims or the header, instead
+-- of making a token that jwt_verify calls malformed.  At the limits the
+-- token verifies and gives the number back.
+SET jwt.max_token_size = '1MB';
+SELECT jwt_verify(jwt_sign(jsonb_build_object('a', 1e-16000), :k32), :k32, algorithms => '{HS256}') -> 'a'
+       = to_jsonb(1e-16000) AS fraction_at_limit,
+       jwt_verify(jwt_sign(jsonb_build_object('a', -1e99999), :k32), :k32, algorithms => '{HS256}') -> 'a'
+       = to_jsonb(-1e99999) AS integer_at_limit;
+RESET jwt.max_token_size;
+SELECT jwt_sign(jsonb_build_object('a', 1e-16001), :k32);
+SELECT jwt_sign(jsonb_build_object('a', 1e100000), :k32);
+SELECT jwt_sign(jsonb_build_object('a', jsonb_build_array(1, jsonb_build_object('b', -12.5e-16000))), :k32);
+SELECT jwt_sign('{}', :k32, header => jsonb_build_object('x', 1e-16001));
+
 DROP FUNCTION seg(text, int);

@@ -554,13 +554,15 @@ shared_character(const char *s)
 /*
  * Would numeric_in accept this JSON number without raising?  Its limits
  * are about 131072 digits before the decimal point and 16383 after; keep
- * well inside them.
+ * well inside them (JWT_JSON_MAX_INT_DIGITS, JWT_JSON_MAX_FRAC_DIGITS).
  */
 static bool
 number_in_range(long intdigits, long fracdigits, long exponent)
 {
-	return exponent <= 100000 && exponent >= -100000 &&
-		intdigits + exponent <= 100000 && fracdigits - exponent <= 16000;
+	return exponent <= JWT_JSON_MAX_INT_DIGITS &&
+		exponent >= -JWT_JSON_MAX_INT_DIGITS &&
+		intdigits + exponent <= JWT_JSON_MAX_INT_DIGITS &&
+		fracdigits - exponent <= JWT_JSON_MAX_FRAC_DIGITS;
 }
 
 /*

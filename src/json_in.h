@@ -14,6 +14,16 @@
 
 #include "errors.h"
 
+/*
+ * The numbers a token may hold: at most this many digits before the
+ * decimal point and after it, once the exponent is applied (jsonb holds up
+ * to 131072 and 16383).  The parser refuses others as malformed, and
+ * json_out.c writes no others, so that jwt_sign makes no token that
+ * jwt_verify cannot read.
+ */
+#define JWT_JSON_MAX_INT_DIGITS		100000
+#define JWT_JSON_MAX_FRAC_DIGITS	16000
+
 typedef enum JwtJsonType
 {
 	JWT_JSON_ABSENT = 0,

@@ -20,6 +20,7 @@
 #include "utils/numeric.h"
 
 #include "errors.h"
+#include "json_in.h"
 #include "json_out.h"
 #include "json_scan.h"
 
@@ -198,6 +199,33 @@ json_out_integer(StringInfo buf, Numeric num)
 }
 
 /*
+ * Append a numeric as numeric_out writes it (digits and a point, no
+ * exponent), refusing one with more digits before or after the point than
+ * a token may hold (json_in.h): jsonb holds longer ones, and a token that
+ * carried one would be malformed to jwt_verify.
+ */
+static void
+json_out_numeric(StringInfo buf, Numeric num)
+{
+	char	   *s = DatumGetCString(DirectFunctionCall1(numeric_out,
+														NumericGetDatum(num)));
+	size_t		len = strlen(s);
+	const char *point = memchr(s, '.', len);
+	size_t		intdigits = (point ? (size_t) (point - s) : len) - (s[0] == '-');
+	size_t		fracdigits = point ? len - (size_t) (point - s) - 1 : 0;
+
+	if (intdigits > JWT_JSON_MAX_INT_DIGITS || fracdigits > JWT_JSON_MAX_FRAC_DIGITS)
+		jwt_ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a number is too long for a JSON Web Token"),
+				 errdetail("A token's numbers have at most %d digits before the decimal point and %d after it; this one has %zu and %zu.",
+						   JWT_JSON_MAX_INT_DIGITS, JWT_JSON_MAX_FRAC_DIGITS,
+						   intdigits, fracdigits)));
+	appendBinaryStringInfo(buf, s, (int) len);
+	pfree(s);
+}
+
+/*
  * Append one value: a scalar, or a container as jbvBinary.
  */
 void
@@ -219,9 +247,7 @@ json_out_value(StringInfo buf, JsonbValue *v)
 			break;
 		case jbvNumeric:
 			if (!json_out_integer(buf, v->val.numeric))
-				appendStringInfoString(buf,
-									   DatumGetCString(DirectFunctionCall1(numeric_out,
-																		   NumericGetDatum(v->val.numeric))));
+				json_out_numeric(buf, v->val.numeric);
 			break;
 		case jbvBinary:
 			json_out_container(buf, v->val.binary.data);
