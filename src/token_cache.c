@@ -40,9 +40,10 @@
  * changed: the registry's key set is then read again and its keys are new
  * objects.  A rotation or retirement also empties the whole cache
  * (registry.c's invalidation callback calls jwt_token_cache_reset), both
- * when the change commits (in every backend) and when it rolls back (in
- * the changing backend): emptying is always safe, since an entry only
- * saves work.  No transaction state is involved, so a rollback can leave
+ * when the change commits (in every backend that holds the registry's key
+ * set; one that does not would read it again, as new objects, before its
+ * next registry verification) and when it rolls back (in the changing
+ * backend): emptying is always safe, since an entry only saves work.  No transaction state is involved, so a rollback can leave
  * nothing stale in either direction.
  *
  * HMAC tokens are not cached: hashing the token costs as much as checking
