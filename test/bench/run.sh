@@ -66,6 +66,25 @@ bench_at_exit() {
 }
 
 # ---------------------------------------------------------------- SQL
+# The rounds of each query in a timing script's output ("op<TAB>label<TAB>
+# n<TAB>ms" lines, op "-" for the untimed warm-ups): one line a query,
+# "op<TAB>label<TAB>n<TAB>best ms<TAB> every round's ms", in the order of
+# the first round.
+sql_rounds() {
+	awk -F'\t' '$1 != "-" {
+			k = $1 FS $2 FS $3
+			if (!(k in best)) { order[++nk] = k; best[k] = $4 }
+			else if ($4 + 0 < best[k] + 0) best[k] = $4
+			rounds[k] = rounds[k] sprintf(" %.1f", $4)
+		}
+		END { for (i = 1; i <= nk; i++) print order[i] FS best[order[i]] FS rounds[order[i]] }' "$1"
+}
+
+# Log a sql_rounds line.
+sql_log_rounds() { # op label n best rounds
+	bench_log "$(printf '  sql %-13s %-45s %9.1f ms / %s  (rounds:%s)' "$1" "$2:" "$4" "$3" "$5")"
+}
+
 # Time the queries of a script in one psql session, i.e. one backend, and
 # append the results.  The script's lines are "SELECT op, label, n,
 # once_ms(...)", one per query and round, and "SELECT '-', ..." for the
@@ -77,14 +96,8 @@ sql_time() {
 	while IFS=$'\t' read -r op label n best rounds; do
 		printf 'sql\t%s\t%s\t%s\t%s\n' "$label" "$op" \
 			"$(awk -v n="$n" -v ms="$best" 'BEGIN { printf "%.0f", n / (ms / 1000) }')" "$n" >>"$RESULTS"
-		bench_log "$(printf '  sql %-13s %-45s %9.1f ms / %s  (rounds:%s)' "$op" "$label:" "$best" "$n" "$rounds")"
-	done < <(awk -F'\t' '$1 != "-" {
-			k = $1 FS $2 FS $3
-			if (!(k in best)) { order[++nk] = k; best[k] = $4 }
-			else if ($4 + 0 < best[k] + 0) best[k] = $4
-			rounds[k] = rounds[k] sprintf(" %.1f", $4)
-		}
-		END { for (i = 1; i <= nk; i++) print order[i] FS best[order[i]] FS rounds[order[i]] }' "$RESULTS.sql")
+		sql_log_rounds "$op" "$label" "$n" "$best" "$rounds"
+	done < <(sql_rounds "$RESULTS.sql")
 }
 
 # Two backends on two cores: the main HS256 verify query in one backend
@@ -198,7 +211,7 @@ run_sql() {
 # operation are timed seconds apart, and each operation's rounds are spread
 # over the whole phase, so that a busy spell rarely spoils every round.
 run_asym() {
-	local spec op label n query r script="" line warm rest expr table
+	local spec op label n query r script="" line warm rest expr table best rounds
 	local -a ops=()
 	local floor="$BENCH_DIR/floor/asym_floor"	# built by bench_asym_prepare
 	local -A floor_cmd=()
@@ -256,29 +269,22 @@ run_asym() {
 	floor_choose
 	floor_paired
 	# Per operation: SQL best and every round, the floor's best.
+	if [ -s "$RESULTS.sql" ]; then
+		while IFS=$'\t' read -r op label n best rounds; do
+			sql_log_rounds "$op" "$label" "$n" "$best" "$rounds"
+		done < <(sql_rounds "$RESULTS.sql")
+	fi
 	while IFS= read -r line; do
 		bench_log "$line"
 	done < <(awk -F'\t' '
-		FILENAME == ARGV[1] {
-			if ($1 == "-") next
-			k = $1 "\t" $2
-			if (!(k in best) || $4 < best[k]) best[k] = $4
-			runs[k] = runs[k] sprintf(" %.1f", $4); n[k] = $3
-			if (!(k in seen)) { seen[k] = 1; keys[++nk] = k }
-			next
-		}
 		$1 == "floor" && $2 == "best" && $3 ~ / / {
 			if (!($3 in fb)) { fb[$3] = 0; fo[++nf] = $3 }
 			if ($4 + 0 > fb[$3]) { fb[$3] = $4 + 0; fv[$3] = $6 }
 		}
 		END {
-			for (i = 1; i <= nk; i++) {
-				split(keys[i], p, "\t")
-				printf "  sql %-13s %-45s %9.1f ms / %s  (rounds:%s)\n", p[1], p[2] ":", best[keys[i]], n[keys[i]], runs[keys[i]]
-			}
 			for (i = 1; i <= nf; i++)
 				printf "  C   %-13s floor %d ops/s (%s)\n", fo[i], fb[fo[i]], fv[fo[i]]
-		}' "$RESULTS.sql" "$RESULTS" 2>/dev/null)
+		}' "$RESULTS" 2>/dev/null)
 }
 
 # The floor of each asymmetric operation, from every variant's pass of every
